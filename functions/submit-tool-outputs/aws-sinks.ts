@@ -1,0 +1,121 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from "@aws-sdk/client-sqs";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SQSRecord } from "aws-lambda";
+import type { DlqRecord } from "./dlq-record";
+import type { WatchRunMessage } from "./message";
+import type { ResultsEvent } from "./results-event";
+
+/** Where outcomes go: the I/O edge of the relay, passed in so tests and the local stack can point it anywhere. */
+export interface RelaySinks {
+  publishResult(event: ResultsEvent): Promise<void>;
+  writeDeadLetter(record: DlqRecord, source: SQSRecord): Promise<void>;
+  enqueueWatch(message: WatchRunMessage, source: SQSRecord): Promise<void>;
+  delayRedelivery(source: SQSRecord, seconds: number): Promise<void>;
+}
+
+export interface AwsSinksOptions {
+  sqs: SQSClient;
+  sns: SNSClient;
+  resultsTopicArn: string;
+  dlqUrl: string;
+  inputQueueUrl: string;
+  watchDelaySeconds: number;
+}
+
+/** SQS's limit for a message, attributes included. */
+const SQS_MAX_BYTES = 1_048_576;
+const ATTRIBUTE_ALLOWANCE = 4_096;
+
+const text = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
+
+/**
+ * The real sinks: SNS for results, SQS for the DLQ, follow-ups and redelivery delays.
+ * FIFO queues and topics (named `*.fifo`) get group and deduplication ids.
+ * @example const sinks = awsSinks({ sqs, sns, resultsTopicArn, dlqUrl, inputQueueUrl, watchDelaySeconds: 10 });
+ */
+export function awsSinks(o: AwsSinksOptions): RelaySinks {
+  const fifoTopic = o.resultsTopicArn.endsWith(".fifo");
+  const fifoDlq = o.dlqUrl.endsWith(".fifo");
+  const fifoInput = o.inputQueueUrl.endsWith(".fifo");
+  const groupOf = (source: SQSRecord, threadId?: string) => source.attributes.MessageGroupId ?? threadId ?? "tool-output-relay";
+
+  return {
+    async publishResult(event) {
+      await o.sns.send(
+        new PublishCommand({
+          TopicArn: o.resultsTopicArn,
+          Message: JSON.stringify(event),
+          MessageAttributes: {
+            type: text(event.type),
+            status: text(event.status),
+            thread_id: text(event.thread_id),
+          },
+          ...(fifoTopic ? { MessageGroupId: event.thread_id, MessageDeduplicationId: event.event_id } : {}),
+        }),
+      );
+    },
+
+    async writeDeadLetter(record, source) {
+      let body = JSON.stringify(record);
+      const attributes: Record<string, MessageAttributeValue> = { reason: text(record.reason) };
+      // A record around a body near SQS's 1 MiB would not fit: send the original body itself, byte for
+      // byte, with the rest of the record in attributes (`format: original` tells the two apart).
+      if (Buffer.byteLength(body) + ATTRIBUTE_ALLOWANCE > SQS_MAX_BYTES) {
+        body = record.original;
+        Object.assign(attributes, {
+          format: text("original"),
+          detail: text(record.detail.slice(0, 1024)),
+          source_message_id: text(record.source_message_id),
+          receive_count: { DataType: "Number", StringValue: String(record.receive_count) },
+        });
+      }
+      await o.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: o.dlqUrl,
+          MessageBody: body,
+          MessageAttributes: attributes,
+          ...(fifoDlq ? { MessageGroupId: groupOf(source, record.thread_id), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
+        }),
+      );
+    },
+
+    async enqueueWatch(message, source) {
+      await o.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: o.inputQueueUrl,
+          MessageBody: JSON.stringify(message),
+          // FIFO queues take no per-message delay: there the watch comes back at once and polls again.
+          ...(fifoInput
+            ? { MessageGroupId: groupOf(source, message.thread_id), MessageDeduplicationId: `watch-${source.messageId}` }
+            : { DelaySeconds: o.watchDelaySeconds }),
+        }),
+      );
+    },
+
+    async delayRedelivery(source, seconds) {
+      await o.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: o.inputQueueUrl,
+          ReceiptHandle: source.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * The visibility delay of a handed-back message: base × 2^(receives − 1), capped, ±20 % jitter so a
+ * burst of failures does not return as one burst; never shorter than the server's `retry-after`.
+ */
+export function redeliveryDelaySeconds(
+  receiveCount: number,
+  limits: { baseSeconds: number; maxSeconds: number },
+  retryAfterMs?: number,
+  random = Math.random,
+): number {
+  const grown = Math.min(limits.maxSeconds, limits.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+  const jittered = Math.round(grown * (0.8 + 0.4 * random()));
+  const floor = retryAfterMs === undefined ? 0 : Math.ceil(retryAfterMs / 1000);
+  return Math.min(43_200, Math.max(jittered, floor));
+}

@@ -1,0 +1,69 @@
+import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
+
+export interface BatchRunOptions {
+  /** Records in flight at once. */
+  concurrency: number;
+  /** Aborted when no new record may start (the invocation's deadline). */
+  stop: AbortSignal;
+  /** Works one record; resolves true when it is done (acknowledged), false to hand it back. Must not throw. */
+  process: (record: SQSRecord) => Promise<boolean>;
+  /** Settles a record that will not be worked (deadline reached, or an earlier record of its FIFO group failed). */
+  skip: (record: SQSRecord, why: "deadline" | "group_failed") => Promise<boolean>;
+}
+
+/**
+ * Runs one SQS batch and answers with the partial batch response.
+ *
+ * Written here rather than taken from Powertools' batch utility, which either runs every record at
+ * once (no bound) or, for FIFO, one record at a time across all groups; neither can stop before the
+ * deadline. Here: at most `concurrency` records in flight; records of one FIFO message group run in
+ * order, and after a failure the rest of that group is handed back too (as Lambda requires) while other
+ * groups go on; once `stop` fires no record starts, and only records not done are reported failed.
+ *
+ * @example const response = await runBatch(event.Records, { concurrency: 10, stop, process, skip });
+ */
+export async function runBatch(records: SQSRecord[], options: BatchRunOptions): Promise<SQSBatchResponse> {
+  const lanes = toLanes(records);
+  const failed = new Set<string>();
+  let next = 0;
+
+  const worker = async () => {
+    while (next < lanes.length) {
+      const lane = lanes[next++]!;
+      let groupFailed = false;
+      for (const record of lane) {
+        const done = options.stop.aborted
+          ? await options.skip(record, "deadline")
+          : groupFailed
+            ? await options.skip(record, "group_failed")
+            : await options.process(record);
+        if (!done) {
+          failed.add(record.messageId);
+          groupFailed = record.attributes.MessageGroupId !== undefined;
+        }
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, lanes.length) }, worker));
+  // Lambda wants failures in batch order.
+  return { batchItemFailures: records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+}
+
+/** One lane per FIFO message group (in arrival order), one lane per record otherwise. */
+function toLanes(records: SQSRecord[]): SQSRecord[][] {
+  const groups = new Map<string, SQSRecord[]>();
+  const lanes: SQSRecord[][] = [];
+  for (const record of records) {
+    const group = record.attributes.MessageGroupId;
+    if (group === undefined) {
+      lanes.push([record]);
+      continue;
+    }
+    let lane = groups.get(group);
+    if (!lane) groups.set(group, (lane = []));
+    if (lane.length === 0) lanes.push(lane);
+    lane.push(record);
+  }
+  return lanes;
+}

@@ -1,0 +1,117 @@
+import * as z from "zod";
+import { ConfigurationError } from "./errors";
+
+/**
+ * Everything the relay reads from its environment, validated once at cold start.
+ * Only the first block is required in AWS (the CDK stack sets it); every tuning knob has a default.
+ */
+export interface RelayConfig {
+  endpointBaseUrl: URL;
+  /** Secrets Manager secret with the endpoint credentials as JSON; when absent, credentials come from the environment. */
+  endpointSecretArn?: string;
+  resultsTopicArn: string;
+  dlqUrl: string;
+  inputQueueUrl: string;
+  maxReceiveCount: number;
+
+  /** Per HTTP call to the endpoint. Default 10 000 ms. */
+  endpointTimeoutMs: number;
+  /** Submit attempts inside one invocation before the message is handed back. Default 4. */
+  maxAttempts: number;
+  /** Backoff between attempts: base × 2^n capped at max, minus up to 25 % jitter. Defaults 500 / 8 000 ms. */
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** How long one invocation follows a run after submitting before leaving it to a `watch_run` message. Default 20 000 ms. */
+  followBudgetMs: number;
+  /** Poll interval when the endpoint sends no `openai-poll-after-ms`. Default 1 000 ms. */
+  pollIntervalMs: number;
+  /** Delay of a follow-up `watch_run` message (standard queues only; FIFO has no per-message delay). Default 10 s. */
+  watchDelaySeconds: number;
+  /** Records of one batch in flight at once. Default 10. */
+  batchConcurrency: number;
+  /** Time kept before the Lambda deadline to settle unfinished records. Default 3 000 ms. */
+  deadlineReserveMs: number;
+  /** Visibility delay of a handed-back message: base × 2^(receives−1), capped. Defaults 10 / 900 s. */
+  retryVisibilityBaseSeconds: number;
+  retryVisibilityMaxSeconds: number;
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "[::1]", "::1"]);
+
+/** True for hosts that never leave the machine: plain http is allowed only there. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+const endpointBaseUrl = z
+  .url({ error: "must be an absolute URL such as https://api.portkey.ai/v1" })
+  .transform((value) => new URL(value.replace(/\/+$/, "")))
+  .refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
+    error: "must use https (plain http is allowed only for a loopback host such as 127.0.0.1)",
+  });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int({ error: "must be a whole number" })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+    .default(fallback);
+
+const required = (example: string) =>
+  z.string({ error: `is required (for example ${example})` }).min(1, { error: `is required (for example ${example})` });
+
+const EnvironmentSchema = z.object({
+  ENDPOINT_BASE_URL: endpointBaseUrl.default(new URL("https://api.portkey.ai/v1")),
+  ENDPOINT_SECRET_ARN: z.string().min(1).optional(),
+  RESULTS_TOPIC_ARN: required("arn:aws:sns:eu-west-1:123456789012:tool-output-results"),
+  DLQ_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs-dlq"),
+  INPUT_QUEUE_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs"),
+  MAX_RECEIVE_COUNT: integer(5, 1, 1000),
+  ENDPOINT_TIMEOUT_MS: integer(10_000, 100, 900_000),
+  ENDPOINT_MAX_ATTEMPTS: integer(4, 1, 20),
+  RETRY_BASE_DELAY_MS: integer(500, 0, 60_000),
+  RETRY_MAX_DELAY_MS: integer(8_000, 0, 300_000),
+  FOLLOW_BUDGET_MS: integer(20_000, 0, 900_000),
+  POLL_INTERVAL_MS: integer(1_000, 10, 60_000),
+  WATCH_DELAY_SECONDS: integer(10, 0, 900),
+  BATCH_CONCURRENCY: integer(10, 1, 100),
+  DEADLINE_RESERVE_MS: integer(3_000, 0, 60_000),
+  RETRY_VISIBILITY_BASE_SECONDS: integer(10, 0, 43_200),
+  RETRY_VISIBILITY_MAX_SECONDS: integer(900, 0, 43_200),
+});
+
+/**
+ * Reads and validates the relay's configuration.
+ * @throws ConfigurationError naming the first wrong variable.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): RelayConfig {
+  // Empty strings mean "unset" (CloudFormation and shells both produce them).
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = EnvironmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigurationError(String(issue.path[0] ?? "environment"), issue.message);
+  }
+  const e = parsed.data;
+  return {
+    endpointBaseUrl: e.ENDPOINT_BASE_URL,
+    endpointSecretArn: e.ENDPOINT_SECRET_ARN,
+    resultsTopicArn: e.RESULTS_TOPIC_ARN,
+    dlqUrl: e.DLQ_URL,
+    inputQueueUrl: e.INPUT_QUEUE_URL,
+    maxReceiveCount: e.MAX_RECEIVE_COUNT,
+    endpointTimeoutMs: e.ENDPOINT_TIMEOUT_MS,
+    maxAttempts: e.ENDPOINT_MAX_ATTEMPTS,
+    retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
+    followBudgetMs: e.FOLLOW_BUDGET_MS,
+    pollIntervalMs: e.POLL_INTERVAL_MS,
+    watchDelaySeconds: e.WATCH_DELAY_SECONDS,
+    batchConcurrency: e.BATCH_CONCURRENCY,
+    deadlineReserveMs: e.DEADLINE_RESERVE_MS,
+    retryVisibilityBaseSeconds: e.RETRY_VISIBILITY_BASE_SECONDS,
+    retryVisibilityMaxSeconds: e.RETRY_VISIBILITY_MAX_SECONDS,
+  };
+}

@@ -1,0 +1,61 @@
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { awsSinks } from "./aws-sinks";
+import { loadConfig } from "./config";
+import { credentialHeaders, loadCredentials } from "./credentials";
+import { EndpointClient } from "./endpoint-client";
+import { logger, metrics, powertoolsTelemetry } from "./observability";
+import { createRelay } from "./relay";
+
+/** Middy stops waiting for the handler this long before Lambda's own timeout (a last resort: the relay stops earlier by itself). */
+const MIDDY_EARLY_TIMEOUT_MS = 500;
+
+/**
+ * Builds the Lambda handler from an environment. Configuration is validated here, at cold start, and a
+ * wrong variable fails the init with its name; credentials are read once, on the first invocation, and kept.
+ * @example export const handler = createHandler(process.env);
+ */
+export function createHandler(env: Record<string, string | undefined>) {
+  const config = loadConfig(env);
+  // AWS_ENDPOINT_URL / AWS_REGION are the SDK's own; passed explicitly so an env object (tests, local stack) works too.
+  const aws = { ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}), ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}) };
+  const sinks = awsSinks({
+    sqs: new SQSClient(aws),
+    sns: new SNSClient(aws),
+    resultsTopicArn: config.resultsTopicArn,
+    dlqUrl: config.dlqUrl,
+    inputQueueUrl: config.inputQueueUrl,
+    watchDelaySeconds: config.watchDelaySeconds,
+  });
+
+  let relay: Promise<ReturnType<typeof createRelay>> | undefined;
+  const relayOnce = () =>
+    (relay ??= loadCredentials(config.endpointSecretArn, env).then(
+      (credentials) =>
+        createRelay({
+          config,
+          endpoint: new EndpointClient({
+            baseUrl: config.endpointBaseUrl,
+            credentialHeaders: credentialHeaders(credentials),
+            timeoutMs: config.endpointTimeoutMs,
+            onCall: powertoolsTelemetry.endpointCall,
+          }),
+          sinks,
+          telemetry: powertoolsTelemetry,
+        }),
+      (error) => {
+        // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).
+        relay = undefined;
+        throw error;
+      },
+    ));
+
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: MIDDY_EARLY_TIMEOUT_MS })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal));
+}

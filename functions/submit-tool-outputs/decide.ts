@@ -1,0 +1,151 @@
+import type { EndpointFailure } from "./endpoint-failure";
+import { followRun, followStream } from "./follow";
+import type { RelayMessage, ToolOutputMessage, WatchRunMessage } from "./message";
+import type { Outcome } from "./outcome";
+import { backoffMs, callOptions, pause, type DecisionDeps, type RecordContext } from "./record-context";
+import { requiredToolCallIds, standing, type Run } from "./run-state";
+
+/**
+ * What happens to one valid message: DESIGN.md's table, row by row. The endpoint is passed in;
+ * publishing, DLQ writes and hand-backs are carried out afterwards by settle.ts.
+ * @example const outcome = await decide(parsed.message, ctx, deps);
+ */
+export async function decide(message: RelayMessage, ctx: RecordContext, deps: DecisionDeps): Promise<Outcome> {
+  return message.type === "watch_run" ? watch(message, ctx, deps) : deliver(message, ctx, deps);
+}
+
+async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: DecisionDeps): Promise<Outcome> {
+  const givenIds = message.tool_outputs.map((output) => output.tool_call_id);
+  // A redelivery may follow an attempt whose submission went out (a crash, a timeout): look before submitting again.
+  let lookFirst = ctx.receiveCount > 1;
+  for (let attempt = 1; ; attempt++) {
+    if (lookFirst) {
+      const seen = await getRunPatiently(message, ctx, deps);
+      if (!seen.ok) return failed(seen.failure);
+      const verdict = await judge(seen.run, givenIds, message, ctx, deps);
+      if (verdict !== "waiting") return verdict;
+    }
+
+    const streamSignal = AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.followBudgetMs + 10_000)]);
+    const submitted = await deps.endpoint.submitToolOutputs(message, callOptions(ctx, message.stream ? streamSignal : ctx.signal));
+    if (submitted.ok) {
+      if ("run" in submitted) return followRun(submitted.run, message, "submitted", ctx, deps);
+      const followed = await followStream(submitted.stream, message, ctx, deps);
+      if (followed !== "look_again") return followed;
+      lookFirst = true;
+      continue;
+    }
+
+    const failure = submitted.failure;
+    switch (failure.kind) {
+      case "not_accepting":
+        // Someone (a duplicate, or our own earlier attempt) may have been first: the run says.
+        if (lookFirst && attempt >= deps.maxAttempts) return failed(failure);
+        lookFirst = true;
+        continue;
+      case "tool_call_mismatch":
+        // Ids wholly unlike the expected ones may be an earlier round's, already taken: the run says.
+        if (!lookFirst && !overlaps(failure.expectedIds, givenIds)) {
+          lookFirst = true;
+          continue;
+        }
+        return mismatch(failure.expectedIds, givenIds, failure);
+      case "transient": {
+        if (attempt >= deps.maxAttempts) return failed(failure);
+        ctx.stats.retries++;
+        const waited = await pause(backoffMs(attempt, deps, failure.retryAfterMs), ctx);
+        if (!waited) return failed(failure);
+        lookFirst = failure.ambiguous;
+        continue;
+      }
+      default:
+        return failed(failure);
+    }
+  }
+}
+
+async function watch(message: WatchRunMessage, ctx: RecordContext, deps: DecisionDeps): Promise<Outcome> {
+  const seen = await getRunPatiently(message, ctx, deps);
+  if (!seen.ok) return failed(seen.failure);
+  return followRun(seen.run, message, "watched", ctx, deps);
+}
+
+/** The "GET the run before anything else" row: waiting → submit again; moved on → report; expired → DLQ. */
+async function judge(
+  run: Run,
+  givenIds: string[],
+  message: ToolOutputMessage,
+  ctx: RecordContext,
+  deps: DecisionDeps,
+): Promise<Outcome | "waiting"> {
+  switch (standing(run, givenIds)) {
+    case "waiting":
+      return "waiting";
+    case "expired":
+      return { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before it took these outputs`, publish: run };
+    case "moved_on":
+      return followRun(run, message, "already_accepted", ctx, deps);
+    case "other_ids": {
+      const expected = requiredToolCallIds(run);
+      if (overlaps(expected, givenIds)) return mismatch(expected, givenIds);
+      // The run asks for other ids. If its steps show ours answered, this message is a stale duplicate.
+      const steps = await deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx));
+      if (!steps.ok) return steps.failure.kind === "transient" ? failed(steps.failure) : mismatch(expected, givenIds);
+      const answered = new Set(steps.steps.flatMap((step) => step.step_details?.tool_calls?.map((call) => call.id) ?? []));
+      return givenIds.every((id) => answered.has(id)) ? followRun(run, message, "already_accepted", ctx, deps) : mismatch(expected, givenIds);
+    }
+  }
+}
+
+/** GET with retries for transient failures (a GET is safe to repeat). */
+async function getRunPatiently(
+  message: { thread_id: string; run_id: string },
+  ctx: RecordContext,
+  deps: DecisionDeps,
+): Promise<{ ok: true; run: Run } | { ok: false; failure: EndpointFailure }> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await deps.endpoint.getRun(message.thread_id, message.run_id, callOptions(ctx));
+    if (result.ok || result.failure.kind !== "transient" || attempt >= deps.maxAttempts) return result;
+    ctx.stats.retries++;
+    if (!(await pause(backoffMs(attempt, deps, result.failure.retryAfterMs), ctx))) return result;
+  }
+}
+
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return b.some((id) => set.has(id));
+}
+
+function mismatch(expected: string[], given: string[], failure?: EndpointFailure): Outcome {
+  return {
+    kind: "dead_letter",
+    reason: "tool_call_mismatch",
+    detail: `the run expects outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`,
+    httpStatus: failure?.httpStatus,
+    endpointError: failure?.error,
+    expectedToolCallIds: expected,
+    givenToolCallIds: given,
+  };
+}
+
+/** Every endpoint failure that ends a decision, mapped to its row of the table. */
+export function failed(failure: EndpointFailure): Outcome {
+  const http = { httpStatus: failure.httpStatus, endpointError: failure.error };
+  const said = failure.error?.message ? `: ${failure.error.message}` : "";
+  switch (failure.kind) {
+    case "not_found":
+      return { kind: "dead_letter", reason: "run_not_found", detail: `the endpoint has no such thread or run${said}`, ...http };
+    case "rejected":
+      return { kind: "dead_letter", reason: "rejected_by_endpoint", detail: `the endpoint rejected the submission (HTTP ${failure.httpStatus})${said}`, ...http };
+    case "tool_call_mismatch":
+      return mismatch(failure.expectedIds, failure.givenIds, failure);
+    case "unauthorized":
+      return { kind: "hand_back", reason: "unauthorized", detail: `the endpoint refused the credentials (HTTP ${failure.httpStatus})`, ...http };
+    case "quota_exceeded":
+      return { kind: "hand_back", reason: "quota_exceeded", detail: "the endpoint's quota is exhausted (429 insufficient_quota)", ...http };
+    case "not_accepting":
+      return { kind: "hand_back", reason: "endpoint_unavailable", detail: "the run kept refusing outputs while it still asked for them", ...http };
+    case "transient":
+      return { kind: "hand_back", reason: "endpoint_unavailable", detail: `the endpoint did not answer usefully (${failure.detail})`, retryAfterMs: failure.retryAfterMs, ...http };
+  }
+}

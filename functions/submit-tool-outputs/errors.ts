@@ -1,0 +1,23 @@
+/**
+ * Errors the relay raises itself. Each names its origin so a log line tells who threw,
+ * and carries the data a caller needs, never a secret or a tool output.
+ */
+export class RelayError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The function's environment is wrong: raised at cold start, naming the variable. */
+export class ConfigurationError extends RelayError {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+/** The endpoint credentials could not be read (missing, unreadable secret, wrong JSON keys). */
+export class CredentialsError extends RelayError {}

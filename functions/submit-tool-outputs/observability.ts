@@ -1,0 +1,58 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { Settled } from "./settle";
+
+export const SERVICE = "tool-output-relay";
+
+/** Structured JSON logs (Powertools Logger). Only ids, sizes, counts, reasons and timings are ever logged. */
+export const logger = new Logger({ serviceName: SERVICE });
+
+/** CloudWatch EMF metrics (Powertools Metrics), flushed once per invocation by the middleware. */
+export const metrics = new Metrics({ namespace: "ToolOutputRelay", serviceName: SERVICE });
+
+/** What the relay reports about its work; the handler wires it to Powertools, tests may capture it. */
+export interface Telemetry {
+  settled(line: RecordLogLine, settled: Settled): void;
+  endpointCall(ms: number): void;
+  failedUnexpectedly(messageId: string, error: unknown): void;
+}
+
+export interface RecordLogLine {
+  message_id: string;
+  thread_id?: string;
+  run_id?: string;
+  message_type?: string;
+  receive_count: number;
+  body_bytes: number;
+  tool_outputs?: number;
+  endpoint_calls: number;
+  retries: number;
+  duration_ms: number;
+}
+
+export const powertoolsTelemetry: Telemetry = {
+  settled(line, settled) {
+    const entry = { ...line, outcome: settled.result, reason: settled.reason, via: settled.via, run_status: settled.status };
+    if (settled.result === "dead_lettered") logger.warn("message dead-lettered", entry);
+    else if (settled.result === "handed_back") logger.warn("message handed back", entry);
+    else logger.info("message settled", entry);
+
+    if (settled.result === "reported" && settled.via !== "watched") metrics.addMetric("Accepted", MetricUnit.Count, 1);
+    if (settled.result === "reported") metrics.addMetric("ResultsPublished", MetricUnit.Count, 1);
+    if (settled.result === "watching") metrics.addMetric("WatchesScheduled", MetricUnit.Count, 1);
+    if (settled.result === "handed_back") metrics.addMetric("HandedBack", MetricUnit.Count, 1);
+    if (settled.result === "dead_lettered") {
+      const single = metrics.singleMetric();
+      single.addDimension("reason", settled.reason ?? "unknown");
+      single.addMetric("DeadLettered", MetricUnit.Count, 1);
+    }
+    if (line.retries > 0) metrics.addMetric("Retries", MetricUnit.Count, line.retries);
+  },
+  endpointCall(ms) {
+    metrics.addMetric("EndpointLatency", MetricUnit.Milliseconds, ms);
+  },
+  failedUnexpectedly(messageId, error) {
+    // The error's name and stack only: a message could quote input.
+    logger.error("record failed unexpectedly", { message_id: messageId, error_name: (error as Error)?.name, stack: (error as Error)?.stack });
+  },
+};

@@ -1,0 +1,41 @@
+import type { EndpointError } from "./endpoint-failure";
+import type { Run } from "./run-state";
+
+/** Reasons written on DLQ records (and their `reason` attribute). */
+export type DlqReason =
+  | "invalid_message"
+  | "run_expired"
+  | "tool_call_mismatch"
+  | "rejected_by_endpoint"
+  | "run_not_found"
+  | "retries_exhausted"
+  | "unauthorized"
+  | "quota_exceeded";
+
+/** Why a message goes back to SQS to be tried again later. */
+export type HandBackReason = "endpoint_unavailable" | "unauthorized" | "quota_exceeded" | "deadline" | "group_blocked" | "results_unavailable";
+
+/** What the relay decided for one message; settle.ts carries it out. */
+export type Outcome =
+  /** The run is at rest (after our submission, a duplicate's, or a watch): publish its state, acknowledge. */
+  | { kind: "report"; run: Run; via: "submitted" | "already_accepted" | "watched" }
+  /** The outputs were taken but the run is still moving: leave it to a `watch_run` message, acknowledge. */
+  | { kind: "watch"; run?: Run }
+  /** Write a DLQ record with the reason, acknowledge; `publish` is a run state to report as well. */
+  | {
+      kind: "dead_letter";
+      reason: DlqReason;
+      detail: string;
+      httpStatus?: number;
+      endpointError?: EndpointError;
+      expectedToolCallIds?: string[];
+      givenToolCallIds?: string[];
+      publish?: Run;
+    }
+  /** Hand the message back to SQS (batch item failure) with a growing visibility delay. */
+  | { kind: "hand_back"; reason: HandBackReason; detail: string; retryAfterMs?: number; httpStatus?: number; endpointError?: EndpointError };
+
+/** The DLQ reason a hand-back becomes on the last permitted receive. */
+export function lastReceiveReason(reason: HandBackReason): DlqReason {
+  return reason === "unauthorized" || reason === "quota_exceeded" ? reason : "retries_exhausted";
+}

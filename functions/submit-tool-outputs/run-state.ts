@@ -1,0 +1,82 @@
+import * as z from "zod";
+
+/**
+ * The endpoint's Run object, read leniently: the relay needs a handful of fields and must not break
+ * when the endpoint adds more (they pass through untouched).
+ */
+export const RunSchema = z.looseObject({
+  id: z.string(),
+  status: z.string(),
+  thread_id: z.string().optional(),
+  required_action: z
+    .looseObject({
+      type: z.string(),
+      submit_tool_outputs: z
+        .looseObject({ tool_calls: z.array(z.looseObject({ id: z.string() })) })
+        .optional(),
+    })
+    .nullish(),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+/** `requires_action` pauses the run; the rest end it. Anything else (queued, in_progress, cancelling, or a status added later) is still moving. */
+const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "incomplete"]);
+
+export function isResting(run: Run): boolean {
+  return run.status === "requires_action" || TERMINAL.has(run.status);
+}
+
+/** The tool call ids the run is waiting for (empty unless it is in `requires_action`). */
+export function requiredToolCallIds(run: Run): string[] {
+  if (run.status !== "requires_action") return [];
+  return run.required_action?.submit_tool_outputs?.tool_calls.map((call) => call.id) ?? [];
+}
+
+/** Where a run stands with respect to the outputs of one message. */
+export type Standing =
+  | "waiting" // still asks for exactly these ids: submit (again)
+  | "expired" // too late: the outputs can never be accepted
+  | "moved_on" // no longer asks for them: they were accepted (duplicate delivery, or our own earlier attempt)
+  | "other_ids"; // asks for other ids: either a later round (ours were accepted) or our ids are wrong
+
+/**
+ * Compares a run with the outputs of a message (the table's "GET the run before anything else" row).
+ * @example standing(run, ["call_a"]) === "waiting"
+ */
+export function standing(run: Run, givenIds: readonly string[]): Standing {
+  if (run.status === "expired") return "expired";
+  if (run.status !== "requires_action") return "moved_on";
+  const required = requiredToolCallIds(run);
+  const given = new Set(givenIds);
+  if (required.length === given.size && required.every((id) => given.has(id))) return "waiting";
+  return "other_ids";
+}
+
+/** Fields a results consumer needs; instructions, tools and other bulky fields stay out of the event. */
+const KEPT_FIELDS = [
+  "id",
+  "object",
+  "thread_id",
+  "assistant_id",
+  "status",
+  "required_action",
+  "last_error",
+  "incomplete_details",
+  "usage",
+  "created_at",
+  "started_at",
+  "expires_at",
+  "cancelled_at",
+  "failed_at",
+  "completed_at",
+  "model",
+  "metadata",
+] as const;
+
+export type RunSummary = Partial<Record<(typeof KEPT_FIELDS)[number], unknown>> & { id: string; status: string };
+
+export function summarizeRun(run: Run): RunSummary {
+  const summary: Record<string, unknown> = {};
+  for (const field of KEPT_FIELDS) if (field in run) summary[field] = run[field];
+  return summary as RunSummary;
+}
