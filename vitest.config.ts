@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests start real loopback servers; two cores, so two files at a time.
     maxWorkers: 2,
+    // Quiet by default; the log-safety test turns logging and metrics back on for itself.
+    env: { POWERTOOLS_LOG_LEVEL: "ERROR", POWERTOOLS_METRICS_DISABLED: "true" },
   },
 });
