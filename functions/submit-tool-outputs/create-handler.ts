@@ -11,9 +11,6 @@ import { EndpointClient } from "./endpoint-client";
 import { logger, metrics, powertoolsTelemetry } from "./observability";
 import { createRelay } from "./relay";
 
-/** Middy stops waiting for the handler this long before Lambda's own timeout (a last resort: the relay stops earlier by itself). */
-const MIDDY_EARLY_TIMEOUT_MS = 500;
-
 /**
  * Builds the Lambda handler from an environment. Configuration is validated here, at cold start, and a
  * wrong variable fails the init with its name; credentials are read once, on the first invocation, and kept.
@@ -54,7 +51,9 @@ export function createHandler(env: Record<string, string | undefined>) {
       },
     ));
 
-  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: MIDDY_EARLY_TIMEOUT_MS })
+  // The relay stops taking work `deadlineReserveMs` before Lambda's timeout and settles what is left in
+  // that time; Middy's early timeout, a quarter of the reserve before the end, is only the last resort.
+  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: Math.floor(config.deadlineReserveMs / 4) })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal));

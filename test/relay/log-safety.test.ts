@@ -1,0 +1,71 @@
+/**
+ * Keys and tool outputs never reach the logs: every byte the process writes during a varied run is
+ * captured (logs at DEBUG, metrics on) and searched for them.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Harness } from "../helpers/relay-harness";
+
+let h: Harness;
+let helpers: typeof import("../helpers/relay-harness");
+const captured: string[] = [];
+const originalStdout = process.stdout.write.bind(process.stdout);
+const originalStderr = process.stderr.write.bind(process.stderr);
+
+beforeAll(async () => {
+  // Before the relay's modules load: Powertools reads these when its Logger and Metrics are made.
+  process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
+  process.env.POWERTOOLS_METRICS_DISABLED = "false";
+  helpers = await import("../helpers/relay-harness");
+  h = await helpers.startHarness({ maxReceiveCount: 2 });
+  const capture = (chunk: unknown) => {
+    captured.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+});
+
+afterAll(async () => {
+  process.stdout.write = originalStdout;
+  process.stderr.write = originalStderr;
+  await h.close();
+});
+
+it("logs ids, outcomes and timings, and neither the API key, the virtual key nor any output text", async () => {
+  // Prepare: success, stream, retry, mismatch, invalid, unauthorized on the last receive.
+  const secretOutputs: string[] = [];
+  const message = (run: { threadId: string; runId: string; toolCallIds: string[] }, extra = {}) => {
+    const body = helpers.outputsFor(run, extra);
+    secretOutputs.push(...body.tool_outputs.map((o) => o.output));
+    return body;
+  };
+  const ok = h.sim.createRun({ toolCalls: 2 });
+  const streamed = h.sim.createRun({ then: [{ requiresAction: 1 }] });
+  const retried = h.sim.createRun();
+  const refused = h.sim.createRun();
+  h.sim.inject({ on: "submit", kind: "server_error", runId: retried.runId }, { on: "any", kind: "unauthorized", times: 100, runId: refused.runId });
+  const ids = [
+    await h.send(message(ok)),
+    await h.send(message(streamed, { stream: true })),
+    await h.send(message(retried)),
+    await h.send(message(refused)),
+    await h.send({ thread_id: ok.threadId, run_id: ok.runId, tool_outputs: [{ tool_call_id: "call_wrong", output: "tool-output-text-mismatch" }] }),
+    await h.send('{"thread_id":"t","tool_outputs":[{"tool_call_id":"c","output":"tool-output-text-invalid"}],"extra":1}'),
+  ];
+  secretOutputs.push("tool-output-text-mismatch", "tool-output-text-invalid");
+
+  // Act: two receives, so the refused one reaches its last receive.
+  await h.deliver();
+  await h.deliver();
+
+  // Assess
+  const output = captured.join("");
+  expect(output).toContain("message settled");
+  expect(output).toContain("message dead-lettered");
+  for (const id of ids) expect(output).toContain(id);
+  expect(output).toContain('"_aws"'); // the EMF metrics document
+  expect(output).not.toContain(helpers.TEST_API_KEY);
+  expect(output).not.toContain(helpers.TEST_VIRTUAL_KEY);
+  expect(output).not.toContain("tool-output-text");
+  for (const secret of secretOutputs) expect(output).not.toContain(secret);
+});
