@@ -87,7 +87,8 @@ export function parseMessage(body: string): ParsedMessage {
     return { ok: false, problems: [`body must be a JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`], context };
   }
   const isWatch = "type" in value;
-  const result = isWatch ? WatchRunMessageSchema.safeParse(value) : ToolOutputMessageSchema.safeParse(value);
+  // reportInput: lets describeIssue tell a missing field from a wrong one (the input itself is never quoted).
+  const result = (isWatch ? WatchRunMessageSchema : ToolOutputMessageSchema).safeParse(value, { reportInput: true });
   if (!result.success) return { ok: false, problems: result.error.issues.map(describeIssue), context };
   const message: RelayMessage = isWatch ? (result.data as WatchRunMessage) : { type: "tool_outputs", ...(result.data as ToolOutputMessage) };
   return { ok: true, message, context };

@@ -229,7 +229,7 @@ describe("401, 403, 429 insufficient_quota: configuration, not the message", () 
   it.each([
     ["unauthorized", "unauthorized"],
     ["insufficient_quota", "quota_exceeded"],
-  ] as const)("hands the message back on %s without dead-lettering it", async (kind) => {
+  ] as const)("hands the message back on %s without dead-lettering it (%s on the last receive)", async (kind, _lastReason) => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "submit", kind, runId: run.runId });
     const messageId = await h.send(outputsFor(run));

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { isLoopbackHost, loadConfig } from "../../functions/submit-tool-outputs/config";
+import { ConfigurationError } from "../../functions/submit-tool-outputs/errors";
+
+const required = {
+  RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:results",
+  DLQ_URL: "http://127.0.0.1:1/000000000000/dlq",
+  INPUT_QUEUE_URL: "http://127.0.0.1:1/000000000000/in",
+};
+
+describe("loadConfig", () => {
+  it("fills every optional setting with its default", () => {
+    const config = loadConfig(required);
+    expect(config.endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
+    expect(config).toMatchObject({ maxReceiveCount: 5, endpointTimeoutMs: 10_000, maxAttempts: 4, batchConcurrency: 10, followBudgetMs: 20_000 });
+  });
+
+  it.each([
+    [{ ...required, RESULTS_TOPIC_ARN: undefined }, "RESULTS_TOPIC_ARN", /is required/],
+    [{ ...required, DLQ_URL: "" }, "DLQ_URL", /is required/],
+    [{ ...required, ENDPOINT_BASE_URL: "http://api.example.com/v1" }, "ENDPOINT_BASE_URL", /must use https/],
+    [{ ...required, ENDPOINT_BASE_URL: "not a url" }, "ENDPOINT_BASE_URL", /absolute URL/],
+    [{ ...required, MAX_RECEIVE_COUNT: "five" }, "MAX_RECEIVE_COUNT", /whole number/],
+    [{ ...required, BATCH_CONCURRENCY: "0" }, "BATCH_CONCURRENCY", /at least 1/],
+    [{ ...required, ENDPOINT_TIMEOUT_MS: "1.5" }, "ENDPOINT_TIMEOUT_MS", /whole number/],
+  ])("names the wrong variable (%#: %s)", (env, variable, problem) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).variable).toBe(variable);
+    expect((error as Error).message).toMatch(new RegExp(`^${variable}: `));
+    expect((error as Error).message).toMatch(problem);
+  });
+
+  it.each(["http://127.0.0.1:4010/v1", "http://localhost:8787/v1", "http://[::1]:9/v1", "https://gateway.internal/v1"])("accepts %s", (url) => {
+    expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl.protocol).toMatch(/^https?:$/);
+  });
+
+  it("knows loopback hosts", () => {
+    expect(["127.0.0.1", "127.1.2.3", "localhost", "[::1]"].every(isLoopbackHost)).toBe(true);
+    expect(["10.0.0.1", "example.com", "localhost.example.com"].some(isLoopbackHost)).toBe(false);
+  });
+});

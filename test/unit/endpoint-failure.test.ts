@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { classifyHttpFailure, networkFailure, retryAfterMs } from "../../functions/submit-tool-outputs/endpoint-failure";
+
+const openAi = (message: string, code: string | null = null, type = "invalid_request_error") => ({ error: { message, type, param: null, code } });
+
+describe("classifyHttpFailure sorts answers into the table's rows", () => {
+  it.each([
+    [400, openAi('Runs in status "queued" do not accept tool outputs.'), "not_accepting"],
+    [400, openAi("Expected tool outputs for call_ids ['call_A', 'call_B'], got ['call_A']"), "tool_call_mismatch"],
+    [400, openAi("Invalid type for 'tool_outputs[0].output'"), "rejected"],
+    [400, { status: "failure", message: "Either x-portkey-provider or x-portkey-virtual-key is required" }, "rejected"],
+    [422, openAi("Unprocessable"), "rejected"],
+    [404, openAi("No run found with id 'run_x'."), "not_found"],
+    [401, openAi("Incorrect API key provided", "invalid_api_key"), "unauthorized"],
+    [403, openAi("Forbidden"), "unauthorized"],
+    [429, openAi("You exceeded your current quota", "insufficient_quota", "insufficient_quota"), "quota_exceeded"],
+    [429, openAi("Rate limit reached", "rate_limit_exceeded", "requests"), "transient"],
+    [408, openAi("timeout"), "transient"],
+    [409, openAi("conflict"), "transient"],
+    [500, openAi("server error", null, "server_error"), "transient"],
+    [502, { status: "failure", message: "upstream failed" }, "transient"],
+    [503, "not json at all", "transient"],
+  ])("HTTP %i %j → %s", (status, body, kind) => {
+    expect(classifyHttpFailure(status, body, new Headers()).kind).toBe(kind);
+  });
+
+  it("reads the expected and the given ids of a mismatch", () => {
+    const failure = classifyHttpFailure(400, openAi("Expected tool outputs for call_ids ['call_A', 'call_B'], got ['call_A']"), new Headers());
+    expect(failure).toMatchObject({ expectedIds: ["call_A", "call_B"], givenIds: ["call_A"] });
+  });
+
+  it("reads Portkey's failure shape as an endpoint error", () => {
+    const failure = classifyHttpFailure(502, { status: "failure", message: "upstream failed" }, new Headers());
+    expect(failure.error).toEqual({ message: "upstream failed", type: "gateway_failure", code: null, param: null });
+  });
+
+  it("calls a 5xx ambiguous (the call may have gone upstream) and a 429 not", () => {
+    expect(classifyHttpFailure(500, {}, new Headers())).toMatchObject({ ambiguous: true });
+    expect(classifyHttpFailure(429, {}, new Headers())).toMatchObject({ ambiguous: false });
+  });
+
+  it("lets x-should-retry override the status", () => {
+    expect(classifyHttpFailure(400, openAi("odd"), new Headers({ "x-should-retry": "true" })).kind).toBe("transient");
+    expect(classifyHttpFailure(500, openAi("odd"), new Headers({ "x-should-retry": "false" })).kind).toBe("rejected");
+  });
+
+  it("calls a failure below HTTP transient and ambiguous", () => {
+    const failure = networkFailure(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNRESET" } }));
+    expect(failure).toEqual({ kind: "transient", ambiguous: true, detail: "TypeError ECONNRESET" });
+  });
+});
+
+describe("retryAfterMs", () => {
+  it.each([
+    [{ "retry-after-ms": "644" }, 644],
+    [{ "retry-after-ms": "250", "retry-after": "9" }, 250],
+    [{ "retry-after": "2" }, 2000],
+    [{ "retry-after": "0.5" }, 500],
+    [{}, undefined],
+    [{ "retry-after": "soon" }, undefined],
+  ])("%j → %s", (headers, expected) => {
+    expect(retryAfterMs(new Headers(headers as Record<string, string>))).toBe(expected);
+  });
+
+  it("reads an HTTP date", () => {
+    const inThree = new Date(Date.now() + 3000).toUTCString();
+    const ms = retryAfterMs(new Headers({ "retry-after": inThree }))!;
+    expect(ms).toBeGreaterThan(1000);
+    expect(ms).toBeLessThanOrEqual(3000);
+  });
+});

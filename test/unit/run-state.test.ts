@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { isResting, requiredToolCallIds, standing, summarizeRun, type Run } from "../../functions/submit-tool-outputs/run-state";
+import { eventIdOf } from "../../functions/submit-tool-outputs/results-event";
+
+const waitingFor = (...ids: string[]): Run => ({
+  id: "run_1",
+  status: "requires_action",
+  required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: ids.map((id) => ({ id, type: "function" })) } },
+});
+const at = (status: string): Run => ({ id: "run_1", status, required_action: null });
+
+describe("standing: where a run stands for a message's outputs", () => {
+  it.each([
+    [waitingFor("a", "b"), ["b", "a"], "waiting"],
+    [waitingFor("a", "b"), ["a"], "other_ids"],
+    [waitingFor("c"), ["a"], "other_ids"],
+    [at("queued"), ["a"], "moved_on"],
+    [at("in_progress"), ["a"], "moved_on"],
+    [at("completed"), ["a"], "moved_on"],
+    [at("failed"), ["a"], "moved_on"],
+    [at("expired"), ["a"], "expired"],
+  ] as const)("%#: %j with %j → %s", (run, ids, expected) => {
+    expect(standing(run, ids)).toBe(expected);
+  });
+});
+
+describe("isResting", () => {
+  it.each([
+    ["requires_action", true],
+    ["completed", true],
+    ["failed", true],
+    ["cancelled", true],
+    ["expired", true],
+    ["incomplete", true],
+    ["queued", false],
+    ["in_progress", false],
+    ["cancelling", false],
+    ["some_future_status", false],
+  ])("%s → %s", (status, resting) => expect(isResting(at(status))).toBe(resting));
+});
+
+describe("the results event's run", () => {
+  it("keeps what a consumer needs and drops instructions and tools", () => {
+    const run = { ...waitingFor("a"), instructions: "x".repeat(10_000), tools: [{ type: "function" }], model: "m", usage: null };
+    const summary = summarizeRun(run);
+    expect(summary).toMatchObject({ id: "run_1", status: "requires_action", model: "m", usage: null });
+    expect(summary).not.toHaveProperty("instructions");
+    expect(summary).not.toHaveProperty("tools");
+    expect(requiredToolCallIds(run)).toEqual(["a"]);
+  });
+
+  it("has an event id that is stable per run state and changes with it", () => {
+    expect(eventIdOf("t", waitingFor("a", "b"))).toBe(eventIdOf("t", waitingFor("b", "a")));
+    expect(eventIdOf("t", waitingFor("a"))).not.toBe(eventIdOf("t", waitingFor("c")));
+    expect(eventIdOf("t", at("completed"))).not.toBe(eventIdOf("t", at("failed")));
+    expect(eventIdOf("t", at("completed"))).not.toBe(eventIdOf("u", at("completed")));
+  });
+});
