@@ -53,6 +53,10 @@ export function createHandler(env: Record<string, string | undefined>) {
 
   // The relay stops taking work `deadlineReserveMs` before Lambda's timeout and settles what is left in
   // that time; Middy's early timeout, a quarter of the reserve before the end, is only the last resort.
+  // Start reading the credentials during init (faster CPU, not billed on the first message's time);
+  // a failure here is retried by the first invocation.
+  relayOnce().catch(() => undefined);
+
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: Math.floor(config.deadlineReserveMs / 4) })
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))

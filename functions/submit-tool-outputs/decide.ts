@@ -26,8 +26,9 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Dec
       if (verdict !== "waiting") return verdict;
     }
 
-    const streamSignal = AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.followBudgetMs + 10_000)]);
-    const submitted = await deps.endpoint.submitToolOutputs(message, callOptions(ctx, message.stream ? streamSignal : ctx.signal));
+    // A stream stays open while the run moves: bound it by the follow budget as well as the deadline.
+    const signal = message.stream ? AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.followBudgetMs)]) : ctx.signal;
+    const submitted = await deps.endpoint.submitToolOutputs(message, callOptions(ctx, signal));
     if (submitted.ok) {
       if ("run" in submitted) return followRun(submitted.run, message, "submitted", ctx, deps);
       const followed = await followStream(submitted.stream, message, ctx, deps);

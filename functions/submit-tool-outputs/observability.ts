@@ -41,6 +41,8 @@ export const powertoolsTelemetry: Telemetry = {
     if (settled.result === "reported") metrics.addMetric("ResultsPublished", MetricUnit.Count, 1);
     if (settled.result === "watching") metrics.addMetric("WatchesScheduled", MetricUnit.Count, 1);
     if (settled.result === "handed_back") metrics.addMetric("HandedBack", MetricUnit.Count, 1);
+    // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
+    if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded") metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
     if (settled.result === "dead_lettered") {
       const single = metrics.singleMetric();
       single.addDimension("reason", settled.reason ?? "unknown");
@@ -52,7 +54,8 @@ export const powertoolsTelemetry: Telemetry = {
     metrics.addMetric("EndpointLatency", MetricUnit.Milliseconds, ms);
   },
   failedUnexpectedly(messageId, error) {
-    // The error's name and stack only: a message could quote input.
-    logger.error("record failed unexpectedly", { message_id: messageId, error_name: (error as Error)?.name, stack: (error as Error)?.stack });
+    // The error's name and stack frames only: its message could quote input (JSON.parse's do).
+    const frames = String((error as Error)?.stack ?? "").split("\n").filter((line) => line.trimStart().startsWith("at "));
+    logger.error("record failed unexpectedly", { message_id: messageId, error_name: (error as Error)?.name, stack: frames.join("\n") });
   },
 };
