@@ -10,7 +10,9 @@ export type DlqReason =
   | "run_not_found"
   | "retries_exhausted"
   | "unauthorized"
-  | "quota_exceeded";
+  | "quota_exceeded"
+  /** The run's state could not be published (SNS refused it) up to the last receive. */
+  | "results_unpublished";
 
 /** Why a message goes back to SQS to be tried again later. */
 export type HandBackReason = "endpoint_unavailable" | "unauthorized" | "quota_exceeded" | "deadline" | "group_blocked" | "results_unavailable";

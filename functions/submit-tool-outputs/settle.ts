@@ -60,9 +60,18 @@ export async function settle(
         await delay(record, receiveCount, outcome.retryAfterMs, sinks, limits);
         return { done: false, result: "handed_back", reason: outcome.reason };
     }
-  } catch {
-    // A sink failed (SNS or SQS unreachable): hand the message back untouched; the next receive
-    // reconciles with the endpoint before anything is submitted again.
+  } catch (error) {
+    // A sink failed (SNS or SQS unreachable, an event SNS refuses): hand the message back; the next
+    // receive reconciles with the endpoint before anything is submitted again. On the last receive,
+    // try to leave a reasoned DLQ record rather than a bare redrive.
+    if (receiveCount >= limits.maxReceiveCount) {
+      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
+      const written = await sinks
+        .writeDeadLetter(buildDlqRecord({ reason: "results_unpublished", detail }, context, { body: record.body, messageId: record.messageId, receiveCount }), record)
+        .then(() => true, () => false);
+      if (written) return { done: true, result: "dead_lettered", reason: "results_unpublished" };
+    }
+    await delay(record, receiveCount, undefined, sinks, limits);
     return { done: false, result: "handed_back", reason: "results_unavailable" };
   }
 }

@@ -285,3 +285,25 @@ describe("a crash the relay could not catch", () => {
     }
   });
 });
+
+describe("the results topic refuses the event", () => {
+  it("hands the message back, and on the last receive dead-letters it as results_unpublished", async () => {
+    const lost = await startHarness({ maxReceiveCount: 2, env: { RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:no-such-topic" } });
+    try {
+      const run = lost.sim.createRun();
+      const messageId = await lost.send(outputsFor(run));
+      const first = await lost.deliver();
+      expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
+      const second = await lost.deliver();
+      expect(second.event.Records.map((r) => r.attributes.ApproximateReceiveCount)).toEqual(["2"]);
+      expect(second.response.batchItemFailures).toEqual([]);
+      const [dead] = await lost.deadLetters();
+      expect(dead!.record).toMatchObject({ reason: "results_unpublished", receive_count: 2 });
+      // The second receive looked at the run and did not submit again.
+      expect(lost.sim.counters.accepted).toBe(1);
+      expect(lost.sim.requests.filter((r) => r.method === "POST")).toHaveLength(1);
+    } finally {
+      await lost.close();
+    }
+  });
+});
