@@ -1,0 +1,143 @@
+/**
+ * Fault injection: faults queued by a test (`inject`) are used first, in order; then, when set,
+ * the seeded random mode rolls for each matching request. Only submits and reads of a run (GET run,
+ * GET run steps) are faulted: `POST /threads/runs` is how the demo starts a run, not a relay call.
+ */
+import type { Fault, FaultKind, RandomFaults } from "./types";
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  "rate_limit",
+  "insufficient_quota",
+  "server_error",
+  "gateway_failure",
+  "unauthorized",
+  "slow",
+  "drop",
+  "accept_then_500",
+  "stream_error",
+];
+
+const FAULT_KEYS = new Set(["on", "kind", "retryAfterMs", "retryAfterSeconds", "delayMs", "times", "runId"]);
+const RANDOM_KEYS = new Set(["probability", "kinds", "seed", "on", "retryAfterMs", "delayMs"]);
+
+/** The request a fault may apply to. */
+export interface FaultTarget {
+  route: "submit" | "get";
+  runId: string;
+  stream: boolean;
+}
+
+interface PendingFault {
+  fault: Fault;
+  remaining: number;
+}
+
+interface RandomMode {
+  opts: RandomFaults;
+  next: () => number;
+}
+
+/** Whether a kind makes sense for this request at all; a kind that does not is not used up on it. */
+function fits(kind: FaultKind, target: FaultTarget): boolean {
+  if (kind === "accept_then_500") return target.route === "submit";
+  if (kind === "stream_error") return target.route === "submit" && target.stream;
+  return true;
+}
+
+function aims(on: Fault["on"], target: FaultTarget): boolean {
+  return on === "any" || on === target.route;
+}
+
+/**
+ * mulberry32: tiny, fast, and the same sequence for the same seed on every platform.
+ * @example const next = seededRandom(42); next() // 0.6011…
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function checkKeys(what: string, value: object, allowed: Set<string>): void {
+  const unknown = Object.keys(value).filter((key) => !allowed.has(key));
+  if (unknown.length > 0) throw new TypeError(`${what}: unknown option(s) ${unknown.join(", ")}`);
+}
+
+function checkKind(kind: unknown): void {
+  if (!FAULT_KINDS.includes(kind as FaultKind)) throw new TypeError(`unknown fault kind ${String(kind)}`);
+}
+
+function checkOn(on: unknown): void {
+  if (on !== "submit" && on !== "get" && on !== "any") throw new TypeError(`fault "on" must be submit, get or any, got ${String(on)}`);
+}
+
+export class FaultPlan {
+  #pending: PendingFault[] = [];
+  #random: RandomMode | undefined;
+
+  /**
+   * Queues faults; each applies to its next `times` matching requests.
+   * @example plan.inject({ on: "submit", kind: "rate_limit", retryAfterMs: 20, times: 2 })
+   */
+  inject(...faults: Fault[]): void {
+    for (const fault of faults) {
+      checkKeys("fault", fault, FAULT_KEYS);
+      checkOn(fault.on);
+      checkKind(fault.kind);
+      const remaining = fault.times ?? 1;
+      if (!Number.isInteger(remaining) || remaining < 1) throw new RangeError(`fault "times" must be a positive integer, got ${remaining}`);
+      this.#pending.push({ fault: { ...fault }, remaining });
+    }
+  }
+
+  /**
+   * Turns the random fault mode on (or off with undefined).
+   * @example plan.setRandom({ probability: 0.2, kinds: ["server_error", "drop"], seed: 7 })
+   */
+  setRandom(opts: RandomFaults | undefined): void {
+    if (opts === undefined) {
+      this.#random = undefined;
+      return;
+    }
+    checkKeys("random faults", opts, RANDOM_KEYS);
+    if (!(opts.probability >= 0 && opts.probability <= 1)) throw new RangeError(`probability must be within [0, 1], got ${opts.probability}`);
+    if (opts.kinds.length === 0) throw new RangeError("random faults need at least one kind");
+    opts.kinds.forEach(checkKind);
+    checkOn(opts.on ?? "any");
+    this.#random = { opts: { ...opts, kinds: [...opts.kinds] }, next: seededRandom(opts.seed ?? 1) };
+  }
+
+  /** The fault to apply to this request, if any; consumes one use of it. */
+  take(target: FaultTarget): Fault | undefined {
+    const index = this.#pending.findIndex(
+      ({ fault }) => aims(fault.on, target) && (fault.runId === undefined || fault.runId === target.runId) && fits(fault.kind, target),
+    );
+    if (index >= 0) {
+      const pending = this.#pending[index]!;
+      pending.remaining -= 1;
+      if (pending.remaining === 0) this.#pending.splice(index, 1);
+      return pending.fault;
+    }
+    return this.#roll(target);
+  }
+
+  reset(): void {
+    this.#pending = [];
+    this.#random = undefined;
+  }
+
+  #roll(target: FaultTarget): Fault | undefined {
+    const random = this.#random;
+    if (random === undefined || !aims(random.opts.on ?? "any", target)) return undefined;
+    // Both draws happen for every matching request so the sequence depends only on the seed and the request order.
+    const hit = random.next() < random.opts.probability;
+    const kind = random.opts.kinds[Math.floor(random.next() * random.opts.kinds.length)]!;
+    if (!hit || !fits(kind, target)) return undefined;
+    return { on: target.route, kind, retryAfterMs: random.opts.retryAfterMs ?? 10, delayMs: random.opts.delayMs ?? 100 };
+  }
+}

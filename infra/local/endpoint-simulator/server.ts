@@ -1,0 +1,253 @@
+/**
+ * The HTTP side: routing, the gateway's checks (keys, beta header), fault application, and the
+ * bookkeeping tests assert on. Bodies are never logged: they carry tool outputs.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { FaultPlan } from "./faults";
+import { buildRunObject } from "./run-object";
+import { type Reply, replies, sendReply } from "./replies";
+import { createThreadAndRun, listRunSteps, retrieveRun, type RouteResult, submitToolOutputs } from "./routes";
+import { newId, RunStore } from "./runs";
+import { failingStreamPlan, sendEvents } from "./stream";
+import type { EndpointSimulator, EndpointSimulatorOptions, Fault, RecordedRequest, SimulatorCounters } from "./types";
+
+const OPTION_KEYS = new Set(["port", "apiKey", "apiKeyHeader", "virtualKey", "pollAfterMs", "processingMs", "runTtlSeconds", "requireBetaHeader", "now"]);
+const MAX_RECORDED_REQUESTS = 10_000;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const SUBMIT_PATH = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)\/submit_tool_outputs$/;
+const RUN_PATH = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)$/;
+const STEPS_PATH = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)\/steps$/;
+
+type Route =
+  | { name: "submit"; threadId: string; runId: string }
+  | { name: "get"; threadId: string; runId: string }
+  | { name: "steps"; threadId: string; runId: string }
+  | { name: "create" }
+  | { name: "unknown" };
+
+function route(method: string, path: string): Route {
+  const submit = SUBMIT_PATH.exec(path);
+  if (method === "POST" && submit !== null) return { name: "submit", threadId: decode(submit[1]!), runId: decode(submit[2]!) };
+  const run = RUN_PATH.exec(path);
+  if (method === "GET" && run !== null) return { name: "get", threadId: decode(run[1]!), runId: decode(run[2]!) };
+  const steps = STEPS_PATH.exec(path);
+  if (method === "GET" && steps !== null) return { name: "steps", threadId: decode(steps[1]!), runId: decode(steps[2]!) };
+  if (method === "POST" && path === "/v1/threads/runs") return { name: "create" };
+  return { name: "unknown" };
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new RangeError("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function checkOptions(opts: EndpointSimulatorOptions): void {
+  const unknown = Object.keys(opts).filter((key) => !OPTION_KEYS.has(key));
+  if (unknown.length > 0) throw new TypeError(`endpoint simulator: unknown option(s) ${unknown.join(", ")}`);
+}
+
+/** The answer a fault gives instead of the real one, for the faults that answer at all. */
+function faultReply(fault: Fault): Reply | undefined {
+  switch (fault.kind) {
+    case "rate_limit":
+      return replies.rateLimited(fault.retryAfterMs, fault.retryAfterSeconds);
+    case "insufficient_quota":
+      return replies.insufficientQuota();
+    case "server_error":
+      return replies.serverError();
+    case "gateway_failure":
+      return replies.gatewayFailure();
+    case "unauthorized":
+      return replies.invalidApiKey();
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Starts the simulator on 127.0.0.1.
+ * @example
+ * const sim = await startEndpointSimulator({ apiKey: "pk-test", virtualKey: "vk-test" });
+ * const { threadId, runId, toolCallIds } = sim.createRun({ toolCalls: 2, then: [{ requiresAction: 1 }, "completed"] });
+ * // point the relay at sim.baseUrl …
+ * await sim.close();
+ */
+export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}): Promise<EndpointSimulator> {
+  checkOptions(opts);
+  const now = opts.now ?? Date.now;
+  const pollAfterMs = opts.pollAfterMs ?? 50;
+  const requireBetaHeader = opts.requireBetaHeader ?? true;
+  const apiKeyHeader = opts.apiKeyHeader ?? "x-portkey-api-key";
+  const store = new RunStore({ processingMs: opts.processingMs ?? 30, ttlMs: (opts.runTtlSeconds ?? 600) * 1000, now });
+  const faults = new FaultPlan();
+  const counters: SimulatorCounters = { submits: 0, accepted: 0, rejected: 0, gets: 0, stepLists: 0, faultsInjected: 0, doubleAcceptances: 0 };
+  const requests: RecordedRequest[] = [];
+  const openStreams = new Set<() => void>();
+  // Ends pending `slow` delays on close, so a closed simulator holds no timers.
+  const closing = new AbortController();
+
+  /** Portkey's and OpenAI's own checks, which come before anything reaches a run. */
+  function gatewayCheck(headers: Record<string, string>): Reply | undefined {
+    if (opts.apiKey !== undefined) {
+      const expected = apiKeyHeader === "authorization" ? `Bearer ${opts.apiKey}` : opts.apiKey;
+      if (headers[apiKeyHeader] !== expected) return replies.invalidApiKey();
+    }
+    if (opts.virtualKey !== undefined && !headers["x-portkey-virtual-key"] && !headers["x-portkey-provider"]) return replies.missingProvider();
+    if (requireBetaHeader && !(headers["openai-beta"] ?? "").includes("assistants=v2")) return replies.missingBetaHeader();
+    return undefined;
+  }
+
+  function respond(res: ServerResponse, result: RouteResult, headers: Record<string, string>): void {
+    if ("reply" in result) {
+      sendReply(res, result.reply, headers);
+      return;
+    }
+    if (res.destroyed) return;
+    const stop = sendEvents(res, result.events, now, headers);
+    openStreams.add(stop);
+    res.on("close", () => openStreams.delete(stop));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? "GET";
+    const url = new URL(req.url ?? "/", "http://simulator");
+    const path = url.pathname;
+    const headers = flattenHeaders(req);
+    const text = await readBody(req);
+    const parsed = parseJson(text);
+    requests.push({ method, path, headers, ...(text === "" ? {} : { body: parsed.ok ? parsed.value : text }), at: now() });
+    if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
+
+    const answerHeaders = (): Record<string, string> => ({
+      "x-request-id": newId("req", 32),
+      "openai-processing-ms": String(Math.round(performance.now() - started)),
+      ...(headers["x-portkey-trace-id"] ? { "x-portkey-trace-id": headers["x-portkey-trace-id"] } : {}),
+    });
+    const target = route(method, path);
+    if (target.name === "unknown") return sendReply(res, replies.invalidUrl(method, path), answerHeaders());
+    if (target.name === "submit") counters.submits += 1;
+    if (target.name === "get") counters.gets += 1;
+    if (target.name === "steps") counters.stepLists += 1;
+
+    const refused = gatewayCheck(headers);
+    if (refused !== undefined) return sendReply(res, refused, answerHeaders());
+    if (text !== "" && !parsed.ok) return sendReply(res, replies.invalidJson(), answerHeaders());
+    const body = parsed.ok ? parsed.value : undefined;
+
+    if (target.name === "create") return respond(res, createThreadAndRun(store, body, now), answerHeaders());
+
+    const stream = target.name === "submit" && typeof body === "object" && body !== null && (body as { stream?: unknown }).stream === true;
+    // Listing steps is a read of the run too, so `get` faults cover it.
+    const fault = faults.take({ route: target.name === "submit" ? "submit" : "get", runId: target.runId, stream });
+    if (fault !== undefined) counters.faultsInjected += 1;
+    if (fault?.kind === "drop") {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === "slow") await sleep(fault.delayMs ?? 1000, undefined, { signal: closing.signal });
+    const instead = fault === undefined ? undefined : faultReply(fault);
+    if (instead !== undefined) return sendReply(res, instead, answerHeaders());
+
+    if (target.name === "get") return respond(res, retrieveRun(store, target.threadId, target.runId, now, pollAfterMs), answerHeaders());
+    if (target.name === "steps") return respond(res, listRunSteps(store, target.threadId, target.runId, url.searchParams, now), answerHeaders());
+
+    const result = submitToolOutputs(store, counters, target.threadId, target.runId, body, now);
+    if (fault?.kind === "accept_then_500") return sendReply(res, replies.serverError(), answerHeaders());
+    if (fault?.kind === "stream_error" && "events" in result) {
+      const error = (replies.serverError().body as { error: Parameters<typeof failingStreamPlan>[1] }).error;
+      return respond(res, { events: failingStreamPlan(result.events, error) }, answerHeaders());
+    }
+    return respond(res, result, answerHeaders());
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // An oversized or aborted body, a close during a delay, or a simulator bug; the client may be gone already.
+      const tooLarge = error instanceof RangeError;
+      const message = tooLarge ? "Request body too large." : "The simulator failed while handling the request.";
+      sendReply(res, { status: tooLarge ? 413 : 500, body: { error: { message, type: tooLarge ? "invalid_request_error" : "server_error", param: null, code: null } } });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const findOrThrow = (threadId: string, runId: string) => {
+    const run = store.get(threadId, runId);
+    if (run === undefined) throw new Error(`endpoint simulator: no run ${runId} in thread ${threadId}`);
+    return run;
+  };
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    createRun(createOpts = {}) {
+      const run = store.create(createOpts);
+      const first = run.segments[0];
+      const toolCallIds = first?.status === "requires_action" ? first.toolCalls.map((call) => call.id) : [];
+      return { threadId: run.threadId, runId: run.runId, toolCallIds };
+    },
+    run(threadId, runId) {
+      const run = store.get(threadId, runId);
+      return run === undefined ? undefined : buildRunObject(run, now());
+    },
+    expireRun(threadId, runId) {
+      store.expire(findOrThrow(threadId, runId));
+    },
+    inject(...list) {
+      faults.inject(...list);
+    },
+    setRandomFaults(randomOpts) {
+      faults.setRandom(randomOpts);
+    },
+    counters,
+    requests,
+    reset() {
+      store.clear();
+      faults.reset();
+      for (const key of Object.keys(counters) as Array<keyof SimulatorCounters>) counters[key] = 0;
+      requests.length = 0;
+    },
+    async close() {
+      closing.abort();
+      for (const stop of openStreams) stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

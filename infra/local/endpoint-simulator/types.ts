@@ -1,0 +1,148 @@
+/**
+ * Public types of the endpoint simulator: the contract that the relay's tests, the local stack and
+ * the soak test code against. Add fields freely; never change the meaning of existing ones.
+ */
+import type { RunObject } from "./run-object";
+
+export type { RunObject } from "./run-object";
+
+export interface EndpointSimulatorOptions {
+  /** Port on 127.0.0.1. Default 0 (the OS picks a free one). */
+  port?: number;
+  /** When set, requests must carry `<apiKeyHeader>: <apiKey>` (Bearer form for `authorization`), else 401 in OpenAI error shape. */
+  apiKey?: string;
+  /** Which header carries `apiKey`. Default `x-portkey-api-key`; `authorization` simulates a direct OpenAI-compatible server. */
+  apiKeyHeader?: "x-portkey-api-key" | "authorization";
+  /** When set, requests must carry `x-portkey-virtual-key` or `x-portkey-provider` (presence only), else 400 `{status:"failure",message}`. */
+  virtualKey?: string;
+  /** Value of the `openai-poll-after-ms` header on GET run. Default 50. */
+  pollAfterMs?: number;
+  /** How long a run stays queued/in_progress after an accepted submission before its next state. Default 30. */
+  processingMs?: number;
+  /** `expires_at = created_at + runTtlSeconds`. Fractions are allowed (tests); `expires_at` is rounded up to the second. Default 600. */
+  runTtlSeconds?: number;
+  /** Default true: 400 when `OpenAI-Beta: assistants=v2` is missing. */
+  requireBetaHeader?: boolean;
+  /** Clock in epoch milliseconds. Default `Date.now`. Run states are computed from it on every read. */
+  now?: () => number;
+}
+
+/** What the run does after an accepted submission (or, for a run created over HTTP, after creation). */
+export type RunScript =
+  | "completed"
+  | "failed"
+  | "incomplete"
+  | "cancelled"
+  | "expired"
+  | { requiresAction: number | string[] }
+  /** Stay in_progress this much longer, then apply the next script item. */
+  | { stayInProgressMs: number };
+
+export interface CreateRunOptions {
+  /** Generated `thread_…` id (only [A-Za-z0-9_]) when absent. Several runs may share a thread. */
+  threadId?: string;
+  /** Generated `run_…` id when absent. */
+  runId?: string;
+  /** First round of tool calls: a count or explicit ids. Default 1. */
+  toolCalls?: number | string[];
+  /** What the run does after each accepted submission, in order. Default `["completed"]`; when exhausted, `completed`. */
+  then?: RunScript[];
+  /** Default `asst_simulator`. */
+  assistantId?: string;
+  /** Default `gpt-4o-mini`. */
+  model?: string;
+  metadata?: Record<string, string>;
+}
+
+export type FaultKind =
+  /** 429 rate_limit_exceeded, with `retry-after-ms` / `retry-after` from retryAfterMs / retryAfterSeconds (none when neither is set). */
+  | "rate_limit"
+  /** 429 insufficient_quota, no retry-after. */
+  | "insufficient_quota"
+  /** 500 in OpenAI error shape. */
+  | "server_error"
+  /** 502 in Portkey shape `{status:"failure",message}`. */
+  | "gateway_failure"
+  /** 401 invalid_api_key. */
+  | "unauthorized"
+  /** Answer normally after delayMs (a submission is applied after the delay, even if the client gave up). */
+  | "slow"
+  /** Destroy the socket without answering; nothing is applied. */
+  | "drop"
+  /** Submits only: apply the submission for real, then answer 500. */
+  | "accept_then_500"
+  /** Submits with `stream: true` only: accept, send a few events, then `event: error` and end the stream. */
+  | "stream_error";
+
+export interface Fault {
+  /** `get` covers both GET run and GET run steps; `any` also covers submits. */
+  on: "submit" | "get" | "any";
+  kind: FaultKind;
+  retryAfterMs?: number;
+  retryAfterSeconds?: number;
+  /** For `slow`. Default 1000. */
+  delayMs?: number;
+  /** How many matching requests it applies to. Default 1. */
+  times?: number;
+  /** Only requests for this run. Default: any run. */
+  runId?: string;
+}
+
+export interface RandomFaults {
+  /** Chance in [0, 1] that a matching request fails. */
+  probability: number;
+  kinds: FaultKind[];
+  /** Same seed, same request sequence → same faults. Default 1. */
+  seed?: number;
+  /** Default "any". */
+  on?: Fault["on"];
+  /** retry-after-ms sent with random `rate_limit` faults. Default 10. */
+  retryAfterMs?: number;
+  /** Delay of random `slow` faults. Default 100. */
+  delayMs?: number;
+}
+
+export interface SimulatorCounters {
+  /** Every submit_tool_outputs request that reached the route (faulted or not). */
+  submits: number;
+  /** Submissions applied to a run (including accept_then_500 and stream_error ones). */
+  accepted: number;
+  /** Submissions refused by the run logic or validation (400/404). Auth failures and faults are not counted. */
+  rejected: number;
+  /** Every GET run request that reached the route. */
+  gets: number;
+  /** Every GET run steps (list) request that reached the route. */
+  stepLists: number;
+  faultsInjected: number;
+  /** A set of call ids that was already accepted got accepted again: must stay 0 for a correct client. */
+  doubleAcceptances: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  /** Parsed JSON, or the raw text when it is not JSON; absent when empty. */
+  body?: unknown;
+  at: number;
+}
+
+export interface EndpointSimulator {
+  /** `http://127.0.0.1:<port>/v1` */
+  readonly baseUrl: string;
+  createRun(opts?: CreateRunOptions): { threadId: string; runId: string; toolCallIds: string[] };
+  /** The current spec-shaped Run object. */
+  run(threadId: string, runId: string): RunObject | undefined;
+  /** Force status `expired` now. */
+  expireRun(threadId: string, runId: string): void;
+  inject(...faults: Fault[]): void;
+  /** Fault rate mode for soak tests: each matching request fails with probability p, picking a kind from the list; deterministic with a seed. */
+  setRandomFaults(opts: RandomFaults | undefined): void;
+  readonly counters: SimulatorCounters;
+  /** For header assertions; the last 10 000 requests. */
+  readonly requests: RecordedRequest[];
+  /** Forget runs, faults, counters, requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
