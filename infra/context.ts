@@ -1,0 +1,176 @@
+import * as z from "zod";
+
+/**
+ * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
+ * or the `context` block of cdk.json. Values from `-c` arrive as strings, so numbers and booleans
+ * are accepted in both forms. Every option is documented in infra/README-deploy.md.
+ */
+
+/** Statuses of a run; a results event's `type` is `run.` + one of them. */
+const RUN_STATUSES = [
+  "queued",
+  "in_progress",
+  "requires_action",
+  "cancelling",
+  "cancelled",
+  "failed",
+  "completed",
+  "incomplete",
+  "expired",
+] as const;
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const ARN_PARTITION = "arn:aws[a-z-]*";
+const REGION_ACCOUNT = "[a-z]{2}(-[a-z]+)+-\\d:\\d{12}";
+
+const arn = (pattern: string, example: string) =>
+  z.string().regex(new RegExp(`^${ARN_PARTITION}:${pattern}$`), { error: `must be an ARN such as ${example}` });
+
+const bool = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")], {
+      error: "must be true or false",
+    })
+    .default(fallback);
+
+const integer = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)], { error: "must be a whole number" })
+    .pipe(
+      z
+        .number()
+        .int({ error: "must be a whole number" })
+        .min(min, { error: `must be at least ${min}` })
+        .max(max, { error: `must be at most ${max}` }),
+    );
+
+const EVENT_TYPES = RUN_STATUSES.map((status) => `run.${status}` as const);
+
+/** Event types as a JSON array in cdk.json, or comma-separated on the command line. */
+const eventTypes = z
+  .union([z.array(z.string()), z.string().transform((value) => value.split(",").map((part) => part.trim()))], {
+    error: "must be a list (comma-separated on the command line)",
+  })
+  .pipe(
+    z
+      .array(z.enum(EVENT_TYPES, { error: `must list event types among ${EVENT_TYPES.join(", ")}` }))
+      .min(1, { error: "must name at least one event type" }),
+  );
+
+const ContextSchema = z
+  .object({
+    /** Name of the CloudFormation stack; also prefixes the input queue's name. */
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, {
+        error: "must start with a letter and hold at most 64 letters, digits and hyphens",
+      })
+      .default("ToolOutputRelay"),
+    /** Base URL of the Assistants-compatible endpoint; https only in AWS. */
+    endpointBaseUrl: z
+      .url({ protocol: /^https$/, error: "must be an https URL such as https://api.portkey.ai/v1" })
+      .default("https://api.portkey.ai/v1"),
+    /** FIFO input queue, DLQ and results topic instead of standard ones. */
+    fifo: bool(false),
+    /** Receives of a message before it goes to the DLQ; passed to the relay as MAX_RECEIVE_COUNT. */
+    maxReceiveCount: integer(1, 1000).default(5),
+    functionTimeoutSeconds: integer(10, 900).default(60),
+    functionMemoryMb: integer(128, 10_240).default(512),
+    batchSize: integer(1, 10_000).default(10),
+    /** 0 = invoke as soon as messages arrive. */
+    batchingWindowSeconds: integer(0, 300).default(0),
+    /** Upper bound of concurrent relay invocations fed by the queue; protects the endpoint's rate limit. */
+    maxConcurrency: integer(2, 1000).default(10),
+    logRetentionDays: integer(1, 3653)
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+      })
+      .default(30),
+    logLevel: z
+      .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
+      .default("INFO"),
+    /** An existing Secrets Manager secret with the endpoint credentials; otherwise the stack creates one. */
+    secretArn: arn(`secretsmanager:${REGION_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+`, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey-AbCdEf").optional(),
+    /** The customer managed KMS key that encrypts the imported secret, if it is not the AWS managed one. */
+    secretKmsKeyArn: arn(`kms:${REGION_ACCOUNT}:key/[A-Za-z0-9-]+`, "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab").optional(),
+    /** An existing SQS queue to subscribe to the results topic (raw delivery). */
+    resultsSubscriptionQueueArn: arn(`sqs:${REGION_ACCOUNT}:[A-Za-z0-9_-]{1,80}(\\.fifo)?`, "arn:aws:sqs:eu-west-1:123456789012:run-results").optional(),
+    /** An e-mail address to subscribe to the results topic. */
+    resultsSubscriptionEmail: z.email({ error: "must be an e-mail address" }).optional(),
+    /** Only deliver these event types to the subscriptions above, for example run.requires_action. */
+    resultsSubscriptionTypes: eventTypes.optional(),
+    /** E-mail address that receives the alarms (through the alarm topic). */
+    alarmEmail: z.email({ error: "must be an e-mail address" }).optional(),
+    /** An existing SNS topic for the alarms; otherwise one is created when alarmEmail is set. */
+    alarmTopicArn: arn(`sns:${REGION_ACCOUNT}:[A-Za-z0-9_-]{1,256}`, "arn:aws:sns:eu-west-1:123456789012:ops-alarms").optional(),
+    /** Alarm when the oldest message of the input queue is older than this. */
+    oldestMessageAlarmSeconds: integer(60, 1_209_600).default(1800),
+  })
+  .superRefine((options, ctx) => {
+    const fail = (option: string, message: string) => ctx.addIssue({ code: "custom", path: [option], message });
+    if (options.fifo && options.batchingWindowSeconds > 0)
+      fail("batchingWindowSeconds", "must be 0 with fifo=true (Lambda has no batching window for FIFO queues)");
+    if (options.fifo && options.batchSize > 10) fail("batchSize", "must be at most 10 with fifo=true");
+    if (!options.fifo && options.batchSize > 10 && options.batchingWindowSeconds === 0)
+      fail("batchSize", "above 10 needs batchingWindowSeconds of at least 1");
+    if (options.fifo && options.resultsSubscriptionEmail)
+      fail("resultsSubscriptionEmail", "cannot be used with fifo=true (FIFO topics deliver to SQS only)");
+    if (options.resultsSubscriptionTypes && !options.resultsSubscriptionQueueArn && !options.resultsSubscriptionEmail)
+      fail("resultsSubscriptionTypes", "needs resultsSubscriptionQueueArn or resultsSubscriptionEmail to filter");
+    if (options.secretKmsKeyArn && !options.secretArn)
+      fail("secretKmsKeyArn", "needs secretArn (a secret the stack creates uses the AWS managed key)");
+  });
+
+/** The validated context: every option present, defaults applied. */
+export type RelayConfig = z.output<typeof ContextSchema>;
+
+/** Names of all context options, as written in cdk.json or after `-c`. */
+export const CONTEXT_OPTIONS = Object.keys(ContextSchema.shape) as ReadonlyArray<keyof RelayConfig>;
+
+/** A context option with a bad value, or an unknown option that looks like a misspelt one. */
+export class InvalidContextError extends Error {
+  constructor(
+    /** The options at fault, in the order found. */
+    readonly options: readonly string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = "InvalidContextError";
+  }
+}
+
+/**
+ * Validates the app's context and applies defaults.
+ * Keys written like our options (camelCase) but unknown are rejected, so a typo fails synth instead of
+ * silently falling back to a default; CDK's own keys (`@aws-cdk/…`, `aws:cdk:…`, kebab-case) are ignored.
+ * @throws InvalidContextError naming every bad option.
+ * @example const config = parseContext(app.node.getAllContext());
+ */
+export function parseContext(context: Record<string, unknown>): RelayConfig {
+  const unknown = Object.keys(context).filter(
+    (key) => /^[a-z][A-Za-z0-9]*$/.test(key) && !(CONTEXT_OPTIONS as readonly string[]).includes(key),
+  );
+  if (unknown.length > 0) {
+    throw new InvalidContextError(
+      unknown,
+      `Unknown context option ${unknown.map((key) => `"${key}"`).join(", ")}; known options: ${CONTEXT_OPTIONS.join(", ")}`,
+    );
+  }
+  const ours = Object.fromEntries(
+    CONTEXT_OPTIONS.filter((key) => context[key] !== undefined).map((key) => [key, context[key]]),
+  );
+  const parsed = ContextSchema.safeParse(ours);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const option = String(issue.path[0]);
+    return { option, text: `context option "${option}" ${issue.message} (got ${JSON.stringify(ours[option])})` };
+  });
+  throw new InvalidContextError(
+    problems.map((problem) => problem.option),
+    `Invalid context: ${problems.map((problem) => problem.text).join("; ")}`,
+  );
+}

@@ -1,0 +1,64 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { RELAY_HANDLER_ENTRY } from "../../infra/constructs/relay-function";
+import { CDK_JSON, onlyResource, relayApp } from "./helpers/relay-stack";
+import { Template } from "aws-cdk-lib/assertions";
+
+describe("the app (issue 3, point 1)", () => {
+  it("runs through tsx from cdk.json, with no compile step", () => {
+    // Act
+    const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+
+    // Assess
+    expect(CDK_JSON.app).toBe("npx tsx infra/app.ts");
+    expect(packageJson.scripts.synth).toBe("cdk synth --quiet");
+  });
+});
+
+// The one test that synthesizes like `cdk synth`: real bundling and CDK's CloudFormation schema check.
+describe("the relay function's bundle (issue 3, point 2)", () => {
+  it("is minified ESM for Node 24 with the AWS SDK inside, a require shim and a source map, and loads", () => {
+    // Prepare
+    const { app, stack } = relayApp({}, { asCliSynth: true });
+
+    // Act
+    const assembly = app.synth();
+
+    // Assess
+    const validationReport = JSON.parse(readFileSync(join(assembly.directory, "validation-report.json"), "utf8"));
+    expect(validationReport.pluginReports).toEqual([]); // neither cdk-nag nor the schema check found anything
+    const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+    const code = onlyResource(template, "AWS::Lambda::Function").Properties.Code;
+    const assetDir = join(assembly.directory, `asset.${String(code.S3Key).replace(/\.zip$/, "")}`);
+    const bundle = readFileSync(join(assetDir, "index.mjs"), "utf8");
+    expect(existsSync(RELAY_HANDLER_ENTRY)).toBe(true);
+    expect(bundle.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
+    // Everything is inside, the AWS SDK included: the bundle imports nothing but Node's built-ins.
+    const importedModules = new Set([...bundle.matchAll(/\bfrom\s*["']([^"']+)["']/g)].map((match) => match[1]!));
+    expect([...importedModules].filter((name) => name !== "module" && !name.startsWith("node:"))).toEqual([]);
+    expect(bundle).toContain("AmazonSQS"); // the SQS client's protocol target prefix
+    expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}/);
+    expect(bundle.length / bundle.split("\n").length).toBeGreaterThan(500); // minified: few, long lines
+    expect(bundle.trimEnd().endsWith("//# sourceMappingURL=index.mjs.map")).toBe(true);
+    expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
+
+    const loaded = execFileSync(
+      process.execPath,
+      ["--enable-source-maps", "--input-type=module", "-e", `const m = await import(${JSON.stringify(join(assetDir, "index.mjs"))}); console.log(typeof m.handler);`],
+      {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: "eu-west-1",
+          RESULTS_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:results",
+          DLQ_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+          INPUT_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/input",
+        },
+      },
+    );
+    expect(loaded.trim()).toBe("function");
+    expect(process.versions.node.split(".")[0]).toBe("24");
+  });
+});

@@ -1,0 +1,203 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { identityStatements, onlyResource, relayTemplate, statementsAllowing } from "./helpers/relay-stack";
+
+describe("the relay function (issue 3, point 2)", () => {
+  it("runs nodejs24.x on ARM64 with active X-Ray tracing", () => {
+    // Act
+    const fn = onlyResource(relayTemplate(), "AWS::Lambda::Function");
+
+    // Assess
+    expect(fn.Properties).toMatchObject({
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      TracingConfig: { Mode: "Active" },
+    });
+  });
+
+  it("logs JSON to its own log group, kept 30 days by default", () => {
+    // Prepare
+    const template = relayTemplate();
+
+    // Act
+    const fn = onlyResource(template, "AWS::Lambda::Function");
+    const logGroup = onlyResource(template, "AWS::Logs::LogGroup");
+
+    // Assess
+    expect(fn.Properties.LoggingConfig).toEqual({
+      LogFormat: "JSON",
+      LogGroup: { Ref: logGroup.id },
+      ApplicationLogLevel: "INFO",
+      SystemLogLevel: "WARN",
+    });
+    expect(logGroup.Properties.RetentionInDays).toBe(30);
+  });
+
+  it("takes timeout, memory, log retention and log level from context", () => {
+    // Act
+    const template = relayTemplate({
+      functionTimeoutSeconds: 120,
+      functionMemoryMb: 1024,
+      logRetentionDays: 7,
+      logLevel: "DEBUG",
+    });
+
+    // Assess
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Timeout: 120,
+      MemorySize: 1024,
+      LoggingConfig: Match.objectLike({ ApplicationLogLevel: "DEBUG" }),
+    });
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
+  });
+
+  it("gets the whole environment DESIGN.md lists, pointing at this stack's resources", () => {
+    // Prepare
+    const template = relayTemplate({ endpointBaseUrl: "https://gateway.example.com/v1" });
+    const ref = (type: string) => ({ Ref: onlyResource(template, type).id });
+    const queues = template.findResources("AWS::SQS::Queue");
+    const inputId = Object.keys(queues).find((id) => queues[id]!.Properties.RedrivePolicy)!;
+    const deadLetterId = Object.keys(queues).find((id) => id !== inputId)!;
+
+    // Act
+    const fn = onlyResource(template, "AWS::Lambda::Function");
+
+    // Assess
+    expect(fn.Properties.Environment.Variables).toEqual({
+      ENDPOINT_BASE_URL: "https://gateway.example.com/v1",
+      ENDPOINT_SECRET_ARN: ref("AWS::SecretsManager::Secret"),
+      RESULTS_TOPIC_ARN: ref("AWS::SNS::Topic"),
+      DLQ_URL: { Ref: deadLetterId },
+      INPUT_QUEUE_URL: { Ref: inputId },
+      MAX_RECEIVE_COUNT: "5",
+      POWERTOOLS_SERVICE_NAME: "tool-output-relay",
+      POWERTOOLS_METRICS_NAMESPACE: "ToolOutputRelay",
+      NODE_OPTIONS: "--enable-source-maps",
+    });
+  });
+});
+
+describe("the event source mapping (issue 3, point 5)", () => {
+  it("reports batch item failures, with batch size 10, no batching window and at most 10 concurrent invocations by default", () => {
+    // Act
+    const mapping = onlyResource(relayTemplate(), "AWS::Lambda::EventSourceMapping");
+
+    // Assess
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 10,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+    expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+  });
+
+  it("takes batch size, batching window and maximum concurrency from context", () => {
+    // Act
+    const mapping = onlyResource(
+      relayTemplate({ batchSize: "100", batchingWindowSeconds: "5", maxConcurrency: "50" }),
+      "AWS::Lambda::EventSourceMapping",
+    );
+
+    // Assess
+    expect(mapping.Properties).toMatchObject({
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 5,
+      ScalingConfig: { MaximumConcurrency: 50 },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+  });
+});
+
+describe("the function's permissions (issue 3, point 7)", () => {
+  const VARIANTS = [
+    { variant: "standard, created secret", context: {} },
+    {
+      variant: "FIFO, imported secret with its own key, subscriptions and alarm topic",
+      context: {
+        fifo: true,
+        secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey-AbCdEf",
+        secretKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        resultsSubscriptionQueueArn: "arn:aws:sqs:eu-west-1:123456789012:run-results.fifo",
+        alarmEmail: "ops@example.com",
+      },
+    },
+  ];
+
+  it.each(VARIANTS)("name a resource in every statement but X-Ray's ($variant)", ({ context }) => {
+    // Act
+    const statements = identityStatements(relayTemplate(context));
+
+    // Assess
+    const wildcard = statements.filter((statement) => [statement.Resource].flat().some((resource) => resource === "*"));
+    // X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level permissions (Service Authorization Reference).
+    expect(wildcard).toEqual([
+      { Effect: "Allow", Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], Resource: "*" },
+    ]);
+    expect(statements.flatMap((statement) => statement.Action).filter((action) => action.includes("*"))).toEqual([]);
+    expect(statements.every((statement) => statement.Effect === "Allow")).toBe(true);
+  });
+
+  it("allow exactly the actions the relay needs, each on its own resource", () => {
+    // Prepare
+    const template = relayTemplate();
+    const queues = template.findResources("AWS::SQS::Queue");
+    const inputId = Object.keys(queues).find((id) => queues[id]!.Properties.RedrivePolicy)!;
+    const deadLetterId = Object.keys(queues).find((id) => id !== inputId)!;
+    const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
+    const logGroupId = onlyResource(template, "AWS::Logs::LogGroup").id;
+
+    // Act
+    const allowed = identityStatements(template).flatMap((statement) =>
+      statement.Action.flatMap((action) =>
+        [statement.Resource].flat().map((resource) => `${action} on ${JSON.stringify(resource)}`),
+      ),
+    );
+
+    // Assess
+    const on = (resource: unknown, ...actions: string[]) => actions.map((action) => `${action} on ${JSON.stringify(resource)}`);
+    expect(allowed.sort()).toEqual(
+      [
+        ...on(arnOf(inputId), "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"),
+        ...on(arnOf(deadLetterId), "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
+        ...on({ Ref: onlyResource(template, "AWS::SNS::Topic").id }, "sns:Publish"),
+        ...on(arnOf(onlyResource(template, "AWS::KMS::Key").id), "kms:GenerateDataKey", "kms:Decrypt"),
+        ...on({ Ref: onlyResource(template, "AWS::SecretsManager::Secret").id }, "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+        ...on(arnOf(logGroupId), "logs:CreateLogStream", "logs:PutLogEvents"),
+        ...on(
+          {
+            "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":logs:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, ":log-group:", { Ref: logGroupId }]],
+          },
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+        ),
+        ...on("*", "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
+      ].sort(),
+    );
+  });
+
+  it("attach no managed policy to the function's role", () => {
+    // Act
+    const role = onlyResource(relayTemplate(), "AWS::IAM::Role");
+
+    // Assess
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
+    ]);
+  });
+
+  it("publish only to the results topic, even when an alarm topic exists", () => {
+    // Prepare
+    const template = relayTemplate({ alarmEmail: "ops@example.com" });
+    const topics = template.findResources("AWS::SNS::Topic");
+    const resultsTopicId = Object.keys(topics).find((id) => id.startsWith("Results"))!;
+
+    // Act
+    const publish = statementsAllowing(template, "sns:Publish");
+
+    // Assess
+    expect(publish.map((statement) => statement.Resource)).toEqual([{ Ref: resultsTopicId }]);
+  });
+});
+
