@@ -66,14 +66,29 @@ const SnsEnvelope = z.looseObject({
   Message: z.string(),
 });
 
+/** A DLQ record the relay wrote, sent back whole (as SQS's own message-move task does): its `original` is the message. */
+const RedrivenDlqRecord = z.looseObject({
+  reason: z.string(),
+  original: z.string(),
+  source_message_id: z.string(),
+  receive_count: z.number(),
+});
+
 /**
- * Parses an SQS body: raw JSON or an SNS notification envelope around it (SNS → SQS without raw delivery).
+ * Parses an SQS body: raw JSON, an SNS notification envelope around it (SNS → SQS without raw delivery),
+ * or one of the relay's own DLQ records moved back to the input queue (the message is its `original`).
  * Lists every problem found; never throws.
  * @example const parsed = parseMessage(record.body); if (!parsed.ok) console.log(parsed.problems);
  */
 export function parseMessage(body: string): ParsedMessage {
   let json = parseJson(body);
   if (!json.ok) return { ok: false, problems: [`body is not JSON (${json.problem})`], context: {} };
+
+  const redriven = RedrivenDlqRecord.safeParse(json.value);
+  if (redriven.success) {
+    json = parseJson(redriven.data.original);
+    if (!json.ok) return { ok: false, problems: [`the redriven DLQ record's original is not JSON (${json.problem})`], context: {} };
+  }
 
   const envelope = SnsEnvelope.safeParse(json.value);
   if (envelope.success) {

@@ -307,3 +307,23 @@ describe("the results topic refuses the event", () => {
     }
   });
 });
+
+describe("a DLQ record moved back to the input queue whole (SQS's message-move task)", () => {
+  it("is read as its original message and accepted once the cause is fixed", async () => {
+    // Prepare: a message for a run the endpoint does not know yet ends in the DLQ.
+    const run = { threadId: "thread_later", runId: "run_later", toolCallIds: ["call_later"] };
+    const original = JSON.stringify(outputsFor(run));
+    await h.send(original);
+    await h.deliver();
+    const [dead] = await h.deadLetters();
+    expect(dead!.record.reason).toBe("run_not_found");
+    // Act: the run appears; the record is moved back as it is.
+    h.sim.createRun({ threadId: run.threadId, runId: run.runId, toolCalls: run.toolCallIds });
+    await h.send(dead!.body);
+    const { response } = await h.deliver();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect((await h.results())[0]!.event).toMatchObject({ run_id: "run_later", status: "completed" });
+    expect(await h.deadLetters()).toEqual([]);
+  });
+});

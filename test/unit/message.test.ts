@@ -23,6 +23,11 @@ describe("parseMessage accepts the contract", () => {
     expect(parsed).toMatchObject({ ok: true, message: { type: "watch_run", thread_id: "thread_a", run_id: "run_b", metadata: { k: "v" } } });
   });
 
+  it("reads the original out of one of the relay's DLQ records moved back whole (SQS's message-move task)", () => {
+    const record = { reason: "run_not_found", detail: "…", original: JSON.stringify(valid), source_message_id: "m-1", receive_count: 1, at: "x" };
+    expect(parseMessage(JSON.stringify(record))).toMatchObject({ ok: true, message: { thread_id: "thread_abc123" } });
+  });
+
   it("unwraps an SNS notification envelope", () => {
     const envelope = { Type: "Notification", MessageId: "m", TopicArn: "arn:aws:sns:us-east-1:1:t", Message: JSON.stringify(valid), Timestamp: "x" };
     expect(parseMessage(JSON.stringify(envelope))).toMatchObject({ ok: true, message: { run_id: "run_abc123" } });
