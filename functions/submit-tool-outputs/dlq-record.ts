@@ -1,6 +1,6 @@
 import type { EndpointError } from "./endpoint-failure";
 import type { MessageContext } from "./message";
-import type { DlqReason } from "./outcome";
+import type { DlqReason, Outcome } from "./outcome";
 
 /** What the relay writes to the DLQ (DESIGN.md, "DLQ record"). `original` is the SQS body, byte for byte. */
 export interface DlqRecord {
@@ -19,14 +19,8 @@ export interface DlqRecord {
   at: string;
 }
 
-export interface DlqRecordInput {
-  reason: DlqReason;
-  detail: string;
-  httpStatus?: number;
-  endpointError?: EndpointError;
-  expectedToolCallIds?: string[];
-  givenToolCallIds?: string[];
-}
+/** What the decision says about a dead letter (its outcome, less what only settling needs). */
+export type DlqRecordInput = Omit<Extract<Outcome, { kind: "dead_letter" }>, "kind" | "publish">;
 
 /** @example buildDlqRecord({ reason: "invalid_message", detail }, context, record) */
 export function buildDlqRecord(
