@@ -1,3 +1,4 @@
+import type { RunStep } from "./endpoint-client";
 import type { EndpointFailure } from "./endpoint-failure";
 import { followRun, followStream } from "./follow";
 import type { RelayMessage, ToolOutputMessage, WatchRunMessage } from "./message";
@@ -71,7 +72,12 @@ async function watch(message: WatchRunMessage, ctx: RecordContext, deps: Decisio
   return followRun(seen.run, message, "watched", ctx, deps);
 }
 
-/** The "GET the run before anything else" row: waiting → submit again; moved on → report; expired → DLQ. */
+/**
+ * The "GET the run before anything else" row: waiting → submit again; expired → DLQ; otherwise the run
+ * no longer asks for these ids, and its steps tell whether it took them (a duplicate, or our own earlier
+ * attempt: report) or never did (wrong ids: DLQ). Without a steps route, DESIGN.md's rule stands: a run
+ * that moved on took them; a run asking for other ids is a mismatch.
+ */
 async function judge(
   run: Run,
   givenIds: string[],
@@ -79,23 +85,32 @@ async function judge(
   ctx: RecordContext,
   deps: DecisionDeps,
 ): Promise<Outcome | "waiting"> {
-  switch (standing(run, givenIds)) {
-    case "waiting":
-      return "waiting";
-    case "expired":
-      return { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before it took these outputs`, publish: run };
-    case "moved_on":
-      return followRun(run, message, "already_accepted", ctx, deps);
-    case "other_ids": {
-      const expected = requiredToolCallIds(run);
-      if (overlaps(expected, givenIds)) return mismatch(expected, givenIds);
-      // The run asks for other ids. If its steps show ours answered, this message is a stale duplicate.
-      const steps = await deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx));
-      if (!steps.ok) return steps.failure.kind === "transient" ? failed(steps.failure) : mismatch(expected, givenIds);
-      const answered = new Set(steps.steps.flatMap((step) => step.step_details?.tool_calls?.map((call) => call.id) ?? []));
-      return givenIds.every((id) => answered.has(id)) ? followRun(run, message, "already_accepted", ctx, deps) : mismatch(expected, givenIds);
-    }
-  }
+  const where = standing(run, givenIds);
+  if (where === "waiting") return "waiting";
+  if (where === "expired") return { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before it took these outputs`, publish: run };
+  const expected = requiredToolCallIds(run);
+  if (where === "other_ids" && overlaps(expected, givenIds)) return mismatch(expected, givenIds);
+
+  const steps = await deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx));
+  if (!steps.ok && steps.failure.kind === "transient") return failed(steps.failure);
+  const taken = steps.ok ? givenIds.every((id) => answeredToolCallIds(steps.steps).has(id)) : where === "moved_on";
+  if (taken) return followRun(run, message, "already_accepted", ctx, deps);
+  if (where === "other_ids") return mismatch(expected, givenIds);
+  return {
+    kind: "dead_letter",
+    reason: "rejected_by_endpoint",
+    detail: `run ${run.id} is ${run.status} and never took outputs for [${givenIds.join(", ")}]`,
+    publish: run,
+  };
+}
+
+/** Call ids of the tool-call steps the run completed: the outputs it took. */
+function answeredToolCallIds(steps: RunStep[]): Set<string> {
+  return new Set(
+    steps
+      .filter((step) => step.step_details?.type === "tool_calls" && step.status === "completed")
+      .flatMap((step) => step.step_details?.tool_calls?.flatMap((call) => (call.id ? [call.id] : [])) ?? []),
+  );
 }
 
 /** GET with retries for transient failures (a GET is safe to repeat). */

@@ -30,6 +30,7 @@ export type GetRunResult = { ok: true; run: Run; pollAfterMs?: number } | { ok: 
 
 export interface RunStep {
   type?: string;
+  status?: string;
   step_details?: { type?: string; tool_calls?: Array<{ id?: string }> };
 }
 export type ListStepsResult = { ok: true; steps: RunStep[] } | { ok: false; failure: EndpointFailure };

@@ -327,3 +327,19 @@ describe("a DLQ record moved back to the input queue whole (SQS's message-move t
     expect(await h.deadLetters()).toEqual([]);
   });
 });
+
+describe("outputs for ids the run never asked for, after it moved on", () => {
+  it("are dead-lettered rejected_by_endpoint (the run's steps show they were never taken), not acknowledged", async () => {
+    const run = h.sim.createRun({ toolCalls: ["call_real"] });
+    await h.send(outputsFor(run));
+    await h.deliver();
+    await h.results();
+    // A message with made-up ids for the now completed run.
+    await h.send({ thread_id: run.threadId, run_id: run.runId, tool_outputs: [{ tool_call_id: "call_made_up", output: "x" }] });
+    const { response } = await h.deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    const [dead] = await h.deadLetters();
+    expect(dead!.record).toMatchObject({ reason: "rejected_by_endpoint", run_id: run.runId });
+    expect(dead!.record.detail).toContain("never took outputs for [call_made_up]");
+  });
+});
