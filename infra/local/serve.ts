@@ -1,0 +1,64 @@
+import { startLocalStack, type ExternalEndpoint, type LocalStack } from "./local-stack";
+
+/**
+ * `npm start -- --serve`: the local stack kept running for the operator CLI, until Ctrl-C.
+ * Prints the environment the CLI (or any SDK client) needs; never the endpoint keys.
+ * @example await serveLocalStack(process.env);
+ */
+export async function serveLocalStack(env: Record<string, string | undefined>): Promise<void> {
+  const endpoint = externalEndpoint(env);
+  const stack = await startLocalStack({
+    endpoint: endpoint ?? "simulator",
+    // A real endpoint is slower: Lambda's own rule, a visibility timeout well above the function timeout.
+    ...(endpoint ? { visibilityTimeoutSeconds: 180, functionTimeoutMs: 30_000 } : {}),
+    onInvocation: (r) => {
+      const failed = r.result === "ok" ? `${r.retained.length} handed back` : `invocation ${r.result}: the whole batch stays on the queue`;
+      console.log(`${new Date().toISOString()}  invocation: ${r.messageIds.length} message${r.messageIds.length === 1 ? "" : "s"}, ${r.deleted.length} done, ${failed}`);
+    },
+  });
+  printEnvironment(stack, endpoint);
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  console.log("\nstopping: finishing the batches in flight …");
+  await stack.close();
+}
+
+function externalEndpoint(env: Record<string, string | undefined>): ExternalEndpoint | undefined {
+  if (!env.ENDPOINT_BASE_URL) return undefined;
+  if (!env.PORTKEY_API_KEY) {
+    throw new Error("ENDPOINT_BASE_URL is set but PORTKEY_API_KEY is not: set the endpoint's key too (and PORTKEY_VIRTUAL_KEY for Portkey), or unset ENDPOINT_BASE_URL to use the simulator.");
+  }
+  return { baseUrl: env.ENDPOINT_BASE_URL, apiKey: env.PORTKEY_API_KEY, virtualKey: env.PORTKEY_VIRTUAL_KEY };
+}
+
+function printEnvironment(stack: LocalStack, endpoint: ExternalEndpoint | undefined): void {
+  const { aws } = stack;
+  console.log(`tool-output-relay local stack is running (Ctrl-C stops it).
+The relay talks to ${endpoint ? `${new URL(endpoint.baseUrl).origin} (your endpoint)` : `the endpoint simulator on ${stack.endpointBaseUrl}`}.
+
+Paste into another shell to use the CLI (npx tool-output-relay …) or any AWS SDK client:
+
+export AWS_ENDPOINT_URL=${aws.endpoint}
+export AWS_REGION=${aws.region}
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+export INPUT_QUEUE_URL=${aws.input.url}
+export DLQ_URL=${aws.dlq.url}
+export RESULTS_TOPIC_ARN=${aws.resultsTopicArn}
+export RESULTS_QUEUE_URL=${aws.results.url}${stack.sim ? `\nexport ENDPOINT_SIMULATOR_URL=${stack.endpointBaseUrl}` : ""}
+`);
+  if (!stack.sim) return;
+  const waiting = stack.sim.createRun({ toolCalls: 1, then: [{ requiresAction: 1 }, "completed"] });
+  const simple = stack.sim.createRun({ toolCalls: 2 });
+  const mismatched = stack.sim.createRun({ toolCalls: 1 });
+  console.log(`Three runs wait for tool outputs in the simulator. Try:
+
+npx tool-output-relay tail
+npx tool-output-relay send --thread ${simple.threadId} --run ${simple.runId} ${simple.toolCallIds.map((id) => `--output ${id}='{"temp":21}'`).join(" ")}
+npx tool-output-relay send --thread ${waiting.threadId} --run ${waiting.runId} --output ${waiting.toolCallIds[0]}=sunny   # asks for a second round: see tail
+npx tool-output-relay send --thread ${mismatched.threadId} --run ${mismatched.runId} --output call_wrong=x   # not the call it asked for: DLQ tool_call_mismatch
+npx tool-output-relay dlq list
+`);
+}

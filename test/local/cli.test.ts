@@ -1,0 +1,165 @@
+/**
+ * The operator CLI, in-process through runCli (the launcher only adds tsx and Ctrl-C) and once through
+ * the launcher itself: flag parsing and validation without any AWS, then send / tail / dlq against the
+ * local stack.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../infra/cli/main";
+import { startLocalStack, type LocalStack } from "../../infra/local/local-stack";
+import { answerFor, ended } from "./helpers";
+
+/** Runs a command; `err` fills while it runs (progress, notes). */
+function start(argv: string[], env: Record<string, string | undefined> = {}, signal?: AbortSignal) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const done = runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l), signal }).then((code) => ({ code, out: out.join("\n"), err: err.join("\n") }));
+  return { done, err };
+}
+const cli = (argv: string[], env: Record<string, string | undefined> = {}) => start(argv, env).done;
+
+describe("flags and validation (no AWS needed)", () => {
+  it("refuses a message that breaks the contract, listing every problem, without quoting outputs or sending", async () => {
+    const { code, err } = await cli(["send", "--thread", "thread/../x", "--run", "run_1", "--output", "call_1=very-secret-output", "--output", "call_1=again"]);
+    expect(code).toBe(2);
+    expect(err).toContain("nothing was sent");
+    expect(err).toContain("thread_id");
+    expect(err).toContain("duplicate tool_call_id call_1");
+    expect(err).not.toContain("very-secret-output");
+  });
+
+  it.each([
+    [["send", "--thread", "t", "--run", "r"], "at least one --output"],
+    [["send", "--thread", "t", "--run", "r", "--output", "no-equals-sign"], "--output takes <tool_call_id>=<output>"],
+    [["send", "--thred", "t"], "--help"],
+    [["send", "--file", "msg.json", "--thread", "t"], "drop --thread"],
+    [["dlq", "purge"], "dlq takes list or redrive"],
+    [["dlq", "redrive", "--method", "teleport"], "--method is auto, copy or move-task"],
+    [["tail", "--max", "0"], "--max must be a whole number"],
+    [["launch"], "unknown command launch"],
+  ])("%j is a usage error (exit 2) that says what to do", async (argv, advice) => {
+    const { code, err } = await cli(argv);
+    expect(code).toBe(2);
+    expect(err).toContain(advice);
+  });
+
+  it("a valid message with no queue anywhere says where the queue can come from", async () => {
+    const { code, err } = await cli(["send", "--thread", "thread_a", "--run", "run_a", "--output", "call_a=1"]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--input-queue.*INPUT_QUEUE_URL.*--stack/s);
+  });
+
+  it("checks a --file message the same way (a body that is not JSON)", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "relay-cli-")), "msg.json");
+    writeFileSync(file, "{ not json");
+    const { code, err } = await cli(["send", "--file", file]);
+    expect(code).toBe(2);
+    expect(err).toContain("body is not JSON");
+  });
+
+  it("the launcher runs through Node with tsx: --help exits 0, a bad message exits 2", () => {
+    const launcher = join(process.cwd(), "bin", "tool-output-relay.mjs");
+    const help = spawnSync(process.execPath, [launcher, "--help"], { encoding: "utf8", timeout: 60_000 });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("dlq redrive");
+    const bad = spawnSync(process.execPath, [launcher, "send", "--thread", "t", "--run", "r", "--output", "c=1", "--metadata", "=x"], { encoding: "utf8", timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--metadata takes <key>=<value>");
+  });
+});
+
+describe("against the local stack", () => {
+  let stack: LocalStack;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    stack = await startLocalStack({ maxReceiveCount: 3, poller: { pollers: 2 } });
+    env = {
+      AWS_ENDPOINT_URL: stack.aws.endpoint,
+      AWS_REGION: stack.aws.region,
+      INPUT_QUEUE_URL: stack.aws.input.url,
+      DLQ_URL: stack.aws.dlq.url,
+      RESULTS_TOPIC_ARN: stack.aws.resultsTopicArn,
+    };
+  });
+  afterAll(async () => stack.close());
+
+  const dlqDepth = async () =>
+    Number(
+      (await stack.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.aws.dlq.url, AttributeNames: ["ApproximateNumberOfMessages"] }))).Attributes!
+        .ApproximateNumberOfMessages,
+    );
+  const until = async (condition: () => Promise<boolean>) => {
+    const deadline = Date.now() + 30_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error("condition not met in time");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it("send puts a checked message on the input queue; tail shows its result", async () => {
+    // Prepare
+    const run = stack.sim!.createRun({ toolCalls: ["call_w"] });
+    const tail = start(["tail", "--type", "completed", "--max", "1"], env);
+    await until(async () => tail.err.some((line) => line.startsWith("subscribed to")));
+    // Act
+    const sent = await cli(["send", "--thread", run.threadId, "--run", run.runId, "--output", "call_w=sunny-secret", "--metadata", "tenant=acme"], env);
+    const messageId = /sent (\S+)/.exec(sent.out)![1]!;
+    const accounting = await stack.settle([messageId], { timeoutMs: 30_000 });
+    const tailed = await Promise.race([tail.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("tail printed nothing")), 20_000))]);
+    // Assess
+    expect(sent.code).toBe(0);
+    expect(sent.out).not.toContain("sunny-secret");
+    expect(ended(accounting)).toEqual({ accepted: 1, deadLettered: [], lost: 0 });
+    expect(tailed.code).toBe(0);
+    expect(tailed.out).toMatch(new RegExp(`run\\.completed\\s+${run.threadId} / ${run.runId}.*from ${messageId}.*tenant=acme`));
+  });
+
+  it("dlq list shows reasons without taking anything out or printing outputs; dlq redrive --reason moves only those", async () => {
+    // Prepare: a relay record (expired run), and a raw message as SQS's redrive would leave it, for a live run.
+    const expired = stack.sim!.createRun();
+    stack.sim!.expireRun(expired.threadId, expired.runId);
+    await stack.send(answerFor(expired));
+    const live = stack.sim!.createRun();
+    await stack.aws.sqs.send(new SendMessageCommand({ QueueUrl: stack.aws.dlq.url, MessageBody: JSON.stringify(answerFor(live)) }));
+    await until(async () => (await dlqDepth()) === 2);
+
+    // Act: list twice (a peek leaves everything there)
+    const listed = await cli(["dlq", "list"], env);
+    const again = await cli(["dlq", "list", "--json"], env);
+    // Assess
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain("2 messages: ");
+    expect(listed.out).toContain("run_expired");
+    expect(listed.out).toContain("redriven_by_sqs");
+    expect(listed.out).toContain(`${expired.threadId} / ${expired.runId}`);
+    expect(listed.out + again.out).not.toContain("tool-output-text");
+    expect(again.out.split("\n").map((l) => JSON.parse(l).reason).sort()).toEqual(["redriven_by_sqs", "run_expired"]);
+    expect(await dlqDepth()).toBe(2);
+
+    // Act: redrive only the raw one
+    const redrive = await cli(["dlq", "redrive", "--reason", "redriven_by_sqs"], env);
+    // Assess
+    expect(redrive.code).toBe(0);
+    expect(redrive.err).toContain("copying each original body back");
+    expect(redrive.out).toBe("moved 1 message back to tool-outputs; 1 left in the DLQ (other reasons)");
+    await stack.settle([], { timeoutMs: 30_000 });
+    expect(stack.ledger.results.some((r) => r.event.run_id === live.runId && r.event.type === "run.completed")).toBe(true);
+    expect(stack.ledger.deadLetters.filter((d) => d.reason === "run_expired")).toHaveLength(1);
+  });
+
+  it("refuses SQS's move task on the emulator, and says what to use instead", async () => {
+    const { code, err } = await cli(["dlq", "redrive", "--method", "move-task"], env);
+    expect(code).toBe(2);
+    expect(err).toContain("--method copy");
+  });
+
+  it("says the local stack is not running when nothing answers at AWS_ENDPOINT_URL", async () => {
+    const { code, err } = await cli(["dlq", "list"], { ...env, AWS_ENDPOINT_URL: "http://127.0.0.1:9", DLQ_URL: "http://127.0.0.1:9/000000000000/tool-outputs-dlq" });
+    expect(code).toBe(1);
+    expect(err).toContain("npm start -- --serve");
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * The relay's whole job through the local event-source poller: messages go onto the emulator's input
+ * queue, the poller drives the real handler as Lambda would, and every message ends accepted or in the
+ * DLQ. Each test counts: none lost.
+ */
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { redriveDeadLetters } from "../../infra/cli/dlq-commands";
+import { startLocalStack, type LocalStack } from "../../infra/local/local-stack";
+import { startToolWorker } from "../../infra/local/tool-worker";
+import { answerFor, crashingOn, ended } from "./helpers";
+
+const SETTLE = { timeoutMs: 45_000 };
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startLocalStack({ maxReceiveCount: 3, poller: { pollers: 2 } });
+});
+afterAll(async () => stack.close());
+beforeEach(async () => {
+  await stack.settle([], SETTLE);
+  stack.sim!.reset();
+});
+
+const resultsFor = (runId: string) => stack.ledger.results.filter((r) => r.event.run_id === runId).map((r) => r.event.type);
+
+describe("happy path", () => {
+  it("several runs answered at once are each submitted once and published as run.completed", async () => {
+    // Prepare
+    const runs = Array.from({ length: 12 }, (_, i) => stack.sim!.createRun({ toolCalls: 1 + (i % 3) }));
+    // Act
+    const ids = await stack.sendMany(runs.map((run, i) => answerFor(run, { stream: i % 2 === 0, metadata: { tenant: "acme" } })));
+    const accounting = await stack.settle(ids, SETTLE);
+    // Assess
+    expect(ended(accounting)).toEqual({ accepted: 12, deadLettered: [], lost: 0 });
+    for (const run of runs) expect(resultsFor(run.runId)).toEqual(["run.completed"]);
+    expect(stack.ledger.resultsOf(ids[0]!)[0]!.attributes).toMatchObject({ type: "run.completed", status: "completed" });
+    expect(stack.sim!.counters.accepted).toBe(12);
+    expect(stack.sim!.counters.doubleAcceptances).toBe(0);
+  });
+});
+
+describe("second round of tools", () => {
+  it("a tool worker answers run.requires_action from the results topic, and the run completes", async () => {
+    // Prepare
+    const run = stack.sim!.createRun({ toolCalls: 1, then: [{ requiresAction: 2 }, "completed"] });
+    const worker = startToolWorker(stack);
+    try {
+      // Act
+      const first = await stack.send(answerFor(run));
+      await stack.settle([first], SETTLE);
+      await worker.caughtUp();
+      const accounting = await stack.settle([first, ...worker.sent], SETTLE);
+      // Assess
+      expect(worker.sent).toHaveLength(1);
+      expect(ended(accounting)).toEqual({ accepted: 2, deadLettered: [], lost: 0 });
+      expect(resultsFor(run.runId)).toEqual(["run.requires_action", "run.completed"]);
+      expect(stack.sim!.run(run.threadId, run.runId)!.status).toBe("completed");
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+describe("poison message", () => {
+  it("is dead-lettered at once as invalid_message, its body kept byte for byte, next to a valid one that goes through", async () => {
+    const run = stack.sim!.createRun();
+    const poison = '{"thread_id":"thread_1","run_id":"run 1","tool_outputs":"none"}';
+    const [poisonId, validId] = await stack.sendMany([poison, answerFor(run)]);
+    const accounting = await stack.settle([poisonId!, validId!], SETTLE);
+    expect(ended(accounting)).toEqual({ accepted: 1, deadLettered: ["invalid_message"], lost: 0 });
+    const letter = stack.ledger.deadLetterOf(poisonId!)!;
+    expect(letter.original).toBe(poison);
+    expect(letter.record.receive_count).toBe(1);
+    expect(stack.sim!.counters.submits).toBe(1);
+  });
+});
+
+describe("transient faults", () => {
+  it("429s, 5xx, dropped connections and an accepted-then-500 all end in one acceptance and a result", async () => {
+    // Prepare: more submit failures than one invocation's attempts, so the message goes back to SQS at least once.
+    const [a, b, c] = [stack.sim!.createRun(), stack.sim!.createRun(), stack.sim!.createRun()];
+    stack.sim!.inject(
+      { on: "submit", kind: "server_error", times: 5, runId: a.runId },
+      { on: "submit", kind: "rate_limit", retryAfterMs: 50, times: 2, runId: b.runId },
+      { on: "submit", kind: "drop", runId: b.runId },
+      { on: "submit", kind: "accept_then_500", runId: c.runId },
+    );
+    // Act
+    const ids = await stack.sendMany([answerFor(a), answerFor(b), answerFor(c)]);
+    const accounting = await stack.settle(ids, SETTLE);
+    // Assess
+    expect(ended(accounting)).toEqual({ accepted: 3, deadLettered: [], lost: 0 });
+    for (const run of [a, b, c]) expect(resultsFor(run.runId)).toContain("run.completed");
+    expect(stack.sim!.counters.faultsInjected).toBe(9);
+    expect(stack.sim!.counters.accepted).toBe(3);
+    expect(stack.sim!.counters.doubleAcceptances).toBe(0);
+  });
+});
+
+describe("an expired run", () => {
+  it("a late submission ends in the DLQ as run_expired and run.expired is published", async () => {
+    const run = stack.sim!.createRun();
+    stack.sim!.expireRun(run.threadId, run.runId);
+    const id = await stack.send(answerFor(run, { metadata: { tenant: "acme" } }));
+    const accounting = await stack.settle([id], SETTLE);
+    expect(ended(accounting)).toEqual({ accepted: 0, deadLettered: ["run_expired"], lost: 0 });
+    expect(resultsFor(run.runId)).toEqual(["run.expired"]);
+    expect(stack.ledger.deadLetterOf(id)!.record).toMatchObject({ thread_id: run.threadId, run_id: run.runId, metadata: { tenant: "acme" } });
+  });
+});
+
+describe("redrive from the DLQ after the cause is fixed", () => {
+  it("a message dead-lettered for refused credentials goes back with the CLI's redrive and is accepted", async () => {
+    // Prepare: the endpoint refuses the key for exactly as many receives as the queue allows.
+    const run = stack.sim!.createRun();
+    stack.sim!.inject({ on: "any", kind: "unauthorized", times: 3 });
+    const original = await stack.send(answerFor(run));
+    const before = await stack.settle([original], SETTLE);
+    expect(ended(before)).toEqual({ accepted: 0, deadLettered: ["unauthorized"], lost: 0 });
+    const letter = stack.ledger.deadLetterOf(original)!;
+    // Put it back on the DLQ as the relay wrote it (the stack's reader took it off), then fix and redrive.
+    await stack.aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.aws.dlq.url,
+        MessageBody: letter.body,
+        MessageAttributes: { reason: { DataType: "String", StringValue: letter.reason } },
+      }),
+    );
+    // Act
+    const redriven = await redriveDeadLetters({ sqs: stack.aws.sqs, dlqUrl: stack.aws.dlq.url, inputQueueUrl: stack.aws.input.url, reasons: ["unauthorized"] });
+    const after = await stack.settle(redriven.messageIds, SETTLE);
+    // Assess
+    expect(redriven).toMatchObject({ moved: 1, skipped: 0 });
+    expect(ended(after)).toEqual({ accepted: 1, deadLettered: [], lost: 0 });
+    expect(resultsFor(run.runId)).toEqual(["run.completed"]);
+    expect(stack.sim!.counters.accepted).toBe(1);
+  });
+});
+
+describe("a crash inside the handler", () => {
+  let crashing: LocalStack;
+  beforeAll(async () => {
+    crashing = await startLocalStack({
+      maxReceiveCount: 2,
+      visibilityTimeoutSeconds: 1,
+      functionTimeoutMs: 1_000,
+      env: { DEADLINE_RESERVE_MS: "300", FOLLOW_BUDGET_MS: "500" },
+      poller: { pollers: 1, batchSize: 1 },
+      wrapHandler: crashingOn("crash-me"),
+    });
+  });
+  afterAll(async () => crashing.close());
+
+  it("ends in the DLQ through the emulator's redrive, body unchanged, while other messages go through", async () => {
+    // Prepare
+    const run = crashing.sim!.createRun();
+    const body = JSON.stringify({ ...answerFor(run), metadata: { note: "crash-me" } });
+    const healthyRun = crashing.sim!.createRun();
+    // Act
+    const [crashId, healthyId] = await crashing.sendMany([body, answerFor(healthyRun)]);
+    const accounting = await crashing.settle([crashId!, healthyId!], SETTLE);
+    // Assess
+    expect(ended(accounting)).toEqual({ accepted: 1, deadLettered: ["redriven_by_sqs"], lost: 0 });
+    const letter = crashing.ledger.deadLetterOf(crashId!)!;
+    expect(letter.writtenBy).toBe("redrive");
+    expect(letter.original).toBe(body);
+    expect(crashing.poller.stats.invocationErrors).toBe(2);
+  });
+});
