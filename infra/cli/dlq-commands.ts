@@ -181,12 +181,12 @@ export async function startMoveTask(o: MoveTaskOptions): Promise<{ moved: number
 }
 
 /**
- * Which way `dlq redrive` moves messages. SQS's move task moves bodies unchanged, so it is right only
- * for raw messages SQS's redrive put there: a record the relay wrote would go back as a record, and
- * the relay would reject it as an invalid message. Emulators have no move task.
+ * Which way `dlq redrive` moves messages. On AWS, SQS's own message-move task: it moves bodies as they
+ * are, and the relay reads a record it wrote as its `original`, so records and raw messages go back alike.
+ * Emulators have no move task, and a move task cannot pick messages by reason: then copy and delete.
  */
 export async function chooseRedriveMethod(
-  o: { sqs: SQSClient; dlqUrl: string; local: boolean; requested: "auto" | "copy" | "move-task"; reasons?: string[] },
+  o: { local: boolean; requested: "auto" | "copy" | "move-task"; reasons?: string[] },
 ): Promise<{ method: "copy" | "move-task"; why: string }> {
   if (o.requested === "move-task") {
     if (o.local) throw new UsageError("the local emulator has no message-move task (StartMessageMoveTask): use --method copy, or leave --method out.");
@@ -196,11 +196,7 @@ export async function chooseRedriveMethod(
   if (o.requested === "copy") return { method: "copy", why: "asked for" };
   if (o.local) return { method: "copy", why: "local emulator (no message-move task)" };
   if (o.reasons?.length) return { method: "copy", why: "--reason picks messages; a move task moves them all" };
-  const sample = await listDeadLetters(o.sqs, o.dlqUrl, { max: 100 });
-  if (sample.some((l) => l.writtenBy === "relay")) {
-    return { method: "copy", why: "the DLQ holds records the relay wrote; a move task would move the records, not the original bodies" };
-  }
-  return { method: "move-task", why: "the DLQ holds only raw messages that SQS's redrive moved" };
+  return { method: "move-task", why: "SQS's own message-move task (the relay reads its DLQ records as their original messages)" };
 }
 
 export async function approximateDepth(sqs: SQSClient, url: string): Promise<number | undefined> {

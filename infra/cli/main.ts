@@ -144,7 +144,7 @@ async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promi
   const { method, why } =
     max !== undefined && requested === "auto"
       ? { method: "copy" as const, why: "--max picks messages; a move task moves them all" }
-      : await guarded(targets.endpoint, "reading the DLQ", () => chooseRedriveMethod({ sqs: targets.sqs, dlqUrl, local: targets.endpoint !== undefined, requested, reasons }));
+      : await chooseRedriveMethod({ local: targets.endpoint !== undefined, requested, reasons });
   const total = await approximateDepth(targets.sqs, dlqUrl).catch(() => undefined);
   io.err(`redriving ${queueName(dlqUrl)} → ${queueName(inputQueueUrl)} by ${method === "copy" ? "copying each original body back" : "SQS's message-move task"} (${why})`);
   if (method === "move-task") {
