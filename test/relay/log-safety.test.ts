@@ -31,7 +31,7 @@ afterAll(async () => {
   await h.close();
 });
 
-it("logs ids, outcomes and timings, and neither the API key, the virtual key nor any output text", async () => {
+it("logs ids, outcomes and timings, emits the metrics, and shows neither the API key, the virtual key nor any output text", async () => {
   // Prepare: success, stream, retry, mismatch, invalid, unauthorized on the last receive.
   const secretOutputs: string[] = [];
   const message = (run: { threadId: string; runId: string; toolCallIds: string[] }, extra = {}) => {
@@ -63,7 +63,10 @@ it("logs ids, outcomes and timings, and neither the API key, the virtual key nor
   expect(output).toContain("message settled");
   expect(output).toContain("message dead-lettered");
   for (const id of ids) expect(output).toContain(id);
-  expect(output).toContain('"_aws"'); // the EMF metrics document
+  // The EMF metrics documents: accepted, DLQ by reason, retries, endpoint latency.
+  for (const metric of ["Accepted", "DeadLettered", "Retries", "EndpointLatency", "HandedBack"]) expect(output).toContain(`"Name":"${metric}"`);
+  expect(output).toContain('"reason":"invalid_message"');
+  expect(output).toContain('"Namespace":"ToolOutputRelay"');
   expect(output).not.toContain(helpers.TEST_API_KEY);
   expect(output).not.toContain(helpers.TEST_VIRTUAL_KEY);
   expect(output).not.toContain("tool-output-text");
