@@ -1,0 +1,123 @@
+/**
+ * The benchmark rig: loopback servers in a child process (loopback-servers.ts) and, in this process,
+ * the real handler plus what is needed to feed it real SQS events.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import type { CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../infra/local/endpoint-simulator";
+import { lambdaContext, toSqsEvent } from "../../infra/local/lambda-shapes";
+import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type ServersInfo, type ServersRequest } from "./loopback-servers";
+
+export type SimRun = { threadId: string; runId: string; toolCallIds: string[] };
+
+export interface Rig {
+  info: ServersInfo;
+  sqs: SQSClient;
+  /** The handler's environment: holds the (local, fake) endpoint keys, never printed. */
+  env: Record<string, string>;
+  createRuns(count: number, options?: CreateRunOptions): Promise<SimRun[]>;
+  inject(...faults: Fault[]): Promise<void>;
+  randomFaults(options: RandomFaults | undefined): Promise<void>;
+  counters(): Promise<SimulatorCounters>;
+  /** Sends the bodies and receives them back as one Lambda event (at most 10). */
+  eventOf(bodies: string[]): Promise<SQSEvent>;
+  /** Deletes the records of an event (what the event source mapping does after success). */
+  ack(event: SQSEvent): Promise<void>;
+  handler(overrides?: Record<string, string>): (event: SQSEvent, timeoutMs?: number) => Promise<SQSBatchResponse>;
+  close(): Promise<void>;
+}
+
+export function messageFor(run: SimRun): string {
+  return JSON.stringify({
+    thread_id: run.threadId,
+    run_id: run.runId,
+    tool_outputs: run.toolCallIds.map((id, i) => ({ tool_call_id: id, output: JSON.stringify({ answer: i, text: "bench output ".repeat(8) }) })),
+  });
+}
+
+export async function startRig(options: { processingMs?: number } = {}): Promise<Rig> {
+  const child: ChildProcess = fork(fileURLToPath(new URL("./loopback-servers.ts", import.meta.url)), {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, SIM_PROCESSING_MS: String(options.processingMs ?? 0) },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const info = await new Promise<ServersInfo>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`loopback servers exited with ${code}`)));
+    child.on("message", (m: { ready?: ServersInfo }) => m.ready && resolve(m.ready));
+  });
+  let nextId = 1;
+  const pending = new Map<number, (result: unknown) => void>();
+  child.on("message", (m: { id?: number; result?: unknown }) => {
+    if (m.id !== undefined) pending.get(m.id)?.(m.result), pending.delete(m.id);
+  });
+  type WithoutId<R> = R extends unknown ? Omit<R, "id"> : never;
+  const call = <T>(request: WithoutId<ServersRequest>): Promise<T> =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve as (r: unknown) => void);
+      child.send({ ...request, id });
+    });
+
+  process.env.AWS_ACCESS_KEY_ID ??= "local";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+  const sqs = new SQSClient({ region: info.region, endpoint: info.awsEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const env: Record<string, string> = {
+    ENDPOINT_BASE_URL: info.simBaseUrl,
+    PORTKEY_API_KEY: BENCH_API_KEY,
+    PORTKEY_VIRTUAL_KEY: BENCH_VIRTUAL_KEY,
+    RESULTS_TOPIC_ARN: info.resultsTopicArn,
+    DLQ_URL: info.dlqUrl,
+    INPUT_QUEUE_URL: info.inputUrl,
+    MAX_RECEIVE_COUNT: "5",
+    AWS_ENDPOINT_URL: info.awsEndpoint,
+    AWS_REGION: info.region,
+    POLL_INTERVAL_MS: "10",
+  };
+
+  const rig: Rig = {
+    info,
+    sqs,
+    env,
+    createRuns: (count, o) => call({ op: "createRuns", count, options: o }),
+    inject: (...faults) => call({ op: "inject", faults }),
+    randomFaults: (o) => call({ op: "randomFaults", options: o }),
+    counters: () => call({ op: "counters" }),
+    async eventOf(bodies) {
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: info.inputUrl, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }));
+      const messages: Message[] = [];
+      while (messages.length < bodies.length) {
+        const got = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: info.inputUrl,
+            MaxNumberOfMessages: bodies.length - messages.length,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ["All"],
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        messages.push(...(got.Messages ?? []));
+      }
+      return toSqsEvent(messages, info.inputArn, info.region);
+    },
+    async ack(event) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: info.inputUrl, Entries: event.Records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+      );
+    },
+    handler(overrides = {}) {
+      const handler = createHandler({ ...env, ...overrides });
+      return async (event, timeoutMs = 30_000) => (await handler(event, lambdaContext(timeoutMs))) as SQSBatchResponse;
+    },
+    async close() {
+      sqs.destroy();
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.disconnect();
+      await exited;
+    },
+  };
+  return rig;
+}

@@ -1,0 +1,22 @@
+/**
+ * `npm run soak`: ≥ 10 000 messages through the local stack under faults. Options by environment:
+ * SOAK_MESSAGES (default 10 000), SOAK_FAULTS (0.32 per call, about 25 % of calls fail), SOAK_SEED (42),
+ * SOAK_POLLERS (4). The relay's own logs stay at ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
+ * Exits 1 when a message was lost, a run took outputs twice, or a message ended other than expected.
+ */
+export {};
+
+process.env.POWERTOOLS_LOG_LEVEL ??= "ERROR";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+// Imported after the lines above: Powertools reads its environment when the relay's modules load.
+const { formatSoakReport, runSoak } = await import("./soak");
+
+const report = await runSoak({
+  messages: Number(process.env.SOAK_MESSAGES ?? 10_000),
+  faultProbability: Number(process.env.SOAK_FAULTS ?? 0.32),
+  seed: Number(process.env.SOAK_SEED ?? 42),
+  pollers: Number(process.env.SOAK_POLLERS ?? 4),
+  onProgress: (line) => console.error(line),
+});
+console.log(`Soak on Node ${process.versions.node}\n${formatSoakReport(report)}`);
+if (report.lost > 0 || report.doubleAcceptances > 0 || report.unexpected.length > 0) process.exitCode = 1;
