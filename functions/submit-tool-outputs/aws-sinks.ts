@@ -22,9 +22,8 @@ export interface AwsSinksOptions {
   watchDelaySeconds: number;
 }
 
-/** SQS's limit for a message, attributes included. */
+/** SQS's limit for a message: the body and every attribute's name, type and value. */
 const SQS_MAX_BYTES = 1_048_576;
-const ATTRIBUTE_ALLOWANCE = 4_096;
 
 const text = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
 
@@ -56,19 +55,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
     },
 
     async writeDeadLetter(record, source) {
-      let body = JSON.stringify(record);
-      const attributes: Record<string, MessageAttributeValue> = { reason: text(record.reason) };
-      // A record around a body near SQS's 1 MiB would not fit: send the original body itself, byte for
-      // byte, with the rest of the record in attributes (`format: original` tells the two apart).
-      if (Buffer.byteLength(body) + ATTRIBUTE_ALLOWANCE > SQS_MAX_BYTES) {
-        body = record.original;
-        Object.assign(attributes, {
-          format: text("original"),
-          detail: text(record.detail.slice(0, 1024)),
-          source_message_id: text(record.source_message_id),
-          receive_count: { DataType: "Number", StringValue: String(record.receive_count) },
-        });
-      }
+      const { body, attributes } = dlqMessage(record);
       await o.sqs.send(
         new SendMessageCommand({
           QueueUrl: o.dlqUrl,
@@ -118,4 +105,40 @@ export function redeliveryDelaySeconds(
   const jittered = Math.round(grown * (0.8 + 0.4 * random()));
   const floor = retryAfterMs === undefined ? 0 : Math.ceil(retryAfterMs / 1000);
   return Math.min(43_200, Math.max(jittered, floor));
+}
+
+/**
+ * The DLQ message for a record: the record as JSON with a `reason` attribute; or, when that would pass
+ * SQS's 1 MiB (a body near the limit), the original body itself, byte for byte, with as much of the
+ * record in attributes as still fits, most important first (`format: original` tells the two apart).
+ */
+export function dlqMessage(record: DlqRecord): { body: string; attributes: Record<string, MessageAttributeValue> } {
+  const json = JSON.stringify(record);
+  const reason = { reason: text(record.reason) };
+  if (Buffer.byteLength(json) + sizeOf(reason) <= SQS_MAX_BYTES) return { body: json, attributes: reason };
+
+  const candidates: Record<string, MessageAttributeValue> = {
+    ...reason,
+    format: text("original"),
+    source_message_id: text(record.source_message_id),
+    receive_count: { DataType: "Number", StringValue: String(record.receive_count) },
+    detail: text(record.detail.slice(0, 1024)),
+  };
+  const attributes: Record<string, MessageAttributeValue> = {};
+  let size = Buffer.byteLength(record.original);
+  for (const [name, value] of Object.entries(candidates)) {
+    const added = sizeOf({ [name]: value });
+    if (size + added > SQS_MAX_BYTES) break;
+    attributes[name] = value;
+    size += added;
+  }
+  return { body: record.original, attributes };
+}
+
+/** How SQS counts attributes against the message size: name, data type and value, in UTF-8 bytes. */
+function sizeOf(attributes: Record<string, MessageAttributeValue>): number {
+  return Object.entries(attributes).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? "") + Buffer.byteLength(value.StringValue ?? ""),
+    0,
+  );
 }

@@ -91,7 +91,7 @@ async function judge(
   const expected = requiredToolCallIds(run);
   if (where === "other_ids" && overlaps(expected, givenIds)) return mismatch(expected, givenIds);
 
-  const steps = await deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx));
+  const steps = await patiently(() => deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx)), ctx, deps);
   if (!steps.ok && steps.failure.kind === "transient") return failed(steps.failure);
   const taken = steps.ok ? givenIds.every((id) => answeredToolCallIds(steps.steps).has(id)) : where === "moved_on";
   if (taken) return followRun(run, message, "already_accepted", ctx, deps);
@@ -113,14 +113,19 @@ function answeredToolCallIds(steps: RunStep[]): Set<string> {
   );
 }
 
-/** GET with retries for transient failures (a GET is safe to repeat). */
-async function getRunPatiently(
-  message: { thread_id: string; run_id: string },
+/** GET the run, with retries for transient failures. */
+function getRunPatiently(message: { thread_id: string; run_id: string }, ctx: RecordContext, deps: DecisionDeps) {
+  return patiently(() => deps.endpoint.getRun(message.thread_id, message.run_id, callOptions(ctx)), ctx, deps);
+}
+
+/** Repeats a GET (safe to repeat) while it fails transiently, with backoff, within the attempts and the deadline. */
+async function patiently<T extends { ok: true } | { ok: false; failure: EndpointFailure }>(
+  get: () => Promise<T>,
   ctx: RecordContext,
   deps: DecisionDeps,
-): Promise<{ ok: true; run: Run } | { ok: false; failure: EndpointFailure }> {
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const result = await deps.endpoint.getRun(message.thread_id, message.run_id, callOptions(ctx));
+    const result = await get();
     if (result.ok || result.failure.kind !== "transient" || attempt >= deps.maxAttempts) return result;
     ctx.stats.retries++;
     if (!(await pause(backoffMs(attempt, deps, result.failure.retryAfterMs), ctx))) return result;

@@ -123,6 +123,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
   }
   if (issue.code === "invalid_type" && issue.input === undefined) return `${where}: is required`;
+  // A record key that fails its own schema: say why, not only that it is invalid.
+  if (issue.code === "invalid_key") return `${where}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
   return `${where}: ${issue.message}`;
 }
 

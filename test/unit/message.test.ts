@@ -56,6 +56,7 @@ describe("parseMessage rejects with a specific reason", () => {
     ["an unknown field", body({ colour: "blue" }), /message: unknown field "colour"/],
     ["unknown fields in an output", body({ tool_outputs: [{ tool_call_id: "c", output: "", extra: 1 }] }), /tool_outputs.0: unknown field "extra"/],
     ["17 metadata keys", body({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }), /at most 16 keys/],
+    ["a long metadata key", body({ metadata: { ["k".repeat(65)]: "v" } }), /metadata keys must be at most 64 characters/],
     ["a long metadata value", body({ metadata: { k: "v".repeat(513) } }), /at most 512/],
     ["a non-string metadata value", body({ metadata: { k: 1 } }), /metadata.k/],
     ["an unknown message type", JSON.stringify({ type: "cancel_run", thread_id: "t", run_id: "r" }), /type:/],
