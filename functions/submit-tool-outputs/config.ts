@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages";
 import { ConfigurationError } from "./errors";
 
 /**
@@ -44,26 +45,32 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 const endpointBaseUrl = z
-  .url({ error: "must be an absolute URL such as https://api.portkey.ai/v1" })
-  .transform((value) => new URL(value.replace(/\/+$/, "")))
-  .refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
-    error: "must use https (plain http is allowed only for a loopback host such as 127.0.0.1)",
-  });
+  .pipe(
+    z.url({ error: "must be an absolute URL such as https://api.portkey.ai/v1" }),
+    z.transform((value: string) => new URL(value.replace(/\/+$/, ""))),
+  )
+  .check(
+    z.refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
+      error: "must use https (plain http is allowed only for a loopback host such as 127.0.0.1)",
+    }),
+  );
 
 const integer = (fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int({ error: "must be a whole number" })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-    .default(fallback);
+  z._default(
+    z.coerce.number({ error: "must be a whole number" }).check(
+      z.refine(Number.isInteger, { error: "must be a whole number", abort: true }),
+      z.minimum(min, { error: `must be at least ${min}` }),
+      z.maximum(max, { error: `must be at most ${max}` }),
+    ),
+    fallback,
+  );
 
 const required = (example: string) =>
-  z.string({ error: `is required (for example ${example})` }).min(1, { error: `is required (for example ${example})` });
+  z.string({ error: `is required (for example ${example})` }).check(z.minLength(1, { error: `is required (for example ${example})` }));
 
 const EnvironmentSchema = z.object({
-  ENDPOINT_BASE_URL: endpointBaseUrl.default(new URL("https://api.portkey.ai/v1")),
-  ENDPOINT_SECRET_ARN: z.string().min(1).optional(),
+  ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL("https://api.portkey.ai/v1")),
+  ENDPOINT_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
   RESULTS_TOPIC_ARN: required("arn:aws:sns:eu-west-1:123456789012:tool-output-results"),
   DLQ_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs-dlq"),
   INPUT_QUEUE_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs"),

@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages";
 import { CredentialsError } from "./errors";
 
 /**
@@ -24,10 +25,12 @@ const CREDENTIAL_KEYS = [
 ] as const;
 
 const CredentialsSchema = z
-  .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.string().min(1).optional()])))
-  .refine((c) => c.PORTKEY_API_KEY !== undefined || c.ENDPOINT_BEARER_TOKEN !== undefined, {
-    error: "needs PORTKEY_API_KEY (hosted Portkey) or ENDPOINT_BEARER_TOKEN (self-hosted gateway or direct server)",
-  });
+  .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.optional(z.string().check(z.minLength(1)))])))
+  .check(
+    z.refine((c) => c.PORTKEY_API_KEY !== undefined || c.ENDPOINT_BEARER_TOKEN !== undefined, {
+      error: "needs PORTKEY_API_KEY (hosted Portkey) or ENDPOINT_BEARER_TOKEN (self-hosted gateway or direct server)",
+    }),
+  );
 
 /** Validates credentials, naming keys and never values in its errors. */
 export function parseCredentials(value: unknown, source: string): EndpointCredentials {

@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages";
 
 /** The endpoint's error, from either shape it comes in: OpenAI's `{error:{…}}` or Portkey's `{status:"failure",message}`. */
 export interface EndpointError {
@@ -10,10 +11,10 @@ export interface EndpointError {
 
 const OpenAiErrorBody = z.object({
   error: z.looseObject({
-    message: z.string().nullish(),
-    type: z.string().nullish(),
-    code: z.union([z.string(), z.number()]).nullish(),
-    param: z.string().nullish(),
+    message: z.nullish(z.string()),
+    type: z.nullish(z.string()),
+    code: z.nullish(z.union([z.string(), z.number()])),
+    param: z.nullish(z.string()),
   }),
 });
 const PortkeyFailureBody = z.looseObject({ status: z.literal("failure"), message: z.string() });

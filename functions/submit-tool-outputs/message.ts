@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages";
 
 /**
  * The input contract (DESIGN.md, "Input message"). Ids go into a URL path, so they are held to a
@@ -8,11 +9,14 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** The endpoint sets no limit; this one keeps a message well inside SQS's 1 MiB and one submit sane. */
 export const MAX_TOOL_OUTPUTS = 128;
 
-const Id = z.string().regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" });
+const Id = z.string().check(z.regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" }));
 
 const Metadata = z
-  .record(z.string().max(64, { error: "metadata keys must be at most 64 characters" }), z.string().max(512, { error: "metadata values must be strings of at most 512 characters" }))
-  .refine((m) => Object.keys(m).length <= 16, { error: "metadata may have at most 16 keys" });
+  .record(
+    z.string().check(z.maxLength(64, { error: "metadata keys must be at most 64 characters" })),
+    z.string().check(z.maxLength(512, { error: "metadata values must be strings of at most 512 characters" })),
+  )
+  .check(z.refine((m) => Object.keys(m).length <= 16, { error: "metadata may have at most 16 keys" }));
 
 const ToolOutput = z.strictObject({
   tool_call_id: Id,
@@ -22,19 +26,19 @@ const ToolOutput = z.strictObject({
 export const ToolOutputMessageSchema = z.strictObject({
   thread_id: Id,
   run_id: Id,
-  tool_outputs: z
-    .array(ToolOutput)
-    .min(1, { error: "must hold at least one tool output" })
-    .max(MAX_TOOL_OUTPUTS, { error: `must hold at most ${MAX_TOOL_OUTPUTS} tool outputs` })
-    .superRefine((outputs, ctx) => {
+  tool_outputs: z.array(ToolOutput).check(
+    z.minLength(1, { error: "must hold at least one tool output" }),
+    z.maxLength(MAX_TOOL_OUTPUTS, { error: `must hold at most ${MAX_TOOL_OUTPUTS} tool outputs` }),
+    z.superRefine((outputs, ctx) => {
       const seen = new Set<string>();
       for (const [index, { tool_call_id }] of outputs.entries()) {
-        if (seen.has(tool_call_id)) ctx.addIssue({ code: "custom", path: [index, "tool_call_id"], message: `duplicate tool_call_id ${tool_call_id}` });
+        if (seen.has(tool_call_id)) ctx.addIssue({ code: "custom", path: [index, "tool_call_id"], message: `duplicate tool_call_id ${tool_call_id}`, input: tool_call_id });
         seen.add(tool_call_id);
       }
     }),
-  stream: z.boolean().nullable().optional(),
-  metadata: Metadata.optional(),
+  ),
+  stream: z.optional(z.nullable(z.boolean())),
+  metadata: z.optional(Metadata),
 });
 
 /** A follow-up asking the relay to report a run's next resting state (sent by the relay itself, or anyone). */
@@ -42,7 +46,7 @@ export const WatchRunMessageSchema = z.strictObject({
   type: z.literal("watch_run"),
   thread_id: Id,
   run_id: Id,
-  metadata: Metadata.optional(),
+  metadata: z.optional(Metadata),
 });
 
 export type ToolOutputMessage = z.infer<typeof ToolOutputMessageSchema>;

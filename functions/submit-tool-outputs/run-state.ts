@@ -1,4 +1,5 @@
-import * as z from "zod";
+import * as z from "zod/mini";
+import "./zod-messages";
 
 /**
  * The endpoint's Run object, read leniently: the relay needs a handful of fields and must not break
@@ -7,15 +8,13 @@ import * as z from "zod";
 export const RunSchema = z.looseObject({
   id: z.string(),
   status: z.string(),
-  thread_id: z.string().optional(),
-  required_action: z
-    .looseObject({
+  thread_id: z.optional(z.string()),
+  required_action: z.nullish(
+    z.looseObject({
       type: z.string(),
-      submit_tool_outputs: z
-        .looseObject({ tool_calls: z.array(z.looseObject({ id: z.string() })) })
-        .optional(),
-    })
-    .nullish(),
+      submit_tool_outputs: z.optional(z.looseObject({ tool_calls: z.array(z.looseObject({ id: z.string() })) })),
+    }),
+  ),
 });
 export type Run = z.infer<typeof RunSchema>;
 

@@ -101,7 +101,6 @@ export class RelayFunction extends Construct {
         MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: "--enable-source-maps",
       },
     });
 

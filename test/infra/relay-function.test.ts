@@ -73,7 +73,6 @@ describe("the relay function (issue 3, point 2)", () => {
       MAX_RECEIVE_COUNT: "5",
       POWERTOOLS_SERVICE_NAME: "tool-output-relay",
       POWERTOOLS_METRICS_NAMESPACE: "ToolOutputRelay",
-      NODE_OPTIONS: "--enable-source-maps",
     });
   });
 });
