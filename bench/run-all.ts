@@ -40,4 +40,4 @@ for (const { file, env } of benches) {
 }
 console.log(`Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM`);
 console.log(formatTable(rows));
-if (rows.some((r) => r.verdict === "missed")) console.log("\nA target was missed: see bench/README-perf.md for why and what would close it.");
+if (rows.some((r) => r.verdict === "missed")) console.log("\nA target was missed: see \"Performance\" in README.md for why and what would close it.");
