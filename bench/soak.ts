@@ -35,7 +35,7 @@ export interface SoakOptions {
   onProgress?: (line: string) => void;
 }
 
-/** The transient faults the endpoint throws (DESIGN.md's retry row): each one the relay must survive. */
+/** The transient faults the endpoint throws (the outcome table's retry row): each one the relay must survive. */
 export const SOAK_FAULT_KINDS: readonly FaultKind[] = ["rate_limit", "server_error", "gateway_failure", "slow", "drop", "accept_then_500", "stream_error"];
 
 /** A `slow` fault answers after this long, past the relay's endpoint timeout: a timeout every time. */
@@ -70,7 +70,7 @@ export interface SoakReport {
   unexpected: Array<{ messageId: string; expected: string; got: string }>;
   /**
    * Messages the relay gave up on after the last receive because the endpoint kept failing: in the DLQ as
-   * `retries_exhausted`, which DESIGN.md allows under transient faults (not lost, but worth watching).
+   * `retries_exhausted`, which the outcome table allows under transient faults (not lost, but worth watching).
    */
   gaveUp: Array<{ messageId: string; expected: string }>;
   /** Runs that received the same outputs twice (the simulator's count): must be 0. */

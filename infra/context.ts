@@ -3,7 +3,7 @@ import * as z from "zod";
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
  * or the `context` block of cdk.json. Values from `-c` arrive as strings, so numbers and booleans
- * are accepted in both forms. Every option is documented in infra/README-deploy.md.
+ * are accepted in both forms. Every option is documented in README.md ("Context options").
  */
 
 /** Statuses of a run; a results event's `type` is `run.` + one of them. */

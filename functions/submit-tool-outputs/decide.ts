@@ -7,7 +7,7 @@ import { backoffMs, callOptions, pause, type DecisionDeps, type RecordContext } 
 import { requiredToolCallIds, standing, type Run } from "./run-state";
 
 /**
- * What happens to one valid message: DESIGN.md's table, row by row. The endpoint is passed in;
+ * What happens to one valid message: the table "What happens to each message" in README.md, row by row. The endpoint is passed in;
  * publishing, DLQ writes and hand-backs are carried out afterwards by settle.ts.
  * @example const outcome = await decide(parsed.message, ctx, deps);
  */
@@ -75,7 +75,7 @@ async function watch(message: WatchRunMessage, ctx: RecordContext, deps: Decisio
 /**
  * The "GET the run before anything else" row: waiting → submit again; expired → DLQ; otherwise the run
  * no longer asks for these ids, and its steps tell whether it took them (a duplicate, or our own earlier
- * attempt: report) or never did (wrong ids: DLQ). Without a steps route, DESIGN.md's rule stands: a run
+ * attempt: report) or never did (wrong ids: DLQ). Without a steps route, the plain rule stands: a run
  * that moved on took them; a run asking for other ids is a mismatch.
  */
 async function judge(

@@ -2,7 +2,7 @@ import type { EndpointError } from "./endpoint-failure";
 import type { MessageContext } from "./message";
 import type { DlqReason, Outcome } from "./outcome";
 
-/** What the relay writes to the DLQ (DESIGN.md, "DLQ record"). `original` is the SQS body, byte for byte. */
+/** What the relay writes to the DLQ (README.md, "DLQ record"). `original` is the SQS body, byte for byte. */
 export interface DlqRecord {
   reason: DlqReason;
   detail: string;

@@ -53,7 +53,7 @@ const NOT_ACCEPTING = /do not accept tool outputs/i;
 const MISMATCH = /Expected tool outputs for call_ids\s*\[(.*?)\],\s*got\s*\[(.*?)\]/i;
 
 /**
- * Sorts an HTTP error answer into the rows of DESIGN.md's table.
+ * Sorts an HTTP error answer into the rows of the outcome table (README.md, "What happens to each message").
  * @example classifyHttpFailure(400, body, headers).kind === "tool_call_mismatch"
  */
 export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers): EndpointFailure {

@@ -2,7 +2,7 @@ import * as z from "zod/mini";
 import "./zod-messages";
 
 /**
- * The input contract (DESIGN.md, "Input message"). Ids go into a URL path, so they are held to a
+ * The input contract (README.md, "The message"). Ids go into a URL path, so they are held to a
  * narrow alphabet; unknown fields are rejected by name so that typos surface instead of vanishing.
  */
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { requiredToolCallIds, summarizeRun, type Run, type RunSummary } from "./run-state";
 
-/** What the results topic carries (DESIGN.md, "Results event"). */
+/** What the results topic carries (README.md, "Results event"). */
 export interface ResultsEvent {
   event_id: string;
   type: `run.${string}`;

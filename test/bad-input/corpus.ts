@@ -1,5 +1,5 @@
 /**
- * The bad-input corpus: SQS bodies that break the input contract (DESIGN.md, "Input message") in every
+ * The bad-input corpus: SQS bodies that break the input contract (README.md, "The message") in every
  * way we could think of. Each one must end in the DLQ as `invalid_message`, with a detail that names the
  * problem, and the original body byte for byte. Bodies are what SQS can carry: SQS itself refuses raw NUL
  * and other control characters, so those appear here as JSON escapes (`\u0000`) inside strings.
@@ -13,7 +13,7 @@ export interface BadInputCase {
   name: string;
   /** The SQS body exactly as a producer sends it. */
   body: string;
-  /** Every corpus case is a contract violation; the reason is spelled out so the table reads like DESIGN.md. */
+  /** Every corpus case is a contract violation; the reason is spelled out so the table reads like the README. */
   reason: "invalid_message";
   /** What the DLQ record's `detail` must say (the specific problem, not just "invalid"). */
   problem: RegExp;

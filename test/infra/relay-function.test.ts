@@ -52,7 +52,7 @@ describe("the relay function (issue 3, point 2)", () => {
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
   });
 
-  it("gets the whole environment DESIGN.md lists, pointing at this stack's resources", () => {
+  it("gets the whole environment the relay reads, pointing at this stack's resources", () => {
     // Prepare
     const template = relayTemplate({ endpointBaseUrl: "https://gateway.example.com/v1" });
     const ref = (type: string) => ({ Ref: onlyResource(template, type).id });
