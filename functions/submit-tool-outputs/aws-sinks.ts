@@ -5,12 +5,15 @@ import type { DlqRecord } from "./dlq-record";
 import type { WatchRunMessage } from "./message";
 import type { ResultsEvent } from "./results-event";
 
-/** Where outcomes go: the I/O edge of the relay, passed in so tests and the local stack can point it anywhere. */
+/**
+ * Where outcomes go: the I/O edge of the relay, passed in so tests and the local stack can point it
+ * anywhere. Each call ends when `signal` aborts (the invocation's cutoff).
+ */
 export interface RelaySinks {
-  publishResult(event: ResultsEvent): Promise<void>;
-  writeDeadLetter(record: DlqRecord, source: SQSRecord): Promise<void>;
-  enqueueWatch(message: WatchRunMessage, source: SQSRecord): Promise<void>;
-  delayRedelivery(source: SQSRecord, seconds: number): Promise<void>;
+  publishResult(event: ResultsEvent, signal?: AbortSignal): Promise<void>;
+  writeDeadLetter(record: DlqRecord, source: SQSRecord, signal?: AbortSignal): Promise<void>;
+  enqueueWatch(message: WatchRunMessage, source: SQSRecord, signal?: AbortSignal): Promise<void>;
+  delayRedelivery(source: SQSRecord, seconds: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface AwsSinksOptions {
@@ -39,7 +42,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
   const groupOf = (source: SQSRecord, threadId?: string) => source.attributes.MessageGroupId ?? threadId ?? "tool-output-relay";
 
   return {
-    async publishResult(event) {
+    async publishResult(event, signal) {
       await o.sns.send(
         new PublishCommand({
           TopicArn: o.resultsTopicArn,
@@ -51,10 +54,11 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
           },
           ...(fifoTopic ? { MessageGroupId: event.thread_id, MessageDeduplicationId: event.event_id } : {}),
         }),
+        { abortSignal: signal },
       );
     },
 
-    async writeDeadLetter(record, source) {
+    async writeDeadLetter(record, source, signal) {
       const { body, attributes } = dlqMessage(record);
       await o.sqs.send(
         new SendMessageCommand({
@@ -63,10 +67,11 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
           MessageAttributes: attributes,
           ...(fifoDlq ? { MessageGroupId: groupOf(source, record.thread_id), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
         }),
+        { abortSignal: signal },
       );
     },
 
-    async enqueueWatch(message, source) {
+    async enqueueWatch(message, source, signal) {
       await o.sqs.send(
         new SendMessageCommand({
           QueueUrl: o.inputQueueUrl,
@@ -76,16 +81,18 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
             ? { MessageGroupId: groupOf(source, message.thread_id), MessageDeduplicationId: `watch-${source.messageId}` }
             : { DelaySeconds: o.watchDelaySeconds }),
         }),
+        { abortSignal: signal },
       );
     },
 
-    async delayRedelivery(source, seconds) {
+    async delayRedelivery(source, seconds, signal) {
       await o.sqs.send(
         new ChangeMessageVisibilityCommand({
           QueueUrl: o.inputQueueUrl,
           ReceiptHandle: source.receiptHandle,
           VisibilityTimeout: seconds,
         }),
+        { abortSignal: signal },
       );
     },
   };

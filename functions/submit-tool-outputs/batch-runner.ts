@@ -5,10 +5,12 @@ export interface BatchRunOptions {
   concurrency: number;
   /** Aborted when no new record may start (the invocation's deadline). */
   stop: AbortSignal;
+  /** Aborted when the answer must go out: records not done by then are reported failed. Default: never. */
+  cutoff?: AbortSignal;
   /** Works one record; resolves true when it is done (acknowledged), false to hand it back. Must not throw. */
   process: (record: SQSRecord) => Promise<boolean>;
   /** Settles a record that will not be worked (deadline reached, or an earlier record of its FIFO group failed). */
-  skip: (record: SQSRecord, why: "deadline" | "group_failed") => Promise<boolean>;
+  skip: (record: SQSRecord, why: "deadline" | "group_blocked") => Promise<boolean>;
 }
 
 /**
@@ -18,13 +20,14 @@ export interface BatchRunOptions {
  * once (no bound) or, for FIFO, one record at a time across all groups; neither can stop before the
  * deadline. Here: at most `concurrency` records in flight; records of one FIFO message group run in
  * order, and after a failure the rest of that group is handed back too (as Lambda requires) while other
- * groups go on; once `stop` fires no record starts, and only records not done are reported failed.
+ * groups go on; once `stop` fires no record starts; at `cutoff` the answer goes out without waiting
+ * for records still settling. Only records not done are reported failed.
  *
  * @example const response = await runBatch(event.Records, { concurrency: 10, stop, process, skip });
  */
 export async function runBatch(records: SQSRecord[], options: BatchRunOptions): Promise<SQSBatchResponse> {
   const lanes = toLanes(records);
-  const failed = new Set<string>();
+  const done = new Set<string>();
   let next = 0;
 
   const worker = async () => {
@@ -32,22 +35,25 @@ export async function runBatch(records: SQSRecord[], options: BatchRunOptions): 
       const lane = lanes[next++]!;
       let groupFailed = false;
       for (const record of lane) {
-        const done = options.stop.aborted
+        const ok = options.stop.aborted
           ? await options.skip(record, "deadline")
           : groupFailed
-            ? await options.skip(record, "group_failed")
+            ? await options.skip(record, "group_blocked")
             : await options.process(record);
-        if (!done) {
-          failed.add(record.messageId);
-          groupFailed = record.attributes.MessageGroupId !== undefined;
-        }
+        if (ok) done.add(record.messageId);
+        else groupFailed = record.attributes.MessageGroupId !== undefined;
       }
     }
   };
 
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, lanes.length) }, worker));
-  // Lambda wants failures in batch order.
-  return { batchItemFailures: records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+  const workers = Promise.all(Array.from({ length: Math.min(options.concurrency, lanes.length) }, worker));
+  await (options.cutoff ? Promise.race([workers, aborted(options.cutoff)]) : workers);
+  // Only what is done is acknowledged; Lambda wants the failures in batch order.
+  return { batchItemFailures: records.filter((r) => !done.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 /** One lane per FIFO message group (in arrival order), one lane per record otherwise. */

@@ -58,7 +58,8 @@ export function createHandler(env: Record<string, string | undefined>) {
   relayOnce().catch(() => undefined);
 
   return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: Math.floor(config.deadlineReserveMs / 4) })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds tool outputs.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
     .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal));
 }

@@ -4,11 +4,11 @@ import { followRun, followStream } from "./follow";
 import type { RelayMessage, ToolOutputMessage, WatchRunMessage } from "./message";
 import type { Outcome } from "./outcome";
 import { backoffMs, callOptions, pause, type DecisionDeps, type RecordContext } from "./record-context";
-import { requiredToolCallIds, standing, type Run } from "./run-state";
+import { isResting, requiredToolCallIds, standing, type Run } from "./run-state";
 
 /**
- * What happens to one valid message: the table "What happens to each message" in README.md, row by row. The endpoint is passed in;
- * publishing, DLQ writes and hand-backs are carried out afterwards by settle.ts.
+ * What happens to one valid message: the table "What happens to each message" in README.md, row by
+ * row. The endpoint is passed in; publishing, DLQ writes and hand-backs are carried out by settle.ts.
  * @example const outcome = await decide(parsed.message, ctx, deps);
  */
 export async function decide(message: RelayMessage, ctx: RecordContext, deps: DecisionDeps): Promise<Outcome> {
@@ -22,54 +22,77 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Dec
   for (let attempt = 1; ; attempt++) {
     if (lookFirst) {
       const seen = await getRunPatiently(message, ctx, deps);
-      if (!seen.ok) return failed(seen.failure);
+      if (!seen.ok) return failed(seen.failure, ctx);
       const verdict = await judge(seen.run, givenIds, message, ctx, deps);
       if (verdict !== "waiting") return verdict;
     }
-
-    // A stream stays open while the run moves: bound it by the follow budget as well as the deadline.
-    const signal = message.stream ? AbortSignal.any([ctx.signal, AbortSignal.timeout(deps.followBudgetMs)]) : ctx.signal;
-    const submitted = await deps.endpoint.submitToolOutputs(message, callOptions(ctx, signal));
-    if (submitted.ok) {
-      if ("run" in submitted) return followRun(submitted.run, message, "submitted", ctx, deps);
-      const followed = await followStream(submitted.stream, message, ctx, deps);
-      if (followed !== "look_again") return followed;
-      lookFirst = true;
-      continue;
+    const result = await submitOnce(message, givenIds, lookFirst, ctx, deps);
+    if (!("again" in result)) return result;
+    if (attempt >= deps.maxAttempts) return failed(result.failure, ctx);
+    if (result.again === "after_backoff") {
+      ctx.stats.retries++;
+      const retryAfterMs = result.failure.kind === "transient" ? result.failure.retryAfterMs : undefined;
+      if (!(await pause(backoffMs(attempt, deps, retryAfterMs), ctx))) return failed(result.failure, ctx);
     }
+    lookFirst = result.look;
+  }
+}
 
-    const failure = submitted.failure;
-    switch (failure.kind) {
-      case "not_accepting":
-        // Someone (a duplicate, or our own earlier attempt) may have been first: the run says.
-        if (lookFirst && attempt >= deps.maxAttempts) return failed(failure);
-        lookFirst = true;
-        continue;
-      case "tool_call_mismatch":
-        // Ids wholly unlike the expected ones may be an earlier round's, already taken: the run says.
-        if (!lookFirst && !overlaps(failure.expectedIds, givenIds)) {
-          lookFirst = true;
-          continue;
-        }
-        return mismatch(failure.expectedIds, givenIds, failure);
-      case "transient": {
-        if (attempt >= deps.maxAttempts) return failed(failure);
-        ctx.stats.retries++;
-        const waited = await pause(backoffMs(attempt, deps, failure.retryAfterMs), ctx);
-        if (!waited) return failed(failure);
-        lookFirst = failure.ambiguous;
-        continue;
-      }
-      default:
-        return failed(failure);
+/** Another attempt is due: at once or after a backoff, and with or without a look at the run first. */
+type Again = { again: "now" | "after_backoff"; look: boolean; failure: EndpointFailure };
+
+const STREAM_BROKE: EndpointFailure = { kind: "transient", ambiguous: true, detail: "the event stream ended in an error" };
+
+/** One submission and what it says: an outcome, or another attempt. */
+async function submitOnce(
+  message: ToolOutputMessage,
+  givenIds: string[],
+  lookedFirst: boolean,
+  ctx: RecordContext,
+  deps: DecisionDeps,
+): Promise<Outcome | Again> {
+  // A stream stays open while the run moves: it is cut at the end of the follow budget.
+  const followEnd = new AbortController();
+  const signal = message.stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
+  const submitted = await deps.endpoint.submitToolOutputs(message, callOptions(ctx, signal));
+  if (submitted.ok) {
+    const until = followUntil(ctx, deps);
+    if ("run" in submitted) return followRun(submitted.run, message, "submitted", ctx, deps, until);
+    const timer = setTimeout(() => followEnd.abort(), until - Date.now());
+    try {
+      const followed = await followStream(submitted.stream, message, ctx, deps, until);
+      return followed === "look_again" ? { again: "after_backoff", look: true, failure: STREAM_BROKE } : followed;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  const failure = submitted.failure;
+  switch (failure.kind) {
+    case "not_accepting":
+      // Someone (a duplicate, or our own earlier attempt) may have been first: the run says.
+      return { again: "now", look: true, failure };
+    case "tool_call_mismatch":
+      // Ids wholly unlike the expected ones may be an earlier round's, already taken: the run says.
+      if (!lookedFirst && !overlaps(failure.expectedIds, givenIds)) return { again: "now", look: true, failure };
+      return mismatch(failure.expectedIds, givenIds, failure);
+    case "transient":
+      // After an ambiguous failure the submission may have been taken: look before submitting again.
+      return { again: "after_backoff", look: failure.ambiguous, failure };
+    default:
+      return failed(failure, ctx);
   }
 }
 
 async function watch(message: WatchRunMessage, ctx: RecordContext, deps: DecisionDeps): Promise<Outcome> {
   const seen = await getRunPatiently(message, ctx, deps);
-  if (!seen.ok) return failed(seen.failure);
-  return followRun(seen.run, message, "watched", ctx, deps);
+  if (!seen.ok) return failed(seen.failure, ctx);
+  return followRun(seen.run, message, "watched", ctx, deps, followUntil(ctx, deps));
+}
+
+/** When following a run must end: the follow budget from now, and never past the invocation's deadline. */
+function followUntil(ctx: RecordContext, deps: DecisionDeps): number {
+  return Math.min(ctx.deadline, Date.now() + deps.followBudgetMs);
 }
 
 /**
@@ -92,24 +115,28 @@ async function judge(
   if (where === "other_ids" && overlaps(expected, givenIds)) return mismatch(expected, givenIds);
 
   const steps = await patiently(() => deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx)), ctx, deps);
-  if (!steps.ok && steps.failure.kind === "transient") return failed(steps.failure);
+  if (!steps.ok && steps.failure.kind === "transient") return failed(steps.failure, ctx);
   const taken = steps.ok ? givenIds.every((id) => answeredToolCallIds(steps.steps).has(id)) : where === "moved_on";
-  if (taken) return followRun(run, message, "already_accepted", ctx, deps);
+  if (taken) return followRun(run, message, "already_accepted", ctx, deps, followUntil(ctx, deps));
   if (where === "other_ids") return mismatch(expected, givenIds);
   return {
     kind: "dead_letter",
     reason: "rejected_by_endpoint",
     detail: `run ${run.id} is ${run.status} and never took outputs for [${givenIds.join(", ")}]`,
-    publish: run,
+    ...(isResting(run) ? { publish: run } : {}),
   };
 }
 
-/** Call ids of the tool-call steps the run completed: the outputs it took. */
+/** Call ids the run has outputs for: those of tool-call steps it completed, or that carry an output. */
 function answeredToolCallIds(steps: RunStep[]): Set<string> {
   return new Set(
     steps
-      .filter((step) => step.step_details?.type === "tool_calls" && step.status === "completed")
-      .flatMap((step) => step.step_details?.tool_calls?.flatMap((call) => (call.id ? [call.id] : [])) ?? []),
+      .filter((step) => step.step_details?.type === "tool_calls")
+      .flatMap((step) =>
+        (step.step_details?.tool_calls ?? []).flatMap((call) =>
+          call.id && (step.status === "completed" || (call.function?.output ?? null) !== null) ? [call.id] : [],
+        ),
+      ),
   );
 }
 
@@ -126,7 +153,7 @@ async function patiently<T extends { ok: true } | { ok: false; failure: Endpoint
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const result = await get();
-    if (result.ok || result.failure.kind !== "transient" || attempt >= deps.maxAttempts) return result;
+    if (result.ok || result.failure.kind !== "transient" || attempt >= deps.maxAttempts || ctx.signal.aborted) return result;
     ctx.stats.retries++;
     if (!(await pause(backoffMs(attempt, deps, result.failure.retryAfterMs), ctx))) return result;
   }
@@ -150,8 +177,11 @@ function mismatch(expected: string[], given: string[], failure?: EndpointFailure
 }
 
 /** Every endpoint failure that ends a decision, mapped to its row of the table. */
-export function failed(failure: EndpointFailure): Outcome {
+function failed(failure: EndpointFailure, ctx: RecordContext): Outcome {
   const http = { httpStatus: failure.httpStatus, endpointError: failure.error };
+  if (failure.kind === "transient" && ctx.signal.aborted) {
+    return { kind: "hand_back", reason: "deadline", detail: `stopped at the invocation's deadline (${failure.detail})`, ...http };
+  }
   const said = failure.error?.message ? `: ${failure.error.message}` : "";
   switch (failure.kind) {
     case "not_found":

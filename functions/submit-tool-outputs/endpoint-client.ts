@@ -31,13 +31,16 @@ export type GetRunResult = { ok: true; run: Run; pollAfterMs?: number } | { ok: 
 export interface RunStep {
   type?: string;
   status?: string;
-  step_details?: { type?: string; tool_calls?: Array<{ id?: string }> };
+  step_details?: { type?: string; tool_calls?: Array<{ id?: string; function?: { output?: string | null } }> };
 }
 export type ListStepsResult = { ok: true; steps: RunStep[] } | { ok: false; failure: EndpointFailure };
 
+/** 500 steps cover far more rounds than a run keeps open before it expires. */
+const MAX_STEP_PAGES = 5;
+
 /**
  * The Assistants-compatible endpoint, over plain `fetch` (Node's undici keeps connections alive).
- * One call per method: retries and reconciliation are decisions, and live in deliver.ts.
+ * One call per method: retries and reconciliation are decisions, and live in decide.ts.
  * @example const result = await client.getRun("thread_a", "run_b", { traceId: "m-1", signal });
  */
 export class EndpointClient {
@@ -55,6 +58,8 @@ export class EndpointClient {
     const answer = await this.call("POST", `${this.runPath(message.thread_id, message.run_id)}/submit_tool_outputs`, call, body, stream);
     if (!answer.ok) return answer;
     if (stream && answer.response.headers.get("content-type")?.includes("text/event-stream") && answer.response.body) {
+      // From here the caller's signal bounds the stream; the call's own timeout covered the headers.
+      answer.release();
       return { ok: true, stream: runStreamItems(answer.response.body) };
     }
     return this.readRun(answer.response, answer.release);
@@ -68,18 +73,26 @@ export class EndpointClient {
     return result.ok && Number.isFinite(pollAfter) ? { ...result, pollAfterMs: pollAfter } : result;
   }
 
-  /** The run's recent tool-call steps: proof of which outputs it has already taken. */
+  /** The run's steps, newest first (a few pages at most): proof of which outputs it has already taken. */
   async listToolCallSteps(threadId: string, runId: string, call: CallOptions): Promise<ListStepsResult> {
-    const answer = await this.call("GET", `${this.runPath(threadId, runId)}/steps?order=desc&limit=100`, call);
-    if (!answer.ok) return answer;
-    try {
-      const page = (await answer.response.json()) as { data?: RunStep[] };
-      return { ok: true, steps: Array.isArray(page?.data) ? page.data : [] };
-    } catch (error) {
-      return { ok: false, failure: networkFailure(error) };
-    } finally {
-      answer.release();
+    const steps: RunStep[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_STEP_PAGES; page++) {
+      const query = `order=desc&limit=100${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const answer = await this.call("GET", `${this.runPath(threadId, runId)}/steps?${query}`, call);
+      if (!answer.ok) return answer;
+      try {
+        const body = (await answer.response.json()) as { data?: RunStep[]; has_more?: boolean; last_id?: string };
+        steps.push(...(Array.isArray(body?.data) ? body.data : []));
+        if (!body?.has_more || !body.last_id) break;
+        after = body.last_id;
+      } catch (error) {
+        return { ok: false, failure: networkFailure(error) };
+      } finally {
+        answer.release();
+      }
     }
+    return { ok: true, steps };
   }
 
   private runPath(threadId: string, runId: string): string {
@@ -99,8 +112,9 @@ export class EndpointClient {
   }
 
   /**
-   * One HTTP call with a timeout that covers the answer's headers, and the body too unless it is a stream
-   * (a stream is bounded by the caller's signal instead). Error answers are read and classified here.
+   * One HTTP call with a timeout that covers the answer's headers and, until `release`, its body
+   * (a stream is released at once and bounded by the caller's signal). Error answers are read and
+   * classified here.
    */
   private async call(
     method: "GET" | "POST",
@@ -119,7 +133,6 @@ export class EndpointClient {
       const sent = performance.now();
       const response = await fetch(url, { method, headers, body, signal: AbortSignal.any([signal, timeout.signal]) });
       this.options.onCall?.(performance.now() - sent);
-      if (streaming && response.ok) release();
       if (response.ok) return { ok: true, response, release };
       const errorBody = await response.json().catch(() => undefined);
       release();

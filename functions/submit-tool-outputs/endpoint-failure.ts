@@ -59,15 +59,17 @@ const MISMATCH = /Expected tool outputs for call_ids\s*\[(.*?)\],\s*got\s*\[(.*?
 export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers): EndpointFailure {
   const error = readEndpointError(body);
   const message = error?.message ?? "";
-  const shouldRetry = headers.get("x-should-retry");
-  if (shouldRetry === "true" || (shouldRetry !== "false" && isRetryableStatus(httpStatus) && error?.code !== "insufficient_quota")) {
+  // `x-should-retry: true` makes any answer worth another try. Its `false` is not followed: a 5xx may
+  // come after the call went upstream, so the run is looked at rather than the message dead-lettered.
+  if (headers.get("x-should-retry") === "true" || (isRetryableStatus(httpStatus) && error?.code !== "insufficient_quota")) {
     return {
       kind: "transient",
       httpStatus,
       error,
       retryAfterMs: retryAfterMs(headers),
-      // 408/409/429 say the request was not acted on; a 5xx may come after the call went upstream.
-      ambiguous: httpStatus >= 500,
+      // 409/429 say the request was not acted on; a 5xx, or a gateway's 408 (its own timeout), may
+      // come after the call went upstream.
+      ambiguous: httpStatus >= 500 || httpStatus === 408,
       detail: `HTTP ${httpStatus}${error?.code ? ` ${error.code}` : ""}`,
     };
   }

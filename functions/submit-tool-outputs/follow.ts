@@ -6,7 +6,7 @@ import { isResting, type Run } from "./run-state";
 type Via = Extract<Outcome, { kind: "report" }>["via"];
 
 /**
- * Polls the run (`GET`, honouring `openai-poll-after-ms`) until it rests or the follow budget ends;
+ * Polls the run (`GET`, honouring `openai-poll-after-ms`) until it rests or `until` (the end of the follow budget);
  * a run still moving then is left to a `watch_run` message. The outputs are already taken here, so a
  * failing GET also ends in a watch rather than a retry of the message.
  */
@@ -16,11 +16,10 @@ export async function followRun(
   via: Via,
   ctx: RecordContext,
   deps: DecisionDeps,
-  pollAfterMs = deps.pollIntervalMs,
+  until: number,
 ): Promise<Outcome> {
-  const until = Math.min(ctx.deadline, Date.now() + deps.followBudgetMs);
   let current = run;
-  let wait = pollAfterMs;
+  let wait = deps.pollIntervalMs;
   while (!isResting(current)) {
     if (!(await pause(wait, ctx, until))) return { kind: "watch", run: current };
     const seen = await deps.endpoint.getRun(ids.thread_id, ids.run_id, callOptions(ctx));
@@ -36,14 +35,16 @@ export async function followRun(
 }
 
 /**
- * Reads a submission's event stream until the run rests. `event: error` or a stream that breaks
- * before any run state makes the outcome unknown: "look_again" asks the caller to GET the run.
+ * Reads a submission's event stream until the run rests (the caller cuts the stream at `until`).
+ * `event: error` or a stream that breaks before any run state makes the outcome unknown:
+ * "look_again" asks the caller to GET the run.
  */
 export async function followStream(
   stream: AsyncGenerator<RunStreamItem>,
   ids: { thread_id: string; run_id: string },
   ctx: RecordContext,
   deps: DecisionDeps,
+  until: number,
 ): Promise<Outcome | "look_again"> {
   let latest: Run | undefined;
   try {
@@ -58,5 +59,5 @@ export async function followStream(
   } finally {
     await stream.return(undefined).catch(() => undefined);
   }
-  return latest ? followRun(latest, ids, "submitted", ctx, deps) : "look_again";
+  return latest ? followRun(latest, ids, "submitted", ctx, deps, until) : "look_again";
 }

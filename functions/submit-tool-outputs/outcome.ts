@@ -15,7 +15,14 @@ export type DlqReason =
   | "results_unpublished";
 
 /** Why a message goes back to SQS to be tried again later. */
-export type HandBackReason = "endpoint_unavailable" | "unauthorized" | "quota_exceeded" | "deadline" | "group_blocked" | "results_unavailable";
+export type HandBackReason =
+  | "endpoint_unavailable"
+  | "unauthorized"
+  | "quota_exceeded"
+  | "deadline"
+  | "group_blocked"
+  | "results_unavailable"
+  | "unexpected_error";
 
 /** What the relay decided for one message; settle.ts carries it out. */
 export type Outcome =

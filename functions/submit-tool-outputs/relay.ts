@@ -19,7 +19,7 @@ export interface RelayParts {
 /**
  * The relay: one SQS batch in, a partial batch response out. Each record is parsed, decided (decide.ts)
  * and settled (settle.ts); the batch stops taking work `deadlineReserveMs` before the Lambda deadline
- * or when Middy's timeout signal fires, whichever comes first.
+ * and answers, with whatever is not done handed back, at half of that.
  * @example const relay = createRelay({ config, endpoint, sinks, telemetry }); await relay(event, context, signal);
  */
 export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) {
@@ -33,11 +33,18 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
   };
 
   return async function relay(event: SQSEvent, context: Pick<Context, "getRemainingTimeInMillis">, signal?: AbortSignal): Promise<SQSBatchResponse> {
-    const workMs = Math.max(0, context.getRemainingTimeInMillis() - config.deadlineReserveMs);
+    // Two moments before the Lambda deadline: `stop` (no new record starts, endpoint calls end) at the
+    // reserve, and `cutoff` (the answer goes out, whatever is still settling is handed back) at half of
+    // it. Middy's own early timeout, at a quarter, is never reached when the sinks answer in time.
+    const remaining = context.getRemainingTimeInMillis();
+    const workMs = Math.max(0, remaining - config.deadlineReserveMs);
     const deadline = Date.now() + workMs;
-    const stop = AbortSignal.any([AbortSignal.timeout(workMs), ...(signal ? [signal] : [])]);
+    const middy = signal ? [signal] : [];
+    const stop = AbortSignal.any([AbortSignal.timeout(workMs), ...middy]);
+    const cutoff = AbortSignal.any([AbortSignal.timeout(Math.max(0, remaining - config.deadlineReserveMs / 2)), ...middy]);
 
-    const work = async (record: SQSRecord, decideOutcome: (ctx: RecordContext, parsed: ReturnType<typeof parseMessage>) => Promise<Outcome>) => {
+    /** Decides (or takes the given outcome of) one record, carries it out, logs it; never throws. */
+    const work = async (record: SQSRecord, preset?: Outcome): Promise<boolean> => {
       const started = Date.now();
       const ctx: RecordContext = {
         messageId: record.messageId,
@@ -46,10 +53,16 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
         deadline,
         stats: { endpointCalls: 0, retries: 0 },
       };
+      const parsed = parseMessage(record.body);
+      let outcome: Outcome;
       try {
-        const parsed = parseMessage(record.body);
-        const outcome = await decideOutcome(ctx, parsed);
-        const settled = await settle(outcome, record, parsed.context, sinks, config);
+        outcome = preset ?? (parsed.ok ? await decide(parsed.message, ctx, deps) : invalid(parsed.problems));
+      } catch (error) {
+        telemetry.failedUnexpectedly(record.messageId, error);
+        outcome = { kind: "hand_back", reason: "unexpected_error", detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})` };
+      }
+      const settled = await settle(outcome, record, parsed.context, sinks, config, cutoff);
+      try {
         telemetry.settled(
           {
             message_id: record.messageId,
@@ -65,28 +78,27 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
           },
           settled,
         );
-        return settled.done;
-      } catch (error) {
-        telemetry.failedUnexpectedly(record.messageId, error);
-        return false;
+      } catch {
+        // Telemetry must never turn a settled record into a failed one.
       }
+      return settled.done;
     };
 
     return runBatch(event.Records, {
       concurrency: config.batchConcurrency,
       stop,
-      process: (record) =>
-        work(record, (ctx, parsed) =>
-          parsed.ok
-            ? decide(parsed.message, ctx, deps)
-            : Promise.resolve({ kind: "dead_letter", reason: "invalid_message", detail: parsed.problems.join("; ") }),
-        ),
+      cutoff,
+      process: (record) => work(record),
       skip: (record, why) =>
-        work(record, async () => ({
+        work(record, {
           kind: "hand_back",
-          reason: why === "deadline" ? "deadline" : "group_blocked",
+          reason: why,
           detail: why === "deadline" ? "not started before the invocation's deadline" : "an earlier message of its FIFO group was handed back",
-        })),
+        }),
     });
   };
+}
+
+function invalid(problems: string[]): Outcome {
+  return { kind: "dead_letter", reason: "invalid_message", detail: problems.join("; ") };
 }

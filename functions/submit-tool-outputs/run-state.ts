@@ -35,7 +35,7 @@ export function requiredToolCallIds(run: Run): string[] {
 export type Standing =
   | "waiting" // still asks for exactly these ids: submit (again)
   | "expired" // too late: the outputs can never be accepted
-  | "moved_on" // no longer asks for them: they were accepted (duplicate delivery, or our own earlier attempt)
+  | "moved_on" // no longer asks for any ids: it took these (a duplicate, our own earlier attempt), or never asked for them
   | "other_ids"; // asks for other ids: either a later round (ours were accepted) or our ids are wrong
 
 /**

@@ -52,6 +52,8 @@ export interface Harness {
   results(): Promise<PublishedResult[]>;
   /** Every DLQ message so far (drains the DLQ). */
   deadLetters(): Promise<DeadLetter[]>;
+  /** Empties every queue (between tests). */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -158,6 +160,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         }
         return { body: m.Body!, record, attributes };
       });
+    },
+    async clear() {
+      aws.server.reset();
     },
     async close() {
       await sim.close();

@@ -13,8 +13,7 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 beforeEach(async () => {
   h.sim.reset();
-  await h.results();
-  await h.deadLetters();
+  await h.clear();
 });
 
 const requestsFor = (runId: string) => h.sim.requests.filter((r) => r.path.includes(`/runs/${runId}`));

@@ -12,8 +12,7 @@ beforeAll(async () => {
 afterAll(async () => h.close());
 beforeEach(async () => {
   h.sim.reset();
-  await h.results();
-  await h.deadLetters();
+  await h.clear();
 });
 
 const submitsFor = (runId: string) => h.sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${runId}/submit_tool_outputs`));
@@ -260,6 +259,9 @@ describe("the last permitted receive fails", () => {
     expect(dead!.record).toMatchObject({ reason, source_message_id: messageId, receive_count: 3 });
     expect(dead!.attributes.reason).toBe(reason);
     expect(dead!.record.detail).toContain("receive 3 of 3");
+    // After a failure that may hide an acceptance (a 5xx), a watch_run follows the run; after a 401, none.
+    const follow = (await h.receive()).Records.map((r) => JSON.parse(r.body));
+    expect(follow).toEqual(kind === "server_error" ? [{ type: "watch_run", thread_id: run.threadId, run_id: run.runId }] : []);
   });
 });
 

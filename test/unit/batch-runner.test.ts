@@ -45,7 +45,7 @@ describe("runBatch", () => {
     });
     expect(seen.filter((id) => id.startsWith("a"))).toEqual(["a1", "a2"]);
     expect(seen.filter((id) => id.startsWith("b"))).toEqual(["b1", "b2"]);
-    expect(skipped).toEqual(["a3:group_failed"]);
+    expect(skipped).toEqual(["a3:group_blocked"]);
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(["a2", "a3"]);
   });
 
@@ -68,5 +68,22 @@ describe("runBatch", () => {
     stop.abort();
     const response = await runBatch([record("m1")], { concurrency: 1, stop: stop.signal, process: async () => false, skip: async () => true });
     expect(response.batchItemFailures).toEqual([]);
+  });
+});
+
+describe("runBatch at the cutoff", () => {
+  it("answers without waiting for records still settling, reporting only those as failed", async () => {
+    const cutoff = new AbortController();
+    const hanging = new Promise<boolean>(() => undefined);
+    const answer = runBatch([record("m1"), record("m2")], {
+      concurrency: 2,
+      stop: new AbortController().signal,
+      cutoff: cutoff.signal,
+      process: async (r) => (r.messageId === "m1" ? true : hanging),
+      skip: async () => false,
+    });
+    await sleep(20);
+    cutoff.abort();
+    expect((await answer).batchItemFailures).toEqual([{ itemIdentifier: "m2" }]);
   });
 });

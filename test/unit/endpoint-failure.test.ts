@@ -34,14 +34,16 @@ describe("classifyHttpFailure sorts answers into the table's rows", () => {
     expect(failure.error).toEqual({ message: "upstream failed", type: "gateway_failure", code: null, param: null });
   });
 
-  it("calls a 5xx ambiguous (the call may have gone upstream) and a 429 not", () => {
+  it("calls a 5xx or 408 ambiguous (the call may have gone upstream) and a 429 or 409 not", () => {
     expect(classifyHttpFailure(500, {}, new Headers())).toMatchObject({ ambiguous: true });
+    expect(classifyHttpFailure(408, {}, new Headers())).toMatchObject({ ambiguous: true });
     expect(classifyHttpFailure(429, {}, new Headers())).toMatchObject({ ambiguous: false });
+    expect(classifyHttpFailure(409, {}, new Headers())).toMatchObject({ ambiguous: false });
   });
 
-  it("lets x-should-retry override the status", () => {
+  it("retries what x-should-retry: true asks for, and still reconciles a 5xx that says false", () => {
     expect(classifyHttpFailure(400, openAi("odd"), new Headers({ "x-should-retry": "true" })).kind).toBe("transient");
-    expect(classifyHttpFailure(500, openAi("odd"), new Headers({ "x-should-retry": "false" })).kind).toBe("rejected");
+    expect(classifyHttpFailure(500, openAi("odd"), new Headers({ "x-should-retry": "false" }))).toMatchObject({ kind: "transient", ambiguous: true });
   });
 
   it("calls a failure below HTTP transient and ambiguous", () => {

@@ -1,0 +1,65 @@
+/**
+ * The decision against a scripted endpoint, for paths a well-behaved server cannot be made to take
+ * (the endpoint is an injected dependency of decide(); everything else is the real code).
+ */
+import { describe, expect, it } from "vitest";
+import { decide } from "../../functions/submit-tool-outputs/decide";
+import type { DecisionDeps, RecordContext } from "../../functions/submit-tool-outputs/record-context";
+import type { RunStreamItem } from "../../functions/submit-tool-outputs/event-stream";
+
+const waiting = { id: "run_1", status: "requires_action", required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_1" }] } } };
+const message = { type: "tool_outputs" as const, thread_id: "thread_1", run_id: "run_1", tool_outputs: [{ tool_call_id: "call_1", output: "x" }], stream: true };
+const context = (): RecordContext => ({ messageId: "m-1", receiveCount: 1, signal: new AbortController().signal, deadline: Date.now() + 10_000, stats: { endpointCalls: 0, retries: 0 } });
+
+async function* brokenStream(): AsyncGenerator<RunStreamItem> {
+  yield { kind: "error", error: { message: "upstream broke", type: "server_error", code: null, param: null } };
+}
+
+describe("decide", () => {
+  it("bounds re-submissions after broken streams by the attempts, with backoff between them", async () => {
+    // Prepare: every stream breaks before any run state; the run keeps waiting for the same ids.
+    let submits = 0;
+    const deps: DecisionDeps = {
+      endpoint: {
+        submitToolOutputs: async () => (submits++, { ok: true, stream: brokenStream() }),
+        getRun: async () => ({ ok: true, run: waiting }),
+        listToolCallSteps: async () => ({ ok: true, steps: [] }),
+      },
+      maxAttempts: 3,
+      retryBaseDelayMs: 20,
+      retryMaxDelayMs: 20,
+      followBudgetMs: 1000,
+      pollIntervalMs: 10,
+    };
+    const ctx = context();
+    // Act
+    const started = Date.now();
+    const outcome = await decide(message, ctx, deps);
+    // Assess
+    expect(submits).toBe(3);
+    expect(ctx.stats.retries).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 15);
+    expect(outcome).toMatchObject({ kind: "hand_back", reason: "endpoint_unavailable" });
+  });
+
+  it("calls a failure caused by the invocation's deadline a deadline, not an unavailable endpoint", async () => {
+    const stop = new AbortController();
+    const deps: DecisionDeps = {
+      endpoint: {
+        submitToolOutputs: async () => {
+          stop.abort();
+          return { ok: false, failure: { kind: "transient", ambiguous: true, detail: "AbortError" } };
+        },
+        getRun: async () => ({ ok: true, run: waiting }),
+        listToolCallSteps: async () => ({ ok: true, steps: [] }),
+      },
+      maxAttempts: 4,
+      retryBaseDelayMs: 10,
+      retryMaxDelayMs: 10,
+      followBudgetMs: 1000,
+      pollIntervalMs: 10,
+    };
+    const outcome = await decide({ ...message, stream: false }, { ...context(), signal: stop.signal }, deps);
+    expect(outcome).toMatchObject({ kind: "hand_back", reason: "deadline" });
+  });
+});
