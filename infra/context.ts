@@ -1,4 +1,6 @@
 import * as z from "zod";
+import { loadConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config";
+import { ConfigurationError } from "../functions/submit-tool-outputs/errors";
 
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
@@ -109,6 +111,13 @@ const ContextSchema = z
     alarmTopicArn: arn(`sns:${REGION_ACCOUNT}:[A-Za-z0-9_-]{1,256}`, "arn:aws:sns:eu-west-1:123456789012:ops-alarms").optional(),
     /** Alarm when the oldest message of the input queue is older than this. */
     oldestMessageAlarmSeconds: integer(60, 1_209_600).default(1800),
+    /** The relay's tuning variables (FOLLOW_BUDGET_MS, BATCH_CONCURRENCY, …): an object in cdk.json, JSON after `-c`. */
+    relayTuning: z
+      .union([z.record(z.string(), z.union([z.string(), z.number()])), z.string().transform((text, ctx) => parseJsonObject(text, ctx))], {
+        error: 'must be an object of variables, such as {"FOLLOW_BUDGET_MS": 30000}',
+      })
+      .transform((tuning) => Object.fromEntries(Object.entries(tuning).map(([name, value]) => [name, String(value)])))
+      .default({}),
   })
   .superRefine((options, ctx) => {
     const fail = (option: string, message: string) => ctx.addIssue({ code: "custom", path: [option], message });
@@ -123,7 +132,38 @@ const ContextSchema = z
       fail("resultsSubscriptionTypes", "needs resultsSubscriptionQueueArn or resultsSubscriptionEmail to filter");
     if (options.secretKmsKeyArn && !options.secretArn)
       fail("secretKmsKeyArn", "needs secretArn (a secret the stack creates uses the AWS managed key)");
+    const unknown = Object.keys(options.relayTuning).filter((name) => !(TUNING_VARIABLES as readonly string[]).includes(name));
+    if (unknown.length > 0) fail("relayTuning", `knows ${TUNING_VARIABLES.join(", ")}; not ${unknown.join(", ")}`);
+    else {
+      // The relay's own validation, at synth time rather than at the first cold start.
+      try {
+        const relay = loadConfig({ ...SYNTH_PLACEHOLDERS, ...options.relayTuning });
+        if (relay.deadlineReserveMs >= options.functionTimeoutSeconds * 1000)
+          fail("relayTuning", `DEADLINE_RESERVE_MS must be below the function's timeout (${options.functionTimeoutSeconds} s)`);
+      } catch (error) {
+        if (!(error instanceof ConfigurationError)) throw error;
+        fail("relayTuning", error.message);
+      }
+    }
   });
+
+/** Stand-ins for what the stack sets itself, so the relay's loader can judge the tuning alone. */
+const SYNTH_PLACEHOLDERS = {
+  RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:placeholder",
+  DLQ_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/placeholder",
+  INPUT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/placeholder",
+};
+
+function parseJsonObject(text: string, ctx: z.RefinementCtx): Record<string, string | number> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, string | number>;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: "custom", message: 'must be a JSON object, such as {"FOLLOW_BUDGET_MS": 30000}' });
+  return z.NEVER;
+}
 
 /** The validated context: every option present, defaults applied. */
 export type RelayConfig = z.output<typeof ContextSchema>;

@@ -66,6 +66,7 @@ export class RelayStack extends Stack {
       maxConcurrency: config.maxConcurrency,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       logLevel: config.logLevel,
+      tuning: config.relayTuning,
       entry: props.handlerEntry,
     });
     this.alarms = new RelayAlarms(this, "Alarms", {

@@ -88,6 +88,21 @@ const EnvironmentSchema = z.object({
   RETRY_VISIBILITY_MAX_SECONDS: integer(900, 0, 43_200),
 });
 
+/** The optional settings (everything but what the stack itself sets), for the CDK stack's `relayTuning` option. */
+export const TUNING_VARIABLES = [
+  "ENDPOINT_TIMEOUT_MS",
+  "ENDPOINT_MAX_ATTEMPTS",
+  "RETRY_BASE_DELAY_MS",
+  "RETRY_MAX_DELAY_MS",
+  "FOLLOW_BUDGET_MS",
+  "POLL_INTERVAL_MS",
+  "WATCH_DELAY_SECONDS",
+  "BATCH_CONCURRENCY",
+  "DEADLINE_RESERVE_MS",
+  "RETRY_VISIBILITY_BASE_SECONDS",
+  "RETRY_VISIBILITY_MAX_SECONDS",
+] as const satisfies ReadonlyArray<keyof z.input<typeof EnvironmentSchema>>;
+
 /**
  * Reads and validates the relay's configuration.
  * @throws ConfigurationError naming the first wrong variable.

@@ -36,6 +36,8 @@ export interface RelayFunctionProps {
   readonly maxConcurrency: number;
   readonly logRetention: logs.RetentionDays;
   readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /** The relay's tuning variables (validated by the context), added to its environment. */
+  readonly tuning?: Readonly<Record<string, string>>;
   /** Defaults to the relay handler in this repository; tests that skip bundling pass a stand-in. */
   readonly entry?: string;
 }
@@ -101,6 +103,7 @@ export class RelayFunction extends Construct {
         MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...props.tuning,
       },
     });
 

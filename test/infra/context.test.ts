@@ -21,7 +21,27 @@ describe("context options (issue 3, point 10)", () => {
       logRetentionDays: 30,
       logLevel: "INFO",
       oldestMessageAlarmSeconds: 1800,
+      relayTuning: {},
     });
+  });
+
+  it.each([
+    ["an object in cdk.json", { FOLLOW_BUDGET_MS: 30000, BATCH_CONCURRENCY: "5" }],
+    ["JSON after -c", '{"FOLLOW_BUDGET_MS": 30000, "BATCH_CONCURRENCY": "5"}'],
+  ])("reads relayTuning as %s, values as the strings the environment holds", (_, relayTuning) => {
+    expect(parseContext({ relayTuning }).relayTuning).toEqual({ FOLLOW_BUDGET_MS: "30000", BATCH_CONCURRENCY: "5" });
+  });
+
+  it.each([
+    [{ FOLLOW_BUDGET: 1 }, /knows ENDPOINT_TIMEOUT_MS, .*; not FOLLOW_BUDGET/],
+    [{ RESULTS_TOPIC_ARN: "x" }, /not RESULTS_TOPIC_ARN/],
+    [{ BATCH_CONCURRENCY: 0 }, /BATCH_CONCURRENCY: must be at least 1/],
+    [{ POLL_INTERVAL_MS: "soon" }, /POLL_INTERVAL_MS: must be a whole number/],
+    [{ DEADLINE_RESERVE_MS: 60000 }, /DEADLINE_RESERVE_MS must be below the function's timeout \(60 s\)/],
+    ["{not json", /must be an object of variables/],
+  ])("rejects relayTuning %j with the relay's own reason", (relayTuning, problem) => {
+    expect(() => parseContext({ relayTuning })).toThrow(InvalidContextError);
+    expect(() => parseContext({ relayTuning })).toThrow(problem);
   });
 
   it("reads `-c name=value` strings as the numbers, booleans and lists they spell", () => {

@@ -75,6 +75,11 @@ describe("the relay function (issue 3, point 2)", () => {
       POWERTOOLS_METRICS_NAMESPACE: "ToolOutputRelay",
     });
   });
+
+  it("adds the relay's tuning variables from relayTuning", () => {
+    const fn = onlyResource(relayTemplate({ relayTuning: { FOLLOW_BUDGET_MS: 30000 } }), "AWS::Lambda::Function");
+    expect(fn.Properties.Environment.Variables).toMatchObject({ FOLLOW_BUDGET_MS: "30000", MAX_RECEIVE_COUNT: "5" });
+  });
 });
 
 describe("the event source mapping (issue 3, point 5)", () => {
