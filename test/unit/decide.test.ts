@@ -11,6 +11,16 @@ const waiting = { id: "run_1", status: "requires_action", required_action: { typ
 const message = { type: "tool_outputs" as const, thread_id: "thread_1", run_id: "run_1", tool_outputs: [{ tool_call_id: "call_1", output: "x" }], stream: true };
 const context = (): RecordContext => ({ messageId: "m-1", receiveCount: 1, signal: new AbortController().signal, deadline: Date.now() + 10_000, stats: { endpointCalls: 0, retries: 0 } });
 
+/** Limits small enough for a unit test, around a scripted endpoint. */
+const depsWith = (endpoint: DecisionDeps["endpoint"], maxAttempts: number): DecisionDeps => ({
+  endpoint,
+  maxAttempts,
+  retryBaseDelayMs: 20,
+  retryMaxDelayMs: 20,
+  followBudgetMs: 1000,
+  pollIntervalMs: 10,
+});
+
 async function* brokenStream(): AsyncGenerator<RunStreamItem> {
   yield { kind: "error", error: { message: "upstream broke", type: "server_error", code: null, param: null } };
 }
@@ -19,18 +29,14 @@ describe("decide", () => {
   it("bounds re-submissions after broken streams by the attempts, with backoff between them", async () => {
     // Prepare: every stream breaks before any run state; the run keeps waiting for the same ids.
     let submits = 0;
-    const deps: DecisionDeps = {
-      endpoint: {
+    const deps = depsWith(
+      {
         submitToolOutputs: async () => (submits++, { ok: true, stream: brokenStream() }),
         getRun: async () => ({ ok: true, run: waiting }),
         listToolCallSteps: async () => ({ ok: true, steps: [] }),
       },
-      maxAttempts: 3,
-      retryBaseDelayMs: 20,
-      retryMaxDelayMs: 20,
-      followBudgetMs: 1000,
-      pollIntervalMs: 10,
-    };
+      3,
+    );
     const ctx = context();
     // Act
     const started = Date.now();
@@ -44,8 +50,8 @@ describe("decide", () => {
 
   it("calls a failure caused by the invocation's deadline a deadline, not an unavailable endpoint", async () => {
     const stop = new AbortController();
-    const deps: DecisionDeps = {
-      endpoint: {
+    const deps = depsWith(
+      {
         submitToolOutputs: async () => {
           stop.abort();
           return { ok: false, failure: { kind: "transient", ambiguous: true, detail: "AbortError" } };
@@ -53,12 +59,8 @@ describe("decide", () => {
         getRun: async () => ({ ok: true, run: waiting }),
         listToolCallSteps: async () => ({ ok: true, steps: [] }),
       },
-      maxAttempts: 4,
-      retryBaseDelayMs: 10,
-      retryMaxDelayMs: 10,
-      followBudgetMs: 1000,
-      pollIntervalMs: 10,
-    };
+      4,
+    );
     const outcome = await decide({ ...message, stream: false }, { ...context(), signal: stop.signal }, deps);
     expect(outcome).toMatchObject({ kind: "hand_back", reason: "deadline" });
   });
