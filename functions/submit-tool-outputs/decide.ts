@@ -26,7 +26,7 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Dec
       const verdict = await judge(seen.run, givenIds, message, ctx, deps);
       if (verdict !== "waiting") return verdict;
     }
-    const result = await submitOnce(message, givenIds, lookFirst, ctx, deps);
+    const result = await submitOnce(message, givenIds, ctx, deps);
     if (!("again" in result)) return result;
     if (attempt >= deps.maxAttempts) return failed(result.failure, ctx);
     if (result.again === "after_backoff") {
@@ -44,13 +44,7 @@ type Again = { again: "now" | "after_backoff"; look: boolean; failure: EndpointF
 const STREAM_BROKE: EndpointFailure = { kind: "transient", ambiguous: true, detail: "the event stream ended in an error" };
 
 /** One submission and what it says: an outcome, or another attempt. */
-async function submitOnce(
-  message: ToolOutputMessage,
-  givenIds: string[],
-  lookedFirst: boolean,
-  ctx: RecordContext,
-  deps: DecisionDeps,
-): Promise<Outcome | Again> {
+async function submitOnce(message: ToolOutputMessage, givenIds: string[], ctx: RecordContext, deps: DecisionDeps): Promise<Outcome | Again> {
   // A stream stays open while the run moves: it is cut at the end of the follow budget.
   const followEnd = new AbortController();
   const signal = message.stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
@@ -73,8 +67,9 @@ async function submitOnce(
       // Someone (a duplicate, or our own earlier attempt) may have been first: the run says.
       return { again: "now", look: true, failure };
     case "tool_call_mismatch":
-      // Ids wholly unlike the expected ones may be an earlier round's, already taken: the run says.
-      if (!lookedFirst && !overlaps(failure.expectedIds, givenIds)) return { again: "now", look: true, failure };
+      // Ids wholly unlike the expected ones may be an earlier round's, already taken, even if the run
+      // still asked for them when we looked (a duplicate was faster): the run's steps say.
+      if (!overlaps(failure.expectedIds, givenIds)) return { again: "now", look: true, failure };
       return mismatch(failure.expectedIds, givenIds, failure);
     case "transient":
       // After an ambiguous failure the submission may have been taken: look before submitting again.

@@ -64,4 +64,28 @@ describe("decide", () => {
     const outcome = await decide({ ...message, stream: false }, { ...context(), signal: stop.signal }, deps);
     expect(outcome).toMatchObject({ kind: "hand_back", reason: "deadline" });
   });
+
+  it("acknowledges a duplicate that loses the race: the run asked for its ids when looked at, then a copy was faster", async () => {
+    // Prepare: a redelivery looks first (round one still waiting), submits, and hears the run now wants round two.
+    const roundTwo = { ...waiting, required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_2" }] } } };
+    const looks = [waiting, roundTwo];
+    let submits = 0;
+    const deps = depsWith(
+      {
+        submitToolOutputs: async () => {
+          submits++;
+          const error = { message: "Expected tool outputs for call_ids ['call_2'], got ['call_1']", type: "invalid_request_error", code: null, param: null };
+          return { ok: false, failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] } };
+        },
+        getRun: async () => ({ ok: true, run: looks.shift() ?? roundTwo }),
+        listToolCallSteps: async () => ({ ok: true, steps: [{ status: "completed", step_details: { type: "tool_calls", tool_calls: [{ id: "call_1" }] } }] }),
+      },
+      4,
+    );
+    // Act
+    const outcome = await decide({ ...message, stream: false }, { ...context(), receiveCount: 2 }, deps);
+    // Assess
+    expect(submits).toBe(1);
+    expect(outcome).toMatchObject({ kind: "report", via: "already_accepted", run: { required_action: roundTwo.required_action } });
+  });
 });
