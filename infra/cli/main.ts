@@ -25,7 +25,7 @@ export const HELP = `tool-output-relay <command> [flags]
 Commands
   send        send tool outputs to the input queue, checked against the relay's contract first
                 --thread <thread_id> --run <run_id> --output <tool_call_id>=<output> [--output …]
-                [--metadata key=value …] [--stream] [--group-id <id>] [--delay-seconds <n>]
+                [--metadata key=value …] [--stream] [--group-id <id>] [--dedup-id <id>] [--delay-seconds <n>]
                 or --file message.json (- for stdin; sent as it is)
                 an output of @path reads the output from a file
   tail        print results events as they arrive (Ctrl-C stops)
