@@ -47,13 +47,20 @@ export async function runBatch(records: SQSRecord[], options: BatchRunOptions): 
   };
 
   const workers = Promise.all(Array.from({ length: Math.min(options.concurrency, lanes.length) }, worker));
-  await (options.cutoff ? Promise.race([workers, aborted(options.cutoff)]) : workers);
+  const finished = new AbortController();
+  try {
+    await (options.cutoff ? Promise.race([workers, aborted(options.cutoff, finished.signal)]) : workers);
+  } finally {
+    finished.abort(); // drops the cutoff listener when the workers won
+  }
   // Only what is done is acknowledged; Lambda wants the failures in batch order.
   return { batchItemFailures: records.filter((r) => !done.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 }
 
-function aborted(signal: AbortSignal): Promise<void> {
-  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+/** Resolves when `signal` aborts; its listener goes when `until` aborts. */
+function aborted(signal: AbortSignal, until: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true, signal: until }));
 }
 
 /** One lane per FIFO message group (in arrival order), one lane per record otherwise. */

@@ -83,7 +83,7 @@ const EnvironmentSchema = z.object({
   POLL_INTERVAL_MS: integer(1_000, 10, 60_000),
   WATCH_DELAY_SECONDS: integer(10, 0, 900),
   BATCH_CONCURRENCY: integer(10, 1, 100),
-  DEADLINE_RESERVE_MS: integer(3_000, 0, 60_000),
+  DEADLINE_RESERVE_MS: integer(3_000, 100, 60_000),
   RETRY_VISIBILITY_BASE_SECONDS: integer(10, 0, 43_200),
   RETRY_VISIBILITY_MAX_SECONDS: integer(900, 0, 43_200),
 });

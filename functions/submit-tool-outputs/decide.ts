@@ -19,16 +19,20 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Dec
   const givenIds = message.tool_outputs.map((output) => output.tool_call_id);
   // A redelivery may follow an attempt whose submission went out (a crash, a timeout): look before submitting again.
   let lookFirst = ctx.receiveCount > 1;
+  let lastFailure: EndpointFailure | undefined;
   for (let attempt = 1; ; attempt++) {
     if (lookFirst) {
-      const seen = await getRunPatiently(message, ctx, deps);
-      if (!seen.ok) return failed(seen.failure, ctx);
-      const verdict = await judge(seen.run, givenIds, message, ctx, deps);
+      const verdict = await look(message, givenIds, lastFailure, ctx, deps);
       if (verdict !== "waiting") return verdict;
     }
     const result = await submitOnce(message, givenIds, ctx, deps);
     if (!("again" in result)) return result;
-    if (attempt >= deps.maxAttempts) return failed(result.failure, ctx);
+    lastFailure = result.failure;
+    if (attempt >= deps.maxAttempts) {
+      // Attempts bound the submissions, not the last look: a duplicate may have been faster.
+      const verdict = result.look ? await look(message, givenIds, lastFailure, ctx, deps) : "waiting";
+      return verdict !== "waiting" ? verdict : failed(result.failure, ctx);
+    }
     if (result.again === "after_backoff") {
       ctx.stats.retries++;
       const retryAfterMs = result.failure.kind === "transient" ? result.failure.retryAfterMs : undefined;
@@ -36,6 +40,19 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Dec
     }
     lookFirst = result.look;
   }
+}
+
+/** GET the run and judge it (waiting → submit again), or the failure that kept us from seeing it. */
+async function look(
+  message: ToolOutputMessage,
+  givenIds: string[],
+  lastFailure: EndpointFailure | undefined,
+  ctx: RecordContext,
+  deps: DecisionDeps,
+): Promise<Outcome | "waiting"> {
+  const seen = await getRunPatiently(message, ctx, deps);
+  if (!seen.ok) return failed(seen.failure, ctx);
+  return judge(seen.run, givenIds, message, ctx, deps, lastFailure);
 }
 
 /** Another attempt is due: at once or after a backoff, and with or without a look at the run first. */
@@ -102,18 +119,21 @@ async function judge(
   message: ToolOutputMessage,
   ctx: RecordContext,
   deps: DecisionDeps,
+  lastFailure?: EndpointFailure,
 ): Promise<Outcome | "waiting"> {
+  // A mismatch the endpoint answered keeps its HTTP status and error on the DLQ record.
+  const answered = lastFailure?.kind === "tool_call_mismatch" ? lastFailure : undefined;
   const where = standing(run, givenIds);
   if (where === "waiting") return "waiting";
   if (where === "expired") return { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before it took these outputs`, publish: run };
   const expected = requiredToolCallIds(run);
-  if (where === "other_ids" && overlaps(expected, givenIds)) return mismatch(expected, givenIds);
+  if (where === "other_ids" && overlaps(expected, givenIds)) return mismatch(expected, givenIds, answered);
 
   const steps = await patiently(() => deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx)), ctx, deps);
   if (!steps.ok && steps.failure.kind === "transient") return failed(steps.failure, ctx);
   const taken = steps.ok ? givenIds.every((id) => answeredToolCallIds(steps.steps).has(id)) : where === "moved_on";
   if (taken) return followRun(run, message, "already_accepted", ctx, deps, followUntil(ctx, deps));
-  if (where === "other_ids") return mismatch(expected, givenIds);
+  if (where === "other_ids") return mismatch(expected, givenIds, answered);
   return {
     kind: "dead_letter",
     reason: "rejected_by_endpoint",

@@ -5,6 +5,8 @@ import { isResting, type Run } from "./run-state";
 
 type Via = Extract<Outcome, { kind: "report" }>["via"];
 
+const MIN_POLL_MS = 10;
+
 /**
  * Polls the run (`GET`, honouring `openai-poll-after-ms`) until it rests or `until` (the end of the follow budget);
  * a run still moving then is left to a `watch_run` message. The outputs are already taken here, so a
@@ -29,7 +31,8 @@ export async function followRun(
       continue;
     }
     current = seen.run;
-    wait = seen.pollAfterMs ?? deps.pollIntervalMs;
+    // An `openai-poll-after-ms` of 0 (or less) must not turn following into a busy loop.
+    wait = Math.max(MIN_POLL_MS, seen.pollAfterMs ?? deps.pollIntervalMs);
   }
   return { kind: "report", run: current, via };
 }

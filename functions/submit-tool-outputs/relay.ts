@@ -41,7 +41,7 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
     const deadline = Date.now() + workMs;
     const middy = signal ? [signal] : [];
     const stop = AbortSignal.any([AbortSignal.timeout(workMs), ...middy]);
-    const cutoff = AbortSignal.any([AbortSignal.timeout(Math.max(0, remaining - config.deadlineReserveMs / 2)), ...middy]);
+    const cutoff = AbortSignal.any([AbortSignal.timeout(Math.max(0, remaining - Math.ceil(config.deadlineReserveMs / 2))), ...middy]);
 
     /** Decides (or takes the given outcome of) one record, carries it out, logs it; never throws. */
     const work = async (record: SQSRecord, preset?: Outcome): Promise<boolean> => {
@@ -61,7 +61,8 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
         telemetry.failedUnexpectedly(record.messageId, error);
         outcome = { kind: "hand_back", reason: "unexpected_error", detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})` };
       }
-      const settled = await settle(outcome, record, parsed.context, sinks, config, cutoff);
+      const carriesOutputs = parsed.ok && parsed.message.type === "tool_outputs";
+      const settled = await settle(outcome, { record, context: parsed.context, carriesOutputs }, sinks, config, cutoff);
       try {
         telemetry.settled(
           {

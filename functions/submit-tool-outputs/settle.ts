@@ -2,8 +2,9 @@ import type { SQSRecord } from "aws-lambda";
 import { redeliveryDelaySeconds, type RelaySinks } from "./aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "./dlq-record";
 import type { MessageContext } from "./message";
-import { lastReceiveReason, type HandBackReason, type Outcome } from "./outcome";
+import { lastReceiveReason, type DlqReason, type HandBackReason, type Outcome } from "./outcome";
 import { buildResultsEvent } from "./results-event";
+import type { Run } from "./run-state";
 
 export interface SettleLimits {
   maxReceiveCount: number;
@@ -11,11 +12,20 @@ export interface SettleLimits {
   retryVisibilityMaxSeconds: number;
 }
 
+/** The message an outcome is about. */
+export interface SettledMessage {
+  record: SQSRecord;
+  /** Its ids and metadata, as far as they could be read. */
+  context: MessageContext;
+  /** A tool-output message (not a watch_run, not an invalid body): the endpoint may have taken its outputs. */
+  carriesOutputs: boolean;
+}
+
 /** How a record ended in this invocation: for the batch response, the log line and the metrics. */
 export interface Settled {
   done: boolean;
   result: "reported" | "watching" | "dead_lettered" | "handed_back";
-  reason?: string;
+  reason?: DlqReason | HandBackReason | "dead_letter_unavailable";
   via?: string;
   status?: string;
 }
@@ -25,15 +35,15 @@ const MAYBE_TAKEN: ReadonlySet<HandBackReason> = new Set(["endpoint_unavailable"
 
 /**
  * Carries out an outcome: publish, DLQ, follow-up, or hand back. On the last permitted receive a
- * hand-back becomes a DLQ record written by the relay, so every DLQ entry says why. Nothing is
- * acknowledged before its effects are written: when a sink fails the message goes back to SQS.
- * Every AWS call ends at `signal` (the invocation's cutoff). Never throws.
- * @example const settled = await settle(outcome, record, parsed.context, sinks, limits, cutoff);
+ * hand-back becomes a DLQ record written by the relay, so every DLQ entry says why; what is only
+ * extra there (a follow-up, a run state to publish) is best effort and never replaces the reason.
+ * Nothing is acknowledged before its effects are written: when a sink fails the message goes back to
+ * SQS. Every AWS call ends at `signal` (the invocation's cutoff). Never throws.
+ * @example const settled = await settle(outcome, { record, context, carriesOutputs }, sinks, limits, cutoff);
  */
 export async function settle(
   outcome: Outcome,
-  record: SQSRecord,
-  context: MessageContext,
+  { record, context, carriesOutputs }: SettledMessage,
   sinks: RelaySinks,
   limits: SettleLimits,
   signal?: AbortSignal,
@@ -41,16 +51,16 @@ export async function settle(
   const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
   const lastReceive = receiveCount >= limits.maxReceiveCount;
   const source = { body: record.body, messageId: record.messageId, receiveCount };
+  const lastTry = `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
   const deadLetter = (input: DlqRecordInput) => sinks.writeDeadLetter(buildDlqRecord(input, context, source), record, signal);
-  const publish = (run: Parameters<typeof buildResultsEvent>[0]) =>
+  const publish = (run: Run) =>
     sinks.publishResult(buildResultsEvent(run, { threadId: context.thread_id ?? "", sourceMessageId: record.messageId, metadata: context.metadata }), signal);
-  const watch = () =>
-    context.thread_id && context.run_id
-      ? sinks.enqueueWatch({ type: "watch_run", thread_id: context.thread_id, run_id: context.run_id, metadata: context.metadata }, record, signal)
-      : Promise.resolve();
+  const watch = () => {
+    if (!context.thread_id || !context.run_id) return Promise.reject(new Error("no run to watch"));
+    return sinks.enqueueWatch({ type: "watch_run", thread_id: context.thread_id, run_id: context.run_id, metadata: context.metadata }, record, signal);
+  };
+  const bestEffort = (write: () => Promise<void>) => write().then(() => true, () => false);
 
-  // Which write failed decides what a failure means, so keep the step.
-  let step: "results" | "dead_letter" = "results";
   try {
     switch (outcome.kind) {
       case "report":
@@ -59,40 +69,44 @@ export async function settle(
       case "watch":
         await watch();
         return { done: true, result: "watching", status: outcome.run?.status };
-      case "dead_letter":
-        if (outcome.publish) await publish(outcome.publish);
-        step = "dead_letter";
-        await deadLetter(outcome);
-        return { done: true, result: "dead_lettered", reason: outcome.reason };
+      case "dead_letter": {
+        // Before the last receive a failed publish sends the message back to try again; on it, the
+        // DLQ record goes out regardless and says the state was not published.
+        let published = true;
+        if (outcome.publish && lastReceive) published = await bestEffort(() => publish(outcome.publish!));
+        else if (outcome.publish) await publish(outcome.publish);
+        const detail = published ? outcome.detail : `${outcome.detail}; the run's state (${outcome.publish?.status}) could not be published`;
+        return await deadLettered(() => deadLetter({ ...outcome, detail }), outcome.reason);
+      }
       case "hand_back": {
         if (!lastReceive) break;
         const reason = lastReceiveReason(outcome.reason);
-        const maybeTaken = MAYBE_TAKEN.has(outcome.reason) && context.thread_id !== undefined;
-        // The endpoint may have taken the outputs on this last try: a watch reports the run's next state
-        // if it did (and repeats its current one, same event id, if it did not).
-        if (maybeTaken) await watch();
-        step = "dead_letter";
-        const detail = `${outcome.detail}; receive ${receiveCount} of ${limits.maxReceiveCount}, the last one${maybeTaken ? "; a watch_run follows the run in case the endpoint took the outputs" : ""}`;
-        await deadLetter({ ...outcome, reason, detail });
-        return { done: true, result: "dead_lettered", reason };
+        // The endpoint may have taken the outputs on this last try: a watch reports the run's next
+        // state if it did (and repeats its current one, same event id, if it did not).
+        const watched = carriesOutputs && MAYBE_TAKEN.has(outcome.reason) && (await bestEffort(watch));
+        const detail = `${outcome.detail}; ${lastTry}${watched ? "; a watch_run follows the run in case the endpoint took the outputs" : ""}`;
+        return await deadLettered(() => deadLetter({ ...outcome, reason, detail }), reason);
       }
     }
   } catch (error) {
-    // A sink failed (SNS or SQS unreachable, an event SNS refuses, the cutoff). On the last receive a
-    // failed publish or follow-up still leaves a reasoned record; a failed DLQ write is retried by SQS.
-    if (lastReceive && step === "results" && !signal?.aborted) {
-      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
-      const written = await deadLetter({ reason: "results_unpublished", detail }).then(
-        () => true,
-        () => false,
-      );
-      if (written) return { done: true, result: "dead_lettered", reason: "results_unpublished" };
+    // Publishing a run state (or sending a follow-up) failed: SNS or SQS unreachable, an event SNS
+    // refuses, the cutoff. On the last receive the message still gets a reasoned DLQ record.
+    if (lastReceive && !signal?.aborted) {
+      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); ${lastTry}`;
+      return deadLettered(() => deadLetter({ reason: "results_unpublished", detail }), "results_unpublished");
     }
     await delay(record, receiveCount, undefined, sinks, limits, signal);
-    return { done: false, result: "handed_back", reason: step === "results" ? "results_unavailable" : "dead_letter_unavailable" };
+    return { done: false, result: "handed_back", reason: "results_unavailable" };
   }
   await delay(record, receiveCount, outcome.retryAfterMs, sinks, limits, signal);
   return { done: false, result: "handed_back", reason: outcome.reason };
+
+  /** Writes the DLQ record; if that fails, SQS tries again (and its redrive is the last resort). */
+  async function deadLettered(write: () => Promise<void>, reason: DlqReason): Promise<Settled> {
+    if (await bestEffort(write)) return { done: true, result: "dead_lettered", reason };
+    await delay(record, receiveCount, undefined, sinks, limits, signal);
+    return { done: false, result: "handed_back", reason: "dead_letter_unavailable" };
+  }
 }
 
 async function delay(record: SQSRecord, receiveCount: number, retryAfterMs: number | undefined, sinks: RelaySinks, limits: SettleLimits, signal?: AbortSignal) {

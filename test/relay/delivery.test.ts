@@ -175,4 +175,18 @@ describe("the invocation's deadline", () => {
       await tight.close();
     }
   });
+
+  it("works with an odd DEADLINE_RESERVE_MS (the cutoff is half of it, rounded)", async () => {
+    const odd = await startHarness({ env: { DEADLINE_RESERVE_MS: "301" } });
+    try {
+      const run = odd.sim.createRun();
+      await odd.send(outputsFor(run));
+      const { response } = await odd.deliver();
+      expect(response.batchItemFailures).toEqual([]);
+      expect((await odd.results())[0]!.event.status).toBe("completed");
+    } finally {
+      await odd.close();
+    }
+  });
 });
+

@@ -1,4 +1,5 @@
 import type { SQSRecord } from "aws-lambda";
+import { getEventListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { runBatch } from "../../functions/submit-tool-outputs/batch-runner";
@@ -85,5 +86,11 @@ describe("runBatch at the cutoff", () => {
     await sleep(20);
     cutoff.abort();
     expect((await answer).batchItemFailures).toEqual([{ itemIdentifier: "m2" }]);
+  });
+
+  it("leaves no listener on a cutoff that never fired", async () => {
+    const cutoff = new AbortController();
+    await runBatch([record("m1")], { concurrency: 1, stop: new AbortController().signal, cutoff: cutoff.signal, process: async () => true, skip: async () => false });
+    expect(getEventListeners(cutoff.signal, "abort")).toHaveLength(0);
   });
 });

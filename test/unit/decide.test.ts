@@ -88,4 +88,35 @@ describe("decide", () => {
     expect(submits).toBe(1);
     expect(outcome).toMatchObject({ kind: "report", via: "already_accepted", run: { required_action: roundTwo.required_action } });
   });
+
+  it("takes one last look when the attempts run out on a mismatch, and keeps the endpoint's answer on a real one", async () => {
+    const roundTwo = { ...waiting, required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_2" }] } } };
+    const error = { message: "Expected tool outputs for call_ids ['call_2'], got ['call_1']", type: "invalid_request_error", code: null, param: null };
+    const endpoint = (steps: Array<{ status: string; step_details: { type: string; tool_calls: Array<{ id: string }> } }>): DecisionDeps["endpoint"] => ({
+      submitToolOutputs: async () => ({ ok: false, failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] } }),
+      getRun: async () => ({ ok: true, run: roundTwo }),
+      listToolCallSteps: async () => ({ ok: true, steps }),
+    });
+    // A stale copy, with a single attempt allowed: still recognised.
+    const stale = await decide({ ...message, stream: false }, context(), depsWith(endpoint([{ status: "completed", step_details: { type: "tool_calls", tool_calls: [{ id: "call_1" }] } }]), 1));
+    expect(stale).toMatchObject({ kind: "report", via: "already_accepted" });
+    // Ids the run never took: a mismatch that keeps the HTTP status and the endpoint's error.
+    const wrong = await decide({ ...message, stream: false }, context(), depsWith(endpoint([]), 1));
+    expect(wrong).toMatchObject({ kind: "dead_letter", reason: "tool_call_mismatch", httpStatus: 400, endpointError: error, expectedToolCallIds: ["call_2"] });
+  });
+
+  it("does not poll in a busy loop when the endpoint asks for no wait at all", async () => {
+    let gets = 0;
+    const deps = depsWith(
+      {
+        submitToolOutputs: async () => ({ ok: true, run: { id: "run_1", status: "queued" } }),
+        getRun: async () => (gets++, { ok: true, run: { id: "run_1", status: "in_progress" }, pollAfterMs: 0 }),
+        listToolCallSteps: async () => ({ ok: true, steps: [] }),
+      },
+      4,
+    );
+    const outcome = await decide({ ...message, stream: false }, context(), { ...deps, followBudgetMs: 200 });
+    expect(outcome).toMatchObject({ kind: "watch" });
+    expect(gets).toBeLessThanOrEqual(21);
+  });
 });

@@ -1,0 +1,71 @@
+/**
+ * Settling on the last receive, against in-memory sinks (the relay's injected I/O edge) that record
+ * what was written and can be made to fail.
+ */
+import type { SQSRecord } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import type { RelaySinks } from "../../functions/submit-tool-outputs/aws-sinks";
+import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
+import type { Outcome } from "../../functions/submit-tool-outputs/outcome";
+import { settle } from "../../functions/submit-tool-outputs/settle";
+
+const limits = { maxReceiveCount: 3, retryVisibilityBaseSeconds: 10, retryVisibilityMaxSeconds: 900 };
+const record = (receiveCount: number) =>
+  ({ messageId: "m-1", receiptHandle: "h", body: "{}", attributes: { ApproximateReceiveCount: String(receiveCount) } }) as unknown as SQSRecord;
+const context = { thread_id: "thread_1", run_id: "run_1" };
+
+function sinks(failing: Partial<Record<keyof RelaySinks, boolean>> = {}) {
+  const written = { dlq: [] as DlqRecord[], watches: 0, published: 0, delays: [] as number[] };
+  const maybeFail = (name: keyof RelaySinks) => (failing[name] ? Promise.reject(new Error(`${name} down`)) : Promise.resolve());
+  const io: RelaySinks = {
+    publishResult: async () => (await maybeFail("publishResult"), void written.published++),
+    writeDeadLetter: async (r) => (await maybeFail("writeDeadLetter"), void written.dlq.push(r)),
+    enqueueWatch: async () => (await maybeFail("enqueueWatch"), void written.watches++),
+    delayRedelivery: async (_, seconds) => void written.delays.push(seconds),
+  };
+  return { io, written };
+}
+
+const unavailable: Outcome = { kind: "hand_back", reason: "endpoint_unavailable", detail: "HTTP 502", httpStatus: 502 };
+
+describe("settle on the last receive", () => {
+  it("writes the real reason and sends a watch_run after a failure that may hide an acceptance", async () => {
+    const { io, written } = sinks();
+    const settled = await settle(unavailable, { record: record(3), context, carriesOutputs: true }, io, limits);
+    expect(settled).toMatchObject({ done: true, reason: "retries_exhausted" });
+    expect(written.watches).toBe(1);
+    expect(written.dlq[0]).toMatchObject({ reason: "retries_exhausted", http_status: 502 });
+  });
+
+  it("keeps the real reason when the watch_run cannot be sent", async () => {
+    const { io, written } = sinks({ enqueueWatch: true });
+    const settled = await settle(unavailable, { record: record(3), context, carriesOutputs: true }, io, limits);
+    expect(settled).toMatchObject({ done: true, reason: "retries_exhausted" });
+    expect(written.dlq[0]!.reason).toBe("retries_exhausted");
+    expect(written.dlq[0]!.detail).not.toContain("watch_run follows");
+  });
+
+  it("sends no watch_run for a watch_run message: a watch never takes outputs, so the chain ends", async () => {
+    const { io, written } = sinks();
+    await settle(unavailable, { record: record(3), context, carriesOutputs: false }, io, limits);
+    expect(written.watches).toBe(0);
+    expect(written.dlq).toHaveLength(1);
+  });
+
+  it("dead-letters with its own reason when the run state cannot be published, and says so", async () => {
+    const { io, written } = sinks({ publishResult: true });
+    const expired: Outcome = { kind: "dead_letter", reason: "run_expired", detail: "run run_1 expired", publish: { id: "run_1", status: "expired" } };
+    const settled = await settle(expired, { record: record(3), context, carriesOutputs: true }, io, limits);
+    expect(settled).toMatchObject({ done: true, reason: "run_expired" });
+    expect(written.dlq[0]!.detail).toContain("could not be published");
+  });
+
+  it("before the last receive, hands back a record whose run state could not be published, to try again", async () => {
+    const { io, written } = sinks({ publishResult: true });
+    const expired: Outcome = { kind: "dead_letter", reason: "run_expired", detail: "run run_1 expired", publish: { id: "run_1", status: "expired" } };
+    const settled = await settle(expired, { record: record(1), context, carriesOutputs: true }, io, limits);
+    expect(settled).toMatchObject({ done: false, reason: "results_unavailable" });
+    expect(written.dlq).toEqual([]);
+    expect(written.delays).toHaveLength(1);
+  });
+});
