@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundleLambda } from "../infra/bundling";
 import { kib, median, ms, ratio } from "./lib/stats";
-import { report, type BenchRow } from "./lib/table";
+import { type BenchRow, report } from "./lib/table";
 
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 const outDir = mkdtempSync(join(tmpdir(), "relay-cold-start-"));
@@ -37,13 +37,18 @@ const lambdaEnv = {
   POWERTOOLS_METRICS_NAMESPACE: "ToolOutputRelay",
 };
 
-const IMPORT_TIMER = "const t = performance.now(); const m = await import(process.argv[1]); if (typeof m.handler !== 'function') process.exit(3); console.log(performance.now() - t);";
+const IMPORT_TIMER =
+  "const t = performance.now(); const m = await import(process.argv[1]); if (typeof m.handler !== 'function') process.exit(3); console.log(performance.now() - t);";
 
 function importMs(file: string, sourceMaps: boolean): number {
-  const run = spawnSync(process.execPath, [...(sourceMaps ? ["--enable-source-maps"] : []), "--input-type=module", "-e", IMPORT_TIMER, pathToFileURL(file).href], {
-    env: lambdaEnv,
-    encoding: "utf8",
-  });
+  const run = spawnSync(
+    process.execPath,
+    [...(sourceMaps ? ["--enable-source-maps"] : []), "--input-type=module", "-e", IMPORT_TIMER, pathToFileURL(file).href],
+    {
+      env: lambdaEnv,
+      encoding: "utf8",
+    },
+  );
   if (run.status !== 0) throw new Error(`import of ${file} failed (${run.status}): ${run.stderr.slice(0, 500)}`);
   return Number(run.stdout.trim().split("\n").at(-1));
 }
@@ -52,8 +57,20 @@ try {
   const relay = await bundle("functions/submit-tool-outputs/handler.ts", "relay");
   const bare = await bundle("bench/fixtures/bare-handler.ts", "bare");
   const rows: BenchRow[] = [
-    { bench: "cold start", measure: "bundle size (minified ESM, SDK inside)", value: kib(relay.bytes), baseline: `${kib(bare.bytes)} bare`, ratio: ratio(relay.bytes / bare.bytes) },
-    { bench: "cold start", measure: "bundle size, gzip", value: kib(relay.gzip), baseline: `${kib(bare.gzip)} bare`, ratio: ratio(relay.gzip / bare.gzip) },
+    {
+      bench: "cold start",
+      measure: "bundle size (minified ESM, SDK inside)",
+      value: kib(relay.bytes),
+      baseline: `${kib(bare.bytes)} bare`,
+      ratio: ratio(relay.bytes / bare.bytes),
+    },
+    {
+      bench: "cold start",
+      measure: "bundle size, gzip",
+      value: kib(relay.gzip),
+      baseline: `${kib(bare.gzip)} bare`,
+      ratio: ratio(relay.gzip / bare.gzip),
+    },
   ];
   for (const sourceMaps of [false, true]) {
     const samples = { relay: [] as number[], bare: [] as number[] };

@@ -8,7 +8,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { bareRelay } from "./lib/bare-relay";
 import { messageFor, startRig } from "./lib/relay-rig";
 import { median, ms, ratio } from "./lib/stats";
-import { report, type BenchRow } from "./lib/table";
+import { type BenchRow, report } from "./lib/table";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const ENDPOINT_MS = 100;
@@ -16,7 +16,12 @@ const BATCH = 10;
 
 const rig = await startRig({ processingMs: 0 });
 const bare = bareRelay(rig);
-const asHandler = (handle: (event: SQSEvent) => Promise<unknown>) => async (event: SQSEvent) => (await handle(event), { batchItemFailures: [] });
+const asHandler =
+  (handle: (event: SQSEvent) => Promise<unknown>) =>
+  async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    await handle(event);
+    return { batchItemFailures: [] };
+  };
 const variants = { concurrent: rig.handler(), oneByOne: rig.handler({ BATCH_CONCURRENCY: "1" }), bare: asHandler(bare.handle) };
 
 async function timeBatch(handler: (event: SQSEvent) => Promise<SQSBatchResponse>): Promise<number> {

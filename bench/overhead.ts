@@ -14,7 +14,10 @@ import { report } from "./lib/table";
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const BATCHES_PER_ROUND = Number(process.env.BENCH_BATCHES ?? 30);
 const BATCH = 10;
-const telemetry = process.env.POWERTOOLS_METRICS_DISABLED === "true" ? "logs ERROR, metrics off" : `logs ${process.env.POWERTOOLS_LOG_LEVEL ?? "INFO"}, metrics on`;
+const telemetry =
+  process.env.POWERTOOLS_METRICS_DISABLED === "true"
+    ? "logs ERROR, metrics off"
+    : `logs ${process.env.POWERTOOLS_LOG_LEVEL ?? "INFO"}, metrics on`;
 
 const rig = await startRig({ processingMs: 0 });
 const relay = rig.handler();

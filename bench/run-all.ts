@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { formatTable, ROWS_PREFIX, type BenchRow } from "./lib/table";
+import { type BenchRow, formatTable, ROWS_PREFIX } from "./lib/table";
 
 const quiet = { POWERTOOLS_LOG_LEVEL: "ERROR", POWERTOOLS_METRICS_DISABLED: "true" };
 const asDeployed = { POWERTOOLS_LOG_LEVEL: "INFO", POWERTOOLS_METRICS_DISABLED: "false" };
@@ -19,7 +19,10 @@ const benches: Array<{ file: string; env: Record<string, string> }> = [
 /** Runs one benchmark; its own output (relay logs included, never printed) is read and dropped. */
 function run(file: string, env: Record<string, string>): Promise<BenchRow[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file], { env: { ...process.env, ...env, BENCH_CHILD: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", file], {
+      env: { ...process.env, ...env, BENCH_CHILD: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let rows: BenchRow[] = [];
     let pending = "";
     let stderr = "";
@@ -38,6 +41,9 @@ for (const { file, env } of benches) {
   process.stderr.write(`running ${file} …\n`);
   rows.push(...(await run(file, env)));
 }
-console.log(`Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM`);
+console.log(
+  `Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM`,
+);
 console.log(formatTable(rows));
-if (rows.some((r) => r.verdict === "missed")) console.log("\nA target was missed: see \"Performance\" in README.md for why and what would close it.");
+if (rows.some((r) => r.verdict === "missed"))
+  console.log('\nA target was missed: see "Performance" in README.md for why and what would close it.');

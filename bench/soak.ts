@@ -7,8 +7,8 @@
  * with the reason it deserves), and no run takes the same outputs twice.
  */
 import { performance } from "node:perf_hooks";
-import { seededRandom, type FaultKind } from "../infra/local/endpoint-simulator";
-import { startLocalStack, type LocalStack } from "../infra/local/local-stack";
+import { type FaultKind, seededRandom } from "../infra/local/endpoint-simulator";
+import { type LocalStack, startLocalStack } from "../infra/local/local-stack";
 import { BAD_INPUT_CORPUS } from "../test/bad-input/corpus";
 import { trackPeakRss } from "./lib/stats";
 
@@ -36,7 +36,15 @@ export interface SoakOptions {
 }
 
 /** The transient faults the endpoint throws (the outcome table's retry row): each one the relay must survive. */
-export const SOAK_FAULT_KINDS: readonly FaultKind[] = ["rate_limit", "server_error", "gateway_failure", "slow", "drop", "accept_then_500", "stream_error"];
+export const SOAK_FAULT_KINDS: readonly FaultKind[] = [
+  "rate_limit",
+  "server_error",
+  "gateway_failure",
+  "slow",
+  "drop",
+  "accept_then_500",
+  "stream_error",
+];
 
 /** A `slow` fault answers after this long, past the relay's endpoint timeout: a timeout every time. */
 const SLOW_MS = 400;
@@ -101,7 +109,7 @@ function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" 
   for (let i = 0; i < validCount; i++) {
     const roll = random();
     const then = roll < 0.1 ? [{ requiresAction: 1 }] : roll < 0.15 ? ["failed" as const] : ["completed" as const];
-    const run = sim.createRun({ toolCalls: 1 + Math.floor(random() * 3), then });
+    const run = sim.createRun({ toolCalls: 1 + Math.floor(random() * 3), afterOutputs: then });
     const message = {
       thread_id: run.threadId,
       run_id: run.runId,
@@ -117,18 +125,34 @@ function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" 
     const roll = random();
     if (roll < 0.6) {
       const badCase = pick(corpus);
-      poison.push({ body: badCase.body, expect: { kind: "dead_letter", reason: badCase.reason, poison: `corpus: ${badCase.name}` }, wave: 1 });
+      poison.push({
+        body: badCase.body,
+        expect: { kind: "dead_letter", reason: badCase.reason, poison: `corpus: ${badCase.name}` },
+        wave: 1,
+      });
     } else if (roll < 0.73) {
-      const body = JSON.stringify({ thread_id: `thread_missing${i}`, run_id: `run_missing${i}`, tool_outputs: [{ tool_call_id: "call_x", output: "1" }] });
+      const body = JSON.stringify({
+        thread_id: `thread_missing${i}`,
+        run_id: `run_missing${i}`,
+        tool_outputs: [{ tool_call_id: "call_x", output: "1" }],
+      });
       poison.push({ body, expect: { kind: "dead_letter", reason: "run_not_found", poison: "unknown run" }, wave: 1 });
     } else if (roll < 0.86) {
       const run = sim.createRun({ toolCalls: ["call_expected"] });
-      const body = JSON.stringify({ thread_id: run.threadId, run_id: run.runId, tool_outputs: [{ tool_call_id: "call_other", output: "1" }] });
+      const body = JSON.stringify({
+        thread_id: run.threadId,
+        run_id: run.runId,
+        tool_outputs: [{ tool_call_id: "call_other", output: "1" }],
+      });
       poison.push({ body, expect: { kind: "dead_letter", reason: "tool_call_mismatch", poison: "wrong call ids" }, wave: 1 });
     } else {
       const run = sim.createRun();
       sim.expireRun(run.threadId, run.runId);
-      const body = JSON.stringify({ thread_id: run.threadId, run_id: run.runId, tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: "1" })) });
+      const body = JSON.stringify({
+        thread_id: run.threadId,
+        run_id: run.runId,
+        tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: "1" })),
+      });
       poison.push({ body, expect: { kind: "dead_letter", reason: "run_expired", poison: "expired run" }, wave: 1 });
     }
   }
@@ -136,7 +160,11 @@ function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" 
   // Half of the duplicates travel with the first wave (often in the same batch as their twin), half come late.
   const duplicates: Planned[] = Array.from({ length: duplicateCount }, (_, i) => {
     const original = pick(valid);
-    return { body: original.body, expect: { kind: "duplicate", runKey: (original.expect as { runKey: string }).runKey }, wave: i % 2 === 0 ? 1 : 2 };
+    return {
+      body: original.body,
+      expect: { kind: "duplicate", runKey: (original.expect as { runKey: string }).runKey },
+      wave: i % 2 === 0 ? 1 : 2,
+    };
   });
 
   const firstWave = [...valid, ...poison, ...duplicates.filter((d) => d.wave === 1)];
@@ -164,18 +192,38 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const sim = stack.sim!;
     const planned = plan(stack, o);
     const firstRoundIds = new Map(
-      planned.flatMap((p) => (p.expect.kind === "accepted" ? [[p.expect.runKey, (JSON.parse(p.body) as { tool_outputs: Array<{ tool_call_id: string }> }).tool_outputs.map((t) => t.tool_call_id)] as const] : [])),
+      planned.flatMap((p) =>
+        p.expect.kind === "accepted"
+          ? [
+              [
+                p.expect.runKey,
+                (JSON.parse(p.body) as { tool_outputs: Array<{ tool_call_id: string }> }).tool_outputs.map((t) => t.tool_call_id),
+              ] as const,
+            ]
+          : [],
+      ),
     );
-    sim.setRandomFaults({ probability: o.faultProbability, kinds: [...SOAK_FAULT_KINDS], seed: o.seed, retryAfterMs: 20, delayMs: SLOW_MS });
+    sim.setRandomFaults({
+      probability: o.faultProbability,
+      kinds: [...SOAK_FAULT_KINDS],
+      seed: o.seed,
+      retryAfterMs: 20,
+      delayMs: SLOW_MS,
+    });
 
     const started = performance.now();
     const progress = setInterval(() => {
       const s = stack.poller.stats;
-      o.onProgress?.(`${((performance.now() - started) / 1000).toFixed(0)} s: ${s.deleted} acknowledged, ${s.batchItemFailures} handed back, ${s.invocations} invocations`);
+      o.onProgress?.(
+        `${((performance.now() - started) / 1000).toFixed(0)} s: ${s.deleted} acknowledged, ${s.batchItemFailures} handed back, ${s.invocations} invocations`,
+      );
     }, 5_000);
     progress.unref();
     const firstWave = planned.filter((p) => p.wave === 1);
-    const ids = [...(await stack.sendMany(firstWave.map((p) => p.body))), ...(await stack.sendMany(planned.filter((p) => p.wave === 2).map((p) => p.body)))];
+    const ids = [
+      ...(await stack.sendMany(firstWave.map((p) => p.body))),
+      ...(await stack.sendMany(planned.filter((p) => p.wave === 2).map((p) => p.body))),
+    ];
     const expectations = new Map(ids.map((id, i) => [id, planned[i]!.expect]));
     const accounting = await stack.settle(ids, { timeoutMs: o.settleTimeoutMs });
     const wallMs = performance.now() - started;
@@ -188,7 +236,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const silent: string[] = [];
     for (const id of accounting.accepted) {
       const expected = expectations.get(id)!;
-      if (expected.kind === "dead_letter") unexpected.push({ messageId: id, expected: `DLQ ${expected.reason} (${expected.poison})`, got: "acknowledged" });
+      if (expected.kind === "dead_letter")
+        unexpected.push({ messageId: id, expected: `DLQ ${expected.reason} (${expected.poison})`, got: "acknowledged" });
       else if (!reportedRuns.has(expected.runKey)) silent.push(id);
     }
     const deadLettered: Record<string, number> = {};
@@ -197,9 +246,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       deadLettered[reason] = (deadLettered[reason] ?? 0) + 1;
       const expected = expectations.get(messageId)!;
       const described = expected.kind === "dead_letter" ? `DLQ ${expected.reason} (${expected.poison})` : expected.kind;
-      if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message")) gaveUp.push({ messageId, expected: described });
+      if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message"))
+        gaveUp.push({ messageId, expected: described });
       else if (expected.kind !== "dead_letter") unexpected.push({ messageId, expected: expected.kind, got: `DLQ ${reason}` });
-      else if (expected.reason !== reason) unexpected.push({ messageId, expected: `DLQ ${expected.reason} (${expected.poison})`, got: `DLQ ${reason}` });
+      else if (expected.reason !== reason)
+        unexpected.push({ messageId, expected: `DLQ ${expected.reason} (${expected.poison})`, got: `DLQ ${reason}` });
     }
 
     const validRuns = new Set(planned.flatMap((p) => (p.expect.kind === "accepted" ? [p.expect.runKey] : [])));
@@ -255,7 +306,14 @@ export function formatSoakReport(r: SoakReport): string {
     reasons,
     `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}` : ""}`,
     `unexpected outcomes       ${r.unexpected.length}${r.unexpected.length ? `  e.g. ${JSON.stringify(r.unexpected.slice(0, 3))}` : ""}`,
-    `gave up (retries_exh.)    ${r.gaveUp.length}${r.gaveUp.length ? `  expected: ${r.gaveUp.map((g) => g.expected).slice(0, 5).join("; ")}` : ""}`,
+    `gave up (retries_exh.)    ${r.gaveUp.length}${
+      r.gaveUp.length
+        ? `  expected: ${r.gaveUp
+            .map((g) => g.expected)
+            .slice(0, 5)
+            .join("; ")}`
+        : ""
+    }`,
     `runs given outputs twice  ${r.doubleAcceptances}`,
     `valid runs never accepted ${r.runsNeverAccepted}`,
     `invocations               ${r.invocations} (${r.batchItemFailures} records handed back)`,

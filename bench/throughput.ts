@@ -25,7 +25,11 @@ function once(variant: "relay" | "noop" | "bare") {
   return { perSecond: MESSAGES / (r.wallMs / 1000), peakRss: r.peakRss };
 }
 
-const samples = { relay: [] as Array<ReturnType<typeof once>>, noop: [] as Array<ReturnType<typeof once>>, bare: [] as Array<ReturnType<typeof once>> };
+const samples = {
+  relay: [] as Array<ReturnType<typeof once>>,
+  noop: [] as Array<ReturnType<typeof once>>,
+  bare: [] as Array<ReturnType<typeof once>>,
+};
 for (let i = 0; i < RUNS; i++) {
   samples.relay.push(once("relay"));
   samples.bare.push(once("bare"));
@@ -53,5 +57,11 @@ report([
     baseline: `${bareRate.toFixed(0)} msgs/s bare`,
     ratio: ratio(relayRate / bareRate),
   },
-  { bench: "throughput", measure: "peak RSS of the whole stack (one process)", value: mib(relayPeak), baseline: `${mib(noopPeak)} no-op`, ratio: ratio(relayPeak / noopPeak) },
+  {
+    bench: "throughput",
+    measure: "peak RSS of the whole stack (one process)",
+    value: mib(relayPeak),
+    baseline: `${mib(noopPeak)} no-op`,
+    ratio: ratio(relayPeak / noopPeak),
+  },
 ]);

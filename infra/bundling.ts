@@ -1,6 +1,6 @@
-import { build, type Metafile } from "esbuild";
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import { build, type Metafile } from "esbuild";
 
 /**
  * How the relay is bundled, shared by the CDK stack (NodejsFunction), `npm run build` and the
@@ -18,7 +18,10 @@ export const RELAY_BUNDLE = {
  * Bundles a Lambda entry as the stack does (ESM, minified, AWS SDK inside, source map beside it).
  * @example const { bytes, gzipBytes } = await bundleLambda("functions/submit-tool-outputs/handler.ts", "dist/x/index.mjs");
  */
-export async function bundleLambda(entry: string, outfile: string): Promise<{ outfile: string; bytes: number; gzipBytes: number; metafile: Metafile }> {
+export async function bundleLambda(
+  entry: string,
+  outfile: string,
+): Promise<{ outfile: string; bytes: number; gzipBytes: number; metafile: Metafile }> {
   const result = await build({
     entryPoints: [entry],
     outfile,

@@ -41,7 +41,16 @@ const bool = (fallback: boolean) =>
 
 const integer = (min: number, max: number) =>
   z
-    .union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)], { error: "must be a whole number" })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .regex(/^-?\d+$/)
+          .transform(Number),
+      ],
+      { error: "must be a whole number" },
+    )
     .pipe(
       z
         .number()
@@ -92,15 +101,22 @@ const ContextSchema = z
         error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
       })
       .default(30),
-    logLevel: z
-      .enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" })
-      .default("INFO"),
+    logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "must be DEBUG, INFO, WARN or ERROR" }).default("INFO"),
     /** An existing Secrets Manager secret with the endpoint credentials; otherwise the stack creates one. */
-    secretArn: arn(`secretsmanager:${REGION_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+`, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey-AbCdEf").optional(),
+    secretArn: arn(
+      `secretsmanager:${REGION_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+`,
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey-AbCdEf",
+    ).optional(),
     /** The customer managed KMS key that encrypts the imported secret, if it is not the AWS managed one. */
-    secretKmsKeyArn: arn(`kms:${REGION_ACCOUNT}:key/[A-Za-z0-9-]+`, "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab").optional(),
+    secretKmsKeyArn: arn(
+      `kms:${REGION_ACCOUNT}:key/[A-Za-z0-9-]+`,
+      "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ).optional(),
     /** An existing SQS queue to subscribe to the results topic (raw delivery). */
-    resultsSubscriptionQueueArn: arn(`sqs:${REGION_ACCOUNT}:[A-Za-z0-9_-]{1,80}(\\.fifo)?`, "arn:aws:sqs:eu-west-1:123456789012:run-results").optional(),
+    resultsSubscriptionQueueArn: arn(
+      `sqs:${REGION_ACCOUNT}:[A-Za-z0-9_-]{1,80}(\\.fifo)?`,
+      "arn:aws:sqs:eu-west-1:123456789012:run-results",
+    ).optional(),
     /** An e-mail address to subscribe to the results topic. */
     resultsSubscriptionEmail: z.email({ error: "must be an e-mail address" }).optional(),
     /** Only deliver these event types to the subscriptions above, for example run.requires_action. */
@@ -200,9 +216,7 @@ export function parseContext(context: Record<string, unknown>): RelayConfig {
       `Unknown context option ${unknown.map((key) => `"${key}"`).join(", ")}; known options: ${CONTEXT_OPTIONS.join(", ")}`,
     );
   }
-  const ours = Object.fromEntries(
-    CONTEXT_OPTIONS.filter((key) => context[key] !== undefined).map((key) => [key, context[key]]),
-  );
+  const ours = Object.fromEntries(CONTEXT_OPTIONS.filter((key) => context[key] !== undefined).map((key) => [key, context[key]]));
   const parsed = ContextSchema.safeParse(ours);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {

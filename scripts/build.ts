@@ -5,6 +5,9 @@
  */
 import { bundleLambda } from "../infra/bundling";
 
-const { outfile, bytes, gzipBytes, metafile } = await bundleLambda("functions/submit-tool-outputs/handler.ts", "dist/submit-tool-outputs/index.mjs");
+const { outfile, bytes, gzipBytes, metafile } = await bundleLambda(
+  "functions/submit-tool-outputs/handler.ts",
+  "dist/submit-tool-outputs/index.mjs",
+);
 const modules = Object.keys(metafile.inputs).length;
 console.log(`${outfile}: ${(bytes / 1024).toFixed(1)} KiB (${(gzipBytes / 1024).toFixed(1)} KiB gzip) from ${modules} modules`);

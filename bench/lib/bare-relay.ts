@@ -5,11 +5,15 @@
  */
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { SQSEvent } from "aws-lambda";
-import type { Rig } from "./relay-rig";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY } from "./loopback-servers";
+import type { Rig } from "./relay-rig";
 
 export function bareRelay(rig: Rig) {
-  const sns = new SNSClient({ region: rig.info.region, endpoint: rig.info.awsEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const sns = new SNSClient({
+    region: rig.info.region,
+    endpoint: rig.info.awsEndpoint,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
   const headers = {
     "x-portkey-api-key": BENCH_API_KEY,
     "x-portkey-virtual-key": BENCH_VIRTUAL_KEY,

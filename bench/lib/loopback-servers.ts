@@ -4,8 +4,8 @@
  * Talks over the fork IPC channel; see relay-rig.ts for the other side.
  */
 import { startEmbeddedAws } from "../../infra/local/embedded-aws";
-import { startEndpointSimulator } from "../../infra/local/endpoint-simulator";
 import type { CreateRunOptions, Fault, RandomFaults } from "../../infra/local/endpoint-simulator";
+import { startEndpointSimulator } from "../../infra/local/endpoint-simulator";
 
 export const BENCH_API_KEY = "pk-bench-local";
 export const BENCH_VIRTUAL_KEY = "vk-bench-local";
@@ -66,7 +66,10 @@ if (process.send) {
     process.send!({ id: request.id, result });
   });
   process.on("disconnect", () => {
-    void sim.close().then(() => aws.close()).finally(() => process.exit(0));
+    void sim
+      .close()
+      .then(() => aws.close())
+      .finally(() => process.exit(0));
   });
   process.send({ ready: info });
 }

@@ -2,9 +2,9 @@
  * The benchmark rig: loopback servers in a child process (loopback-servers.ts) and, in this process,
  * the real handler plus what is needed to feed it real SQS events.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../infra/local/endpoint-simulator";
@@ -34,7 +34,10 @@ export function messageFor(run: SimRun): string {
   return JSON.stringify({
     thread_id: run.threadId,
     run_id: run.runId,
-    tool_outputs: run.toolCallIds.map((id, i) => ({ tool_call_id: id, output: JSON.stringify({ answer: i, text: "bench output ".repeat(8) }) })),
+    tool_outputs: run.toolCallIds.map((id, i) => ({
+      tool_call_id: id,
+      output: JSON.stringify({ answer: i, text: "bench output ".repeat(8) }),
+    })),
   });
 }
 
@@ -52,7 +55,9 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
   let nextId = 1;
   const pending = new Map<number, (result: unknown) => void>();
   child.on("message", (m: { id?: number; result?: unknown }) => {
-    if (m.id !== undefined) pending.get(m.id)?.(m.result), pending.delete(m.id);
+    if (m.id === undefined) return;
+    pending.get(m.id)?.(m.result);
+    pending.delete(m.id);
   });
   type WithoutId<R> = R extends unknown ? Omit<R, "id"> : never;
   const call = <T>(request: WithoutId<ServersRequest>): Promise<T> =>
@@ -64,7 +69,11 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
 
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-  const sqs = new SQSClient({ region: info.region, endpoint: info.awsEndpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const sqs = new SQSClient({
+    region: info.region,
+    endpoint: info.awsEndpoint,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
   const env: Record<string, string> = {
     ENDPOINT_BASE_URL: info.simBaseUrl,
     PORTKEY_API_KEY: BENCH_API_KEY,
@@ -87,7 +96,9 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     randomFaults: (o) => call({ op: "randomFaults", options: o }),
     counters: () => call({ op: "counters" }),
     async eventOf(bodies) {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: info.inputUrl, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }));
+      await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: info.inputUrl, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }),
+      );
       const messages: Message[] = [];
       while (messages.length < bodies.length) {
         const got = await sqs.send(
@@ -105,7 +116,10 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     },
     async ack(event) {
       await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: info.inputUrl, Entries: event.Records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: info.inputUrl,
+          Entries: event.Records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
       );
     },
     handler(overrides = {}) {

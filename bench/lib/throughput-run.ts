@@ -14,14 +14,34 @@ const memory = trackPeakRss();
 /** bench/lib/bare-relay.ts's loop, inside the stack: fetch + SNS publish per record, nothing else. */
 function bareHandler(env: Record<string, string>) {
   const sns = new SNSClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL });
-  const headers = { "x-portkey-api-key": env.PORTKEY_API_KEY!, "x-portkey-virtual-key": env.PORTKEY_VIRTUAL_KEY!, "openai-beta": "assistants=v2", "content-type": "application/json" };
+  const headers = {
+    "x-portkey-api-key": env.PORTKEY_API_KEY!,
+    "x-portkey-virtual-key": env.PORTKEY_VIRTUAL_KEY!,
+    "openai-beta": "assistants=v2",
+    "content-type": "application/json",
+  };
   return async (event: SQSEvent) => {
     await Promise.all(
       event.Records.map(async (record) => {
         const m = JSON.parse(record.body) as { thread_id: string; run_id: string; tool_outputs: unknown };
-        const response = await fetch(`${env.ENDPOINT_BASE_URL}/threads/${m.thread_id}/runs/${m.run_id}/submit_tool_outputs`, { method: "POST", headers, body: JSON.stringify({ tool_outputs: m.tool_outputs }) });
+        const response = await fetch(`${env.ENDPOINT_BASE_URL}/threads/${m.thread_id}/runs/${m.run_id}/submit_tool_outputs`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ tool_outputs: m.tool_outputs }),
+        });
         const run = (await response.json()) as { status: string };
-        await sns.send(new PublishCommand({ TopicArn: env.RESULTS_TOPIC_ARN, Message: JSON.stringify({ type: `run.${run.status}`, thread_id: m.thread_id, run_id: m.run_id, source_message_id: record.messageId, run }) }));
+        await sns.send(
+          new PublishCommand({
+            TopicArn: env.RESULTS_TOPIC_ARN,
+            Message: JSON.stringify({
+              type: `run.${run.status}`,
+              thread_id: m.thread_id,
+              run_id: m.run_id,
+              source_message_id: record.messageId,
+              run,
+            }),
+          }),
+        );
       }),
     );
     return { batchItemFailures: [] };
@@ -37,7 +57,11 @@ const stack = await startLocalStack({
 stackEnv = stack.env;
 const runs = Array.from({ length: count }, () => stack.sim!.createRun({ toolCalls: 2 }));
 const bodies = runs.map((run) =>
-  JSON.stringify({ thread_id: run.threadId, run_id: run.runId, tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: JSON.stringify({ v: "throughput" }) })) }),
+  JSON.stringify({
+    thread_id: run.threadId,
+    run_id: run.runId,
+    tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: JSON.stringify({ v: "throughput" }) })),
+  }),
 );
 const started = performance.now();
 const ids = await stack.sendMany(bodies);
@@ -46,6 +70,8 @@ const accounting = await stack.settle(ids, { timeoutMs: 300_000 });
 const wallMs = performance.now() - started;
 const peak = memory.stop();
 await stack.close();
-if (accounting.pending.length > 0 || accounting.deadLettered.length > 0) throw new Error(`throughput ${variant}: ${accounting.pending.length} pending, ${accounting.deadLettered.length} dead-lettered`);
-if (variant !== "noop" && stack.ledger.results.length < count) throw new Error(`throughput: only ${stack.ledger.results.length} results for ${count} messages`);
+if (accounting.pending.length > 0 || accounting.deadLettered.length > 0)
+  throw new Error(`throughput ${variant}: ${accounting.pending.length} pending, ${accounting.deadLettered.length} dead-lettered`);
+if (variant !== "noop" && stack.ledger.results.length < count)
+  throw new Error(`throughput: only ${stack.ledger.results.length} results for ${count} messages`);
 process.stdout.write(`THROUGHPUT ${JSON.stringify({ variant, count, wallMs, sentMs, peakRss: peak })}\n`);

@@ -1,5 +1,5 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from "@aws-sdk/client-sqs";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { ChangeMessageVisibilityCommand, type MessageAttributeValue, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import type { DlqRecord } from "./dlq-record";
 import type { WatchRunMessage } from "./message";
@@ -145,7 +145,8 @@ export function dlqMessage(record: DlqRecord): { body: string; attributes: Recor
 /** How SQS counts attributes against the message size: name, data type and value, in UTF-8 bytes. */
 function sizeOf(attributes: Record<string, MessageAttributeValue>): number {
   return Object.entries(attributes).reduce(
-    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? "") + Buffer.byteLength(value.StringValue ?? ""),
+    (sum, [name, value]) =>
+      sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? "") + Buffer.byteLength(value.StringValue ?? ""),
     0,
   );
 }

@@ -74,7 +74,10 @@ function toLanes(records: SQSRecord[]): SQSRecord[][] {
       continue;
     }
     let lane = groups.get(group);
-    if (!lane) groups.set(group, (lane = []));
+    if (!lane) {
+      lane = [];
+      groups.set(group, lane);
+    }
     if (lane.length === 0) lanes.push(lane);
     lane.push(record);
   }

@@ -57,11 +57,13 @@ const endpointBaseUrl = z
 
 const integer = (fallback: number, min: number, max: number) =>
   z._default(
-    z.coerce.number({ error: "must be a whole number" }).check(
-      z.refine(Number.isInteger, { error: "must be a whole number", abort: true }),
-      z.minimum(min, { error: `must be at least ${min}` }),
-      z.maximum(max, { error: `must be at most ${max}` }),
-    ),
+    z.coerce
+      .number({ error: "must be a whole number" })
+      .check(
+        z.refine(Number.isInteger, { error: "must be a whole number", abort: true }),
+        z.minimum(min, { error: `must be at least ${min}` }),
+        z.maximum(max, { error: `must be at most ${max}` }),
+      ),
     fallback,
   );
 

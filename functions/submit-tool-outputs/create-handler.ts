@@ -1,8 +1,8 @@
-import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { awsSinks } from "./aws-sinks";
 import { loadConfig } from "./config";
@@ -19,7 +19,10 @@ import { createRelay } from "./relay";
 export function createHandler(env: Record<string, string | undefined>) {
   const config = loadConfig(env);
   // AWS_ENDPOINT_URL / AWS_REGION are the SDK's own; passed explicitly so an env object (tests, local stack) works too.
-  const aws = { ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}), ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}) };
+  const aws = {
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+    ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
+  };
   const sinks = awsSinks({
     sqs: new SQSClient(aws),
     sns: new SNSClient(aws),
@@ -57,9 +60,11 @@ export function createHandler(env: Record<string, string | undefined>) {
   // a failure here is retried by the first invocation.
   relayOnce().catch(() => undefined);
 
-  return middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: Math.floor(config.deadlineReserveMs / 4) })
-    // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds tool outputs.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal));
+  return (
+    middy<SQSEvent, SQSBatchResponse>({ timeoutEarlyInMillis: Math.floor(config.deadlineReserveMs / 4) })
+      // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds tool outputs.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use(logMetrics(metrics, { captureColdStartMetric: true }))
+      .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal))
+  );
 }

@@ -16,13 +16,7 @@ export interface EndpointCredentials {
   ENDPOINT_BEARER_TOKEN?: string;
 }
 
-const CREDENTIAL_KEYS = [
-  "PORTKEY_API_KEY",
-  "PORTKEY_VIRTUAL_KEY",
-  "PORTKEY_PROVIDER",
-  "PORTKEY_CONFIG",
-  "ENDPOINT_BEARER_TOKEN",
-] as const;
+const CREDENTIAL_KEYS = ["PORTKEY_API_KEY", "PORTKEY_VIRTUAL_KEY", "PORTKEY_PROVIDER", "PORTKEY_CONFIG", "ENDPOINT_BEARER_TOKEN"] as const;
 
 const CredentialsSchema = z
   .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.optional(z.string().check(z.minLength(1)))])))
@@ -37,7 +31,9 @@ export function parseCredentials(value: unknown, source: string): EndpointCreden
   const parsed = CredentialsSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) =>
-      issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.join(", ")}` : `${issue.path.join(".") || "value"} ${issue.message}`,
+      issue.code === "unrecognized_keys"
+        ? `unknown key(s) ${issue.keys.join(", ")}`
+        : `${issue.path.join(".") || "value"} ${issue.message}`,
     );
     throw new CredentialsError(`credentials from ${source}: ${problems.join("; ")}`);
   }

@@ -3,8 +3,8 @@ import type { EndpointFailure } from "./endpoint-failure";
 import { followRun, followStream } from "./follow";
 import type { RelayMessage, ToolOutputMessage, WatchRunMessage } from "./message";
 import type { Outcome } from "./outcome";
-import { backoffMs, callOptions, pause, type DecisionDeps, type RecordContext } from "./record-context";
-import { isResting, requiredToolCallIds, standing, type Run } from "./run-state";
+import { backoffMs, callOptions, type DecisionDeps, pause, type RecordContext } from "./record-context";
+import { isResting, type Run, requiredToolCallIds, standing } from "./run-state";
 
 /**
  * What happens to one valid message: the table "What happens to each message" in README.md, row by
@@ -61,7 +61,12 @@ type Again = { again: "now" | "after_backoff"; look: boolean; failure: EndpointF
 const STREAM_BROKE: EndpointFailure = { kind: "transient", ambiguous: true, detail: "the event stream ended in an error" };
 
 /** One submission and what it says: an outcome, or another attempt. */
-async function submitOnce(message: ToolOutputMessage, givenIds: string[], ctx: RecordContext, deps: DecisionDeps): Promise<Outcome | Again> {
+async function submitOnce(
+  message: ToolOutputMessage,
+  givenIds: string[],
+  ctx: RecordContext,
+  deps: DecisionDeps,
+): Promise<Outcome | Again> {
   // A stream stays open while the run moves: it is cut at the end of the follow budget.
   const followEnd = new AbortController();
   const signal = message.stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
@@ -125,7 +130,8 @@ async function judge(
   const answered = lastFailure?.kind === "tool_call_mismatch" ? lastFailure : undefined;
   const where = standing(run, givenIds);
   if (where === "waiting") return "waiting";
-  if (where === "expired") return { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before it took these outputs`, publish: run };
+  if (where === "expired")
+    return { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before it took these outputs`, publish: run };
   const expected = requiredToolCallIds(run);
   if (where === "other_ids" && overlaps(expected, givenIds)) return mismatch(expected, givenIds, answered);
 
@@ -202,16 +208,37 @@ function failed(failure: EndpointFailure, ctx: RecordContext): Outcome {
     case "not_found":
       return { kind: "dead_letter", reason: "run_not_found", detail: `the endpoint has no such thread or run${said}`, ...http };
     case "rejected":
-      return { kind: "dead_letter", reason: "rejected_by_endpoint", detail: `the endpoint rejected the submission (HTTP ${failure.httpStatus})${said}`, ...http };
+      return {
+        kind: "dead_letter",
+        reason: "rejected_by_endpoint",
+        detail: `the endpoint rejected the submission (HTTP ${failure.httpStatus})${said}`,
+        ...http,
+      };
     case "tool_call_mismatch":
       return mismatch(failure.expectedIds, failure.givenIds, failure);
     case "unauthorized":
-      return { kind: "hand_back", reason: "unauthorized", detail: `the endpoint refused the credentials (HTTP ${failure.httpStatus})`, ...http };
+      return {
+        kind: "hand_back",
+        reason: "unauthorized",
+        detail: `the endpoint refused the credentials (HTTP ${failure.httpStatus})`,
+        ...http,
+      };
     case "quota_exceeded":
       return { kind: "hand_back", reason: "quota_exceeded", detail: "the endpoint's quota is exhausted (429 insufficient_quota)", ...http };
     case "not_accepting":
-      return { kind: "hand_back", reason: "endpoint_unavailable", detail: "the run kept refusing outputs while it still asked for them", ...http };
+      return {
+        kind: "hand_back",
+        reason: "endpoint_unavailable",
+        detail: "the run kept refusing outputs while it still asked for them",
+        ...http,
+      };
     case "transient":
-      return { kind: "hand_back", reason: "endpoint_unavailable", detail: `the endpoint did not answer usefully (${failure.detail})`, retryAfterMs: failure.retryAfterMs, ...http };
+      return {
+        kind: "hand_back",
+        reason: "endpoint_unavailable",
+        detail: `the endpoint did not answer usefully (${failure.detail})`,
+        retryAfterMs: failure.retryAfterMs,
+        ...http,
+      };
   }
 }

@@ -1,7 +1,7 @@
-import { classifyHttpFailure, networkFailure, type EndpointFailure } from "./endpoint-failure";
-import { runStreamItems, type RunStreamItem } from "./event-stream";
+import { classifyHttpFailure, type EndpointFailure, networkFailure } from "./endpoint-failure";
+import { type RunStreamItem, runStreamItems } from "./event-stream";
 import type { ToolOutputMessage } from "./message";
-import { RunSchema, type Run } from "./run-state";
+import { type Run, RunSchema } from "./run-state";
 
 export interface EndpointClientOptions {
   /** `{base}` of `POST {base}/threads/{thread_id}/runs/{run_id}/submit_tool_outputs`. */
@@ -99,11 +99,17 @@ export class EndpointClient {
     return `${this.base}/threads/${encodeURIComponent(threadId)}/runs/${encodeURIComponent(runId)}`;
   }
 
-  private async readRun(response: Response, release: () => void): Promise<{ ok: true; run: Run } | { ok: false; failure: EndpointFailure }> {
+  private async readRun(
+    response: Response,
+    release: () => void,
+  ): Promise<{ ok: true; run: Run } | { ok: false; failure: EndpointFailure }> {
     try {
       const run = RunSchema.safeParse(await response.json());
       if (run.success) return { ok: true, run: run.data };
-      return { ok: false, failure: { kind: "transient", httpStatus: response.status, ambiguous: true, detail: "the 2xx answer is not a Run object" } };
+      return {
+        ok: false,
+        failure: { kind: "transient", httpStatus: response.status, ambiguous: true, detail: "the 2xx answer is not a Run object" },
+      };
     } catch (error) {
       return { ok: false, failure: networkFailure(error) };
     } finally {

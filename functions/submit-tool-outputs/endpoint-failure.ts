@@ -78,7 +78,8 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   if (httpStatus === 404) return { kind: "not_found", httpStatus, error };
   if (NOT_ACCEPTING.test(message)) return { kind: "not_accepting", httpStatus, error };
   const mismatch = MISMATCH.exec(message);
-  if (mismatch) return { kind: "tool_call_mismatch", httpStatus, error, expectedIds: quotedIds(mismatch[1]!), givenIds: quotedIds(mismatch[2]!) };
+  if (mismatch)
+    return { kind: "tool_call_mismatch", httpStatus, error, expectedIds: quotedIds(mismatch[1]!), givenIds: quotedIds(mismatch[2]!) };
   return { kind: "rejected", httpStatus, error };
 }
 

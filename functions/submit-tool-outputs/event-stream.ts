@@ -1,6 +1,6 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import { readEndpointError, type EndpointError } from "./endpoint-failure";
-import { RunSchema, type Run } from "./run-state";
+import { type EndpointError, readEndpointError } from "./endpoint-failure";
+import { type Run, RunSchema } from "./run-state";
 
 /** What the relay takes from a run's event stream; steps, messages, deltas and unknown events are skipped. */
 export type RunStreamItem = { kind: "run"; run: Run } | { kind: "error"; error?: EndpointError } | { kind: "done" };
@@ -17,9 +17,7 @@ const MAX_EVENT_CHARS = 4 * 1024 * 1024;
  * @example for await (const item of runStreamItems(response.body)) if (item.kind === "run") latest = item.run;
  */
 export async function* runStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<RunStreamItem> {
-  const events = body
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(new EventSourceParserStream({ maxBufferSize: MAX_EVENT_CHARS }));
+  const events = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ maxBufferSize: MAX_EVENT_CHARS }));
   for await (const event of events) {
     if (event.event === "done") {
       yield { kind: "done" };

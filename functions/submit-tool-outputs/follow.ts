@@ -1,6 +1,6 @@
 import type { RunStreamItem } from "./event-stream";
 import type { Outcome } from "./outcome";
-import { callOptions, pause, type DecisionDeps, type RecordContext } from "./record-context";
+import { callOptions, type DecisionDeps, pause, type RecordContext } from "./record-context";
 import { isResting, type Run } from "./run-state";
 
 type Via = Extract<Outcome, { kind: "report" }>["via"];

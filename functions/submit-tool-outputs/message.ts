@@ -32,7 +32,13 @@ export const ToolOutputMessageSchema = z.strictObject({
     z.superRefine((outputs, ctx) => {
       const seen = new Set<string>();
       for (const [index, { tool_call_id }] of outputs.entries()) {
-        if (seen.has(tool_call_id)) ctx.addIssue({ code: "custom", path: [index, "tool_call_id"], message: `duplicate tool_call_id ${tool_call_id}`, input: tool_call_id });
+        if (seen.has(tool_call_id))
+          ctx.addIssue({
+            code: "custom",
+            path: [index, "tool_call_id"],
+            message: `duplicate tool_call_id ${tool_call_id}`,
+            input: tool_call_id,
+          });
         seen.add(tool_call_id);
       }
     }),
@@ -103,13 +109,19 @@ export function parseMessage(body: string): ParsedMessage {
   const value = json.value;
   const context = readableContext(value);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, problems: [`body must be a JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`], context };
+    return {
+      ok: false,
+      problems: [`body must be a JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`],
+      context,
+    };
   }
   const isWatch = "type" in value;
   // reportInput: lets describeIssue tell a missing field from a wrong one (the input itself is never quoted).
   const result = (isWatch ? WatchRunMessageSchema : ToolOutputMessageSchema).safeParse(value, { reportInput: true });
   if (!result.success) return { ok: false, problems: result.error.issues.map(describeIssue), context };
-  const message: RelayMessage = isWatch ? (result.data as WatchRunMessage) : { type: "tool_outputs", ...(result.data as ToolOutputMessage) };
+  const message: RelayMessage = isWatch
+    ? (result.data as WatchRunMessage)
+    : { type: "tool_outputs", ...(result.data as ToolOutputMessage) };
   return { ok: true, message, context };
 }
 

@@ -55,7 +55,9 @@ export const powertoolsTelemetry: Telemetry = {
   },
   failedUnexpectedly(messageId, error) {
     // The error's name and stack frames only: its message could quote input (JSON.parse's do).
-    const frames = String((error as Error)?.stack ?? "").split("\n").filter((line) => line.trimStart().startsWith("at "));
+    const frames = String((error as Error)?.stack ?? "")
+      .split("\n")
+      .filter((line) => line.trimStart().startsWith("at "));
     logger.error("record failed unexpectedly", { message_id: messageId, error_name: (error as Error)?.name, stack: frames.join("\n") });
   },
 };

@@ -42,7 +42,14 @@ export type Outcome =
       publish?: Run;
     }
   /** Hand the message back to SQS (batch item failure) with a growing visibility delay. */
-  | { kind: "hand_back"; reason: HandBackReason; detail: string; retryAfterMs?: number; httpStatus?: number; endpointError?: EndpointError };
+  | {
+      kind: "hand_back";
+      reason: HandBackReason;
+      detail: string;
+      retryAfterMs?: number;
+      httpStatus?: number;
+      endpointError?: EndpointError;
+    };
 
 /** The DLQ reason a hand-back becomes on the last permitted receive. */
 export function lastReceiveReason(reason: HandBackReason): DlqReason {

@@ -4,10 +4,10 @@ import { runBatch } from "./batch-runner";
 import type { RelayConfig } from "./config";
 import { decide } from "./decide";
 import { parseMessage } from "./message";
+import type { Telemetry } from "./observability";
 import type { Outcome } from "./outcome";
 import type { DecisionDeps, RecordContext } from "./record-context";
 import { settle } from "./settle";
-import type { Telemetry } from "./observability";
 
 export interface RelayParts {
   config: RelayConfig;
@@ -32,7 +32,11 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
     pollIntervalMs: config.pollIntervalMs,
   };
 
-  return async function relay(event: SQSEvent, context: Pick<Context, "getRemainingTimeInMillis">, signal?: AbortSignal): Promise<SQSBatchResponse> {
+  return async function relay(
+    event: SQSEvent,
+    context: Pick<Context, "getRemainingTimeInMillis">,
+    signal?: AbortSignal,
+  ): Promise<SQSBatchResponse> {
     // Two moments before the Lambda deadline: `stop` (no new record starts, endpoint calls end) at the
     // reserve, and `cutoff` (the answer goes out, whatever is still settling is handed back) at half of
     // it. Middy's own early timeout, at a quarter, is never reached when the sinks answer in time.
@@ -59,7 +63,11 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
         outcome = preset ?? (parsed.ok ? await decide(parsed.message, ctx, deps) : invalid(parsed.problems));
       } catch (error) {
         telemetry.failedUnexpectedly(record.messageId, error);
-        outcome = { kind: "hand_back", reason: "unexpected_error", detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})` };
+        outcome = {
+          kind: "hand_back",
+          reason: "unexpected_error",
+          detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
+        };
       }
       const carriesOutputs = parsed.ok && parsed.message.type === "tool_outputs";
       const settled = await settle(outcome, { record, context: parsed.context, carriesOutputs }, sinks, config, cutoff);
@@ -94,7 +102,8 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
         work(record, {
           kind: "hand_back",
           reason: why,
-          detail: why === "deadline" ? "not started before the invocation's deadline" : "an earlier message of its FIFO group was handed back",
+          detail:
+            why === "deadline" ? "not started before the invocation's deadline" : "an earlier message of its FIFO group was handed back",
         }),
     });
   };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { requiredToolCallIds, summarizeRun, type Run, type RunSummary } from "./run-state";
+import { type Run, type RunSummary, requiredToolCallIds, summarizeRun } from "./run-state";
 
 /** What the results topic carries (README.md, "Results event"). */
 export interface ResultsEvent {
@@ -24,7 +24,10 @@ export function eventIdOf(threadId: string, run: Run): string {
 }
 
 /** @example buildResultsEvent(run, { threadId: "thread_a", sourceMessageId: record.messageId }) */
-export function buildResultsEvent(run: Run, source: { threadId: string; sourceMessageId: string; metadata?: Record<string, string> }): ResultsEvent {
+export function buildResultsEvent(
+  run: Run,
+  source: { threadId: string; sourceMessageId: string; metadata?: Record<string, string> },
+): ResultsEvent {
   return {
     event_id: eventIdOf(source.threadId, run),
     type: `run.${run.status}`,

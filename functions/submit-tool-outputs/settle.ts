@@ -1,8 +1,8 @@
 import type { SQSRecord } from "aws-lambda";
-import { redeliveryDelaySeconds, type RelaySinks } from "./aws-sinks";
+import { type RelaySinks, redeliveryDelaySeconds } from "./aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "./dlq-record";
 import type { MessageContext } from "./message";
-import { lastReceiveReason, type DlqReason, type HandBackReason, type Outcome } from "./outcome";
+import { type DlqReason, type HandBackReason, lastReceiveReason, type Outcome } from "./outcome";
 import { buildResultsEvent } from "./results-event";
 import type { Run } from "./run-state";
 
@@ -54,12 +54,23 @@ export async function settle(
   const lastTry = `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
   const deadLetter = (input: DlqRecordInput) => sinks.writeDeadLetter(buildDlqRecord(input, context, source), record, signal);
   const publish = (run: Run) =>
-    sinks.publishResult(buildResultsEvent(run, { threadId: context.thread_id ?? "", sourceMessageId: record.messageId, metadata: context.metadata }), signal);
+    sinks.publishResult(
+      buildResultsEvent(run, { threadId: context.thread_id ?? "", sourceMessageId: record.messageId, metadata: context.metadata }),
+      signal,
+    );
   const watch = () => {
     if (!context.thread_id || !context.run_id) return Promise.reject(new Error("no run to watch"));
-    return sinks.enqueueWatch({ type: "watch_run", thread_id: context.thread_id, run_id: context.run_id, metadata: context.metadata }, record, signal);
+    return sinks.enqueueWatch(
+      { type: "watch_run", thread_id: context.thread_id, run_id: context.run_id, metadata: context.metadata },
+      record,
+      signal,
+    );
   };
-  const bestEffort = (write: () => Promise<void>) => write().then(() => true, () => false);
+  const bestEffort = (write: () => Promise<void>) =>
+    write().then(
+      () => true,
+      () => false,
+    );
 
   try {
     switch (outcome.kind) {
@@ -75,7 +86,9 @@ export async function settle(
         let published = true;
         if (outcome.publish && lastReceive) published = await bestEffort(() => publish(outcome.publish!));
         else if (outcome.publish) await publish(outcome.publish);
-        const detail = published ? outcome.detail : `${outcome.detail}; the run's state (${outcome.publish?.status}) could not be published`;
+        const detail = published
+          ? outcome.detail
+          : `${outcome.detail}; the run's state (${outcome.publish?.status}) could not be published`;
         return await deadLettered(() => deadLetter({ ...outcome, detail }), outcome.reason);
       }
       case "hand_back": {
@@ -109,9 +122,20 @@ export async function settle(
   }
 }
 
-async function delay(record: SQSRecord, receiveCount: number, retryAfterMs: number | undefined, sinks: RelaySinks, limits: SettleLimits, signal?: AbortSignal) {
+async function delay(
+  record: SQSRecord,
+  receiveCount: number,
+  retryAfterMs: number | undefined,
+  sinks: RelaySinks,
+  limits: SettleLimits,
+  signal?: AbortSignal,
+) {
   if (signal?.aborted) return;
-  const seconds = redeliveryDelaySeconds(receiveCount, { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds }, retryAfterMs);
+  const seconds = redeliveryDelaySeconds(
+    receiveCount,
+    { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds },
+    retryAfterMs,
+  );
   // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
   await sinks.delayRedelivery(record, seconds, signal).catch(() => undefined);
 }

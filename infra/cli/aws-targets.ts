@@ -77,7 +77,9 @@ async function readStackOutputs(stackName: string, config: { region?: string; en
     return outputs;
   } catch (error) {
     if ((error as { name?: string }).name === "ValidationError") {
-      throw new UsageError(`stack ${stackName} not found in ${config.region ?? "the default region"}: check --stack and AWS_REGION (deploy it with npx cdk deploy).`);
+      throw new UsageError(
+        `stack ${stackName} not found in ${config.region ?? "the default region"}: check --stack and AWS_REGION (deploy it with npx cdk deploy).`,
+      );
     }
     throw explainAwsError(error, { endpoint, what: `reading the outputs of stack ${stackName}` });
   } finally {

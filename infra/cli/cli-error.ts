@@ -37,11 +37,19 @@ export function explainAwsError(error: unknown, where: { endpoint?: string; what
       `no AWS credentials (${where.what}). Use your usual AWS profile (AWS_PROFILE, aws sso login), or for the local stack export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local.`,
     );
   }
-  if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue" || /NonExistentQueue|does not exist/i.test(`${name} ${e.message}`)) {
-    return new CliError(`queue not found (${where.what}): check the URL and the region (AWS_REGION), or read them from the stack with --stack.`);
+  if (
+    name === "QueueDoesNotExist" ||
+    name === "AWS.SimpleQueueService.NonExistentQueue" ||
+    /NonExistentQueue|does not exist/i.test(`${name} ${e.message}`)
+  ) {
+    return new CliError(
+      `queue not found (${where.what}): check the URL and the region (AWS_REGION), or read them from the stack with --stack.`,
+    );
   }
   if (name === "AccessDenied" || name === "AccessDeniedException" || name === "AuthorizationError") {
-    return new CliError(`access denied (${where.what}): your AWS identity needs the SQS/SNS permissions for this queue or topic. AWS said: ${e.message}`);
+    return new CliError(
+      `access denied (${where.what}): your AWS identity needs the SQS/SNS permissions for this queue or topic. AWS said: ${e.message}`,
+    );
   }
   return new CliError(`${where.what} failed: ${name ? `${name}: ` : ""}${e.message ?? String(error)}`);
 }

@@ -2,12 +2,12 @@ import {
   ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
-  SendMessageCommand,
-  StartMessageMoveTaskCommand,
   type Message,
+  SendMessageCommand,
   type SQSClient,
+  StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { deleteMessages, receiveBatch, toDeadLetter, type DeadLetter } from "../local/queue-reading";
+import { type DeadLetter, deleteMessages, receiveBatch, toDeadLetter } from "../local/queue-reading";
 import { UsageError } from "./cli-error";
 
 /** A DLQ entry as the operator sees it: ids, reason, sizes; never the original's tool outputs. */
@@ -69,7 +69,10 @@ export function summarize(letter: DeadLetter): DeadLetterSummary {
 export function formatDeadLetters(letters: DeadLetterSummary[], approximateTotal?: number): string[] {
   const byReason = new Map<string, number>();
   for (const l of letters) byReason.set(l.reason, (byReason.get(l.reason) ?? 0) + 1);
-  const counts = [...byReason].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${n} ${reason}`).join(", ");
+  const counts = [...byReason]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, n]) => `${n} ${reason}`)
+    .join(", ");
   const lines = [
     letters.length === 0
       ? "the DLQ is empty"
@@ -79,7 +82,9 @@ export function formatDeadLetters(letters: DeadLetterSummary[], approximateTotal
     const ids = l.threadId && l.runId ? `${l.threadId} / ${l.runId}` : "(no readable ids)";
     const detail = l.detail.length > 120 ? `${l.detail.slice(0, 117)}…` : l.detail;
     const status = l.httpStatus !== undefined ? ` HTTP ${l.httpStatus}` : "";
-    lines.push(`${l.messageId.slice(0, 8)}  ${l.reason.padEnd(20)} ${ids}  receives ${l.receiveCount ?? "?"}${status}  ${l.originalBytes} bytes  ${detail}`);
+    lines.push(
+      `${l.messageId.slice(0, 8)}  ${l.reason.padEnd(20)} ${ids}  receives ${l.receiveCount ?? "?"}${status}  ${l.originalBytes} bytes  ${detail}`,
+    );
   }
   return lines;
 }
@@ -167,7 +172,9 @@ export async function startMoveTask(o: MoveTaskOptions): Promise<{ moved: number
   const arnOf = async (url: string) =>
     (await o.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
   const sourceArn = await arnOf(o.dlqUrl);
-  const { TaskHandle } = await o.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: await arnOf(o.inputQueueUrl) }));
+  const { TaskHandle } = await o.sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: await arnOf(o.inputQueueUrl) }),
+  );
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 2_000));
     const { Results = [] } = await o.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }));
@@ -175,7 +182,8 @@ export async function startMoveTask(o: MoveTaskOptions): Promise<{ moved: number
     if (!task) continue;
     const status = task.Status ?? "UNKNOWN";
     o.onProgress?.({ moved: task.ApproximateNumberOfMessagesMoved ?? 0, toMove: task.ApproximateNumberOfMessagesToMove, status });
-    if (status === "FAILED") throw new UsageError(`the message-move task failed: ${task.FailureReason ?? "no reason given"}. Try --method copy.`);
+    if (status === "FAILED")
+      throw new UsageError(`the message-move task failed: ${task.FailureReason ?? "no reason given"}. Try --method copy.`);
     if (status !== "RUNNING" && status !== "CANCELLING") return { moved: task.ApproximateNumberOfMessagesMoved ?? 0, status };
   }
 }
@@ -185,11 +193,14 @@ export async function startMoveTask(o: MoveTaskOptions): Promise<{ moved: number
  * are, and the relay reads a record it wrote as its `original`, so records and raw messages go back alike.
  * Emulators have no move task, and a move task cannot pick messages by reason: then copy and delete.
  */
-export async function chooseRedriveMethod(
-  o: { local: boolean; requested: "auto" | "copy" | "move-task"; reasons?: string[] },
-): Promise<{ method: "copy" | "move-task"; why: string }> {
+export async function chooseRedriveMethod(o: {
+  local: boolean;
+  requested: "auto" | "copy" | "move-task";
+  reasons?: string[];
+}): Promise<{ method: "copy" | "move-task"; why: string }> {
   if (o.requested === "move-task") {
-    if (o.local) throw new UsageError("the local emulator has no message-move task (StartMessageMoveTask): use --method copy, or leave --method out.");
+    if (o.local)
+      throw new UsageError("the local emulator has no message-move task (StartMessageMoveTask): use --method copy, or leave --method out.");
     if (o.reasons?.length) throw new UsageError("a message-move task moves everything: drop --reason, or use --method copy.");
     return { method: "move-task", why: "asked for" };
   }
@@ -208,7 +219,12 @@ async function release(sqs: SQSClient, url: string, messages: Message[]): Promis
   for (let i = 0; i < messages.length; i += 10) {
     const chunk = messages.slice(i, i + 10);
     await sqs
-      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }))
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+        }),
+      )
       // Best effort: if this fails, the messages come back on their own after HOLD_SECONDS.
       .catch(() => undefined);
   }
@@ -216,8 +232,11 @@ async function release(sqs: SQSClient, url: string, messages: Message[]): Promis
 
 export function checkReasons(reasons: string[] | undefined): string[] | undefined {
   if (!reasons) return undefined;
-  const list = reasons.flatMap((r) => r.split(",")).map((r) => r.trim()).filter(Boolean);
-  if (list.some((r) => !/^[a-z_]+$/.test(r))) throw new UsageError("--reason takes reasons such as run_expired, unauthorized or redriven_by_sqs (see `dlq list`).");
+  const list = reasons
+    .flatMap((r) => r.split(","))
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (list.some((r) => !/^[a-z_]+$/.test(r)))
+    throw new UsageError("--reason takes reasons such as run_expired, unauthorized or redriven_by_sqs (see `dlq list`).");
   return list;
 }
-

@@ -3,11 +3,19 @@
  * Works against AWS (the SDK's usual credentials and region; queues from --stack or flags/env) or the
  * local stack (AWS_ENDPOINT_URL, as `npm start -- --serve` prints).
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import { resolveTargets, need, TARGET_OPTIONS, type TargetFlags } from "./aws-targets";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { need, resolveTargets, TARGET_OPTIONS, type TargetFlags } from "./aws-targets";
 import { CliError, explainAwsError, UsageError } from "./cli-error";
-import { approximateDepth, checkReasons, chooseRedriveMethod, formatDeadLetters, listDeadLetters, redriveDeadLetters, startMoveTask } from "./dlq-commands";
-import { queueName, SEND_OPTIONS, sendCommand, type SendFlags } from "./send-command";
+import {
+  approximateDepth,
+  checkReasons,
+  chooseRedriveMethod,
+  formatDeadLetters,
+  listDeadLetters,
+  redriveDeadLetters,
+  startMoveTask,
+} from "./dlq-commands";
+import { queueName, SEND_OPTIONS, type SendFlags, sendCommand } from "./send-command";
 import { tailResults } from "./tail-command";
 
 export interface CliIo {
@@ -48,9 +56,16 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parse(argv: string[], options: ParseArgsConfig["options"]): Values {
   try {
-    return parseArgs({ args: argv, options: { ...options, ...TARGET_OPTIONS, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values as Values;
+    return parseArgs({
+      args: argv,
+      options: { ...options, ...TARGET_OPTIONS, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }).values as Values;
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.replace(/\. To specify a positional argument.*$/s, ".")}\nRun \`tool-output-relay --help\` for the flags.`);
+    throw new UsageError(
+      `${(error as Error).message.replace(/\. To specify a positional argument.*$/s, ".")}\nRun \`tool-output-relay --help\` for the flags.`,
+    );
   }
 }
 
@@ -97,7 +112,14 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const values = parse(argv.slice(1), { type: { type: "string", multiple: true }, json: { type: "boolean" }, max: { type: "string" } });
       if (values.help) return help(io);
       const targets = await resolveTargets(values as TargetFlags, io.env);
-      await tailResults(targets, { types: values.type as string[] | undefined, json: values.json === true, max: positiveInteger(values.max, "--max"), signal, print: io.out, note: io.err });
+      await tailResults(targets, {
+        types: values.type as string[] | undefined,
+        json: values.json === true,
+        max: positiveInteger(values.max, "--max"),
+        signal,
+        print: io.out,
+        note: io.err,
+      });
       return 0;
     }
     case "dlq": {
@@ -120,7 +142,9 @@ async function dlqList(argv: string[], io: CliIo): Promise<number> {
   if (values.help) return help(io);
   const targets = await resolveTargets(values as TargetFlags, io.env);
   const dlqUrl = need(targets.dlqUrl, { name: "DLQ", flag: "dlq", env: "DLQ_URL", stackOutput: "DeadLetterQueueUrl" });
-  const letters = await guarded(targets.endpoint, "reading the DLQ", () => listDeadLetters(targets.sqs, dlqUrl, { max: positiveInteger(values.max, "--max") ?? 100 }));
+  const letters = await guarded(targets.endpoint, "reading the DLQ", () =>
+    listDeadLetters(targets.sqs, dlqUrl, { max: positiveInteger(values.max, "--max") ?? 100 }),
+  );
   if (values.json) {
     for (const letter of letters) io.out(JSON.stringify(letter));
     return 0;
@@ -134,22 +158,36 @@ async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promi
   const values = parse(argv, { reason: { type: "string", multiple: true }, max: { type: "string" }, method: { type: "string" } });
   if (values.help) return help(io);
   const requested = (values.method ?? "auto") as string;
-  if (requested !== "auto" && requested !== "copy" && requested !== "move-task") throw new UsageError("--method is auto, copy or move-task.");
+  if (requested !== "auto" && requested !== "copy" && requested !== "move-task")
+    throw new UsageError("--method is auto, copy or move-task.");
   const reasons = checkReasons(values.reason as string[] | undefined);
   const max = positiveInteger(values.max, "--max");
   const targets = await resolveTargets(values as TargetFlags, io.env);
   const dlqUrl = need(targets.dlqUrl, { name: "DLQ", flag: "dlq", env: "DLQ_URL", stackOutput: "DeadLetterQueueUrl" });
-  const inputQueueUrl = need(targets.inputQueueUrl, { name: "input queue", flag: "input-queue", env: "INPUT_QUEUE_URL", stackOutput: "InputQueueUrl" });
-  if (max !== undefined && requested === "move-task") throw new UsageError("a message-move task moves everything: drop --max, or use --method copy.");
+  const inputQueueUrl = need(targets.inputQueueUrl, {
+    name: "input queue",
+    flag: "input-queue",
+    env: "INPUT_QUEUE_URL",
+    stackOutput: "InputQueueUrl",
+  });
+  if (max !== undefined && requested === "move-task")
+    throw new UsageError("a message-move task moves everything: drop --max, or use --method copy.");
   const { method, why } =
     max !== undefined && requested === "auto"
       ? { method: "copy" as const, why: "--max picks messages; a move task moves them all" }
       : await chooseRedriveMethod({ local: targets.endpoint !== undefined, requested, reasons });
   const total = await approximateDepth(targets.sqs, dlqUrl).catch(() => undefined);
-  io.err(`redriving ${queueName(dlqUrl)} → ${queueName(inputQueueUrl)} by ${method === "copy" ? "copying each original body back" : "SQS's message-move task"} (${why})`);
+  io.err(
+    `redriving ${queueName(dlqUrl)} → ${queueName(inputQueueUrl)} by ${method === "copy" ? "copying each original body back" : "SQS's message-move task"} (${why})`,
+  );
   if (method === "move-task") {
     const done = await guarded(targets.endpoint, "the message-move task", () =>
-      startMoveTask({ sqs: targets.sqs, dlqUrl, inputQueueUrl, onProgress: (p) => io.err(`  ${p.status}: ${p.moved}${p.toMove !== undefined ? ` of ${p.toMove}` : ""} moved`) }),
+      startMoveTask({
+        sqs: targets.sqs,
+        dlqUrl,
+        inputQueueUrl,
+        onProgress: (p) => io.err(`  ${p.status}: ${p.moved}${p.toMove !== undefined ? ` of ${p.toMove}` : ""} moved`),
+      }),
     );
     io.out(`moved ${done.moved} message${done.moved === 1 ? "" : "s"} back to ${queueName(inputQueueUrl)} (${done.status})`);
     return done.status === "COMPLETED" ? 0 : 1;
@@ -162,7 +200,10 @@ async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promi
       reasons,
       max,
       onProgress: (p) => {
-        if (!signal.aborted) io.err(`  ${p.moved}${total !== undefined ? ` of ~${total}` : ""} moved${p.skipped ? `, ${p.skipped} left (other reasons)` : ""}`);
+        if (!signal.aborted)
+          io.err(
+            `  ${p.moved}${total !== undefined ? ` of ~${total}` : ""} moved${p.skipped ? `, ${p.skipped} left (other reasons)` : ""}`,
+          );
       },
     }),
   );

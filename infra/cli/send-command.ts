@@ -40,32 +40,52 @@ export async function buildMessageBody(flags: SendFlags, readText: (path: string
   let body: string;
   if (flags.file !== undefined) {
     const mixed = (["thread", "run", "output", "metadata", "stream"] as const).filter((f) => flags[f] !== undefined);
-    if (mixed.length > 0) throw new UsageError(`--file sends the file as it is: drop ${mixed.map((f) => `--${f}`).join(", ")}, or drop --file.`);
+    if (mixed.length > 0)
+      throw new UsageError(`--file sends the file as it is: drop ${mixed.map((f) => `--${f}`).join(", ")}, or drop --file.`);
     body = await readText(flags.file);
   } else {
     if (!flags.thread || !flags.run || !flags.output?.length) {
-      throw new UsageError("send needs --thread <thread_id> --run <run_id> and at least one --output <tool_call_id>=<output> (or --file message.json).");
+      throw new UsageError(
+        "send needs --thread <thread_id> --run <run_id> and at least one --output <tool_call_id>=<output> (or --file message.json).",
+      );
     }
     const tool_outputs = [];
     for (const item of flags.output) {
       const [id, value] = splitPair(item, "--output", "<tool_call_id>=<output>");
       tool_outputs.push({ tool_call_id: id, output: value.startsWith("@") ? await readText(value.slice(1)) : value });
     }
-    const metadata = flags.metadata?.length ? Object.fromEntries(flags.metadata.map((m) => splitPair(m, "--metadata", "<key>=<value>"))) : undefined;
-    body = JSON.stringify({ thread_id: flags.thread, run_id: flags.run, tool_outputs, ...(flags.stream ? { stream: true } : {}), ...(metadata ? { metadata } : {}) });
+    const metadata = flags.metadata?.length
+      ? Object.fromEntries(flags.metadata.map((m) => splitPair(m, "--metadata", "<key>=<value>")))
+      : undefined;
+    body = JSON.stringify({
+      thread_id: flags.thread,
+      run_id: flags.run,
+      tool_outputs,
+      ...(flags.stream ? { stream: true } : {}),
+      ...(metadata ? { metadata } : {}),
+    });
   }
   const parsed = parseMessage(body);
-  if (!parsed.ok) throw new UsageError(`the message does not meet the relay's contract; nothing was sent:\n${parsed.problems.map((p) => `  - ${p}`).join("\n")}`);
+  if (!parsed.ok)
+    throw new UsageError(
+      `the message does not meet the relay's contract; nothing was sent:\n${parsed.problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
   return body;
 }
 
 /** Sends one message to the input queue; returns a line to print (ids and sizes only, never outputs). */
 export async function sendCommand(flags: SendFlags, targets: Targets): Promise<string> {
   const body = await buildMessageBody(flags);
-  const queueUrl = need(targets.inputQueueUrl, { name: "input queue", flag: "input-queue", env: "INPUT_QUEUE_URL", stackOutput: "InputQueueUrl" });
+  const queueUrl = need(targets.inputQueueUrl, {
+    name: "input queue",
+    flag: "input-queue",
+    env: "INPUT_QUEUE_URL",
+    stackOutput: "InputQueueUrl",
+  });
   const message = JSON.parse(body) as { thread_id?: string; run_id?: string; tool_outputs?: unknown[]; type?: string };
   const delay = flags["delay-seconds"] === undefined ? undefined : Number(flags["delay-seconds"]);
-  if (delay !== undefined && !(Number.isInteger(delay) && delay >= 0 && delay <= 900)) throw new UsageError("--delay-seconds must be a whole number from 0 to 900.");
+  if (delay !== undefined && !(Number.isInteger(delay) && delay >= 0 && delay <= 900))
+    throw new UsageError("--delay-seconds must be a whole number from 0 to 900.");
   const fifo = queueUrl.endsWith(".fifo");
   if (fifo && delay) throw new UsageError("FIFO queues take no per-message delay: drop --delay-seconds.");
   try {
@@ -74,10 +94,18 @@ export async function sendCommand(flags: SendFlags, targets: Targets): Promise<s
         QueueUrl: queueUrl,
         MessageBody: body,
         ...(delay ? { DelaySeconds: delay } : {}),
-        ...(fifo ? { MessageGroupId: flags["group-id"] ?? message.thread_id ?? "tool-output-relay", ...(flags["dedup-id"] ? { MessageDeduplicationId: flags["dedup-id"] } : {}) } : {}),
+        ...(fifo
+          ? {
+              MessageGroupId: flags["group-id"] ?? message.thread_id ?? "tool-output-relay",
+              ...(flags["dedup-id"] ? { MessageDeduplicationId: flags["dedup-id"] } : {}),
+            }
+          : {}),
       }),
     );
-    const what = message.type === "watch_run" ? "watch_run" : `${message.tool_outputs?.length ?? 0} tool output${message.tool_outputs?.length === 1 ? "" : "s"}`;
+    const what =
+      message.type === "watch_run"
+        ? "watch_run"
+        : `${message.tool_outputs?.length ?? 0} tool output${message.tool_outputs?.length === 1 ? "" : "s"}`;
     return `sent ${sent.MessageId} (${message.thread_id} / ${message.run_id}, ${what}, ${Buffer.byteLength(body)} bytes) to ${queueName(queueUrl)}`;
   } catch (error) {
     throw explainAwsError(error, { endpoint: targets.endpoint, what: `sending to ${queueName(queueUrl)}` });

@@ -26,12 +26,16 @@ export interface TailOptions {
  */
 export async function tailResults(targets: Targets, o: TailOptions): Promise<number> {
   const types = o.types?.flatMap((t) => t.split(",")).map((t) => (t.startsWith("run.") ? t : `run.${t}`));
-  const source = targets.resultsQueueUrl ? { url: targets.resultsQueueUrl, cleanup: async () => undefined } : await subscribeTemporaryQueue(targets, types);
-  o.note?.(targets.resultsQueueUrl ? `reading ${targets.resultsQueueUrl} (consumes it)` : `subscribed to ${targets.resultsTopicArn}; Ctrl-C stops`);
+  const source = targets.resultsQueueUrl
+    ? { url: targets.resultsQueueUrl, cleanup: async () => undefined }
+    : await subscribeTemporaryQueue(targets, types);
+  o.note?.(
+    targets.resultsQueueUrl ? `reading ${targets.resultsQueueUrl} (consumes it)` : `subscribed to ${targets.resultsTopicArn}; Ctrl-C stops`,
+  );
   let printed = 0;
   try {
     while (!o.signal.aborted && (o.max === undefined || printed < o.max)) {
-      let messages;
+      let messages: Awaited<ReturnType<typeof receiveBatch>>;
       try {
         messages = await receiveBatch(targets.sqs, source.url, { max: 10, waitSeconds: 5, signal: o.signal });
       } catch (error) {
@@ -60,16 +64,25 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
 
 /** One line per event: time, type, ids, what it asks for, where it came from. */
 export function formatResultLine(event: ResultsEvent): string {
-  const calls = (event.run.required_action as { submit_tool_outputs?: { tool_calls?: Array<{ id: string; function?: { name?: string } }> } } | null)
-    ?.submit_tool_outputs?.tool_calls;
+  const calls = (
+    event.run.required_action as { submit_tool_outputs?: { tool_calls?: Array<{ id: string; function?: { name?: string } }> } } | null
+  )?.submit_tool_outputs?.tool_calls;
   const asks = calls ? `  asks for ${calls.map((c) => `${c.id}${c.function?.name ? ` (${c.function.name})` : ""}`).join(", ")}` : "";
   const lastError = (event.run.last_error as { code?: string } | null | undefined)?.code;
   const error = lastError ? `  last_error ${lastError}` : "";
-  const metadata = event.metadata && Object.keys(event.metadata).length ? `  ${Object.entries(event.metadata).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
+  const metadata =
+    event.metadata && Object.keys(event.metadata).length
+      ? `  ${Object.entries(event.metadata)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}`
+      : "";
   return `${event.at}  ${event.type.padEnd(20)} ${event.thread_id} / ${event.run_id}${asks}${error}  from ${event.source_message_id}${metadata}`;
 }
 
-async function subscribeTemporaryQueue(targets: Targets, types: string[] | undefined): Promise<{ url: string; cleanup: () => Promise<void> }> {
+async function subscribeTemporaryQueue(
+  targets: Targets,
+  types: string[] | undefined,
+): Promise<{ url: string; cleanup: () => Promise<void> }> {
   const topicArn = targets.resultsTopicArn;
   if (!topicArn) {
     throw new UsageError(
@@ -82,14 +95,24 @@ async function subscribeTemporaryQueue(targets: Targets, types: string[] | undef
   let url: string | undefined;
   let subscriptionArn: string | undefined;
   try {
-    const created = await targets.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { ...(fifo ? { FifoQueue: "true" } : {}), MessageRetentionPeriod: "3600" } }));
+    const created = await targets.sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: { ...(fifo ? { FifoQueue: "true" } : {}), MessageRetentionPeriod: "3600" } }),
+    );
     // An emulator may answer with a host name only it knows: keep its path on the endpoint we reached it at.
     url = targets.endpoint ? new URL(new URL(created.QueueUrl!).pathname, targets.endpoint).toString() : created.QueueUrl!;
     const { Attributes } = await targets.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
     const queueArn = Attributes!.QueueArn!;
     const policy = {
       Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queueArn, Condition: { ArnEquals: { "aws:SourceArn": topicArn } } }],
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { Service: "sns.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: queueArn,
+          Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+        },
+      ],
     };
     await targets.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { Policy: JSON.stringify(policy) } }));
     const subscribed = await targets.sns.send(

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, Validations } from "aws-cdk-lib";
+import { type Duration, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -119,9 +119,7 @@ export class RelayFunction extends Construct {
     props.inputQueue.grantSendMessages(this.function); // follow-up `watch_run` messages
     props.deadLetterQueue.grantSendMessages(this.function); // reasoned DLQ records
     // Spelled out rather than grantPublish(), which allows kms:GenerateDataKey* where Publish needs GenerateDataKey only.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [props.resultsTopic.topicArn] }),
-    );
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [props.resultsTopic.topicArn] }));
     props.resultsTopic.masterKey?.grant(this.role, "kms:GenerateDataKey", "kms:Decrypt");
     props.endpointSecret.grantRead(this.function);
 
@@ -132,4 +130,3 @@ export class RelayFunction extends Construct {
     });
   }
 }
-

@@ -1,5 +1,5 @@
 import type { DlqReason } from "../../functions/submit-tool-outputs/outcome";
-import { startLocalStack, type Accounting, type LocalStack, type LocalStackOptions } from "./local-stack";
+import { type Accounting, type LocalStack, type LocalStackOptions, startLocalStack } from "./local-stack";
 import { startToolWorker } from "./tool-worker";
 
 /** One message the scenario (or its tool worker) sent, and what became of it. */
@@ -40,7 +40,13 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
   const stack = await startLocalStack({ ...options, maxReceiveCount, poller: { ...options.poller, pollers } });
   const labels = new Map<string, Omit<ScenarioMessage, "fate" | "messageId">>();
   const worker = startToolWorker(stack, {
-    onAnswer: (a) => labels.set(a.messageId, { label: "second round, sent by the tool worker", threadId: a.threadId, runId: a.runId, toolOutputs: a.toolCallIds.length }),
+    onAnswer: (a) =>
+      labels.set(a.messageId, {
+        label: "second round, sent by the tool worker",
+        threadId: a.threadId,
+        runId: a.runId,
+        toolOutputs: a.toolCallIds.length,
+      }),
   });
   try {
     const sim = stack.sim!;
@@ -58,10 +64,10 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
       ...extra,
     });
 
-    const weather = sim.createRun({ toolCalls: 1, then: ["completed"] });
-    const twoTools = sim.createRun({ toolCalls: 2, then: ["completed"] });
+    const weather = sim.createRun({ toolCalls: 1, afterOutputs: ["completed"] });
+    const twoTools = sim.createRun({ toolCalls: 2, afterOutputs: ["completed"] });
     sim.inject({ on: "submit", kind: "rate_limit", retryAfterMs: 100, runId: twoTools.runId });
-    const twoRounds = sim.createRun({ toolCalls: 1, then: [{ requiresAction: 2 }, "completed"] });
+    const twoRounds = sim.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 2 }, "completed"] });
     const expired = sim.createRun({ toolCalls: 1 });
     sim.expireRun(expired.threadId, expired.runId);
 
@@ -82,12 +88,18 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
     } while (worker.sent.length !== answered && Date.now() < deadline);
     accounting = stack.ledger.account(labels.keys());
 
-    return buildReport(stack, labels, accounting, {
-      endpoint: `endpoint simulator on ${stack.endpointBaseUrl}`,
-      aws: `fauxqs on ${stack.aws.endpoint}`,
-      maxReceiveCount,
-      pollers,
-    }, { weather, twoTools, twoRounds, expired });
+    return buildReport(
+      stack,
+      labels,
+      accounting,
+      {
+        endpoint: `endpoint simulator on ${stack.endpointBaseUrl}`,
+        aws: `fauxqs on ${stack.aws.endpoint}`,
+        maxReceiveCount,
+        pollers,
+      },
+      { weather, twoTools, twoRounds, expired },
+    );
   } finally {
     await worker.stop();
     await stack.close();
@@ -112,7 +124,8 @@ function buildReport(
     ...(reasons.has(messageId) ? { reason: reasons.get(messageId) } : {}),
   }));
   const results = stack.ledger.results.map(({ event }) => {
-    const calls = (event.run.required_action as { submit_tool_outputs?: { tool_calls?: unknown[] } } | null)?.submit_tool_outputs?.tool_calls;
+    const calls = (event.run.required_action as { submit_tool_outputs?: { tool_calls?: unknown[] } } | null)?.submit_tool_outputs
+      ?.tool_calls;
     return {
       type: event.type,
       threadId: event.thread_id,
@@ -167,7 +180,9 @@ export function formatScenarioReport(report: ScenarioReport): string {
   const lines: string[] = [];
   lines.push("tool-output-relay · local run (no AWS account, no LLM key)");
   lines.push(`  endpoint  ${report.setup.endpoint}`);
-  lines.push(`  AWS       ${report.setup.aws}: input queue (redrive to the DLQ after ${report.setup.maxReceiveCount} receives), DLQ, results topic`);
+  lines.push(
+    `  AWS       ${report.setup.aws}: input queue (redrive to the DLQ after ${report.setup.maxReceiveCount} receives), DLQ, results topic`,
+  );
   lines.push(`  Lambda    the real handler, driven by ${report.setup.pollers} event-source pollers`);
   lines.push("");
   lines.push(`Messages sent to the input queue (${report.messages.length})`);
@@ -177,7 +192,8 @@ export function formatScenarioReport(report: ScenarioReport): string {
   });
   lines.push("");
   lines.push(`Results topic (${report.results.length} event${report.results.length === 1 ? "" : "s"})`);
-  for (const r of report.results) lines.push(`  ${pad(r.type, 20)} ${pad(ids(r.threadId, r.runId), 64)} from: ${r.sourceLabel}${r.note ? ` (${r.note})` : ""}`);
+  for (const r of report.results)
+    lines.push(`  ${pad(r.type, 20)} ${pad(ids(r.threadId, r.runId), 64)} from: ${r.sourceLabel}${r.note ? ` (${r.note})` : ""}`);
   lines.push("");
   lines.push(`DLQ (${report.deadLetters.length} record${report.deadLetters.length === 1 ? "" : "s"})`);
   for (const d of report.deadLetters) {

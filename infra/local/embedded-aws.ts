@@ -1,6 +1,6 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { startFauxqs, type FauxqsServer } from "fauxqs";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
 
 export interface EmbeddedAwsOptions {
   /** FIFO queues and topic, as the CDK stack makes with context `fifo=true`. Default false. */
@@ -54,7 +54,9 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
     url: `${endpoint}/000000000000/${created.queueName}`,
   });
 
-  const dlq = ref(server.createQueue(`tool-outputs-dlq${suffix}`, { attributes: { ...fifoAttributes, MessageRetentionPeriod: "1209600" } }));
+  const dlq = ref(
+    server.createQueue(`tool-outputs-dlq${suffix}`, { attributes: { ...fifoAttributes, MessageRetentionPeriod: "1209600" } }),
+  );
   const input = ref(
     server.createQueue(`tool-outputs${suffix}`, {
       attributes: {

@@ -1,9 +1,9 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { lambdaContext, toSqsEvent } from "./lambda-shapes";
 
 /** Any SQS-triggered Lambda handler: answers with a partial batch response, or nothing (all succeeded). */
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void | undefined>;
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 /** What the poller needs to know of the queue it drains. */
 export interface PolledQueue {
@@ -148,7 +148,10 @@ export function startEventSourcePoller(options: EventSourcePollerOptions): Event
     if (records.length === 0) return [];
     try {
       const answer = await sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
       );
       const failed = new Set((answer.Failed ?? []).map((f) => Number(f.Id)));
       stats.deleteErrors += failed.size;
@@ -191,17 +194,19 @@ export function startEventSourcePoller(options: EventSourcePollerOptions): Event
     stop() {
       stopping = true;
       wakeSleepers();
-      return (stoppedAll ??= Promise.all(loops).then(() => undefined));
+      stoppedAll ??= Promise.all(loops).then(() => undefined);
+      return stoppedAll;
     },
   };
 }
 
 /** Lambda's reading of a partial batch response (ReportBatchItemFailures). */
-function judge(ids: string[], response: SQSBatchResponse | void | undefined): InvocationReport {
+function judge(ids: string[], response: SQSBatchResponse | undefined): InvocationReport {
   const failures = response?.batchItemFailures ?? [];
   const inBatch = new Set(ids);
   // An empty, null or unknown itemIdentifier makes Lambda treat the whole batch as failed.
-  if (failures.some((f) => typeof f?.itemIdentifier !== "string" || !inBatch.has(f.itemIdentifier))) return failAll(ids, "invalid_response");
+  if (failures.some((f) => typeof f?.itemIdentifier !== "string" || !inBatch.has(f.itemIdentifier)))
+    return failAll(ids, "invalid_response");
   const failed = new Set(failures.map((f) => f.itemIdentifier));
   return { messageIds: ids, deleted: ids.filter((id) => !failed.has(id)), retained: ids.filter((id) => failed.has(id)), result: "ok" };
 }
@@ -221,6 +226,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<{ timedOut:
 }
 
 function checkedInteger(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`event source poller: ${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`event source poller: ${name} must be a whole number from ${min} to ${max}, got ${value}`);
   return value;
 }

@@ -29,7 +29,13 @@ export function toSqsRecord(message: Message, queueArn: string, region: string):
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
         name,
-        { dataType: value.DataType ?? "String", stringValue: value.StringValue, binaryValue: undefined, stringListValues: [], binaryListValues: [] },
+        {
+          dataType: value.DataType ?? "String",
+          stringValue: value.StringValue,
+          binaryValue: undefined,
+          stringListValues: [],
+          binaryListValues: [],
+        },
       ]),
     ),
     md5OfBody: message.MD5OfBody ?? "",

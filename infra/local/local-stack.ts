@@ -1,10 +1,10 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import { DeliveryLedger, type Accounting } from "./delivery-ledger";
-import { startEmbeddedAws, type EmbeddedAws } from "./embedded-aws";
-import { startEndpointSimulator, type EndpointSimulator, type EndpointSimulatorOptions } from "./endpoint-simulator";
-import { startEventSourcePoller, type EventSourcePoller, type InvocationReport, type SqsHandler } from "./event-source-poller";
-import { drainQueue, toDeadLetter, toPublishedResult, type DeadLetter, type PublishedResult } from "./queue-reading";
+import { type Accounting, DeliveryLedger } from "./delivery-ledger";
+import { type EmbeddedAws, startEmbeddedAws } from "./embedded-aws";
+import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "./endpoint-simulator";
+import { type EventSourcePoller, type InvocationReport, type SqsHandler, startEventSourcePoller } from "./event-source-poller";
+import { type DeadLetter, drainQueue, type PublishedResult, toDeadLetter, toPublishedResult } from "./queue-reading";
 
 export type { Accounting } from "./delivery-ledger";
 export type { DeadLetter, PublishedResult } from "./queue-reading";
@@ -103,14 +103,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const functionTimeoutMs = options.functionTimeoutMs ?? Math.min(30_000, visibilityTimeoutSeconds * 1000);
   if (functionTimeoutMs > visibilityTimeoutSeconds * 1000) {
     // Lambda refuses such a mapping: a message would reappear while its invocation still runs.
-    throw new RangeError(`local stack: functionTimeoutMs (${functionTimeoutMs}) exceeds the queue's visibility timeout (${visibilityTimeoutSeconds} s)`);
+    throw new RangeError(
+      `local stack: functionTimeoutMs (${functionTimeoutMs}) exceeds the queue's visibility timeout (${visibilityTimeoutSeconds} s)`,
+    );
   }
   const external = typeof options.endpoint === "object" ? options.endpoint : undefined;
 
-  const aws = await startEmbeddedAws({ fifo: options.fifo, maxReceiveCount, visibilityTimeoutSeconds, port: options.awsPort, region: "us-east-1" });
+  const aws = await startEmbeddedAws({
+    fifo: options.fifo,
+    maxReceiveCount,
+    visibilityTimeoutSeconds,
+    port: options.awsPort,
+    region: "us-east-1",
+  });
   const sim = external
     ? undefined
-    : await startEndpointSimulator({ apiKey: LOCAL_API_KEY, virtualKey: LOCAL_VIRTUAL_KEY, pollAfterMs: 50, processingMs: 100, ...options.simulator });
+    : await startEndpointSimulator({
+        apiKey: LOCAL_API_KEY,
+        virtualKey: LOCAL_VIRTUAL_KEY,
+        pollAfterMs: 50,
+        processingMs: 100,
+        ...options.simulator,
+      });
   const endpointBaseUrl = external?.baseUrl ?? sim!.baseUrl;
   const env: Record<string, string> = {
     ENDPOINT_BASE_URL: endpointBaseUrl,
@@ -150,7 +164,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
 
   const fifoParams = (body: string, o: SendOptions = {}) =>
-    options.fifo ? { MessageGroupId: o.groupId ?? threadIdOf(body) ?? "local", ...(o.dedupId ? { MessageDeduplicationId: o.dedupId } : {}) } : {};
+    options.fifo
+      ? { MessageGroupId: o.groupId ?? threadIdOf(body) ?? "local", ...(o.dedupId ? { MessageDeduplicationId: o.dedupId } : {}) }
+      : {};
   const bodyOf = (message: unknown) => (typeof message === "string" ? message : JSON.stringify(message));
 
   const stack: LocalStack = {
@@ -163,7 +179,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     async send(message, o = {}) {
       const body = bodyOf(message);
       const sent = await aws.sqs.send(
-        new SendMessageCommand({ QueueUrl: aws.input.url, MessageBody: body, ...fifoParams(body, o), ...(o.delaySeconds ? { DelaySeconds: o.delaySeconds } : {}) }),
+        new SendMessageCommand({
+          QueueUrl: aws.input.url,
+          MessageBody: body,
+          ...fifoParams(body, o),
+          ...(o.delaySeconds ? { DelaySeconds: o.delaySeconds } : {}),
+        }),
       );
       return sent.MessageId!;
     },
@@ -175,9 +196,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const worker = async () => {
         while (next < chunks.length) {
           const start = chunks[next++]!;
-          const entries = bodies.slice(start, start + 10).map((body, i) => ({ Id: String(start + i), MessageBody: body, ...fifoParams(body) }));
+          const entries = bodies
+            .slice(start, start + 10)
+            .map((body, i) => ({ Id: String(start + i), MessageBody: body, ...fifoParams(body) }));
           const answer = await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: aws.input.url, Entries: entries }));
-          if (answer.Failed?.length) throw new Error(`local stack: ${answer.Failed.length} messages not sent (${answer.Failed[0]!.Code}: ${answer.Failed[0]!.Message})`);
+          if (answer.Failed?.length)
+            throw new Error(
+              `local stack: ${answer.Failed.length} messages not sent (${answer.Failed[0]!.Code}: ${answer.Failed[0]!.Message})`,
+            );
           for (const ok of answer.Successful ?? []) ids[Number(ok.Id)] = ok.MessageId!;
         }
       };
@@ -216,7 +242,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await stack.readDeadLetters();
         const accounting = ledger.account(ids);
         const depth = await stack.inputDepth();
-        const quiet = accounting.pending.length === 0 && depth.visible + depth.inFlight + depth.delayed === 0 && poller.stats.inFlight === 0;
+        const quiet =
+          accounting.pending.length === 0 && depth.visible + depth.inFlight + depth.delayed === 0 && poller.stats.inFlight === 0;
         // Twice in a row: a result published just before the check may still be on its way to the reader queue.
         quietChecks = quiet ? quietChecks + 1 : 0;
         if (quietChecks >= 2 || Date.now() > deadline) {

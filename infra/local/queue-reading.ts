@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
 import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
 
@@ -56,7 +56,12 @@ export async function receiveBatch(
 export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const chunk = messages.slice(i, i + 10);
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
 }
 
@@ -102,20 +107,53 @@ export function toDeadLetter(message: Message): DeadLetter {
     receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
   };
   if (attributes.reason === undefined) {
-    return { ...base, sourceMessageId: base.messageId, writtenBy: "redrive", reason: "redriven_by_sqs", record: { original: body }, original: body };
+    return {
+      ...base,
+      sourceMessageId: base.messageId,
+      writtenBy: "redrive",
+      reason: "redriven_by_sqs",
+      record: { original: body },
+      original: body,
+    };
   }
   if (attributes.format === "original") {
     // A record too big for SQS: the body is the original and the record's fields sit in attributes.
-    const record = { reason: attributes.reason as DlqRecord["reason"], detail: attributes.detail ?? "", original: body, source_message_id: attributes.source_message_id };
-    return { ...base, sourceMessageId: attributes.source_message_id ?? base.messageId, writtenBy: "relay", reason: attributes.reason, record, original: body };
+    const record = {
+      reason: attributes.reason as DlqRecord["reason"],
+      detail: attributes.detail ?? "",
+      original: body,
+      source_message_id: attributes.source_message_id,
+    };
+    return {
+      ...base,
+      sourceMessageId: attributes.source_message_id ?? base.messageId,
+      writtenBy: "relay",
+      reason: attributes.reason,
+      record,
+      original: body,
+    };
   }
   let record: DlqRecord;
   try {
     record = JSON.parse(body) as DlqRecord;
   } catch {
-    return { ...base, sourceMessageId: base.messageId, writtenBy: "redrive", reason: attributes.reason, record: { original: body }, original: body };
+    return {
+      ...base,
+      sourceMessageId: base.messageId,
+      writtenBy: "redrive",
+      reason: attributes.reason,
+      record: { original: body },
+      original: body,
+    };
   }
-  return { ...base, sourceMessageId: record.source_message_id, writtenBy: "relay", reason: record.reason, record, original: record.original };
+  return {
+    ...base,
+    sourceMessageId: record.source_message_id,
+    writtenBy: "relay",
+    reason: record.reason,
+    record,
+    original: record.original,
+  };
 }
 
 function stringAttributes(message: Message): Record<string, string> {

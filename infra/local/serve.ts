@@ -1,4 +1,4 @@
-import { startLocalStack, type ExternalEndpoint, type LocalStack } from "./local-stack";
+import { type ExternalEndpoint, type LocalStack, startLocalStack } from "./local-stack";
 
 /**
  * `npm start -- --serve`: the local stack kept running for the operator CLI, until Ctrl-C.
@@ -13,7 +13,9 @@ export async function serveLocalStack(env: Record<string, string | undefined>): 
     ...(endpoint ? { visibilityTimeoutSeconds: 180, functionTimeoutMs: 30_000 } : {}),
     onInvocation: (r) => {
       const failed = r.result === "ok" ? `${r.retained.length} handed back` : `invocation ${r.result}: the whole batch stays on the queue`;
-      console.log(`${new Date().toISOString()}  invocation: ${r.messageIds.length} message${r.messageIds.length === 1 ? "" : "s"}, ${r.deleted.length} done, ${failed}`);
+      console.log(
+        `${new Date().toISOString()}  invocation: ${r.messageIds.length} message${r.messageIds.length === 1 ? "" : "s"}, ${r.deleted.length} done, ${failed}`,
+      );
     },
   });
   printEnvironment(stack, endpoint);
@@ -29,7 +31,9 @@ export async function serveLocalStack(env: Record<string, string | undefined>): 
 function externalEndpoint(env: Record<string, string | undefined>): ExternalEndpoint | undefined {
   if (!env.ENDPOINT_BASE_URL) return undefined;
   if (!env.PORTKEY_API_KEY) {
-    throw new Error("ENDPOINT_BASE_URL is set but PORTKEY_API_KEY is not: set the endpoint's key too (and PORTKEY_VIRTUAL_KEY for Portkey), or unset ENDPOINT_BASE_URL to use the simulator.");
+    throw new Error(
+      "ENDPOINT_BASE_URL is set but PORTKEY_API_KEY is not: set the endpoint's key too (and PORTKEY_VIRTUAL_KEY for Portkey), or unset ENDPOINT_BASE_URL to use the simulator.",
+    );
   }
   return { baseUrl: env.ENDPOINT_BASE_URL, apiKey: env.PORTKEY_API_KEY, virtualKey: env.PORTKEY_VIRTUAL_KEY };
 }
@@ -50,7 +54,7 @@ export RESULTS_TOPIC_ARN=${aws.resultsTopicArn}
 export RESULTS_QUEUE_URL=${aws.results.url}${stack.sim ? `\nexport ENDPOINT_SIMULATOR_URL=${stack.endpointBaseUrl}` : ""}
 `);
   if (!stack.sim) return;
-  const waiting = stack.sim.createRun({ toolCalls: 1, then: [{ requiresAction: 1 }, "completed"] });
+  const waiting = stack.sim.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 1 }, "completed"] });
   const simple = stack.sim.createRun({ toolCalls: 2 });
   const mismatched = stack.sim.createRun({ toolCalls: 1 });
   console.log(`Three runs wait for tool outputs in the simulator. Try:

@@ -8,7 +8,11 @@
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { serve: { type: "boolean", default: false }, verbose: { type: "boolean", short: "v", default: false }, help: { type: "boolean", short: "h", default: false } },
+  options: {
+    serve: { type: "boolean", default: false },
+    verbose: { type: "boolean", short: "v", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
   strict: true,
 });
 // The relay's JSON logs and metrics would drown the summary; --verbose shows them. Set before the

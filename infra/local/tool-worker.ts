@@ -44,7 +44,9 @@ export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = 
     while (cursor < stack.ledger.results.length) {
       const { event } = stack.ledger.results[cursor]!;
       if (event.type === "run.requires_action" && !answered.has(event.event_id)) {
-        const calls = (event.run.required_action as { submit_tool_outputs?: { tool_calls?: ToolCall[] } } | null)?.submit_tool_outputs?.tool_calls ?? [];
+        const calls =
+          (event.run.required_action as { submit_tool_outputs?: { tool_calls?: ToolCall[] } } | null)?.submit_tool_outputs?.tool_calls ??
+          [];
         const message: ToolOutputMessage = {
           thread_id: event.thread_id,
           run_id: event.run_id,

@@ -7,7 +7,7 @@
 import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outputsFor, startHarness, type DeadLetter, type Harness, type PublishedResult } from "../helpers/relay-harness";
+import { type DeadLetter, type Harness, outputsFor, type PublishedResult, startHarness } from "../helpers/relay-harness";
 import { BAD_INPUT_CORPUS, type BadInputCase } from "./corpus";
 
 /** Batch layout: V B V B V B V B V V — every bad message has a valid one before and after it. */
@@ -63,7 +63,10 @@ async function sendBatch(cases: readonly BadInputCase[]): Promise<SentBatch> {
   const done = records.filter((r) => !failed.has(r.messageId));
   if (done.length > 0) {
     await h.aws.sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: h.aws.input.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+      new DeleteMessageBatchCommand({
+        QueueUrl: h.aws.input.url,
+        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
     );
   }
   return batch;
@@ -82,24 +85,27 @@ describe("the bad-input corpus", () => {
     expect(new Set(BAD_INPUT_CORPUS.map((c) => c.name)).size).toBe(BAD_INPUT_CORPUS.length);
   });
 
-  it.each(BAD_INPUT_CORPUS.map((c) => [c.name, c] as const))("%s: DLQ with its reason and problem, body byte for byte", (_name, badCase) => {
-    // Prepare
-    const sent = sentCases().find((s) => s.case === badCase)!;
-    const batch = batches.find((b) => b.bad.includes(sent))!;
+  it.each(BAD_INPUT_CORPUS.map((c) => [c.name, c] as const))(
+    "%s: DLQ with its reason and problem, body byte for byte",
+    (_name, badCase) => {
+      // Prepare
+      const sent = sentCases().find((s) => s.case === badCase)!;
+      const batch = batches.find((b) => b.bad.includes(sent))!;
 
-    // Act: already done in beforeAll (one handler invocation per batch of 10).
-    const entries = deadLetters.filter((entry) => sourceOf(entry) === sent.messageId);
+      // Act: already done in beforeAll (one handler invocation per batch of 10).
+      const entries = deadLetters.filter((entry) => sourceOf(entry) === sent.messageId);
 
-    // Assess
-    expect(batch.response.batchItemFailures.map((f) => f.itemIdentifier)).not.toContain(sent.messageId);
-    expect(entries).toHaveLength(1);
-    const [entry] = entries;
-    expect(entry!.attributes.reason).toBe(badCase.reason);
-    if (entry!.attributes.format !== "original") expect(entry!.record.reason).toBe(badCase.reason);
-    else expect(entry!.attributes.source_message_id).toBe(sent.messageId);
-    expect(detailOf(entry!)).toMatch(badCase.problem);
-    expect(originalOf(entry!) === badCase.body).toBe(true); // not toBe(body): a 1 MiB diff helps no one
-  });
+      // Assess
+      expect(batch.response.batchItemFailures.map((f) => f.itemIdentifier)).not.toContain(sent.messageId);
+      expect(entries).toHaveLength(1);
+      const [entry] = entries;
+      expect(entry!.attributes.reason).toBe(badCase.reason);
+      if (entry!.attributes.format !== "original") expect(entry!.record.reason).toBe(badCase.reason);
+      else expect(entry!.attributes.source_message_id).toBe(sent.messageId);
+      expect(detailOf(entry!)).toMatch(badCase.problem);
+      expect(originalOf(entry!) === badCase.body).toBe(true); // not toBe(body): a 1 MiB diff helps no one
+    },
+  );
 });
 
 describe("the valid messages around them", () => {

@@ -86,7 +86,11 @@ export const BAD_INPUT_CORPUS: readonly BadInputCase[] = [
   { name: "an array of messages", body: json([base(), base()]), problem: /body must be a JSON object, got an array/ },
   { name: "a number", body: "42", problem: /body must be a JSON object, got number/ },
   { name: "a boolean", body: "true", problem: /body must be a JSON object, got boolean/ },
-  { name: "double-encoded JSON (a string holding the message)", body: json(json(base())), problem: /body must be a JSON object, got string/ },
+  {
+    name: "double-encoded JSON (a string holding the message)",
+    body: json(json(base())),
+    problem: /body must be a JSON object, got string/,
+  },
 
   // Missing fields.
   { name: "empty object", body: "{}", problem: /thread_id: is required.*run_id: is required.*tool_outputs: is required/ },
@@ -99,27 +103,66 @@ export const BAD_INPUT_CORPUS: readonly BadInputCase[] = [
   { name: "number as thread_id", body: withField("thread_id", 12345), problem: /thread_id: .*string/i },
   { name: "number as run_id", body: withField("run_id", 1e21), problem: /run_id: .*string/i },
   { name: "number as tool_call_id", body: callId(7), problem: /tool_outputs\.0\.tool_call_id: .*string/i },
-  { name: "output as an object", body: withOutput({ tool_call_id: "call_1", output: { temp: 21 } }), problem: /tool_outputs\.0\.output: must be a string/ },
+  {
+    name: "output as an object",
+    body: withOutput({ tool_call_id: "call_1", output: { temp: 21 } }),
+    problem: /tool_outputs\.0\.output: must be a string/,
+  },
   { name: "output null", body: withOutput({ tool_call_id: "call_1", output: null }), problem: /tool_outputs\.0\.output: must be a string/ },
   { name: "tool_outputs as an object", body: withOutputs({ call_1: "x" }), problem: /tool_outputs: .*array/i },
   { name: "tool_outputs as a string", body: withOutputs("[]"), problem: /tool_outputs: .*array/i },
   { name: "tool_outputs item null", body: withOutputs([null]), problem: /tool_outputs\.0: .*object/i },
-  { name: "stream as the string \"true\"", body: withField("stream", "true"), problem: /stream: .*boolean/i },
+  { name: 'stream as the string "true"', body: withField("stream", "true"), problem: /stream: .*boolean/i },
   { name: "stream as 1", body: withField("stream", 1), problem: /stream: .*boolean/i },
   { name: "metadata as an array", body: withField("metadata", ["acme"]), problem: /metadata: .*(record|object)/i },
-  { name: "metadata value a number", body: withField("metadata", { tenant: 7 }), problem: /metadata\.tenant: .*expected string, received number/ },
-  { name: "metadata with 17 keys", body: withField("metadata", Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]))), problem: /metadata: metadata may have at most 16 keys/ },
-  { name: "metadata key of 65 characters", body: withField("metadata", { ["k".repeat(65)]: "v" }), problem: /metadata\.k{65}: metadata keys must be at most 64 characters/ },
-  { name: "metadata value of 513 characters", body: withField("metadata", { tenant: "v".repeat(513) }), problem: /metadata\.tenant: metadata values must be strings of at most 512/ },
+  {
+    name: "metadata value a number",
+    body: withField("metadata", { tenant: 7 }),
+    problem: /metadata\.tenant: .*expected string, received number/,
+  },
+  {
+    name: "metadata with 17 keys",
+    body: withField("metadata", Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]))),
+    problem: /metadata: metadata may have at most 16 keys/,
+  },
+  {
+    name: "metadata key of 65 characters",
+    body: withField("metadata", { ["k".repeat(65)]: "v" }),
+    problem: /metadata\.k{65}: metadata keys must be at most 64 characters/,
+  },
+  {
+    name: "metadata value of 513 characters",
+    body: withField("metadata", { tenant: "v".repeat(513) }),
+    problem: /metadata\.tenant: metadata values must be strings of at most 512/,
+  },
 
   // Empty and huge arrays.
   { name: "empty tool_outputs", body: withOutputs([]), problem: /tool_outputs: must hold at least one tool output/ },
-  { name: "129 tool outputs", body: withOutputs(Array.from({ length: 129 }, (_, i) => ({ tool_call_id: `call_${i}`, output: "x" }))), problem: /tool_outputs: must hold at most 128 tool outputs/ },
-  { name: "20 000 tool outputs", body: withOutputs(Array.from({ length: 20_000 }, (_, i) => ({ tool_call_id: `call_${i}`, output: "x" }))), problem: /tool_outputs: must hold at most 128 tool outputs/ },
+  {
+    name: "129 tool outputs",
+    body: withOutputs(Array.from({ length: 129 }, (_, i) => ({ tool_call_id: `call_${i}`, output: "x" }))),
+    problem: /tool_outputs: must hold at most 128 tool outputs/,
+  },
+  {
+    name: "20 000 tool outputs",
+    body: withOutputs(Array.from({ length: 20_000 }, (_, i) => ({ tool_call_id: `call_${i}`, output: "x" }))),
+    problem: /tool_outputs: must hold at most 128 tool outputs/,
+  },
 
   // Duplicate call ids.
-  { name: "duplicate tool_call_id", body: withOutputs([{ tool_call_id: "call_1", output: "a" }, { tool_call_id: "call_1", output: "b" }]), problem: /tool_outputs\.1\.tool_call_id: duplicate tool_call_id call_1/ },
-  { name: "duplicate tool_call_id third of three", body: withOutputs(["call_1", "call_2", "call_1"].map((id) => ({ tool_call_id: id, output: "" }))), problem: /tool_outputs\.2\.tool_call_id: duplicate tool_call_id call_1/ },
+  {
+    name: "duplicate tool_call_id",
+    body: withOutputs([
+      { tool_call_id: "call_1", output: "a" },
+      { tool_call_id: "call_1", output: "b" },
+    ]),
+    problem: /tool_outputs\.1\.tool_call_id: duplicate tool_call_id call_1/,
+  },
+  {
+    name: "duplicate tool_call_id third of three",
+    body: withOutputs(["call_1", "call_2", "call_1"].map((id) => ({ tool_call_id: id, output: "" }))),
+    problem: /tool_outputs\.2\.tool_call_id: duplicate tool_call_id call_1/,
+  },
 
   // Ids that must never reach a URL path.
   { name: "slash in thread_id", body: withField("thread_id", "thread_a/runs/run_b"), problem: idProblem("thread_id") },
@@ -136,18 +179,38 @@ export const BAD_INPUT_CORPUS: readonly BadInputCase[] = [
   { name: "newline (JSON escape) in run_id", body: withField("run_id", "run_a\nrun_b"), problem: idProblem("run_id") },
   { name: "lone surrogate in tool_call_id", body: callId("call_\uD800"), problem: idProblem("tool_outputs.0.tool_call_id") },
   // Escaped: fauxqs refuses characters above U+FFFF in a body (real SQS takes them).
-  { name: "emoji (JSON escape) in thread_id", body: withField("thread_id", "thread_🔥").replace("🔥", "\\ud83d\\udd25"), problem: idProblem("thread_id") },
+  {
+    name: "emoji (JSON escape) in thread_id",
+    body: withField("thread_id", "thread_🔥").replace("🔥", "\\ud83d\\udd25"),
+    problem: idProblem("thread_id"),
+  },
   { name: "empty thread_id", body: withField("thread_id", ""), problem: idProblem("thread_id") },
   { name: "run_id of 129 characters", body: withField("run_id", `run_${"a".repeat(125)}`), problem: idProblem("run_id") },
 
   // Unknown fields: typos must surface.
   { name: "typo threadId", body: json({ ...base(), threadId: "thread_corpus" }), problem: /unknown field "threadId"/ },
-  { name: "unknown fields listed together", body: json({ ...base(), assistant_id: "asst_1", tools: [] }), problem: /unknown fields "assistant_id", "tools"/ },
-  { name: "unknown field in a tool output", body: withOutput({ tool_call_id: "call_1", output: "x", type: "function" }), problem: /tool_outputs\.0: unknown field "type"/ },
+  {
+    name: "unknown fields listed together",
+    body: json({ ...base(), assistant_id: "asst_1", tools: [] }),
+    problem: /unknown fields "assistant_id", "tools"/,
+  },
+  {
+    name: "unknown field in a tool output",
+    body: withOutput({ tool_call_id: "call_1", output: "x", type: "function" }),
+    problem: /tool_outputs\.0: unknown field "type"/,
+  },
   { name: "__proto__ key", body: `{"__proto__":{"polluted":true},${json(base()).slice(1)}`, problem: /unknown field "__proto__"/ },
-  { name: "EventBridge-style envelope", body: json({ version: "0", "detail-type": "ToolOutput", source: "workers", detail: base() }), problem: /unknown fields "version", "detail-type", "source", "detail"/ },
+  {
+    name: "EventBridge-style envelope",
+    body: json({ version: "0", "detail-type": "ToolOutput", source: "workers", detail: base() }),
+    problem: /unknown fields "version", "detail-type", "source", "detail"/,
+  },
   { name: "S3-style Records wrapper", body: json({ Records: [{ body: json(base()) }] }), problem: /unknown field "Records"/ },
-  { name: "duplicate JSON key, last one invalid", body: `{"run_id":"run_ok",${json(base()).slice(1, -1)},"run_id":"run/../x"}`, problem: idProblem("run_id") },
+  {
+    name: "duplicate JSON key, last one invalid",
+    body: `{"run_id":"run_ok",${json(base()).slice(1, -1)},"run_id":"run/../x"}`,
+    problem: idProblem("run_id"),
+  },
 
   // watch_run messages that are not.
   { name: "watch_run carrying tool outputs", body: json({ type: "watch_run", ...base() }), problem: /unknown field "tool_outputs"/ },
@@ -156,18 +219,42 @@ export const BAD_INPUT_CORPUS: readonly BadInputCase[] = [
 
   // SNS envelopes (SNS → SQS without raw delivery) wrapping garbage.
   { name: "SNS envelope around plain text", body: snsEnvelope("not json inside"), problem: /^the SNS envelope's Message is not JSON/ },
-  { name: "SNS envelope around truncated JSON", body: snsEnvelope(json(base()).slice(0, 30)), problem: /^the SNS envelope's Message is not JSON/ },
+  {
+    name: "SNS envelope around truncated JSON",
+    body: snsEnvelope(json(base()).slice(0, 30)),
+    problem: /^the SNS envelope's Message is not JSON/,
+  },
   { name: "SNS envelope around an array", body: snsEnvelope("[1,2,3]"), problem: /body must be a JSON object, got an array/ },
   { name: "SNS envelope around an invalid message", body: snsEnvelope(withField("run_id", "../x")), problem: idProblem("run_id") },
-  { name: "SNS envelope around an SNS envelope", body: snsEnvelope(snsEnvelope(json(base()))), problem: /unknown fields "Type", "MessageId", "TopicArn", "Message"/ },
-  { name: "SNS envelope whose Message is an object", body: json({ Type: "Notification", TopicArn: "arn:aws:sns:us-east-1:000000000000:t", Message: base() }), problem: /unknown fields "Type", "TopicArn", "Message"/ },
+  {
+    name: "SNS envelope around an SNS envelope",
+    body: snsEnvelope(snsEnvelope(json(base()))),
+    problem: /unknown fields "Type", "MessageId", "TopicArn", "Message"/,
+  },
+  {
+    name: "SNS envelope whose Message is an object",
+    body: json({ Type: "Notification", TopicArn: "arn:aws:sns:us-east-1:000000000000:t", Message: base() }),
+    problem: /unknown fields "Type", "TopicArn", "Message"/,
+  },
 
   // Deep nesting.
   { name: "10 000 nested arrays", body: deeplyNested(10_000, "1"), problem: /body must be a JSON object, got an array/ },
-  { name: "deeply nested thread_id", body: `{"thread_id":${deeplyNested(5_000, '"thread_a"')},"run_id":"run_a","tool_outputs":[{"tool_call_id":"c","output":"x"}]}`, problem: /thread_id: .*string/i },
-  { name: "deeply nested output", body: withOutput({ tool_call_id: "call_1", output: JSON.parse(deeplyNested(2_000, "0")) }), problem: /tool_outputs\.0\.output: must be a string/ },
+  {
+    name: "deeply nested thread_id",
+    body: `{"thread_id":${deeplyNested(5_000, '"thread_a"')},"run_id":"run_a","tool_outputs":[{"tool_call_id":"c","output":"x"}]}`,
+    problem: /thread_id: .*string/i,
+  },
+  {
+    name: "deeply nested output",
+    body: withOutput({ tool_call_id: "call_1", output: JSON.parse(deeplyNested(2_000, "0")) }),
+    problem: /tool_outputs\.0\.output: must be a string/,
+  },
 
   // Bodies at SQS's size limit.
   { name: "1 MiB of text (just under SQS's limit)", body: "x".repeat(SQS_MAX_MESSAGE_BYTES - 1_024), problem: /^body is not JSON/ },
-  { name: "1 MiB message with an unknown padding field (just under SQS's limit)", body: hugeWithUnknownField(SQS_MAX_MESSAGE_BYTES - 1_024), problem: /unknown field "padding"/ },
+  {
+    name: "1 MiB message with an unknown padding field (just under SQS's limit)",
+    body: hugeWithUnknownField(SQS_MAX_MESSAGE_BYTES - 1_024),
+    problem: /unknown field "padding"/,
+  },
 ].map((c) => ({ ...c, reason: "invalid_message" as const }));

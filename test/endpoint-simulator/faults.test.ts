@@ -1,13 +1,28 @@
 import { describe, expect, it } from "vitest";
-import { type EndpointSimulator, type Fault, FAULT_KINDS } from "../../infra/local/endpoint-simulator";
+import { type EndpointSimulator, FAULT_KINDS, type Fault } from "../../infra/local/endpoint-simulator";
 import { getRun, pollUntilResting, portkeyHeaders, readEvents, simulator, submit, submitUrl } from "./helpers";
 
 describe("injected faults that answer instead of the endpoint", () => {
   it.each<{ kind: Fault["kind"]; status: number; body: unknown }>([
-    { kind: "insufficient_quota", status: 429, body: { error: { message: expect.stringContaining("exceeded your current quota"), type: "insufficient_quota", param: null, code: "insufficient_quota" } } },
+    {
+      kind: "insufficient_quota",
+      status: 429,
+      body: {
+        error: {
+          message: expect.stringContaining("exceeded your current quota"),
+          type: "insufficient_quota",
+          param: null,
+          code: "insufficient_quota",
+        },
+      },
+    },
     { kind: "server_error", status: 500, body: { error: { message: expect.any(String), type: "server_error", param: null, code: null } } },
     { kind: "gateway_failure", status: 502, body: { status: "failure", message: expect.any(String) } },
-    { kind: "unauthorized", status: 401, body: { error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" } } },
+    {
+      kind: "unauthorized",
+      status: 401,
+      body: { error: { message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" } },
+    },
   ])("$kind answers $status and leaves the run untouched", async ({ kind, status, body }) => {
     // Prepare
     const sim = await simulator();
@@ -85,7 +100,12 @@ describe("injected faults that answer instead of the endpoint", () => {
     const body = JSON.stringify({ tool_outputs: toolCallIds.map((id) => ({ tool_call_id: id, output: "x" })) });
 
     // Act
-    const timedOut = fetch(submitUrl(sim, threadId, runId), { method: "POST", headers: portkeyHeaders(), body, signal: AbortSignal.timeout(30) });
+    const timedOut = fetch(submitUrl(sim, threadId, runId), {
+      method: "POST",
+      headers: portkeyHeaders(),
+      body,
+      signal: AbortSignal.timeout(30),
+    });
     await expect(timedOut).rejects.toThrow();
     const started = performance.now();
     const slowGet = await submit(sim, threadId, runId, toolCallIds);

@@ -15,7 +15,12 @@ describe("gateway checks before a request reaches a run", () => {
 
     // Assess
     expect(missing.status).toBe(401);
-    expect(missing.body.error).toEqual({ message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" });
+    expect(missing.body.error).toEqual({
+      message: expect.any(String),
+      type: "invalid_request_error",
+      param: null,
+      code: "invalid_api_key",
+    });
     expect(wrong.status).toBe(401);
     expect(right.status).toBe(200);
     expect(sim.counters).toMatchObject({ submits: 3, accepted: 1, rejected: 0 });
@@ -81,7 +86,9 @@ describe("gateway checks before a request reaches a run", () => {
 
     // Assess
     expect(unknownPath.status).toBe(404);
-    expect(await unknownPath.json()).toEqual({ error: { message: "Invalid URL (GET /v1/assistants)", type: "invalid_request_error", param: null, code: null } });
+    expect(await unknownPath.json()).toEqual({
+      error: { message: "Invalid URL (GET /v1/assistants)", type: "invalid_request_error", param: null, code: null },
+    });
     expect(wrongMethod.status).toBe(404);
   });
 });
@@ -148,20 +155,33 @@ describe("POST /threads/runs (the local demo's way to start a run)", () => {
     expect(paused.body.status).toBe("requires_action");
     const ids = paused.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id);
     expect(ids).toHaveLength(3);
-    ids.forEach((id: string) => expect(id).toMatch(/^call_[A-Za-z0-9_]+$/));
+    for (const id of ids) expect(id).toMatch(/^call_[A-Za-z0-9_]+$/);
   });
 
   it("follows sim_then after the first round", async () => {
     // Prepare
     const sim = await simulator({ processingMs: 10 });
-    const created = await createThreadAndRun(sim, { assistant_id: "asst_demo", metadata: { sim_tool_calls: "1", sim_then: "requires_action:2, failed" } });
+    const created = await createThreadAndRun(sim, {
+      assistant_id: "asst_demo",
+      metadata: { sim_tool_calls: "1", sim_then: "requires_action:2, failed" },
+    });
     const { thread_id: threadId, id: runId } = created.body;
 
     // Act
     const first = await pollUntilResting(sim, threadId, runId);
-    await submit(sim, threadId, runId, first.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id));
+    await submit(
+      sim,
+      threadId,
+      runId,
+      first.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id),
+    );
     const second = await pollUntilResting(sim, threadId, runId);
-    await submit(sim, threadId, runId, second.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id));
+    await submit(
+      sim,
+      threadId,
+      runId,
+      second.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id),
+    );
     const final = await pollUntilResting(sim, threadId, runId);
 
     // Assess

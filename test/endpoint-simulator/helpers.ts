@@ -56,7 +56,12 @@ export async function submit(
   return asCall(await fetch(submitUrl(sim, threadId, runId), { method: "POST", headers, body: JSON.stringify(body) }));
 }
 
-export async function getRun(sim: EndpointSimulator, threadId: string, runId: string, headers: Record<string, string> = portkeyHeaders()): Promise<Call> {
+export async function getRun(
+  sim: EndpointSimulator,
+  threadId: string,
+  runId: string,
+  headers: Record<string, string> = portkeyHeaders(),
+): Promise<Call> {
   return asCall(await fetch(`${sim.baseUrl}/threads/${threadId}/runs/${runId}`, { headers }));
 }
 
@@ -93,7 +98,12 @@ export async function readEvents(response: Response): Promise<SseEvent[]> {
 }
 
 /** Submits with `stream: true` and reads the events to the end. */
-export async function submitStreaming(sim: EndpointSimulator, threadId: string, runId: string, callIds: string[]): Promise<{ response: Response; events: SseEvent[] }> {
+export async function submitStreaming(
+  sim: EndpointSimulator,
+  threadId: string,
+  runId: string,
+  callIds: string[],
+): Promise<{ response: Response; events: SseEvent[] }> {
   const response = await fetch(submitUrl(sim, threadId, runId), {
     method: "POST",
     headers: portkeyHeaders(),

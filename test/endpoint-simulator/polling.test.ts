@@ -44,7 +44,7 @@ describe("GET run: following a run by polling", () => {
     // Prepare
     let clock = 1_800_000_000_000;
     const sim = await simulator({ now: () => clock, processingMs: 100 });
-    const { threadId, runId, toolCallIds } = sim.createRun({ then: [{ stayInProgressMs: 5000 }, "completed"] });
+    const { threadId, runId, toolCallIds } = sim.createRun({ afterOutputs: [{ stayInProgressMs: 5000 }, "completed"] });
     await submit(sim, threadId, runId, toolCallIds);
 
     // Act
@@ -60,14 +60,17 @@ describe("GET run: following a run by polling", () => {
 
   it.each<{ outcome: RunScript; check: Record<string, unknown> }>([
     { outcome: "completed", check: { status: "completed", last_error: null, incomplete_details: null } },
-    { outcome: "failed", check: { status: "failed", last_error: { code: "server_error", message: expect.any(String) }, completed_at: null } },
+    {
+      outcome: "failed",
+      check: { status: "failed", last_error: { code: "server_error", message: expect.any(String) }, completed_at: null },
+    },
     { outcome: "incomplete", check: { status: "incomplete", incomplete_details: { reason: "max_completion_tokens" } } },
     { outcome: "cancelled", check: { status: "cancelled", cancelled_at: expect.any(Number) } },
     { outcome: "expired", check: { status: "expired", expires_at: null } },
   ])("ends $outcome as scripted, with usage filled", async ({ outcome, check }) => {
     // Prepare
     const sim = await simulator({ processingMs: 10 });
-    const { threadId, runId, toolCallIds } = sim.createRun({ then: [outcome] });
+    const { threadId, runId, toolCallIds } = sim.createRun({ afterOutputs: [outcome] });
     await submit(sim, threadId, runId, toolCallIds);
 
     // Act
@@ -75,7 +78,11 @@ describe("GET run: following a run by polling", () => {
 
     // Assess
     expect(final.body).toMatchObject({ ...check, required_action: null, expires_at: null });
-    expect(final.body.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) });
+    expect(final.body.usage).toEqual({
+      prompt_tokens: expect.any(Number),
+      completion_tokens: expect.any(Number),
+      total_tokens: expect.any(Number),
+    });
   });
 
   it("answers 404 for unknown thread and run", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { type RunScript, UNKNOWN_EVENT_NAME } from "../../infra/local/endpoint-simulator";
 import { AssistantStreamEvent, ErrorResponse, RunObject } from "../schemas/openai-assistants";
-import { getRun, portkeyHeaders, readEvents, simulator, submit, submitStreaming, type SseEvent } from "./helpers";
+import { getRun, portkeyHeaders, readEvents, type SseEvent, simulator, submit, submitStreaming } from "./helpers";
 
 function expectValidEvents(events: SseEvent[]): void {
   expect(events.length).toBeGreaterThan(0);
@@ -22,7 +22,7 @@ describe("Run objects match openai-openapi RunObject in every status the simulat
     let clock = 1_800_000_000_000;
     const sim = await simulator({ now: () => clock, processingMs: 1000 });
     const outcomes: RunScript[] = ["completed", "failed", "incomplete", "cancelled", "expired", { requiresAction: 2 }];
-    const runs = outcomes.map((outcome) => sim.createRun({ toolCalls: 2, then: [outcome], metadata: { tenant: "acme" } }));
+    const runs = outcomes.map((outcome) => sim.createRun({ toolCalls: 2, afterOutputs: [outcome], metadata: { tenant: "acme" } }));
     const seen = new Map<string, unknown>();
     const look = async (threadId: string, runId: string) => {
       const { body } = await getRun(sim, threadId, runId);
@@ -46,7 +46,18 @@ describe("Run objects match openai-openapi RunObject in every status the simulat
 
     // Assess
     expect([...seen.keys()].sort()).toEqual(
-      ["answer:queued", "cancelled", "completed", "expired", "failed", "forced-expired", "in_progress", "incomplete", "queued", "requires_action"].sort(),
+      [
+        "answer:queued",
+        "cancelled",
+        "completed",
+        "expired",
+        "failed",
+        "forced-expired",
+        "in_progress",
+        "incomplete",
+        "queued",
+        "requires_action",
+      ].sort(),
     );
     for (const [status, body] of seen) {
       const result = RunObject.safeParse(body);
@@ -71,7 +82,11 @@ describe("error bodies match openai-openapi ErrorResponse", () => {
     // Prepare
     const sim = await simulator();
     const { threadId, runId } = sim.createRun({ toolCalls: ["call_A"] });
-    sim.inject({ on: "get", kind: "rate_limit", retryAfterMs: 5 }, { on: "get", kind: "server_error" }, { on: "get", kind: "insufficient_quota" });
+    sim.inject(
+      { on: "get", kind: "rate_limit", retryAfterMs: 5 },
+      { on: "get", kind: "server_error" },
+      { on: "get", kind: "insufficient_quota" },
+    );
 
     // Act
     const bodies = [
@@ -89,18 +104,21 @@ describe("error bodies match openai-openapi ErrorResponse", () => {
 });
 
 describe("stream events match openai-openapi AssistantStreamEvent", () => {
-  it.each<RunScript>(["completed", "failed", "incomplete", "cancelled", "expired", { requiresAction: 3 }])("for a submit ending %j", async (outcome) => {
-    // Prepare
-    const sim = await simulator();
-    const { threadId, runId, toolCallIds } = sim.createRun({ toolCalls: 2, then: [outcome] });
+  it.each<RunScript>(["completed", "failed", "incomplete", "cancelled", "expired", { requiresAction: 3 }])(
+    "for a submit ending %j",
+    async (outcome) => {
+      // Prepare
+      const sim = await simulator();
+      const { threadId, runId, toolCallIds } = sim.createRun({ toolCalls: 2, afterOutputs: [outcome] });
 
-    // Act
-    const { events } = await submitStreaming(sim, threadId, runId, toolCallIds);
+      // Act
+      const { events } = await submitStreaming(sim, threadId, runId, toolCallIds);
 
-    // Assess
-    expectValidEvents(events);
-    expect(events.some((e) => e.event === UNKNOWN_EVENT_NAME)).toBe(true);
-  });
+      // Assess
+      expectValidEvents(events);
+      expect(events.some((e) => e.event === UNKNOWN_EVENT_NAME)).toBe(true);
+    },
+  );
 
   it("for create-thread-and-run and for a stream that errors", async () => {
     // Prepare

@@ -32,7 +32,7 @@ describe("GET run steps: what the run has already taken", () => {
   it("after two rounds lists newest first, the answered rounds completed with their outputs", async () => {
     // Prepare
     const sim = await simulator({ processingMs: 10 });
-    const { threadId, runId } = sim.createRun({ toolCalls: ["call_r1"], then: [{ requiresAction: ["call_r2"] }] });
+    const { threadId, runId } = sim.createRun({ toolCalls: ["call_r1"], afterOutputs: [{ requiresAction: ["call_r2"] }] });
     await submit(sim, threadId, runId, { tool_outputs: [{ tool_call_id: "call_r1", output: "first" }] });
     await pollUntilResting(sim, threadId, runId);
 
@@ -57,7 +57,7 @@ describe("GET run steps: what the run has already taken", () => {
   it("pages with limit and after", async () => {
     // Prepare
     const sim = await simulator({ processingMs: 10 });
-    const { threadId, runId, toolCallIds } = sim.createRun({ then: [{ requiresAction: 1 }] });
+    const { threadId, runId, toolCallIds } = sim.createRun({ afterOutputs: [{ requiresAction: 1 }] });
     await submit(sim, threadId, runId, toolCallIds);
     await pollUntilResting(sim, threadId, runId);
     const all = (await listSteps(sim, threadId, runId)).body.data.map((s: any) => s.id);
@@ -75,14 +75,16 @@ describe("GET run steps: what the run has already taken", () => {
   it("names the same steps the stream announced", async () => {
     // Prepare
     const sim = await simulator();
-    const { threadId, runId, toolCallIds } = sim.createRun({ then: [{ requiresAction: 1 }] });
+    const { threadId, runId, toolCallIds } = sim.createRun({ afterOutputs: [{ requiresAction: 1 }] });
 
     // Act
     const { events } = await submitStreaming(sim, threadId, runId, toolCallIds);
     const { body } = await listSteps(sim, threadId, runId, "?order=asc");
 
     // Assess
-    const streamedStepIds = [...new Set(events.filter((e) => e.event.startsWith("thread.run.step.") && e.data.object === "thread.run.step").map((e) => e.data.id))];
+    const streamedStepIds = [
+      ...new Set(events.filter((e) => e.event.startsWith("thread.run.step.") && e.data.object === "thread.run.step").map((e) => e.data.id)),
+    ];
     expect(body.data.map((s: any) => s.id)).toEqual(streamedStepIds);
   });
 

@@ -63,7 +63,7 @@ describe("submit_tool_outputs with stream: true", () => {
   it.each(["failed", "incomplete", "cancelled", "expired"] as const)("rests on thread.run.%s", async (outcome) => {
     // Prepare
     const sim = await simulator();
-    const { threadId, runId, toolCallIds } = sim.createRun({ then: [outcome] });
+    const { threadId, runId, toolCallIds } = sim.createRun({ afterOutputs: [outcome] });
 
     // Act
     const { events } = await submitStreaming(sim, threadId, runId, toolCallIds);
@@ -76,14 +76,19 @@ describe("submit_tool_outputs with stream: true", () => {
   it("stops on thread.run.requires_action with the new tool calls, which a GET agrees with", async () => {
     // Prepare
     const sim = await simulator();
-    const { threadId, runId, toolCallIds } = sim.createRun({ then: [{ requiresAction: 2 }] });
+    const { threadId, runId, toolCallIds } = sim.createRun({ afterOutputs: [{ requiresAction: 2 }] });
 
     // Act
     const { events } = await submitStreaming(sim, threadId, runId, toolCallIds);
     const polled = await getRun(sim, threadId, runId);
 
     // Assess
-    expect(events.map((e) => e.event).slice(-4)).toEqual(["thread.run.step.completed", "thread.run.step.created", "thread.run.requires_action", "done"]);
+    expect(events.map((e) => e.event).slice(-4)).toEqual([
+      "thread.run.step.completed",
+      "thread.run.step.created",
+      "thread.run.requires_action",
+      "done",
+    ]);
     const streamed = events.at(-2)!.data;
     expect(streamed.required_action.submit_tool_outputs.tool_calls).toHaveLength(2);
     expect(polled.body.required_action).toEqual(streamed.required_action);
@@ -117,7 +122,12 @@ describe("submit_tool_outputs with stream: true", () => {
     const events = await readEvents(response);
 
     // Assess
-    expect(events.map((e) => e.event).slice(0, 4)).toEqual(["thread.created", "thread.run.created", "thread.run.queued", "thread.run.in_progress"]);
+    expect(events.map((e) => e.event).slice(0, 4)).toEqual([
+      "thread.created",
+      "thread.run.created",
+      "thread.run.queued",
+      "thread.run.in_progress",
+    ]);
     expect(events.map((e) => e.event).slice(-2)).toEqual(["thread.run.requires_action", "done"]);
     expect(events.at(-2)!.data.assistant_id).toBe("asst_demo");
   });

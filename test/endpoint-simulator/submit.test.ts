@@ -12,7 +12,14 @@ describe("submit_tool_outputs: a run waiting for tools", () => {
 
     // Assess
     expect(call.status).toBe(200);
-    expect(call.body).toMatchObject({ id: runId, thread_id: threadId, object: "thread.run", status: "queued", required_action: null, usage: null });
+    expect(call.body).toMatchObject({
+      id: runId,
+      thread_id: threadId,
+      object: "thread.run",
+      status: "queued",
+      required_action: null,
+      usage: null,
+    });
     expect(sim.counters).toMatchObject({ submits: 1, accepted: 1, rejected: 0, doubleAcceptances: 0 });
   });
 
@@ -98,18 +105,43 @@ describe("submit_tool_outputs: a run waiting for tools", () => {
 
     // Assess
     expect(noThread.status).toBe(404);
-    expect(noThread.body.error).toEqual({ message: "No thread found with id 'thread_nope'.", type: "invalid_request_error", param: null, code: null });
+    expect(noThread.body.error).toEqual({
+      message: "No thread found with id 'thread_nope'.",
+      type: "invalid_request_error",
+      param: null,
+      code: null,
+    });
     expect(noRun.status).toBe(404);
     expect(noRun.body.error.message).toBe("No run found with id 'run_nope'.");
   });
 
   it.each([
-    { name: "an unknown top-level field", body: { tool_outputs: [], strem: true }, message: "Unrecognized request argument supplied: strem" },
+    {
+      name: "an unknown top-level field",
+      body: { tool_outputs: [], strem: true },
+      message: "Unrecognized request argument supplied: strem",
+    },
     { name: "a missing tool_outputs", body: { stream: false }, message: "Missing required parameter: 'tool_outputs'." },
-    { name: "tool_outputs not an array", body: { tool_outputs: "x" }, message: "Invalid type for 'tool_outputs': expected an array, but got a string instead." },
-    { name: "an output that is not a string", body: { tool_outputs: [{ tool_call_id: "call_A", output: { a: 1 } }] }, message: "Invalid type for 'tool_outputs[0].output': expected a string, but got an object instead." },
-    { name: "an unknown field in an item", body: { tool_outputs: [{ tool_call_id: "call_A", output: "", extra: 1 }] }, message: "Unrecognized request argument supplied: tool_outputs[0].extra" },
-    { name: "stream not a boolean", body: { tool_outputs: [], stream: "yes" }, message: "Invalid type for 'stream': expected a boolean, but got a string instead." },
+    {
+      name: "tool_outputs not an array",
+      body: { tool_outputs: "x" },
+      message: "Invalid type for 'tool_outputs': expected an array, but got a string instead.",
+    },
+    {
+      name: "an output that is not a string",
+      body: { tool_outputs: [{ tool_call_id: "call_A", output: { a: 1 } }] },
+      message: "Invalid type for 'tool_outputs[0].output': expected a string, but got an object instead.",
+    },
+    {
+      name: "an unknown field in an item",
+      body: { tool_outputs: [{ tool_call_id: "call_A", output: "", extra: 1 }] },
+      message: "Unrecognized request argument supplied: tool_outputs[0].extra",
+    },
+    {
+      name: "stream not a boolean",
+      body: { tool_outputs: [], stream: "yes" },
+      message: "Invalid type for 'stream': expected a boolean, but got a string instead.",
+    },
   ])("rejects $name with 400 naming it", async ({ body, message }) => {
     // Prepare
     const sim = await simulator();
@@ -160,7 +192,10 @@ describe("submit_tool_outputs: a run that asks for tools again", () => {
   it("goes back to requires_action with new call ids, then completes after the second round", async () => {
     // Prepare
     const sim = await simulator({ processingMs: 20 });
-    const { threadId, runId, toolCallIds } = sim.createRun({ toolCalls: 1, then: [{ requiresAction: ["call_second_1", "call_second_2"] }, "completed"] });
+    const { threadId, runId, toolCallIds } = sim.createRun({
+      toolCalls: 1,
+      afterOutputs: [{ requiresAction: ["call_second_1", "call_second_2"] }, "completed"],
+    });
 
     // Act
     await submit(sim, threadId, runId, toolCallIds);
@@ -171,7 +206,10 @@ describe("submit_tool_outputs: a run that asks for tools again", () => {
 
     // Assess
     expect(second.body.status).toBe("requires_action");
-    expect(second.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id)).toEqual(["call_second_1", "call_second_2"]);
+    expect(second.body.required_action.submit_tool_outputs.tool_calls.map((c: { id: string }) => c.id)).toEqual([
+      "call_second_1",
+      "call_second_2",
+    ]);
     expect(oldIdsAgain.status).toBe(400);
     expect(oldIdsAgain.body.error.message).toBe(
       `Expected tool outputs for call_ids ['call_second_1', 'call_second_2'], got ['${toolCallIds[0]}']`,
@@ -185,7 +223,7 @@ describe("submit_tool_outputs: a run that asks for tools again", () => {
   it("counts a double acceptance when a call-id set that was accepted is accepted again", async () => {
     // Prepare: a script that asks for the same id twice is the only way to provoke it without a bug
     const sim = await simulator({ processingMs: 10 });
-    const { threadId, runId } = sim.createRun({ toolCalls: ["call_same"], then: [{ requiresAction: ["call_same"] }] });
+    const { threadId, runId } = sim.createRun({ toolCalls: ["call_same"], afterOutputs: [{ requiresAction: ["call_same"] }] });
     await submit(sim, threadId, runId, ["call_same"]);
     await pollUntilResting(sim, threadId, runId);
 
@@ -214,7 +252,12 @@ describe("submit_tool_outputs: expiry", () => {
     expect(before.body.expires_at).toBeGreaterThanOrEqual(before.body.created_at);
     expect(after.body).toMatchObject({ status: "expired", expires_at: null, required_action: null });
     expect(late.status).toBe(400);
-    expect(late.body.error).toEqual({ message: 'Runs in status "expired" do not accept tool outputs.', type: "invalid_request_error", param: null, code: null });
+    expect(late.body.error).toEqual({
+      message: 'Runs in status "expired" do not accept tool outputs.',
+      type: "invalid_request_error",
+      param: null,
+      code: null,
+    });
   });
 
   it("expireRun forces expiry now, whatever the clock says", async () => {

@@ -1,15 +1,10 @@
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-} from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
 import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { startEmbeddedAws, type EmbeddedAws } from "../../infra/local/embedded-aws";
-import { startEndpointSimulator, type EndpointSimulator, type EndpointSimulatorOptions } from "../../infra/local/endpoint-simulator";
+import { type EmbeddedAws, startEmbeddedAws } from "../../infra/local/embedded-aws";
+import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../infra/local/endpoint-simulator";
 import { lambdaContext, toSqsEvent } from "../../infra/local/lambda-shapes";
 
 export const TEST_API_KEY = "pk-test-5ecret-api-key-0000";
@@ -59,7 +54,13 @@ export interface Harness {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const aws = await startEmbeddedAws({ fifo: options.fifo, maxReceiveCount: options.maxReceiveCount ?? 3 });
-  const sim = await startEndpointSimulator({ apiKey: TEST_API_KEY, virtualKey: TEST_VIRTUAL_KEY, pollAfterMs: 20, processingMs: 30, ...options.simulator });
+  const sim = await startEndpointSimulator({
+    apiKey: TEST_API_KEY,
+    virtualKey: TEST_VIRTUAL_KEY,
+    pollAfterMs: 20,
+    processingMs: 30,
+    ...options.simulator,
+  });
   const env: Record<string, string> = {
     ENDPOINT_BASE_URL: sim.baseUrl,
     PORTKEY_API_KEY: TEST_API_KEY,
@@ -103,7 +104,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (batch.length === 0) return all;
       all.push(...batch);
       await aws.sqs.send(
-        new DeleteMessageBatchCommand({ QueueUrl: url, Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
       );
     }
   };
@@ -137,7 +141,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const done = event.Records.filter((r) => !failed.has(r.messageId));
       if (done.length > 0) {
         await aws.sqs.send(
-          new DeleteMessageBatchCommand({ QueueUrl: aws.input.url, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }),
+          new DeleteMessageBatchCommand({
+            QueueUrl: aws.input.url,
+            Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+          }),
         );
       }
       return { event, response };
@@ -177,7 +184,10 @@ export function outputsFor(run: { threadId: string; runId: string; toolCallIds: 
   return {
     thread_id: run.threadId,
     run_id: run.runId,
-    tool_outputs: run.toolCallIds.map((id, i) => ({ tool_call_id: id, output: JSON.stringify({ answer: i, secret: `tool-output-text-${id}` }) })),
+    tool_outputs: run.toolCallIds.map((id, i) => ({
+      tool_call_id: id,
+      output: JSON.stringify({ answer: i, secret: `tool-output-text-${id}` }),
+    })),
     ...extra,
   };
 }

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { RELAY_HANDLER_ENTRY } from "../../infra/constructs/relay-function";
 import { CDK_JSON, onlyResource, relayApp } from "./helpers/relay-stack";
-import { Template } from "aws-cdk-lib/assertions";
 
 describe("the app (issue 3, point 1)", () => {
   it("runs through tsx from cdk.json, with no compile step", () => {
@@ -46,7 +46,12 @@ describe("the relay function's bundle (issue 3, point 2)", () => {
 
     const loaded = execFileSync(
       process.execPath,
-      ["--enable-source-maps", "--input-type=module", "-e", `const m = await import(${JSON.stringify(join(assetDir, "index.mjs"))}); console.log(typeof m.handler);`],
+      [
+        "--enable-source-maps",
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(join(assetDir, "index.mjs"))}); console.log(typeof m.handler);`,
+      ],
       {
         encoding: "utf8",
         env: {

@@ -2,7 +2,7 @@ import { Validations } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
-import { IMPORTED_SECRET_ARN, SECRET_KEY_ARN, relayApp } from "./helpers/relay-stack";
+import { IMPORTED_SECRET_ARN, relayApp, SECRET_KEY_ARN } from "./helpers/relay-stack";
 
 const VARIANTS = [
   { variant: "defaults", context: {} },
@@ -59,14 +59,12 @@ describe("cdk-nag AwsSolutionsChecks on the app (issue 3, point 9)", () => {
     const { app } = relayApp();
 
     // Act
-    const acknowledgements = app.node
-      .findAll()
-      .flatMap((construct) =>
-        construct.node.metadata
-          .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-          .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
-          .map(([rule, reason]) => ({ at: construct.node.path, rule: rule.replace(/^Annotation::/, ""), reason })),
-      );
+    const acknowledgements = app.node.findAll().flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+        .map(([rule, reason]) => ({ at: construct.node.path, rule: rule.replace(/^Annotation::/, ""), reason })),
+    );
 
     // Assess
     expect(acknowledgements.map(({ at, rule }) => `${rule} at ${at}`).sort()).toEqual([

@@ -1,7 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { PLACEHOLDER_SECRET } from "../../infra/constructs/endpoint-secret";
-import { IMPORTED_SECRET_ARN, SECRET_KEY_ARN, onlyResource, relayTemplate, statementsAllowing } from "./helpers/relay-stack";
+import { IMPORTED_SECRET_ARN, onlyResource, relayTemplate, SECRET_KEY_ARN, statementsAllowing } from "./helpers/relay-stack";
 
 const CREATED = {};
 const IMPORTED = { secretArn: IMPORTED_SECRET_ARN };
@@ -47,9 +47,7 @@ describe("the endpoint secret (issue 3, point 6)", () => {
     );
 
     // Assess
-    expect(reads.map((statement) => statement.Resource)).toEqual([
-      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey-??????",
-    ]);
+    expect(reads.map((statement) => statement.Resource)).toEqual(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey-??????"]);
   });
 
   it("may be encrypted by a customer managed key, which the function may use only through Secrets Manager", () => {

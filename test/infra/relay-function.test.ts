@@ -135,9 +135,7 @@ describe("the function's permissions (issue 3, point 7)", () => {
     // Assess
     const wildcard = statements.filter((statement) => [statement.Resource].flat().some((resource) => resource === "*"));
     // X-Ray's PutTraceSegments / PutTelemetryRecords have no resource-level permissions (Service Authorization Reference).
-    expect(wildcard).toEqual([
-      { Effect: "Allow", Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], Resource: "*" },
-    ]);
+    expect(wildcard).toEqual([{ Effect: "Allow", Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], Resource: "*" }]);
     expect(statements.flatMap((statement) => statement.Action).filter((action) => action.includes("*"))).toEqual([]);
     expect(statements.every((statement) => statement.Effect === "Allow")).toBe(true);
   });
@@ -153,24 +151,46 @@ describe("the function's permissions (issue 3, point 7)", () => {
 
     // Act
     const allowed = identityStatements(template).flatMap((statement) =>
-      statement.Action.flatMap((action) =>
-        [statement.Resource].flat().map((resource) => `${action} on ${JSON.stringify(resource)}`),
-      ),
+      statement.Action.flatMap((action) => [statement.Resource].flat().map((resource) => `${action} on ${JSON.stringify(resource)}`)),
     );
 
     // Assess
     const on = (resource: unknown, ...actions: string[]) => actions.map((action) => `${action} on ${JSON.stringify(resource)}`);
     expect(allowed.sort()).toEqual(
       [
-        ...on(arnOf(inputId), "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"),
+        ...on(
+          arnOf(inputId),
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+          "sqs:GetQueueUrl",
+          "sqs:SendMessage",
+        ),
         ...on(arnOf(deadLetterId), "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
         ...on({ Ref: onlyResource(template, "AWS::SNS::Topic").id }, "sns:Publish"),
         ...on(arnOf(onlyResource(template, "AWS::KMS::Key").id), "kms:GenerateDataKey", "kms:Decrypt"),
-        ...on({ Ref: onlyResource(template, "AWS::SecretsManager::Secret").id }, "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+        ...on(
+          { Ref: onlyResource(template, "AWS::SecretsManager::Secret").id },
+          "secretsmanager:GetSecretValue",
+          "secretsmanager:DescribeSecret",
+        ),
         ...on(arnOf(logGroupId), "logs:CreateLogStream", "logs:PutLogEvents"),
         ...on(
           {
-            "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":logs:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, ":log-group:", { Ref: logGroupId }]],
+            "Fn::Join": [
+              "",
+              [
+                "arn:",
+                { Ref: "AWS::Partition" },
+                ":logs:",
+                { Ref: "AWS::Region" },
+                ":",
+                { Ref: "AWS::AccountId" },
+                ":log-group:",
+                { Ref: logGroupId },
+              ],
+            ],
           },
           "logs:CreateLogStream",
           "logs:PutLogEvents",
@@ -204,4 +224,3 @@ describe("the function's permissions (issue 3, point 7)", () => {
     expect(publish.map((statement) => statement.Resource)).toEqual([{ Ref: resultsTopicId }]);
   });
 });
-

@@ -10,21 +10,35 @@ import { join } from "node:path";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../infra/cli/main";
-import { startLocalStack, type LocalStack } from "../../infra/local/local-stack";
+import { type LocalStack, startLocalStack } from "../../infra/local/local-stack";
 import { answerFor, ended } from "./helpers";
 
 /** Runs a command; `err` fills while it runs (progress, notes). */
 function start(argv: string[], env: Record<string, string | undefined> = {}, signal?: AbortSignal) {
   const out: string[] = [];
   const err: string[] = [];
-  const done = runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l), signal }).then((code) => ({ code, out: out.join("\n"), err: err.join("\n") }));
+  const done = runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l), signal }).then((code) => ({
+    code,
+    out: out.join("\n"),
+    err: err.join("\n"),
+  }));
   return { done, err };
 }
 const cli = (argv: string[], env: Record<string, string | undefined> = {}) => start(argv, env).done;
 
 describe("flags and validation (no AWS needed)", () => {
   it("refuses a message that breaks the contract, listing every problem, without quoting outputs or sending", async () => {
-    const { code, err } = await cli(["send", "--thread", "thread/../x", "--run", "run_1", "--output", "call_1=very-secret-output", "--output", "call_1=again"]);
+    const { code, err } = await cli([
+      "send",
+      "--thread",
+      "thread/../x",
+      "--run",
+      "run_1",
+      "--output",
+      "call_1=very-secret-output",
+      "--output",
+      "call_1=again",
+    ]);
     expect(code).toBe(2);
     expect(err).toContain("nothing was sent");
     expect(err).toContain("thread_id");
@@ -66,7 +80,10 @@ describe("flags and validation (no AWS needed)", () => {
     const help = spawnSync(process.execPath, [launcher, "--help"], { encoding: "utf8", timeout: 60_000 });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("dlq redrive");
-    const bad = spawnSync(process.execPath, [launcher, "send", "--thread", "t", "--run", "r", "--output", "c=1", "--metadata", "=x"], { encoding: "utf8", timeout: 60_000 });
+    const bad = spawnSync(process.execPath, [launcher, "send", "--thread", "t", "--run", "r", "--output", "c=1", "--metadata", "=x"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--metadata takes <key>=<value>");
   });
@@ -89,8 +106,11 @@ describe("against the local stack", () => {
 
   const dlqDepth = async () =>
     Number(
-      (await stack.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.aws.dlq.url, AttributeNames: ["ApproximateNumberOfMessages"] }))).Attributes!
-        .ApproximateNumberOfMessages,
+      (
+        await stack.aws.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: stack.aws.dlq.url, AttributeNames: ["ApproximateNumberOfMessages"] }),
+        )
+      ).Attributes!.ApproximateNumberOfMessages,
     );
   const until = async (condition: () => Promise<boolean>) => {
     const deadline = Date.now() + 30_000;
@@ -106,10 +126,16 @@ describe("against the local stack", () => {
     const tail = start(["tail", "--type", "completed", "--max", "1"], env);
     await until(async () => tail.err.some((line) => line.startsWith("subscribed to")));
     // Act
-    const sent = await cli(["send", "--thread", run.threadId, "--run", run.runId, "--output", "call_w=sunny-secret", "--metadata", "tenant=acme"], env);
+    const sent = await cli(
+      ["send", "--thread", run.threadId, "--run", run.runId, "--output", "call_w=sunny-secret", "--metadata", "tenant=acme"],
+      env,
+    );
     const messageId = /sent (\S+)/.exec(sent.out)![1]!;
     const accounting = await stack.settle([messageId], { timeoutMs: 30_000 });
-    const tailed = await Promise.race([tail.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("tail printed nothing")), 20_000))]);
+    const tailed = await Promise.race([
+      tail.done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("tail printed nothing")), 20_000)),
+    ]);
     // Assess
     expect(sent.code).toBe(0);
     expect(sent.out).not.toContain("sunny-secret");
@@ -137,7 +163,12 @@ describe("against the local stack", () => {
     expect(listed.out).toContain("redriven_by_sqs");
     expect(listed.out).toContain(`${expired.threadId} / ${expired.runId}`);
     expect(listed.out + again.out).not.toContain("tool-output-text");
-    expect(again.out.split("\n").map((l) => JSON.parse(l).reason).sort()).toEqual(["redriven_by_sqs", "run_expired"]);
+    expect(
+      again.out
+        .split("\n")
+        .map((l) => JSON.parse(l).reason)
+        .sort(),
+    ).toEqual(["redriven_by_sqs", "run_expired"]);
     expect(await dlqDepth()).toBe(2);
 
     // Act: redrive only the raw one
@@ -158,7 +189,11 @@ describe("against the local stack", () => {
   });
 
   it("says the local stack is not running when nothing answers at AWS_ENDPOINT_URL", async () => {
-    const { code, err } = await cli(["dlq", "list"], { ...env, AWS_ENDPOINT_URL: "http://127.0.0.1:9", DLQ_URL: "http://127.0.0.1:9/000000000000/tool-outputs-dlq" });
+    const { code, err } = await cli(["dlq", "list"], {
+      ...env,
+      AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+      DLQ_URL: "http://127.0.0.1:9/000000000000/tool-outputs-dlq",
+    });
     expect(code).toBe(1);
     expect(err).toContain("npm start -- --serve");
   });

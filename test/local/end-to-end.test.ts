@@ -6,7 +6,7 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { redriveDeadLetters } from "../../infra/cli/dlq-commands";
-import { startLocalStack, type LocalStack } from "../../infra/local/local-stack";
+import { type LocalStack, startLocalStack } from "../../infra/local/local-stack";
 import { startToolWorker } from "../../infra/local/tool-worker";
 import { answerFor, crashingOn, ended } from "./helpers";
 
@@ -42,7 +42,7 @@ describe("happy path", () => {
 describe("second round of tools", () => {
   it("a tool worker answers run.requires_action from the results topic, and the run completes", async () => {
     // Prepare
-    const run = stack.sim!.createRun({ toolCalls: 1, then: [{ requiresAction: 2 }, "completed"] });
+    const run = stack.sim!.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 2 }, "completed"] });
     const worker = startToolWorker(stack);
     try {
       // Act
@@ -105,7 +105,11 @@ describe("an expired run", () => {
     const accounting = await stack.settle([id], SETTLE);
     expect(ended(accounting)).toEqual({ accepted: 0, deadLettered: ["run_expired"], lost: 0 });
     expect(resultsFor(run.runId)).toEqual(["run.expired"]);
-    expect(stack.ledger.deadLetterOf(id)!.record).toMatchObject({ thread_id: run.threadId, run_id: run.runId, metadata: { tenant: "acme" } });
+    expect(stack.ledger.deadLetterOf(id)!.record).toMatchObject({
+      thread_id: run.threadId,
+      run_id: run.runId,
+      metadata: { tenant: "acme" },
+    });
   });
 });
 
@@ -127,7 +131,12 @@ describe("redrive from the DLQ after the cause is fixed", () => {
       }),
     );
     // Act
-    const redriven = await redriveDeadLetters({ sqs: stack.aws.sqs, dlqUrl: stack.aws.dlq.url, inputQueueUrl: stack.aws.input.url, reasons: ["unauthorized"] });
+    const redriven = await redriveDeadLetters({
+      sqs: stack.aws.sqs,
+      dlqUrl: stack.aws.dlq.url,
+      inputQueueUrl: stack.aws.input.url,
+      reasons: ["unauthorized"],
+    });
     const after = await stack.settle(redriven.messageIds, SETTLE);
     // Assess
     expect(redriven).toMatchObject({ moved: 1, skipped: 0 });

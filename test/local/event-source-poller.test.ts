@@ -5,8 +5,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startEmbeddedAws, type EmbeddedAws } from "../../infra/local/embedded-aws";
-import { startEventSourcePoller, type EventSourcePoller, type SqsHandler } from "../../infra/local/event-source-poller";
+import { type EmbeddedAws, startEmbeddedAws } from "../../infra/local/embedded-aws";
+import { type EventSourcePoller, type SqsHandler, startEventSourcePoller } from "../../infra/local/event-source-poller";
 import { drainQueue } from "../../infra/local/queue-reading";
 
 let aws: EmbeddedAws;
@@ -21,9 +21,11 @@ afterEach(async () => {
 });
 
 const send = async (...bodies: string[]) =>
-  (await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: aws.input.url, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }))).Successful!.map(
-    (s) => s.MessageId!,
-  );
+  (
+    await aws.sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: aws.input.url, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }),
+    )
+  ).Successful!.map((s) => s.MessageId!);
 const start = (handler: SqsHandler, extra: { functionTimeoutMs?: number; batchSize?: number } = {}) =>
   (poller = startEventSourcePoller({ sqs: aws.sqs, queue: aws.input, region: aws.region, handler, waitTimeSeconds: 1, ...extra }));
 const until = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
@@ -35,7 +37,10 @@ const until = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20
 };
 const queueIsEmpty = async () => {
   const { Attributes: a = {} } = await aws.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: aws.input.url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: aws.input.url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
   return a.ApproximateNumberOfMessages === "0" && a.ApproximateNumberOfMessagesNotVisible === "0";
 };
@@ -46,8 +51,15 @@ describe("a partial batch response", () => {
     const receives: Record<string, string[]> = {};
     const [okId, flakyId] = await send("ok", "flaky");
     start(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-      for (const r of event.Records) (receives[r.body] ??= []).push(r.attributes.ApproximateReceiveCount);
-      return { batchItemFailures: event.Records.filter((r) => r.body === "flaky" && r.attributes.ApproximateReceiveCount !== "3").map((r) => ({ itemIdentifier: r.messageId })) };
+      for (const r of event.Records) {
+        receives[r.body] ??= [];
+        receives[r.body]!.push(r.attributes.ApproximateReceiveCount);
+      }
+      return {
+        batchItemFailures: event.Records.filter((r) => r.body === "flaky" && r.attributes.ApproximateReceiveCount !== "3").map((r) => ({
+          itemIdentifier: r.messageId,
+        })),
+      };
     });
     // Act
     await until(() => poller!.stats.deleted === 2);

@@ -4,7 +4,7 @@
  * Every message ends accepted or in the DLQ.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startLocalStack, type LocalStack } from "../../infra/local/local-stack";
+import { type LocalStack, startLocalStack } from "../../infra/local/local-stack";
 import { answerFor, ended } from "./helpers";
 
 let stack: LocalStack;
@@ -18,7 +18,7 @@ it("delivers grouped messages in order, follows a slow run through a FIFO watch_
   // Prepare: two runs in one thread, one slow run in another, and a poison message.
   const first = stack.sim!.createRun({ threadId: "thread_fifo_a" });
   const second = stack.sim!.createRun({ threadId: "thread_fifo_a" });
-  const slow = stack.sim!.createRun({ threadId: "thread_fifo_b", then: [{ stayInProgressMs: 600 }, "completed"] });
+  const slow = stack.sim!.createRun({ threadId: "thread_fifo_b", afterOutputs: [{ stayInProgressMs: 600 }, "completed"] });
   // Act
   const ids = [
     await stack.send(answerFor(first)),

@@ -3,7 +3,10 @@ import type { SqsHandler } from "../../infra/local/event-source-poller";
 import type { Accounting } from "../../infra/local/local-stack";
 
 /** A valid message answering every tool call of a run the simulator made. */
-export function answerFor(run: { threadId: string; runId: string; toolCallIds: string[] }, extra: Partial<ToolOutputMessage> = {}): ToolOutputMessage {
+export function answerFor(
+  run: { threadId: string; runId: string; toolCallIds: string[] },
+  extra: Partial<ToolOutputMessage> = {},
+): ToolOutputMessage {
   return {
     thread_id: run.threadId,
     run_id: run.runId,
@@ -23,5 +26,9 @@ export function crashingOn(marker: string) {
 
 /** Every message ended accepted or in the DLQ: the count each end-to-end test makes. */
 export function ended(accounting: Accounting) {
-  return { accepted: accounting.accepted.length, deadLettered: accounting.deadLettered.map((d) => d.reason).sort(), lost: accounting.pending.length };
+  return {
+    accepted: accounting.accepted.length,
+    deadLettered: accounting.deadLettered.map((d) => d.reason).sort(),
+    lost: accounting.pending.length,
+  };
 }

@@ -21,7 +21,13 @@ describe("npm start", () => {
       ["invalid message", "dead_lettered", "invalid_message"],
       ["second round, sent by the tool worker", "accepted", ""],
     ]);
-    expect(report.results.map((r) => r.type).sort()).toEqual(["run.completed", "run.completed", "run.completed", "run.expired", "run.requires_action"]);
+    expect(report.results.map((r) => r.type).sort()).toEqual([
+      "run.completed",
+      "run.completed",
+      "run.completed",
+      "run.expired",
+      "run.requires_action",
+    ]);
     expect(report.counters.doubleAcceptances).toBe(0);
     expect(formatScenarioReport(report)).toContain("6 sent · 4 accepted · 2 dead-lettered · 0 lost");
   });

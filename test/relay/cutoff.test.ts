@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { outputsFor, startHarness, type Harness } from "../helpers/relay-harness";
+import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
 
 let h: Harness;
 let proxy: Server;
@@ -21,8 +21,14 @@ beforeAll(async () => {
     request.on("end", async () => {
       const body = Buffer.concat(chunks);
       if (body.toString().includes("Action=Publish")) return void held++;
-      const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== "host" && name !== "content-length")) as Record<string, string>;
-      const answer = await fetch(`${emulator}${request.url}`, { method: request.method, headers, body: body.length > 0 ? body : undefined });
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(([name]) => name !== "host" && name !== "content-length"),
+      ) as Record<string, string>;
+      const answer = await fetch(`${emulator}${request.url}`, {
+        method: request.method,
+        headers,
+        body: body.length > 0 ? body : undefined,
+      });
       response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
       response.end(Buffer.from(await answer.arrayBuffer()));
     });

@@ -4,7 +4,7 @@
  */
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { outputsFor, startHarness, type Harness } from "../helpers/relay-harness";
+import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -42,7 +42,13 @@ describe("duplicate deliveries", () => {
     const first = await h.receive();
     await h.invoke(first);
     await h.results();
-    await h.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: first.Records[0]!.receiptHandle, VisibilityTimeout: 0 }));
+    await h.aws.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: h.aws.input.url,
+        ReceiptHandle: first.Records[0]!.receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
     // Second receive (ApproximateReceiveCount 2).
     const { event, response } = await h.deliver();
     expect(event.Records[0]!.attributes.ApproximateReceiveCount).toBe("2");
@@ -54,7 +60,7 @@ describe("duplicate deliveries", () => {
   });
 
   it("a stale copy of a first-round message arriving during the second round is recognised from the run's steps", async () => {
-    const run = h.sim.createRun({ toolCalls: ["call_r1"], then: [{ requiresAction: ["call_r2"] }] });
+    const run = h.sim.createRun({ toolCalls: ["call_r1"], afterOutputs: [{ requiresAction: ["call_r2"] }] });
     await h.send(outputsFor(run));
     await h.deliver();
     expect((await h.results())[0]!.event.status).toBe("requires_action");
@@ -85,7 +91,7 @@ describe("SNS-enveloped input (SNS → SQS without raw delivery)", () => {
 
 describe("following the run", () => {
   it("stream: true reads the event stream to the resting state (no polling needed)", async () => {
-    const run = h.sim.createRun({ then: [{ requiresAction: ["call_next"] }] });
+    const run = h.sim.createRun({ afterOutputs: [{ requiresAction: ["call_next"] }] });
     await h.send(outputsFor(run, { stream: true }));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
@@ -129,8 +135,19 @@ describe("following the run", () => {
       await watched.deliver();
       expect(await watched.results()).toEqual([]);
       const follow = (await watched.receive()).Records;
-      expect(JSON.parse(follow[0]!.body)).toEqual({ type: "watch_run", thread_id: run.threadId, run_id: run.runId, metadata: { tenant: "acme" } });
-      await watched.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: watched.aws.input.url, ReceiptHandle: follow[0]!.receiptHandle, VisibilityTimeout: 0 }));
+      expect(JSON.parse(follow[0]!.body)).toEqual({
+        type: "watch_run",
+        thread_id: run.threadId,
+        run_id: run.runId,
+        metadata: { tenant: "acme" },
+      });
+      await watched.aws.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: watched.aws.input.url,
+          ReceiptHandle: follow[0]!.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
       // Watches repeat until the run rests.
       let published: Awaited<ReturnType<Harness["results"]>> = [];
       for (let round = 0; round < 40 && published.length === 0; round++) {
@@ -189,4 +206,3 @@ describe("the invocation's deadline", () => {
     }
   });
 });
-

@@ -7,7 +7,7 @@
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toSqsRecord } from "../../infra/local/lambda-shapes";
-import { outputsFor, startHarness, type Harness } from "../helpers/relay-harness";
+import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
 
 let sequence = 0;
 /** A FIFO batch as Lambda's event source mapping hands it over. */
@@ -48,7 +48,11 @@ describe("a FIFO batch", () => {
     const a2 = h.sim.createRun({ threadId: "thread_A" });
     const b1 = h.sim.createRun({ threadId: "thread_B" });
     h.sim.inject({ on: "submit", kind: "slow", delayMs: 300, runId: a1.runId });
-    const event = fifoBatch({ body: outputsFor(a1), groupId: "thread_A" }, { body: outputsFor(a2), groupId: "thread_A" }, { body: outputsFor(b1), groupId: "thread_B" });
+    const event = fifoBatch(
+      { body: outputsFor(a1), groupId: "thread_A" },
+      { body: outputsFor(a2), groupId: "thread_A" },
+      { body: outputsFor(b1), groupId: "thread_B" },
+    );
     // Act
     const response = await h.invoke(event);
     // Assess
@@ -68,7 +72,11 @@ describe("a FIFO batch", () => {
     const a2 = h.sim.createRun({ threadId: "thread_A" });
     const b1 = h.sim.createRun({ threadId: "thread_B" });
     h.sim.inject({ on: "submit", kind: "server_error", times: 10, runId: a1.runId });
-    const event = fifoBatch({ body: outputsFor(a1), groupId: "thread_A" }, { body: outputsFor(a2), groupId: "thread_A" }, { body: outputsFor(b1), groupId: "thread_B" });
+    const event = fifoBatch(
+      { body: outputsFor(a1), groupId: "thread_A" },
+      { body: outputsFor(a2), groupId: "thread_A" },
+      { body: outputsFor(b1), groupId: "thread_B" },
+    );
     const ids = event.Records.map((r) => r.messageId);
     const response = await h.invoke(event);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: ids[0] }, { itemIdentifier: ids[1] }]);

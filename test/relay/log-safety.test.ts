@@ -40,16 +40,23 @@ it("logs ids, outcomes and timings, emits the metrics, and shows neither the API
     return body;
   };
   const ok = h.sim.createRun({ toolCalls: 2 });
-  const streamed = h.sim.createRun({ then: [{ requiresAction: 1 }] });
+  const streamed = h.sim.createRun({ afterOutputs: [{ requiresAction: 1 }] });
   const retried = h.sim.createRun();
   const refused = h.sim.createRun();
-  h.sim.inject({ on: "submit", kind: "server_error", runId: retried.runId }, { on: "any", kind: "unauthorized", times: 100, runId: refused.runId });
+  h.sim.inject(
+    { on: "submit", kind: "server_error", runId: retried.runId },
+    { on: "any", kind: "unauthorized", times: 100, runId: refused.runId },
+  );
   const ids = [
     await h.send(message(ok)),
     await h.send(message(streamed, { stream: true })),
     await h.send(message(retried)),
     await h.send(message(refused)),
-    await h.send({ thread_id: ok.threadId, run_id: ok.runId, tool_outputs: [{ tool_call_id: "call_wrong", output: "tool-output-text-mismatch" }] }),
+    await h.send({
+      thread_id: ok.threadId,
+      run_id: ok.runId,
+      tool_outputs: [{ tool_call_id: "call_wrong", output: "tool-output-text-mismatch" }],
+    }),
     await h.send('{"thread_id":"t","tool_outputs":[{"tool_call_id":"c","output":"tool-output-text-invalid"}],"extra":1}'),
   ];
   secretOutputs.push("tool-output-text-mismatch", "tool-output-text-invalid");
@@ -64,7 +71,8 @@ it("logs ids, outcomes and timings, emits the metrics, and shows neither the API
   expect(output).toContain("message dead-lettered");
   for (const id of ids) expect(output).toContain(id);
   // The EMF metrics documents: accepted, DLQ by reason, retries, endpoint latency.
-  for (const metric of ["Accepted", "DeadLettered", "Retries", "EndpointLatency", "HandedBack"]) expect(output).toContain(`"Name":"${metric}"`);
+  for (const metric of ["Accepted", "DeadLettered", "Retries", "EndpointLatency", "HandedBack"])
+    expect(output).toContain(`"Name":"${metric}"`);
   expect(output).toContain('"reason":"invalid_message"');
   expect(output).toContain('"Namespace":"ToolOutputRelay"');
   expect(output).not.toContain(helpers.TEST_API_KEY);

@@ -3,7 +3,7 @@
  * handler against the loopback endpoint simulator and the SQS/SNS emulator.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { outputsFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY, type Harness } from "../helpers/relay-harness";
+import { type Harness, outputsFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -15,7 +15,8 @@ beforeEach(async () => {
   await h.clear();
 });
 
-const submitsFor = (runId: string) => h.sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${runId}/submit_tool_outputs`));
+const submitsFor = (runId: string) =>
+  h.sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${runId}/submit_tool_outputs`));
 
 describe("body not JSON, or not the contract", () => {
   it("writes one invalid_message DLQ record listing every problem, keeps the body byte for byte, and does not retry", async () => {
@@ -52,7 +53,7 @@ describe("body not JSON, or not the contract", () => {
 describe("endpoint 2xx with a run", () => {
   it("submits with the Portkey headers, follows the run to rest, and publishes it with filterable attributes", async () => {
     // Prepare
-    const run = h.sim.createRun({ toolCalls: 2, then: ["completed"] });
+    const run = h.sim.createRun({ toolCalls: 2, afterOutputs: ["completed"] });
     const messageId = await h.send(outputsFor(run, { metadata: { tenant: "acme" } }));
     // Act
     const { response } = await h.deliver();
@@ -82,12 +83,13 @@ describe("endpoint 2xx with a run", () => {
   });
 
   it("publishes run.requires_action with the next round's tool calls, so workers can answer them", async () => {
-    const run = h.sim.createRun({ toolCalls: ["call_first"], then: [{ requiresAction: ["call_second_a", "call_second_b"] }] });
+    const run = h.sim.createRun({ toolCalls: ["call_first"], afterOutputs: [{ requiresAction: ["call_second_a", "call_second_b"] }] });
     await h.send(outputsFor(run));
     await h.deliver();
     const [published] = await h.results();
     expect(published!.event.type).toBe("run.requires_action");
-    const calls = (published!.event.run.required_action as { submit_tool_outputs: { tool_calls: Array<{ id: string }> } }).submit_tool_outputs.tool_calls;
+    const calls = (published!.event.run.required_action as { submit_tool_outputs: { tool_calls: Array<{ id: string }> } })
+      .submit_tool_outputs.tool_calls;
     expect(calls.map((c) => c.id)).toEqual(["call_second_a", "call_second_b"]);
   });
 });
@@ -99,7 +101,9 @@ describe("400 'do not accept tool outputs', or an ambiguous failure: GET the run
     await h.send(outputsFor(run));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
-    const order = h.sim.requests.filter((r) => r.path.includes(run.runId)).map((r) => `${r.method} ${r.path.endsWith("submit_tool_outputs") ? "submit" : "run"}`);
+    const order = h.sim.requests
+      .filter((r) => r.path.includes(run.runId))
+      .map((r) => `${r.method} ${r.path.endsWith("submit_tool_outputs") ? "submit" : "run"}`);
     expect(order.slice(0, 3)).toEqual(["POST submit", "GET run", "POST submit"]);
     expect(h.sim.counters.accepted).toBe(1);
     expect((await h.results())[0]!.event.status).toBe("completed");
@@ -211,7 +215,13 @@ describe("408/409/429/5xx, network error, timeout: retry inside the invocation",
         delays.push((inflight[0]!.visibilityDeadline - Date.now()) / 1000);
         // Make it visible again at once, as time passing would.
         const { ChangeMessageVisibilityCommand } = await import("@aws-sdk/client-sqs");
-        await slow.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: slow.aws.input.url, ReceiptHandle: inflight[0]!.receiptHandle, VisibilityTimeout: 0 }));
+        await slow.aws.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: slow.aws.input.url,
+            ReceiptHandle: inflight[0]!.receiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
       }
       expect(delays[0]).toBeGreaterThan(7); // 10 s ± 20 %
       expect(delays[0]).toBeLessThan(12.5);
@@ -276,7 +286,13 @@ describe("a crash the relay could not catch", () => {
         const event = await broken.receive();
         await expect(broken.invoke(event)).rejects.toThrow(/PORTKEY_API_KEY/);
         const { ChangeMessageVisibilityCommand } = await import("@aws-sdk/client-sqs");
-        await broken.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: broken.aws.input.url, ReceiptHandle: event.Records[0]!.receiptHandle, VisibilityTimeout: 0 }));
+        await broken.aws.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: broken.aws.input.url,
+            ReceiptHandle: event.Records[0]!.receiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
       }
       // The third receive attempt finds the message moved by the redrive.
       expect((await broken.receive()).Records).toEqual([]);

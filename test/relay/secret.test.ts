@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { outputsFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY, type Harness } from "../helpers/relay-harness";
+import { type Harness, outputsFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:relay-keys-AbCdEf";
 let secretsManager: Server;

@@ -79,7 +79,17 @@ export const RunToolCallObject = z.strictObject({
   function: z.strictObject({ name: z.string(), arguments: z.string() }),
 });
 
-export const RunStatus = z.enum(["queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "completed", "incomplete", "expired"]);
+export const RunStatus = z.enum([
+  "queued",
+  "in_progress",
+  "requires_action",
+  "cancelling",
+  "cancelled",
+  "failed",
+  "completed",
+  "incomplete",
+  "expired",
+]);
 
 export const RunObject = z.strictObject({
   id: z.string(),
@@ -165,7 +175,10 @@ export const RunStepDeltaObject = z.strictObject({
   delta: z.strictObject({
     step_details: z
       .union([
-        z.strictObject({ type: z.literal("message_creation"), message_creation: z.strictObject({ message_id: z.string().optional() }).optional() }),
+        z.strictObject({
+          type: z.literal("message_creation"),
+          message_creation: z.strictObject({ message_id: z.string().optional() }).optional(),
+        }),
         z.strictObject({
           type: z.literal("tool_calls"),
           tool_calls: z
@@ -214,7 +227,10 @@ const MessageContent = z.union([
   z.strictObject({ type: z.literal("image_url"), image_url: z.strictObject({ url: z.url(), detail: imageDetail.optional() }) }),
   z.strictObject({
     type: z.literal("text"),
-    text: z.strictObject({ value: z.string(), annotations: z.array(z.union([fileAnnotation("file_citation"), fileAnnotation("file_path")])) }),
+    text: z.strictObject({
+      value: z.string(),
+      annotations: z.array(z.union([fileAnnotation("file_citation"), fileAnnotation("file_path")])),
+    }),
   }),
   z.strictObject({ type: z.literal("refusal"), refusal: z.string() }),
 ]);
@@ -225,7 +241,9 @@ export const MessageObject = z.strictObject({
   created_at: unixtime,
   thread_id: z.string(),
   status: z.enum(["in_progress", "incomplete", "completed"]),
-  incomplete_details: z.strictObject({ reason: z.enum(["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"]) }).nullable(),
+  incomplete_details: z
+    .strictObject({ reason: z.enum(["content_filter", "max_tokens", "run_cancelled", "run_expired", "run_failed"]) })
+    .nullable(),
   completed_at: nullableUnixtime,
   incomplete_at: nullableUnixtime,
   role: z.enum(["user", "assistant"]),
@@ -233,13 +251,22 @@ export const MessageObject = z.strictObject({
   assistant_id: z.string().nullable(),
   run_id: z.string().nullable(),
   attachments: z
-    .array(z.strictObject({ file_id: z.string().optional(), tools: z.array(z.union([AssistantToolsCode, AssistantToolsFileSearchTypeOnly])).optional() }))
+    .array(
+      z.strictObject({
+        file_id: z.string().optional(),
+        tools: z.array(z.union([AssistantToolsCode, AssistantToolsFileSearchTypeOnly])).optional(),
+      }),
+    )
     .nullable(),
   metadata: Metadata,
 });
 
 const MessageDeltaContent = z.union([
-  z.strictObject({ index: z.int(), type: z.literal("image_file"), image_file: z.strictObject({ file_id: z.string().optional(), detail: imageDetail.optional() }).optional() }),
+  z.strictObject({
+    index: z.int(),
+    type: z.literal("image_file"),
+    image_file: z.strictObject({ file_id: z.string().optional(), detail: imageDetail.optional() }).optional(),
+  }),
   z.strictObject({
     index: z.int(),
     type: z.literal("text"),
@@ -263,7 +290,11 @@ const MessageDeltaContent = z.union([
       .optional(),
   }),
   z.strictObject({ index: z.int(), type: z.literal("refusal"), refusal: z.string().optional() }),
-  z.strictObject({ index: z.int(), type: z.literal("image_url"), image_url: z.strictObject({ url: z.string().optional(), detail: imageDetail.optional() }).optional() }),
+  z.strictObject({
+    index: z.int(),
+    type: z.literal("image_url"),
+    image_url: z.strictObject({ url: z.string().optional(), detail: imageDetail.optional() }).optional(),
+  }),
 ]);
 
 export const MessageDeltaObject = z.strictObject({
@@ -302,10 +333,13 @@ export const RUN_EVENT_NAMES = [
 ] as const;
 
 export const ThreadStreamEvent = event("thread.created", ThreadObject);
-export const RunStreamEvent = z.discriminatedUnion("event", RUN_EVENT_NAMES.map((name) => event(name, RunObject)) as [
-  ReturnType<typeof event<(typeof RUN_EVENT_NAMES)[number], typeof RunObject>>,
-  ...ReturnType<typeof event<(typeof RUN_EVENT_NAMES)[number], typeof RunObject>>[],
-]);
+export const RunStreamEvent = z.discriminatedUnion(
+  "event",
+  RUN_EVENT_NAMES.map((name) => event(name, RunObject)) as [
+    ReturnType<typeof event<(typeof RUN_EVENT_NAMES)[number], typeof RunObject>>,
+    ...ReturnType<typeof event<(typeof RUN_EVENT_NAMES)[number], typeof RunObject>>[],
+  ],
+);
 export const RunStepStreamEvent = z.discriminatedUnion("event", [
   event("thread.run.step.created", RunStepObject),
   event("thread.run.step.in_progress", RunStepObject),
@@ -325,5 +359,12 @@ export const MessageStreamEvent = z.discriminatedUnion("event", [
 export const ErrorEvent = event("error", ErrorObject);
 export const DoneEvent = event("done", z.literal("[DONE]"));
 
-export const AssistantStreamEvent = z.union([ThreadStreamEvent, RunStreamEvent, RunStepStreamEvent, MessageStreamEvent, ErrorEvent, DoneEvent]);
+export const AssistantStreamEvent = z.union([
+  ThreadStreamEvent,
+  RunStreamEvent,
+  RunStepStreamEvent,
+  MessageStreamEvent,
+  ErrorEvent,
+  DoneEvent,
+]);
 export type AssistantStreamEvent = z.infer<typeof AssistantStreamEvent>;

@@ -1,11 +1,15 @@
-import type { SQSRecord } from "aws-lambda";
 import { getEventListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { runBatch } from "../../functions/submit-tool-outputs/batch-runner";
 
 const record = (id: string, group?: string): SQSRecord =>
-  ({ messageId: id, body: "", attributes: { ApproximateReceiveCount: "1", ...(group ? { MessageGroupId: group } : {}) } }) as unknown as SQSRecord;
+  ({
+    messageId: id,
+    body: "",
+    attributes: { ApproximateReceiveCount: "1", ...(group ? { MessageGroupId: group } : {}) },
+  }) as unknown as SQSRecord;
 
 describe("runBatch", () => {
   it("keeps at most `concurrency` records in flight", async () => {
@@ -67,7 +71,12 @@ describe("runBatch", () => {
   it("lets a skipped record be settled as done (the relay's last-receive DLQ write)", async () => {
     const stop = new AbortController();
     stop.abort();
-    const response = await runBatch([record("m1")], { concurrency: 1, stop: stop.signal, process: async () => false, skip: async () => true });
+    const response = await runBatch([record("m1")], {
+      concurrency: 1,
+      stop: stop.signal,
+      process: async () => false,
+      skip: async () => true,
+    });
     expect(response.batchItemFailures).toEqual([]);
   });
 });
@@ -90,7 +99,13 @@ describe("runBatch at the cutoff", () => {
 
   it("leaves no listener on a cutoff that never fired", async () => {
     const cutoff = new AbortController();
-    await runBatch([record("m1")], { concurrency: 1, stop: new AbortController().signal, cutoff: cutoff.signal, process: async () => true, skip: async () => false });
+    await runBatch([record("m1")], {
+      concurrency: 1,
+      stop: new AbortController().signal,
+      cutoff: cutoff.signal,
+      process: async () => true,
+      skip: async () => false,
+    });
     expect(getEventListeners(cutoff.signal, "abort")).toHaveLength(0);
   });
 });

@@ -12,7 +12,13 @@ describe("loadConfig", () => {
   it("fills every optional setting with its default", () => {
     const config = loadConfig(required);
     expect(config.endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
-    expect(config).toMatchObject({ maxReceiveCount: 5, endpointTimeoutMs: 10_000, maxAttempts: 4, batchConcurrency: 10, followBudgetMs: 20_000 });
+    expect(config).toMatchObject({
+      maxReceiveCount: 5,
+      endpointTimeoutMs: 10_000,
+      maxAttempts: 4,
+      batchConcurrency: 10,
+      followBudgetMs: 20_000,
+    });
   });
 
   it.each([
@@ -36,9 +42,12 @@ describe("loadConfig", () => {
     expect((error as Error).message).toMatch(problem);
   });
 
-  it.each(["http://127.0.0.1:4010/v1", "http://localhost:8787/v1", "http://[::1]:9/v1", "https://gateway.internal/v1"])("accepts %s", (url) => {
-    expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl.protocol).toMatch(/^https?:$/);
-  });
+  it.each(["http://127.0.0.1:4010/v1", "http://localhost:8787/v1", "http://[::1]:9/v1", "https://gateway.internal/v1"])(
+    "accepts %s",
+    (url) => {
+      expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl.protocol).toMatch(/^https?:$/);
+    },
+  );
 
   it("knows loopback hosts", () => {
     expect(["127.0.0.1", "127.1.2.3", "localhost", "[::1]"].every(isLoopbackHost)).toBe(true);

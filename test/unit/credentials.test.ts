@@ -5,7 +5,11 @@ import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
 describe("credentials", () => {
   it.each([
     ["hosted Portkey", { PORTKEY_API_KEY: "pk", PORTKEY_VIRTUAL_KEY: "vk" }, { "x-portkey-api-key": "pk", "x-portkey-virtual-key": "vk" }],
-    ["a self-hosted gateway", { PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: "sk" }, { "x-portkey-provider": "openai", authorization: "Bearer sk" }],
+    [
+      "a self-hosted gateway",
+      { PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: "sk" },
+      { "x-portkey-provider": "openai", authorization: "Bearer sk" },
+    ],
     ["a direct server", { ENDPOINT_BEARER_TOKEN: "sk" }, { authorization: "Bearer sk" }],
   ])("builds the headers for %s", (_, credentials, headers) => {
     expect(credentialHeaders(parseCredentials(credentials, "test"))).toEqual(headers);

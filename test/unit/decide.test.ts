@@ -4,12 +4,28 @@
  */
 import { describe, expect, it } from "vitest";
 import { decide } from "../../functions/submit-tool-outputs/decide";
-import type { DecisionDeps, RecordContext } from "../../functions/submit-tool-outputs/record-context";
 import type { RunStreamItem } from "../../functions/submit-tool-outputs/event-stream";
+import type { DecisionDeps, RecordContext } from "../../functions/submit-tool-outputs/record-context";
 
-const waiting = { id: "run_1", status: "requires_action", required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_1" }] } } };
-const message = { type: "tool_outputs" as const, thread_id: "thread_1", run_id: "run_1", tool_outputs: [{ tool_call_id: "call_1", output: "x" }], stream: true };
-const context = (): RecordContext => ({ messageId: "m-1", receiveCount: 1, signal: new AbortController().signal, deadline: Date.now() + 10_000, stats: { endpointCalls: 0, retries: 0 } });
+const waiting = {
+  id: "run_1",
+  status: "requires_action",
+  required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_1" }] } },
+};
+const message = {
+  type: "tool_outputs" as const,
+  thread_id: "thread_1",
+  run_id: "run_1",
+  tool_outputs: [{ tool_call_id: "call_1", output: "x" }],
+  stream: true,
+};
+const context = (): RecordContext => ({
+  messageId: "m-1",
+  receiveCount: 1,
+  signal: new AbortController().signal,
+  deadline: Date.now() + 10_000,
+  stats: { endpointCalls: 0, retries: 0 },
+});
 
 /** Limits small enough for a unit test, around a scripted endpoint. */
 const depsWith = (endpoint: DecisionDeps["endpoint"], maxAttempts: number): DecisionDeps => ({
@@ -31,7 +47,10 @@ describe("decide", () => {
     let submits = 0;
     const deps = depsWith(
       {
-        submitToolOutputs: async () => (submits++, { ok: true, stream: brokenStream() }),
+        submitToolOutputs: async () => {
+          submits++;
+          return { ok: true, stream: brokenStream() };
+        },
         getRun: async () => ({ ok: true, run: waiting }),
         listToolCallSteps: async () => ({ ok: true, steps: [] }),
       },
@@ -67,18 +86,32 @@ describe("decide", () => {
 
   it("acknowledges a duplicate that loses the race: the run asked for its ids when looked at, then a copy was faster", async () => {
     // Prepare: a redelivery looks first (round one still waiting), submits, and hears the run now wants round two.
-    const roundTwo = { ...waiting, required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_2" }] } } };
+    const roundTwo = {
+      ...waiting,
+      required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_2" }] } },
+    };
     const looks = [waiting, roundTwo];
     let submits = 0;
     const deps = depsWith(
       {
         submitToolOutputs: async () => {
           submits++;
-          const error = { message: "Expected tool outputs for call_ids ['call_2'], got ['call_1']", type: "invalid_request_error", code: null, param: null };
-          return { ok: false, failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] } };
+          const error = {
+            message: "Expected tool outputs for call_ids ['call_2'], got ['call_1']",
+            type: "invalid_request_error",
+            code: null,
+            param: null,
+          };
+          return {
+            ok: false,
+            failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] },
+          };
         },
         getRun: async () => ({ ok: true, run: looks.shift() ?? roundTwo }),
-        listToolCallSteps: async () => ({ ok: true, steps: [{ status: "completed", step_details: { type: "tool_calls", tool_calls: [{ id: "call_1" }] } }] }),
+        listToolCallSteps: async () => ({
+          ok: true,
+          steps: [{ status: "completed", step_details: { type: "tool_calls", tool_calls: [{ id: "call_1" }] } }],
+        }),
       },
       4,
     );
@@ -90,19 +123,42 @@ describe("decide", () => {
   });
 
   it("takes one last look when the attempts run out on a mismatch, and keeps the endpoint's answer on a real one", async () => {
-    const roundTwo = { ...waiting, required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_2" }] } } };
-    const error = { message: "Expected tool outputs for call_ids ['call_2'], got ['call_1']", type: "invalid_request_error", code: null, param: null };
-    const endpoint = (steps: Array<{ status: string; step_details: { type: string; tool_calls: Array<{ id: string }> } }>): DecisionDeps["endpoint"] => ({
-      submitToolOutputs: async () => ({ ok: false, failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] } }),
+    const roundTwo = {
+      ...waiting,
+      required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_2" }] } },
+    };
+    const error = {
+      message: "Expected tool outputs for call_ids ['call_2'], got ['call_1']",
+      type: "invalid_request_error",
+      code: null,
+      param: null,
+    };
+    const endpoint = (
+      steps: Array<{ status: string; step_details: { type: string; tool_calls: Array<{ id: string }> } }>,
+    ): DecisionDeps["endpoint"] => ({
+      submitToolOutputs: async () => ({
+        ok: false,
+        failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] },
+      }),
       getRun: async () => ({ ok: true, run: roundTwo }),
       listToolCallSteps: async () => ({ ok: true, steps }),
     });
     // A stale copy, with a single attempt allowed: still recognised.
-    const stale = await decide({ ...message, stream: false }, context(), depsWith(endpoint([{ status: "completed", step_details: { type: "tool_calls", tool_calls: [{ id: "call_1" }] } }]), 1));
+    const stale = await decide(
+      { ...message, stream: false },
+      context(),
+      depsWith(endpoint([{ status: "completed", step_details: { type: "tool_calls", tool_calls: [{ id: "call_1" }] } }]), 1),
+    );
     expect(stale).toMatchObject({ kind: "report", via: "already_accepted" });
     // Ids the run never took: a mismatch that keeps the HTTP status and the endpoint's error.
     const wrong = await decide({ ...message, stream: false }, context(), depsWith(endpoint([]), 1));
-    expect(wrong).toMatchObject({ kind: "dead_letter", reason: "tool_call_mismatch", httpStatus: 400, endpointError: error, expectedToolCallIds: ["call_2"] });
+    expect(wrong).toMatchObject({
+      kind: "dead_letter",
+      reason: "tool_call_mismatch",
+      httpStatus: 400,
+      endpointError: error,
+      expectedToolCallIds: ["call_2"],
+    });
   });
 
   it("does not poll in a busy loop when the endpoint asks for no wait at all", async () => {
@@ -110,7 +166,10 @@ describe("decide", () => {
     const deps = depsWith(
       {
         submitToolOutputs: async () => ({ ok: true, run: { id: "run_1", status: "queued" } }),
-        getRun: async () => (gets++, { ok: true, run: { id: "run_1", status: "in_progress" }, pollAfterMs: 0 }),
+        getRun: async () => {
+          gets++;
+          return { ok: true, run: { id: "run_1", status: "in_progress" }, pollAfterMs: 0 };
+        },
         listToolCallSteps: async () => ({ ok: true, steps: [] }),
       },
       4,

@@ -4,9 +4,14 @@ import { buildDlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
 
 const LIMIT = 1_048_576;
 const recordFor = (original: string) =>
-  buildDlqRecord({ reason: "invalid_message", detail: "message: unknown field \"x\"" }, {}, { body: original, messageId: "m-1", receiveCount: 2 });
+  buildDlqRecord(
+    { reason: "invalid_message", detail: 'message: unknown field "x"' },
+    {},
+    { body: original, messageId: "m-1", receiveCount: 2 },
+  );
 const sizeOf = (m: ReturnType<typeof dlqMessage>) =>
-  Buffer.byteLength(m.body) + Object.entries(m.attributes).reduce((n, [k, v]) => n + k.length + v.DataType!.length + Buffer.byteLength(v.StringValue!), 0);
+  Buffer.byteLength(m.body) +
+  Object.entries(m.attributes).reduce((n, [k, v]) => n + k.length + v.DataType!.length + Buffer.byteLength(v.StringValue!), 0);
 
 describe("dlqMessage", () => {
   it("is the record as JSON with a reason attribute when it fits", () => {

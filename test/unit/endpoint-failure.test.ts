@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { classifyHttpFailure, networkFailure, retryAfterMs } from "../../functions/submit-tool-outputs/endpoint-failure";
 
-const openAi = (message: string, code: string | null = null, type = "invalid_request_error") => ({ error: { message, type, param: null, code } });
+const openAi = (message: string, code: string | null = null, type = "invalid_request_error") => ({
+  error: { message, type, param: null, code },
+});
 
 describe("classifyHttpFailure sorts answers into the table's rows", () => {
   it.each([
@@ -25,7 +27,11 @@ describe("classifyHttpFailure sorts answers into the table's rows", () => {
   });
 
   it("reads the expected and the given ids of a mismatch", () => {
-    const failure = classifyHttpFailure(400, openAi("Expected tool outputs for call_ids ['call_A', 'call_B'], got ['call_A']"), new Headers());
+    const failure = classifyHttpFailure(
+      400,
+      openAi("Expected tool outputs for call_ids ['call_A', 'call_B'], got ['call_A']"),
+      new Headers(),
+    );
     expect(failure).toMatchObject({ expectedIds: ["call_A", "call_B"], givenIds: ["call_A"] });
   });
 
@@ -43,7 +49,10 @@ describe("classifyHttpFailure sorts answers into the table's rows", () => {
 
   it("retries what x-should-retry: true asks for, and still reconciles a 5xx that says false", () => {
     expect(classifyHttpFailure(400, openAi("odd"), new Headers({ "x-should-retry": "true" })).kind).toBe("transient");
-    expect(classifyHttpFailure(500, openAi("odd"), new Headers({ "x-should-retry": "false" }))).toMatchObject({ kind: "transient", ambiguous: true });
+    expect(classifyHttpFailure(500, openAi("odd"), new Headers({ "x-should-retry": "false" }))).toMatchObject({
+      kind: "transient",
+      ambiguous: true,
+    });
   });
 
   it("calls a failure below HTTP transient and ambiguous", () => {

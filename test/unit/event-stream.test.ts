@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runStreamItems, type RunStreamItem } from "../../functions/submit-tool-outputs/event-stream";
+import { type RunStreamItem, runStreamItems } from "../../functions/submit-tool-outputs/event-stream";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -41,7 +41,12 @@ describe("runStreamItems", () => {
   });
 
   it("ends with the error of an `event: error`", async () => {
-    const items = await collect(streamOf(`event: error\ndata: {"message":"boom","type":"server_error","code":null,"param":null}\n\n`, `event: done\ndata: [DONE]\n\n`));
+    const items = await collect(
+      streamOf(
+        `event: error\ndata: {"message":"boom","type":"server_error","code":null,"param":null}\n\n`,
+        `event: done\ndata: [DONE]\n\n`,
+      ),
+    );
     expect(items).toEqual([{ kind: "error", error: { message: "boom", type: "server_error", code: null, param: null } }]);
   });
 });

@@ -20,16 +20,32 @@ describe("parseMessage accepts the contract", () => {
 
   it("reads a watch_run message", () => {
     const parsed = parseMessage(JSON.stringify({ type: "watch_run", thread_id: "thread_a", run_id: "run_b", metadata: { k: "v" } }));
-    expect(parsed).toMatchObject({ ok: true, message: { type: "watch_run", thread_id: "thread_a", run_id: "run_b", metadata: { k: "v" } } });
+    expect(parsed).toMatchObject({
+      ok: true,
+      message: { type: "watch_run", thread_id: "thread_a", run_id: "run_b", metadata: { k: "v" } },
+    });
   });
 
   it("reads the original out of one of the relay's DLQ records moved back whole (SQS's message-move task)", () => {
-    const record = { reason: "run_not_found", detail: "…", original: JSON.stringify(valid), source_message_id: "m-1", receive_count: 1, at: "x" };
+    const record = {
+      reason: "run_not_found",
+      detail: "…",
+      original: JSON.stringify(valid),
+      source_message_id: "m-1",
+      receive_count: 1,
+      at: "x",
+    };
     expect(parseMessage(JSON.stringify(record))).toMatchObject({ ok: true, message: { thread_id: "thread_abc123" } });
   });
 
   it("unwraps an SNS notification envelope", () => {
-    const envelope = { Type: "Notification", MessageId: "m", TopicArn: "arn:aws:sns:us-east-1:1:t", Message: JSON.stringify(valid), Timestamp: "x" };
+    const envelope = {
+      Type: "Notification",
+      MessageId: "m",
+      TopicArn: "arn:aws:sns:us-east-1:1:t",
+      Message: JSON.stringify(valid),
+      Timestamp: "x",
+    };
     expect(parseMessage(JSON.stringify(envelope))).toMatchObject({ ok: true, message: { run_id: "run_abc123" } });
   });
 });
@@ -49,18 +65,39 @@ describe("parseMessage rejects with a specific reason", () => {
     ["an empty id", body({ thread_id: "" }), /thread_id: must be 1–128/],
     ["a missing run_id", JSON.stringify({ thread_id: "t", tool_outputs: valid.tool_outputs }), /run_id: is required/],
     ["no outputs", body({ tool_outputs: [] }), /tool_outputs: must hold at least one/],
-    ["too many outputs", body({ tool_outputs: Array.from({ length: MAX_TOOL_OUTPUTS + 1 }, (_, i) => ({ tool_call_id: `c${i}`, output: "" })) }), /at most 128/],
-    ["duplicate call ids", body({ tool_outputs: [{ tool_call_id: "c", output: "1" }, { tool_call_id: "c", output: "2" }] }), /tool_outputs.1.tool_call_id: duplicate tool_call_id c/],
+    [
+      "too many outputs",
+      body({ tool_outputs: Array.from({ length: MAX_TOOL_OUTPUTS + 1 }, (_, i) => ({ tool_call_id: `c${i}`, output: "" })) }),
+      /at most 128/,
+    ],
+    [
+      "duplicate call ids",
+      body({
+        tool_outputs: [
+          { tool_call_id: "c", output: "1" },
+          { tool_call_id: "c", output: "2" },
+        ],
+      }),
+      /tool_outputs.1.tool_call_id: duplicate tool_call_id c/,
+    ],
     ["a non-string output", body({ tool_outputs: [{ tool_call_id: "c", output: { temp: 21 } }] }), /output: must be a string/],
     ["a string stream", body({ stream: "yes" }), /stream:/],
     ["an unknown field", body({ colour: "blue" }), /message: unknown field "colour"/],
-    ["unknown fields in an output", body({ tool_outputs: [{ tool_call_id: "c", output: "", extra: 1 }] }), /tool_outputs.0: unknown field "extra"/],
+    [
+      "unknown fields in an output",
+      body({ tool_outputs: [{ tool_call_id: "c", output: "", extra: 1 }] }),
+      /tool_outputs.0: unknown field "extra"/,
+    ],
     ["17 metadata keys", body({ metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])) }), /at most 16 keys/],
     ["a long metadata key", body({ metadata: { ["k".repeat(65)]: "v" } }), /metadata keys must be at most 64 characters/],
     ["a long metadata value", body({ metadata: { k: "v".repeat(513) } }), /at most 512/],
     ["a non-string metadata value", body({ metadata: { k: 1 } }), /metadata.k/],
     ["an unknown message type", JSON.stringify({ type: "cancel_run", thread_id: "t", run_id: "r" }), /type:/],
-    ["an SNS envelope around garbage", JSON.stringify({ Type: "Notification", TopicArn: "arn", Message: "garbage" }), /SNS envelope's Message is not JSON/],
+    [
+      "an SNS envelope around garbage",
+      JSON.stringify({ Type: "Notification", TopicArn: "arn", Message: "garbage" }),
+      /SNS envelope's Message is not JSON/,
+    ],
   ])("%s", (_, text, problem) => {
     const parsed = parseMessage(text);
     expect(parsed.ok).toBe(false);

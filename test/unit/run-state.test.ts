@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isResting, requiredToolCallIds, standing, summarizeRun, type Run } from "../../functions/submit-tool-outputs/run-state";
 import { eventIdOf } from "../../functions/submit-tool-outputs/results-event";
+import { isResting, type Run, requiredToolCallIds, standing, summarizeRun } from "../../functions/submit-tool-outputs/run-state";
 
 const waitingFor = (...ids: string[]): Run => ({
   id: "run_1",

@@ -11,16 +11,30 @@ import { settle } from "../../functions/submit-tool-outputs/settle";
 
 const limits = { maxReceiveCount: 3, retryVisibilityBaseSeconds: 10, retryVisibilityMaxSeconds: 900 };
 const record = (receiveCount: number) =>
-  ({ messageId: "m-1", receiptHandle: "h", body: "{}", attributes: { ApproximateReceiveCount: String(receiveCount) } }) as unknown as SQSRecord;
+  ({
+    messageId: "m-1",
+    receiptHandle: "h",
+    body: "{}",
+    attributes: { ApproximateReceiveCount: String(receiveCount) },
+  }) as unknown as SQSRecord;
 const context = { thread_id: "thread_1", run_id: "run_1" };
 
 function sinks(failing: Partial<Record<keyof RelaySinks, boolean>> = {}) {
   const written = { dlq: [] as DlqRecord[], watches: 0, published: 0, delays: [] as number[] };
   const maybeFail = (name: keyof RelaySinks) => (failing[name] ? Promise.reject(new Error(`${name} down`)) : Promise.resolve());
   const io: RelaySinks = {
-    publishResult: async () => (await maybeFail("publishResult"), void written.published++),
-    writeDeadLetter: async (r) => (await maybeFail("writeDeadLetter"), void written.dlq.push(r)),
-    enqueueWatch: async () => (await maybeFail("enqueueWatch"), void written.watches++),
+    publishResult: async () => {
+      await maybeFail("publishResult");
+      written.published++;
+    },
+    writeDeadLetter: async (r) => {
+      await maybeFail("writeDeadLetter");
+      written.dlq.push(r);
+    },
+    enqueueWatch: async () => {
+      await maybeFail("enqueueWatch");
+      written.watches++;
+    },
     delayRedelivery: async (_, seconds) => void written.delays.push(seconds),
   };
   return { io, written };
@@ -54,7 +68,12 @@ describe("settle on the last receive", () => {
 
   it("dead-letters with its own reason when the run state cannot be published, and says so", async () => {
     const { io, written } = sinks({ publishResult: true });
-    const expired: Outcome = { kind: "dead_letter", reason: "run_expired", detail: "run run_1 expired", publish: { id: "run_1", status: "expired" } };
+    const expired: Outcome = {
+      kind: "dead_letter",
+      reason: "run_expired",
+      detail: "run run_1 expired",
+      publish: { id: "run_1", status: "expired" },
+    };
     const settled = await settle(expired, { record: record(3), context, carriesOutputs: true }, io, limits);
     expect(settled).toMatchObject({ done: true, reason: "run_expired" });
     expect(written.dlq[0]!.detail).toContain("could not be published");
@@ -62,7 +81,12 @@ describe("settle on the last receive", () => {
 
   it("before the last receive, hands back a record whose run state could not be published, to try again", async () => {
     const { io, written } = sinks({ publishResult: true });
-    const expired: Outcome = { kind: "dead_letter", reason: "run_expired", detail: "run run_1 expired", publish: { id: "run_1", status: "expired" } };
+    const expired: Outcome = {
+      kind: "dead_letter",
+      reason: "run_expired",
+      detail: "run run_1 expired",
+      publish: { id: "run_1", status: "expired" },
+    };
     const settled = await settle(expired, { record: record(1), context, carriesOutputs: true }, io, limits);
     expect(settled).toMatchObject({ done: false, reason: "results_unavailable" });
     expect(written.dlq).toEqual([]);

@@ -105,7 +105,8 @@ export class FaultPlan {
       return;
     }
     checkKeys("random faults", opts, RANDOM_KEYS);
-    if (!(opts.probability >= 0 && opts.probability <= 1)) throw new RangeError(`probability must be within [0, 1], got ${opts.probability}`);
+    if (!(opts.probability >= 0 && opts.probability <= 1))
+      throw new RangeError(`probability must be within [0, 1], got ${opts.probability}`);
     if (opts.kinds.length === 0) throw new RangeError("random faults need at least one kind");
     opts.kinds.forEach(checkKind);
     checkOn(opts.on ?? "any");

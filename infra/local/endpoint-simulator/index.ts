@@ -2,9 +2,10 @@
  * Endpoint simulator: a loopback HTTP server that behaves like an Assistants v2 endpoint behind
  * Portkey, for the relay's integration tests, the local stack and the soak test.
  */
+
+export { FAULT_KINDS, seededRandom } from "./faults";
 export { startEndpointSimulator } from "./server";
 export { UNKNOWN_EVENT_NAME } from "./stream";
-export { FAULT_KINDS, seededRandom } from "./faults";
 export type {
   CreateRunOptions,
   EndpointSimulator,

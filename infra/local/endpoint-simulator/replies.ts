@@ -56,7 +56,12 @@ export const replies = {
   invalidType: (param: string, expected: string, got: unknown) =>
     invalidRequest(400, `Invalid type for '${param}': expected ${expected}, but got ${describe(got)} instead.`, param, "invalid_type"),
   invalidValue: (param: string, got: string, allowed: string[]) =>
-    invalidRequest(400, `Invalid value for '${param}': '${got}'. Supported values are: ${allowed.map((v) => `'${v}'`).join(", ")}.`, param, "invalid_value"),
+    invalidRequest(
+      400,
+      `Invalid value for '${param}': '${got}'. Supported values are: ${allowed.map((v) => `'${v}'`).join(", ")}.`,
+      param,
+      "invalid_value",
+    ),
   missingBetaHeader: () =>
     invalidRequest(
       400,
@@ -106,7 +111,8 @@ export const replies = {
       param: null,
       code: null,
     }),
-  gatewayFailure: () => portkeyFailure(502, "Something went wrong while connecting to the provider: upstream connect error or disconnect/reset before headers"),
+  gatewayFailure: () =>
+    portkeyFailure(502, "Something went wrong while connecting to the provider: upstream connect error or disconnect/reset before headers"),
 } as const;
 
 function describe(value: unknown): string {

@@ -2,8 +2,9 @@
  * The three endpoints the simulator serves, each a function of (store, request) → reply or stream.
  * Checks run in the endpoint's order: body shape, then thread, then run, then run status, then ids.
  */
-import { buildRunObject } from "./run-object";
+
 import { type Reply, replies } from "./replies";
+import { buildRunObject } from "./run-object";
 import type { RunRecord, RunStore } from "./runs";
 import { stepsAt } from "./steps";
 import { createStreamPlan, type PlannedEvent, submitStreamPlan } from "./stream";
@@ -108,15 +109,29 @@ export function listRunSteps(store: RunStore, threadId: string, runId: string, q
   const order = query.get("order") ?? "desc";
   if (!STEP_ORDERS.has(order)) return { reply: replies.invalidValue("order", order, ["asc", "desc"]) };
   const limit = Number(query.get("limit") ?? "20");
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) return { reply: replies.invalidValue("limit", query.get("limit") ?? "", ["1 to 100"]) };
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    return { reply: replies.invalidValue("limit", query.get("limit") ?? "", ["1 to 100"]) };
   let steps = stepsAt(run, now());
   if (order === "desc") steps.reverse();
   const after = query.get("after");
   const before = query.get("before");
   if (after !== null) steps = steps.slice(steps.findIndex((step) => step.id === after) + 1);
-  if (before !== null) steps = steps.slice(0, Math.max(0, steps.findIndex((step) => step.id === before)));
+  if (before !== null)
+    steps = steps.slice(
+      0,
+      Math.max(
+        0,
+        steps.findIndex((step) => step.id === before),
+      ),
+    );
   const page = steps.slice(0, limit);
-  const body = { object: "list", data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: steps.length > limit };
+  const body = {
+    object: "list",
+    data: page,
+    first_id: page[0]?.id ?? null,
+    last_id: page.at(-1)?.id ?? null,
+    has_more: steps.length > limit,
+  };
   return { reply: { status: 200, body } };
 }
 

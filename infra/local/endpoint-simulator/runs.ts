@@ -142,7 +142,7 @@ export class RunStore {
     const createdAt = this.#config.now();
     const toolCalls = toolCallsFor(opts.toolCalls ?? 1);
     const round: Segment = { status: "requires_action", from: createdAt, toolCalls, stepId: newId("step") };
-    return this.#add(opts, createdAt, [round], [...(opts.then ?? ["completed"])]);
+    return this.#add(opts, createdAt, [round], [...(opts.afterOutputs ?? ["completed"])]);
   }
 
   /**
@@ -171,7 +171,8 @@ export class RunStore {
   submit(run: RunRecord, toolOutputs: Array<{ tool_call_id: string; output: string }>): SubmitOutcome {
     const at = this.#config.now();
     const state = stateAt(run, at);
-    if (state.status !== "requires_action" || state.segment.status !== "requires_action") return { kind: "not_accepting", status: state.status };
+    if (state.status !== "requires_action" || state.segment.status !== "requires_action")
+      return { kind: "not_accepting", status: state.status };
     const round = state.segment;
     const callIds = toolOutputs.map((item) => item.tool_call_id);
     const expected = round.toolCalls.map((call) => call.id);

@@ -6,14 +6,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FaultPlan } from "./faults";
-import { buildRunObject } from "./run-object";
 import { type Reply, replies, sendReply } from "./replies";
-import { createThreadAndRun, listRunSteps, retrieveRun, type RouteResult, submitToolOutputs } from "./routes";
+import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submitToolOutputs } from "./routes";
+import { buildRunObject } from "./run-object";
 import { newId, RunStore } from "./runs";
 import { failingStreamPlan, sendEvents } from "./stream";
 import type { EndpointSimulator, EndpointSimulatorOptions, Fault, RecordedRequest, SimulatorCounters } from "./types";
 
-const OPTION_KEYS = new Set(["port", "apiKey", "apiKeyHeader", "virtualKey", "pollAfterMs", "processingMs", "runTtlSeconds", "requireBetaHeader", "now"]);
+const OPTION_KEYS = new Set([
+  "port",
+  "apiKey",
+  "apiKeyHeader",
+  "virtualKey",
+  "pollAfterMs",
+  "processingMs",
+  "runTtlSeconds",
+  "requireBetaHeader",
+  "now",
+]);
 const MAX_RECORDED_REQUESTS = 10_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const SUBMIT_PATH = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)\/submit_tool_outputs$/;
@@ -100,7 +110,7 @@ function faultReply(fault: Fault): Reply | undefined {
  * Starts the simulator on 127.0.0.1.
  * @example
  * const sim = await startEndpointSimulator({ apiKey: "pk-test", virtualKey: "vk-test" });
- * const { threadId, runId, toolCallIds } = sim.createRun({ toolCalls: 2, then: [{ requiresAction: 1 }, "completed"] });
+ * const { threadId, runId, toolCallIds } = sim.createRun({ toolCalls: 2, afterOutputs: [{ requiresAction: 1 }, "completed"] });
  * // point the relay at sim.baseUrl …
  * await sim.close();
  */
@@ -112,7 +122,15 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
   const apiKeyHeader = opts.apiKeyHeader ?? "x-portkey-api-key";
   const store = new RunStore({ processingMs: opts.processingMs ?? 30, ttlMs: (opts.runTtlSeconds ?? 600) * 1000, now });
   const faults = new FaultPlan();
-  const counters: SimulatorCounters = { submits: 0, accepted: 0, rejected: 0, gets: 0, stepLists: 0, faultsInjected: 0, doubleAcceptances: 0 };
+  const counters: SimulatorCounters = {
+    submits: 0,
+    accepted: 0,
+    rejected: 0,
+    gets: 0,
+    stepLists: 0,
+    faultsInjected: 0,
+    doubleAcceptances: 0,
+  };
   const requests: RecordedRequest[] = [];
   const openStreams = new Set<() => void>();
   // Ends pending `slow` delays on close, so a closed simulator holds no timers.
@@ -124,7 +142,8 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       const expected = apiKeyHeader === "authorization" ? `Bearer ${opts.apiKey}` : opts.apiKey;
       if (headers[apiKeyHeader] !== expected) return replies.invalidApiKey();
     }
-    if (opts.virtualKey !== undefined && !headers["x-portkey-virtual-key"] && !headers["x-portkey-provider"]) return replies.missingProvider();
+    if (opts.virtualKey !== undefined && !headers["x-portkey-virtual-key"] && !headers["x-portkey-provider"])
+      return replies.missingProvider();
     if (requireBetaHeader && !(headers["openai-beta"] ?? "").includes("assistants=v2")) return replies.missingBetaHeader();
     return undefined;
   }
@@ -182,7 +201,8 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     if (instead !== undefined) return sendReply(res, instead, answerHeaders());
 
     if (target.name === "get") return respond(res, retrieveRun(store, target.threadId, target.runId, now, pollAfterMs), answerHeaders());
-    if (target.name === "steps") return respond(res, listRunSteps(store, target.threadId, target.runId, url.searchParams, now), answerHeaders());
+    if (target.name === "steps")
+      return respond(res, listRunSteps(store, target.threadId, target.runId, url.searchParams, now), answerHeaders());
 
     const result = submitToolOutputs(store, counters, target.threadId, target.runId, body, now);
     if (fault?.kind === "accept_then_500") return sendReply(res, replies.serverError(), answerHeaders());
@@ -198,7 +218,10 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       // An oversized or aborted body, a close during a delay, or a simulator bug; the client may be gone already.
       const tooLarge = error instanceof RangeError;
       const message = tooLarge ? "Request body too large." : "The simulator failed while handling the request.";
-      sendReply(res, { status: tooLarge ? 413 : 500, body: { error: { message, type: tooLarge ? "invalid_request_error" : "server_error", param: null, code: null } } });
+      sendReply(res, {
+        status: tooLarge ? 413 : 500,
+        body: { error: { message, type: tooLarge ? "invalid_request_error" : "server_error", param: null, code: null } },
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {

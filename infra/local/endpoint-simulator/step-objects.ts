@@ -35,7 +35,14 @@ function stepBase(run: RunRecord, stepId: string, createdAt: number, status: Ste
 }
 
 /** The step in which the model called tools; completed once their outputs arrived. */
-export function toolCallsStep(run: RunRecord, stepId: string, calls: AnsweredToolCall[], status: StepStatus, createdAt: number, at: number) {
+export function toolCallsStep(
+  run: RunRecord,
+  stepId: string,
+  calls: AnsweredToolCall[],
+  status: StepStatus,
+  createdAt: number,
+  at: number,
+) {
   return {
     ...stepBase(run, stepId, createdAt, status, at),
     type: "tool_calls" as const,
@@ -66,7 +73,14 @@ export function messageCreationStepDelta(stepId: string, messageId: string) {
   };
 }
 
-export function message(run: RunRecord, messageId: string, text: string, status: "in_progress" | "completed", createdAt: number, at: number) {
+export function message(
+  run: RunRecord,
+  messageId: string,
+  text: string,
+  status: "in_progress" | "completed",
+  createdAt: number,
+  at: number,
+) {
   return {
     id: messageId,
     object: "thread.message" as const,

@@ -12,7 +12,8 @@ export type RunStepObject = ReturnType<typeof toolCallsStep> | ReturnType<typeof
 /** How a step that the run left unfinished ends: as the run ended, or still in progress. */
 function unfinished(run: RunRecord, at: number): { status: StepStatus; since: number } {
   const state = stateAt(run, at);
-  if (state.status === "failed" || state.status === "cancelled" || state.status === "expired") return { status: state.status, since: state.since };
+  if (state.status === "failed" || state.status === "cancelled" || state.status === "expired")
+    return { status: state.status, since: state.since };
   return { status: "in_progress", since: at };
 }
 
@@ -26,7 +27,10 @@ export function stepsAt(run: RunRecord, at: number): RunStepObject[] {
   seen.forEach((segment, index) => {
     const next: Segment | undefined = seen[index + 1];
     if (segment.status === "requires_action") {
-      const calls = segment.toolCalls.map((call) => ({ ...call, output: next?.status === "queued" ? (run.outputs.get(call.id) ?? null) : null }));
+      const calls = segment.toolCalls.map((call) => ({
+        ...call,
+        output: next?.status === "queued" ? (run.outputs.get(call.id) ?? null) : null,
+      }));
       const end = next?.status === "queued" ? { status: "completed" as const, since: next.from } : unfinished(run, at);
       steps.push(toolCallsStep(run, segment.stepId, calls, end.status, segment.from, end.since));
     }

@@ -4,17 +4,10 @@
  * the run as it was then, so a GET made in between agrees with the stream.
  */
 import type { ServerResponse } from "node:http";
+import type { OpenAIError } from "./replies";
 import { buildRunObject } from "./run-object";
 import { nextRestAfter, type RunRecord, type Segment, stateAt } from "./runs";
-import type { OpenAIError } from "./replies";
-import {
-  message,
-  messageCreationStep,
-  messageCreationStepDelta,
-  messageDelta,
-  threadObject,
-  toolCallsStep,
-} from "./step-objects";
+import { message, messageCreationStep, messageCreationStepDelta, messageDelta, threadObject, toolCallsStep } from "./step-objects";
 
 /** Not in the spec: clients must ignore event names they do not know (the spec says new ones may appear). */
 export const UNKNOWN_EVENT_NAME = "thread.run.simulator_progress";
@@ -52,7 +45,10 @@ function towardsRest(run: RunRecord, queued: Extract<Segment, { status: "queued"
   ];
   if (rest.status === "requires_action") {
     const calls = rest.toolCalls.map((call) => ({ ...call, output: null }));
-    body.push({ event: "thread.run.step.created", data: () => toolCallsStep(run, rest.stepId, calls, "in_progress", rest.from, rest.from) });
+    body.push({
+      event: "thread.run.step.created",
+      data: () => toolCallsStep(run, rest.stepId, calls, "in_progress", rest.from, rest.from),
+    });
   }
   // Body events share the in_progress span evenly; the resting event lands exactly when the run rests.
   const span = Math.max(0, rest.from - start);
@@ -68,11 +64,19 @@ function queuedAt(run: RunRecord, at: number): Extract<Segment, { status: "queue
  * Events after an accepted submission: the answered tool_calls step completes, then the run moves on.
  * @example sendEvents(res, submitStreamPlan(run, outcome.at, outcome.round), now, headers)
  */
-export function submitStreamPlan(run: RunRecord, acceptedAt: number, round: Extract<Segment, { status: "requires_action" }>): PlannedEvent[] {
+export function submitStreamPlan(
+  run: RunRecord,
+  acceptedAt: number,
+  round: Extract<Segment, { status: "requires_action" }>,
+): PlannedEvent[] {
   const answered = round.toolCalls.map((call) => ({ ...call, output: run.outputs.get(call.id) ?? null }));
   const queued = queuedAt(run, acceptedAt);
   return [
-    { at: acceptedAt, event: "thread.run.step.completed", data: () => toolCallsStep(run, round.stepId, answered, "completed", round.from, acceptedAt) },
+    {
+      at: acceptedAt,
+      event: "thread.run.step.completed",
+      data: () => toolCallsStep(run, round.stepId, answered, "completed", round.from, acceptedAt),
+    },
     runEvent(run, acceptedAt),
     ...(queued === undefined ? [] : towardsRest(run, queued)),
   ];
@@ -103,7 +107,12 @@ export function failingStreamPlan(plan: PlannedEvent[], error: OpenAIError): Pla
  * @example const stop = sendEvents(res, plan, Date.now, { "x-request-id": id })
  */
 export function sendEvents(res: ServerResponse, plan: PlannedEvent[], now: () => number, headers: Record<string, string>): () => void {
-  res.writeHead(200, { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+  res.writeHead(200, {
+    ...headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
   res.flushHeaders();
   const simStart = now();
   const realStart = performance.now();

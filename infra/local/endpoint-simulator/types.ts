@@ -46,7 +46,7 @@ export interface CreateRunOptions {
   /** First round of tool calls: a count or explicit ids. Default 1. */
   toolCalls?: number | string[];
   /** What the run does after each accepted submission, in order. Default `["completed"]`; when exhausted, `completed`. */
-  then?: RunScript[];
+  afterOutputs?: RunScript[];
   /** Default `asst_simulator`. */
   assistantId?: string;
   /** Default `gpt-4o-mini`. */

@@ -53,9 +53,10 @@ export interface PolicyStatement {
 /** Every statement of the identity policies (AWS::IAM::Policy) in the template. */
 export function identityStatements(template: Template): PolicyStatement[] {
   return Object.values(template.findResources("AWS::IAM::Policy")).flatMap((policy) =>
-    (policy.Properties.PolicyDocument.Statement as Array<PolicyStatement & { Action: string | string[] }>).map(
-      (statement) => ({ ...statement, Action: [statement.Action].flat().sort() }),
-    ),
+    (policy.Properties.PolicyDocument.Statement as Array<PolicyStatement & { Action: string | string[] }>).map((statement) => ({
+      ...statement,
+      Action: [statement.Action].flat().sort(),
+    })),
   );
 }
 
