@@ -7,9 +7,9 @@
  * with the reason it deserves), and no run takes the same outputs twice.
  */
 import { performance } from "node:perf_hooks";
-import { type FaultKind, seededRandom } from "../infra/local/endpoint-simulator";
-import { type LocalStack, startLocalStack } from "../infra/local/local-stack";
-import { BAD_INPUT_CORPUS } from "../test/bad-input/corpus";
+import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
+import { type FaultKind, seededRandom } from "../local/endpoint-simulator";
+import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { trackPeakRss } from "./lib/stats";
 
 export interface SoakOptions {

@@ -4,7 +4,7 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { runCli } = await import("../infra/cli/main.ts");
+const { runCli } = await import("../cli/main.ts");
 
 const interrupt = new AbortController();
 process.once("SIGINT", () => {

@@ -3,9 +3,9 @@
  * that process.cpuUsage() in the benchmark counts the client side only (the relay, or the bare baseline).
  * Talks over the fork IPC channel; see relay-rig.ts for the other side.
  */
-import { startEmbeddedAws } from "../../infra/local/embedded-aws";
-import type { CreateRunOptions, Fault, RandomFaults } from "../../infra/local/endpoint-simulator";
-import { startEndpointSimulator } from "../../infra/local/endpoint-simulator";
+import { startEmbeddedAws } from "../../local/embedded-aws";
+import type { CreateRunOptions, Fault, RandomFaults } from "../../local/endpoint-simulator";
+import { startEndpointSimulator } from "../../local/endpoint-simulator";
 
 export const BENCH_API_KEY = "pk-bench-local";
 export const BENCH_VIRTUAL_KEY = "vk-bench-local";

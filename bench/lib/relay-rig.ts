@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import type { CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../infra/local/endpoint-simulator";
-import { lambdaContext, toSqsEvent } from "../../infra/local/lambda-shapes";
+import type { CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../local/endpoint-simulator";
+import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type ServersInfo, type ServersRequest } from "./loopback-servers";
 
 export type SimRun = { threadId: string; runId: string; toolCallIds: string[] };

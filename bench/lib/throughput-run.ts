@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { SQSEvent } from "aws-lambda";
-import { startLocalStack } from "../../infra/local/local-stack";
+import { startLocalStack } from "../../local/local-stack";
 import { trackPeakRss } from "./stats";
 
 const variant = (["noop", "bare"] as const).find((v) => v === process.argv[2]) ?? "relay";

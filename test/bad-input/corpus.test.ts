@@ -7,8 +7,8 @@
 import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BAD_INPUT_CORPUS, type BadInputCase } from "../../fixtures/bad-input-corpus";
 import { type DeadLetter, type Harness, outputsFor, type PublishedResult, startHarness } from "../helpers/relay-harness";
-import { BAD_INPUT_CORPUS, type BadInputCase } from "./corpus";
 
 /** Batch layout: V B V B V B V B V V — every bad message has a valid one before and after it. */
 const BAD_PER_BATCH = 4;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type EndpointSimulator, FAULT_KINDS, type Fault } from "../../infra/local/endpoint-simulator";
+import { type EndpointSimulator, FAULT_KINDS, type Fault } from "../../local/endpoint-simulator";
 import { getRun, pollUntilResting, portkeyHeaders, readEvents, simulator, submit, submitUrl } from "./helpers";
 
 describe("injected faults that answer instead of the endpoint", () => {

@@ -1,6 +1,6 @@
 /** Factories shared by the endpoint simulator tests: a started simulator and a thin HTTP client. */
 import { afterEach } from "vitest";
-import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../infra/local/endpoint-simulator";
+import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 
 export const API_KEY = "pk-test-key";
 export const VIRTUAL_KEY = "vk-test";

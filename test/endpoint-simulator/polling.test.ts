@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunScript } from "../../infra/local/endpoint-simulator";
+import type { RunScript } from "../../local/endpoint-simulator";
 import { getRun, pollUntilResting, simulator, submit } from "./helpers";
 
 describe("GET run: following a run by polling", () => {

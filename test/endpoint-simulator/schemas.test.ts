@@ -3,7 +3,7 @@
  * relay that passes against the simulator meets spec-shaped data, not the simulator's own idea of it.
  */
 import { describe, expect, it } from "vitest";
-import { type RunScript, UNKNOWN_EVENT_NAME } from "../../infra/local/endpoint-simulator";
+import { type RunScript, UNKNOWN_EVENT_NAME } from "../../local/endpoint-simulator";
 import { AssistantStreamEvent, ErrorResponse, RunObject } from "../schemas/openai-assistants";
 import { getRun, portkeyHeaders, readEvents, type SseEvent, simulator, submit, submitStreaming } from "./helpers";
 

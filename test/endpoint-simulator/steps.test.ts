@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EndpointSimulator } from "../../infra/local/endpoint-simulator";
+import type { EndpointSimulator } from "../../local/endpoint-simulator";
 import { ListRunStepsResponse } from "../schemas/openai-assistants";
 import { pollUntilResting, portkeyHeaders, simulator, sleep, submit, submitStreaming } from "./helpers";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UNKNOWN_EVENT_NAME } from "../../infra/local/endpoint-simulator";
+import { UNKNOWN_EVENT_NAME } from "../../local/endpoint-simulator";
 import { getRun, portkeyHeaders, readEvents, simulator, submitStreaming } from "./helpers";
 
 const COMMON_ORDER = [

@@ -3,9 +3,9 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
 import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { type EmbeddedAws, startEmbeddedAws } from "../../infra/local/embedded-aws";
-import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../infra/local/endpoint-simulator";
-import { lambdaContext, toSqsEvent } from "../../infra/local/lambda-shapes";
+import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
+import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
+import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
 
 export const TEST_API_KEY = "pk-test-5ecret-api-key-0000";
 export const TEST_VIRTUAL_KEY = "vk-test-5ecret-virtual-key";

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../infra/cli/main";
-import { type LocalStack, startLocalStack } from "../../infra/local/local-stack";
+import { runCli } from "../../cli/main";
+import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { answerFor, ended } from "./helpers";
 
 /** Runs a command; `err` fills while it runs (progress, notes). */

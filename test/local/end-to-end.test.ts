@@ -5,9 +5,9 @@
  */
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { redriveDeadLetters } from "../../infra/cli/dlq-commands";
-import { type LocalStack, startLocalStack } from "../../infra/local/local-stack";
-import { startToolWorker } from "../../infra/local/tool-worker";
+import { redriveDeadLetters } from "../../cli/dlq-commands";
+import { type LocalStack, startLocalStack } from "../../local/local-stack";
+import { startToolWorker } from "../../local/tool-worker";
 import { answerFor, crashingOn, ended } from "./helpers";
 
 const SETTLE = { timeoutMs: 45_000 };

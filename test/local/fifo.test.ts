@@ -4,7 +4,7 @@
  * Every message ends accepted or in the DLQ.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type LocalStack, startLocalStack } from "../../infra/local/local-stack";
+import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { answerFor, ended } from "./helpers";
 
 let stack: LocalStack;

@@ -1,6 +1,6 @@
 import type { ToolOutputMessage } from "../../functions/submit-tool-outputs/message";
-import type { SqsHandler } from "../../infra/local/event-source-poller";
-import type { Accounting } from "../../infra/local/local-stack";
+import type { SqsHandler } from "../../local/event-source-poller";
+import type { Accounting } from "../../local/local-stack";
 
 /** A valid message answering every tool call of a run the simulator made. */
 export function answerFor(

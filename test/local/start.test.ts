@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatScenarioReport, runDemoScenario } from "../../infra/local/demo-scenario";
+import { formatScenarioReport, runDemoScenario } from "../../local/demo-scenario";
 
 const tsx = join(process.cwd(), "node_modules", "tsx", "dist", "cli.mjs");
 
@@ -34,7 +34,7 @@ describe("npm start", () => {
 
   it("the script prints the summary, never an output or a key, and exits 0", () => {
     const env = { ...process.env, ENDPOINT_BASE_URL: "", PORTKEY_API_KEY: "" };
-    const run = spawnSync(process.execPath, [tsx, "infra/local/start.ts"], { encoding: "utf8", timeout: 120_000, env });
+    const run = spawnSync(process.execPath, [tsx, "local/start.ts"], { encoding: "utf8", timeout: 120_000, env });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("Results topic (5 events)");
     expect(run.stdout).toContain("DLQ (2 records)");
@@ -45,7 +45,7 @@ describe("npm start", () => {
 
   it("with a real endpoint configured and no --serve, it explains that --serve is the mode for it and exits 2", () => {
     const env = { ...process.env, ENDPOINT_BASE_URL: "https://api.portkey.ai/v1", PORTKEY_API_KEY: "pk-not-used" };
-    const run = spawnSync(process.execPath, [tsx, "infra/local/start.ts"], { encoding: "utf8", timeout: 60_000, env });
+    const run = spawnSync(process.execPath, [tsx, "local/start.ts"], { encoding: "utf8", timeout: 60_000, env });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("npm start -- --serve");
     expect(run.stderr).not.toContain("pk-not-used");

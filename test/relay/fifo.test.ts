@@ -6,7 +6,7 @@
  */
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { toSqsRecord } from "../../infra/local/lambda-shapes";
+import { toSqsRecord } from "../../local/lambda-shapes";
 import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
 
 let sequence = 0;

@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
-import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
+import type { DlqRecord } from "../functions/submit-tool-outputs/dlq-record";
+import type { ResultsEvent } from "../functions/submit-tool-outputs/results-event";
 
 /** A results event as a subscriber reads it (from an SQS queue subscribed to the topic). */
 export interface PublishedResult {

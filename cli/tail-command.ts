@@ -1,6 +1,6 @@
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
+import type { ResultsEvent } from "../functions/submit-tool-outputs/results-event";
 import { deleteMessages, receiveBatch, toPublishedResult } from "../local/queue-reading";
 import type { Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import { createHandler } from "../functions/submit-tool-outputs/create-handler";
 import { type Accounting, DeliveryLedger } from "./delivery-ledger";
 import { type EmbeddedAws, startEmbeddedAws } from "./embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "./endpoint-simulator";

@@ -1,4 +1,4 @@
-import type { DlqReason } from "../../functions/submit-tool-outputs/outcome";
+import type { DlqReason } from "../functions/submit-tool-outputs/outcome";
 import { type Accounting, type LocalStack, type LocalStackOptions, startLocalStack } from "./local-stack";
 import { startToolWorker } from "./tool-worker";
 
