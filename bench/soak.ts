@@ -8,6 +8,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
+import { answerFor } from "../fixtures/messages";
 import { type FaultKind, seededRandom } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { trackPeakRss } from "./lib/stats";
@@ -110,13 +111,11 @@ function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" 
     const roll = random();
     const then = roll < 0.1 ? [{ requiresAction: 1 }] : roll < 0.15 ? ["failed" as const] : ["completed" as const];
     const run = sim.createRun({ toolCalls: 1 + Math.floor(random() * 3), afterOutputs: then });
-    const message = {
-      thread_id: run.threadId,
-      run_id: run.runId,
-      tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: JSON.stringify({ n: i, text: "soak output" }) })),
-      ...(random() < 0.1 ? { stream: true } : {}),
-      ...(random() < 0.3 ? { metadata: { tenant: `t${i % 7}` } } : {}),
-    };
+    const message = answerFor(
+      run,
+      { ...(random() < 0.1 ? { stream: true } : {}), ...(random() < 0.3 ? { metadata: { tenant: `t${i % 7}` } } : {}) },
+      () => JSON.stringify({ n: i, text: "soak output" }),
+    );
     valid.push({ body: JSON.stringify(message), expect: { kind: "accepted", runKey: `${run.threadId}/${run.runId}` }, wave: 1 });
   }
 

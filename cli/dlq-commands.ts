@@ -7,8 +7,9 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { type DeadLetter, deleteMessages, receiveBatch, toDeadLetter } from "../local/queue-reading";
+import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/dlq-record";
 import { UsageError } from "./cli-error";
+import { deleteMessages, receiveBatch } from "./queue-io";
 
 /** A DLQ entry as the operator sees it: ids, reason, sizes; never the original's tool outputs. */
 export interface DeadLetterSummary {
@@ -42,7 +43,7 @@ export async function listDeadLetters(sqs: SQSClient, dlqUrl: string, options: {
       if (page.length === 0) break;
       held.push(...page);
     }
-    return held.map((m) => summarize(toDeadLetter(m)));
+    return held.map((m) => summarize(readDeadLetter(m)));
   } finally {
     await release(sqs, dlqUrl, held);
   }
@@ -125,7 +126,7 @@ export async function redriveDeadLetters(o: RedriveOptions): Promise<RedriveResu
       if (page.length === 0) break;
       const done: Message[] = [];
       for (const message of page) {
-        const letter = toDeadLetter(message);
+        const letter = readDeadLetter(message);
         if ((wanted && !wanted.has(letter.reason)) || result.moved >= max) {
           skipped.push(message);
           continue;
@@ -146,7 +147,11 @@ export async function redriveDeadLetters(o: RedriveOptions): Promise<RedriveResu
         result.moved += 1;
         done.push(message);
       }
-      await deleteMessages(o.sqs, o.dlqUrl, done);
+      await deleteMessages(
+        o.sqs,
+        o.dlqUrl,
+        done.map((m) => m.ReceiptHandle!),
+      );
       result.skipped = skipped.length;
       o.onProgress?.({ moved: result.moved, skipped: result.skipped });
     }

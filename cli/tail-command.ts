@@ -1,9 +1,10 @@
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { ResultsEvent } from "../functions/submit-tool-outputs/results-event";
-import { deleteMessages, receiveBatch, toPublishedResult } from "../local/queue-reading";
+import { readPublishedResult } from "../functions/submit-tool-outputs/results-event";
 import type { Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";
+import { deleteMessages, receiveBatch } from "./queue-io";
 
 export interface TailOptions {
   /** Only these event types (`run.completed`, or `completed`). */
@@ -45,7 +46,7 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
       for (const message of messages) {
         let event: ResultsEvent;
         try {
-          event = toPublishedResult(message).event;
+          event = readPublishedResult(message).event;
         } catch {
           continue; // not a results event: nothing to show
         }
@@ -54,7 +55,11 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
         o.print(o.json ? JSON.stringify(event) : formatResultLine(event));
         printed += 1;
       }
-      await deleteMessages(targets.sqs, source.url, messages);
+      await deleteMessages(
+        targets.sqs,
+        source.url,
+        messages.map((m) => m.ReceiptHandle!),
+      );
     }
   } finally {
     await source.cleanup();

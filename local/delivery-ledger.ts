@@ -1,5 +1,6 @@
+import type { DeadLetter } from "../functions/submit-tool-outputs/dlq-record";
+import type { PublishedResult } from "../functions/submit-tool-outputs/results-event";
 import type { InvocationReport } from "./event-source-poller";
-import type { DeadLetter, PublishedResult } from "./queue-reading";
 
 /** Where a sent message ended. */
 export interface Accounting {

@@ -1,3 +1,5 @@
+import { answerFor, type SimulatedRun } from "../fixtures/messages";
+import type { ToolOutputMessage } from "../functions/submit-tool-outputs/assistants/message-schema";
 import type { DlqReason } from "../functions/submit-tool-outputs/outcome";
 import { type Accounting, type LocalStack, type LocalStackOptions, startLocalStack } from "./local-stack";
 import { startToolWorker } from "./tool-worker";
@@ -56,13 +58,8 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
       labels.set(id, { label, threadId: message.thread_id as string, runId: message.run_id as string, toolOutputs: outputs });
       return id;
     };
-    const answer = (run: { threadId: string; runId: string; toolCallIds: string[] }, extra: Record<string, unknown> = {}) => ({
-      thread_id: run.threadId,
-      run_id: run.runId,
-      tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: JSON.stringify({ temperature_c: 21 }) })),
-      metadata: METADATA,
-      ...extra,
-    });
+    const answer = (run: SimulatedRun, extra: Partial<ToolOutputMessage> = {}) =>
+      answerFor(run, { metadata: METADATA, ...extra }, () => JSON.stringify({ temperature_c: 21 }));
 
     const weather = sim.createRun({ toolCalls: 1, afterOutputs: ["completed"] });
     const twoTools = sim.createRun({ toolCalls: 2, afterOutputs: ["completed"] });

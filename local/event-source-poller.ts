@@ -1,15 +1,15 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { lambdaContext, toSqsEvent } from "./lambda-shapes";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSEvent } from "aws-lambda";
+import {
+  deleteSucceeded,
+  type InvocationReport,
+  invokeLikeLambda,
+  type PolledQueue,
+  receiveEvent,
+  type SqsHandler,
+} from "./lambda-invocation";
 
-/** Any SQS-triggered Lambda handler: answers with a partial batch response, or nothing (all succeeded). */
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
-
-/** What the poller needs to know of the queue it drains. */
-export interface PolledQueue {
-  url: string;
-  arn: string;
-}
+export type { InvocationReport, PolledQueue, SqsHandler } from "./lambda-invocation";
 
 export interface EventSourcePollerOptions {
   sqs: SQSClient;
@@ -28,18 +28,6 @@ export interface EventSourcePollerOptions {
   onInvocation?: (invocation: InvocationReport) => void;
   /** Told about receive/delete errors (the poller backs off and goes on). Default: silent, counted in stats. */
   onError?: (error: unknown, phase: "receive" | "delete") => void;
-}
-
-/** How one invocation ended, as Lambda would see it. */
-export interface InvocationReport {
-  messageIds: string[];
-  /** Deleted from the queue: the handler succeeded for them. */
-  deleted: string[];
-  /** Left on the queue: reported as batch item failures, or the whole batch when the invocation failed. */
-  retained: string[];
-  /** `ok`: answered; `error`: threw; `timeout`: still running at the function timeout; `invalid_response`: named an item not in the batch. */
-  result: "ok" | "error" | "timeout" | "invalid_response";
-  error?: unknown;
 }
 
 export interface PollerStats {
@@ -102,75 +90,43 @@ export function startEventSourcePoller(options: EventSourcePollerOptions): Event
   let wakeSleepers: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (wakeSleepers = resolve));
 
-  const receive = async (): Promise<Message[]> => {
+  const receive = async (): Promise<SQSEvent> => {
     stats.receives += 1;
-    const received = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queue.url,
-        MaxNumberOfMessages: batchSize,
-        WaitTimeSeconds: waitTimeSeconds,
-        MessageSystemAttributeNames: ["All"],
-        AttributeNames: ["All"],
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    const messages = received.Messages ?? [];
-    stats.messagesReceived += messages.length;
-    if (messages.length === 0) stats.emptyReceives += 1;
-    return messages;
+    const event = await receiveEvent(sqs, queue, region, { max: batchSize, waitSeconds: waitTimeSeconds });
+    stats.messagesReceived += event.Records.length;
+    if (event.Records.length === 0) stats.emptyReceives += 1;
+    return event;
   };
 
-  const invoke = async (messages: Message[]) => {
-    const event = toSqsEvent(messages, queue.arn, region);
-    const ids = event.Records.map((r) => r.messageId);
+  const invoke = async (event: SQSEvent) => {
     stats.invocations += 1;
     stats.inFlight += 1;
-    let report: InvocationReport;
-    try {
-      const outcome = await withTimeout(handler(event, lambdaContext(functionTimeoutMs)), functionTimeoutMs);
-      report = outcome.timedOut ? failAll(ids, "timeout") : judge(ids, outcome.value);
-    } catch (error) {
-      report = { ...failAll(ids, "error"), error };
-    } finally {
+    const report = await invokeLikeLambda(handler, event, functionTimeoutMs).finally(() => {
       stats.inFlight -= 1;
-    }
+    });
     if (report.result === "error") stats.invocationErrors += 1;
     if (report.result === "timeout") stats.invocationTimeouts += 1;
     if (report.result === "invalid_response") stats.invalidResponses += 1;
     if (report.result === "ok") stats.batchItemFailures += report.retained.length;
-    report.deleted = await remove(event, new Set(report.deleted));
-    options.onInvocation?.(report);
-  };
-
-  /** DeleteMessageBatch for the succeeded records; returns the ids actually deleted. */
-  const remove = async (event: SQSEvent, ids: Set<string>): Promise<string[]> => {
-    const records = event.Records.filter((r) => ids.has(r.messageId));
-    if (records.length === 0) return [];
+    const succeeded = report.deleted.length;
     try {
-      const answer = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queue.url,
-          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-        }),
-      );
-      const failed = new Set((answer.Failed ?? []).map((f) => Number(f.Id)));
-      stats.deleteErrors += failed.size;
-      stats.deleted += records.length - failed.size;
-      return records.filter((_, i) => !failed.has(i)).map((r) => r.messageId);
+      report.deleted = await deleteSucceeded(sqs, queue, event, report);
     } catch (error) {
       // As on AWS: an undeleted message comes back after its visibility timeout (a duplicate, not a loss).
-      stats.deleteErrors += records.length;
+      report.deleted = [];
       options.onError?.(error, "delete");
-      return [];
     }
+    stats.deleted += report.deleted.length;
+    stats.deleteErrors += succeeded - report.deleted.length;
+    options.onInvocation?.(report);
   };
 
   const loop = async () => {
     let backoffMs = 50;
     while (!stopping) {
-      let messages: Message[];
+      let event: SQSEvent;
       try {
-        messages = await receive();
+        event = await receive();
         backoffMs = 50;
       } catch (error) {
         stats.receiveErrors += 1;
@@ -180,7 +136,7 @@ export function startEventSourcePoller(options: EventSourcePollerOptions): Event
         continue;
       }
       // A batch received while stopping is still worked: stopping never strands received messages.
-      if (messages.length > 0) await invoke(messages);
+      if (event.Records.length > 0) await invoke(event);
       else if (waitTimeSeconds === 0) await sleepUnlessStopped(20);
     }
   };
@@ -198,31 +154,6 @@ export function startEventSourcePoller(options: EventSourcePollerOptions): Event
       return stoppedAll;
     },
   };
-}
-
-/** Lambda's reading of a partial batch response (ReportBatchItemFailures). */
-function judge(ids: string[], response: SQSBatchResponse | undefined): InvocationReport {
-  const failures = response?.batchItemFailures ?? [];
-  const inBatch = new Set(ids);
-  // An empty, null or unknown itemIdentifier makes Lambda treat the whole batch as failed.
-  if (failures.some((f) => typeof f?.itemIdentifier !== "string" || !inBatch.has(f.itemIdentifier)))
-    return failAll(ids, "invalid_response");
-  const failed = new Set(failures.map((f) => f.itemIdentifier));
-  return { messageIds: ids, deleted: ids.filter((id) => !failed.has(id)), retained: ids.filter((id) => failed.has(id)), result: "ok" };
-}
-
-function failAll(ids: string[], result: InvocationReport["result"]): InvocationReport {
-  return { messageIds: ids, deleted: [], retained: [...ids], result };
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<{ timedOut: false; value: T } | { timedOut: true }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ timedOut: true }>((resolve) => (timer = setTimeout(() => resolve({ timedOut: true }), ms)));
-  try {
-    return await Promise.race([work.then((value) => ({ timedOut: false as const, value })), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function checkedInteger(name: string, value: number, min: number, max: number): number {

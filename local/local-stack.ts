@@ -1,13 +1,17 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { drainQueue, sendMessages } from "../cli/queue-io";
 import { createHandler } from "../functions/submit-tool-outputs/create-handler";
+import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/dlq-record";
+import type { RelayEnvironment } from "../functions/submit-tool-outputs/environment";
+import { type PublishedResult, readPublishedResult } from "../functions/submit-tool-outputs/results-event";
 import { type Accounting, DeliveryLedger } from "./delivery-ledger";
 import { type EmbeddedAws, startEmbeddedAws } from "./embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "./endpoint-simulator";
 import { type EventSourcePoller, type InvocationReport, type SqsHandler, startEventSourcePoller } from "./event-source-poller";
-import { type DeadLetter, drainQueue, type PublishedResult, toDeadLetter, toPublishedResult } from "./queue-reading";
 
+export type { DeadLetter } from "../functions/submit-tool-outputs/dlq-record";
+export type { PublishedResult } from "../functions/submit-tool-outputs/results-event";
 export type { Accounting } from "./delivery-ledger";
-export type { DeadLetter, PublishedResult } from "./queue-reading";
 
 /** The keys the local stack's simulator asks for. Not secrets: they only open a loopback simulator. */
 export const LOCAL_API_KEY = "pk-local-simulator";
@@ -34,7 +38,7 @@ export interface LocalStackOptions {
   /** Options of the simulator (ignored with an external endpoint). Default: keys checked, poll-after 50 ms, processing 100 ms. */
   simulator?: EndpointSimulatorOptions;
   /** Extra or overriding environment of the handler (tuning knobs: see functions/submit-tool-outputs/config.ts). */
-  env?: Record<string, string>;
+  env?: RelayEnvironment;
   /** Concurrent pollers (default 4), batch size (default 10), long-poll wait (default 1 s). */
   poller?: { pollers?: number; batchSize?: number; waitTimeSeconds?: number };
   /** Told about every invocation once its batch is settled (after the ledger has it). */
@@ -65,7 +69,7 @@ export interface LocalStack {
   sim?: EndpointSimulator;
   endpointBaseUrl: string;
   /** The handler's environment (holds the endpoint keys: never print it). */
-  env: Record<string, string>;
+  env: RelayEnvironment;
   poller: EventSourcePoller;
   /** Everything read so far from the results and DLQ queues, and what the poller acknowledged. */
   ledger: DeliveryLedger;
@@ -126,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...options.simulator,
       });
   const endpointBaseUrl = external?.baseUrl ?? sim!.baseUrl;
-  const env: Record<string, string> = {
+  const env: RelayEnvironment = {
     ENDPOINT_BASE_URL: endpointBaseUrl,
     PORTKEY_API_KEY: external?.apiKey ?? LOCAL_API_KEY,
     ...(external ? (external.virtualKey ? { PORTKEY_VIRTUAL_KEY: external.virtualKey } : {}) : { PORTKEY_VIRTUAL_KEY: LOCAL_VIRTUAL_KEY }),
@@ -196,27 +200,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const worker = async () => {
         while (next < chunks.length) {
           const start = chunks[next++]!;
-          const entries = bodies
-            .slice(start, start + 10)
-            .map((body, i) => ({ Id: String(start + i), MessageBody: body, ...fifoParams(body) }));
-          const answer = await aws.sqs.send(new SendMessageBatchCommand({ QueueUrl: aws.input.url, Entries: entries }));
-          if (answer.Failed?.length)
-            throw new Error(
-              `local stack: ${answer.Failed.length} messages not sent (${answer.Failed[0]!.Code}: ${answer.Failed[0]!.Message})`,
-            );
-          for (const ok of answer.Successful ?? []) ids[Number(ok.Id)] = ok.MessageId!;
+          const entries = bodies.slice(start, start + 10).map((body) => ({ MessageBody: body, ...fifoParams(body) }));
+          const sent = await sendMessages(aws.sqs, aws.input.url, entries);
+          sent.forEach((id, i) => {
+            ids[start + i] = id;
+          });
         }
       };
       await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, chunks.length) }, worker));
       return ids;
     },
     async readResults() {
-      const results = (await drainQueue(aws.sqs, aws.results.url)).map(toPublishedResult);
+      const results = (await drainQueue(aws.sqs, aws.results.url)).map(readPublishedResult);
       ledger.addResults(results);
       return results;
     },
     async readDeadLetters() {
-      const letters = (await drainQueue(aws.sqs, aws.dlq.url)).map(toDeadLetter);
+      const letters = (await drainQueue(aws.sqs, aws.dlq.url)).map(readDeadLetter);
       ledger.addDeadLetters(letters);
       return letters;
     },
@@ -263,7 +263,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return stack;
 }
 
-const SIMULATOR_TUNING: Record<string, string> = {
+const SIMULATOR_TUNING: RelayEnvironment = {
   ENDPOINT_TIMEOUT_MS: "2000",
   RETRY_BASE_DELAY_MS: "20",
   RETRY_MAX_DELAY_MS: "200",

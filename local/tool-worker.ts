@@ -1,4 +1,4 @@
-import type { ToolOutputMessage } from "../functions/submit-tool-outputs/message";
+import type { ToolOutputMessage } from "../functions/submit-tool-outputs/assistants/message-schema";
 import type { LocalStack } from "./local-stack";
 
 /** One tool call as `required_action.submit_tool_outputs.tool_calls[]` carries it. */

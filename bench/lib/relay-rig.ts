@@ -4,9 +4,12 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { type Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { deleteMessages, receiveBatch, sendMessages } from "../../cli/queue-io";
+import { answerFor } from "../../fixtures/messages";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
 import type { CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../local/endpoint-simulator";
 import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type ServersInfo, type ServersRequest } from "./loopback-servers";
@@ -17,7 +20,7 @@ export interface Rig {
   info: ServersInfo;
   sqs: SQSClient;
   /** The handler's environment: holds the (local, fake) endpoint keys, never printed. */
-  env: Record<string, string>;
+  env: RelayEnvironment;
   createRuns(count: number, options?: CreateRunOptions): Promise<SimRun[]>;
   inject(...faults: Fault[]): Promise<void>;
   randomFaults(options: RandomFaults | undefined): Promise<void>;
@@ -26,19 +29,13 @@ export interface Rig {
   eventOf(bodies: string[]): Promise<SQSEvent>;
   /** Deletes the records of an event (what the event source mapping does after success). */
   ack(event: SQSEvent): Promise<void>;
-  handler(overrides?: Record<string, string>): (event: SQSEvent, timeoutMs?: number) => Promise<SQSBatchResponse>;
+  handler(overrides?: RelayEnvironment): (event: SQSEvent, timeoutMs?: number) => Promise<SQSBatchResponse>;
   close(): Promise<void>;
 }
 
+/** The bench's message for a run: outputs of a realistic few hundred bytes. */
 export function messageFor(run: SimRun): string {
-  return JSON.stringify({
-    thread_id: run.threadId,
-    run_id: run.runId,
-    tool_outputs: run.toolCallIds.map((id, i) => ({
-      tool_call_id: id,
-      output: JSON.stringify({ answer: i, text: "bench output ".repeat(8) }),
-    })),
-  });
+  return JSON.stringify(answerFor(run, {}, (_, i) => JSON.stringify({ answer: i, text: "bench output ".repeat(8) })));
 }
 
 export async function startRig(options: { processingMs?: number } = {}): Promise<Rig> {
@@ -74,7 +71,7 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     endpoint: info.awsEndpoint,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
-  const env: Record<string, string> = {
+  const env: RelayEnvironment = {
     ENDPOINT_BASE_URL: info.simBaseUrl,
     PORTKEY_API_KEY: BENCH_API_KEY,
     PORTKEY_VIRTUAL_KEY: BENCH_VIRTUAL_KEY,
@@ -96,30 +93,22 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     randomFaults: (o) => call({ op: "randomFaults", options: o }),
     counters: () => call({ op: "counters" }),
     async eventOf(bodies) {
-      await sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: info.inputUrl, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }),
+      await sendMessages(
+        sqs,
+        info.inputUrl,
+        bodies.map((body) => ({ MessageBody: body })),
       );
       const messages: Message[] = [];
       while (messages.length < bodies.length) {
-        const got = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: info.inputUrl,
-            MaxNumberOfMessages: bodies.length - messages.length,
-            WaitTimeSeconds: 1,
-            MessageSystemAttributeNames: ["All"],
-            MessageAttributeNames: ["All"],
-          }),
-        );
-        messages.push(...(got.Messages ?? []));
+        messages.push(...(await receiveBatch(sqs, info.inputUrl, { max: bodies.length - messages.length, waitSeconds: 1 })));
       }
       return toSqsEvent(messages, info.inputArn, info.region);
     },
     async ack(event) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: info.inputUrl,
-          Entries: event.Records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-        }),
+      await deleteMessages(
+        sqs,
+        info.inputUrl,
+        event.Records.map((r) => r.receiptHandle),
       );
     },
     handler(overrides = {}) {

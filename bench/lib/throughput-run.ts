@@ -5,6 +5,8 @@
 import { performance } from "node:perf_hooks";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { SQSEvent } from "aws-lambda";
+import { answerFor } from "../../fixtures/messages";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
 import { startLocalStack } from "../../local/local-stack";
 import { trackPeakRss } from "./stats";
 
@@ -12,7 +14,7 @@ const variant = (["noop", "bare"] as const).find((v) => v === process.argv[2]) ?
 const count = Number(process.argv[3] ?? 2000);
 const memory = trackPeakRss();
 /** bench/lib/bare-relay.ts's loop, inside the stack: fetch + SNS publish per record, nothing else. */
-function bareHandler(env: Record<string, string>) {
+function bareHandler(env: RelayEnvironment) {
   const sns = new SNSClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL });
   const headers = {
     "x-portkey-api-key": env.PORTKEY_API_KEY!,
@@ -48,7 +50,7 @@ function bareHandler(env: Record<string, string>) {
   };
 }
 
-let stackEnv: Record<string, string> = {};
+let stackEnv: RelayEnvironment = {};
 const stack = await startLocalStack({
   simulator: { processingMs: 0, pollAfterMs: 10 },
   ...(variant === "noop" ? { wrapHandler: () => async () => ({ batchItemFailures: [] }) } : {}),
@@ -56,13 +58,7 @@ const stack = await startLocalStack({
 });
 stackEnv = stack.env;
 const runs = Array.from({ length: count }, () => stack.sim!.createRun({ toolCalls: 2 }));
-const bodies = runs.map((run) =>
-  JSON.stringify({
-    thread_id: run.threadId,
-    run_id: run.runId,
-    tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: JSON.stringify({ v: "throughput" }) })),
-  }),
-);
+const bodies = runs.map((run) => JSON.stringify(answerFor(run, {}, () => JSON.stringify({ v: "throughput" }))));
 const started = performance.now();
 const ids = await stack.sendMany(bodies);
 const sentMs = performance.now() - started;

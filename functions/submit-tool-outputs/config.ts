@@ -70,7 +70,7 @@ const integer = (fallback: number, min: number, max: number) =>
 const required = (example: string) =>
   z.string({ error: `is required (for example ${example})` }).check(z.minLength(1, { error: `is required (for example ${example})` }));
 
-const EnvironmentSchema = z.object({
+export const EnvironmentSchema = z.object({
   ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL("https://api.portkey.ai/v1")),
   ENDPOINT_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
   RESULTS_TOPIC_ARN: required("arn:aws:sns:eu-west-1:123456789012:tool-output-results"),

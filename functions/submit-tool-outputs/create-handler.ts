@@ -4,19 +4,21 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { AssistantsClient } from "./assistants/client";
+import { assistantsDialect } from "./assistants/dialect";
 import { awsSinks } from "./aws-sinks";
-import { loadConfig } from "./config";
+import { loadConfig, type RelayConfig } from "./config";
 import { credentialHeaders, loadCredentials } from "./credentials";
-import { EndpointClient } from "./endpoint-client";
+import type { RelayEnvironment } from "./environment";
 import { logger, metrics, powertoolsTelemetry } from "./observability";
-import { createRelay } from "./relay";
+import { createRelay, type Dialects } from "./relay";
 
 /**
  * Builds the Lambda handler from an environment. Configuration is validated here, at cold start, and a
  * wrong variable fails the init with its name; credentials are read once, on the first invocation, and kept.
  * @example export const handler = createHandler(process.env);
  */
-export function createHandler(env: Record<string, string | undefined>) {
+export function createHandler(env: RelayEnvironment) {
   const config = loadConfig(env);
   // AWS_ENDPOINT_URL / AWS_REGION are the SDK's own; passed explicitly so an env object (tests, local stack) works too.
   const aws = {
@@ -33,26 +35,18 @@ export function createHandler(env: Record<string, string | undefined>) {
   });
 
   let relay: Promise<ReturnType<typeof createRelay>> | undefined;
-  const relayOnce = () =>
-    (relay ??= loadCredentials(config.endpointSecretArn, env).then(
+  const relayOnce = () => {
+    relay ??= loadCredentials(config.endpointSecretArn, env).then(
       (credentials) =>
-        createRelay({
-          config,
-          endpoint: new EndpointClient({
-            baseUrl: config.endpointBaseUrl,
-            credentialHeaders: credentialHeaders(credentials),
-            timeoutMs: config.endpointTimeoutMs,
-            onCall: powertoolsTelemetry.endpointCall,
-          }),
-          sinks,
-          telemetry: powertoolsTelemetry,
-        }),
+        createRelay({ config, dialects: dialectsFor(config, credentialHeaders(credentials)), sinks, telemetry: powertoolsTelemetry }),
       (error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).
         relay = undefined;
         throw error;
       },
-    ));
+    );
+    return relay;
+  };
 
   // The relay stops taking work `deadlineReserveMs` before Lambda's timeout and settles what is left in
   // that time; Middy's early timeout, a quarter of the reserve before the end, is only the last resort.
@@ -67,4 +61,19 @@ export function createHandler(env: Record<string, string | undefined>) {
       .use(logMetrics(metrics, { captureColdStartMetric: true }))
       .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal))
   );
+}
+
+/** Each API's dialect, with its endpoint client. */
+function dialectsFor(config: RelayConfig, headers: Record<string, string>): Dialects {
+  const limits = {
+    maxAttempts: config.maxAttempts,
+    retryBaseDelayMs: config.retryBaseDelayMs,
+    retryMaxDelayMs: config.retryMaxDelayMs,
+    followBudgetMs: config.followBudgetMs,
+    pollIntervalMs: config.pollIntervalMs,
+  };
+  const http = { headers, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
+  return {
+    assistants: assistantsDialect({ endpoint: new AssistantsClient({ ...http, baseUrl: config.endpointBaseUrl }), ...limits }),
+  };
 }

@@ -16,7 +16,13 @@ export interface EndpointCredentials {
   ENDPOINT_BEARER_TOKEN?: string;
 }
 
-const CREDENTIAL_KEYS = ["PORTKEY_API_KEY", "PORTKEY_VIRTUAL_KEY", "PORTKEY_PROVIDER", "PORTKEY_CONFIG", "ENDPOINT_BEARER_TOKEN"] as const;
+export const CREDENTIAL_KEYS = [
+  "PORTKEY_API_KEY",
+  "PORTKEY_VIRTUAL_KEY",
+  "PORTKEY_PROVIDER",
+  "PORTKEY_CONFIG",
+  "ENDPOINT_BEARER_TOKEN",
+] as const;
 
 const CredentialsSchema = z
   .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.optional(z.string().check(z.minLength(1)))])))

@@ -30,35 +30,32 @@ export function readEndpointError(body: unknown): EndpointError | undefined {
   return undefined;
 }
 
-/** Why a call to the endpoint did not give the relay a run. */
-export type EndpointFailure =
-  | { kind: "not_accepting"; httpStatus: number; error?: EndpointError }
-  | { kind: "tool_call_mismatch"; httpStatus: number; error?: EndpointError; expectedIds: string[]; givenIds: string[] }
-  | { kind: "rejected"; httpStatus: number; error?: EndpointError }
-  | { kind: "not_found"; httpStatus: number; error?: EndpointError }
-  | { kind: "unauthorized"; httpStatus: number; error?: EndpointError }
-  | { kind: "quota_exceeded"; httpStatus: number; error?: EndpointError }
-  | {
-      kind: "transient";
-      httpStatus?: number;
-      error?: EndpointError;
-      /** The server asked for this wait (`retry-after-ms` / `retry-after`). */
-      retryAfterMs?: number;
-      /** The request may have reached the endpoint and been acted on (5xx, timeout, reset). */
-      ambiguous: boolean;
-      detail: string;
-    };
-
-const NOT_ACCEPTING = /do not accept tool outputs/i;
-const MISMATCH = /Expected tool outputs for call_ids\s*\[(.*?)\],\s*got\s*\[(.*?)\]/i;
+/** A failure worth another try: nothing says the request was wrong. */
+export interface TransientFailure {
+  kind: "transient";
+  httpStatus?: number;
+  error?: EndpointError;
+  /** The server asked for this wait (`retry-after-ms` / `retry-after`). */
+  retryAfterMs?: number;
+  /** The request may have reached the endpoint and been acted on (5xx, timeout, reset). */
+  ambiguous: boolean;
+  detail: string;
+}
 
 /**
- * Sorts an HTTP error answer into the rows of the outcome table (README.md, "What happens to each message").
- * @example classifyHttpFailure(400, body, headers).kind === "tool_call_mismatch"
+ * Why a call to the endpoint did not answer 2xx, as far as HTTP tells. Each API refines `rejected` by the
+ * endpoint's message (assistants/failure.ts, responses/failure.ts).
  */
-export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers): EndpointFailure {
+export type HttpFailure =
+  | { kind: "rejected" | "not_found" | "unauthorized" | "quota_exceeded"; httpStatus: number; error?: EndpointError }
+  | TransientFailure;
+
+/**
+ * Sorts an HTTP error answer by status (and `insufficient_quota`, `x-should-retry`).
+ * @example classifyHttpFailure(429, body, headers).kind === "transient"
+ */
+export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers): HttpFailure {
   const error = readEndpointError(body);
-  const message = error?.message ?? "";
   // `x-should-retry: true` makes any answer worth another try. Its `false` is not followed: a 5xx may
   // come after the call went upstream, so the run is looked at rather than the message dead-lettered.
   if (headers.get("x-should-retry") === "true" || (isRetryableStatus(httpStatus) && error?.code !== "insufficient_quota")) {
@@ -76,15 +73,11 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   if (httpStatus === 429) return { kind: "quota_exceeded", httpStatus, error };
   if (httpStatus === 401 || httpStatus === 403) return { kind: "unauthorized", httpStatus, error };
   if (httpStatus === 404) return { kind: "not_found", httpStatus, error };
-  if (NOT_ACCEPTING.test(message)) return { kind: "not_accepting", httpStatus, error };
-  const mismatch = MISMATCH.exec(message);
-  if (mismatch)
-    return { kind: "tool_call_mismatch", httpStatus, error, expectedIds: quotedIds(mismatch[1]!), givenIds: quotedIds(mismatch[2]!) };
   return { kind: "rejected", httpStatus, error };
 }
 
 /** A failure below HTTP: connection refused or reset, timeout, aborted. */
-export function networkFailure(cause: unknown): EndpointFailure {
+export function networkFailure(cause: unknown): TransientFailure {
   const name = (cause as Error)?.name ?? "Error";
   const code = ((cause as { cause?: { code?: string } })?.cause?.code ?? "") as string;
   return { kind: "transient", ambiguous: true, detail: `${name}${code ? ` ${code}` : ""}` };
@@ -92,10 +85,6 @@ export function networkFailure(cause: unknown): EndpointFailure {
 
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
-function quotedIds(list: string): string[] {
-  return [...list.matchAll(/['"]([^'"]*)['"]/g)].map((m) => m[1]!);
 }
 
 /** `retry-after-ms` (milliseconds) first, else `retry-after` (seconds or an HTTP date), as openai-node reads them. */

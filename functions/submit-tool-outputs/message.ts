@@ -1,68 +1,23 @@
 import * as z from "zod/mini";
 import "./zod-messages";
+import type { AssistantsMessage } from "./assistants/message-schema";
+import { ASSISTANTS_MESSAGES } from "./assistants/message-schema";
+import type { ApiMessages } from "./dialect";
+import { Id, Metadata } from "./message-fields";
 
-/**
- * The input contract (README.md, "The message"). Ids go into a URL path, so they are held to a
- * narrow alphabet; unknown fields are rejected by name so that typos surface instead of vanishing.
- */
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-/** The endpoint sets no limit; this one keeps a message well inside SQS's 1 MiB and one submit sane. */
-export const MAX_TOOL_OUTPUTS = 128;
+/** Every API the relay speaks, in the order their ids are named in problems (the first is the default). */
+const APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES];
+const ID_FIELDS = APIS.flatMap((api) => api.idFields);
 
-const Id = z.string().check(z.regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" }));
-
-const Metadata = z
-  .record(
-    z.string().check(z.maxLength(64, { error: "metadata keys must be at most 64 characters" })),
-    z.string().check(z.maxLength(512, { error: "metadata values must be strings of at most 512 characters" })),
-  )
-  .check(z.refine((m) => Object.keys(m).length <= 16, { error: "metadata may have at most 16 keys" }));
-
-const ToolOutput = z.strictObject({
-  tool_call_id: Id,
-  output: z.string({ error: "must be a string (send JSON as a string)" }),
-});
-
-export const ToolOutputMessageSchema = z.strictObject({
-  thread_id: Id,
-  run_id: Id,
-  tool_outputs: z.array(ToolOutput).check(
-    z.minLength(1, { error: "must hold at least one tool output" }),
-    z.maxLength(MAX_TOOL_OUTPUTS, { error: `must hold at most ${MAX_TOOL_OUTPUTS} tool outputs` }),
-    z.superRefine((outputs, ctx) => {
-      const seen = new Set<string>();
-      for (const [index, { tool_call_id }] of outputs.entries()) {
-        if (seen.has(tool_call_id))
-          ctx.addIssue({
-            code: "custom",
-            path: [index, "tool_call_id"],
-            message: `duplicate tool_call_id ${tool_call_id}`,
-            input: tool_call_id,
-          });
-        seen.add(tool_call_id);
-      }
-    }),
-  ),
-  stream: z.optional(z.nullable(z.boolean())),
-  metadata: z.optional(Metadata),
-});
-
-/** A follow-up asking the relay to report a run's next resting state (sent by the relay itself, or anyone). */
-export const WatchRunMessageSchema = z.strictObject({
-  type: z.literal("watch_run"),
-  thread_id: Id,
-  run_id: Id,
-  metadata: z.optional(Metadata),
-});
-
-export type ToolOutputMessage = z.infer<typeof ToolOutputMessageSchema>;
-export type WatchRunMessage = z.infer<typeof WatchRunMessageSchema>;
-export type RelayMessage = ({ type: "tool_outputs" } & ToolOutputMessage) | WatchRunMessage;
+/** A valid message, for whichever API its ids name. */
+export type RelayMessage = AssistantsMessage;
 
 /** What could be read of a message even when it is invalid, so DLQ records still carry it. */
 export interface MessageContext {
   thread_id?: string;
   run_id?: string;
+  response_id?: string;
+  conversation_id?: string;
   metadata?: Record<string, string>;
 }
 
@@ -87,7 +42,7 @@ const RedrivenDlqRecord = z.looseObject({
 /**
  * Parses an SQS body: raw JSON, an SNS notification envelope around it (SNS → SQS without raw delivery),
  * or one of the relay's own DLQ records moved back to the input queue (the message is its `original`).
- * Lists every problem found; never throws.
+ * The message's ids pick its API. Lists every problem found; never throws.
  * @example const parsed = parseMessage(record.body); if (!parsed.ok) console.log(parsed.problems);
  */
 export function parseMessage(body: string): ParsedMessage {
@@ -109,20 +64,37 @@ export function parseMessage(body: string): ParsedMessage {
   const value = json.value;
   const context = readableContext(value);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return {
-      ok: false,
-      problems: [`body must be a JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`],
-      context,
-    };
+    const got = Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
+    return { ok: false, problems: [`body must be a JSON object, got ${got}`], context };
   }
-  const isWatch = "type" in value;
+  const picked = pickApi(value);
+  if (!picked.ok) return { ok: false, problems: picked.problems, context };
+  const { api, schema, watch } = picked;
   // reportInput: lets describeIssue tell a missing field from a wrong one (the input itself is never quoted).
-  const result = (isWatch ? WatchRunMessageSchema : ToolOutputMessageSchema).safeParse(value, { reportInput: true });
-  if (!result.success) return { ok: false, problems: result.error.issues.map(describeIssue), context };
-  const message: RelayMessage = isWatch
-    ? (result.data as WatchRunMessage)
-    : { type: "tool_outputs", ...(result.data as ToolOutputMessage) };
+  const result = schema.safeParse(value, { reportInput: true });
+  if (!result.success) return { ok: false, problems: [...picked.notes, ...result.error.issues.map(describeIssue)], context };
+  const fields = result.data as object;
+  const message = (watch ? { api: api.api, ...fields } : { api: api.api, type: "tool_outputs", ...fields }) as RelayMessage;
   return { ok: true, message, context };
+}
+
+type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] } | { ok: false; problems: string[] };
+
+/** A follow-up names its API by `type`; a tool-output message by its ids (none: the default API's rules say what is missing). */
+function pickApi(value: object): Picked {
+  if ("type" in value) {
+    const api = APIS.find((candidate) => candidate.watch.type === (value as { type: unknown }).type) ?? APIS[0]!;
+    return { ok: true, api, schema: api.watch.schema, watch: true, notes: [] };
+  }
+  const named = APIS.filter((api) => api.idFields.some((field) => field in value));
+  if (named.length > 1) {
+    const fields = ID_FIELDS.filter((field) => field in value);
+    return { ok: false, problems: [`message: has ids of more than one API (${fields.join(", ")}): send one API's ids`] };
+  }
+  const api = named[0] ?? APIS[0]!;
+  const notes =
+    named.length === 0 && APIS.length > 1 ? [`message: names no API: send ${APIS.map((a) => a.describeIds).join(", or ")}`] : [];
+  return { ok: true, api, schema: api.toolOutputs, watch: false, notes };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
@@ -148,10 +120,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function readableContext(value: unknown): MessageContext {
   if (typeof value !== "object" || value === null) return {};
   const v = value as Record<string, unknown>;
-  const context: MessageContext = {};
-  if (Id.safeParse(v.thread_id).success) context.thread_id = v.thread_id as string;
-  if (Id.safeParse(v.run_id).success) context.run_id = v.run_id as string;
+  const context: Record<string, unknown> = {};
+  for (const field of ID_FIELDS) if (Id.safeParse(v[field]).success) context[field] = v[field];
   const metadata = Metadata.safeParse(v.metadata);
   if (metadata.success) context.metadata = metadata.data;
-  return context;
+  return context as MessageContext;
 }

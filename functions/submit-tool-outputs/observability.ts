@@ -1,14 +1,13 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "./names";
 import type { Settled } from "./settle";
 
-export const SERVICE = "tool-output-relay";
-
 /** Structured JSON logs (Powertools Logger). Only ids, sizes, counts, reasons and timings are ever logged. */
-export const logger = new Logger({ serviceName: SERVICE });
+export const logger = new Logger({ serviceName: SERVICE_NAME });
 
 /** CloudWatch EMF metrics (Powertools Metrics), flushed once per invocation by the middleware. */
-export const metrics = new Metrics({ namespace: "ToolOutputRelay", serviceName: SERVICE });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 /** What the relay reports about its work; the handler wires it to Powertools, tests may capture it. */
 export interface Telemetry {
@@ -19,6 +18,7 @@ export interface Telemetry {
 
 export interface RecordLogLine {
   message_id: string;
+  api?: string;
   thread_id?: string;
   run_id?: string;
   message_type?: string;

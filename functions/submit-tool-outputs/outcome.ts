@@ -1,5 +1,5 @@
 import type { EndpointError } from "./endpoint-failure";
-import type { Run } from "./run-state";
+import type { RestingState } from "./results-event";
 
 /** Reasons written on DLQ records (and their `reason` attribute). */
 export type DlqReason =
@@ -24,13 +24,16 @@ export type HandBackReason =
   | "results_unavailable"
   | "unexpected_error";
 
+/** What to send to the input queue to have an object's next resting state reported (`watch_run`, `watch_response`). */
+export type FollowUp = { type: "watch_run"; thread_id: string; run_id: string } | { type: "watch_response"; response_id: string };
+
 /** What the relay decided for one message; settle.ts carries it out. */
 export type Outcome =
-  /** The run is at rest (after our submission, a duplicate's, or a watch): publish its state, acknowledge. */
-  | { kind: "report"; run: Run; via: "submitted" | "already_accepted" | "watched" }
-  /** The outputs were taken but the run is still moving: leave it to a `watch_run` message, acknowledge. */
-  | { kind: "watch"; run?: Run }
-  /** Write a DLQ record with the reason, acknowledge; `publish` is a run state to report as well. */
+  /** At rest (after our submission, a duplicate's, or a watch): publish its state, acknowledge. */
+  | { kind: "report"; state: RestingState; via: "submitted" | "already_accepted" | "watched" }
+  /** The outputs were taken but the run is still moving: leave it to the follow-up, acknowledge. */
+  | { kind: "watch"; followUp: FollowUp; status?: string }
+  /** Write a DLQ record with the reason, acknowledge; `publish` is a resting state to report as well. */
   | {
       kind: "dead_letter";
       reason: DlqReason;
@@ -39,7 +42,7 @@ export type Outcome =
       endpointError?: EndpointError;
       expectedToolCallIds?: string[];
       givenToolCallIds?: string[];
-      publish?: Run;
+      publish?: RestingState;
     }
   /** Hand the message back to SQS (batch item failure) with a growing visibility delay. */
   | {

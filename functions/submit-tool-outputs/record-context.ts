@@ -1,19 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import type { CallOptions, EndpointClient } from "./endpoint-client";
+import type { CallOptions } from "./endpoint-http";
 
-/** What deciding one message needs: the endpoint (passed in, so tests and the local stack can point it anywhere) and the limits. */
-export interface DecisionDeps {
-  endpoint: Pick<EndpointClient, "submitToolOutputs" | "getRun" | "listToolCallSteps">;
-  maxAttempts: number;
-  retryBaseDelayMs: number;
-  retryMaxDelayMs: number;
-  followBudgetMs: number;
-  pollIntervalMs: number;
-}
-
-/** One record's identity and time. */
+/** One record's identity and time, as every API's decision sees it. */
 export interface RecordContext {
   messageId: string;
+  /** `ApproximateReceiveCount`, read once from the record. */
   receiveCount: number;
   /** Aborted when the invocation must stop taking work (its deadline). */
   signal: AbortSignal;
@@ -23,28 +13,30 @@ export interface RecordContext {
   stats: { endpointCalls: number; retries: number };
 }
 
+/** The limits a decision works within (config.ts has their defaults). */
+export interface DecisionLimits {
+  /** Submit attempts inside one invocation before the message is handed back. */
+  maxAttempts: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** How long one invocation follows a run after submitting. */
+  followBudgetMs: number;
+  /** Poll interval when the endpoint sends no `openai-poll-after-ms`. */
+  pollIntervalMs: number;
+}
+
+/** The options of one endpoint call made for the record (counted for its log line). */
 export function callOptions(ctx: RecordContext, signal: AbortSignal = ctx.signal): CallOptions {
   ctx.stats.endpointCalls++;
   return { traceId: ctx.messageId, signal };
 }
 
-/**
- * Exponential backoff with jitter as openai-node does it (base × 2^n, capped, minus up to 25 %),
- * or the server's own `retry-after` when it gave one.
- */
-export function backoffMs(attempt: number, deps: DecisionDeps, retryAfterMs?: number, random = Math.random): number {
-  if (retryAfterMs !== undefined) return retryAfterMs;
-  const ceiling = Math.min(deps.retryBaseDelayMs * 2 ** (attempt - 1), deps.retryMaxDelayMs);
-  return ceiling * (1 - 0.25 * random());
+/** `ApproximateReceiveCount` of a record (1 when SQS did not say). */
+export function receiveCountOf(record: { attributes: { ApproximateReceiveCount?: string } }): number {
+  return Number(record.attributes.ApproximateReceiveCount) || 1;
 }
 
-/** Waits `ms` unless that would pass the deadline or the invocation stops; says whether it waited. */
-export async function pause(ms: number, ctx: RecordContext, until = ctx.deadline): Promise<boolean> {
-  if (Date.now() + ms >= until || ctx.signal.aborted) return false;
-  try {
-    await sleep(ms, undefined, { signal: ctx.signal });
-    return true;
-  } catch {
-    return false;
-  }
+/** When following must end: the follow budget from now, and never past the invocation's deadline. */
+export function followUntil(ctx: RecordContext, limits: Pick<DecisionLimits, "followBudgetMs">): number {
+  return Math.min(ctx.deadline, Date.now() + limits.followBudgetMs);
 }

@@ -1,36 +1,35 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { AssistantsMessage } from "./assistants/message-schema";
 import type { RelaySinks } from "./aws-sinks";
 import { runBatch } from "./batch-runner";
 import type { RelayConfig } from "./config";
-import { decide } from "./decide";
-import { parseMessage } from "./message";
+import type { Dialect } from "./dialect";
+import { parseMessage, type RelayMessage } from "./message";
 import type { Telemetry } from "./observability";
 import type { Outcome } from "./outcome";
-import type { DecisionDeps, RecordContext } from "./record-context";
+import { type RecordContext, receiveCountOf } from "./record-context";
 import { settle } from "./settle";
+
+/** One dialect per API the relay speaks. */
+export interface Dialects {
+  assistants: Dialect<AssistantsMessage>;
+}
 
 export interface RelayParts {
   config: RelayConfig;
-  endpoint: DecisionDeps["endpoint"];
+  dialects: Dialects;
   sinks: RelaySinks;
   telemetry: Telemetry;
 }
 
 /**
- * The relay: one SQS batch in, a partial batch response out. Each record is parsed, decided (decide.ts)
- * and settled (settle.ts); the batch stops taking work `deadlineReserveMs` before the Lambda deadline
- * and answers, with whatever is not done handed back, at half of that.
- * @example const relay = createRelay({ config, endpoint, sinks, telemetry }); await relay(event, context, signal);
+ * The relay: one SQS batch in, a partial batch response out. Each record is parsed (message.ts), decided by
+ * its API's dialect and settled (settle.ts); the batch stops taking work `deadlineReserveMs` before the
+ * Lambda deadline and answers, with whatever is not done handed back, at half of that.
+ * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
-export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) {
-  const deps: DecisionDeps = {
-    endpoint,
-    maxAttempts: config.maxAttempts,
-    retryBaseDelayMs: config.retryBaseDelayMs,
-    retryMaxDelayMs: config.retryMaxDelayMs,
-    followBudgetMs: config.followBudgetMs,
-    pollIntervalMs: config.pollIntervalMs,
-  };
+export function createRelay({ config, dialects, sinks, telemetry }: RelayParts) {
+  const dialectOf = (message: RelayMessage): Dialect<RelayMessage> => dialects[message.api] as Dialect<RelayMessage>;
 
   return async function relay(
     event: SQSEvent,
@@ -40,9 +39,10 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
     // Two moments before the Lambda deadline: `stop` (no new record starts, endpoint calls end) at the
     // reserve, and `cutoff` (the answer goes out, whatever is still settling is handed back) at half of
     // it. Middy's own early timeout, at a quarter, is never reached when the sinks answer in time.
+    const invokedAt = Date.now();
     const remaining = context.getRemainingTimeInMillis();
     const workMs = Math.max(0, remaining - config.deadlineReserveMs);
-    const deadline = Date.now() + workMs;
+    const deadline = invokedAt + workMs;
     const middy = signal ? [signal] : [];
     const stop = AbortSignal.any([AbortSignal.timeout(workMs), ...middy]);
     const cutoff = AbortSignal.any([AbortSignal.timeout(Math.max(0, remaining - Math.ceil(config.deadlineReserveMs / 2))), ...middy]);
@@ -52,15 +52,16 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
       const started = Date.now();
       const ctx: RecordContext = {
         messageId: record.messageId,
-        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+        receiveCount: receiveCountOf(record),
         signal: stop,
         deadline,
         stats: { endpointCalls: 0, retries: 0 },
       };
       const parsed = parseMessage(record.body);
+      const dialect = parsed.ok ? dialectOf(parsed.message) : undefined;
       let outcome: Outcome;
       try {
-        outcome = preset ?? (parsed.ok ? await decide(parsed.message, ctx, deps) : invalid(parsed.problems));
+        outcome = preset ?? (parsed.ok && dialect ? await dialect.decide(parsed.message, ctx) : invalid(parsed.ok ? [] : parsed.problems));
       } catch (error) {
         telemetry.failedUnexpectedly(record.messageId, error);
         outcome = {
@@ -69,18 +70,20 @@ export function createRelay({ config, endpoint, sinks, telemetry }: RelayParts) 
           detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
         };
       }
-      const carriesOutputs = parsed.ok && parsed.message.type === "tool_outputs";
-      const settled = await settle(outcome, { record, context: parsed.context, carriesOutputs }, sinks, config, cutoff);
+      const followUpIfTaken = parsed.ok ? dialect?.followUpIfTaken(parsed.message) : undefined;
+      const message = { record, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
+      const settled = await settle(outcome, message, sinks, config, cutoff);
       try {
         telemetry.settled(
           {
             message_id: record.messageId,
+            api: parsed.ok ? parsed.message.api : undefined,
             thread_id: parsed.context.thread_id,
             run_id: parsed.context.run_id,
             message_type: parsed.ok ? parsed.message.type : "invalid",
             receive_count: ctx.receiveCount,
             body_bytes: Buffer.byteLength(record.body),
-            tool_outputs: parsed.ok && parsed.message.type === "tool_outputs" ? parsed.message.tool_outputs.length : undefined,
+            tool_outputs: parsed.ok && "tool_outputs" in parsed.message ? parsed.message.tool_outputs.length : undefined,
             endpoint_calls: ctx.stats.endpointCalls,
             retries: ctx.stats.retries,
             duration_ms: Date.now() - started,

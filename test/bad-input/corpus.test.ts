@@ -8,7 +8,7 @@ import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BAD_INPUT_CORPUS, type BadInputCase } from "../../fixtures/bad-input-corpus";
-import { type DeadLetter, type Harness, outputsFor, type PublishedResult, startHarness } from "../helpers/relay-harness";
+import { answerFor, type DeadLetter, type Harness, type PublishedResult, startHarness } from "../helpers/relay-harness";
 
 /** Batch layout: V B V B V B V B V V — every bad message has a valid one before and after it. */
 const BAD_PER_BATCH = 4;
@@ -40,7 +40,7 @@ async function sendBatch(cases: readonly BadInputCase[]): Promise<SentBatch> {
   const batch: SentBatch = { bad: [], valid: [], response: { batchItemFailures: [] } };
   const sendValid = async () => {
     const run = h.sim.createRun();
-    batch.valid.push({ runId: run.runId, messageId: await h.send(outputsFor(run)) });
+    batch.valid.push({ runId: run.runId, messageId: await h.send(answerFor(run)) });
   };
   for (const badCase of cases) {
     await sendValid();

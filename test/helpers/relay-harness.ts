@@ -1,11 +1,18 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { drainQueue } from "../../cli/queue-io";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
-import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
+import { type DeadLetter, readDeadLetter } from "../../functions/submit-tool-outputs/dlq-record";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
+import { type PublishedResult, readPublishedResult } from "../../functions/submit-tool-outputs/results-event";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
-import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
+import { deliverOnce, receiveEvent } from "../../local/lambda-invocation";
+import { lambdaContext } from "../../local/lambda-shapes";
+
+export { answerFor } from "../../fixtures/messages";
+export type { DeadLetter } from "../../functions/submit-tool-outputs/dlq-record";
+export type { PublishedResult } from "../../functions/submit-tool-outputs/results-event";
 
 export const TEST_API_KEY = "pk-test-5ecret-api-key-0000";
 export const TEST_VIRTUAL_KEY = "vk-test-5ecret-virtual-key";
@@ -14,19 +21,8 @@ export interface HarnessOptions {
   fifo?: boolean;
   maxReceiveCount?: number;
   /** Extra or overriding environment for the handler. */
-  env?: Record<string, string>;
+  env?: RelayEnvironment;
   simulator?: EndpointSimulatorOptions;
-}
-
-export interface PublishedResult {
-  event: ResultsEvent;
-  attributes: Record<string, string>;
-}
-
-export interface DeadLetter {
-  body: string;
-  record: DlqRecord;
-  attributes: Record<string, string>;
 }
 
 /**
@@ -36,7 +32,7 @@ export interface DeadLetter {
 export interface Harness {
   aws: EmbeddedAws;
   sim: EndpointSimulator;
-  env: Record<string, string>;
+  env: RelayEnvironment;
   handler: ReturnType<typeof createHandler>;
   send(message: unknown, fifo?: { groupId: string; dedupId?: string }): Promise<string>;
   receive(max?: number): Promise<SQSEvent>;
@@ -61,7 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     processingMs: 30,
     ...options.simulator,
   });
-  const env: Record<string, string> = {
+  const env: RelayEnvironment = {
     ENDPOINT_BASE_URL: sim.baseUrl,
     PORTKEY_API_KEY: TEST_API_KEY,
     PORTKEY_VIRTUAL_KEY: TEST_VIRTUAL_KEY,
@@ -85,33 +81,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
   const handler = createHandler(env);
 
-  const receiveRaw = async (url: string, max = 10, waitSeconds = 0): Promise<Message[]> =>
-    (
-      await aws.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: max,
-          WaitTimeSeconds: waitSeconds,
-          MessageSystemAttributeNames: ["All"],
-          MessageAttributeNames: ["All"],
-        }),
-      )
-    ).Messages ?? [];
-  const drain = async (url: string): Promise<Message[]> => {
-    const all: Message[] = [];
-    for (;;) {
-      const batch = await receiveRaw(url);
-      if (batch.length === 0) return all;
-      all.push(...batch);
-      await aws.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-  };
-
   const harness: Harness = {
     aws,
     sim,
@@ -129,44 +98,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return sent.MessageId!;
     },
     async receive(max = 10) {
-      return toSqsEvent(await receiveRaw(aws.input.url, max, 1), aws.input.arn, aws.region);
+      return receiveEvent(aws.sqs, aws.input, aws.region, { max, waitSeconds: 1 });
     },
     async invoke(event, timeoutMs = 30_000) {
       return (await handler(event, lambdaContext(timeoutMs))) as SQSBatchResponse;
     },
     async deliver(timeoutMs) {
-      const event = await harness.receive();
-      const response = await harness.invoke(event, timeoutMs);
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      const done = event.Records.filter((r) => !failed.has(r.messageId));
-      if (done.length > 0) {
-        await aws.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: aws.input.url,
-            Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-          }),
-        );
-      }
-      return { event, response };
+      const { event, report } = await deliverOnce(aws.sqs, aws.input, aws.region, handler, { functionTimeoutMs: timeoutMs });
+      if (!report.response) throw report.error ?? new Error(`the invocation ended in ${report.result}`);
+      return { event, response: report.response };
     },
     async results() {
-      return (await drain(aws.results.url)).map((m) => {
-        const envelope = JSON.parse(m.Body!) as { Message: string; MessageAttributes?: Record<string, { Value: string }> };
-        const attributes = Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]));
-        return { event: JSON.parse(envelope.Message) as ResultsEvent, attributes };
-      });
+      return (await drainQueue(aws.sqs, aws.results.url)).map(readPublishedResult);
     },
     async deadLetters() {
-      return (await drain(aws.dlq.url)).map((m) => {
-        const attributes = Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? ""]));
-        let record: DlqRecord;
-        try {
-          record = JSON.parse(m.Body!) as DlqRecord;
-        } catch {
-          record = { original: m.Body! } as DlqRecord;
-        }
-        return { body: m.Body!, record, attributes };
-      });
+      return (await drainQueue(aws.sqs, aws.dlq.url)).map(readDeadLetter);
     },
     async clear() {
       aws.server.reset();
@@ -177,17 +123,4 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return harness;
-}
-
-/** A valid message answering every tool call of a run the simulator made. */
-export function outputsFor(run: { threadId: string; runId: string; toolCallIds: string[] }, extra: Record<string, unknown> = {}) {
-  return {
-    thread_id: run.threadId,
-    run_id: run.runId,
-    tool_outputs: run.toolCallIds.map((id, i) => ({
-      tool_call_id: id,
-      output: JSON.stringify({ answer: i, secret: `tool-output-text-${id}` }),
-    })),
-    ...extra,
-  };
 }

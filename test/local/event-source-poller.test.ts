@@ -5,9 +5,9 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { drainQueue } from "../../cli/queue-io";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type EventSourcePoller, type SqsHandler, startEventSourcePoller } from "../../local/event-source-poller";
-import { drainQueue } from "../../local/queue-reading";
 
 let aws: EmbeddedAws;
 let poller: EventSourcePoller | undefined;

@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
+import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
 
 let h: Harness;
 let proxy: Server;
@@ -48,7 +48,7 @@ afterAll(async () => {
 it("answers in time with the finished records acknowledged and the stuck one handed back", async () => {
   // Prepare: one valid message (its publish will hang) and one invalid one (its DLQ write goes through).
   const run = h.sim.createRun();
-  const valid = await h.send(outputsFor(run));
+  const valid = await h.send(answerFor(run));
   await h.send("{not json");
   const event = await h.receive();
   expect(event.Records).toHaveLength(2);

@@ -4,7 +4,7 @@
  */
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
+import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,8 +22,8 @@ const submitsFor = (runId: string) => requestsFor(runId).filter((r) => r.method 
 describe("duplicate deliveries", () => {
   it("two copies of one message in one batch: submitted once, both acknowledged, nothing dead-lettered", async () => {
     const run = h.sim.createRun({ toolCalls: 2 });
-    await h.send(outputsFor(run));
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
+    await h.send(answerFor(run));
     const { event, response } = await h.deliver();
     expect(event.Records).toHaveLength(2);
     expect(response.batchItemFailures).toEqual([]);
@@ -37,7 +37,7 @@ describe("duplicate deliveries", () => {
 
   it("a redelivery after a crash that followed the submit looks at the run and does not submit again", async () => {
     const run = h.sim.createRun();
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     // First receive: the submit goes out, then the function dies before SQS hears of it.
     const first = await h.receive();
     await h.invoke(first);
@@ -61,11 +61,11 @@ describe("duplicate deliveries", () => {
 
   it("a stale copy of a first-round message arriving during the second round is recognised from the run's steps", async () => {
     const run = h.sim.createRun({ toolCalls: ["call_r1"], afterOutputs: [{ requiresAction: ["call_r2"] }] });
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     await h.deliver();
     expect((await h.results())[0]!.event.status).toBe("requires_action");
     // The same first-round message again (a producer retry): the run now wants call_r2.
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     expect(await h.deadLetters()).toEqual([]);
@@ -78,7 +78,7 @@ describe("SNS-enveloped input (SNS → SQS without raw delivery)", () => {
     h.aws.server.createTopic("tool-outputs-in");
     h.aws.server.subscribe({ topic: "tool-outputs-in", queue: h.aws.input.name });
     const run = h.sim.createRun();
-    h.aws.server.publish("tool-outputs-in", JSON.stringify(outputsFor(run)));
+    h.aws.server.publish("tool-outputs-in", JSON.stringify(answerFor(run)));
     h.aws.server.publish("tool-outputs-in", "not json inside");
     const { event } = await h.deliver();
     expect(event.Records).toHaveLength(2);
@@ -92,7 +92,7 @@ describe("SNS-enveloped input (SNS → SQS without raw delivery)", () => {
 describe("following the run", () => {
   it("stream: true reads the event stream to the resting state (no polling needed)", async () => {
     const run = h.sim.createRun({ afterOutputs: [{ requiresAction: ["call_next"] }] });
-    await h.send(outputsFor(run, { stream: true }));
+    await h.send(answerFor(run, { stream: true }));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     expect(submitsFor(run.runId)[0]!.body).toMatchObject({ stream: true });
@@ -104,7 +104,7 @@ describe("following the run", () => {
   it("an `event: error` in the stream makes the relay look at the run instead of trusting the stream", async () => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "submit", kind: "stream_error", runId: run.runId });
-    await h.send(outputsFor(run, { stream: true }));
+    await h.send(answerFor(run, { stream: true }));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     expect(submitsFor(run.runId)).toHaveLength(1);
@@ -116,7 +116,7 @@ describe("following the run", () => {
     const paced = await startHarness({ simulator: { pollAfterMs: 120, processingMs: 400 } });
     try {
       const run = paced.sim.createRun();
-      await paced.send(outputsFor(run));
+      await paced.send(answerFor(run));
       await paced.deliver();
       const gets = paced.sim.requests.filter((r) => r.method === "GET" && r.path.endsWith(run.runId));
       expect(gets.length).toBeGreaterThanOrEqual(2);
@@ -131,7 +131,7 @@ describe("following the run", () => {
     const watched = await startHarness({ env: { FOLLOW_BUDGET_MS: "50" }, simulator: { processingMs: 500 } });
     try {
       const run = watched.sim.createRun();
-      await watched.send(outputsFor(run, { metadata: { tenant: "acme" } }));
+      await watched.send(answerFor(run, { metadata: { tenant: "acme" } }));
       await watched.deliver();
       expect(await watched.results()).toEqual([]);
       const follow = (await watched.receive()).Records;
@@ -176,7 +176,7 @@ describe("the invocation's deadline", () => {
       const stuck = tight.sim.createRun();
       const waiting = tight.sim.createRun();
       tight.sim.inject({ on: "submit", kind: "slow", delayMs: 1500, runId: stuck.runId });
-      const ids = [await tight.send(outputsFor(quick)), await tight.send(outputsFor(stuck)), await tight.send(outputsFor(waiting))];
+      const ids = [await tight.send(answerFor(quick)), await tight.send(answerFor(stuck)), await tight.send(answerFor(waiting))];
       const event = await tight.receive();
       expect(event.Records.map((r) => r.messageId)).toEqual(ids);
 
@@ -197,7 +197,7 @@ describe("the invocation's deadline", () => {
     const odd = await startHarness({ env: { DEADLINE_RESERVE_MS: "301" } });
     try {
       const run = odd.sim.createRun();
-      await odd.send(outputsFor(run));
+      await odd.send(answerFor(run));
       const { response } = await odd.deliver();
       expect(response.batchItemFailures).toEqual([]);
       expect((await odd.results())[0]!.event.status).toBe("completed");

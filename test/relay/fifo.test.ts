@@ -7,7 +7,7 @@
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { toSqsRecord } from "../../local/lambda-shapes";
-import { type Harness, outputsFor, startHarness } from "../helpers/relay-harness";
+import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
 
 let sequence = 0;
 /** A FIFO batch as Lambda's event source mapping hands it over. */
@@ -49,9 +49,9 @@ describe("a FIFO batch", () => {
     const b1 = h.sim.createRun({ threadId: "thread_B" });
     h.sim.inject({ on: "submit", kind: "slow", delayMs: 300, runId: a1.runId });
     const event = fifoBatch(
-      { body: outputsFor(a1), groupId: "thread_A" },
-      { body: outputsFor(a2), groupId: "thread_A" },
-      { body: outputsFor(b1), groupId: "thread_B" },
+      { body: answerFor(a1), groupId: "thread_A" },
+      { body: answerFor(a2), groupId: "thread_A" },
+      { body: answerFor(b1), groupId: "thread_B" },
     );
     // Act
     const response = await h.invoke(event);
@@ -73,9 +73,9 @@ describe("a FIFO batch", () => {
     const b1 = h.sim.createRun({ threadId: "thread_B" });
     h.sim.inject({ on: "submit", kind: "server_error", times: 10, runId: a1.runId });
     const event = fifoBatch(
-      { body: outputsFor(a1), groupId: "thread_A" },
-      { body: outputsFor(a2), groupId: "thread_A" },
-      { body: outputsFor(b1), groupId: "thread_B" },
+      { body: answerFor(a1), groupId: "thread_A" },
+      { body: answerFor(a2), groupId: "thread_A" },
+      { body: answerFor(b1), groupId: "thread_B" },
     );
     const ids = event.Records.map((r) => r.messageId);
     const response = await h.invoke(event);
@@ -87,7 +87,7 @@ describe("a FIFO batch", () => {
 
   it("publishes FIFO results and writes FIFO DLQ records", async () => {
     const run = h.sim.createRun({ threadId: "thread_C" });
-    await h.send(outputsFor(run), { groupId: "thread_C" });
+    await h.send(answerFor(run), { groupId: "thread_C" });
     await h.send("{broken", { groupId: "thread_D" });
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);

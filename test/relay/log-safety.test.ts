@@ -35,7 +35,7 @@ it("logs ids, outcomes and timings, emits the metrics, and shows neither the API
   // Prepare: success, stream, retry, mismatch, invalid, unauthorized on the last receive.
   const secretOutputs: string[] = [];
   const message = (run: { threadId: string; runId: string; toolCallIds: string[] }, extra = {}) => {
-    const body = helpers.outputsFor(run, extra);
+    const body = helpers.answerFor(run, extra);
     secretOutputs.push(...body.tool_outputs.map((o) => o.output));
     return body;
   };

@@ -3,7 +3,7 @@
  * handler against the loopback endpoint simulator and the SQS/SNS emulator.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, outputsFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
+import { answerFor, type Harness, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -54,7 +54,7 @@ describe("endpoint 2xx with a run", () => {
   it("submits with the Portkey headers, follows the run to rest, and publishes it with filterable attributes", async () => {
     // Prepare
     const run = h.sim.createRun({ toolCalls: 2, afterOutputs: ["completed"] });
-    const messageId = await h.send(outputsFor(run, { metadata: { tenant: "acme" } }));
+    const messageId = await h.send(answerFor(run, { metadata: { tenant: "acme" } }));
     // Act
     const { response } = await h.deliver();
     // Assess
@@ -64,7 +64,7 @@ describe("endpoint 2xx with a run", () => {
     expect(submit!.headers["x-portkey-virtual-key"]).toBe(TEST_VIRTUAL_KEY);
     expect(submit!.headers["openai-beta"]).toBe("assistants=v2");
     expect(submit!.headers["x-portkey-trace-id"]).toBe(messageId);
-    expect(submit!.body).toEqual({ tool_outputs: outputsFor(run).tool_outputs });
+    expect(submit!.body).toEqual({ tool_outputs: answerFor(run).tool_outputs });
     const [published, ...more] = await h.results();
     expect(more).toEqual([]);
     expect(published!.event).toMatchObject({
@@ -84,7 +84,7 @@ describe("endpoint 2xx with a run", () => {
 
   it("publishes run.requires_action with the next round's tool calls, so workers can answer them", async () => {
     const run = h.sim.createRun({ toolCalls: ["call_first"], afterOutputs: [{ requiresAction: ["call_second_a", "call_second_b"] }] });
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     await h.deliver();
     const [published] = await h.results();
     expect(published!.event.type).toBe("run.requires_action");
@@ -98,7 +98,7 @@ describe("400 'do not accept tool outputs', or an ambiguous failure: GET the run
   it("submits again when the run still waits for these ids (the connection dropped before the call went through)", async () => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "submit", kind: "drop", runId: run.runId });
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     const order = h.sim.requests
@@ -112,7 +112,7 @@ describe("400 'do not accept tool outputs', or an ambiguous failure: GET the run
   it("acknowledges without submitting again when the run moved on (accepted, then a 500)", async () => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "submit", kind: "accept_then_500", runId: run.runId });
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     expect(submitsFor(run.runId)).toHaveLength(1);
@@ -124,7 +124,7 @@ describe("400 'do not accept tool outputs', or an ambiguous failure: GET the run
   it("dead-letters run_expired and publishes run.expired when the run expired", async () => {
     const run = h.sim.createRun();
     h.sim.expireRun(run.threadId, run.runId);
-    await h.send(outputsFor(run, { metadata: { tenant: "acme" } }));
+    await h.send(answerFor(run, { metadata: { tenant: "acme" } }));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     const [dead] = await h.deadLetters();
@@ -155,7 +155,7 @@ describe("other 400, and 404", () => {
     const bare = await startHarness({ env: { PORTKEY_VIRTUAL_KEY: "" } });
     try {
       const run = bare.sim.createRun();
-      await bare.send(outputsFor(run));
+      await bare.send(answerFor(run));
       await bare.deliver();
       const [dead] = await bare.deadLetters();
       expect(dead!.record.reason).toBe("rejected_by_endpoint");
@@ -169,7 +169,7 @@ describe("other 400, and 404", () => {
 
   it("dead-letters run_not_found for an unknown run", async () => {
     const run = h.sim.createRun();
-    await h.send({ ...outputsFor(run), run_id: "run_that_never_was" });
+    await h.send({ ...answerFor(run), run_id: "run_that_never_was" });
     await h.deliver();
     const [dead] = await h.deadLetters();
     expect(dead!.record).toMatchObject({ reason: "run_not_found", http_status: 404 });
@@ -180,7 +180,7 @@ describe("408/409/429/5xx, network error, timeout: retry inside the invocation",
   it("honours retry-after-ms on a 429 and then succeeds", async () => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "submit", kind: "rate_limit", retryAfterMs: 150, times: 2, runId: run.runId });
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     const started = Date.now();
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
@@ -195,7 +195,7 @@ describe("408/409/429/5xx, network error, timeout: retry inside the invocation",
   it("gives up on a call that takes longer than the timeout, and succeeds on the next", async () => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "get", kind: "slow", delayMs: 1500, runId: run.runId });
-    await h.send(outputsFor(run, { stream: false }));
+    await h.send(answerFor(run, { stream: false }));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
     expect((await h.results())[0]!.event.status).toBe("completed");
@@ -206,7 +206,7 @@ describe("408/409/429/5xx, network error, timeout: retry inside the invocation",
     try {
       const run = slow.sim.createRun();
       slow.sim.inject({ on: "submit", kind: "server_error", times: 100, runId: run.runId });
-      const messageId = await slow.send(outputsFor(run));
+      const messageId = await slow.send(answerFor(run));
       const delays: number[] = [];
       for (let receive = 1; receive <= 2; receive++) {
         const { response } = await slow.deliver();
@@ -241,7 +241,7 @@ describe("401, 403, 429 insufficient_quota: configuration, not the message", () 
   ] as const)("hands the message back on %s without dead-lettering it (%s on the last receive)", async (kind, _lastReason) => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "submit", kind, runId: run.runId });
-    const messageId = await h.send(outputsFor(run));
+    const messageId = await h.send(answerFor(run));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
     expect(submitsFor(run.runId)).toHaveLength(1);
@@ -260,7 +260,7 @@ describe("the last permitted receive fails", () => {
   ] as const)("after %s the relay writes the DLQ record itself (%s) and acknowledges", async (kind, reason) => {
     const run = h.sim.createRun();
     h.sim.inject({ on: "any", kind, times: 1000, runId: run.runId });
-    const messageId = await h.send(outputsFor(run));
+    const messageId = await h.send(answerFor(run));
     const answers = [];
     for (let receive = 1; receive <= 3; receive++) answers.push((await h.deliver()).response.batchItemFailures.length);
     expect(answers).toEqual([1, 1, 0]);
@@ -280,7 +280,7 @@ describe("a crash the relay could not catch", () => {
     // Credentials missing: the handler throws before it can judge any message.
     const broken = await startHarness({ env: { PORTKEY_API_KEY: "" }, maxReceiveCount: 2 });
     try {
-      const body = JSON.stringify(outputsFor(broken.sim.createRun()));
+      const body = JSON.stringify(answerFor(broken.sim.createRun()));
       await broken.send(body);
       for (let receive = 1; receive <= 2; receive++) {
         const event = await broken.receive();
@@ -309,7 +309,7 @@ describe("the results topic refuses the event", () => {
     const lost = await startHarness({ maxReceiveCount: 2, env: { RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:no-such-topic" } });
     try {
       const run = lost.sim.createRun();
-      const messageId = await lost.send(outputsFor(run));
+      const messageId = await lost.send(answerFor(run));
       const first = await lost.deliver();
       expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
       const second = await lost.deliver();
@@ -330,7 +330,7 @@ describe("a DLQ record moved back to the input queue whole (SQS's message-move t
   it("is read as its original message and accepted once the cause is fixed", async () => {
     // Prepare: a message for a run the endpoint does not know yet ends in the DLQ.
     const run = { threadId: "thread_later", runId: "run_later", toolCallIds: ["call_later"] };
-    const original = JSON.stringify(outputsFor(run));
+    const original = JSON.stringify(answerFor(run));
     await h.send(original);
     await h.deliver();
     const [dead] = await h.deadLetters();
@@ -349,7 +349,7 @@ describe("a DLQ record moved back to the input queue whole (SQS's message-move t
 describe("outputs for ids the run never asked for, after it moved on", () => {
   it("are dead-lettered rejected_by_endpoint (the run's steps show they were never taken), not acknowledged", async () => {
     const run = h.sim.createRun({ toolCalls: ["call_real"] });
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     await h.deliver();
     await h.results();
     // A message with made-up ids for the now completed run.

@@ -5,7 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Harness, outputsFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
+import { answerFor, type Harness, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:relay-keys-AbCdEf";
 let secretsManager: Server;
@@ -47,7 +47,7 @@ it("reads the keys from the secret once per cold start and uses them on every ca
   const runs = [h.sim.createRun(), h.sim.createRun(), h.sim.createRun()];
   // Act: three invocations.
   for (const run of runs) {
-    await h.send(outputsFor(run));
+    await h.send(answerFor(run));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
   }

@@ -3,9 +3,9 @@
  * (the endpoint is an injected dependency of decide(); everything else is the real code).
  */
 import { describe, expect, it } from "vitest";
-import { decide } from "../../functions/submit-tool-outputs/decide";
-import type { RunStreamItem } from "../../functions/submit-tool-outputs/event-stream";
-import type { DecisionDeps, RecordContext } from "../../functions/submit-tool-outputs/record-context";
+import { type AssistantsDeps, decide } from "../../functions/submit-tool-outputs/assistants/decide";
+import type { RunStreamItem } from "../../functions/submit-tool-outputs/assistants/event-stream";
+import type { RecordContext } from "../../functions/submit-tool-outputs/record-context";
 
 const waiting = {
   id: "run_1",
@@ -13,6 +13,7 @@ const waiting = {
   required_action: { type: "submit_tool_outputs", submit_tool_outputs: { tool_calls: [{ id: "call_1" }] } },
 };
 const message = {
+  api: "assistants" as const,
   type: "tool_outputs" as const,
   thread_id: "thread_1",
   run_id: "run_1",
@@ -28,7 +29,7 @@ const context = (): RecordContext => ({
 });
 
 /** Limits small enough for a unit test, around a scripted endpoint. */
-const depsWith = (endpoint: DecisionDeps["endpoint"], maxAttempts: number): DecisionDeps => ({
+const depsWith = (endpoint: AssistantsDeps["endpoint"], maxAttempts: number): AssistantsDeps => ({
   endpoint,
   maxAttempts,
   retryBaseDelayMs: 20,
@@ -119,7 +120,11 @@ describe("decide", () => {
     const outcome = await decide({ ...message, stream: false }, { ...context(), receiveCount: 2 }, deps);
     // Assess
     expect(submits).toBe(1);
-    expect(outcome).toMatchObject({ kind: "report", via: "already_accepted", run: { required_action: roundTwo.required_action } });
+    expect(outcome).toMatchObject({
+      kind: "report",
+      via: "already_accepted",
+      state: { run: { required_action: roundTwo.required_action } },
+    });
   });
 
   it("takes one last look when the attempts run out on a mismatch, and keeps the endpoint's answer on a real one", async () => {
@@ -135,7 +140,7 @@ describe("decide", () => {
     };
     const endpoint = (
       steps: Array<{ status: string; step_details: { type: string; tool_calls: Array<{ id: string }> } }>,
-    ): DecisionDeps["endpoint"] => ({
+    ): AssistantsDeps["endpoint"] => ({
       submitToolOutputs: async () => ({
         ok: false,
         failure: { kind: "tool_call_mismatch", httpStatus: 400, error, expectedIds: ["call_2"], givenIds: ["call_1"] },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { redeliveryDelaySeconds } from "../../functions/submit-tool-outputs/aws-sinks";
-import { backoffMs, type DecisionDeps } from "../../functions/submit-tool-outputs/record-context";
+import type { DecisionLimits } from "../../functions/submit-tool-outputs/record-context";
+import { backoffMs, redeliveryDelaySeconds } from "../../functions/submit-tool-outputs/retry-timing";
 
-const deps = { retryBaseDelayMs: 500, retryMaxDelayMs: 8000 } as DecisionDeps;
+const deps = { retryBaseDelayMs: 500, retryMaxDelayMs: 8000 } as DecisionLimits;
 
 describe("backoff inside an invocation", () => {
   it("doubles from the base up to the cap, minus at most 25 % jitter", () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dlqMessage } from "../../functions/submit-tool-outputs/aws-sinks";
-import { buildDlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
+import { buildDlqRecord, dlqMessage } from "../../functions/submit-tool-outputs/dlq-record";
 
 const LIMIT = 1_048_576;
 const recordFor = (original: string) =>

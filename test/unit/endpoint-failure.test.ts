@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { classifyHttpFailure, networkFailure, retryAfterMs } from "../../functions/submit-tool-outputs/endpoint-failure";
+import { classifyAssistantsFailure } from "../../functions/submit-tool-outputs/assistants/failure";
+import {
+  classifyHttpFailure as classifyByStatus,
+  networkFailure,
+  retryAfterMs,
+} from "../../functions/submit-tool-outputs/endpoint-failure";
+
+/** An Assistants-API answer sorted as the client sorts it: by status, then by the endpoint's message. */
+const classifyHttpFailure = (status: number, body: unknown, headers: Headers) =>
+  classifyAssistantsFailure(classifyByStatus(status, body, headers));
 
 const openAi = (message: string, code: string | null = null, type = "invalid_request_error") => ({
   error: { message, type, param: null, code },

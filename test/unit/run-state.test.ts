@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { eventIdOf } from "../../functions/submit-tool-outputs/results-event";
-import { isResting, type Run, requiredToolCallIds, standing, summarizeRun } from "../../functions/submit-tool-outputs/run-state";
+import { isResting, type Run, requiredToolCallIds, standing } from "../../functions/submit-tool-outputs/assistants/run-state";
+import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/results-event";
 
 const waitingFor = (...ids: string[]): Run => ({
   id: "run_1",

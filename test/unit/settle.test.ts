@@ -18,6 +18,14 @@ const record = (receiveCount: number) =>
     attributes: { ApproximateReceiveCount: String(receiveCount) },
   }) as unknown as SQSRecord;
 const context = { thread_id: "thread_1", run_id: "run_1" };
+/** The message being settled: a tool-output message (its run may have taken the outputs) or a watch_run. */
+const message = (receiveCount: number, carriesOutputs: boolean) => ({
+  record: record(receiveCount),
+  context,
+  receiveCount,
+  invokedAt: Date.now(),
+  followUpIfTaken: carriesOutputs ? ({ type: "watch_run", thread_id: "thread_1", run_id: "run_1" } as const) : undefined,
+});
 
 function sinks(failing: Partial<Record<keyof RelaySinks, boolean>> = {}) {
   const written = { dlq: [] as DlqRecord[], watches: 0, published: 0, delays: [] as number[] };
@@ -45,7 +53,7 @@ const unavailable: Outcome = { kind: "hand_back", reason: "endpoint_unavailable"
 describe("settle on the last receive", () => {
   it("writes the real reason and sends a watch_run after a failure that may hide an acceptance", async () => {
     const { io, written } = sinks();
-    const settled = await settle(unavailable, { record: record(3), context, carriesOutputs: true }, io, limits);
+    const settled = await settle(unavailable, message(3, true), io, limits);
     expect(settled).toMatchObject({ done: true, reason: "retries_exhausted" });
     expect(written.watches).toBe(1);
     expect(written.dlq[0]).toMatchObject({ reason: "retries_exhausted", http_status: 502 });
@@ -53,7 +61,7 @@ describe("settle on the last receive", () => {
 
   it("keeps the real reason when the watch_run cannot be sent", async () => {
     const { io, written } = sinks({ enqueueWatch: true });
-    const settled = await settle(unavailable, { record: record(3), context, carriesOutputs: true }, io, limits);
+    const settled = await settle(unavailable, message(3, true), io, limits);
     expect(settled).toMatchObject({ done: true, reason: "retries_exhausted" });
     expect(written.dlq[0]!.reason).toBe("retries_exhausted");
     expect(written.dlq[0]!.detail).not.toContain("watch_run follows");
@@ -61,7 +69,7 @@ describe("settle on the last receive", () => {
 
   it("sends no watch_run for a watch_run message: a watch never takes outputs, so the chain ends", async () => {
     const { io, written } = sinks();
-    await settle(unavailable, { record: record(3), context, carriesOutputs: false }, io, limits);
+    await settle(unavailable, message(3, false), io, limits);
     expect(written.watches).toBe(0);
     expect(written.dlq).toHaveLength(1);
   });
@@ -72,9 +80,9 @@ describe("settle on the last receive", () => {
       kind: "dead_letter",
       reason: "run_expired",
       detail: "run run_1 expired",
-      publish: { id: "run_1", status: "expired" },
+      publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
     };
-    const settled = await settle(expired, { record: record(3), context, carriesOutputs: true }, io, limits);
+    const settled = await settle(expired, message(3, true), io, limits);
     expect(settled).toMatchObject({ done: true, reason: "run_expired" });
     expect(written.dlq[0]!.detail).toContain("could not be published");
   });
@@ -85,9 +93,9 @@ describe("settle on the last receive", () => {
       kind: "dead_letter",
       reason: "run_expired",
       detail: "run run_1 expired",
-      publish: { id: "run_1", status: "expired" },
+      publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
     };
-    const settled = await settle(expired, { record: record(1), context, carriesOutputs: true }, io, limits);
+    const settled = await settle(expired, message(1, true), io, limits);
     expect(settled).toMatchObject({ done: false, reason: "results_unavailable" });
     expect(written.dlq).toEqual([]);
     expect(written.delays).toHaveLength(1);

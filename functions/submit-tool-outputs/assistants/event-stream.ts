@@ -1,5 +1,5 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
-import { type EndpointError, readEndpointError } from "./endpoint-failure";
+import { type EndpointError, readEndpointError } from "../endpoint-failure";
 import { type Run, RunSchema } from "./run-state";
 
 /** What the relay takes from a run's event stream; steps, messages, deltas and unknown events are skipped. */

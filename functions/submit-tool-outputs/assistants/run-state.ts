@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import "./zod-messages";
+import "../zod-messages";
 
 /**
  * The endpoint's Run object, read leniently: the relay needs a handful of fields and must not break
@@ -18,9 +18,26 @@ export const RunSchema = z.looseObject({
 });
 export type Run = z.infer<typeof RunSchema>;
 
-/** `requires_action` pauses the run; the rest end it. Anything else (queued, in_progress, cancelling, or a status added later) is still moving. */
-const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "incomplete"]);
+/** Every status a run can have (Azure's classic agents have all but `incomplete`). */
+export const RUN_STATUSES = [
+  "queued",
+  "in_progress",
+  "requires_action",
+  "cancelling",
+  "cancelled",
+  "failed",
+  "completed",
+  "incomplete",
+  "expired",
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/** The statuses that end a run. */
+export const TERMINAL_RUN_STATUSES = ["completed", "failed", "cancelled", "expired", "incomplete"] as const satisfies readonly RunStatus[];
+
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_RUN_STATUSES);
+
+/** `requires_action` pauses the run; the rest end it. Anything else (queued, in_progress, cancelling, or a status added later) is still moving. */
 export function isResting(run: Run): boolean {
   return run.status === "requires_action" || TERMINAL.has(run.status);
 }
@@ -49,33 +66,4 @@ export function standing(run: Run, givenIds: readonly string[]): Standing {
   const given = new Set(givenIds);
   if (required.length === given.size && required.every((id) => given.has(id))) return "waiting";
   return "other_ids";
-}
-
-/** Fields a results consumer needs; instructions, tools and other bulky fields stay out of the event. */
-const KEPT_FIELDS = [
-  "id",
-  "object",
-  "thread_id",
-  "assistant_id",
-  "status",
-  "required_action",
-  "last_error",
-  "incomplete_details",
-  "usage",
-  "created_at",
-  "started_at",
-  "expires_at",
-  "cancelled_at",
-  "failed_at",
-  "completed_at",
-  "model",
-  "metadata",
-] as const;
-
-export type RunSummary = Partial<Record<(typeof KEPT_FIELDS)[number], unknown>> & { id: string; status: string };
-
-export function summarizeRun(run: Run): RunSummary {
-  const summary: Record<string, unknown> = {};
-  for (const field of KEPT_FIELDS) if (field in run) summary[field] = run[field];
-  return summary as RunSummary;
 }

@@ -1,0 +1,95 @@
+import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
+
+export interface EndpointHttpOptions {
+  /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
+  baseUrl: URL;
+  /** Query parameters on every call (Azure's `api-version`). */
+  query?: Readonly<Record<string, string>>;
+  /** Credential and protocol headers sent on every call. */
+  headers: Readonly<Record<string, string>>;
+  /** Limit for one call, up to the response headers (and the whole body for JSON answers). */
+  timeoutMs: number;
+  /** Told the time to the answer's headers of every call (for the latency metric). */
+  onCall?: (ms: number) => void;
+}
+
+export interface CallOptions {
+  /** Sent as `x-portkey-trace-id` so a submission can be found in Portkey's logs: the SQS message id. */
+  traceId: string;
+  /** Aborts the call (the invocation's deadline). */
+  signal: AbortSignal;
+}
+
+/** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
+export type Answer = { ok: true; response: Response; release: () => void } | { ok: false; failure: HttpFailure };
+
+/**
+ * HTTP to the endpoint, shared by every API: URLs built from encoded path segments (never glued), one timeout
+ * per call, error answers read and sorted by status. Plain `fetch`: Node's undici keeps connections alive.
+ * @example const answer = await http.call("GET", http.url(["threads", threadId, "runs", runId]), { traceId, signal });
+ */
+export class EndpointHttp {
+  private readonly basePath: string;
+
+  constructor(private readonly options: EndpointHttpOptions) {
+    this.basePath = options.baseUrl.pathname.replace(/\/+$/, "");
+  }
+
+  /** `{base}/{segment}/…?{query}`, each segment percent-encoded, with the API's own query parameters. */
+  url(segments: readonly string[], query: Readonly<Record<string, string | undefined>> = {}): URL {
+    const url = new URL(this.options.baseUrl);
+    url.pathname = `${this.basePath}/${segments.map(encodeURIComponent).join("/")}`;
+    for (const [name, value] of Object.entries({ ...query, ...this.options.query })) {
+      if (value !== undefined) url.searchParams.set(name, value);
+    }
+    return url;
+  }
+
+  /**
+   * One call with a timeout that covers the answer's headers and, until `release`, its body (a stream is
+   * released at once by the caller and bounded by its signal).
+   */
+  async call(method: "GET" | "POST", url: URL, { traceId, signal }: CallOptions, body?: string, streaming = false): Promise<Answer> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), this.options.timeoutMs);
+    const release = () => clearTimeout(timer);
+    const headers: Record<string, string> = { ...this.options.headers, "x-portkey-trace-id": traceId };
+    headers.accept = streaming ? "text/event-stream" : "application/json";
+    if (body !== undefined) headers["content-type"] = "application/json";
+    try {
+      const sent = performance.now();
+      const response = await fetch(url, { method, headers, body, signal: AbortSignal.any([signal, timeout.signal]) });
+      this.options.onCall?.(performance.now() - sent);
+      if (response.ok) return { ok: true, response, release };
+      const errorBody = await response.json().catch(() => undefined);
+      release();
+      return { ok: false, failure: classifyHttpFailure(response.status, errorBody, response.headers) };
+    } catch (error) {
+      release();
+      return { ok: false, failure: networkFailure(error) };
+    }
+  }
+}
+
+/**
+ * Reads a 2xx JSON body with `parse`; a body that is not what the API promises is an ambiguous failure (the
+ * call may have been acted on), and so is a body cut short.
+ */
+export async function readJson<T>(
+  answer: { response: Response; release: () => void },
+  parse: (value: unknown) => { success: true; data: T } | { success: false },
+  what: string,
+): Promise<{ ok: true; value: T } | { ok: false; failure: HttpFailure }> {
+  try {
+    const parsed = parse(await answer.response.json());
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return {
+      ok: false,
+      failure: { kind: "transient", httpStatus: answer.response.status, ambiguous: true, detail: `the 2xx answer is not ${what}` },
+    };
+  } catch (error) {
+    return { ok: false, failure: networkFailure(error) };
+  } finally {
+    answer.release();
+  }
+}
