@@ -65,6 +65,12 @@ describe("parseMessage rejects with a specific reason", () => {
     ["a 129-character id", body({ thread_id: "t".repeat(129) }), /thread_id: must be 1–128/],
     ["an empty id", body({ thread_id: "" }), /thread_id: must be 1–128/],
     ["a missing run_id", JSON.stringify({ thread_id: "t", tool_outputs: valid.tool_outputs }), /run_id: is required/],
+    // zod's record skips this key silently (JSON.parse makes it an own property): it must be refused, not dropped.
+    [
+      "a __proto__ metadata key",
+      body({ metadata: JSON.parse('{"__proto__":"x","tenant":"acme"}') }),
+      /metadata: metadata keys must not be "__proto__"/,
+    ],
     ["no outputs", body({ tool_outputs: [] }), /tool_outputs: must hold at least one/],
     [
       "too many outputs",
