@@ -39,6 +39,8 @@ export interface TransientFailure {
   retryAfterMs?: number;
   /** The request may have reached the endpoint and been acted on (5xx, timeout, reset). */
   ambiguous: boolean;
+  /** The request never left: the connection was refused or the host not found. */
+  notSent?: true;
   detail: string;
 }
 
@@ -76,11 +78,15 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   return { kind: "rejected", httpStatus, error };
 }
 
-/** A failure below HTTP: connection refused or reset, timeout, aborted. */
+/** Connection errors that happen before a byte of the request is sent. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** A failure below HTTP: connection refused or reset, timeout, aborted. Only a refused connection is known not to have been acted on. */
 export function networkFailure(cause: unknown): TransientFailure {
   const name = (cause as Error)?.name ?? "Error";
   const code = ((cause as { cause?: { code?: string } })?.cause?.code ?? "") as string;
-  return { kind: "transient", ambiguous: true, detail: `${name}${code ? ` ${code}` : ""}` };
+  const detail = `${name}${code ? ` ${code}` : ""}`;
+  return NOT_SENT_CODES.has(code) ? { kind: "transient", ambiguous: false, notSent: true, detail } : { kind: "transient", ambiguous: true, detail };
 }
 
 function isRetryableStatus(status: number): boolean {

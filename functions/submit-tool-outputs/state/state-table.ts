@@ -1,0 +1,143 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { STATE_TABLE_KEYS } from "./table-keys";
+
+/**
+ * The relay's state table (docs/contract.md, "The state table"), over the AWS SDK's document client. This
+ * module is the only one that loads the DynamoDB client, and it is loaded on first use (lazy-state-table.ts),
+ * so a cold start that serves only the Assistants API never evaluates it.
+ */
+
+/** An item: its keys and any attributes (plain JavaScript values; the document client marshals them). */
+export type StateItem = { pk: string; sk: string; ttl?: number } & Record<string, unknown>;
+export type ItemKey = { pk: string; sk: string };
+
+/** A conditional write's expression, with its placeholders. */
+export interface Condition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
+export interface StateTableOptions {
+  tableName: string;
+  region?: string;
+  /** `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL` (a local emulator). */
+  endpoint?: string;
+  /** Told of every request (for the DynamoDB request count of the bench and the log line). */
+  onRequest?: (operation: string) => void;
+}
+
+/**
+ * Reads and conditional writes on the state table; every read is strongly consistent (a claim must see
+ * the write that beat it).
+ * @example const table = new StateTable({ tableName: "relay-state" }); await table.get({ pk, sk });
+ */
+export class StateTable {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly onRequest: (operation: string) => void;
+
+  constructor(options: StateTableOptions) {
+    const client = new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.tableName = options.tableName;
+    this.onRequest = options.onRequest ?? (() => undefined);
+  }
+
+  async get(key: ItemKey, signal?: AbortSignal): Promise<StateItem | undefined> {
+    this.onRequest("GetItem");
+    const answer = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), { abortSignal: signal });
+    return answer.Item as StateItem | undefined;
+  }
+
+  /** Puts an item; false when `condition` failed (nothing was written). */
+  async put(item: StateItem, condition?: Condition, signal?: AbortSignal): Promise<boolean> {
+    this.onRequest("PutItem");
+    return this.conditional(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...(condition ? conditionParams(condition) : {}),
+        }),
+        { abortSignal: signal },
+      ),
+    );
+  }
+
+  /**
+   * Updates an item with an update expression; returns the item as it is after the update, or undefined
+   * when `condition` failed (nothing was written).
+   */
+  async update(
+    key: ItemKey,
+    update: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+    condition?: Condition,
+    signal?: AbortSignal,
+  ): Promise<StateItem | undefined> {
+    this.onRequest("UpdateItem");
+    let attributes: StateItem | undefined;
+    const ok = await this.conditional(async () => {
+      const answer = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: update.expression,
+          ConditionExpression: condition?.expression,
+          ExpressionAttributeNames: nonEmpty({ ...update.names, ...condition?.names }),
+          ExpressionAttributeValues: nonEmpty({ ...update.values, ...condition?.values }),
+          ReturnValues: "ALL_NEW",
+        }),
+        { abortSignal: signal },
+      );
+      attributes = answer.Attributes as StateItem | undefined;
+    });
+    return ok ? attributes : undefined;
+  }
+
+  /** Every item of a partition whose sort key starts with `prefix`, in sort-key order. */
+  async query(pk: string, prefix: string, signal?: AbortSignal): Promise<StateItem[]> {
+    const items: StateItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      this.onRequest("Query");
+      const answer = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+          ExpressionAttributeNames: { "#pk": STATE_TABLE_KEYS.partitionKey, "#sk": STATE_TABLE_KEYS.sortKey },
+          ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+        { abortSignal: signal },
+      );
+      items.push(...((answer.Items ?? []) as StateItem[]));
+      start = answer.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  private async conditional(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error)?.name === "ConditionalCheckFailedException") return false;
+      throw error;
+    }
+  }
+}
+
+function conditionParams(condition: Condition) {
+  return {
+    ConditionExpression: condition.expression,
+    ExpressionAttributeNames: nonEmpty(condition.names ?? {}),
+    ExpressionAttributeValues: nonEmpty(condition.values ?? {}),
+  };
+}
+
+function nonEmpty<T extends Record<string, unknown>>(value: T): T | undefined {
+  return Object.keys(value).length > 0 ? value : undefined;
+}
