@@ -1,0 +1,300 @@
+/**
+ * Entra ID access tokens for Azure AI Foundry (classic agents and the `/openai/v1` Responses API), by the
+ * OAuth 2.0 client-credentials grant: one form POST to `{authority}/{tenant}/oauth2/v2.0/token`.
+ *
+ * Written by hand instead of with @azure/identity's ClientSecretCredential; bench/entra-token.ts has the
+ * figures. In short: @azure/identity refuses a plain-http authority host even on loopback (so it cannot run
+ * against the local endpoint simulator), adds an OpenID-configuration round trip before the first token and,
+ * unless told not to, Microsoft's instance discovery for any non-default host; it also costs far more bundle
+ * and import time than these ~200 lines, which only need `fetch`. What we give up (certificates, managed
+ * identity, CAE claims challenges) the relay does not use: its contract is a client secret.
+ *
+ * Loaded lazily by whoever builds the endpoint clients (never by credentials.ts), so other modes do not
+ * evaluate it. Neither the secret nor a token is ever logged or put into an error message.
+ */
+import { isLoopbackHost } from "./config";
+import type { EndpointCredentials } from "./credentials";
+import { CredentialsError } from "./errors";
+
+export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
+export const DEFAULT_TOKEN_SCOPE = "https://ai.azure.com/.default";
+
+/** A cached token is refreshed this long before it expires, at most (see `refreshMarginMs`). */
+const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface EntraTokenSourceOptions {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Default `https://login.microsoftonline.com`; https unless the host is loopback. */
+  authorityHost?: string;
+  /** Default `https://ai.azure.com/.default`; client credentials need a `/.default` scope. */
+  scope?: string;
+  /** Limit for one token request. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Clock in epoch milliseconds, for expiry. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Bearer tokens for one principal and scope, shared by every caller of the execution environment. */
+export interface TokenSource {
+  /**
+   * A token valid for a while yet: the cached one, or a new one. Concurrent callers share one token
+   * request (single flight); `signal` gives up this caller's wait, not the shared request.
+   * @throws EntraTokenError when no token can be had (a configuration failure, or a transient one).
+   */
+  token(signal?: AbortSignal): Promise<string>;
+  /** Forgets `token` if it is still the cached one (the endpoint answered 401), so the next `token()` fetches anew. */
+  invalidate(token: string): void;
+}
+
+/**
+ * No token could be had. A CredentialsError, so the relay treats it as configuration (the batch goes back
+ * to SQS, the relay alarms). Names the variable, the HTTP status and the AADSTS code; never a value.
+ */
+export class EntraTokenError extends CredentialsError {
+  constructor(
+    message: string,
+    /** The variable to look at, e.g. `AZURE_CLIENT_SECRET`. */
+    readonly variable: string,
+    readonly details: {
+      httpStatus?: number;
+      /** e.g. `AADSTS7000215` (invalid client secret). */
+      aadCode?: string;
+      /** True for an outage of the token endpoint (5xx, 429, network, timeout) rather than wrong settings. */
+      transient?: boolean;
+    } = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How long before expiry a cached token is replaced: 10 % of its lifetime, at most 5 minutes. Entra's
+ * tokens live 60–90 minutes, so that is MSAL's own 5-minute renewal offset, far more than one endpoint call
+ * plus clock drift needs; a short lifetime (a token policy, a test) keeps 90 % of it usable instead of none.
+ * @example refreshMarginMs(3_600_000) // 300 000
+ */
+export function refreshMarginMs(lifetimeMs: number): number {
+  return Math.min(MAX_REFRESH_MARGIN_MS, lifetimeMs / 10);
+}
+
+/** AADSTS codes that point at one variable (from Entra's error-code reference); others name all three. */
+const VARIABLE_BY_AAD_CODE: Record<number, string> = {
+  7000215: "AZURE_CLIENT_SECRET", // invalid client secret
+  7000222: "AZURE_CLIENT_SECRET", // expired client secret
+  7000216: "AZURE_CLIENT_SECRET", // client_secret missing
+  7000218: "AZURE_CLIENT_SECRET",
+  700016: "AZURE_CLIENT_ID", // application not found in the directory
+  90002: "AZURE_TENANT_ID", // tenant not found
+  900023: "AZURE_TENANT_ID", // tenant identifier malformed
+  90013: "AZURE_TENANT_ID",
+  70011: "AZURE_TOKEN_SCOPE", // scope not valid
+  1002012: "AZURE_TOKEN_SCOPE", // client credentials need `/.default`
+  500011: "AZURE_TOKEN_SCOPE", // resource principal not found in the tenant
+};
+const ALL_ENTRA_KEYS = "AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET";
+
+function checkedAuthority(value: string | undefined): string {
+  const invalid = (problem: string) => new EntraTokenError(`AZURE_AUTHORITY_HOST ${problem}`, "AZURE_AUTHORITY_HOST");
+  let url: URL;
+  try {
+    url = new URL(value ?? DEFAULT_AUTHORITY_HOST);
+  } catch {
+    throw invalid("must be an absolute URL such as https://login.microsoftonline.com");
+  }
+  if (!(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)))) {
+    throw invalid("must use https (plain http is allowed only for a loopback host such as 127.0.0.1)");
+  }
+  if (url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    throw invalid("must be a plain origin such as https://login.microsoftonline.com (no query, fragment or user info)");
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+function checkedOptions(o: EntraTokenSourceOptions) {
+  // A tenant is a GUID or a domain name: anything else could change the token URL's path.
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(o.tenantId)) {
+    throw new EntraTokenError("AZURE_TENANT_ID must be a tenant GUID or domain name", "AZURE_TENANT_ID");
+  }
+  if (o.clientId === "") throw new EntraTokenError("AZURE_CLIENT_ID is empty", "AZURE_CLIENT_ID");
+  if (o.clientSecret === "") throw new EntraTokenError("AZURE_CLIENT_SECRET is empty", "AZURE_CLIENT_SECRET");
+  const scope = o.scope ?? DEFAULT_TOKEN_SCOPE;
+  if (!scope.endsWith("/.default")) {
+    throw new EntraTokenError("AZURE_TOKEN_SCOPE must end with /.default (the client-credentials grant needs it)", "AZURE_TOKEN_SCOPE");
+  }
+  return { ...o, scope, tokenUrl: `${checkedAuthority(o.authorityHost)}/${o.tenantId}/oauth2/v2.0/token` };
+}
+
+interface CachedToken {
+  token: string;
+  refreshAt: number;
+}
+
+/** Rejects when `signal` aborts, without cancelling the shared request behind `promise`. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** The failure of a token request that Entra answered with an error body. */
+function refusal(status: number, body: unknown): EntraTokenError {
+  const fields = (typeof body === "object" && body !== null ? body : {}) as { error?: unknown; error_codes?: unknown };
+  const firstCode =
+    Array.isArray(fields.error_codes) && Number.isInteger(fields.error_codes[0]) ? (fields.error_codes[0] as number) : undefined;
+  // Only OAuth's fixed vocabulary (invalid_client, …) is repeated; error_description may name the app and is left out.
+  const oauthError = typeof fields.error === "string" && /^[a-z_]{1,40}$/.test(fields.error) ? ` ${fields.error}` : "";
+  const aadCode = firstCode === undefined ? undefined : `AADSTS${firstCode}`;
+  const transient = status >= 500 || status === 429;
+  const variable =
+    firstCode !== undefined && VARIABLE_BY_AAD_CODE[firstCode] !== undefined
+      ? VARIABLE_BY_AAD_CODE[firstCode]
+      : transient || status === 404
+        ? "AZURE_AUTHORITY_HOST"
+        : ALL_ENTRA_KEYS;
+  const what = transient ? "the token endpoint failed" : `check ${variable}`;
+  return new EntraTokenError(
+    `Entra ID token request refused: HTTP ${status}${oauthError}${aadCode ? ` (${aadCode})` : ""}; ${what}`,
+    variable,
+    { httpStatus: status, aadCode, transient },
+  );
+}
+
+class EntraTokenSource implements TokenSource {
+  readonly #settings: ReturnType<typeof checkedOptions>;
+  readonly #now: () => number;
+  #cached: CachedToken | undefined;
+  #pending: Promise<CachedToken> | undefined;
+
+  constructor(options: EntraTokenSourceOptions) {
+    this.#settings = checkedOptions(options);
+    this.#now = options.now ?? Date.now;
+  }
+
+  async token(signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
+    const cached = this.#cached;
+    if (cached !== undefined && this.#now() < cached.refreshAt) return cached.token;
+    if (this.#pending === undefined) {
+      const request = this.#request().finally(() => {
+        this.#pending = undefined;
+      });
+      // Every waiter may have given up by the time it fails: never an unhandled rejection.
+      request.catch(() => undefined);
+      this.#pending = request;
+    }
+    return (await untilAborted(this.#pending, signal)).token;
+  }
+
+  invalidate(token: string): void {
+    if (this.#cached?.token === token) this.#cached = undefined;
+  }
+
+  async #request(): Promise<CachedToken> {
+    const { tokenUrl, clientId, clientSecret, scope, timeoutMs } = this.#settings;
+    const sentAt = this.#now();
+    let response: Response;
+    let body: unknown;
+    try {
+      response = await fetch(tokenUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, scope }),
+        // Never resend the secret to wherever a redirect points.
+        redirect: "error",
+        signal: AbortSignal.timeout(timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      });
+      body = await response.json().catch(() => undefined);
+    } catch (error) {
+      const reason = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as Error).name;
+      throw new EntraTokenError(
+        `Entra ID token request failed: could not reach the token endpoint (${String(reason)}); check AZURE_AUTHORITY_HOST`,
+        "AZURE_AUTHORITY_HOST",
+        { transient: true },
+      );
+    }
+    if (!response.ok) throw refusal(response.status, body);
+    const answer = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+    const lifetimeSeconds = typeof answer.expires_in === "string" ? Number(answer.expires_in) : answer.expires_in;
+    const bearer = typeof answer.token_type === "string" && answer.token_type.toLowerCase() === "bearer";
+    if (typeof answer.access_token !== "string" || answer.access_token === "" || !bearer || typeof lifetimeSeconds !== "number") {
+      throw new EntraTokenError(
+        `Entra ID token request: HTTP ${response.status} without a Bearer access_token and expires_in; check AZURE_AUTHORITY_HOST`,
+        "AZURE_AUTHORITY_HOST",
+        { httpStatus: response.status },
+      );
+    }
+    // Counted from the moment the request left: the token cannot have been minted earlier.
+    const lifetimeMs = Math.max(0, lifetimeSeconds * 1000);
+    const cached = { token: answer.access_token, refreshAt: sentAt + lifetimeMs - refreshMarginMs(lifetimeMs) };
+    this.#cached = cached;
+    return cached;
+  }
+}
+
+/**
+ * A token source for one principal and scope; build one per execution environment and share it.
+ * @example
+ * const tokens = createEntraTokenSource({ tenantId, clientId, clientSecret });
+ * const headers = { ...staticHeaders, ...(await authorizationHeader(tokens, signal)) };
+ */
+export function createEntraTokenSource(options: EntraTokenSourceOptions): TokenSource {
+  return new EntraTokenSource(options);
+}
+
+/**
+ * The token source for Entra ID credentials as credentials.ts validated them (all three keys present).
+ * @example const tokens = entraTokenSourceFromCredentials(credentials, { timeoutMs: config.endpointTimeoutMs });
+ */
+export function entraTokenSourceFromCredentials(
+  c: EndpointCredentials,
+  options: Pick<EntraTokenSourceOptions, "timeoutMs" | "now"> = {},
+): TokenSource {
+  if (c.AZURE_TENANT_ID === undefined || c.AZURE_CLIENT_ID === undefined || c.AZURE_CLIENT_SECRET === undefined) {
+    throw new EntraTokenError(`Entra ID needs all of ${ALL_ENTRA_KEYS}`, ALL_ENTRA_KEYS);
+  }
+  return createEntraTokenSource({
+    tenantId: c.AZURE_TENANT_ID,
+    clientId: c.AZURE_CLIENT_ID,
+    clientSecret: c.AZURE_CLIENT_SECRET,
+    authorityHost: c.AZURE_AUTHORITY_HOST,
+    scope: c.AZURE_TOKEN_SCOPE,
+    ...options,
+  });
+}
+
+/**
+ * The Authorization header for one request to the endpoint.
+ * @example const headers = { ...credentialHeaders(credentials), ...(await authorizationHeader(tokens, signal)) };
+ */
+export async function authorizationHeader(source: TokenSource, signal?: AbortSignal): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await source.token(signal)}` };
+}
+
+/**
+ * Sends a request with a token; when it is answered 401, forgets that token and sends it once more with
+ * a freshly fetched one (a 401 means the endpoint did not act on it, so a POST may be resent). When the
+ * cache already holds a newer token (another caller refreshed), that one is used without a new request;
+ * when no different token can be had, the first 401 is returned as it is. A second 401 stands.
+ * @example const response = await sendWithToken(tokens, signal, (auth) => fetch(url, { headers: { ...headers, ...auth }, signal }));
+ */
+export async function sendWithToken(
+  source: TokenSource,
+  signal: AbortSignal | undefined,
+  send: (headers: { authorization: string }) => Promise<Response>,
+): Promise<Response> {
+  const first = await source.token(signal);
+  const response = await send({ authorization: `Bearer ${first}` });
+  if (response.status !== 401) return response;
+  source.invalidate(first);
+  const second = await source.token(signal);
+  if (second === first) return response;
+  await response.body?.cancel();
+  return send({ authorization: `Bearer ${second}` });
+}
