@@ -2,19 +2,24 @@
  * Entra ID access tokens for Azure AI Foundry (classic agents and the `/openai/v1` Responses API), by the
  * OAuth 2.0 client-credentials grant: one form POST to `{authority}/{tenant}/oauth2/v2.0/token`.
  *
- * Written by hand instead of with @azure/identity's ClientSecretCredential; bench/entra-token.ts has the
- * figures. In short: @azure/identity refuses a plain-http authority host even on loopback (so it cannot run
- * against the local endpoint simulator), adds an OpenID-configuration round trip before the first token and,
- * unless told not to, Microsoft's instance discovery for any non-default host; it also costs far more bundle
- * and import time than these ~200 lines, which only need `fetch`. What we give up (certificates, managed
- * identity, CAE claims challenges) the relay does not use: its contract is a client secret.
+ * Written by hand instead of with @azure/identity's ClientSecretCredential, measured by bench/entra-token.ts
+ * (4.14.1, Node 24): it adds ~447 KiB (130 KiB gzip, 408 modules) to the bundle against ~7 KiB here, and even
+ * when never loaded it lengthens every mode's cold start (relay import 1.14× to 1.5× across our runs: the whole
+ * bundle is parsed); it takes ~30 ms to load,
+ * fetches the OpenID configuration before its first token (and, unless told not to, asks Microsoft's instance
+ * discovery about any non-default authority host), does not share one request among concurrent first callers
+ * (ten callers, ten token requests), and refuses a plain-http authority even on loopback, so it could not run
+ * against the local endpoint simulator. What we give up (certificates, managed identity, CAE claims challenges)
+ * the relay does not use: its contract is a client secret.
  *
  * Loaded lazily by whoever builds the endpoint clients (never by credentials.ts), so other modes do not
  * evaluate it. Neither the secret nor a token is ever logged or put into an error message.
  */
 import { isLoopbackHost } from "./config";
 import type { EndpointCredentials } from "./credentials";
-import { CredentialsError } from "./errors";
+import { ALL_ENTRA_KEYS, EntraTokenError, refusal } from "./entra-token-error";
+
+export { EntraTokenError } from "./entra-token-error";
 
 export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 export const DEFAULT_TOKEN_SCOPE = "https://ai.azure.com/.default";
@@ -41,33 +46,14 @@ export interface EntraTokenSourceOptions {
 export interface TokenSource {
   /**
    * A token valid for a while yet: the cached one, or a new one. Concurrent callers share one token
-   * request (single flight); `signal` gives up this caller's wait, not the shared request.
+   * request (single flight); `signal` gives up this caller's wait, not the shared request. When a refresh
+   * fails while the cached token has not expired yet, that token is still returned (an Entra outage in the
+   * refresh margin costs nothing); the next call tries to refresh again.
    * @throws EntraTokenError when no token can be had (a configuration failure, or a transient one).
    */
   token(signal?: AbortSignal): Promise<string>;
   /** Forgets `token` if it is still the cached one (the endpoint answered 401), so the next `token()` fetches anew. */
   invalidate(token: string): void;
-}
-
-/**
- * No token could be had. A CredentialsError, so the relay treats it as configuration (the batch goes back
- * to SQS, the relay alarms). Names the variable, the HTTP status and the AADSTS code; never a value.
- */
-export class EntraTokenError extends CredentialsError {
-  constructor(
-    message: string,
-    /** The variable to look at, e.g. `AZURE_CLIENT_SECRET`. */
-    readonly variable: string,
-    readonly details: {
-      httpStatus?: number;
-      /** e.g. `AADSTS7000215` (invalid client secret). */
-      aadCode?: string;
-      /** True for an outage of the token endpoint (5xx, 429, network, timeout) rather than wrong settings. */
-      transient?: boolean;
-    } = {},
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -79,22 +65,6 @@ export class EntraTokenError extends CredentialsError {
 export function refreshMarginMs(lifetimeMs: number): number {
   return Math.min(MAX_REFRESH_MARGIN_MS, lifetimeMs / 10);
 }
-
-/** AADSTS codes that point at one variable (from Entra's error-code reference); others name all three. */
-const VARIABLE_BY_AAD_CODE: Record<number, string> = {
-  7000215: "AZURE_CLIENT_SECRET", // invalid client secret
-  7000222: "AZURE_CLIENT_SECRET", // expired client secret
-  7000216: "AZURE_CLIENT_SECRET", // client_secret missing
-  7000218: "AZURE_CLIENT_SECRET",
-  700016: "AZURE_CLIENT_ID", // application not found in the directory
-  90002: "AZURE_TENANT_ID", // tenant not found
-  900023: "AZURE_TENANT_ID", // tenant identifier malformed
-  90013: "AZURE_TENANT_ID",
-  70011: "AZURE_TOKEN_SCOPE", // scope not valid
-  1002012: "AZURE_TOKEN_SCOPE", // client credentials need `/.default`
-  500011: "AZURE_TOKEN_SCOPE", // resource principal not found in the tenant
-};
-const ALL_ENTRA_KEYS = "AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET";
 
 function checkedAuthority(value: string | undefined): string {
   const invalid = (problem: string) => new EntraTokenError(`AZURE_AUTHORITY_HOST ${problem}`, "AZURE_AUTHORITY_HOST");
@@ -130,6 +100,7 @@ function checkedOptions(o: EntraTokenSourceOptions) {
 interface CachedToken {
   token: string;
   refreshAt: number;
+  expiresAt: number;
 }
 
 /** Rejects when `signal` aborts, without cancelling the shared request behind `promise`. */
@@ -141,29 +112,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
-}
-
-/** The failure of a token request that Entra answered with an error body. */
-function refusal(status: number, body: unknown): EntraTokenError {
-  const fields = (typeof body === "object" && body !== null ? body : {}) as { error?: unknown; error_codes?: unknown };
-  const firstCode =
-    Array.isArray(fields.error_codes) && Number.isInteger(fields.error_codes[0]) ? (fields.error_codes[0] as number) : undefined;
-  // Only OAuth's fixed vocabulary (invalid_client, …) is repeated; error_description may name the app and is left out.
-  const oauthError = typeof fields.error === "string" && /^[a-z_]{1,40}$/.test(fields.error) ? ` ${fields.error}` : "";
-  const aadCode = firstCode === undefined ? undefined : `AADSTS${firstCode}`;
-  const transient = status >= 500 || status === 429;
-  const variable =
-    firstCode !== undefined && VARIABLE_BY_AAD_CODE[firstCode] !== undefined
-      ? VARIABLE_BY_AAD_CODE[firstCode]
-      : transient || status === 404
-        ? "AZURE_AUTHORITY_HOST"
-        : ALL_ENTRA_KEYS;
-  const what = transient ? "the token endpoint failed" : `check ${variable}`;
-  return new EntraTokenError(
-    `Entra ID token request refused: HTTP ${status}${oauthError}${aadCode ? ` (${aadCode})` : ""}; ${what}`,
-    variable,
-    { httpStatus: status, aadCode, transient },
-  );
 }
 
 class EntraTokenSource implements TokenSource {
@@ -189,7 +137,13 @@ class EntraTokenSource implements TokenSource {
       request.catch(() => undefined);
       this.#pending = request;
     }
-    return (await untilAborted(this.#pending, signal)).token;
+    try {
+      return (await untilAborted(this.#pending, signal)).token;
+    } catch (error) {
+      const stale = this.#cached;
+      if (error instanceof EntraTokenError && stale !== undefined && this.#now() < stale.expiresAt) return stale.token;
+      throw error;
+    }
   }
 
   invalidate(token: string): void {
@@ -232,7 +186,11 @@ class EntraTokenSource implements TokenSource {
     }
     // Counted from the moment the request left: the token cannot have been minted earlier.
     const lifetimeMs = Math.max(0, lifetimeSeconds * 1000);
-    const cached = { token: answer.access_token, refreshAt: sentAt + lifetimeMs - refreshMarginMs(lifetimeMs) };
+    const cached = {
+      token: answer.access_token,
+      refreshAt: sentAt + lifetimeMs - refreshMarginMs(lifetimeMs),
+      expiresAt: sentAt + lifetimeMs,
+    };
     this.#cached = cached;
     return cached;
   }

@@ -110,6 +110,27 @@ describe("refreshing before expiry", () => {
     expect(sim.counters.tokenRequests).toBe(2);
     expect(accepted.status).toBe(200);
   });
+
+  it("keeps using the cached token while it lasts when a refresh fails, then reports the failure", async () => {
+    // Prepare
+    let clock = Date.parse("2026-09-01T10:00:00Z");
+    const now = () => clock;
+    const sim = await azureSimulator({ now, azure: { tokenLifetimeSeconds: 600 } });
+    const tokens = tokenSourceFor(sim, { now });
+    const first = await tokens.token();
+    await sim.close();
+
+    // Act
+    clock += 570_000;
+    const inMargin = await tokens.token();
+    clock += 30_000;
+    const expired = await tokens.token().catch((error: unknown) => error);
+
+    // Assess
+    expect(inMargin).toBe(first);
+    expect(expired).toBeInstanceOf(EntraTokenError);
+    expect((expired as EntraTokenError).details.transient).toBe(true);
+  });
 });
 
 describe("a request answered 401", () => {
