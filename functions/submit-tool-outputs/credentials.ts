@@ -6,7 +6,9 @@ import { CredentialsError } from "./errors";
  * Endpoint credentials. Which ones are set picks the endpoint mode, with no code fork:
  * - hosted Portkey: PORTKEY_API_KEY + PORTKEY_VIRTUAL_KEY (or PORTKEY_CONFIG);
  * - self-hosted Portkey gateway: PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN (the provider's key);
- * - a direct OpenAI-compatible server: ENDPOINT_BEARER_TOKEN alone.
+ * - a direct OpenAI-compatible server: ENDPOINT_BEARER_TOKEN alone;
+ * - Azure AI Foundry: Entra ID, AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (optionally
+ *   AZURE_AUTHORITY_HOST, AZURE_TOKEN_SCOPE); the token itself comes from entra-token.ts, loaded only then.
  */
 export interface EndpointCredentials {
   PORTKEY_API_KEY?: string;
@@ -14,7 +16,17 @@ export interface EndpointCredentials {
   PORTKEY_PROVIDER?: string;
   PORTKEY_CONFIG?: string;
   ENDPOINT_BEARER_TOKEN?: string;
+  AZURE_TENANT_ID?: string;
+  AZURE_CLIENT_ID?: string;
+  AZURE_CLIENT_SECRET?: string;
+  AZURE_AUTHORITY_HOST?: string;
+  AZURE_TOKEN_SCOPE?: string;
 }
+
+/** The three keys an Entra ID client-credentials grant needs: all of them or none. */
+const ENTRA_KEYS = ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"] as const;
+/** Entra ID settings that mean nothing without the three keys. */
+const ENTRA_SETTINGS = ["AZURE_AUTHORITY_HOST", "AZURE_TOKEN_SCOPE"] as const;
 
 export const CREDENTIAL_KEYS = [
   "PORTKEY_API_KEY",
@@ -22,15 +34,36 @@ export const CREDENTIAL_KEYS = [
   "PORTKEY_PROVIDER",
   "PORTKEY_CONFIG",
   "ENDPOINT_BEARER_TOKEN",
+  ...ENTRA_KEYS,
+  ...ENTRA_SETTINGS,
 ] as const;
+
+type CredentialRecord = Partial<Record<(typeof CREDENTIAL_KEYS)[number], string>>;
+
+/** Rules across keys; each names keys only. */
+function checkCombination(c: CredentialRecord, ctx: z.core.$RefinementCtx<CredentialRecord>): void {
+  const entra = ENTRA_KEYS.filter((key) => c[key] !== undefined);
+  const problem = (message: string) => ctx.issues.push({ code: "custom", message, input: c });
+  if (entra.length > 0 && entra.length < ENTRA_KEYS.length) {
+    const missing = ENTRA_KEYS.filter((key) => c[key] === undefined);
+    problem(`Entra ID needs all of ${ENTRA_KEYS.join(", ")} (missing ${missing.join(", ")})`);
+  }
+  const orphans = ENTRA_SETTINGS.filter((key) => c[key] !== undefined);
+  if (entra.length === 0 && orphans.length > 0) problem(`${orphans.join(", ")} need(s) ${ENTRA_KEYS.join(", ")}`);
+  if (entra.length > 0 && c.ENDPOINT_BEARER_TOKEN !== undefined) {
+    problem("ENDPOINT_BEARER_TOKEN and Entra ID (AZURE_*) both set the Authorization header: keep one");
+  }
+  if (c.PORTKEY_API_KEY === undefined && c.ENDPOINT_BEARER_TOKEN === undefined && entra.length === 0) {
+    problem(
+      "needs PORTKEY_API_KEY (hosted Portkey), ENDPOINT_BEARER_TOKEN (self-hosted gateway or direct server) " +
+        `or ${ENTRA_KEYS.join(" + ")} (Azure AI Foundry, Entra ID)`,
+    );
+  }
+}
 
 const CredentialsSchema = z
   .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.optional(z.string().check(z.minLength(1)))])))
-  .check(
-    z.refine((c) => c.PORTKEY_API_KEY !== undefined || c.ENDPOINT_BEARER_TOKEN !== undefined, {
-      error: "needs PORTKEY_API_KEY (hosted Portkey) or ENDPOINT_BEARER_TOKEN (self-hosted gateway or direct server)",
-    }),
-  );
+  .check(z.superRefine(checkCombination));
 
 /** Validates credentials, naming keys and never values in its errors. */
 export function parseCredentials(value: unknown, source: string): EndpointCredentials {
@@ -46,7 +79,16 @@ export function parseCredentials(value: unknown, source: string): EndpointCreden
   return parsed.data as EndpointCredentials;
 }
 
-/** The headers that authenticate a request, built once per cold start. */
+/**
+ * True when the credentials are Entra ID ones: the caller then loads entra-token.ts (lazily, so other
+ * modes never evaluate it) for the per-request Authorization header.
+ * @example if (usesEntraId(credentials)) tokens = (await import("./entra-token")).entraTokenSourceFromCredentials(credentials);
+ */
+export function usesEntraId(c: EndpointCredentials): boolean {
+  return c.AZURE_CLIENT_ID !== undefined;
+}
+
+/** The static headers that authenticate a request, built once per cold start (an Entra ID token is added per request). */
 export function credentialHeaders(c: EndpointCredentials): Record<string, string> {
   const headers: Record<string, string> = {};
   if (c.PORTKEY_API_KEY) headers["x-portkey-api-key"] = c.PORTKEY_API_KEY;

@@ -86,7 +86,9 @@ export function networkFailure(cause: unknown): TransientFailure {
   const name = (cause as Error)?.name ?? "Error";
   const code = ((cause as { cause?: { code?: string } })?.cause?.code ?? "") as string;
   const detail = `${name}${code ? ` ${code}` : ""}`;
-  return NOT_SENT_CODES.has(code) ? { kind: "transient", ambiguous: false, notSent: true, detail } : { kind: "transient", ambiguous: true, detail };
+  return NOT_SENT_CODES.has(code)
+    ? { kind: "transient", ambiguous: false, notSent: true, detail }
+    : { kind: "transient", ambiguous: true, detail };
 }
 
 function isRetryableStatus(status: number): boolean {

@@ -159,7 +159,13 @@ export function scriptFromMetadata(metadata: Record<string, string>): RunScript[
  * `POST /threads/runs` (create thread and run): the run starts queued and reaches requires_action
  * after processingMs, as a real one does while the model thinks.
  */
-export function createThreadAndRun(store: RunStore, body: unknown, now: () => number): RouteResult {
+export function createThreadAndRun(
+  store: RunStore,
+  body: unknown,
+  now: () => number,
+  /** A dialect's objection to a script (azure mode: no `incomplete`). */
+  scriptProblem: (script: RunScript[]) => string | undefined = () => undefined,
+): RouteResult {
   if (!isObject(body)) return { reply: replies.invalidType("body", "an object", body) };
   if (!("assistant_id" in body)) return { reply: replies.missingParameter("assistant_id") };
   if (typeof body.assistant_id !== "string") return { reply: replies.invalidType("assistant_id", "a string", body.assistant_id) };
@@ -173,6 +179,10 @@ export function createThreadAndRun(store: RunStore, body: unknown, now: () => nu
   const stringMetadata = metadata as Record<string, string>;
   const script = scriptFromMetadata(stringMetadata);
   if (!Array.isArray(script)) return { reply: script };
+  if (scriptProblem(script) !== undefined) {
+    const allowed = ["completed", "failed", "cancelled", "expired", "requires_action:<n>"];
+    return { reply: replies.invalidValue("metadata.sim_then", stringMetadata.sim_then ?? "", allowed) };
+  }
   const run = store.createQueued(
     { assistantId: body.assistant_id, model: (body.model as string | null | undefined) ?? undefined, metadata: stringMetadata },
     script,

@@ -17,7 +17,8 @@ export interface RunObject {
   thread_id: string;
   assistant_id: string;
   status: RunStatus;
-  required_action: { type: "submit_tool_outputs"; submit_tool_outputs: { tool_calls: ToolCall[] } } | null;
+  /** Null when not in requires_action; in azure mode the key is absent instead (Azure's ThreadRun does not require it). */
+  required_action?: { type: "submit_tool_outputs"; submit_tool_outputs: { tool_calls: ToolCall[] } } | null;
   last_error: { code: "server_error" | "rate_limit_exceeded" | "invalid_prompt"; message: string } | null;
   expires_at: number | null;
   started_at: number | null;
@@ -38,6 +39,8 @@ export interface RunObject {
   tool_choice: "none" | "auto" | "required" | { type: "function" | "code_interpreter" | "file_search"; function?: { name: string } } | null;
   parallel_tool_calls: boolean;
   response_format: "auto" | { type: "text" } | { type: "json_object" } | { type: "json_schema"; json_schema: { name: string } } | null;
+  /** Azure mode only: ThreadRun's one field more than OpenAI's RunObject. */
+  tool_resources?: Record<string, unknown> | null;
 }
 
 const INSTRUCTIONS =
@@ -75,6 +78,13 @@ export function usageAfter(rounds: number): { prompt_tokens: number; completion_
  * @example buildRunObject(run, Date.now()).status // "requires_action"
  */
 export function buildRunObject(run: RunRecord, at: number): RunObject {
+  const object = openAIRunObject(run, at);
+  if (run.dialect !== "azure") return object;
+  const { required_action, ...rest } = object;
+  return { ...rest, ...(required_action === null ? {} : { required_action }), tool_resources: null };
+}
+
+function openAIRunObject(run: RunRecord, at: number): RunObject {
   const state = stateAt(run, at);
   const terminal = TERMINAL_STATUSES.includes(state.status);
   const started = startedAt(run, at);

@@ -57,6 +57,8 @@ export interface RunRecord {
   readonly acceptedCallSets: Set<string>;
   /** Accepted outputs by call id: run steps report them, as the real endpoint's do. */
   readonly outputs: Map<string, string>;
+  /** `azure`: rendered as Azure's ThreadRun (run-object.ts). */
+  readonly dialect?: "azure";
 }
 
 export type SubmitOutcome =
@@ -76,6 +78,8 @@ export interface RunStoreConfig {
   processingMs: number;
   ttlMs: number;
   now: () => number;
+  /** Given to every run created (see RunRecord.dialect). */
+  dialect?: "azure";
 }
 
 const FUNCTION_NAMES = ["get_weather", "lookup_order", "convert_currency"] as const;
@@ -215,6 +219,7 @@ export class RunStore {
       script,
       acceptedCallSets: new Set(),
       outputs: new Map(),
+      ...(this.#config.dialect === undefined ? {} : { dialect: this.#config.dialect }),
     };
     runs.set(runId, run);
     this.#threads.set(threadId, runs);

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type AzureApi, AzureFrontDoor, azureScriptProblem } from "./azure";
 import { FaultPlan } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submitToolOutputs } from "./routes";
@@ -23,6 +24,7 @@ const OPTION_KEYS = new Set([
   "runTtlSeconds",
   "requireBetaHeader",
   "now",
+  "azure",
 ]);
 const MAX_RECORDED_REQUESTS = 10_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -86,6 +88,9 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 function checkOptions(opts: EndpointSimulatorOptions): void {
   const unknown = Object.keys(opts).filter((key) => !OPTION_KEYS.has(key));
   if (unknown.length > 0) throw new TypeError(`endpoint simulator: unknown option(s) ${unknown.join(", ")}`);
+  if (opts.azure !== undefined && (opts.apiKey !== undefined || opts.virtualKey !== undefined)) {
+    throw new TypeError("endpoint simulator: azure mode authenticates with Entra ID tokens; apiKey and virtualKey do not apply");
+  }
 }
 
 /** The answer a fault gives instead of the real one, for the faults that answer at all. */
@@ -118,9 +123,14 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
   checkOptions(opts);
   const now = opts.now ?? Date.now;
   const pollAfterMs = opts.pollAfterMs ?? 50;
-  const requireBetaHeader = opts.requireBetaHeader ?? true;
+  const requireBetaHeader = opts.requireBetaHeader ?? opts.azure === undefined;
   const apiKeyHeader = opts.apiKeyHeader ?? "x-portkey-api-key";
-  const store = new RunStore({ processingMs: opts.processingMs ?? 30, ttlMs: (opts.runTtlSeconds ?? 600) * 1000, now });
+  const store = new RunStore({
+    processingMs: opts.processingMs ?? 30,
+    ttlMs: (opts.runTtlSeconds ?? 600) * 1000,
+    now,
+    ...(opts.azure === undefined ? {} : { dialect: "azure" as const }),
+  });
   const faults = new FaultPlan();
   const counters: SimulatorCounters = {
     submits: 0,
@@ -130,7 +140,12 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     stepLists: 0,
     faultsInjected: 0,
     doubleAcceptances: 0,
+    tokenRequests: 0,
+    tokensIssued: 0,
+    tokensRejected: 0,
+    permissionDenied: 0,
   };
+  const azure = opts.azure === undefined ? undefined : new AzureFrontDoor(opts.azure, now, counters);
   const requests: RecordedRequest[] = [];
   const openStreams = new Set<() => void>();
   // Ends pending `slow` delays on close, so a closed simulator holds no timers.
@@ -148,9 +163,14 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     return undefined;
   }
 
+  /** Every JSON answer goes out here; azure mode reshapes error bodies as Azure's. */
+  function send(res: ServerResponse, reply: Reply, headers: Record<string, string>): void {
+    sendReply(res, azure === undefined ? reply : azure.shape(reply), headers);
+  }
+
   function respond(res: ServerResponse, result: RouteResult, headers: Record<string, string>): void {
     if ("reply" in result) {
-      sendReply(res, result.reply, headers);
+      send(res, result.reply, headers);
       return;
     }
     if (res.destroyed) return;
@@ -163,7 +183,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     const started = performance.now();
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", "http://simulator");
-    const path = url.pathname;
+    let path = url.pathname;
     const headers = flattenHeaders(req);
     const text = await readBody(req);
     const parsed = parseJson(text);
@@ -175,18 +195,29 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       "openai-processing-ms": String(Math.round(performance.now() - started)),
       ...(headers["x-portkey-trace-id"] ? { "x-portkey-trace-id": headers["x-portkey-trace-id"] } : {}),
     });
+    let azureApi: AzureApi = "agents";
+    if (azure !== undefined) {
+      const identity = azure.identity(method, path, text, `http://${req.headers.host ?? "127.0.0.1"}`);
+      if (identity !== undefined) return sendReply(res, identity, answerHeaders());
+      const resolved = azure.resolve(path);
+      if (resolved === undefined) return sendReply(res, azure.notFound(), answerHeaders());
+      ({ path, api: azureApi } = resolved);
+    }
     const target = route(method, path);
-    if (target.name === "unknown") return sendReply(res, replies.invalidUrl(method, path), answerHeaders());
     if (target.name === "submit") counters.submits += 1;
     if (target.name === "get") counters.gets += 1;
     if (target.name === "steps") counters.stepLists += 1;
+    // Azure checks the token (and api-version, role) before it routes; Portkey routes first.
+    const denied = azure?.check(method, url.pathname, azureApi, url.searchParams, headers);
+    if (denied !== undefined) return send(res, denied, answerHeaders());
+    if (target.name === "unknown") return send(res, replies.invalidUrl(method, url.pathname), answerHeaders());
 
     const refused = gatewayCheck(headers);
-    if (refused !== undefined) return sendReply(res, refused, answerHeaders());
-    if (text !== "" && !parsed.ok) return sendReply(res, replies.invalidJson(), answerHeaders());
+    if (refused !== undefined) return send(res, refused, answerHeaders());
+    if (text !== "" && !parsed.ok) return send(res, replies.invalidJson(), answerHeaders());
     const body = parsed.ok ? parsed.value : undefined;
 
-    if (target.name === "create") return respond(res, createThreadAndRun(store, body, now), answerHeaders());
+    if (target.name === "create") return respond(res, createThreadAndRun(store, body, now, azure && azureScriptProblem), answerHeaders());
 
     const stream = target.name === "submit" && typeof body === "object" && body !== null && (body as { stream?: unknown }).stream === true;
     // Listing steps is a read of the run too, so `get` faults cover it.
@@ -198,14 +229,14 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     }
     if (fault?.kind === "slow") await sleep(fault.delayMs ?? 1000, undefined, { signal: closing.signal });
     const instead = fault === undefined ? undefined : faultReply(fault);
-    if (instead !== undefined) return sendReply(res, instead, answerHeaders());
+    if (instead !== undefined) return send(res, instead, answerHeaders());
 
     if (target.name === "get") return respond(res, retrieveRun(store, target.threadId, target.runId, now, pollAfterMs), answerHeaders());
     if (target.name === "steps")
       return respond(res, listRunSteps(store, target.threadId, target.runId, url.searchParams, now), answerHeaders());
 
     const result = submitToolOutputs(store, counters, target.threadId, target.runId, body, now);
-    if (fault?.kind === "accept_then_500") return sendReply(res, replies.serverError(), answerHeaders());
+    if (fault?.kind === "accept_then_500") return send(res, replies.serverError(), answerHeaders());
     if (fault?.kind === "stream_error" && "events" in result) {
       const error = (replies.serverError().body as { error: Parameters<typeof failingStreamPlan>[1] }).error;
       return respond(res, { events: failingStreamPlan(result.events, error) }, answerHeaders());
@@ -229,6 +260,8 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const azureControls = azure?.controls(origin);
 
   const findOrThrow = (threadId: string, runId: string) => {
     const run = store.get(threadId, runId);
@@ -237,8 +270,11 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
   };
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: azureControls?.projectEndpoint ?? `${origin}/v1`,
+    ...(azureControls === undefined ? {} : { azure: azureControls }),
     createRun(createOpts = {}) {
+      const problem = azure && azureScriptProblem(createOpts.afterOutputs);
+      if (problem) throw new TypeError(`endpoint simulator: ${problem}`);
       const run = store.create(createOpts);
       const first = run.segments[0];
       const toolCallIds = first?.status === "requires_action" ? first.toolCalls.map((call) => call.id) : [];

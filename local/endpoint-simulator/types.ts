@@ -21,10 +21,46 @@ export interface EndpointSimulatorOptions {
   processingMs?: number;
   /** `expires_at = created_at + runTtlSeconds`. Fractions are allowed (tests); `expires_at` is rounded up to the second. Default 600. */
   runTtlSeconds?: number;
-  /** Default true: 400 when `OpenAI-Beta: assistants=v2` is missing. */
+  /** Default true (false in azure mode): 400 when `OpenAI-Beta: assistants=v2` is missing. */
   requireBetaHeader?: boolean;
+  /**
+   * Play Azure AI Foundry instead of Portkey: Entra ID tokens from a loopback authority, `api-version`, Azure's
+   * Run and error shapes, routes under a project endpoint (see `EndpointSimulator.azure`). Not with apiKey/virtualKey.
+   */
+  azure?: AzureModeOptions;
   /** Clock in epoch milliseconds. Default `Date.now`. Run states are computed from it on every read. */
   now?: () => number;
+}
+
+export interface AzureModeOptions {
+  /** The only tenant the loopback authority knows (`POST /{tenantId}/oauth2/v2.0/token`). */
+  tenantId: string;
+  /** The only application it issues tokens to, with this secret (client-credentials grant, scope `https://ai.azure.com/.default`). */
+  clientId: string;
+  clientSecret: string;
+  /** The `api-version` every classic-agents (threads/runs) call must carry. Default `v1`. */
+  apiVersion?: string;
+  /** `expires_in` of minted tokens; they stop working that long after minting, on the simulator's clock. Default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** Principals that get tokens but lack the data-plane role: every endpoint call answers 401 `PermissionDenied`. */
+  deniedClientIds?: string[];
+  /** `{projectName}` of the project endpoint `/api/projects/{projectName}`. Default `sim-project`. */
+  projectName?: string;
+}
+
+/** The Azure side of a simulator started with `azure`: where to point the relay, and the token controls. */
+export interface AzureSimulator {
+  /** `AZURE_AUTHORITY_HOST`: the simulator's origin, `http://127.0.0.1:<port>`. */
+  readonly authorityHost: string;
+  readonly tenantId: string;
+  /** `ENDPOINT_BASE_URL` for classic agents: `http://127.0.0.1:<port>/api/projects/<project>` (also `baseUrl`). */
+  readonly projectEndpoint: string;
+  /** `RESPONSES_BASE_URL`: `<projectEndpoint>/openai/v1` (no api-version there; one sent is refused, as Azure does). */
+  readonly openaiBaseUrl: string;
+  /** `ENDPOINT_API_VERSION`. */
+  readonly apiVersion: string;
+  /** Every token minted so far stops working now; clients must fetch new ones. (To move time instead, pass `now`.) */
+  expireAllTokens(): void;
 }
 
 /** What the run does after an accepted submission (or, for a run created over HTTP, after creation). */
@@ -116,6 +152,14 @@ export interface SimulatorCounters {
   faultsInjected: number;
   /** A set of call ids that was already accepted got accepted again: must stay 0 for a correct client. */
   doubleAcceptances: number;
+  /** Azure mode: every request to the token endpoint (granted or not). */
+  tokenRequests: number;
+  /** Azure mode: tokens minted. */
+  tokensIssued: number;
+  /** Azure mode: endpoint calls refused 401 for a missing, unknown or expired token. */
+  tokensRejected: number;
+  /** Azure mode: endpoint calls refused 401 PermissionDenied (a principal in `deniedClientIds`). */
+  permissionDenied: number;
 }
 
 export interface RecordedRequest {
@@ -129,8 +173,10 @@ export interface RecordedRequest {
 }
 
 export interface EndpointSimulator {
-  /** `http://127.0.0.1:<port>/v1` */
+  /** Where `ENDPOINT_BASE_URL` points: `http://127.0.0.1:<port>/v1`, or in azure mode the project endpoint. */
   readonly baseUrl: string;
+  /** Set in azure mode only. */
+  readonly azure?: AzureSimulator;
   createRun(opts?: CreateRunOptions): { threadId: string; runId: string; toolCallIds: string[] };
   /** The current spec-shaped Run object. */
   run(threadId: string, runId: string): RunObject | undefined;

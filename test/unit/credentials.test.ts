@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { credentialHeaders, loadCredentials, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
+import { credentialHeaders, loadCredentials, parseCredentials, usesEntraId } from "../../functions/submit-tool-outputs/credentials";
 import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
 
 describe("credentials", () => {
@@ -26,5 +26,44 @@ describe("credentials", () => {
     expect(attempt).toThrow(/PORTKEY_APIKEY/);
     expect(attempt).toThrow(/needs PORTKEY_API_KEY/);
     expect(attempt).not.toThrow(/very-secret/);
+  });
+});
+
+describe("Entra ID credentials", () => {
+  const entra = { AZURE_TENANT_ID: "tenant-1", AZURE_CLIENT_ID: "app-1", AZURE_CLIENT_SECRET: "entra-very-secret" };
+
+  it("are enough on their own, with the optional authority host and scope, and add no static header", () => {
+    // Act
+    const credentials = parseCredentials({ ...entra, AZURE_AUTHORITY_HOST: "https://login.microsoftonline.us" }, "test");
+
+    // Assess
+    expect(usesEntraId(credentials)).toBe(true);
+    expect(credentialHeaders(credentials)).toEqual({});
+    expect(usesEntraId(parseCredentials({ ENDPOINT_BEARER_TOKEN: "sk" }, "test"))).toBe(false);
+  });
+
+  it("are read from the environment like the others", async () => {
+    const credentials = await loadCredentials(undefined, { ...entra, AZURE_TOKEN_SCOPE: "https://ai.azure.com/.default", HOME: "/x" });
+    expect(credentials).toEqual({ ...entra, AZURE_TOKEN_SCOPE: "https://ai.azure.com/.default" });
+  });
+
+  it.each([
+    ["without the secret", { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c" }, /Entra ID needs all of .* \(missing AZURE_CLIENT_SECRET\)/],
+    [
+      "an authority host alone",
+      { PORTKEY_API_KEY: "pk", AZURE_AUTHORITY_HOST: "https://x" },
+      /AZURE_AUTHORITY_HOST need\(s\) AZURE_TENANT_ID/,
+    ],
+    ["with a bearer token too", { ...entra, ENDPOINT_BEARER_TOKEN: "sk" }, /both set the Authorization header/],
+  ])("are refused %s, naming keys only", (_, value, problem) => {
+    const attempt = () => parseCredentials(value, "the secret");
+    expect(attempt).toThrow(CredentialsError);
+    expect(attempt).toThrow(problem);
+    expect(attempt).not.toThrow(/very-secret/);
+  });
+
+  it("count as the credential a deployment needs", () => {
+    expect(() => parseCredentials({}, "the environment")).toThrow(/or AZURE_TENANT_ID \+ AZURE_CLIENT_ID \+ AZURE_CLIENT_SECRET/);
+    expect(() => parseCredentials({ ...entra, PORTKEY_API_KEY: "pk", PORTKEY_PROVIDER: "azure-openai" }, "test")).not.toThrow();
   });
 });

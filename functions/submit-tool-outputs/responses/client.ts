@@ -62,7 +62,11 @@ export class ResponsesClient {
   }
 
   /** The conversation's items, newest first, up to `until` says enough (a few pages at most). */
-  async listConversationItems(conversationId: string, call: CallOptions, until: (items: ConversationItem[]) => boolean): Promise<ListItemsResult> {
+  async listConversationItems(
+    conversationId: string,
+    call: CallOptions,
+    until: (items: ConversationItem[]) => boolean,
+  ): Promise<ListItemsResult> {
     const items: ConversationItem[] = [];
     let after: string | undefined;
     for (let page = 0; page < MAX_ITEM_PAGES; page++) {

@@ -56,16 +56,24 @@ export const REQUEST_FIELDS = [
   "metadata",
 ] as const;
 
-const Request = z.strictObject(Object.fromEntries(REQUEST_FIELDS.map((field) => [field, z.optional(z.unknown())])) as Record<(typeof REQUEST_FIELDS)[number], z.ZodMiniOptional<z.ZodMiniUnknown>>);
+const Request = z.strictObject(
+  Object.fromEntries(REQUEST_FIELDS.map((field) => [field, z.optional(z.unknown())])) as Record<
+    (typeof REQUEST_FIELDS)[number],
+    z.ZodMiniOptional<z.ZodMiniUnknown>
+  >,
+);
 
 const ids = {
   response_id: z.optional(Id),
   conversation_id: z.optional(Id),
 };
-const oneOfTheIds = z.refine<{ response_id?: string; conversation_id?: string }>((m) => (m.response_id === undefined) !== (m.conversation_id === undefined), {
-  error: "send exactly one of response_id and conversation_id",
-  path: ["response_id"],
-});
+const oneOfTheIds = z.refine<{ response_id?: string; conversation_id?: string }>(
+  (m) => (m.response_id === undefined) !== (m.conversation_id === undefined),
+  {
+    error: "send exactly one of response_id and conversation_id",
+    path: ["response_id"],
+  },
+);
 
 /** A tool-output message for the Responses API (docs/contract.md, "Input message for the Responses API"). */
 export const ResponsesToolOutputMessageSchema = z

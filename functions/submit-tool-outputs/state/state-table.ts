@@ -39,7 +39,10 @@ export class StateTable {
   private readonly onRequest: (operation: string) => void;
 
   constructor(options: StateTableOptions) {
-    const client = new DynamoDBClient({ ...(options.region ? { region: options.region } : {}), ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+    const client = new DynamoDBClient({
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    });
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.tableName = options.tableName;
     this.onRequest = options.onRequest ?? (() => undefined);
@@ -47,7 +50,9 @@ export class StateTable {
 
   async get(key: ItemKey, signal?: AbortSignal): Promise<StateItem | undefined> {
     this.onRequest("GetItem");
-    const answer = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), { abortSignal: signal });
+    const answer = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), {
+      abortSignal: signal,
+    });
     return answer.Item as StateItem | undefined;
   }
 
