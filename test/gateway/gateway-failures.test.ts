@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
-import { closedPort } from "./scripted-upstream";
+import { closedPort, startScriptedUpstream } from "./scripted-upstream";
 import { call, PROVIDER_KEY, providerHeaders, relayHeaders } from "./through-gateway";
 
 let gateway: PortkeyGateway;
@@ -129,6 +129,56 @@ describe("the gateway's own answers when the upstream fails below HTTP", () => {
       code: null,
     });
     await vi.waitFor(() => expect(sim.counters.accepted).toBe(1), { timeout: 5000, interval: 20 });
+  });
+});
+
+describe("an upstream that cuts its answer short", () => {
+  it("gives no answer at all for a JSON body cut in the middle: only the client's own timeout ends the call", async () => {
+    // Prepare
+    const upstream = await startScriptedUpstream((_request, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "500" });
+      res.write('{"id":"run_cut","object":"thread.run"');
+      setTimeout(() => res.destroy(), 20);
+    });
+    try {
+      // Act
+      const attempt = fetch(`${gateway.baseUrl}/threads/thread_cut/runs/run_cut`, {
+        headers: providerHeaders(upstream.baseUrl),
+        signal: AbortSignal.timeout(1500),
+      });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ name: "TimeoutError" });
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it("ends an event stream cut in the middle cleanly, as if the upstream had finished it", async () => {
+    // Prepare
+    const first = 'event: thread.run.queued\ndata: {"status":"queued"}\n\n';
+    const upstream = await startScriptedUpstream((_request, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(first);
+      setTimeout(() => res.destroy(), 50);
+    });
+    try {
+      // Act
+      const response = await fetch(`${gateway.baseUrl}/threads/thread_cut/runs/run_cut/submit_tool_outputs`, {
+        method: "POST",
+        headers: { ...providerHeaders(upstream.baseUrl), "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ tool_outputs: [], stream: true }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await response.text();
+
+      // Assess: no error reaches the client; only the missing `done` (or terminal event) shows the cut.
+      expect(response.status).toBe(200);
+      expect(text).toBe(first);
+    } finally {
+      await upstream.close();
+    }
   });
 });
 
