@@ -86,8 +86,12 @@ export async function startPortkeyGateway(options: PortkeyGatewayOptions = {}): 
 
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
+    const port = await new Promise<number>((resolve, fail) => {
       let port: number | undefined;
+      const reject = (error: Error) => {
+        clearTimeout(timer);
+        fail(error);
+      };
       const timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
       const settle = () => {
         if (port === undefined || !sawBanner) return;
