@@ -71,6 +71,16 @@ describe("the gateway process the rig starts", () => {
     expect(ready.output()).not.toContain("gateway process exited");
   });
 
+  it("fails a start that does not get ready in time with the gateway's output, and stops the process", async () => {
+    // Act: the start script alone waits a second before its banner.
+    const attempt = startPortkeyGateway({ startTimeoutMs: 50 });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(
+      /did not start: not ready within 50 ms\n--- its output ---\n[\s\S]*gateway process exited: SIGTERM/,
+    );
+  });
+
   it("is gone after close(): its port refuses connections, and a second close() is harmless", async () => {
     // Prepare
     const closing = await gateway();
