@@ -5,7 +5,8 @@ import { CredentialsError } from "./errors";
 /**
  * Endpoint credentials. Which ones are set picks the endpoint mode, with no code fork:
  * - hosted Portkey: PORTKEY_API_KEY + PORTKEY_VIRTUAL_KEY (or PORTKEY_CONFIG);
- * - self-hosted Portkey gateway: PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN (the provider's key);
+ * - self-hosted Portkey gateway: PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN (the provider's key), and
+ *   PORTKEY_CUSTOM_HOST when the provider is an OpenAI-compatible server at its own URL;
  * - a direct OpenAI-compatible server: ENDPOINT_BEARER_TOKEN alone;
  * - Azure AI Foundry: Entra ID, AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (optionally
  *   AZURE_AUTHORITY_HOST, AZURE_TOKEN_SCOPE); the token itself comes from entra-token.ts, loaded only then.
@@ -15,6 +16,8 @@ export interface EndpointCredentials {
   PORTKEY_VIRTUAL_KEY?: string;
   PORTKEY_PROVIDER?: string;
   PORTKEY_CONFIG?: string;
+  /** Sent as `x-portkey-custom-host`: the upstream base URL (with `/v1`) a self-hosted gateway forwards to. */
+  PORTKEY_CUSTOM_HOST?: string;
   ENDPOINT_BEARER_TOKEN?: string;
   AZURE_TENANT_ID?: string;
   AZURE_CLIENT_ID?: string;
@@ -33,6 +36,7 @@ export const CREDENTIAL_KEYS = [
   "PORTKEY_VIRTUAL_KEY",
   "PORTKEY_PROVIDER",
   "PORTKEY_CONFIG",
+  "PORTKEY_CUSTOM_HOST",
   "ENDPOINT_BEARER_TOKEN",
   ...ENTRA_KEYS,
   ...ENTRA_SETTINGS,
@@ -95,6 +99,7 @@ export function credentialHeaders(c: EndpointCredentials): Record<string, string
   if (c.PORTKEY_VIRTUAL_KEY) headers["x-portkey-virtual-key"] = c.PORTKEY_VIRTUAL_KEY;
   if (c.PORTKEY_PROVIDER) headers["x-portkey-provider"] = c.PORTKEY_PROVIDER;
   if (c.PORTKEY_CONFIG) headers["x-portkey-config"] = c.PORTKEY_CONFIG;
+  if (c.PORTKEY_CUSTOM_HOST) headers["x-portkey-custom-host"] = c.PORTKEY_CUSTOM_HOST;
   if (c.ENDPOINT_BEARER_TOKEN) headers.authorization = `Bearer ${c.ENDPOINT_BEARER_TOKEN}`;
   return headers;
 }

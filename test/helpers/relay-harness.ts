@@ -23,6 +23,11 @@ export interface HarnessOptions {
   /** Extra or overriding environment for the handler. */
   env?: RelayEnvironment;
   simulator?: EndpointSimulatorOptions;
+  /**
+   * How the handler reaches the started simulator: ENDPOINT_BASE_URL and credentials, replacing the default
+   * (the simulator itself, with hosted-Portkey keys). For a gateway in front of it, for example.
+   */
+  endpoint?: (sim: EndpointSimulator) => RelayEnvironment;
 }
 
 /**
@@ -58,9 +63,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.simulator,
   });
   const env: RelayEnvironment = {
-    ENDPOINT_BASE_URL: sim.baseUrl,
-    PORTKEY_API_KEY: TEST_API_KEY,
-    PORTKEY_VIRTUAL_KEY: TEST_VIRTUAL_KEY,
+    ...(options.endpoint?.(sim) ?? {
+      ENDPOINT_BASE_URL: sim.baseUrl,
+      PORTKEY_API_KEY: TEST_API_KEY,
+      PORTKEY_VIRTUAL_KEY: TEST_VIRTUAL_KEY,
+    }),
     RESULTS_TOPIC_ARN: aws.resultsTopicArn,
     DLQ_URL: aws.dlq.url,
     INPUT_QUEUE_URL: aws.input.url,

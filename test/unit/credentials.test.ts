@@ -10,6 +10,11 @@ describe("credentials", () => {
       { PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: "sk" },
       { "x-portkey-provider": "openai", authorization: "Bearer sk" },
     ],
+    [
+      "a self-hosted gateway in front of an OpenAI-compatible server",
+      { PORTKEY_PROVIDER: "openai", PORTKEY_CUSTOM_HOST: "http://127.0.0.1:8080/v1", ENDPOINT_BEARER_TOKEN: "sk" },
+      { "x-portkey-provider": "openai", "x-portkey-custom-host": "http://127.0.0.1:8080/v1", authorization: "Bearer sk" },
+    ],
     ["a direct server", { ENDPOINT_BEARER_TOKEN: "sk" }, { authorization: "Bearer sk" }],
   ])("builds the headers for %s", (_, credentials, headers) => {
     expect(credentialHeaders(parseCredentials(credentials, "test"))).toEqual(headers);

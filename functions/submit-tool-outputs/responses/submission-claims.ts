@@ -92,7 +92,11 @@ export class SubmissionClaims {
     const attempt = randomUUID();
     const updated = await this.table.update(
       key,
-      { expression: "SET #owner = :owner, attempt = :attempt, lease_until = :lease", names: { "#owner": "owner" }, values: { ":owner": owner, ":attempt": attempt, ":lease": leaseUntil } },
+      {
+        expression: "SET #owner = :owner, attempt = :attempt, lease_until = :lease",
+        names: { "#owner": "owner" },
+        values: { ":owner": owner, ":attempt": attempt, ":lease": leaseUntil },
+      },
       { expression: "attempt = :lapsed AND phase = :claimed", values: { ":lapsed": lapsed.attempt, ":claimed": "claimed" } },
     );
     return updated ? { attempt } : undefined;
@@ -102,7 +106,10 @@ export class SubmissionClaims {
   async record(key: TurnKey, attempt: string, responseId: string | undefined): Promise<void> {
     await this.table.update(
       key,
-      { expression: "SET phase = :submitted, response_id = :id, submitted_at = :at", values: { ":submitted": "submitted", ":id": responseId ?? null, ":at": new Date(this.now()).toISOString() } },
+      {
+        expression: "SET phase = :submitted, response_id = :id, submitted_at = :at",
+        values: { ":submitted": "submitted", ":id": responseId ?? null, ":at": new Date(this.now()).toISOString() },
+      },
       { expression: "attempt = :attempt", values: { ":attempt": attempt } },
     );
   }
@@ -130,13 +137,25 @@ export class ConversationLatest {
   }
 
   async remember(conversationId: string, responseId: string): Promise<void> {
-    await this.table.put({ pk: `conv#${conversationId}`, sk: "latest", response_id: responseId, ttl: ttlInDays(CLAIM_TTL_DAYS, this.now()) });
+    await this.table.put({
+      pk: `conv#${conversationId}`,
+      sk: "latest",
+      response_id: responseId,
+      ttl: ttlInDays(CLAIM_TTL_DAYS, this.now()),
+    });
   }
 }
 
 function verdictOf(item: StateItem, now: number): ClaimVerdict {
-  if (item.phase === "submitted") return { verdict: "submitted", ...(typeof item.response_id === "string" ? { responseId: item.response_id } : {}) };
+  if (item.phase === "submitted")
+    return { verdict: "submitted", ...(typeof item.response_id === "string" ? { responseId: item.response_id } : {}) };
   const leaseUntil = Number(item.lease_until ?? 0);
   if (leaseUntil > now) return { verdict: "held", leaseUntil };
-  return { verdict: "unconfirmed", claimedAt: String(item.claimed_at), owner: String(item.owner), attempt: String(item.attempt), leaseUntil };
+  return {
+    verdict: "unconfirmed",
+    claimedAt: String(item.claimed_at),
+    owner: String(item.owner),
+    attempt: String(item.attempt),
+    leaseUntil,
+  };
 }

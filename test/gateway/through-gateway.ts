@@ -1,0 +1,55 @@
+/**
+ * How the gateway tests talk to an upstream through the real gateway: the relay's own credential headers
+ * (credentials.ts) plus the fixed headers its endpoint client sends, and a thin call wrapper.
+ */
+import { credentialHeaders, type EndpointCredentials, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
+
+/** The provider's key, as the simulator behind the gateway expects it in `Authorization: Bearer …`. */
+export const PROVIDER_KEY = "sk-provider-5ecret-key-0000";
+
+/** Headers of the self-hosted mode: PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN + PORTKEY_CUSTOM_HOST, built by the relay's code. */
+export function providerHeaders(customHost: string, extra: Record<string, string> = {}): Record<string, string> {
+  return relayHeaders({ PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY, PORTKEY_CUSTOM_HOST: customHost }, extra);
+}
+
+/** The relay's headers for any credentials, with what endpoint-client.ts adds to every call. */
+export function relayHeaders(credentials: EndpointCredentials, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...credentialHeaders(parseCredentials(credentials, "a gateway test")),
+    "openai-beta": "assistants=v2",
+    accept: "application/json",
+    "x-portkey-trace-id": "trace-gateway-test",
+    ...extra,
+  };
+}
+
+/** `PORTKEY_CONFIG` for a self-hosted gateway: the provider, its key and (optionally) the upstream in one JSON. */
+export function portkeyConfig(customHost?: string, apiKey = PROVIDER_KEY): string {
+  return JSON.stringify({ provider: "openai", api_key: apiKey, ...(customHost ? { custom_host: customHost } : {}) });
+}
+
+export interface Call {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or the text when it is not JSON. */
+  body: any;
+}
+
+/** One request; a JSON body gets its content-type. */
+export async function call(url: string, headers: Record<string, string>, init: { method?: string; body?: unknown } = {}): Promise<Call> {
+  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  const response = await fetch(url, {
+    method: init.method ?? (body === undefined ? "GET" : "POST"),
+    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: keep the text (the gateway's own network failures are text/plain).
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
