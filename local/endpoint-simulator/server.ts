@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FaultPlan } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
+import { isResponsesApiPath, ResponsesHttp, responseCounters } from "./response-http";
 import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submitToolOutputs } from "./routes";
 import { buildRunObject } from "./run-object";
 import { newId, RunStore } from "./runs";
@@ -130,21 +131,31 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     stepLists: 0,
     faultsInjected: 0,
     doubleAcceptances: 0,
+    ...responseCounters(),
   };
   const requests: RecordedRequest[] = [];
   const openStreams = new Set<() => void>();
   // Ends pending `slow` delays on close, so a closed simulator holds no timers.
   const closing = new AbortController();
+  const responses = new ResponsesHttp({
+    now,
+    pollAfterMs,
+    processingMs: opts.processingMs ?? 30,
+    counters,
+    faults,
+    closing: closing.signal,
+    openStreams,
+  });
 
-  /** Portkey's and OpenAI's own checks, which come before anything reaches a run. */
-  function gatewayCheck(headers: Record<string, string>): Reply | undefined {
+  /** Portkey's and OpenAI's own checks, which come before anything reaches a run (the Responses API needs no beta header). */
+  function gatewayCheck(headers: Record<string, string>, assistants = true): Reply | undefined {
     if (opts.apiKey !== undefined) {
       const expected = apiKeyHeader === "authorization" ? `Bearer ${opts.apiKey}` : opts.apiKey;
       if (headers[apiKeyHeader] !== expected) return replies.invalidApiKey();
     }
     if (opts.virtualKey !== undefined && !headers["x-portkey-virtual-key"] && !headers["x-portkey-provider"])
       return replies.missingProvider();
-    if (requireBetaHeader && !(headers["openai-beta"] ?? "").includes("assistants=v2")) return replies.missingBetaHeader();
+    if (assistants && requireBetaHeader && !(headers["openai-beta"] ?? "").includes("assistants=v2")) return replies.missingBetaHeader();
     return undefined;
   }
 
@@ -175,6 +186,10 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       "openai-processing-ms": String(Math.round(performance.now() - started)),
       ...(headers["x-portkey-trace-id"] ? { "x-portkey-trace-id": headers["x-portkey-trace-id"] } : {}),
     });
+    if (isResponsesApiPath(path)) {
+      const gatewayChecked = () => gatewayCheck(headers, false);
+      return responses.handle({ req, res, method, url, text, parsed, answerHeaders, gatewayCheck: gatewayChecked });
+    }
     const target = route(method, path);
     if (target.name === "unknown") return sendReply(res, replies.invalidUrl(method, path), answerHeaders());
     if (target.name === "submit") counters.submits += 1;
@@ -251,6 +266,10 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     expireRun(threadId, runId) {
       store.expire(findOrThrow(threadId, runId));
     },
+    createResponse: (createOpts) => responses.createResponse(createOpts),
+    response: (responseId) => responses.response(responseId),
+    children: (responseId) => responses.children(responseId),
+    conversationItems: (conversationId) => responses.conversationItems(conversationId),
     inject(...list) {
       faults.inject(...list);
     },
@@ -261,6 +280,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     requests,
     reset() {
       store.clear();
+      responses.clear();
       faults.reset();
       for (const key of Object.keys(counters) as Array<keyof SimulatorCounters>) counters[key] = 0;
       requests.length = 0;

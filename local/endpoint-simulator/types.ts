@@ -2,8 +2,10 @@
  * Public types of the endpoint simulator: the contract that the relay's tests, the local stack and
  * the soak test code against. Add fields freely; never change the meaning of existing ones.
  */
+import type { ConversationItem, ResponseFunctionTool, ResponseObject } from "./response-object";
 import type { RunObject } from "./run-object";
 
+export type { ConversationItem, ResponseFunctionTool, ResponseObject } from "./response-object";
 export type { RunObject } from "./run-object";
 
 export interface EndpointSimulatorOptions {
@@ -72,11 +74,20 @@ export type FaultKind =
   /** Submits only: apply the submission for real, then answer 500. */
   | "accept_then_500"
   /** Submits with `stream: true` only: accept, send a few events, then `event: error` and end the stream. */
-  | "stream_error";
+  | "stream_error"
+  /** Responses continuations on a conversation only: 400 conversation_locked; nothing is created. */
+  | "conversation_locked"
+  /** Responses continuations with `stream: true` only: create for real, send `response.created`, then destroy the socket. */
+  | "stream_cut_after_created";
 
 export interface Fault {
-  /** `get` covers both GET run and GET run steps; `any` also covers submits. */
-  on: "submit" | "get" | "any";
+  /**
+   * `get` covers GET run and GET run steps. Responses API: `response_create` = POST /responses that carries
+   * function_call_output items (a continuation, what the relay sends; first turns are never faulted),
+   * `response_get` = GET /responses/{id} and its input_items, `response_cancel` = POST /responses/{id}/cancel,
+   * `conversation_items` = GET /conversations/{id} and its items. `any` covers all of them and submits.
+   */
+  on: "submit" | "get" | "response_create" | "response_get" | "response_cancel" | "conversation_items" | "any";
   kind: FaultKind;
   retryAfterMs?: number;
   retryAfterSeconds?: number;
@@ -86,6 +97,10 @@ export interface Fault {
   times?: number;
   /** Only requests for this run. Default: any run. */
   runId?: string;
+  /** Only requests about this response: the path id, or for `response_create` the `previous_response_id`. */
+  responseId?: string;
+  /** Only requests about this conversation: the path id, or for `response_create` the body's `conversation`. */
+  conversationId?: string;
 }
 
 export interface RandomFaults {
@@ -116,6 +131,64 @@ export interface SimulatorCounters {
   faultsInjected: number;
   /** A set of call ids that was already accepted got accepted again: must stay 0 for a correct client. */
   doubleAcceptances: number;
+  /** Responses API: every POST /responses that reached the route (faulted or not). */
+  responsePosts: number;
+  /** Responses created by POST /responses (first turns and continuations, including accept_then_500 / stream-fault ones). */
+  responsesCreated: number;
+  /** Created responses that answer function calls (their input carries function_call_output items). */
+  continuations: number;
+  /** A parent response continued more than once (one per extra child): must stay 0 for a correct client. */
+  forks: number;
+  /** POST /responses refused by validation or the pairing checks (400/404). Auth failures and faults are not counted. */
+  responsesRejected: number;
+  /** Every GET /responses/{id} (including stream resumes) that reached the route. */
+  responseGets: number;
+  /** Every GET /responses/{id}/input_items that reached the route. */
+  inputItemLists: number;
+  /** Every POST /responses/{id}/cancel that reached the route. */
+  cancels: number;
+  /** Every GET /conversations/{id}/items that reached the route. */
+  conversationItemLists: number;
+}
+
+/**
+ * What a Responses continuation does, in chain order: `afterOutputs[0]` is the first response that answers the
+ * created response's calls, `afterOutputs[1]` the one answering that one's calls, and so on. Sibling forks at
+ * the same depth follow the same item. When exhausted: `completed`.
+ */
+export type ResponseScript =
+  /** Completed with one text `message` output item. */
+  | "completed"
+  /** Failed with `error: {code: "server_error", message: "The model failed to generate a response."}`. */
+  | "failed"
+  /** Incomplete with `incomplete_details.reason: "max_output_tokens"`. */
+  | "incomplete"
+  | "cancelled"
+  /** Completed with this many `function_call` output items (or these `call_id`s). */
+  | { functionCalls: number | string[] }
+  /** Stay in_progress this much longer, then apply the next script item. */
+  | { stayInProgressMs: number };
+
+export interface CreateResponseOptions {
+  /** Generated `resp_…` id when absent. */
+  responseId?: string;
+  /** Its `function_call` items: a count or explicit `call_id`s. Default 1; 0 ends it with a text message instead. */
+  toolCalls?: number | string[];
+  /** What each continuation down the chain does. Default `["completed"]`. */
+  afterOutputs?: ResponseScript[];
+  /** Default `gpt-5-mini`. */
+  model?: string;
+  /** Default: the simulator's long instructions text (null is allowed). */
+  instructions?: string | null;
+  /** Default: three function tools (get_weather, lookup_order, convert_currency); calls are named after them. */
+  tools?: ResponseFunctionTool[];
+  metadata?: Record<string, string>;
+  /** `true`: a new conversation holds the response's items; a string: that conversation (created when unknown). */
+  conversation?: true | string;
+  /** How the response ended. Default `completed`; the others have no output and so ask for nothing. */
+  status?: "completed" | "failed" | "incomplete" | "cancelled";
+  /** A background response still queued / in_progress for this long, then ending as above. Default 0. */
+  readyAfterMs?: number;
 }
 
 export interface RecordedRequest {
@@ -136,13 +209,24 @@ export interface EndpointSimulator {
   run(threadId: string, runId: string): RunObject | undefined;
   /** Force status `expired` now. */
   expireRun(threadId: string, runId: string): void;
+  /**
+   * Responses API: a stored response waiting for its function calls (completed with `function_call` items),
+   * as if the model had just asked for tools. `callIds` are its calls' `call_id`s, in output order.
+   */
+  createResponse(opts?: CreateResponseOptions): { responseId: string; callIds: string[]; conversationId?: string };
+  /** The current spec-shaped Response object (undefined when unknown). */
+  response(responseId: string): ResponseObject | undefined;
+  /** Ids of the responses created on it (by `previous_response_id`, or on its conversation answering its calls), oldest first. */
+  children(responseId: string): string[];
+  /** The conversation's items as listed now, oldest first (a response's items appear once it completed); undefined when unknown. */
+  conversationItems(conversationId: string): ConversationItem[] | undefined;
   inject(...faults: Fault[]): void;
   /** Fault rate mode for soak tests: each matching request fails with probability p, picking a kind from the list; deterministic with a seed. */
   setRandomFaults(opts: RandomFaults | undefined): void;
   readonly counters: SimulatorCounters;
   /** For header assertions; the last 10 000 requests. */
   readonly requests: RecordedRequest[];
-  /** Forget runs, faults, counters, requests. */
+  /** Forget runs, responses, conversations, faults, counters, requests. */
   reset(): void;
   close(): Promise<void>;
 }
