@@ -6,11 +6,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConversationStore, conversationItemsAt } from "./conversations";
-import type { FaultPlan, FaultTarget } from "./faults";
+import type { FaultPlan } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { buildResponseObject, type ResponseObject } from "./response-object";
+import { faultTarget, route } from "./response-paths";
 import { responseReplies } from "./response-replies";
-import { isObject, isReply } from "./response-request";
+import { isReply } from "./response-request";
 import {
   cancelResponse,
   createConversation,
@@ -51,64 +52,6 @@ export interface ResponsesCall {
   answerHeaders: () => Record<string, string>;
   /** Portkey's and OpenAI's checks (keys), run after the request was counted. */
   gatewayCheck: () => Reply | undefined;
-}
-
-type Route =
-  | { name: "create" }
-  | { name: "get" | "cancel" | "input_items"; id: string }
-  | { name: "create_conversation" }
-  | { name: "get_conversation" | "conversation_items"; id: string }
-  | { name: "unknown" };
-
-const RESPONSE_PATH = /^\/v1\/responses\/([^/]+)(\/cancel|\/input_items)?$/;
-const CONVERSATION_PATH = /^\/v1\/conversations\/([^/]+)(\/items)?$/;
-
-/** Whether server.ts should hand the request to the Responses side. */
-export function isResponsesApiPath(path: string): boolean {
-  return /^\/v1\/(responses|conversations)(\/|$)/.test(path);
-}
-
-function route(method: string, path: string): Route {
-  if (path === "/v1/responses") return method === "POST" ? { name: "create" } : { name: "unknown" };
-  if (path === "/v1/conversations") return method === "POST" ? { name: "create_conversation" } : { name: "unknown" };
-  const response = RESPONSE_PATH.exec(path);
-  if (response !== null) {
-    const id = decode(response[1]!);
-    if (response[2] === "/cancel") return method === "POST" ? { name: "cancel", id } : { name: "unknown" };
-    if (method !== "GET") return { name: "unknown" };
-    return response[2] === "/input_items" ? { name: "input_items", id } : { name: "get", id };
-  }
-  const conversation = CONVERSATION_PATH.exec(path);
-  if (conversation !== null && method === "GET") {
-    const id = decode(conversation[1]!);
-    return conversation[2] === "/items" ? { name: "conversation_items", id } : { name: "get_conversation", id };
-  }
-  return { name: "unknown" };
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** The fault target of a request, or undefined for requests that are never faulted (first turns, setup). */
-function faultTarget(target: Route, body: unknown): FaultTarget | undefined {
-  if (target.name === "get" || target.name === "input_items") return { route: "response_get", responseId: target.id, stream: false };
-  if (target.name === "cancel") return { route: "response_cancel", responseId: target.id, stream: false };
-  if (target.name === "get_conversation" || target.name === "conversation_items")
-    return { route: "conversation_items", conversationId: target.id, stream: false };
-  if (target.name !== "create" || !isObject(body) || !Array.isArray(body.input)) return undefined;
-  if (!body.input.some((item) => isObject(item) && item.type === "function_call_output")) return undefined;
-  const conversation = isObject(body.conversation) ? body.conversation.id : body.conversation;
-  return {
-    route: "response_create",
-    ...(typeof body.previous_response_id === "string" ? { responseId: body.previous_response_id } : {}),
-    ...(typeof conversation === "string" ? { conversationId: conversation } : {}),
-    stream: body.stream === true,
-  };
 }
 
 /** The answer a fault gives instead of the real one, for the faults that answer at all. */

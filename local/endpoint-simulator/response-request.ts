@@ -61,6 +61,16 @@ const ITEM_FIELDS: Record<InputItemParam["type"], Set<string>> = {
   function_call_output: new Set(["type", "call_id", "output", "id", "status", "name", "namespace", "caller"]),
   function_call: new Set(["type", "call_id", "name", "arguments", "id", "status", "namespace", "caller"]),
 };
+const TYPED_FIELDS: ReadonlyArray<readonly [string, "string" | "boolean" | "object" | "array"]> = [
+  ...["model", "previous_response_id", "instructions", "user", "safety_identifier", "prompt_cache_key"].map(
+    (key) => [key, "string"] as const,
+  ),
+  ...["background", "stream", "store", "parallel_tool_calls"].map((key) => [key, "boolean"] as const),
+  ["reasoning", "object"],
+  ["text", "object"],
+  ["tools", "array"],
+  ["include", "array"],
+];
 const ROLES = ["user", "assistant", "system", "developer"] as const;
 const CONTENT_TYPES = new Set(["input_text", "input_image", "input_file", "output_text"]);
 const SERVICE_TIERS = ["auto", "default", "flex", "scale", "priority"];
@@ -190,12 +200,10 @@ function checkFields(body: Record<string, unknown>): Reply | undefined {
   const unknown = Object.keys(body).find((key) => !CREATE_FIELDS.has(key));
   if (unknown !== undefined) return responseReplies.unknownParameter(unknown);
   if (!("model" in body) || body.model === null) return replies.missingParameter("model");
-  for (const key of ["model", "previous_response_id", "instructions", "user", "safety_identifier", "prompt_cache_key"])
-    if (checkType(body, key, "string")) return checkType(body, key, "string");
-  for (const key of ["background", "stream", "store", "parallel_tool_calls"])
-    if (checkType(body, key, "boolean")) return checkType(body, key, "boolean");
-  for (const key of ["reasoning", "text"]) if (checkType(body, key, "object")) return checkType(body, key, "object");
-  for (const key of ["tools", "include"]) if (checkType(body, key, "array")) return checkType(body, key, "array");
+  for (const [key, type] of TYPED_FIELDS) {
+    const refused = checkType(body, key, type);
+    if (refused !== undefined) return refused;
+  }
   return (
     checkNumber(body, "temperature", 0, 2) ??
     checkNumber(body, "top_p", 0, 1) ??

@@ -93,17 +93,17 @@ describe("injected faults on the Responses routes", () => {
     // Prepare
     const sim = await simulator();
     const { responseId, callIds } = sim.createResponse();
-    sim.inject({ on: "response_create", kind: "slow", delayMs: 150 });
+    sim.inject({ on: "response_create", kind: "slow", delayMs: 400 });
 
     // Act
     const timedOut = fetch(`${sim.baseUrl}/responses`, {
       method: "POST",
       headers: responsesHeaders(),
       body: JSON.stringify(continuation(responseId, callIds)),
-      signal: AbortSignal.timeout(30),
+      signal: AbortSignal.timeout(100),
     });
     await expect(timedOut).rejects.toThrow();
-    for (let i = 0; i < 100 && sim.children(responseId).length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 300 && sim.children(responseId).length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
 
     // Assess
     expect(sim.children(responseId)).toHaveLength(1);

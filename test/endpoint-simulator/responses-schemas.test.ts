@@ -50,7 +50,8 @@ describe("Response objects match the spec's Response in every status the simulat
     // Prepare
     let clock = 1_800_000_000_000;
     const sim = await simulator({ now: () => clock, processingMs: 1000 });
-    const outcomes: ResponseScript[] = ["completed", "failed", "incomplete", "cancelled", { functionCalls: 2 }];
+    // The first one is cancelled by hand while in progress; the others reach their scripted end.
+    const outcomes: ResponseScript[] = ["completed", "completed", "failed", "incomplete", "cancelled", { functionCalls: 2 }];
     const parents = outcomes.map((outcome) => sim.createResponse({ toolCalls: 2, afterOutputs: [outcome], metadata: { tenant: "acme" } }));
     const seen = new Map<string, unknown>();
 
