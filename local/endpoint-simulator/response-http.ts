@@ -157,7 +157,9 @@ export class ResponsesHttp {
       const error = (replies.serverError().body as { error: Parameters<typeof failingResponsePlan>[1] }).error;
       return this.#stream(res, record, fault?.kind === "stream_error" ? failingResponsePlan(plan, error) : plan, answerHeaders());
     }
-    if (record.background) return sendReply(res, { status: 200, body: buildResponseObject(record, now()) }, answerHeaders());
+    // The answer describes the response as created, however long the machine took to get here (a loaded
+    // test machine must not see a background response skip `queued`).
+    if (record.background) return sendReply(res, { status: 200, body: buildResponseObject(record, record.createdAt) }, answerHeaders());
     // A foreground POST answers when the response is done, as the real one does; a frozen test clock
     // is overtaken by real time, as streams are.
     const end = endOf(record).from;
