@@ -71,9 +71,12 @@ export type FaultKind =
   | "slow"
   /** Destroy the socket without answering; nothing is applied. */
   | "drop"
-  /** Submits only: apply the submission for real, then answer 500. */
+  /** Submits and Responses continuations only: apply the submission (create the response) for real, then answer 500. */
   | "accept_then_500"
-  /** Submits with `stream: true` only: accept, send a few events, then `event: error` and end the stream. */
+  /**
+   * Submits and Responses continuations with `stream: true` only: accept, send a few events, then `event: error`
+   * (for a response, a flat `ResponseErrorEvent`) and end the stream; the run or response goes on.
+   */
   | "stream_error"
   /** Responses continuations on a conversation only: 400 conversation_locked; nothing is created. */
   | "conversation_locked"
