@@ -1,7 +1,9 @@
 /**
  * Fault injection: faults queued by a test (`inject`) are used first, in order; then, when set,
- * the seeded random mode rolls for each matching request. Only submits and reads of a run (GET run,
- * GET run steps) are faulted: `POST /threads/runs` is how the demo starts a run, not a relay call.
+ * the seeded random mode rolls for each matching request. Only the relay's calls are faulted: submits
+ * and reads of a run (GET run, GET run steps), and in the Responses API continuations, response reads,
+ * cancels and conversation reads. `POST /threads/runs`, first-turn `POST /responses` and
+ * `POST /conversations` are how the demo starts a chain, not relay calls.
  */
 import type { Fault, FaultKind, RandomFaults } from "./types";
 
@@ -15,15 +17,41 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "drop",
   "accept_then_500",
   "stream_error",
+  "conversation_locked",
+  "stream_cut_after_created",
 ];
 
-const FAULT_KEYS = new Set(["on", "kind", "retryAfterMs", "retryAfterSeconds", "delayMs", "times", "runId"]);
+export const FAULT_ROUTES: readonly Fault["on"][] = [
+  "submit",
+  "get",
+  "response_create",
+  "response_get",
+  "response_cancel",
+  "conversation_items",
+  "any",
+];
+
+const FAULT_KEYS = new Set([
+  "on",
+  "kind",
+  "retryAfterMs",
+  "retryAfterSeconds",
+  "delayMs",
+  "times",
+  "runId",
+  "responseId",
+  "conversationId",
+]);
 const RANDOM_KEYS = new Set(["probability", "kinds", "seed", "on", "retryAfterMs", "delayMs"]);
 
 /** The request a fault may apply to. */
 export interface FaultTarget {
-  route: "submit" | "get";
-  runId: string;
+  route: Exclude<Fault["on"], "any">;
+  runId?: string;
+  /** The response the request is about (path id, or a continuation's previous_response_id). */
+  responseId?: string;
+  /** The conversation the request is about (path id, or a continuation's conversation). */
+  conversationId?: string;
   stream: boolean;
 }
 
@@ -39,9 +67,21 @@ interface RandomMode {
 
 /** Whether a kind makes sense for this request at all; a kind that does not is not used up on it. */
 function fits(kind: FaultKind, target: FaultTarget): boolean {
-  if (kind === "accept_then_500") return target.route === "submit";
-  if (kind === "stream_error") return target.route === "submit" && target.stream;
+  const creates = target.route === "submit" || target.route === "response_create";
+  if (kind === "accept_then_500") return creates;
+  if (kind === "stream_error") return creates && target.stream;
+  if (kind === "stream_cut_after_created") return target.route === "response_create" && target.stream;
+  if (kind === "conversation_locked") return target.route === "response_create" && target.conversationId !== undefined;
   return true;
+}
+
+/** Whether the fault's own filters (run, response, conversation) let it apply to this request. */
+function selects(fault: Fault, target: FaultTarget): boolean {
+  return (
+    (fault.runId === undefined || fault.runId === target.runId) &&
+    (fault.responseId === undefined || fault.responseId === target.responseId) &&
+    (fault.conversationId === undefined || fault.conversationId === target.conversationId)
+  );
 }
 
 function aims(on: Fault["on"], target: FaultTarget): boolean {
@@ -73,7 +113,8 @@ function checkKind(kind: unknown): void {
 }
 
 function checkOn(on: unknown): void {
-  if (on !== "submit" && on !== "get" && on !== "any") throw new TypeError(`fault "on" must be submit, get or any, got ${String(on)}`);
+  if (!FAULT_ROUTES.includes(on as Fault["on"]))
+    throw new TypeError(`fault "on" must be one of ${FAULT_ROUTES.join(", ")}, got ${String(on)}`);
 }
 
 export class FaultPlan {
@@ -115,9 +156,7 @@ export class FaultPlan {
 
   /** The fault to apply to this request, if any; consumes one use of it. */
   take(target: FaultTarget): Fault | undefined {
-    const index = this.#pending.findIndex(
-      ({ fault }) => aims(fault.on, target) && (fault.runId === undefined || fault.runId === target.runId) && fits(fault.kind, target),
-    );
+    const index = this.#pending.findIndex(({ fault }) => aims(fault.on, target) && selects(fault, target) && fits(fault.kind, target));
     if (index >= 0) {
       const pending = this.#pending[index]!;
       pending.remaining -= 1;

@@ -1,12 +1,15 @@
 /**
- * Endpoint simulator: a loopback HTTP server that behaves like an Assistants v2 endpoint behind
- * Portkey, for the relay's integration tests, the local stack and the soak test.
+ * Endpoint simulator: a loopback HTTP server that behaves like an Assistants v2 endpoint, and like the
+ * Responses and Conversations APIs, behind Portkey, for the relay's integration tests, the local stack
+ * and the soak test.
  */
 
-export { FAULT_KINDS, seededRandom } from "./faults";
+export { FAULT_KINDS, FAULT_ROUTES, seededRandom } from "./faults";
 export { startEndpointSimulator } from "./server";
 export { UNKNOWN_EVENT_NAME } from "./stream";
 export type {
+  ConversationItem,
+  CreateResponseOptions,
   CreateRunOptions,
   EndpointSimulator,
   EndpointSimulatorOptions,
@@ -14,6 +17,9 @@ export type {
   FaultKind,
   RandomFaults,
   RecordedRequest,
+  ResponseFunctionTool,
+  ResponseObject,
+  ResponseScript,
   RunObject,
   RunScript,
   SimulatorCounters,

@@ -87,7 +87,8 @@ export function submitToolOutputs(
   counters.accepted += 1;
   if (outcome.doubleAcceptance) counters.doubleAcceptances += 1;
   if (request.stream) return { events: submitStreamPlan(run, outcome.at, outcome.round) };
-  return { reply: { status: 200, body: buildRunObject(run, now()) } };
+  // The answer shows the run as the submission left it (queued), however long the request took to get here.
+  return { reply: { status: 200, body: buildRunObject(run, outcome.at) } };
 }
 
 /** `GET /threads/{thread_id}/runs/{run_id}` */
@@ -188,5 +189,6 @@ export function createThreadAndRun(
     script,
   );
   if (body.stream === true) return { events: createStreamPlan(run) };
-  return { reply: { status: 200, body: buildRunObject(run, now()) } };
+  // The answer shows the run as created (queued), however long the request took to get here.
+  return { reply: { status: 200, body: buildRunObject(run, run.createdAt) } };
 }

@@ -7,22 +7,41 @@
  * the run exactly as it was at the instant an event describes.
  */
 import { randomBytes } from "node:crypto";
-import type { CreateRunOptions, RunScript } from "./types";
+import { type RunStatus, TERMINAL_RUN_STATUSES } from "../../functions/submit-tool-outputs/assistants/run-state";
 
-export type RunStatus =
-  | "queued"
-  | "in_progress"
-  | "requires_action"
-  | "cancelling"
-  | "cancelled"
-  | "failed"
+/** What the run does after an accepted submission (or, for a run created over HTTP, after creation). */
+export type RunScript =
   | "completed"
+  | "failed"
   | "incomplete"
-  | "expired";
+  | "cancelled"
+  | "expired"
+  | { requiresAction: number | string[] }
+  /** Stay in_progress this much longer, then apply the next script item. */
+  | { stayInProgressMs: number };
 
-export type TerminalStatus = "completed" | "failed" | "incomplete" | "cancelled" | "expired";
+export interface CreateRunOptions {
+  /** Generated `thread_…` id (only [A-Za-z0-9_]) when absent. Several runs may share a thread. */
+  threadId?: string;
+  /** Generated `run_…` id when absent. */
+  runId?: string;
+  /** First round of tool calls: a count or explicit ids. Default 1. */
+  toolCalls?: number | string[];
+  /** What the run does after each accepted submission, in order. Default `["completed"]`; when exhausted, `completed`. */
+  afterOutputs?: RunScript[];
+  /** Default `asst_simulator`. */
+  assistantId?: string;
+  /** Default `gpt-4o-mini`. */
+  model?: string;
+  metadata?: Record<string, string>;
+}
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ["completed", "failed", "incomplete", "cancelled", "expired"];
+/** The statuses a run can have: the relay's own list, so the simulator and the relay never disagree. */
+export type { RunStatus } from "../../functions/submit-tool-outputs/assistants/run-state";
+
+export type TerminalStatus = (typeof TERMINAL_RUN_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = TERMINAL_RUN_STATUSES;
 
 export interface ToolCall {
   id: string;

@@ -8,6 +8,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type AzureApi, AzureFrontDoor, azureScriptProblem } from "./azure";
 import { FaultPlan } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
+import { ResponsesHttp, responseCounters } from "./response-http";
+import { isResponsesApiPath } from "./response-paths";
 import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submitToolOutputs } from "./routes";
 import { buildRunObject } from "./run-object";
 import { newId, RunStore } from "./runs";
@@ -144,22 +146,32 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     tokensIssued: 0,
     tokensRejected: 0,
     permissionDenied: 0,
+    ...responseCounters(),
   };
   const azure = opts.azure === undefined ? undefined : new AzureFrontDoor(opts.azure, now, counters);
   const requests: RecordedRequest[] = [];
   const openStreams = new Set<() => void>();
   // Ends pending `slow` delays on close, so a closed simulator holds no timers.
   const closing = new AbortController();
+  const responses = new ResponsesHttp({
+    now,
+    pollAfterMs,
+    processingMs: opts.processingMs ?? 30,
+    counters,
+    faults,
+    closing: closing.signal,
+    openStreams,
+  });
 
-  /** Portkey's and OpenAI's own checks, which come before anything reaches a run. */
-  function gatewayCheck(headers: Record<string, string>): Reply | undefined {
+  /** Portkey's and OpenAI's own checks, which come before anything reaches a run (the Responses API needs no beta header). */
+  function gatewayCheck(headers: Record<string, string>, assistants = true): Reply | undefined {
     if (opts.apiKey !== undefined) {
       const expected = apiKeyHeader === "authorization" ? `Bearer ${opts.apiKey}` : opts.apiKey;
       if (headers[apiKeyHeader] !== expected) return replies.invalidApiKey();
     }
     if (opts.virtualKey !== undefined && !headers["x-portkey-virtual-key"] && !headers["x-portkey-provider"])
       return replies.missingProvider();
-    if (requireBetaHeader && !(headers["openai-beta"] ?? "").includes("assistants=v2")) return replies.missingBetaHeader();
+    if (assistants && requireBetaHeader && !(headers["openai-beta"] ?? "").includes("assistants=v2")) return replies.missingBetaHeader();
     return undefined;
   }
 
@@ -202,6 +214,14 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       const resolved = azure.resolve(path);
       if (resolved === undefined) return sendReply(res, azure.notFound(), answerHeaders());
       ({ path, api: azureApi } = resolved);
+    }
+    if (isResponsesApiPath(path)) {
+      const denied = azure?.check(method, url.pathname, azureApi, url.searchParams, headers);
+      if (denied !== undefined) return send(res, denied, answerHeaders());
+      const gatewayChecked = () => gatewayCheck(headers, false);
+      // Azure serves the API under the project's `/openai/v1`: route on the path it resolves to.
+      const routed = new URL(`${path}${url.search}`, url);
+      return responses.handle({ req, res, method, url: routed, text, parsed, answerHeaders, gatewayCheck: gatewayChecked });
     }
     const target = route(method, path);
     if (target.name === "submit") counters.submits += 1;
@@ -287,6 +307,10 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     expireRun(threadId, runId) {
       store.expire(findOrThrow(threadId, runId));
     },
+    createResponse: (createOpts) => responses.createResponse(createOpts),
+    response: (responseId) => responses.response(responseId),
+    children: (responseId) => responses.children(responseId),
+    conversationItems: (conversationId) => responses.conversationItems(conversationId),
     inject(...list) {
       faults.inject(...list);
     },
@@ -297,6 +321,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     requests,
     reset() {
       store.clear();
+      responses.clear();
       faults.reset();
       for (const key of Object.keys(counters) as Array<keyof SimulatorCounters>) counters[key] = 0;
       requests.length = 0;

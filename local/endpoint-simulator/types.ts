@@ -2,9 +2,17 @@
  * Public types of the endpoint simulator: the contract that the relay's tests, the local stack and
  * the soak test code against. Add fields freely; never change the meaning of existing ones.
  */
+import type { ConversationItem, ResponseFunctionTool, ResponseObject } from "./response-object";
 import type { RunObject } from "./run-object";
 
+export type { ConversationItem, ResponseFunctionTool, ResponseObject } from "./response-object";
 export type { RunObject } from "./run-object";
+
+import type { ResponseScript } from "./responses";
+import type { CreateRunOptions } from "./runs";
+
+export type { ResponseScript } from "./responses";
+export type { CreateRunOptions, RunScript } from "./runs";
 
 export interface EndpointSimulatorOptions {
   /** Port on 127.0.0.1. Default 0 (the OS picks a free one). */
@@ -63,33 +71,6 @@ export interface AzureSimulator {
   expireAllTokens(): void;
 }
 
-/** What the run does after an accepted submission (or, for a run created over HTTP, after creation). */
-export type RunScript =
-  | "completed"
-  | "failed"
-  | "incomplete"
-  | "cancelled"
-  | "expired"
-  | { requiresAction: number | string[] }
-  /** Stay in_progress this much longer, then apply the next script item. */
-  | { stayInProgressMs: number };
-
-export interface CreateRunOptions {
-  /** Generated `thread_…` id (only [A-Za-z0-9_]) when absent. Several runs may share a thread. */
-  threadId?: string;
-  /** Generated `run_…` id when absent. */
-  runId?: string;
-  /** First round of tool calls: a count or explicit ids. Default 1. */
-  toolCalls?: number | string[];
-  /** What the run does after each accepted submission, in order. Default `["completed"]`; when exhausted, `completed`. */
-  afterOutputs?: RunScript[];
-  /** Default `asst_simulator`. */
-  assistantId?: string;
-  /** Default `gpt-4o-mini`. */
-  model?: string;
-  metadata?: Record<string, string>;
-}
-
 export type FaultKind =
   /** 429 rate_limit_exceeded, with `retry-after-ms` / `retry-after` from retryAfterMs / retryAfterSeconds (none when neither is set). */
   | "rate_limit"
@@ -105,14 +86,26 @@ export type FaultKind =
   | "slow"
   /** Destroy the socket without answering; nothing is applied. */
   | "drop"
-  /** Submits only: apply the submission for real, then answer 500. */
+  /** Submits and Responses continuations only: apply the submission (create the response) for real, then answer 500. */
   | "accept_then_500"
-  /** Submits with `stream: true` only: accept, send a few events, then `event: error` and end the stream. */
-  | "stream_error";
+  /**
+   * Submits and Responses continuations with `stream: true` only: accept, send a few events, then `event: error`
+   * (for a response, a flat `ResponseErrorEvent`) and end the stream; the run or response goes on.
+   */
+  | "stream_error"
+  /** Responses continuations on a conversation only: 400 conversation_locked; nothing is created. */
+  | "conversation_locked"
+  /** Responses continuations with `stream: true` only: create for real, send `response.created`, then destroy the socket. */
+  | "stream_cut_after_created";
 
 export interface Fault {
-  /** `get` covers both GET run and GET run steps; `any` also covers submits. */
-  on: "submit" | "get" | "any";
+  /**
+   * `get` covers GET run and GET run steps. Responses API: `response_create` = POST /responses that carries
+   * function_call_output items (a continuation, what the relay sends; first turns are never faulted),
+   * `response_get` = GET /responses/{id} and its input_items, `response_cancel` = POST /responses/{id}/cancel,
+   * `conversation_items` = GET /conversations/{id} and its items. `any` covers all of them and submits.
+   */
+  on: "submit" | "get" | "response_create" | "response_get" | "response_cancel" | "conversation_items" | "any";
   kind: FaultKind;
   retryAfterMs?: number;
   retryAfterSeconds?: number;
@@ -122,6 +115,10 @@ export interface Fault {
   times?: number;
   /** Only requests for this run. Default: any run. */
   runId?: string;
+  /** Only requests about this response: the path id, or for `response_create` the `previous_response_id`. */
+  responseId?: string;
+  /** Only requests about this conversation: the path id, or for `response_create` the body's `conversation`. */
+  conversationId?: string;
 }
 
 export interface RandomFaults {
@@ -160,6 +157,46 @@ export interface SimulatorCounters {
   tokensRejected: number;
   /** Azure mode: endpoint calls refused 401 PermissionDenied (a principal in `deniedClientIds`). */
   permissionDenied: number;
+  /** Responses API: every POST /responses that reached the route (faulted or not). */
+  responsePosts: number;
+  /** Responses created by POST /responses (first turns and continuations, including accept_then_500 / stream-fault ones). */
+  responsesCreated: number;
+  /** Created responses that answer function calls (their input carries function_call_output items). */
+  continuations: number;
+  /** A parent response continued more than once (one per extra child): must stay 0 for a correct client. */
+  forks: number;
+  /** POST /responses refused by validation or the pairing checks (400/404). Auth failures and faults are not counted. */
+  responsesRejected: number;
+  /** Every GET /responses/{id} (including stream resumes) that reached the route. */
+  responseGets: number;
+  /** Every GET /responses/{id}/input_items that reached the route. */
+  inputItemLists: number;
+  /** Every POST /responses/{id}/cancel that reached the route. */
+  cancels: number;
+  /** Every GET /conversations/{id}/items that reached the route. */
+  conversationItemLists: number;
+}
+
+export interface CreateResponseOptions {
+  /** Generated `resp_…` id when absent. */
+  responseId?: string;
+  /** Its `function_call` items: a count or explicit `call_id`s. Default 1; 0 ends it with a text message instead. */
+  toolCalls?: number | string[];
+  /** What each continuation down the chain does. Default `["completed"]`. */
+  afterOutputs?: ResponseScript[];
+  /** Default `gpt-5-mini`. */
+  model?: string;
+  /** Default: the simulator's long instructions text (null is allowed). */
+  instructions?: string | null;
+  /** Default: three function tools (get_weather, lookup_order, convert_currency); calls are named after them. */
+  tools?: ResponseFunctionTool[];
+  metadata?: Record<string, string>;
+  /** `true`: a new conversation holds the response's items; a string: that conversation (created when unknown). */
+  conversation?: true | string;
+  /** How the response ended. Default `completed`; the others have no output and so ask for nothing. */
+  status?: "completed" | "failed" | "incomplete" | "cancelled";
+  /** A background response still queued / in_progress for this long, then ending as above. Default 0. */
+  readyAfterMs?: number;
 }
 
 export interface RecordedRequest {
@@ -182,13 +219,24 @@ export interface EndpointSimulator {
   run(threadId: string, runId: string): RunObject | undefined;
   /** Force status `expired` now. */
   expireRun(threadId: string, runId: string): void;
+  /**
+   * Responses API: a stored response waiting for its function calls (completed with `function_call` items),
+   * as if the model had just asked for tools. `callIds` are its calls' `call_id`s, in output order.
+   */
+  createResponse(opts?: CreateResponseOptions): { responseId: string; callIds: string[]; conversationId?: string };
+  /** The current spec-shaped Response object (undefined when unknown). */
+  response(responseId: string): ResponseObject | undefined;
+  /** Ids of the responses created on it (by `previous_response_id`, or on its conversation answering its calls), oldest first. */
+  children(responseId: string): string[];
+  /** The conversation's items as listed now, oldest first (a response's items appear once it completed); undefined when unknown. */
+  conversationItems(conversationId: string): ConversationItem[] | undefined;
   inject(...faults: Fault[]): void;
   /** Fault rate mode for soak tests: each matching request fails with probability p, picking a kind from the list; deterministic with a seed. */
   setRandomFaults(opts: RandomFaults | undefined): void;
   readonly counters: SimulatorCounters;
   /** For header assertions; the last 10 000 requests. */
   readonly requests: RecordedRequest[];
-  /** Forget runs, faults, counters, requests. */
+  /** Forget runs, responses, conversations, faults, counters, requests. */
   reset(): void;
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { EndpointSimulator, EndpointSimulatorOptions } from "../../local/endpoint-simulator";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
-import { type Harness, type HarnessOptions, answerFor, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
+import { answerFor, type Harness, type HarnessOptions, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
 import { closedPort } from "./scripted-upstream";
 import { portkeyConfig } from "./through-gateway";
 
