@@ -50,6 +50,8 @@ export interface TransientFailure {
  */
 export type HttpFailure =
   | { kind: "rejected" | "not_found" | "unauthorized" | "quota_exceeded"; httpStatus: number; error?: EndpointError }
+  /** A gateway refused the call itself, in its own shape (`{status:"failure"}`, 4xx): its configuration, not the message. */
+  | { kind: "misconfigured"; httpStatus: number; error?: EndpointError }
   | TransientFailure;
 
 /**
@@ -75,6 +77,9 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   if (httpStatus === 429) return { kind: "quota_exceeded", httpStatus, error };
   if (httpStatus === 401 || httpStatus === 403) return { kind: "unauthorized", httpStatus, error };
   if (httpStatus === 404) return { kind: "not_found", httpStatus, error };
+  // Portkey answers a missing or unknown provider, an untrusted custom host or a bad config with its own 400
+  // before anything goes upstream: nothing is wrong with the message, so it must not be dead-lettered for it.
+  if (error?.type === "gateway_failure") return { kind: "misconfigured", httpStatus, error };
   return { kind: "rejected", httpStatus, error };
 }
 

@@ -42,7 +42,7 @@ export const powertoolsTelemetry: Telemetry = {
     if (settled.result === "watching") metrics.addMetric("WatchesScheduled", MetricUnit.Count, 1);
     if (settled.result === "handed_back") metrics.addMetric("HandedBack", MetricUnit.Count, 1);
     // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
-    if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded") metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
+    if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured") metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
     if (settled.result === "dead_lettered") {
       const single = metrics.singleMetric();
       single.addDimension("reason", settled.reason ?? "unknown");

@@ -11,6 +11,8 @@ export type DlqReason =
   | "retries_exhausted"
   | "unauthorized"
   | "quota_exceeded"
+  /** A gateway kept refusing the call itself (its configuration) up to the last receive. */
+  | "endpoint_misconfigured"
   /** The run's state could not be published (SNS refused it) up to the last receive. */
   | "results_unpublished";
 
@@ -19,6 +21,7 @@ export type HandBackReason =
   | "endpoint_unavailable"
   | "unauthorized"
   | "quota_exceeded"
+  | "endpoint_misconfigured"
   | "deadline"
   | "group_blocked"
   | "results_unavailable"
@@ -56,5 +59,5 @@ export type Outcome =
 
 /** The DLQ reason a hand-back becomes on the last permitted receive. */
 export function lastReceiveReason(reason: HandBackReason): DlqReason {
-  return reason === "unauthorized" || reason === "quota_exceeded" ? reason : "retries_exhausted";
+  return reason === "unauthorized" || reason === "quota_exceeded" || reason === "endpoint_misconfigured" ? reason : "retries_exhausted";
 }

@@ -214,9 +214,7 @@ describe("the gateway's own failures", () => {
     }
   });
 
-  // Fails today: the relay dead-letters Portkey's own 400 as rejected_by_endpoint on the first receive, though it
-  // says nothing about the message (see the report). Drop `.fails` once such a refusal is handed back like a 401.
-  it.fails("a refusal before the call (an unknown provider) is configuration, not the message: handed back", async () => {
+  it("a refusal before the call (an unknown provider) is configuration, not the message: handed back", async () => {
     // Prepare
     const misconfigured = await harnessThrough(selfHosted({ PORTKEY_PROVIDER: "no-such-provider" }), { maxReceiveCount: 3 });
     try {

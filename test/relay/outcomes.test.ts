@@ -151,14 +151,17 @@ describe("400 'Expected tool outputs for call_ids …'", () => {
 });
 
 describe("other 400, and 404", () => {
-  it("dead-letters rejected_by_endpoint with the endpoint's error (Portkey's own shape)", async () => {
-    const bare = await startHarness({ env: { PORTKEY_VIRTUAL_KEY: "" } });
+  it("hands back a refusal in Portkey's own shape (its configuration, not the message); endpoint_misconfigured on the last receive", async () => {
+    const bare = await startHarness({ env: { PORTKEY_VIRTUAL_KEY: "" }, maxReceiveCount: 2 });
     try {
       const run = bare.sim.createRun();
-      await bare.send(answerFor(run));
+      const messageId = await bare.send(answerFor(run));
+      const first = await bare.deliver();
+      expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
+      expect(await bare.deadLetters()).toEqual([]);
       await bare.deliver();
       const [dead] = await bare.deadLetters();
-      expect(dead!.record.reason).toBe("rejected_by_endpoint");
+      expect(dead!.record.reason).toBe("endpoint_misconfigured");
       expect(dead!.record.http_status).toBe(400);
       expect(dead!.record.endpoint_error).toMatchObject({ type: "gateway_failure" });
       expect(dead!.record.endpoint_error!.message).toBeTruthy();

@@ -19,7 +19,7 @@ describe("classifyHttpFailure sorts answers into the table's rows", () => {
     [400, openAi('Runs in status "queued" do not accept tool outputs.'), "not_accepting"],
     [400, openAi("Expected tool outputs for call_ids ['call_A', 'call_B'], got ['call_A']"), "tool_call_mismatch"],
     [400, openAi("Invalid type for 'tool_outputs[0].output'"), "rejected"],
-    [400, { status: "failure", message: "Either x-portkey-provider or x-portkey-virtual-key is required" }, "rejected"],
+    [400, { status: "failure", message: "Either x-portkey-provider or x-portkey-virtual-key is required" }, "misconfigured"],
     [422, openAi("Unprocessable"), "rejected"],
     [404, openAi("No run found with id 'run_x'."), "not_found"],
     [401, openAi("Incorrect API key provided", "invalid_api_key"), "unauthorized"],

@@ -228,6 +228,14 @@ function failed(failure: AssistantsFailure, ctx: RecordContext): Outcome {
         detail: `the endpoint refused the credentials (HTTP ${failure.httpStatus})`,
         ...http,
       };
+    case "misconfigured":
+      // Row "401, 403 … configuration, not the message": a gateway's own refusal (Portkey's `{status:"failure"}` 4xx).
+      return {
+        kind: "hand_back",
+        reason: "endpoint_misconfigured",
+        detail: `the gateway refused the call (HTTP ${failure.httpStatus})${said}`,
+        ...http,
+      };
     case "quota_exceeded":
       // Row "429 insufficient_quota → hand back; alarm".
       return { kind: "hand_back", reason: "quota_exceeded", detail: "the endpoint's quota is exhausted (429 insufficient_quota)", ...http };
