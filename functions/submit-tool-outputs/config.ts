@@ -7,7 +7,18 @@ import { ConfigurationError } from "./errors";
  * Only the first block is required in AWS (the CDK stack sets it); every tuning knob has a default.
  */
 export interface RelayConfig {
+  /** Where the Assistants API lives. Default `https://api.portkey.ai/v1`. */
   endpointBaseUrl: URL;
+  /** Where the Responses API lives. Default: `endpointBaseUrl` (Portkey and OpenAI serve both under one `/v1`). */
+  responsesBaseUrl: URL;
+  /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents), when set. */
+  endpointApiVersion?: string;
+  /** `api-version` on every Responses-API call, when set. */
+  responsesApiVersion?: string;
+  /** The state table (exactly-once Responses submissions, collecting); Responses messages need it. */
+  stateTableName?: string;
+  /** The bucket for collected outputs too large for a table item; without it they are refused (`output_too_large`). */
+  payloadBucket?: string;
   /** Secrets Manager secret with the endpoint credentials as JSON; when absent, credentials come from the environment. */
   endpointSecretArn?: string;
   resultsTopicArn: string;
@@ -35,6 +46,12 @@ export interface RelayConfig {
   /** Visibility delay of a handed-back message: base × 2^(receives−1), capped. Defaults 10 / 900 s. */
   retryVisibilityBaseSeconds: number;
   retryVisibilityMaxSeconds: number;
+  /** Responses: submit with `background: true` (the POST answers at once with the new id). Default true. */
+  responsesBackground: boolean;
+  /** Responses, `previous_response_id` mode: what an ambiguous failure of the POST leads to. Default `dead_letter`. */
+  responsesUnconfirmed: "dead_letter" | "resubmit";
+  /** A collection that nothing ends closes this long after its first stored output. Default 3 600 s. */
+  collectTimeoutSeconds: number;
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]", "::1"]);
@@ -55,6 +72,19 @@ const endpointBaseUrl = z
     }),
   );
 
+const apiVersion = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be an api-version such as v1 or 2025-05-01" }));
+
+const flag = (fallback: boolean) =>
+  z._default(
+    z.pipe(
+      z.enum(["true", "false"], { error: 'must be "true" or "false"' }),
+      z.transform((value: "true" | "false") => value === "true"),
+    ),
+    fallback,
+  );
+
 const integer = (fallback: number, min: number, max: number) =>
   z._default(
     z.coerce
@@ -72,7 +102,14 @@ const required = (example: string) =>
 
 export const EnvironmentSchema = z.object({
   ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL("https://api.portkey.ai/v1")),
+  RESPONSES_BASE_URL: z.optional(endpointBaseUrl),
+  ENDPOINT_API_VERSION: z.optional(apiVersion),
+  RESPONSES_API_VERSION: z.optional(apiVersion),
   ENDPOINT_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
+  RELAY_STATE_TABLE: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: "must be a DynamoDB table name (3–255 of A–Z, a–z, 0–9, _ . -)" })),
+  ),
+  RELAY_PAYLOAD_BUCKET: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }))),
   RESULTS_TOPIC_ARN: required("arn:aws:sns:eu-west-1:123456789012:tool-output-results"),
   DLQ_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs-dlq"),
   INPUT_QUEUE_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs"),
@@ -88,6 +125,9 @@ export const EnvironmentSchema = z.object({
   DEADLINE_RESERVE_MS: integer(3_000, 100, 60_000),
   RETRY_VISIBILITY_BASE_SECONDS: integer(10, 0, 43_200),
   RETRY_VISIBILITY_MAX_SECONDS: integer(900, 0, 43_200),
+  RESPONSES_BACKGROUND: flag(true),
+  RESPONSES_UNCONFIRMED: z._default(z.enum(["dead_letter", "resubmit"], { error: 'must be "dead_letter" or "resubmit"' }), "dead_letter"),
+  COLLECT_TIMEOUT_SECONDS: integer(3_600, 60, 1_209_600),
 });
 
 /** The optional settings (everything but what the stack itself sets), for the CDK stack's `relayTuning` option. */
@@ -103,6 +143,9 @@ export const TUNING_VARIABLES = [
   "DEADLINE_RESERVE_MS",
   "RETRY_VISIBILITY_BASE_SECONDS",
   "RETRY_VISIBILITY_MAX_SECONDS",
+  "RESPONSES_BACKGROUND",
+  "RESPONSES_UNCONFIRMED",
+  "COLLECT_TIMEOUT_SECONDS",
 ] as const satisfies ReadonlyArray<keyof z.input<typeof EnvironmentSchema>>;
 
 /**
@@ -121,6 +164,11 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
   const e = parsed.data;
   return {
     endpointBaseUrl: e.ENDPOINT_BASE_URL,
+    responsesBaseUrl: e.RESPONSES_BASE_URL ?? e.ENDPOINT_BASE_URL,
+    endpointApiVersion: e.ENDPOINT_API_VERSION,
+    responsesApiVersion: e.RESPONSES_API_VERSION,
+    stateTableName: e.RELAY_STATE_TABLE,
+    payloadBucket: e.RELAY_PAYLOAD_BUCKET,
     endpointSecretArn: e.ENDPOINT_SECRET_ARN,
     resultsTopicArn: e.RESULTS_TOPIC_ARN,
     dlqUrl: e.DLQ_URL,
@@ -137,5 +185,8 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     deadlineReserveMs: e.DEADLINE_RESERVE_MS,
     retryVisibilityBaseSeconds: e.RETRY_VISIBILITY_BASE_SECONDS,
     retryVisibilityMaxSeconds: e.RETRY_VISIBILITY_MAX_SECONDS,
+    responsesBackground: e.RESPONSES_BACKGROUND,
+    responsesUnconfirmed: e.RESPONSES_UNCONFIRMED,
+    collectTimeoutSeconds: e.COLLECT_TIMEOUT_SECONDS,
   };
 }

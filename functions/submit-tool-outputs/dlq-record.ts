@@ -15,6 +15,7 @@ export interface DlqRecord {
   endpoint_error?: EndpointError;
   expected_tool_call_ids?: string[];
   given_tool_call_ids?: string[];
+  claimed_at?: string;
   thread_id?: string;
   run_id?: string;
   response_id?: string;
@@ -42,6 +43,7 @@ export function buildDlqRecord(
     ...(input.endpointError ? { endpoint_error: input.endpointError } : {}),
     ...(input.expectedToolCallIds ? { expected_tool_call_ids: input.expectedToolCallIds } : {}),
     ...(input.givenToolCallIds ? { given_tool_call_ids: input.givenToolCallIds } : {}),
+    ...(input.claimedAt ? { claimed_at: input.claimedAt } : {}),
     ...context,
     original: source.body,
     source_message_id: source.messageId,

@@ -3,7 +3,7 @@ import type { EnvironmentSchema } from "./config";
 import type { CREDENTIAL_KEYS } from "./credentials";
 
 /** The AWS SDK's own variables the relay passes to its clients (docs/configuration.md). */
-type AwsSdkVariable = "AWS_REGION" | "AWS_ENDPOINT_URL";
+type AwsSdkVariable = "AWS_REGION" | "AWS_ENDPOINT_URL" | "AWS_ENDPOINT_URL_DYNAMODB" | "AWS_ENDPOINT_URL_S3";
 /** Powertools' variables the stack sets. */
 type PowertoolsVariable = "POWERTOOLS_SERVICE_NAME" | "POWERTOOLS_METRICS_NAMESPACE" | "POWERTOOLS_LOG_LEVEL";
 

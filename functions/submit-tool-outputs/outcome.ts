@@ -14,7 +14,19 @@ export type DlqReason =
   /** A gateway kept refusing the call itself (its configuration) up to the last receive. */
   | "endpoint_misconfigured"
   /** The run's state could not be published (SNS refused it) up to the last receive. */
-  | "results_unpublished";
+  | "results_unpublished"
+  /** Responses: the previous response (or conversation) does not exist, expired, or was never stored. */
+  | "response_not_found"
+  /** Responses: the previous response ended failed / cancelled / incomplete, or asks for no function calls. */
+  | "response_not_awaiting_outputs"
+  /** Responses, `previous_response_id` mode: the POST failed ambiguously and `RESPONSES_UNCONFIRMED` is `dead_letter`. */
+  | "submission_unconfirmed"
+  /** Collecting: a different output for an id already stored (the first stands). */
+  | "conflicting_output"
+  /** Collecting: the turn can no longer take the set (the missing ids are named), or the collection timed out. */
+  | "collect_incomplete"
+  /** Collecting: an output too large for the state table, and no payload bucket. */
+  | "output_too_large";
 
 /** Why a message goes back to SQS to be tried again later. */
 export type HandBackReason =
@@ -25,7 +37,15 @@ export type HandBackReason =
   | "deadline"
   | "group_blocked"
   | "results_unavailable"
-  | "unexpected_error";
+  | "unexpected_error"
+  /** Responses: the previous response is still queued / in_progress. */
+  | "response_in_progress"
+  /** Responses: another copy holds a live claim on the turn (it is submitting now). */
+  | "claimed_elsewhere"
+  /** Responses, conversation mode: whether an earlier POST was taken is not known yet (its outputs are not in the conversation). */
+  | "awaiting_confirmation"
+  /** The message needs the state table and RELAY_STATE_TABLE is unset. */
+  | "not_configured";
 
 /** What to send to the input queue to have an object's next resting state reported (`watch_run`, `watch_response`). */
 export type FollowUp = { type: "watch_run"; thread_id: string; run_id: string } | { type: "watch_response"; response_id: string };
@@ -45,6 +65,8 @@ export type Outcome =
       endpointError?: EndpointError;
       expectedToolCallIds?: string[];
       givenToolCallIds?: string[];
+      /** Responses: when the claim whose submission is unconfirmed was made. */
+      claimedAt?: string;
       publish?: RestingState;
     }
   /** Hand the message back to SQS (batch item failure) with a growing visibility delay. */

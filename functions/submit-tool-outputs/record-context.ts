@@ -9,8 +9,10 @@ export interface RecordContext {
   signal: AbortSignal;
   /** Epoch ms of that deadline. */
   deadline: number;
+  /** Epoch ms when the Lambda invocation itself ends: how long a claim on a turn holds. */
+  leaseUntil: number;
   /** Counts for the record's log line. */
-  stats: { endpointCalls: number; retries: number };
+  stats: { endpointCalls: number; retries: number; unconfirmedResubmits: number };
 }
 
 /** The limits a decision works within (config.ts has their defaults). */

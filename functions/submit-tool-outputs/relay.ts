@@ -55,7 +55,8 @@ export function createRelay({ config, dialects, sinks, telemetry }: RelayParts) 
         receiveCount: receiveCountOf(record),
         signal: stop,
         deadline,
-        stats: { endpointCalls: 0, retries: 0 },
+        leaseUntil: invokedAt + remaining,
+        stats: { endpointCalls: 0, retries: 0, unconfirmedResubmits: 0 },
       };
       const parsed = parseMessage(record.body);
       const dialect = parsed.ok ? dialectOf(parsed.message) : undefined;
