@@ -48,13 +48,14 @@ export class RelayAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[];
   /** The topic alarms notify, when one was given or created. */
   readonly topic?: sns.ITopic;
-  /** Where SNS puts alarm e-mails it could not deliver; only for the e-mail subscription of a topic created here. */
+  /** Where SNS puts alarm e-mails it could not deliver; present with `alarmEmail`. */
   readonly undeliveredAlarms?: NotificationDeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: RelayAlarmsProps) {
     super(scope, id);
     const created = !props.alarmTopicArn && props.alarmEmail !== undefined;
-    if (created) {
+    // The e-mail subscription is this stack's (in its account and region) even on an existing topic, so its DLQ can be too.
+    if (props.alarmEmail) {
       this.undeliveredAlarms = new NotificationDeadLetterQueue(this, "Undelivered");
       Validations.of(this.undeliveredAlarms.queue).acknowledge({
         id: "AwsSolutions-SQS3",
