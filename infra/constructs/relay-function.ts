@@ -104,7 +104,11 @@ export class RelayFunction extends Construct {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: "tool-output-relay function",
     });
-    this.logGroup.grant(this.role, "logs:CreateLogStream", "logs:PutLogEvents");
+    // On the log group's ARN (`…:log-group:<name>:*`), which covers its streams: IAM authorizes both actions on the
+    // stream. LogGroup.grant would add the bare group ARN as well, which neither action is evaluated against.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [this.logGroup.logGroupArn] }),
+    );
 
     this.function = new nodejs.NodejsFunction(this, "Function", {
       description: "Submits tool outputs from SQS to the endpoint and publishes the run's next state",
