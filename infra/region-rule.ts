@@ -15,7 +15,8 @@ export interface SameRegionRequirement {
  * Requires the resource `arn` names to be in the stack's region: at synth when the stack's region is known, else
  * with a template rule that CloudFormation evaluates before it creates or changes anything.
  * @throws InvalidContextError naming the option, when the region is known and differs.
- * @example requireSameRegion(stack, { option: "alarmTopicArn", arn, because: "CloudWatch notifies topics in its region only", ruleId: "AlarmTopicInStackRegion" });
+ * @example
+ * requireSameRegion(stack, { option: "alarmTopicArn", arn, because: "CloudWatch notifies only its region", ruleId: "AlarmTopicInRegion" });
  */
 export function requireSameRegion(stack: Stack, requirement: SameRegionRequirement): void {
   const region = Arn.split(requirement.arn, ArnFormat.COLON_RESOURCE_NAME).region;

@@ -118,9 +118,12 @@ export function roleEvaluator(
   environment: SimulatedEnvironment,
   roleId: string,
   physicalArnOf: (id: string) => string,
+  /** Policies of resources outside the template (an imported key), by ARN. */
+  outsidePolicies: Record<string, unknown> = {},
 ): RoleEvaluator {
   const statements = roleStatements(template, resolver, roleId);
-  const resourcePolicyOf = resourcePolicies(template, resolver, physicalArnOf);
+  const ownPolicyOf = resourcePolicies(template, resolver, physicalArnOf);
+  const resourcePolicyOf = (arn: string) => outsidePolicies[arn] ?? ownPolicyOf(arn);
   const roleArn = physicalArnOf(roleId);
   const principal = `arn:${environment.partition}:sts::${environment.account}:assumed-role/${roleArn.split("/").pop()}/relay`;
   return {
