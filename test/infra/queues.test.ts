@@ -165,6 +165,19 @@ describe("the FIFO queues' names", () => {
 });
 
 describe("the FIFO input queue", () => {
+  it("is high-throughput (per message group), like the FIFO results topic it feeds", () => {
+    // Prepare
+    const template = relayTemplate({ fifo: "true" });
+
+    // Act
+    const { input } = queues({ fifo: "true" });
+    const topic = onlyResource(template, "AWS::SNS::Topic");
+
+    // Assess: ordering, deduplication and throughput per thread (message group), on both sides of the relay.
+    expect(input.Properties).toMatchObject({ DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId" });
+    expect(topic.Properties.FifoThroughputScope).toBe("MessageGroup");
+  });
+
   it("tells producers to use the thread_id as message group", () => {
     // Act
     const template = relayTemplate({ fifo: "true" });
