@@ -1,24 +1,31 @@
 import { pathToFileURL } from "node:url";
-import { App, type AppProps, Validations } from "aws-cdk-lib";
+import { App, type AppProps, type Environment, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { parseContext } from "./context";
 import { RelayStack } from "./relay-stack";
+
+export interface RelayAppProps extends AppProps {
+  /** The handler to bundle. @default the relay in functions/ */
+  readonly handlerEntry?: string;
+  /**
+   * Where the stack deploys. @default environment-agnostic: the template names no account or region (CloudFormation
+   * fills them in at deploy), so the same template deploys anywhere and checks that need the region run as template rules.
+   */
+  readonly env?: Environment;
+}
 
 /**
  * The relay's CDK app: context validated, the stack built, cdk-nag's AWS Solutions checks registered
  * (synth fails on an unacknowledged error; warnings are reported).
  * @example createRelayApp({ context: { fifo: true } }).app.synth();
  */
-export function createRelayApp(props: AppProps & { handlerEntry?: string } = {}): { app: App; stack: RelayStack } {
-  const { handlerEntry, ...appProps } = props;
+export function createRelayApp(props: RelayAppProps = {}): { app: App; stack: RelayStack } {
+  const { handlerEntry, env, ...appProps } = props;
   const app = new App(appProps);
   const config = parseContext(app.node.getAllContext());
-  const stack = new RelayStack(app, config.stackName, {
-    config,
-    handlerEntry,
-    // Unset without credentials: the template is then environment-agnostic, which is all the stack needs.
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  });
+  // No env from CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION: without credentials the CLI still sets the region
+  // (us-east-1 when none is configured), which would pin a template meant to be environment-agnostic.
+  const stack = new RelayStack(app, config.stackName, { config, handlerEntry, env });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -1,6 +1,9 @@
+import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
 import { loadConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/errors";
+import { visibilityTimeoutFor } from "./constructs/relay-queues";
+import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
@@ -127,6 +130,8 @@ const ContextSchema = z
     alarmTopicArn: arn(`sns:${REGION_ACCOUNT}:[A-Za-z0-9_-]{1,256}`, "arn:aws:sns:eu-west-1:123456789012:ops-alarms").optional(),
     /** Alarm when the oldest message of the input queue is older than this. */
     oldestMessageAlarmSeconds: integer(60, 1_209_600).default(1800),
+    /** Days the payload bucket keeps an object (large tool outputs being collected) before S3 expires it. */
+    payloadExpiryDays: integer(1, 365).default(7),
     /** The relay's tuning variables (FOLLOW_BUDGET_MS, BATCH_CONCURRENCY, …): an object in cdk.json, JSON after `-c`. */
     relayTuning: z
       .union([z.record(z.string(), z.union([z.string(), z.number()])), z.string().transform((text, ctx) => parseJsonObject(text, ctx))], {
@@ -144,6 +149,11 @@ const ContextSchema = z
       fail("batchSize", "above 10 needs batchingWindowSeconds of at least 1");
     if (options.fifo && options.resultsSubscriptionEmail)
       fail("resultsSubscriptionEmail", "cannot be used with fifo=true (FIFO topics deliver to SQS only)");
+    if (!options.fifo && options.resultsSubscriptionQueueArn?.endsWith(".fifo"))
+      fail(
+        "resultsSubscriptionQueueArn",
+        'names a FIFO queue, which SNS subscribes to FIFO topics only: set context option "fifo" to true, or subscribe a standard queue',
+      );
     if (options.resultsSubscriptionTypes && !options.resultsSubscriptionQueueArn && !options.resultsSubscriptionEmail)
       fail("resultsSubscriptionTypes", "needs resultsSubscriptionQueueArn or resultsSubscriptionEmail to filter");
     if (options.secretKmsKeyArn && !options.secretArn)
@@ -156,6 +166,25 @@ const ContextSchema = z
         const relay = loadConfig({ ...SYNTH_PLACEHOLDERS, ...options.relayTuning });
         if (relay.deadlineReserveMs >= options.functionTimeoutSeconds * 1000)
           fail("relayTuning", `DEADLINE_RESERVE_MS must be below the function's timeout (${options.functionTimeoutSeconds} s)`);
+        const retrying = worstCaseRetrySeconds({
+          maxReceiveCount: options.maxReceiveCount,
+          visibilityTimeoutSeconds: visibilityTimeoutFor(
+            Duration.seconds(options.functionTimeoutSeconds),
+            Duration.seconds(options.batchingWindowSeconds),
+          ).toSeconds(),
+          functionTimeoutSeconds: options.functionTimeoutSeconds,
+          batchingWindowSeconds: options.batchingWindowSeconds,
+          retryVisibilityBaseSeconds: relay.retryVisibilityBaseSeconds,
+          retryVisibilityMaxSeconds: relay.retryVisibilityMaxSeconds,
+        });
+        if (retrying > INPUT_RETENTION_SECONDS)
+          fail(
+            "maxReceiveCount",
+            `is too high for the other settings: ${options.maxReceiveCount} receives can take up to ${retrying} s ` +
+              "(visibility timeout from functionTimeoutSeconds and batchingWindowSeconds, hand-back delays from relayTuning's " +
+              `RETRY_VISIBILITY_BASE_SECONDS and RETRY_VISIBILITY_MAX_SECONDS), longer than the input queue keeps a message ` +
+              `(${INPUT_RETENTION_SECONDS} s): it would expire before reaching the DLQ. Lower maxReceiveCount or the delays`,
+          );
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
         fail("relayTuning", error.message);

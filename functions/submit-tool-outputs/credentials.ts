@@ -119,10 +119,13 @@ export async function loadCredentials(
     return parseCredentials(fromEnv, "the environment");
   }
   // Loaded lazily: runs without a secret (local, tests) never evaluate the Secrets Manager client.
-  const { getSecret } = await import("@aws-lambda-powertools/parameters/secrets");
+  const { SecretsProvider } = await import("@aws-lambda-powertools/parameters/secrets");
+  // Secrets Manager answers only for its own region, whatever the ARN says: read a secret of another region there.
+  const arnRegion = secretArn.startsWith("arn:") ? secretArn.split(":")[3] : undefined;
+  const provider = new SecretsProvider(arnRegion ? { clientConfig: { region: arnRegion } } : {});
   let secret: unknown;
   try {
-    secret = await getSecret(secretArn, { transform: "json", maxAge: Number.MAX_SAFE_INTEGER });
+    secret = await provider.get(secretArn, { transform: "json", maxAge: Number.MAX_SAFE_INTEGER });
   } catch (error) {
     throw new CredentialsError(`could not read the secret ENDPOINT_SECRET_ARN (${(error as Error).name})`, { cause: error });
   }

@@ -4,14 +4,34 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 
 export interface EndpointSecretProps {
-  /** Import this secret instead of creating one. A complete ARN (with the 6-character suffix) is best. */
+  /**
+   * Import this secret instead of creating one, by its complete ARN (best) or a partial one (without the
+   * `-` and 6 characters Secrets Manager appends). It may live in another region: the relay reads it there.
+   * @default a secret created with placeholder values
+   */
   readonly secretArn?: string;
-  /** The customer managed key that encrypts the imported secret; the relay may decrypt with it, through Secrets Manager only. */
+  /**
+   * The customer managed key that encrypts the imported secret; the relay may decrypt with it, through Secrets Manager only.
+   * @default the AWS managed key `aws/secretsmanager`, which needs no grant
+   */
   readonly kmsKeyArn?: string;
 }
 
 /** The placeholder the created secret starts with; `aws secretsmanager put-secret-value` replaces it after deploy. */
 export const PLACEHOLDER_SECRET = { PORTKEY_API_KEY: "REPLACE_ME", PORTKEY_VIRTUAL_KEY: "REPLACE_ME" } as const;
+
+/** A complete secret ARN ends in `-` and the 6 characters Secrets Manager appends; a partial one may look the same. */
+const LOOKS_COMPLETE = /-[A-Za-z0-9]{6}$/;
+
+/**
+ * The ARNs that IAM must allow for a secret imported by `arn`. A partial ARN needs `-??????` (IAM matches the
+ * complete ARN the request resolves to). A name that itself ends in `-` and six characters cannot be told from a
+ * complete ARN, so such an ARN gets both readings: the exact ARN, and the one with a suffix added.
+ * @example importedSecretResources("arn:aws:secretsmanager:eu-west-1:123456789012:secret:portkey") // [".../portkey-??????"]
+ */
+export function importedSecretResources(arn: string): string[] {
+  return LOOKS_COMPLETE.test(arn) ? [arn, `${arn}-??????`] : [`${arn}-??????`];
+}
 
 /**
  * The Secrets Manager secret holding the endpoint credentials as JSON
@@ -21,6 +41,7 @@ export class EndpointSecret extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** True when the stack created the secret and its value still has to be set. */
   readonly created: boolean;
+  private readonly importedArn?: string;
   private readonly kmsKeyArn?: string;
 
   constructor(scope: Construct, id: string, props: EndpointSecretProps) {
@@ -28,12 +49,11 @@ export class EndpointSecret extends Construct {
     this.created = props.secretArn === undefined;
     this.kmsKeyArn = props.kmsKeyArn;
     if (props.secretArn !== undefined) {
-      // Secrets Manager appends "-" and 6 characters to a secret's name to form its complete ARN.
-      const complete = /-[A-Za-z0-9]{6}$/.test(props.secretArn);
+      this.importedArn = props.secretArn;
       this.secret = secretsmanager.Secret.fromSecretAttributes(
         this,
         "Secret",
-        complete ? { secretCompleteArn: props.secretArn } : { secretPartialArn: props.secretArn },
+        LOOKS_COMPLETE.test(props.secretArn) ? { secretCompleteArn: props.secretArn } : { secretPartialArn: props.secretArn },
       );
       return;
     }
@@ -51,12 +71,18 @@ export class EndpointSecret extends Construct {
   }
 
   /**
-   * Lets `grantee` read the secret's value, and decrypt with its customer managed key through Secrets Manager only.
-   * The key statement is written out because CDK's grant skips an imported key it cannot place in this
-   * stack's environment (an environment-agnostic stack never can).
+   * Lets `grantee` read the secret's value (`GetSecretValue` only: the relay never describes it), and decrypt with
+   * its customer managed key through Secrets Manager only. Both statements are written out: CDK's grantRead adds
+   * DescribeSecret, and skips an imported key it cannot place in this stack's environment (an environment-agnostic
+   * stack never can).
    */
   grantRead(grantee: iam.IGrantable): void {
-    this.secret.grantRead(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: this.importedArn ? importedSecretResources(this.importedArn) : [this.secret.secretArn],
+      }),
+    );
     if (!this.kmsKeyArn) return;
     const secretRegion = Arn.split(this.secret.secretArn, ArnFormat.COLON_RESOURCE_NAME).region;
     const region = secretRegion && !Token.isUnresolved(secretRegion) ? secretRegion : Stack.of(this).region;

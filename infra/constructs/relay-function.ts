@@ -1,8 +1,7 @@
 import { fileURLToPath } from "node:url";
-import { type Duration, Validations } from "aws-cdk-lib";
+import { type Duration, Names, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
@@ -10,6 +9,8 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { RELAY_BUNDLE } from "../bundling";
 import type { EndpointSecret } from "./endpoint-secret";
+import type { PayloadBucket } from "./payload-bucket";
+import type { StateTable } from "./state-table";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -22,30 +23,72 @@ export const METRICS_NAMESPACE = "ToolOutputRelay";
 export const RELAY_HANDLER_ENTRY = `${REPO_ROOT}functions/submit-tool-outputs/handler.ts`;
 
 export interface RelayFunctionProps {
+  /** The queue that feeds the function (event source mapping) and takes its `watch_run` follow-ups. */
   readonly inputQueue: sqs.IQueue;
+  /** Where the function writes reasoned DLQ records. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** Where the function publishes run results. */
   readonly resultsTopic: sns.ITopic;
+  /** The endpoint credentials, read once per cold start. */
   readonly endpointSecret: EndpointSecret;
+  /** The state table of the Responses API's exactly-once submissions and of collecting (RELAY_STATE_TABLE). */
+  readonly stateTable: StateTable;
+  /** The bucket for outputs too large for the state table (RELAY_PAYLOAD_BUCKET). */
+  readonly payloadBucket: PayloadBucket;
+  /** The Assistants-compatible endpoint (ENDPOINT_BASE_URL). */
   readonly endpointBaseUrl: string;
+  /** The input queue's max receive count, so the relay knows the last attempt (MAX_RECEIVE_COUNT). Required: it must match the queue. */
   readonly maxReceiveCount: number;
+  /** The function's timeout. */
   readonly timeout: Duration;
-  readonly memorySize: number;
-  readonly batchSize: number;
-  /** Zero for none. */
-  readonly batchingWindow: Duration;
-  readonly maxConcurrency: number;
-  readonly logRetention: logs.RetentionDays;
-  readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
-  /** The relay's tuning variables (validated by the context), added to its environment. */
+  /**
+   * Memory in MB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Messages per invocation.
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the event source waits to fill a batch.
+   * @default none
+   */
+  readonly batchingWindow?: Duration;
+  /**
+   * Concurrent invocations fed by the queue.
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Retention of the function's log group.
+   * @default one month
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The relay's application log level.
+   * @default "INFO"
+   */
+  readonly logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /**
+   * The relay's tuning variables (validated by the context), added to its environment.
+   * @default none (the relay's defaults)
+   */
   readonly tuning?: Readonly<Record<string, string>>;
-  /** Defaults to the relay handler in this repository; tests that skip bundling pass a stand-in. */
+  /**
+   * The handler to bundle; tests that skip bundling pass a stand-in.
+   * @default the relay handler in this repository
+   */
   readonly entry?: string;
 }
 
 /**
- * The relay Lambda, fed by the input queue, with exactly the permissions its job needs:
- * consume and re-enqueue (`watch_run`) on the input queue, write reasoned records to the DLQ,
- * publish to the results topic, read the endpoint secret.
+ * The relay Lambda, fed by the input queue, with exactly the permissions its job needs, each statement
+ * written out (CDK's grants add actions the relay never calls, such as GetQueueUrl and DescribeSecret):
+ * consume, hand back and re-enqueue (`watch_run`) on the input queue, write reasoned records to the DLQ,
+ * publish to the results topic, read the endpoint secret, keep state in the table and large outputs in the bucket.
+ * test/infra/iam-evaluation.test.ts runs the bundle against loopback AWS and checks every call against these.
  */
 export class RelayFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -54,14 +97,18 @@ export class RelayFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RelayFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention });
+    this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
 
     // An own role instead of AWSLambdaBasicExecutionRole: logs may be written to this log group only.
     this.role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: "tool-output-relay function",
     });
-    this.logGroup.grant(this.role, "logs:CreateLogStream", "logs:PutLogEvents");
+    // On the log group's ARN (`…:log-group:<name>:*`), which covers its streams: IAM authorizes both actions on the
+    // stream. LogGroup.grant would add the bare group ARN as well, which neither action is evaluated against.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [this.logGroup.logGroupArn] }),
+    );
 
     this.function = new nodejs.NodejsFunction(this, "Function", {
       description: "Submits tool outputs from SQS to the endpoint and publishes the run's next state",
@@ -72,12 +119,12 @@ export class RelayFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
-      memorySize: props.memorySize,
+      memorySize: props.memorySize ?? 512,
       role: this.role,
       tracing: lambda.Tracing.ACTIVE,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel],
+      applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel ?? "INFO"],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       // Target, main fields and the `require` banner are shared with `npm run build`, so benchmarks measure this bundle.
       bundling: {
@@ -103,25 +150,43 @@ export class RelayFunction extends Construct {
         MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        RELAY_STATE_TABLE: props.stateTable.table.tableName,
+        RELAY_PAYLOAD_BUCKET: props.payloadBucket.bucket.bucketName,
         ...props.tuning,
       },
     });
 
-    this.function.addEventSource(
-      new SqsEventSource(props.inputQueue, {
-        batchSize: props.batchSize,
-        maxBatchingWindow: props.batchingWindow.toSeconds() > 0 ? props.batchingWindow : undefined,
-        maxConcurrency: props.maxConcurrency,
-        // The relay answers batchItemFailures: only the failed records come back.
-        reportBatchItemFailures: true,
-      }),
+    // What SqsEventSource makes, with its id (an existing mapping is updated, not replaced: two mappings of one queue
+    // and function conflict), minus its grantConsumeMessages, which adds GetQueueUrl; the statement below is exact.
+    this.function.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(props.inputQueue.node)}`, {
+      eventSourceArn: props.inputQueue.queueArn,
+      batchSize: props.batchSize ?? 10,
+      maxBatchingWindow: props.batchingWindow && props.batchingWindow.toSeconds() > 0 ? props.batchingWindow : undefined,
+      maxConcurrency: props.maxConcurrency ?? 10,
+      // The relay answers batchItemFailures: only the failed records come back.
+      reportBatchItemFailures: true,
+    });
+    const allow = (actions: string[], resources: string[]) =>
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    allow(
+      [
+        // The event source mapping polls and deletes with the function's role.
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        // The relay: hand-back delays and follow-up `watch_run` messages.
+        "sqs:ChangeMessageVisibility",
+        "sqs:SendMessage",
+      ],
+      [props.inputQueue.queueArn],
     );
-    props.inputQueue.grantSendMessages(this.function); // follow-up `watch_run` messages
-    props.deadLetterQueue.grantSendMessages(this.function); // reasoned DLQ records
-    // Spelled out rather than grantPublish(), which allows kms:GenerateDataKey* where Publish needs GenerateDataKey only.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [props.resultsTopic.topicArn] }));
+    allow(["sqs:SendMessage"], [props.deadLetterQueue.queueArn]); // reasoned DLQ records
+    allow(["sns:Publish"], [props.resultsTopic.topicArn]);
+    // SNS encrypts with the topic's key on the publisher's behalf.
     props.resultsTopic.masterKey?.grant(this.role, "kms:GenerateDataKey", "kms:Decrypt");
-    props.endpointSecret.grantRead(this.function);
+    props.endpointSecret.grantRead(this.role);
+    props.stateTable.grantStateAccess(this.role);
+    props.payloadBucket.grantPayloadAccess(this.role);
 
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",

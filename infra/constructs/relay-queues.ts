@@ -1,18 +1,31 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { INPUT_RETENTION_SECONDS } from "../retry-window";
 
 export interface RelayQueuesProps {
-  /** FIFO queues (content-based deduplication; producers use the `thread_id` as message group). */
-  readonly fifo: boolean;
-  /** Receives before SQS moves a message to the DLQ. */
+  /**
+   * FIFO queues (content-based deduplication; producers use the `thread_id` as message group).
+   * @default false
+   */
+  readonly fifo?: boolean;
+  /** Receives before SQS moves a message to the DLQ. Required: the relay function is told the same number. */
   readonly maxReceiveCount: number;
   /** The consuming function's timeout: the visibility timeout is derived from it. */
   readonly functionTimeout: Duration;
-  /** The event source's batching window (zero when none). */
-  readonly batchingWindow: Duration;
+  /**
+   * The event source's batching window.
+   * @default none (zero)
+   */
+  readonly batchingWindow?: Duration;
   /** Physical name of the input queue without the `.fifo` suffix. */
   readonly inputQueueName: string;
+  /**
+   * Physical name of the DLQ without the `.fifo` suffix, used when FIFO: a generated name plus `.fifo` can pass
+   * SQS's 80 characters with long stack names. Standard DLQs keep a generated name (renaming would replace them).
+   * @default `<inputQueueName>-dlq`
+   */
+  readonly deadLetterQueueName?: string;
 }
 
 /**
@@ -36,6 +49,7 @@ export class RelayQueues extends Construct {
     super(scope, id);
     const fifo = props.fifo ? { fifo: true, contentBasedDeduplication: true } : {};
     const inputQueueName = props.fifo ? `${props.inputQueueName}.fifo` : props.inputQueueName;
+    const batchingWindow = props.batchingWindow ?? Duration.seconds(0);
 
     // The DLQ's redrive-allow policy names the input queue, and the input queue's redrive policy names the DLQ:
     // building the input queue's ARN from its fixed name breaks that reference cycle.
@@ -47,6 +61,7 @@ export class RelayQueues extends Construct {
 
     this.deadLetter = new sqs.Queue(this, "DeadLetterQueue", {
       ...fifo,
+      ...(props.fifo ? { queueName: `${props.deadLetterQueueName ?? `${props.inputQueueName}-dlq`}.fifo` } : {}),
       retentionPeriod: Duration.days(14),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -65,7 +80,10 @@ export class RelayQueues extends Construct {
           }
         : {}),
       queueName: inputQueueName,
-      visibilityTimeout: visibilityTimeoutFor(props.functionTimeout, props.batchingWindow),
+      visibilityTimeout: visibilityTimeoutFor(props.functionTimeout, batchingWindow),
+      // Shorter than the DLQ's 14 days on purpose: a standard queue's message keeps its first enqueue time in the
+      // DLQ, so the DLQ must keep messages longer. The context refuses retry settings that outlast this retention.
+      retentionPeriod: Duration.seconds(INPUT_RETENTION_SECONDS),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetter, maxReceiveCount: props.maxReceiveCount },

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { RELAY_HANDLER_ENTRY } from "../../infra/constructs/relay-function";
 import { CDK_JSON, onlyResource, relayApp } from "./helpers/relay-stack";
 
-describe("the app (issue 3, point 1)", () => {
+describe("the app", () => {
   it("runs through tsx from cdk.json, with no compile step", () => {
     // Act
     const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -18,7 +18,7 @@ describe("the app (issue 3, point 1)", () => {
 });
 
 // The one test that synthesizes like `cdk synth`: real bundling and CDK's CloudFormation schema check.
-describe("the relay function's bundle (issue 3, point 2)", () => {
+describe("the relay function's bundle", () => {
   it("is minified ESM for Node 24 with the AWS SDK inside, a require shim and a source map, and loads", () => {
     // Prepare
     const { app, stack } = relayApp({}, { asCliSynth: true });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidContextError, parseContext } from "../../infra/context";
 import { relayApp } from "./helpers/relay-stack";
 
-describe("context options (issue 3, point 10)", () => {
+describe("context options", () => {
   it("applies a default to every option that is not given", () => {
     // Act
     const config = parseContext({});
@@ -21,6 +21,7 @@ describe("context options (issue 3, point 10)", () => {
       logRetentionDays: 30,
       logLevel: "INFO",
       oldestMessageAlarmSeconds: 1800,
+      payloadExpiryDays: 7,
       relayTuning: {},
     });
   });
@@ -99,6 +100,8 @@ describe("context options (issue 3, point 10)", () => {
     { option: "alarmTopicArn", value: "arn:aws:sns:eu-west-1:123456789012:alarms.fifo", says: "must be an ARN" },
     { option: "alarmEmail", value: "@example.com", says: "e-mail" },
     { option: "oldestMessageAlarmSeconds", value: 10, says: "at least 60" },
+    { option: "payloadExpiryDays", value: 0, says: "at least 1" },
+    { option: "payloadExpiryDays", value: "a week", says: "whole number" },
   ])("rejects $option=$value naming the option", ({ option, value, says }) => {
     // Prepare
     const context = {

@@ -2,6 +2,7 @@ import { Duration } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { visibilityTimeoutFor } from "../../infra/constructs/relay-queues";
+import { INPUT_RETENTION_SECONDS } from "../../infra/retry-window";
 import { onlyResource, relayTemplate } from "./helpers/relay-stack";
 
 const VARIANTS = [
@@ -23,7 +24,7 @@ function queues(context: Record<string, unknown>) {
   return { template, inputId, deadLetterId, input: all[inputId]!, deadLetter: all[deadLetterId]! };
 }
 
-describe.each(VARIANTS)("the $variant queues (issue 3, point 3)", ({ context, inputQueueName, fifoProperties }) => {
+describe.each(VARIANTS)("the $variant queues", ({ context, inputQueueName, fifoProperties }) => {
   it("are both standard or both FIFO, with content-based deduplication when FIFO", () => {
     // Act
     const { input, deadLetter } = queues(context);
@@ -91,7 +92,7 @@ describe.each(VARIANTS)("the $variant queues (issue 3, point 3)", ({ context, in
   });
 });
 
-describe("the input queue's visibility timeout (issue 3, point 3)", () => {
+describe("the input queue's visibility timeout", () => {
   it.each([
     { context: {}, expected: 6 * 60 + 0 },
     { context: { functionTimeoutSeconds: 120 }, expected: 6 * 120 },
@@ -119,7 +120,7 @@ describe("the input queue's visibility timeout (issue 3, point 3)", () => {
   });
 });
 
-describe("the max receive count (issue 3, point 3)", () => {
+describe("the max receive count", () => {
   it("is configurable and passed to the function as MAX_RECEIVE_COUNT", () => {
     // Act
     const { template, input } = queues({ maxReceiveCount: "3" });
@@ -132,7 +133,51 @@ describe("the max receive count (issue 3, point 3)", () => {
   });
 });
 
-describe("the FIFO input queue (issue 3, point 3)", () => {
+describe("the input queue's retention", () => {
+  it("is the 4 days the context's retry check counts on, shorter than the DLQ's 14 (SQS keeps the first enqueue time)", () => {
+    // Act
+    const { input, deadLetter } = queues({});
+
+    // Assess
+    expect(input.Properties.MessageRetentionPeriod).toBe(INPUT_RETENTION_SECONDS);
+    expect(INPUT_RETENTION_SECONDS).toBe(4 * 24 * 3600);
+    expect(deadLetter.Properties.MessageRetentionPeriod).toBeGreaterThan(input.Properties.MessageRetentionPeriod);
+  });
+});
+
+describe("the FIFO queues' names", () => {
+  it.each([
+    { stackName: "ToolOutputRelay", dlq: "ToolOutputRelay-dlq.fifo" },
+    { stackName: `R${"x".repeat(63)}`, dlq: `R${"x".repeat(63)}-dlq.fifo` },
+  ])("are set explicitly and stay within SQS's 80 characters (stack $stackName)", ({ stackName, dlq }) => {
+    // Act
+    const template = relayTemplate({ fifo: true, stackName, resultsSubscriptionQueueArn: "arn:aws:sqs:eu-west-1:123456789012:r.fifo" });
+    const names = Object.values(template.findResources("AWS::SQS::Queue")).map((queue) => queue.Properties.QueueName as string);
+
+    // Assess
+    expect(names).toContain(dlq);
+    expect(names).toHaveLength(3); // input, DLQ, the results subscription's DLQ
+    for (const name of names) {
+      expect(name).toMatch(/^[A-Za-z0-9_-]+\.fifo$/);
+      expect(name.length).toBeLessThanOrEqual(80);
+    }
+  });
+});
+
+describe("the FIFO input queue", () => {
+  it("is high-throughput (per message group), like the FIFO results topic it feeds", () => {
+    // Prepare
+    const template = relayTemplate({ fifo: "true" });
+
+    // Act
+    const { input } = queues({ fifo: "true" });
+    const topic = onlyResource(template, "AWS::SNS::Topic");
+
+    // Assess: ordering, deduplication and throughput per thread (message group), on both sides of the relay.
+    expect(input.Properties).toMatchObject({ DeduplicationScope: "messageGroup", FifoThroughputLimit: "perMessageGroupId" });
+    expect(topic.Properties.FifoThroughputScope).toBe("MessageGroup");
+  });
+
   it("tells producers to use the thread_id as message group", () => {
     // Act
     const template = relayTemplate({ fifo: "true" });

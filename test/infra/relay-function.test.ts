@@ -2,7 +2,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { identityStatements, onlyResource, relayTemplate, statementsAllowing } from "./helpers/relay-stack";
 
-describe("the relay function (issue 3, point 2)", () => {
+describe("the relay function", () => {
   it("runs nodejs24.x on ARM64 with active X-Ray tracing", () => {
     // Act
     const fn = onlyResource(relayTemplate(), "AWS::Lambda::Function");
@@ -73,6 +73,8 @@ describe("the relay function (issue 3, point 2)", () => {
       MAX_RECEIVE_COUNT: "5",
       POWERTOOLS_SERVICE_NAME: "tool-output-relay",
       POWERTOOLS_METRICS_NAMESPACE: "ToolOutputRelay",
+      RELAY_STATE_TABLE: ref("AWS::DynamoDB::Table"),
+      RELAY_PAYLOAD_BUCKET: ref("AWS::S3::Bucket"),
     });
   });
 
@@ -82,7 +84,7 @@ describe("the relay function (issue 3, point 2)", () => {
   });
 });
 
-describe("the event source mapping (issue 3, point 5)", () => {
+describe("the event source mapping", () => {
   it("reports batch item failures, with batch size 10, no batching window and at most 10 concurrent invocations by default", () => {
     // Act
     const mapping = onlyResource(relayTemplate(), "AWS::Lambda::EventSourceMapping");
@@ -113,7 +115,7 @@ describe("the event source mapping (issue 3, point 5)", () => {
   });
 });
 
-describe("the function's permissions (issue 3, point 7)", () => {
+describe("the function's permissions", () => {
   const VARIANTS = [
     { variant: "standard, created secret", context: {} },
     {
@@ -160,41 +162,28 @@ describe("the function's permissions (issue 3, point 7)", () => {
       [
         ...on(
           arnOf(inputId),
+          // the event source mapping, with the function's role
           "sqs:ReceiveMessage",
           "sqs:DeleteMessage",
-          "sqs:ChangeMessageVisibility",
           "sqs:GetQueueAttributes",
-          "sqs:GetQueueUrl",
+          // the relay: hand-back delays, watch_run follow-ups
+          "sqs:ChangeMessageVisibility",
           "sqs:SendMessage",
         ),
-        ...on(arnOf(deadLetterId), "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
+        ...on(arnOf(deadLetterId), "sqs:SendMessage"),
         ...on({ Ref: onlyResource(template, "AWS::SNS::Topic").id }, "sns:Publish"),
         ...on(arnOf(onlyResource(template, "AWS::KMS::Key").id), "kms:GenerateDataKey", "kms:Decrypt"),
+        ...on({ Ref: onlyResource(template, "AWS::SecretsManager::Secret").id }, "secretsmanager:GetSecretValue"),
         ...on(
-          { Ref: onlyResource(template, "AWS::SecretsManager::Secret").id },
-          "secretsmanager:GetSecretValue",
-          "secretsmanager:DescribeSecret",
+          arnOf(onlyResource(template, "AWS::DynamoDB::Table").id),
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:Query",
         ),
+        ...on({ "Fn::Join": ["", [arnOf(onlyResource(template, "AWS::S3::Bucket").id), "/*"]] }, "s3:PutObject", "s3:GetObject"),
+        // The group's ARN ends in :* and so covers its streams, which both actions are authorized on.
         ...on(arnOf(logGroupId), "logs:CreateLogStream", "logs:PutLogEvents"),
-        ...on(
-          {
-            "Fn::Join": [
-              "",
-              [
-                "arn:",
-                { Ref: "AWS::Partition" },
-                ":logs:",
-                { Ref: "AWS::Region" },
-                ":",
-                { Ref: "AWS::AccountId" },
-                ":log-group:",
-                { Ref: logGroupId },
-              ],
-            ],
-          },
-          "logs:CreateLogStream",
-          "logs:PutLogEvents",
-        ),
         ...on("*", "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
       ].sort(),
     );

@@ -9,9 +9,15 @@ describe.each([
   {
     variant: "FIFO",
     context: { fifo: true },
-    fifo: { FifoTopic: true, ContentBasedDeduplication: true, TopicName: Match.stringLikeRegexp("\\.fifo$") },
+    // Per-group throughput and deduplication, like the input queue's high-throughput mode (thread_id is the group).
+    fifo: {
+      FifoTopic: true,
+      ContentBasedDeduplication: true,
+      FifoThroughputScope: "MessageGroup",
+      TopicName: Match.stringLikeRegexp("\\.fifo$"),
+    },
   },
-])("the $variant results topic (issue 3, point 4)", ({ context, fifo }) => {
+])("the $variant results topic", ({ context, fifo }) => {
   it("is FIFO exactly when the input queue is", () => {
     // Act
     const topic = onlyResource(relayTemplate(context), "AWS::SNS::Topic");
@@ -31,6 +37,21 @@ describe.each([
     // Assess
     expect(topic.Properties.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [key.id, "Arn"] });
     expect(key.Properties.EnableKeyRotation).toBe(true);
+  });
+
+  it("has a key that refuses KMS grants to anyone but AWS services", () => {
+    // Act
+    const key = onlyResource(relayTemplate(context), "AWS::KMS::Key");
+
+    // Assess: Control Tower's CT.KMS.PR.3 statement; SNS uses the key directly, never through a grant.
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual({
+      Sid: "GrantsOnlyForAwsServices",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "kms:CreateGrant",
+      Resource: "*",
+      Condition: { BoolIfExists: { "kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false" } },
+    });
   });
 
   it("refuses publishing without TLS", () => {
@@ -57,7 +78,7 @@ describe.each([
   });
 });
 
-describe("subscriptions to the results topic (issue 3, point 4)", () => {
+describe("subscriptions to the results topic", () => {
   it.each([
     {
       subscriber: "an SQS queue, with raw delivery",
@@ -94,5 +115,42 @@ describe("subscriptions to the results topic (issue 3, point 4)", () => {
 
     // Assess
     expect(Match.objectLike({ ...expected, TopicArn: { Ref: topic.id } }).test(subscription.Properties).isSuccess).toBe(true);
+  });
+
+  it.each([
+    { variant: "standard", context: { resultsSubscriptionQueueArn: QUEUE_ARN, resultsSubscriptionEmail: "dev@example.com" }, fifo: false },
+    { variant: "FIFO", context: { fifo: true, resultsSubscriptionQueueArn: `${QUEUE_ARN}.fifo` }, fifo: true },
+  ])("redrive what SNS cannot deliver to an encrypted, TLS-only $variant DLQ open to this topic alone", ({ context, fifo }) => {
+    // Prepare
+    const template = relayTemplate(context);
+    const topic = onlyResource(template, "AWS::SNS::Topic");
+    const subscriptions = Object.values(template.findResources("AWS::SNS::Subscription"));
+    const [deadLetterId] = subscriptions[0]!.Properties.RedrivePolicy.deadLetterTargetArn["Fn::GetAtt"] as [string, string];
+
+    // Act
+    const deadLetter = template.findResources("AWS::SQS::Queue")[deadLetterId]!;
+    const policy = Object.values(template.findResources("AWS::SQS::QueuePolicy")).find(
+      (candidate) => JSON.stringify(candidate.Properties.Queues) === JSON.stringify([{ Ref: deadLetterId }]),
+    );
+
+    // Assess
+    for (const subscription of subscriptions) {
+      expect(subscription.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [deadLetterId, "Arn"] } });
+    }
+    expect(deadLetter.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(deadLetter.DeletionPolicy).toBe("Retain");
+    expect(deadLetter.Properties.FifoQueue).toBe(fifo ? true : undefined);
+    if (fifo) expect(deadLetter.Properties.QueueName).toBe("ToolOutputRelay-sns-dlq.fifo");
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        expect.objectContaining({
+          Effect: "Allow",
+          Principal: { Service: "sns.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Condition: { ArnEquals: { "aws:SourceArn": { Ref: topic.id } } },
+        }),
+      ]),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Environment } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { createRelayApp } from "../../../infra/app";
 
@@ -19,13 +20,17 @@ export const SECRET_KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-1
 /**
  * The relay app for these context options, as `cdk synth` builds it (cdk.json flags, cdk-nag on).
  * For speed, bundling and CDK's built-in CloudFormation schema check (5 s on first use) are skipped
- * unless `asCliSynth` is set.
+ * unless `asCliSynth` is set. `env` pins the stack's account and region (the app's default is agnostic).
  */
-export function relayApp(context: Record<string, unknown> = {}, { asCliSynth = false } = {}) {
+export function relayApp(
+  context: Record<string, unknown> = {},
+  { asCliSynth = false, env }: { asCliSynth?: boolean; env?: Environment } = {},
+) {
   return createRelayApp({
     context: { ...CDK_JSON.context, ...(asCliSynth ? {} : { "aws:cdk:bundling-stacks": [] }), ...context },
     builtinCloudFormationValidation: asCliSynth,
     handlerEntry: asCliSynth ? undefined : STAND_IN_HANDLER,
+    env,
   });
 }
 

@@ -1,0 +1,291 @@
+/**
+ * The relay as `cdk synth` bundles it (the real index.mjs), with its template's environment resolved to loopback
+ * resources, run in a process of its own as Lambda would run it, against loopback AWS behind a recording proxy:
+ * fauxqs (SQS, SNS, S3), dynalite (DynamoDB), a loopback Secrets Manager, and the endpoint simulator. The test
+ * plays the event source mapping: it receives from the input queue, invokes the handler, deletes what succeeded.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import type { Server } from "node:http";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { createRelayApp } from "../../../infra/app";
+import { type EndpointSimulator, startEndpointSimulator } from "../../../local/endpoint-simulator";
+import { toSqsEvent } from "../../../local/lambda-shapes";
+import { type SecretsManagerServer, startSecretsManagerServer } from "../../helpers/secrets-manager-server";
+import { type RecordingProxy, startRecordingProxy } from "./recording-proxy";
+import { CDK_JSON } from "./relay-stack";
+import { type PhysicalResource, physicalResources, type SimulatedEnvironment, TemplateResolver } from "./template-resolver";
+
+/** dynalite ships no types; this is the one call used. */
+const dynalite = createRequire(import.meta.url)("dynalite") as (options: { createTableMs?: number }) => Server;
+
+const BUNDLE_HOST = fileURLToPath(new URL("../fixtures/bundle-host.mjs", import.meta.url));
+export const LOOPBACK_API_KEY = "pk-loopback-api-key";
+export const LOOPBACK_VIRTUAL_KEY = "vk-loopback-virtual-key";
+
+type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
+
+export interface LoopbackRelay {
+  environment: SimulatedEnvironment;
+  template: Template;
+  resolver: TemplateResolver;
+  physical: Record<string, PhysicalResource>;
+  /** The logical ids of the function and its role. */
+  functionId: string;
+  roleId: string;
+  /** The function's environment as the template sets it, resolved (ENDPOINT_BASE_URL points at the simulator). */
+  functionEnvironment: Record<string, string>;
+  sim: EndpointSimulator;
+  fauxqs: FauxqsServer;
+  /** The AWS calls the function made, as the recording proxy saw them. */
+  proxy: RecordingProxy;
+  /** A client for the test's own calls (sending, playing the event source mapping): straight to fauxqs, never recorded. */
+  sqs: SQSClient;
+  inputQueueUrl: string;
+  deadLetterQueueUrl: string;
+  send(message: unknown): Promise<string>;
+  receive(queueUrl: string, max?: number): Promise<Message[]>;
+  /** One event source mapping cycle on the input queue. */
+  deliver(timeoutMs?: number): Promise<{ event: SQSEvent; response: SQSBatchResponse }>;
+  /** Every results event published so far (drains a reader queue subscribed to the results topic). */
+  results(): Promise<Array<Record<string, any>>>;
+  remove(queueUrl: string, messages: Array<{ ReceiptHandle?: string; receiptHandle?: string }>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LoopbackRelayOptions {
+  /** Context options of the synthesized app (cdk.json's feature flags are always applied). */
+  context?: Record<string, unknown>;
+}
+
+/**
+ * Synthesizes the app with real bundling, stands up its resources on loopback, and starts the bundle.
+ * @example const relay = await startRelayOnLoopbackAws({ context: { relayTuning: { FOLLOW_BUDGET_MS: 1500 } } });
+ */
+export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}): Promise<LoopbackRelay> {
+  const { app, stack } = createRelayApp({ context: { ...CDK_JSON.context, ...options.context }, builtinCloudFormationValidation: false });
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as Template;
+  const [functionId, fn] = Object.entries(template.Resources).find(([, resource]) => resource.Type === "AWS::Lambda::Function")!;
+  const bundle = join(assembly.directory, `asset.${String(fn.Properties!.Code.S3Key).replace(/\.zip$/, "")}`, "index.mjs");
+  const roleId = fn.Properties!.Role["Fn::GetAtt"][0] as string;
+
+  const environment: SimulatedEnvironment = { account: "000000000000", region: "eu-west-1", partition: "aws", stackName: stack.stackName };
+  const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: environment.region });
+  const fauxqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
+  const dynamo = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, "127.0.0.1", () => resolve()));
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as { port: number }).port}`;
+
+  // The secret's ARN is known only once the resources have names; the proxy must exist before the names (queue URLs carry its origin).
+  let secretsManager: SecretsManagerServer | undefined;
+  const proxyUpstreams: Record<string, string> = { sqs: fauxqsEndpoint, sns: fauxqsEndpoint, s3: fauxqsEndpoint, dynamodb: dynamoEndpoint };
+  const proxy = await startRecordingProxy(proxyUpstreams, environment.account);
+  const physical = physicalResources(template, environment, { sqsOrigin: proxy.endpoint });
+  const resolver = new TemplateResolver(environment, physical);
+  const resolved = resolver.resolve(fn.Properties!.Environment.Variables) as Record<string, string>;
+
+  const sim = await startEndpointSimulator({
+    apiKey: LOOPBACK_API_KEY,
+    virtualKey: LOOPBACK_VIRTUAL_KEY,
+    pollAfterMs: 20,
+    processingMs: 30,
+  });
+  const functionEnvironment: Record<string, string> = { ...resolved, ENDPOINT_BASE_URL: sim.baseUrl };
+  const credentials = JSON.stringify({ PORTKEY_API_KEY: LOOPBACK_API_KEY, PORTKEY_VIRTUAL_KEY: LOOPBACK_VIRTUAL_KEY });
+  secretsManager = await startSecretsManagerServer(
+    resolved.ENDPOINT_SECRET_ARN && /-[A-Za-z0-9]{6}$/.test(resolved.ENDPOINT_SECRET_ARN)
+      ? [{ arn: resolved.ENDPOINT_SECRET_ARN, value: credentials }]
+      : [],
+  );
+  proxyUpstreams.secretsmanager = secretsManager.endpoint;
+
+  // The template's resources, created in the emulators.
+  const dynamoClient = new DynamoDBClient({
+    region: environment.region,
+    endpoint: dynamoEndpoint,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const p = resolver.resolve(resource.Properties ?? {}) as Record<string, any>;
+    const name = physical[id]!;
+    if (resource.Type === "AWS::SQS::Queue") {
+      const attributes: Record<string, string> = {};
+      for (const key of [
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+      ]) {
+        if (p[key] !== undefined) attributes[key] = String(p[key]);
+      }
+      if (p.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(p.RedrivePolicy);
+      fauxqs.createQueue(name.attributes.QueueName!, { region: environment.region, attributes });
+    } else if (resource.Type === "AWS::SNS::Topic") {
+      const attributes: Record<string, string> = p.FifoTopic
+        ? { FifoTopic: "true", ContentBasedDeduplication: String(Boolean(p.ContentBasedDeduplication)) }
+        : {};
+      fauxqs.createTopic(name.attributes.TopicName!, { region: environment.region, attributes });
+    } else if (resource.Type === "AWS::S3::Bucket") {
+      fauxqs.createBucket(name.ref);
+    } else if (resource.Type === "AWS::DynamoDB::Table") {
+      await dynamoClient.send(
+        new CreateTableCommand({
+          TableName: name.ref,
+          KeySchema: p.KeySchema,
+          AttributeDefinitions: p.AttributeDefinitions,
+          BillingMode: p.BillingMode,
+        }),
+      );
+    }
+  }
+  dynamoClient.destroy();
+
+  // A reader of the results topic, for the test (raw delivery: the body is the results event).
+  const topicName = functionEnvironment.RESULTS_TOPIC_ARN!.split(":").pop()!;
+  const reader = fauxqs.createQueue(`results-reader${topicName.endsWith(".fifo") ? ".fifo" : ""}`, {
+    region: environment.region,
+    attributes: topicName.endsWith(".fifo") ? { FifoQueue: "true" } : {},
+  });
+  fauxqs.subscribe({ topic: topicName, queue: reader.queueName, region: environment.region, attributes: { RawMessageDelivery: "true" } });
+  const readerUrl = `${proxy.endpoint}/${environment.account}/${reader.queueName}`;
+
+  const child = await startBundle(bundle, {
+    ...functionEnvironment,
+    // What Lambda sets for every function, and the SDK's own per-service endpoint variables.
+    AWS_REGION: environment.region,
+    AWS_DEFAULT_REGION: environment.region,
+    AWS_ACCESS_KEY_ID: "ASIALOCALRELAYROLE00",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_SESSION_TOKEN: "local",
+    AWS_LAMBDA_FUNCTION_NAME: physical[functionId]!.ref,
+    AWS_ENDPOINT_URL_SQS: proxy.endpoint,
+    AWS_ENDPOINT_URL_SNS: proxy.endpoint,
+    AWS_ENDPOINT_URL_S3: proxy.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint,
+    PATH: process.env.PATH ?? "",
+  });
+
+  const sqs = new SQSClient({
+    region: environment.region,
+    endpoint: fauxqsEndpoint,
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  const inputQueueUrl = functionEnvironment.INPUT_QUEUE_URL!;
+  const inputQueueArn = `arn:aws:sqs:${environment.region}:${environment.account}:${inputQueueUrl.split("/").pop()}`;
+  const receive = async (queueUrl: string, max = 10) =>
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["All"],
+          MessageAttributeNames: ["All"],
+        }),
+      )
+    ).Messages ?? [];
+  const remove = async (queueUrl: string, messages: Array<{ ReceiptHandle?: string; receiptHandle?: string }>) => {
+    if (messages.length === 0) return;
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: (message.ReceiptHandle ?? message.receiptHandle)!,
+        })),
+      }),
+    );
+  };
+
+  return {
+    environment,
+    template,
+    resolver,
+    physical,
+    functionId,
+    roleId,
+    functionEnvironment,
+    sim,
+    fauxqs,
+    proxy,
+    sqs,
+    inputQueueUrl,
+    deadLetterQueueUrl: functionEnvironment.DLQ_URL!,
+    async send(message) {
+      const body = typeof message === "string" ? message : JSON.stringify(message);
+      return (await sqs.send(new SendMessageCommand({ QueueUrl: inputQueueUrl, MessageBody: body }))).MessageId!;
+    },
+    receive,
+    async deliver(timeoutMs = 20_000) {
+      const event = toSqsEvent(await receive(inputQueueUrl), inputQueueArn, environment.region);
+      const response = await child.invoke(event, timeoutMs);
+      const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      await remove(
+        inputQueueUrl,
+        event.Records.filter((record) => !failed.has(record.messageId)),
+      );
+      return { event, response };
+    },
+    async results() {
+      const all: Array<Record<string, any>> = [];
+      for (let batch = await receive(readerUrl); batch.length > 0; batch = await receive(readerUrl)) {
+        all.push(...batch.map((message) => JSON.parse(message.Body!)));
+        await remove(readerUrl, batch);
+      }
+      return all;
+    },
+    remove,
+    async close() {
+      child.process.kill();
+      sqs.destroy();
+      await sim.close();
+      await proxy.close();
+      await secretsManager?.close();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await fauxqs.stop();
+    },
+  };
+}
+
+interface BundleProcess {
+  process: ChildProcess;
+  invoke(event: SQSEvent, timeoutMs: number): Promise<SQSBatchResponse>;
+}
+
+/** Starts the bundle host with exactly this environment and waits for the bundle's cold start. */
+async function startBundle(bundle: string, env: Record<string, string>): Promise<BundleProcess> {
+  const child = fork(BUNDLE_HOST, [bundle], { env, execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output = (output + chunk).slice(-20_000)));
+  child.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-20_000)));
+  const pending = new Map<number, { resolve: (response: SQSBatchResponse) => void; reject: (error: Error) => void }>();
+  let next = 0;
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the bundle host exited (${code}) before it was ready:\n${output}`)));
+    child.on("message", (message: { ready?: boolean; id?: number; response?: SQSBatchResponse; error?: string }) => {
+      if (message.ready) return resolve();
+      const waiting = pending.get(message.id!);
+      pending.delete(message.id!);
+      if (message.error) waiting?.reject(new Error(`${message.error}\n${output}`));
+      else waiting?.resolve(message.response!);
+    });
+  });
+  return {
+    process: child,
+    invoke: (event, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, event, timeoutMs });
+      }),
+  };
+}
