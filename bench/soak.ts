@@ -9,6 +9,7 @@
 import { performance } from "node:perf_hooks";
 import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
 import { answerFor } from "../fixtures/messages";
+import { subjectOf } from "../functions/submit-tool-outputs/results-event";
 import { type FaultKind, seededRandom } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { trackPeakRss } from "./lib/stats";
@@ -116,7 +117,7 @@ function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" 
       { ...(random() < 0.1 ? { stream: true } : {}), ...(random() < 0.3 ? { metadata: { tenant: `t${i % 7}` } } : {}) },
       () => JSON.stringify({ n: i, text: "soak output" }),
     );
-    valid.push({ body: JSON.stringify(message), expect: { kind: "accepted", runKey: `${run.threadId}/${run.runId}` }, wave: 1 });
+    valid.push({ body: JSON.stringify(message), expect: { kind: "accepted", runKey: `${run.threadId} / ${run.runId}` }, wave: 1 });
   }
 
   const poison: Planned[] = [];
@@ -230,7 +231,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     sim.setRandomFaults(undefined);
 
     // Acknowledged must mean "its run's state was published": by this message, or by the watch it left.
-    const reportedRuns = new Set(stack.ledger.results.map((r) => `${r.event.thread_id}/${r.event.run_id}`));
+    const reportedRuns = new Set(stack.ledger.results.map((r) => subjectOf(r.event)));
     const unexpected: SoakReport["unexpected"] = [];
     const silent: string[] = [];
     for (const id of accounting.accepted) {
@@ -255,7 +256,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const validRuns = new Set(planned.flatMap((p) => (p.expect.kind === "accepted" ? [p.expect.runKey] : [])));
     // Still asking for the very ids we sent: the endpoint never took them.
     const runsNeverAccepted = [...validRuns].filter((key) => {
-      const [threadId, runId] = key.split("/") as [string, string];
+      const [threadId, runId] = key.split(" / ") as [string, string];
       const run = sim.run(threadId, runId);
       const asked = run?.required_action?.submit_tool_outputs.tool_calls.map((call) => call.id) ?? [];
       return run === undefined || (run.status === "requires_action" && asked.some((id) => firstRoundIds.get(key)?.includes(id)));

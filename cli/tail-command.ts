@@ -1,7 +1,7 @@
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { ResultsEvent } from "../functions/submit-tool-outputs/results-event";
-import { readPublishedResult } from "../functions/submit-tool-outputs/results-event";
+import { readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/results-event";
 import type { Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";
@@ -69,19 +69,18 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
 
 /** One line per event: time, type, ids, what it asks for, where it came from. */
 export function formatResultLine(event: ResultsEvent): string {
-  const calls = (
-    event.run.required_action as { submit_tool_outputs?: { tool_calls?: Array<{ id: string; function?: { name?: string } }> } } | null
-  )?.submit_tool_outputs?.tool_calls;
-  const asks = calls ? `  asks for ${calls.map((c) => `${c.id}${c.function?.name ? ` (${c.function.name})` : ""}`).join(", ")}` : "";
-  const lastError = (event.run.last_error as { code?: string } | null | undefined)?.code;
-  const error = lastError ? `  last_error ${lastError}` : "";
+  const calls = event.tool_calls ?? [];
+  const asks = calls.length ? `  asks for ${calls.map((c) => `${c.id}${c.function.name ? ` (${c.function.name})` : ""}`).join(", ")}` : "";
+  const failure = event.api === "assistants" ? event.run.last_error : event.response.error;
+  const code = (failure as { code?: string } | null | undefined)?.code;
+  const error = code ? `  ${event.api === "assistants" ? "last_error" : "error"} ${code}` : "";
   const metadata =
     event.metadata && Object.keys(event.metadata).length
       ? `  ${Object.entries(event.metadata)
           .map(([k, v]) => `${k}=${v}`)
           .join(" ")}`
       : "";
-  return `${event.at}  ${event.type.padEnd(20)} ${event.thread_id} / ${event.run_id}${asks}${error}  from ${event.source_message_id}${metadata}`;
+  return `${event.at}  ${event.type.padEnd(24)} ${subjectOf(event)}${asks}${error}  from ${event.source_message_id}${metadata}`;
 }
 
 async function subscribeTemporaryQueue(

@@ -1,6 +1,7 @@
 import { answerFor, type SimulatedRun } from "../fixtures/messages";
 import type { ToolOutputMessage } from "../functions/submit-tool-outputs/assistants/message-schema";
 import type { DlqReason } from "../functions/submit-tool-outputs/outcome";
+import { subjectOf } from "../functions/submit-tool-outputs/results-event";
 import { type Accounting, type LocalStack, type LocalStackOptions, startLocalStack } from "./local-stack";
 import { startToolWorker } from "./tool-worker";
 
@@ -17,7 +18,7 @@ export interface ScenarioMessage {
 
 export interface ScenarioReport {
   messages: ScenarioMessage[];
-  results: Array<{ type: string; threadId: string; runId: string; sourceLabel: string; note?: string }>;
+  results: Array<{ type: string; subject: string; sourceLabel: string; note?: string }>;
   deadLetters: Array<{ reason: string; threadId?: string; runId?: string; sourceLabel: string; detail: string }>;
   accounting: Accounting;
   counters: { submits: number; accepted: number; doubleAcceptances: number; faultsInjected: number; invocations: number };
@@ -121,14 +122,12 @@ function buildReport(
     ...(reasons.has(messageId) ? { reason: reasons.get(messageId) } : {}),
   }));
   const results = stack.ledger.results.map(({ event }) => {
-    const calls = (event.run.required_action as { submit_tool_outputs?: { tool_calls?: unknown[] } } | null)?.submit_tool_outputs
-      ?.tool_calls;
+    const calls = event.tool_calls;
     return {
       type: event.type,
-      threadId: event.thread_id,
-      runId: event.run_id,
+      subject: subjectOf(event),
       sourceLabel: labelOf(event.source_message_id),
-      ...(calls ? { note: `asks for ${calls.length} more tool call${calls.length === 1 ? "" : "s"}` } : {}),
+      ...(calls.length > 0 ? { note: `asks for ${calls.length} more tool call${calls.length === 1 ? "" : "s"}` } : {}),
     };
   });
   const deadLetters = stack.ledger.deadLetters.map((d) => ({
@@ -139,7 +138,7 @@ function buildReport(
     detail: d.record.detail ?? "(moved by SQS's redrive: no record)",
   }));
 
-  const has = (type: string, run: RunIds) => results.some((r) => r.type === type && r.runId === run.runId);
+  const has = (type: string, run: RunIds) => results.some((r) => r.type === type && r.subject.endsWith(run.runId));
   const dead = (reason: DlqReason, run?: RunIds) => deadLetters.some((d) => d.reason === reason && (!run || d.runId === run.runId));
   const expectations: Array<[boolean, string]> = [
     [has("run.completed", runs.weather), "run.completed for the one-tool run"],
@@ -190,7 +189,7 @@ export function formatScenarioReport(report: ScenarioReport): string {
   lines.push("");
   lines.push(`Results topic (${report.results.length} event${report.results.length === 1 ? "" : "s"})`);
   for (const r of report.results)
-    lines.push(`  ${pad(r.type, 20)} ${pad(ids(r.threadId, r.runId), 64)} from: ${r.sourceLabel}${r.note ? ` (${r.note})` : ""}`);
+    lines.push(`  ${pad(r.type, 20)} ${pad(r.subject, 64)} from: ${r.sourceLabel}${r.note ? ` (${r.note})` : ""}`);
   lines.push("");
   lines.push(`DLQ (${report.deadLetters.length} record${report.deadLetters.length === 1 ? "" : "s"})`);
   for (const d of report.deadLetters) {

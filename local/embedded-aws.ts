@@ -1,6 +1,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { createStateTable, type DynamodbLocal, startDynamodbLocal } from "./dynamodb-local";
 
 export interface EmbeddedAwsOptions {
   /** FIFO queues and topic, as the CDK stack makes with context `fifo=true`. Default false. */
@@ -23,8 +24,14 @@ export interface QueueRef {
 
 export interface EmbeddedAws {
   server: FauxqsServer;
-  /** What `AWS_ENDPOINT_URL` should be for the SDK to reach the emulator. */
+  /** What `AWS_ENDPOINT_URL` should be for the SDK to reach the emulator (SQS, SNS, S3). */
   endpoint: string;
+  /** DynamoDB on loopback (dynalite): what `AWS_ENDPOINT_URL_DYNAMODB` should be. */
+  dynamodb: DynamodbLocal;
+  /** The state table, made as the stack makes it. */
+  stateTableName: string;
+  /** The payload bucket (fauxqs's S3). */
+  payloadBucket: string;
   region: string;
   input: QueueRef;
   dlq: QueueRef;
@@ -37,8 +44,9 @@ export interface EmbeddedAws {
 }
 
 /**
- * An in-process SQS/SNS emulator (fauxqs) holding the resources the CDK stack creates: the input queue
- * with its redrive to the DLQ, the results topic, and a queue subscribed to the topic to read results.
+ * An in-process SQS/SNS/S3 emulator (fauxqs) and DynamoDB (dynalite) holding the resources the CDK stack
+ * creates: the input queue with its redrive to the DLQ, the results topic, the state table, the payload bucket,
+ * and a queue subscribed to the topic to read results.
  * @example const aws = await startEmbeddedAws({ maxReceiveCount: 5 }); … await aws.close();
  */
 export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promise<EmbeddedAws> {
@@ -71,12 +79,21 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
   const results = ref(server.createQueue(`tool-output-results-reader${suffix}`, { attributes: fifoAttributes }));
   server.subscribe({ topic: topicName, queue: results.name });
 
+  const dynamodb = await startDynamodbLocal();
+  const stateTableName = "tool-output-relay-state";
+  await createStateTable({ endpoint: dynamodb.endpoint, region }, stateTableName);
+  const payloadBucket = "tool-output-relay-payloads";
+  server.createBucket(payloadBucket);
+
   const clientConfig = { region, endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
   const sqs = new SQSClient(clientConfig);
   const sns = new SNSClient(clientConfig);
   return {
     server,
     endpoint,
+    dynamodb,
+    stateTableName,
+    payloadBucket,
     region,
     input,
     dlq,
@@ -88,6 +105,7 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
       sqs.destroy();
       sns.destroy();
       await server.stop();
+      await dynamodb.close();
     },
   };
 }

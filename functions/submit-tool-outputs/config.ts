@@ -72,9 +72,7 @@ const endpointBaseUrl = z
     }),
   );
 
-const apiVersion = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be an api-version such as v1 or 2025-05-01" }));
+const apiVersion = z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be an api-version such as v1 or 2025-05-01" }));
 
 const flag = (fallback: boolean) =>
   z._default(

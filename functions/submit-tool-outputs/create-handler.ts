@@ -8,10 +8,16 @@ import { AssistantsClient } from "./assistants/client";
 import { assistantsDialect } from "./assistants/dialect";
 import { awsSinks } from "./aws-sinks";
 import { loadConfig, type RelayConfig } from "./config";
-import { credentialHeaders, loadCredentials } from "./credentials";
+import { credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
+import type { Authorize, EndpointHttpOptions } from "./endpoint-http";
 import type { RelayEnvironment } from "./environment";
 import { logger, metrics, powertoolsTelemetry } from "./observability";
 import { createRelay, type Dialects } from "./relay";
+import { ResponsesClient } from "./responses/client";
+import type { ResponsesDeps } from "./responses/decide";
+import { responsesDialect } from "./responses/dialect";
+import { ConversationLatest, SubmissionClaims } from "./responses/submission-claims";
+import { lazyStateTable } from "./state/lazy-state-table";
 
 /**
  * Builds the Lambda handler from an environment. Configuration is validated here, at cold start, and a
@@ -34,17 +40,24 @@ export function createHandler(env: RelayEnvironment) {
     watchDelaySeconds: config.watchDelaySeconds,
   });
 
+  const state = stateFor(config, env);
   let relay: Promise<ReturnType<typeof createRelay>> | undefined;
   const relayOnce = () => {
-    relay ??= loadCredentials(config.endpointSecretArn, env).then(
-      (credentials) =>
-        createRelay({ config, dialects: dialectsFor(config, credentialHeaders(credentials)), sinks, telemetry: powertoolsTelemetry }),
-      (error) => {
+    relay ??= loadCredentials(config.endpointSecretArn, env)
+      .then(async (credentials) => {
+        const http = {
+          headers: credentialHeaders(credentials),
+          timeoutMs: config.endpointTimeoutMs,
+          onCall: powertoolsTelemetry.endpointCall,
+          authorize: usesEntraId(credentials) ? await entraAuthorize(credentials, config) : undefined,
+        };
+        return createRelay({ config, dialects: dialectsFor(config, http, state), sinks, telemetry: powertoolsTelemetry });
+      })
+      .catch((error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).
         relay = undefined;
         throw error;
-      },
-    );
+      });
     return relay;
   };
 
@@ -64,7 +77,7 @@ export function createHandler(env: RelayEnvironment) {
 }
 
 /** Each API's dialect, with its endpoint client. */
-function dialectsFor(config: RelayConfig, headers: Record<string, string>): Dialects {
+function dialectsFor(config: RelayConfig, http: Omit<EndpointHttpOptions, "baseUrl" | "query">, state: ResponsesDeps["state"]): Dialects {
   const limits = {
     maxAttempts: config.maxAttempts,
     retryBaseDelayMs: config.retryBaseDelayMs,
@@ -72,8 +85,37 @@ function dialectsFor(config: RelayConfig, headers: Record<string, string>): Dial
     followBudgetMs: config.followBudgetMs,
     pollIntervalMs: config.pollIntervalMs,
   };
-  const http = { headers, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
+  const version = (value: string | undefined) => (value === undefined ? {} : { query: { "api-version": value } });
   return {
-    assistants: assistantsDialect({ endpoint: new AssistantsClient({ ...http, baseUrl: config.endpointBaseUrl }), ...limits }),
+    assistants: assistantsDialect({
+      endpoint: new AssistantsClient({ ...http, baseUrl: config.endpointBaseUrl, ...version(config.endpointApiVersion) }),
+      ...limits,
+    }),
+    responses: responsesDialect({
+      endpoint: new ResponsesClient({ ...http, baseUrl: config.responsesBaseUrl, ...version(config.responsesApiVersion) }),
+      state,
+      background: config.responsesBackground,
+      unconfirmed: config.responsesUnconfirmed,
+      ...limits,
+    }),
   };
+}
+
+/** The state table's claims, opened on first use; none when RELAY_STATE_TABLE is unset. */
+function stateFor(config: RelayConfig, env: RelayEnvironment): ResponsesDeps["state"] {
+  if (config.stateTableName === undefined) return undefined;
+  const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  const table = lazyStateTable({ tableName: config.stateTableName, region: env.AWS_REGION, endpoint });
+  let opened: ReturnType<NonNullable<ResponsesDeps["state"]>> | undefined;
+  return () => {
+    opened ??= table().then((t) => ({ claims: new SubmissionClaims(t), latest: new ConversationLatest(t) }));
+    return opened;
+  };
+}
+
+/** Entra ID tokens, shared by every request of the execution environment; the token code loads only in this mode. */
+async function entraAuthorize(credentials: EndpointCredentials, config: RelayConfig): Promise<Authorize> {
+  const { entraTokenSourceFromCredentials, sendWithToken } = await import("./entra-token");
+  const tokens = entraTokenSourceFromCredentials(credentials, { timeoutMs: config.endpointTimeoutMs });
+  return (send, signal) => sendWithToken(tokens, signal, send);
 }

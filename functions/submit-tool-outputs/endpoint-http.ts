@@ -1,4 +1,11 @@
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
+import { CredentialsError } from "./errors";
+
+/**
+ * Sends one request with per-request credentials (an Entra ID token) and may send it once more (a 401 answered
+ * with a fresh token): `send` does the request with the headers it is given.
+ */
+export type Authorize = (send: (auth: Record<string, string>) => Promise<Response>, signal: AbortSignal) => Promise<Response>;
 
 export interface EndpointHttpOptions {
   /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
@@ -11,6 +18,8 @@ export interface EndpointHttpOptions {
   timeoutMs: number;
   /** Told the time to the answer's headers of every call (for the latency metric). */
   onCall?: (ms: number) => void;
+  /** Per-request credentials, when static headers are not enough (Entra ID). */
+  authorize?: Authorize;
 }
 
 export interface CallOptions {
@@ -58,7 +67,9 @@ export class EndpointHttp {
     if (body !== undefined) headers["content-type"] = "application/json";
     try {
       const sent = performance.now();
-      const response = await fetch(url, { method, headers, body, signal: AbortSignal.any([signal, timeout.signal]) });
+      const both = AbortSignal.any([signal, timeout.signal]);
+      const send = (auth: Record<string, string>) => fetch(url, { method, headers: { ...headers, ...auth }, body, signal: both });
+      const response = await (this.options.authorize ? this.options.authorize(send, both) : send({}));
       this.options.onCall?.(performance.now() - sent);
       if (response.ok) return { ok: true, response, release };
       const errorBody = await response.json().catch(() => undefined);
@@ -66,9 +77,20 @@ export class EndpointHttp {
       return { ok: false, failure: classifyHttpFailure(response.status, errorBody, response.headers) };
     } catch (error) {
       release();
-      return { ok: false, failure: networkFailure(error) };
+      return { ok: false, failure: error instanceof CredentialsError ? credentialsFailure(error) : networkFailure(error) };
     }
   }
+}
+
+/**
+ * No credentials could be had for the request (the token endpoint refused, or is down): nothing was sent. A
+ * refusal is configuration (hand back, alarm); an outage is retried like any transient failure.
+ */
+function credentialsFailure(error: CredentialsError): HttpFailure {
+  const details = (error as { details?: { httpStatus?: number; transient?: boolean } }).details ?? {};
+  const endpointError = { message: error.message, type: "credentials", code: null, param: null };
+  if (details.transient) return { kind: "transient", ambiguous: false, notSent: true, detail: error.message, error: endpointError };
+  return { kind: "unauthorized", httpStatus: details.httpStatus ?? 401, error: endpointError };
 }
 
 /**

@@ -1,16 +1,16 @@
 import * as z from "zod/mini";
 import "./zod-messages";
-import type { AssistantsMessage } from "./assistants/message-schema";
-import { ASSISTANTS_MESSAGES } from "./assistants/message-schema";
+import { ASSISTANTS_MESSAGES, type AssistantsMessage } from "./assistants/message-schema";
 import type { ApiMessages } from "./dialect";
 import { Id, Metadata } from "./message-fields";
+import { RESPONSES_MESSAGES, type ResponsesMessage } from "./responses/message-schema";
 
 /** Every API the relay speaks, in the order their ids are named in problems (the first is the default). */
-const APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES];
+const APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES, RESPONSES_MESSAGES];
 const ID_FIELDS = APIS.flatMap((api) => api.idFields);
 
 /** A valid message, for whichever API its ids name. */
-export type RelayMessage = AssistantsMessage;
+export type RelayMessage = AssistantsMessage | ResponsesMessage;
 
 /** What could be read of a message even when it is invalid, so DLQ records still carry it. */
 export interface MessageContext {

@@ -21,12 +21,16 @@ export interface RecordLogLine {
   api?: string;
   thread_id?: string;
   run_id?: string;
+  response_id?: string;
+  conversation_id?: string;
   message_type?: string;
   receive_count: number;
   body_bytes: number;
   tool_outputs?: number;
   endpoint_calls: number;
   retries: number;
+  /** Responses: POSTs sent again after an ambiguous failure (RESPONSES_UNCONFIRMED=resubmit); each may fork. */
+  unconfirmed_resubmits?: number;
   duration_ms: number;
 }
 
@@ -42,13 +46,15 @@ export const powertoolsTelemetry: Telemetry = {
     if (settled.result === "watching") metrics.addMetric("WatchesScheduled", MetricUnit.Count, 1);
     if (settled.result === "handed_back") metrics.addMetric("HandedBack", MetricUnit.Count, 1);
     // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
-    if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured") metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
+    if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured")
+      metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
     if (settled.result === "dead_lettered") {
       const single = metrics.singleMetric();
       single.addDimension("reason", settled.reason ?? "unknown");
       single.addMetric("DeadLettered", MetricUnit.Count, 1);
     }
     if (line.retries > 0) metrics.addMetric("Retries", MetricUnit.Count, line.retries);
+    if (line.unconfirmed_resubmits) metrics.addMetric("UnconfirmedResubmits", MetricUnit.Count, line.unconfirmed_resubmits);
   },
   endpointCall(ms) {
     metrics.addMetric("EndpointLatency", MetricUnit.Milliseconds, ms);

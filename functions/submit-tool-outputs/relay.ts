@@ -8,11 +8,13 @@ import { parseMessage, type RelayMessage } from "./message";
 import type { Telemetry } from "./observability";
 import type { Outcome } from "./outcome";
 import { type RecordContext, receiveCountOf } from "./record-context";
+import type { ResponsesMessage } from "./responses/message-schema";
 import { settle } from "./settle";
 
 /** One dialect per API the relay speaks. */
 export interface Dialects {
   assistants: Dialect<AssistantsMessage>;
+  responses: Dialect<ResponsesMessage>;
 }
 
 export interface RelayParts {
@@ -81,12 +83,15 @@ export function createRelay({ config, dialects, sinks, telemetry }: RelayParts) 
             api: parsed.ok ? parsed.message.api : undefined,
             thread_id: parsed.context.thread_id,
             run_id: parsed.context.run_id,
+            response_id: parsed.context.response_id,
+            conversation_id: parsed.context.conversation_id,
             message_type: parsed.ok ? parsed.message.type : "invalid",
             receive_count: ctx.receiveCount,
             body_bytes: Buffer.byteLength(record.body),
             tool_outputs: parsed.ok && "tool_outputs" in parsed.message ? parsed.message.tool_outputs.length : undefined,
             endpoint_calls: ctx.stats.endpointCalls,
             retries: ctx.stats.retries,
+            unconfirmed_resubmits: ctx.stats.unconfirmedResubmits || undefined,
             duration_ms: Date.now() - started,
           },
           settled,

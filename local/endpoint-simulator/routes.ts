@@ -69,7 +69,6 @@ export function submitToolOutputs(
   threadId: string,
   runId: string,
   body: unknown,
-  now: () => number,
 ): RouteResult {
   const reject = (reply: Reply): RouteResult => {
     counters.rejected += 1;
@@ -163,7 +162,6 @@ export function scriptFromMetadata(metadata: Record<string, string>): RunScript[
 export function createThreadAndRun(
   store: RunStore,
   body: unknown,
-  now: () => number,
   /** A dialect's objection to a script (azure mode: no `incomplete`). */
   scriptProblem: (script: RunScript[]) => string | undefined = () => undefined,
 ): RouteResult {

@@ -237,7 +237,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     if (text !== "" && !parsed.ok) return send(res, replies.invalidJson(), answerHeaders());
     const body = parsed.ok ? parsed.value : undefined;
 
-    if (target.name === "create") return respond(res, createThreadAndRun(store, body, now, azure && azureScriptProblem), answerHeaders());
+    if (target.name === "create") return respond(res, createThreadAndRun(store, body, azure && azureScriptProblem), answerHeaders());
 
     const stream = target.name === "submit" && typeof body === "object" && body !== null && (body as { stream?: unknown }).stream === true;
     // Listing steps is a read of the run too, so `get` faults cover it.
@@ -255,7 +255,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     if (target.name === "steps")
       return respond(res, listRunSteps(store, target.threadId, target.runId, url.searchParams, now), answerHeaders());
 
-    const result = submitToolOutputs(store, counters, target.threadId, target.runId, body, now);
+    const result = submitToolOutputs(store, counters, target.threadId, target.runId, body);
     if (fault?.kind === "accept_then_500") return send(res, replies.serverError(), answerHeaders());
     if (fault?.kind === "stream_error" && "events" in result) {
       const error = (replies.serverError().body as { error: Parameters<typeof failingStreamPlan>[1] }).error;

@@ -116,7 +116,7 @@ describe("the valid messages around them", () => {
   it("are each submitted once and their run's resting state published", () => {
     const valid = batches.flatMap((b) => b.valid);
     for (const { runId, messageId } of valid) {
-      const published = results.filter((r) => r.event.run_id === runId);
+      const published = results.filter((r) => r.event.api === "assistants" && r.event.run_id === runId);
       expect(published.map((r) => [r.event.status, r.event.source_message_id])).toEqual([["completed", messageId]]);
     }
     expect(h.sim.counters.accepted).toBe(valid.length);

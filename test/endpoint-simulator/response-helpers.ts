@@ -19,7 +19,7 @@ export async function request(sim: EndpointSimulator, method: string, path: stri
 }
 
 /** The input items that answer `callIds` (output `{"for":"<id>"}`). */
-export function outputsFor(callIds: string[]): Array<{ type: "function_call_output"; call_id: string; output: string }> {
+export function answerFor(callIds: string[]): Array<{ type: "function_call_output"; call_id: string; output: string }> {
   return callIds.map((callId) => ({ type: "function_call_output", call_id: callId, output: `{"for":"${callId}"}` }));
 }
 
@@ -28,7 +28,7 @@ export function continuation(previousResponseId: string, callIds: string[], extr
   return {
     model: "gpt-5-mini",
     previous_response_id: previousResponseId,
-    input: outputsFor(callIds),
+    input: answerFor(callIds),
     store: true,
     background: true,
     ...extra,

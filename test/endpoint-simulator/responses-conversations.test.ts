@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { simulator } from "./helpers";
-import { outputsFor, postResponse, request } from "./response-helpers";
+import { answerFor, postResponse, request } from "./response-helpers";
 
 const onConversation = (conversationId: string, callIds: string[], extra: Record<string, unknown> = {}) => ({
   model: "gpt-5-mini",
   conversation: conversationId,
-  input: outputsFor(callIds),
+  input: answerFor(callIds),
   store: true,
   background: true,
   ...extra,

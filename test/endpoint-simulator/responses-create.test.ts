@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { simulator } from "./helpers";
-import { callIdsOf, continuation, getResponse, outputsFor, pollResponse, postResponse, request } from "./response-helpers";
+import { answerFor, callIdsOf, continuation, getResponse, pollResponse, postResponse, request } from "./response-helpers";
 
 const invalid = (message: string, param: string | null = null, code: string | null = null) => ({
   error: { message, type: "invalid_request_error", param, code },
@@ -177,7 +177,7 @@ describe("POST /responses: the errors the real API gives, word for word", () => 
     const functionCall = sim.response(responseId)!.output[0]!;
 
     // Act
-    const call = await postResponse(sim, { ...continuation(responseId, callIds), input: [functionCall, ...outputsFor(callIds)] });
+    const call = await postResponse(sim, { ...continuation(responseId, callIds), input: [functionCall, ...answerFor(callIds)] });
 
     // Assess
     expect(call.status).toBe(400);
@@ -193,7 +193,7 @@ describe("POST /responses: the errors the real API gives, word for word", () => 
     const resent = { type: "function_call", id: callIds[0], call_id: callIds[0], name: "get_weather", arguments: "{}" };
 
     // Act
-    const call = await postResponse(sim, { ...continuation(responseId, callIds), input: [resent, ...outputsFor(callIds)] });
+    const call = await postResponse(sim, { ...continuation(responseId, callIds), input: [resent, ...answerFor(callIds)] });
 
     // Assess
     expect(call.body).toEqual(
@@ -226,7 +226,7 @@ describe("POST /responses: the errors the real API gives, word for word", () => 
     const unknownField = await postResponse(sim, continuation(responseId, callIds, { tool_outputs: [] }));
     const unknownItemField = await postResponse(sim, {
       ...continuation(responseId, callIds),
-      input: [{ ...outputsFor(callIds)[0], tool_call_id: callIds[0] }],
+      input: [{ ...answerFor(callIds)[0], tool_call_id: callIds[0] }],
     });
     const both = await postResponse(sim, continuation(responseId, callIds, { conversation: "conv_x" }));
 

@@ -17,7 +17,7 @@ import {
 } from "../schemas/openai-responses";
 import type { SseEvent } from "./helpers";
 import { simulator } from "./helpers";
-import { cancelResponse, continuation, getResponse, outputsFor, postResponse, request, streamEvents } from "./response-helpers";
+import { answerFor, cancelResponse, continuation, getResponse, postResponse, request, streamEvents } from "./response-helpers";
 
 function expectValid(schema: { safeParse(value: unknown): { error?: { issues: unknown } } }, value: unknown, label: string): void {
   expect(schema.safeParse(value).error?.issues, label).toBeUndefined();
@@ -128,12 +128,12 @@ describe("lists and conversations match the spec's ResponseItemList, Conversatio
     const { callIds, conversationId } = sim.createResponse({ toolCalls: 2, conversation: true });
     const created = await request(sim, "POST", "/conversations", {
       metadata: { a: "b" },
-      items: [{ type: "message", role: "assistant", content: "hello" }, ...outputsFor(["call_old"])],
+      items: [{ type: "message", role: "assistant", content: "hello" }, ...answerFor(["call_old"])],
     });
 
     // Act
     const before = (await request(sim, "GET", `/conversations/${conversationId}/items`)).body;
-    await postResponse(sim, { model: "gpt-5-mini", conversation: conversationId, input: outputsFor(callIds) });
+    await postResponse(sim, { model: "gpt-5-mini", conversation: conversationId, input: answerFor(callIds) });
     const after = (await request(sim, "GET", `/conversations/${conversationId}/items?order=asc`)).body;
     const given = (await request(sim, "GET", `/conversations/${created.body.id}/items`)).body;
     const empty = (await request(sim, "GET", `/conversations/${(await request(sim, "POST", "/conversations")).body.id}/items`)).body;

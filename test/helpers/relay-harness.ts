@@ -4,13 +4,18 @@ import { drainQueue } from "../../cli/queue-io";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import { type DeadLetter, readDeadLetter } from "../../functions/submit-tool-outputs/dlq-record";
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
-import { type PublishedResult, readPublishedResult } from "../../functions/submit-tool-outputs/results-event";
+import {
+  type AssistantsResultsEvent,
+  type PublishedResult,
+  type ResultsEvent,
+  readPublishedResult,
+} from "../../functions/submit-tool-outputs/results-event";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { deliverOnce, receiveEvent } from "../../local/lambda-invocation";
 import { lambdaContext } from "../../local/lambda-shapes";
 
-export { answerFor } from "../../fixtures/messages";
+export { answerFor, responseAnswerFor } from "../../fixtures/messages";
 export type { DeadLetter } from "../../functions/submit-tool-outputs/dlq-record";
 export type { PublishedResult } from "../../functions/submit-tool-outputs/results-event";
 
@@ -44,8 +49,8 @@ export interface Harness {
   invoke(event: SQSEvent, timeoutMs?: number): Promise<SQSBatchResponse>;
   /** One event-source-mapping cycle; returns the event and the handler's answer. */
   deliver(timeoutMs?: number): Promise<{ event: SQSEvent; response: SQSBatchResponse }>;
-  /** Every results event published so far (drains the reader queue). */
-  results(): Promise<PublishedResult[]>;
+  /** Every results event published so far (drains the reader queue); typed as the API's events the test expects. */
+  results<Event extends ResultsEvent = AssistantsResultsEvent>(): Promise<PublishedResult<Event>[]>;
   /** Every DLQ message so far (drains the DLQ). */
   deadLetters(): Promise<DeadLetter[]>;
   /** Empties every queue (between tests). */
@@ -73,6 +78,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     INPUT_QUEUE_URL: aws.input.url,
     MAX_RECEIVE_COUNT: String(options.maxReceiveCount ?? 3),
     AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodb.endpoint,
+    RELAY_STATE_TABLE: aws.stateTableName,
+    RELAY_PAYLOAD_BUCKET: aws.payloadBucket,
     AWS_REGION: aws.region,
     ENDPOINT_TIMEOUT_MS: "1000",
     RETRY_BASE_DELAY_MS: "10",
@@ -116,7 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { event, response: report.response };
     },
     async results() {
-      return (await drainQueue(aws.sqs, aws.results.url)).map(readPublishedResult);
+      return (await drainQueue(aws.sqs, aws.results.url)).map(readPublishedResult) as PublishedResult<never>[];
     },
     async deadLetters() {
       return (await drainQueue(aws.sqs, aws.dlq.url)).map(readDeadLetter);

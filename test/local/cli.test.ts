@@ -178,7 +178,9 @@ describe("against the local stack", () => {
     expect(redrive.err).toContain("copying each original body back");
     expect(redrive.out).toBe("moved 1 message back to tool-outputs; 1 left in the DLQ (other reasons)");
     await stack.settle([], { timeoutMs: 30_000 });
-    expect(stack.ledger.results.some((r) => r.event.run_id === live.runId && r.event.type === "run.completed")).toBe(true);
+    expect(
+      stack.ledger.results.some((r) => r.event.api === "assistants" && r.event.run_id === live.runId && r.event.type === "run.completed"),
+    ).toBe(true);
     expect(stack.ledger.deadLetters.filter((d) => d.reason === "run_expired")).toHaveLength(1);
   });
 

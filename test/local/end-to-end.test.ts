@@ -21,7 +21,8 @@ beforeEach(async () => {
   stack.sim!.reset();
 });
 
-const resultsFor = (runId: string) => stack.ledger.results.filter((r) => r.event.run_id === runId).map((r) => r.event.type);
+const resultsFor = (runId: string) =>
+  stack.ledger.results.filter((r) => r.event.api === "assistants" && r.event.run_id === runId).map((r) => r.event.type);
 
 describe("happy path", () => {
   it("several runs answered at once are each submitted once and published as run.completed", async () => {

@@ -33,9 +33,14 @@ it("delivers grouped messages in order, follows a slow run through a FIFO watch_
   expect(submits.indexOf(first.runId)).toBeLessThan(submits.indexOf(second.runId));
   // The slow run is reported once it completes, from a watch_run.
   const deadline = Date.now() + 20_000;
-  while (!stack.ledger.results.some((r) => r.event.run_id === slow.runId && r.event.status === "completed") && Date.now() < deadline) {
+  while (
+    !stack.ledger.results.some((r) => r.event.api === "assistants" && r.event.run_id === slow.runId && r.event.status === "completed") &&
+    Date.now() < deadline
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  expect(stack.ledger.results.filter((r) => r.event.run_id === slow.runId).map((r) => r.event.type)).toContain("run.completed");
+  expect(
+    stack.ledger.results.filter((r) => r.event.api === "assistants" && r.event.run_id === slow.runId).map((r) => r.event.type),
+  ).toContain("run.completed");
   expect(stack.sim!.counters.doubleAcceptances).toBe(0);
 });

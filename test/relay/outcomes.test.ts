@@ -78,7 +78,7 @@ describe("endpoint 2xx with a run", () => {
     expect(published!.event.event_id).toMatch(/^[0-9a-f]{32}$/);
     expect(published!.event.run).not.toHaveProperty("instructions");
     expect(published!.event.run).not.toHaveProperty("tools");
-    expect(published!.attributes).toEqual({ type: "run.completed", status: "completed", thread_id: run.threadId });
+    expect(published!.attributes).toEqual({ type: "run.completed", api: "assistants", status: "completed", thread_id: run.threadId });
     expect(await h.deadLetters()).toEqual([]);
   });
 

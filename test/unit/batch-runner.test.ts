@@ -3,13 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { runBatch } from "../../functions/submit-tool-outputs/batch-runner";
+import { sqsRecord } from "../helpers/factories";
 
-const record = (id: string, group?: string): SQSRecord =>
-  ({
-    messageId: id,
-    body: "",
-    attributes: { ApproximateReceiveCount: "1", ...(group ? { MessageGroupId: group } : {}) },
-  }) as unknown as SQSRecord;
+const record = (id: string, group?: string): SQSRecord => sqsRecord("", { messageId: id, groupId: group });
 
 describe("runBatch", () => {
   it("keeps at most `concurrency` records in flight", async () => {

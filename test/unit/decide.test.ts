@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { type AssistantsDeps, decide } from "../../functions/submit-tool-outputs/assistants/decide";
 import type { RunStreamItem } from "../../functions/submit-tool-outputs/assistants/event-stream";
 import type { RecordContext } from "../../functions/submit-tool-outputs/record-context";
+import { recordContext } from "../helpers/factories";
 
 const waiting = {
   id: "run_1",
@@ -20,13 +21,7 @@ const message = {
   tool_outputs: [{ tool_call_id: "call_1", output: "x" }],
   stream: true,
 };
-const context = (): RecordContext => ({
-  messageId: "m-1",
-  receiveCount: 1,
-  signal: new AbortController().signal,
-  deadline: Date.now() + 10_000,
-  stats: { endpointCalls: 0, retries: 0 },
-});
+const context = (): RecordContext => recordContext();
 
 /** Limits small enough for a unit test, around a scripted endpoint. */
 const depsWith = (endpoint: AssistantsDeps["endpoint"], maxAttempts: number): AssistantsDeps => ({

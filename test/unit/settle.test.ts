@@ -2,21 +2,15 @@
  * Settling on the last receive, against in-memory sinks (the relay's injected I/O edge) that record
  * what was written and can be made to fail.
  */
-import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import type { RelaySinks } from "../../functions/submit-tool-outputs/aws-sinks";
 import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
 import type { Outcome } from "../../functions/submit-tool-outputs/outcome";
 import { settle } from "../../functions/submit-tool-outputs/settle";
+import { sqsRecord } from "../helpers/factories";
 
 const limits = { maxReceiveCount: 3, retryVisibilityBaseSeconds: 10, retryVisibilityMaxSeconds: 900 };
-const record = (receiveCount: number) =>
-  ({
-    messageId: "m-1",
-    receiptHandle: "h",
-    body: "{}",
-    attributes: { ApproximateReceiveCount: String(receiveCount) },
-  }) as unknown as SQSRecord;
+const record = (receiveCount: number) => sqsRecord("{}", { receiveCount });
 const context = { thread_id: "thread_1", run_id: "run_1" };
 /** The message being settled: a tool-output message (its run may have taken the outputs) or a watch_run. */
 const message = (receiveCount: number, carriesOutputs: boolean) => ({

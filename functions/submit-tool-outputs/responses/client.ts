@@ -2,7 +2,9 @@ import type { HttpFailure } from "../endpoint-failure";
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../endpoint-http";
 import { type ResponseStreamItem, responseStreamItems } from "./event-stream";
 import { classifyResponsesFailure, type ResponsesFailure } from "./failure";
-import { type ResponseObject, ResponseSchema } from "./response-state";
+import { type ConversationItem, type ResponseObject, ResponseSchema } from "./response-state";
+
+export type { ConversationItem } from "./response-state";
 
 export type CreateResult =
   | { ok: true; response: ResponseObject }
@@ -11,13 +13,6 @@ export type CreateResult =
 
 export type GetResponseResult = { ok: true; response: ResponseObject; pollAfterMs?: number } | { ok: false; failure: ResponsesFailure };
 
-/** A conversation item as the relay reads it (messages, function calls and their outputs). */
-export interface ConversationItem {
-  id?: string;
-  type: string;
-  call_id?: string;
-  [field: string]: unknown;
-}
 export type ListItemsResult = { ok: true; items: ConversationItem[] } | { ok: false; failure: ResponsesFailure };
 
 /** 500 items reach far further back than one turn's function calls and their outputs. */

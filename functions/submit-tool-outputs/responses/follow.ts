@@ -21,7 +21,13 @@ export function reportOrWatch(response: ResponseObject, via: Via): Outcome {
  * until the response is final or `until` (the end of the follow budget); one still moving then is left to a
  * `watch_response`. The outputs are already taken here, so a failing GET also ends in a watch.
  */
-export async function followResponse(response: ResponseObject, via: Via, ctx: RecordContext, deps: ResponsesFollowDeps, until: number): Promise<Outcome> {
+export async function followResponse(
+  response: ResponseObject,
+  via: Via,
+  ctx: RecordContext,
+  deps: ResponsesFollowDeps,
+  until: number,
+): Promise<Outcome> {
   let current = response;
   let wait = deps.pollIntervalMs;
   while (!isFinal(current)) {
@@ -47,7 +53,10 @@ export type StreamEnd = { ended: "final"; outcome: Outcome } | { ended: "cut"; r
  * the end of the follow budget). `onCreated` is told the new response's id as soon as the first event carries
  * it. A stream cut after that is followed by GET (never resubmitted); one cut before is an ambiguous failure.
  */
-export async function readResponseStream(stream: AsyncGenerator<ResponseStreamItem>, onCreated: (response: ResponseObject) => Promise<void>): Promise<StreamEnd> {
+export async function readResponseStream(
+  stream: AsyncGenerator<ResponseStreamItem>,
+  onCreated: (response: ResponseObject) => Promise<void>,
+): Promise<StreamEnd> {
   let latest: ResponseObject | undefined;
   try {
     for await (const item of stream) {

@@ -1,6 +1,5 @@
 import * as z from "zod/mini";
 import "../zod-messages";
-import type { ContinuationRequest } from "./message-schema";
 
 /**
  * The endpoint's Response object, read leniently: the relay needs a handful of fields and must not break when
@@ -14,6 +13,14 @@ export const ResponseSchema = z.looseObject({
   conversation: z.nullish(z.looseObject({ id: z.string() })),
 });
 export type ResponseObject = z.infer<typeof ResponseSchema>;
+
+/** A conversation item as the relay reads it (messages, function calls and their outputs). */
+export interface ConversationItem {
+  id?: string;
+  type: string;
+  call_id?: string;
+  [field: string]: unknown;
+}
 
 /** A `function_call` output item: `call_id` is what the answer echoes back. */
 export interface FunctionCallItem {
@@ -93,7 +100,10 @@ const REPEATED_SETTINGS = [
  * Nulls the previous response carries are left out (the endpoint's defaults apply).
  * @example continuationSettings(previous, { model: "gpt-5-mini" })
  */
-export function continuationSettings(previous: ResponseObject | undefined, request: ContinuationRequest = {}): Record<string, unknown> {
+export function continuationSettings(
+  previous: ResponseObject | undefined,
+  request: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
   const settings: Record<string, unknown> = { store: true };
   for (const field of REPEATED_SETTINGS) {
     const value = previous?.[field];

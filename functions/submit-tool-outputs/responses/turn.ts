@@ -4,8 +4,8 @@ import { patiently } from "../retry-timing";
 import type { ConversationItem, ResponsesClient } from "./client";
 import { failed } from "./failed";
 import type { ResponsesToolOutputMessage } from "./message-schema";
-import { type ConversationLatest, type TurnKey, turnKey } from "./submission-claims";
 import { continuationSettings, conversationOf, sameIds, standing } from "./response-state";
+import { type ConversationLatest, type TurnKey, turnKey } from "./submission-claims";
 
 /** The turn a message answers: what the submission continues, and with which settings. */
 export interface Turn {
@@ -19,7 +19,10 @@ export interface Turn {
 }
 
 /** A turn to submit, or the row that ends the message before anything is submitted. */
-export type Found = { found: "turn"; turn: Turn } | { found: "outcome"; outcome: Outcome } | { found: "accepted"; items: ConversationItem[] };
+export type Found =
+  | { found: "turn"; turn: Turn }
+  | { found: "outcome"; outcome: Outcome }
+  | { found: "accepted"; items: ConversationItem[] };
 
 export type TurnDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse" | "listConversationItems"> };
 
@@ -42,7 +45,11 @@ export async function previousResponseTurn(
       // Row "the previous response is queued / in_progress → hand back (its function calls are not final yet)".
       return {
         found: "outcome",
-        outcome: { kind: "hand_back", reason: "response_in_progress", detail: `response ${previous.id} is still ${previous.status}: its function calls are not final` },
+        outcome: {
+          kind: "hand_back",
+          reason: "response_in_progress",
+          detail: `response ${previous.id} is still ${previous.status}: its function calls are not final`,
+        },
       };
     case "not_awaiting":
       // Row "ended failed / cancelled / incomplete, or asks for no function calls → response_not_awaiting_outputs".
@@ -78,7 +85,8 @@ export async function conversationTurn(
   const after = itemsAfterOutputs(items, givenIds);
   if (after) return { found: "accepted", items: after };
   const expected = waitingCalls(items);
-  if (expected.length === 0) return { found: "outcome", outcome: notAwaiting(`conversation ${conversationId} waits for no function calls`) };
+  if (expected.length === 0)
+    return { found: "outcome", outcome: notAwaiting(`conversation ${conversationId} waits for no function calls`) };
   if (!sameIds(expected, givenIds)) return { found: "outcome", outcome: mismatch(expected, givenIds, `conversation ${conversationId}`) };
 
   let base: Parameters<typeof continuationSettings>[0];
@@ -100,7 +108,8 @@ export async function conversationTurn(
 export function listTail(deps: TurnDeps, conversationId: string, givenIds: readonly string[], ctx: RecordContext) {
   const given = new Set(givenIds);
   // Enough once an item older than the tail's function calls shows (a message, an earlier round's output…).
-  const enough = (items: ConversationItem[]) => items.some((item, i) => i > 0 && item.type !== "function_call" && item.type !== "function_call_output" && seenCall(items, given));
+  const enough = (items: ConversationItem[]) =>
+    items.some((item, i) => i > 0 && item.type !== "function_call" && item.type !== "function_call_output" && seenCall(items, given));
   return deps.endpoint.listConversationItems(conversationId, callOptions(ctx), enough);
 }
 

@@ -4,7 +4,7 @@
  * Add scenarios here (the Responses API and collecting will need theirs).
  */
 import { expect } from "vitest";
-import { outputsFor } from "../../helpers/relay-harness";
+import { answerFor } from "../../helpers/relay-harness";
 import { LOOPBACK_API_KEY, type LoopbackRelay } from "./relay-on-loopback-aws";
 
 export interface Scenario {
@@ -23,7 +23,7 @@ export const SCENARIOS: Scenario[] = [
     fromColdStart: true,
     async run(relay) {
       const run = relay.sim.createRun();
-      const messageId = await relay.send(outputsFor(run));
+      const messageId = await relay.send(answerFor(run));
       const { response } = await relay.deliver();
       expect(response.batchItemFailures).toEqual([]);
       expect(await relay.results()).toEqual([
@@ -39,7 +39,7 @@ export const SCENARIOS: Scenario[] = [
     calls: ["sqs:SendMessage"],
     async run(relay) {
       const run = relay.sim.createRun({ afterOutputs: [{ stayInProgressMs: 60_000 }, "completed"] });
-      await relay.send(outputsFor(run));
+      await relay.send(answerFor(run));
       const { response } = await relay.deliver();
       expect(response.batchItemFailures).toEqual([]);
       const follow = await relay.receive(relay.inputQueueUrl);
@@ -68,7 +68,7 @@ export const SCENARIOS: Scenario[] = [
     calls: ["sqs:ChangeMessageVisibility"],
     async run(relay) {
       relay.sim.inject({ on: "submit", kind: "unauthorized" });
-      await relay.send(outputsFor(relay.sim.createRun()));
+      await relay.send(answerFor(relay.sim.createRun()));
       const { event, response } = await relay.deliver();
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
       // The relay's first hand-back delay: RETRY_VISIBILITY_BASE_SECONDS (10 s) ± 20 %, instead of the queue's 360 s.
