@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { ChangeMessageVisibilityCommand, type MessageAttributeValue, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
+import type { CollectCheck } from "./collect/check-message";
 import { type DlqRecord, dlqMessage } from "./dlq-record";
 import type { FollowUp } from "./outcome";
 import { type ResultsEvent, resultAttributes, resultGroupOf } from "./results-event";
@@ -11,10 +13,15 @@ import { type ResultsEvent, resultAttributes, resultGroupOf } from "./results-ev
  */
 export interface RelaySinks {
   publishResult(event: ResultsEvent, signal?: AbortSignal): Promise<void>;
-  writeDeadLetter(record: DlqRecord, source: SQSRecord, signal?: AbortSignal): Promise<void>;
+  writeDeadLetter(record: DlqRecord, source: MessageSource, signal?: AbortSignal): Promise<void>;
   enqueueWatch(message: FollowUp & { metadata?: Record<string, string> }, source: SQSRecord, signal?: AbortSignal): Promise<void>;
+  /** A collection's next check, `delaySeconds` from now (a FIFO queue takes no delay: its own group, at once). */
+  enqueueCheck(check: CollectCheck, delaySeconds: number, signal?: AbortSignal): Promise<void>;
   delayRedelivery(source: SQSRecord, seconds: number, signal?: AbortSignal): Promise<void>;
 }
+
+/** The message a record is written for: its id and, on a FIFO queue, its group. */
+export type MessageSource = Pick<SQSRecord, "messageId"> & { attributes: { MessageGroupId?: string } };
 
 export interface AwsSinksOptions {
   sqs: SQSClient;
@@ -37,7 +44,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
   const fifoTopic = o.resultsTopicArn.endsWith(".fifo");
   const fifoDlq = o.dlqUrl.endsWith(".fifo");
   const fifoInput = o.inputQueueUrl.endsWith(".fifo");
-  const groupOf = (source: SQSRecord, fallback?: string) => source.attributes.MessageGroupId ?? fallback ?? "tool-output-relay";
+  const groupOf = (source: MessageSource, fallback?: string) => source.attributes.MessageGroupId ?? fallback ?? "tool-output-relay";
 
   return {
     async publishResult(event, signal) {
@@ -76,6 +83,21 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
           ...(fifoInput
             ? { MessageGroupId: groupOf(source, group), MessageDeduplicationId: `watch-${source.messageId}` }
             : { DelaySeconds: o.watchDelaySeconds }),
+        }),
+        { abortSignal: signal },
+      );
+    },
+
+    async enqueueCheck(check, delaySeconds, signal) {
+      // One group per collection, never a thread's: a waiting check must not hold up the thread's messages.
+      const digest = createHash("sha256").update(`${check.scope}\n${check.round}`).digest("hex").slice(0, 40);
+      await o.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: o.inputQueueUrl,
+          MessageBody: JSON.stringify(check),
+          ...(fifoInput
+            ? { MessageGroupId: `collect-check-${digest}`, MessageDeduplicationId: `check-${digest}-${check.due}` }
+            : { DelaySeconds: Math.min(900, Math.max(0, delaySeconds)) }),
         }),
         { abortSignal: signal },
       );

@@ -6,7 +6,9 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { AssistantsClient } from "./assistants/client";
 import { assistantsDialect } from "./assistants/dialect";
-import { awsSinks } from "./aws-sinks";
+import { awsSinks, type RelaySinks } from "./aws-sinks";
+import { CollectionStore } from "./collect/collection-store";
+import { Collector } from "./collect/collector";
 import { loadConfig, type RelayConfig } from "./config";
 import { credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
 import type { Authorize, EndpointHttpOptions } from "./endpoint-http";
@@ -40,7 +42,7 @@ export function createHandler(env: RelayEnvironment) {
     watchDelaySeconds: config.watchDelaySeconds,
   });
 
-  const state = stateFor(config, env);
+  const state = stateFor(config, env, sinks);
   let relay: Promise<ReturnType<typeof createRelay>> | undefined;
   const relayOnce = () => {
     relay ??= loadCredentials(config.endpointSecretArn, env)
@@ -51,7 +53,8 @@ export function createHandler(env: RelayEnvironment) {
           onCall: powertoolsTelemetry.endpointCall,
           authorize: usesEntraId(credentials) ? await entraAuthorize(credentials, config) : undefined,
         };
-        return createRelay({ config, dialects: dialectsFor(config, http, state), sinks, telemetry: powertoolsTelemetry });
+        const dialects = dialectsFor(config, http, state.claims);
+        return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry });
       })
       .catch((error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).
@@ -101,15 +104,39 @@ function dialectsFor(config: RelayConfig, http: Omit<EndpointHttpOptions, "baseU
   };
 }
 
-/** The state table's claims, opened on first use; none when RELAY_STATE_TABLE is unset. */
-function stateFor(config: RelayConfig, env: RelayEnvironment): ResponsesDeps["state"] {
-  if (config.stateTableName === undefined) return undefined;
-  const endpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
-  const table = lazyStateTable({ tableName: config.stateTableName, region: env.AWS_REGION, endpoint });
-  let opened: ReturnType<NonNullable<ResponsesDeps["state"]>> | undefined;
-  return () => {
-    opened ??= table().then((t) => ({ claims: new SubmissionClaims(t), latest: new ConversationLatest(t) }));
-    return opened;
+/** What needs the state table, opened on first use: the Responses claims and the collector; none when RELAY_STATE_TABLE is unset. */
+function stateFor(
+  config: RelayConfig,
+  env: RelayEnvironment,
+  sinks: RelaySinks,
+): { claims?: ResponsesDeps["state"]; collector?: Collector } {
+  if (config.stateTableName === undefined) return {};
+  const table = lazyStateTable({
+    tableName: config.stateTableName,
+    region: env.AWS_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL,
+  });
+  const once = <T>(open: () => Promise<T>) => {
+    let opened: Promise<T> | undefined;
+    return () => {
+      opened ??= open();
+      return opened;
+    };
+  };
+  const bucket = config.payloadBucket;
+  const s3 = { region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL };
+  const collector = new Collector({
+    store: once(async () => new CollectionStore(await table(), config.collectTimeoutSeconds)),
+    // Loaded only when a collected body is too large for an item: the S3 client stays out of every other path.
+    payloads: bucket ? once(async () => new (await import("./collect/payload-store")).PayloadStore(bucket, s3)) : undefined,
+    sinks,
+    maxReceiveCount: config.maxReceiveCount,
+    collectTimeoutSeconds: config.collectTimeoutSeconds,
+    fifoInput: config.inputQueueUrl.endsWith(".fifo"),
+  });
+  return {
+    claims: once(async () => ({ claims: new SubmissionClaims(await table()), latest: new ConversationLatest(await table()) })),
+    collector,
   };
 }
 

@@ -2,6 +2,39 @@ import type * as z from "zod/mini";
 import type { FollowUp, Outcome } from "./outcome";
 import type { RecordContext } from "./record-context";
 
+/** The ids naming a turn, as the messages carry them (`thread_id` + `run_id`, `response_id` or `conversation_id`). */
+export type TurnIds = Partial<Record<"thread_id" | "run_id" | "response_id" | "conversation_id", string>>;
+
+/** A tool output as a message carries it (a string, or the Responses API's content parts). */
+export type ToolOutput = { tool_call_id: string; output: unknown };
+
+/** Whether a turn can still take a collected set (collect/collector.ts asks it on each check). */
+export type TurnStanding =
+  /** Still waiting for these ids; `checkBy`: epoch ms by which to look again (a run's `expires_at`). */
+  | { open: true; checkBy?: number }
+  /** It can no longer take the set: every collected message goes to the DLQ with this reason. */
+  | { open: false; reason: "run_expired" | "collect_incomplete"; detail: string };
+
+/**
+ * What collecting outputs from many messages into one submission needs from an API (docs/contract.md,
+ * "Collecting outputs"). The collection itself (storing, completing, checking) is the pipeline's.
+ */
+export interface Collecting<Message> {
+  /** The ids of the turn a collecting message answers. */
+  turnOf(message: Message): TurnIds;
+  /** The call ids the turn asks for now, read from the endpoint (once per turn), or the row that ends the message. */
+  requiredIds(
+    turn: TurnIds,
+    ctx: RecordContext,
+  ): Promise<{ ok: true; ids: string[]; expiresAt?: number } | { ok: false; outcome: Outcome }>;
+  /** Whether the turn can still take the set, after `required` were learnt. */
+  standing(turn: TurnIds, required: readonly string[], ctx: RecordContext): Promise<TurnStanding>;
+  /** The one message that submits the whole set: the completing message with every collected output. */
+  combine(message: Message, outputs: ToolOutput[]): Message;
+  /** A follow-up that reports the turn's state after its set was submitted (for a late duplicate). */
+  reportAfterSubmission(turn: TurnIds, continuation?: string): Message | undefined;
+}
+
 /** The APIs the relay speaks; results events and DLQ records name them. */
 export type Api = "assistants" | "responses";
 
@@ -32,4 +65,6 @@ export interface Dialect<Message> {
    * (sent on the last receive, beside the DLQ record); none when the API cannot say.
    */
   followUpIfTaken(message: Message): FollowUp | undefined;
+  /** How this API's turns are collected (`"collect": true`). */
+  readonly collecting: Collecting<Message>;
 }

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import "./zod-messages";
 import { ASSISTANTS_MESSAGES, type AssistantsMessage } from "./assistants/message-schema";
+import { type CollectCheck, CollectCheckSchema } from "./collect/check-message";
 import type { ApiMessages } from "./dialect";
 import { Id, Metadata } from "./message-fields";
 import { RESPONSES_MESSAGES, type ResponsesMessage } from "./responses/message-schema";
@@ -9,8 +10,8 @@ import { RESPONSES_MESSAGES, type ResponsesMessage } from "./responses/message-s
 const APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES, RESPONSES_MESSAGES];
 const ID_FIELDS = APIS.flatMap((api) => api.idFields);
 
-/** A valid message, for whichever API its ids name. */
-export type RelayMessage = AssistantsMessage | ResponsesMessage;
+/** A valid message, for whichever API its ids name; or the relay's own check of a collection. */
+export type RelayMessage = AssistantsMessage | ResponsesMessage | CollectCheck;
 
 /** What could be read of a message even when it is invalid, so DLQ records still carry it. */
 export interface MessageContext {
@@ -66,6 +67,12 @@ export function parseMessage(body: string): ParsedMessage {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     const got = Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
     return { ok: false, problems: [`body must be a JSON object, got ${got}`], context };
+  }
+  if ((value as { type?: unknown }).type === "collect_check") {
+    const check = CollectCheckSchema.safeParse(value, { reportInput: true });
+    return check.success
+      ? { ok: true, message: check.data, context }
+      : { ok: false, problems: check.error.issues.map(describeIssue), context };
   }
   const picked = pickApi(value);
   if (!picked.ok) return { ok: false, problems: picked.problems, context };

@@ -45,7 +45,9 @@ export type HandBackReason =
   /** Responses, conversation mode: whether an earlier POST was taken is not known yet (its outputs are not in the conversation). */
   | "awaiting_confirmation"
   /** The message needs the state table and RELAY_STATE_TABLE is unset. */
-  | "not_configured";
+  | "not_configured"
+  /** A collection check that came early (FIFO queues take no delay): it waits by its visibility timeout. */
+  | "not_due";
 
 /** What to send to the input queue to have an object's next resting state reported (`watch_run`, `watch_response`). */
 export type FollowUp = { type: "watch_run"; thread_id: string; run_id: string } | { type: "watch_response"; response_id: string };
@@ -53,7 +55,13 @@ export type FollowUp = { type: "watch_run"; thread_id: string; run_id: string } 
 /** What the relay decided for one message; settle.ts carries it out. */
 export type Outcome =
   /** At rest (after our submission, a duplicate's, or a watch): publish its state, acknowledge. */
-  | { kind: "report"; state: RestingState; via: "submitted" | "already_accepted" | "watched" }
+  | {
+      kind: "report";
+      state: RestingState;
+      via: "submitted" | "already_accepted" | "watched";
+      /** Every collected message the submission carried (the event's `source_message_ids`). */
+      sources?: string[];
+    }
   /** The outputs were taken but the run is still moving: leave it to the follow-up, acknowledge. */
   | { kind: "watch"; followUp: FollowUp; status?: string }
   /** Write a DLQ record with the reason, acknowledge; `publish` is a resting state to report as well. */
@@ -69,6 +77,8 @@ export type Outcome =
       claimedAt?: string;
       publish?: RestingState;
     }
+  /** Acknowledge with nothing to publish: an output collected (its set is not complete yet), a collection checked. */
+  | { kind: "acknowledge"; result: "collected" | "checked"; detail: string }
   /** Hand the message back to SQS (batch item failure) with a growing visibility delay. */
   | {
       kind: "hand_back";

@@ -2,6 +2,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import type { AssistantsMessage } from "./assistants/message-schema";
 import type { RelaySinks } from "./aws-sinks";
 import { runBatch } from "./batch-runner";
+import type { CollectCheck } from "./collect/check-message";
+import type { Collector } from "./collect/collector";
 import type { RelayConfig } from "./config";
 import type { Dialect } from "./dialect";
 import { parseMessage, type RelayMessage } from "./message";
@@ -20,6 +22,8 @@ export interface Dialects {
 export interface RelayParts {
   config: RelayConfig;
   dialects: Dialects;
+  /** Collecting outputs (`"collect": true`); none without the state table. */
+  collector?: Collector;
   sinks: RelaySinks;
   telemetry: Telemetry;
 }
@@ -30,8 +34,23 @@ export interface RelayParts {
  * Lambda deadline and answers, with whatever is not done handed back, at half of that.
  * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
-export function createRelay({ config, dialects, sinks, telemetry }: RelayParts) {
-  const dialectOf = (message: RelayMessage): Dialect<RelayMessage> => dialects[message.api] as Dialect<RelayMessage>;
+export function createRelay({ config, dialects, collector, sinks, telemetry }: RelayParts) {
+  type ApiMessage = Exclude<RelayMessage, CollectCheck>;
+  const dialectOf = (message: ApiMessage): Dialect<ApiMessage> => dialects[message.api] as Dialect<ApiMessage>;
+  const noTable: Outcome = {
+    kind: "hand_back",
+    reason: "not_configured",
+    detail: "RELAY_STATE_TABLE is not set: collecting needs the state table",
+  };
+
+  /** Who decides: a collection's check, the collector for a collecting message, else the message's API. */
+  const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
+    if (message.type === "collect_check") return collector ? collector.check(message, dialects, ctx) : noTable;
+    const dialect = dialectOf(message);
+    if (message.type === "tool_outputs" && message.collect === true)
+      return collector ? collector.collect(message, dialect, record, ctx) : noTable;
+    return dialect.decide(message, ctx);
+  };
 
   return async function relay(
     event: SQSEvent,
@@ -61,10 +80,10 @@ export function createRelay({ config, dialects, sinks, telemetry }: RelayParts) 
         stats: { endpointCalls: 0, retries: 0, unconfirmedResubmits: 0 },
       };
       const parsed = parseMessage(record.body);
-      const dialect = parsed.ok ? dialectOf(parsed.message) : undefined;
+      const api = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
       let outcome: Outcome;
       try {
-        outcome = preset ?? (parsed.ok && dialect ? await dialect.decide(parsed.message, ctx) : invalid(parsed.ok ? [] : parsed.problems));
+        outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, record, ctx) : invalid(parsed.problems));
       } catch (error) {
         telemetry.failedUnexpectedly(record.messageId, error);
         outcome = {
@@ -73,14 +92,14 @@ export function createRelay({ config, dialects, sinks, telemetry }: RelayParts) 
           detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
         };
       }
-      const followUpIfTaken = parsed.ok ? dialect?.followUpIfTaken(parsed.message) : undefined;
+      const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
       const message = { record, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
       const settled = await settle(outcome, message, sinks, config, cutoff);
       try {
         telemetry.settled(
           {
             message_id: record.messageId,
-            api: parsed.ok ? parsed.message.api : undefined,
+            api: api?.api,
             thread_id: parsed.context.thread_id,
             run_id: parsed.context.run_id,
             response_id: parsed.context.response_id,

@@ -28,7 +28,7 @@ export interface SettledMessage {
 /** How a record ended in this invocation: for the batch response, the log line and the metrics. */
 export interface Settled {
   done: boolean;
-  result: "reported" | "watching" | "dead_lettered" | "handed_back";
+  result: "reported" | "watching" | "dead_lettered" | "handed_back" | "collected" | "checked";
   reason?: DlqReason | HandBackReason | "dead_letter_unavailable";
   via?: string;
   status?: string;
@@ -57,8 +57,11 @@ export async function settle(
   const source = { body: record.body, messageId: record.messageId, receiveCount };
   const lastTry = `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
   const deadLetter = (input: DlqRecordInput) => sinks.writeDeadLetter(buildDlqRecord(input, context, source), record, signal);
-  const publish = (state: RestingState) =>
-    sinks.publishResult(buildResultsEvent(state, { sourceMessageId: record.messageId, metadata: context.metadata }), signal);
+  const publish = (state: RestingState, sources?: string[]) =>
+    sinks.publishResult(
+      buildResultsEvent(state, { sourceMessageId: record.messageId, sourceMessageIds: sources, metadata: context.metadata }),
+      signal,
+    );
   const watch = (followUp: FollowUp) =>
     sinks.enqueueWatch({ ...followUp, ...(context.metadata ? { metadata: context.metadata } : {}) }, record, signal);
   const bestEffort = (write: () => Promise<void>) =>
@@ -83,11 +86,13 @@ export async function settle(
   try {
     switch (outcome.kind) {
       case "report":
-        await publish(outcome.state);
+        await publish(outcome.state, outcome.sources);
         return { done: true, result: "reported", via: outcome.via, status: statusOf(outcome.state) };
       case "watch":
         await watch(outcome.followUp);
         return { done: true, result: "watching", status: outcome.status };
+      case "acknowledge":
+        return { done: true, result: outcome.result };
       case "dead_letter": {
         // Before the last receive a failed publish sends the message back to try again; on it, the
         // DLQ record goes out regardless and says the state was not published.

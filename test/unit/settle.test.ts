@@ -38,6 +38,7 @@ function sinks(failing: Partial<Record<keyof RelaySinks, boolean>> = {}) {
       written.watches++;
     },
     delayRedelivery: async (_, seconds) => void written.delays.push(seconds),
+    enqueueCheck: async () => undefined,
   };
   return { io, written };
 }

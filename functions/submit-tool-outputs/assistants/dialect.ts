@@ -1,4 +1,5 @@
 import type { Dialect } from "../dialect";
+import { assistantsCollecting } from "./collecting";
 import { type AssistantsDeps, decide } from "./decide";
 import { ASSISTANTS_MESSAGES, type AssistantsMessage } from "./message-schema";
 
@@ -12,6 +13,7 @@ export function assistantsDialect(deps: AssistantsDeps): Dialect<AssistantsMessa
     messages: ASSISTANTS_MESSAGES,
     decide: (message, ctx) => decide(message, ctx, deps),
     // A run says what became of outputs it may have taken: a watch_run reports its next state.
+    collecting: assistantsCollecting(deps),
     followUpIfTaken: (message) =>
       message.type === "tool_outputs" ? { type: "watch_run", thread_id: message.thread_id, run_id: message.run_id } : undefined,
   };

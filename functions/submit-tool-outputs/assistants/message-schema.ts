@@ -9,6 +9,7 @@ export const ToolOutputMessageSchema = z.strictObject({
   tool_outputs: toolOutputList(z.string({ error: "must be a string (send JSON as a string)" })),
   stream: Stream,
   metadata: z.optional(Metadata),
+  collect: z.optional(z.boolean()),
 });
 
 /** A follow-up asking the relay to report a run's next resting state (sent by the relay itself, or anyone). */

@@ -1,4 +1,5 @@
 import type { Dialect } from "../dialect";
+import { responsesCollecting } from "./collecting";
 import { decide, type ResponsesDeps } from "./decide";
 import { RESPONSES_MESSAGES, type ResponsesMessage } from "./message-schema";
 
@@ -13,5 +14,6 @@ export function responsesDialect(deps: ResponsesDeps): Dialect<ResponsesMessage>
     decide: (message, ctx) => decide(message, ctx, deps),
     // Without the new response's id nothing can be watched: the claim in the state table covers a lost answer.
     followUpIfTaken: () => undefined,
+    collecting: responsesCollecting(deps),
   };
 }
