@@ -1,8 +1,7 @@
 /**
  * For the IAM evaluation (test/infra/iam-evaluation.test.ts): the deployments it synthesizes and runs, and the AWS
  * calls of the relay's role that the bundle does not make in the scenarios — what AWS services call with the role on
- * the function's behalf, what the paths still without a scenario will call, the second reading of an imported secret
- * ARN, and what must be refused.
+ * the function's behalf, the second reading of an imported secret ARN, and what must be refused.
  */
 import type { LoopbackRelay } from "./relay-on-loopback-aws";
 import type { AwsCall } from "./role-evaluation";
@@ -82,21 +81,6 @@ export function theOtherReadingOfTheSecretArn(relay: LoopbackRelay, deployment: 
   return deployment.context.secretArn && /-[A-Za-z0-9]{6}$/.test(arn)
     ? [{ action: "secretsmanager:GetSecretValue", resource: `${arn}-Q1w2E3` }]
     : [];
-}
-
-/** Used by the Responses/collect paths, scenarios to be added: the bundle cannot exercise these calls yet. */
-export function USED_BY_RESPONSES_AND_COLLECT_PATHS_SCENARIOS_TO_BE_ADDED(relay: LoopbackRelay): AwsCall[] {
-  const { region, account } = relay.environment;
-  const table = `arn:aws:dynamodb:${region}:${account}:table/${relay.functionEnvironment.RELAY_STATE_TABLE}`;
-  const payload = `arn:aws:s3:::${relay.functionEnvironment.RELAY_PAYLOAD_BUCKET}/collect/resp_abc123/call_abc123`;
-  return [
-    { action: "dynamodb:GetItem", resource: table },
-    { action: "dynamodb:PutItem", resource: table },
-    { action: "dynamodb:UpdateItem", resource: table },
-    { action: "dynamodb:Query", resource: table },
-    { action: "s3:PutObject", resource: payload },
-    { action: "s3:GetObject", resource: payload },
-  ];
 }
 
 /** What the relay never needs: each must be refused, which also shows that the evaluator does refuse. */

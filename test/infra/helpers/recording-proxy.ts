@@ -17,6 +17,8 @@ export interface RecordedCall {
   region: string;
   /** The emulator's answer. */
   status: number;
+  /** A JSON-protocol error's `__type` (e.g. `ConditionalCheckFailedException`), when the answer is one. */
+  errorType?: string;
 }
 
 /** What the proxy forwards where, by SigV4 service name (`sqs`, `sns`, `s3`, `dynamodb`, `secretsmanager`). */
@@ -138,8 +140,11 @@ export async function startRecordingProxy(upstreams: Upstreams, account: string)
         answer.on("data", (chunk: Buffer) => answerChunks.push(chunk));
         answer.on("end", () => {
           const answerBody = Buffer.concat(answerChunks);
+          const errorType = (answer.statusCode ?? 0) >= 400 ? jsonErrorType(answerBody.toString("utf8")) : undefined;
           for (const call of describe(service, request, body.toString("utf8"), region, account, answerBody.toString("utf8"))) {
-            for (const resource of call.resources) calls.push({ action: call.action, resource, region, status: answer.statusCode ?? 0 });
+            for (const resource of call.resources) {
+              calls.push({ action: call.action, resource, region, status: answer.statusCode ?? 0, ...(errorType ? { errorType } : {}) });
+            }
           }
           response.writeHead(answer.statusCode ?? 502, answer.headers);
           response.end(answerBody);
@@ -162,4 +167,14 @@ export async function startRecordingProxy(upstreams: Upstreams, account: string)
         server.close(() => resolve());
       }),
   };
+}
+
+/** `com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException` → `ConditionalCheckFailedException`. */
+function jsonErrorType(body: string): string | undefined {
+  try {
+    const type = (JSON.parse(body) as { __type?: string }).__type;
+    return type?.split("#").pop();
+  } catch {
+    return undefined;
+  }
 }

@@ -1,10 +1,10 @@
 /**
  * What the IAM evaluation runs the bundled relay through (test/infra/iam-evaluation.test.ts). Each scenario drives
  * the relay on loopback AWS and checks its outcome; `calls` names the AWS actions it must make the bundle call.
- * Add scenarios here (the Responses API and collecting will need theirs).
+ * Add scenarios here.
  */
 import { expect } from "vitest";
-import { answerFor } from "../../helpers/relay-harness";
+import { answerFor, responseAnswerFor } from "../../helpers/relay-harness";
 import { LOOPBACK_API_KEY, type LoopbackRelay } from "./relay-on-loopback-aws";
 
 export interface Scenario {
@@ -77,6 +77,45 @@ export const SCENARIOS: Scenario[] = [
       expect(hidden).toBeGreaterThan(5);
       expect(hidden).toBeLessThan(13);
       await relay.remove(relay.inputQueueUrl, event.Records);
+    },
+  },
+  {
+    name: "a Responses message claimed in the state table, submitted once, and a duplicate that finds the claim",
+    calls: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "sns:Publish"],
+    async run(relay) {
+      const previous = relay.sim.createResponse({ toolCalls: 1 });
+      await relay.send(responseAnswerFor(previous));
+      expect((await relay.deliver()).response.batchItemFailures).toEqual([]);
+      await relay.send(responseAnswerFor(previous));
+      expect((await relay.deliver()).response.batchItemFailures).toEqual([]);
+      expect(relay.sim.counters.forks).toBe(0);
+      expect((await relay.results()).map((event) => event.type)).toEqual(["response.completed", "response.completed"]);
+    },
+  },
+  {
+    name: "a run's two outputs collected from two messages, the second completing the set, with a check scheduled",
+    calls: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "sqs:SendMessage", "sns:Publish"],
+    async run(relay) {
+      const run = relay.sim.createRun({ toolCalls: 2 });
+      const full = answerFor(run);
+      const acceptedBefore = relay.sim.counters.accepted;
+      for (const output of full.tool_outputs) await relay.send({ ...full, tool_outputs: [output], collect: true });
+      expect((await relay.deliver()).response.batchItemFailures).toEqual([]);
+      expect(relay.sim.counters.accepted - acceptedBefore).toBe(1);
+      expect(await relay.results()).toEqual([expect.objectContaining({ type: "run.completed", run_id: run.runId })]);
+    },
+  },
+  {
+    name: "a collected output too large for a table item kept in the payload bucket and read back to submit",
+    calls: ["s3:PutObject", "s3:GetObject"],
+    async run(relay) {
+      const run = relay.sim.createRun({ toolCalls: 2 });
+      const full = answerFor(run, {}, (id) => (id === run.toolCallIds[0] ? "x".repeat(400_000) : "small"));
+      const acceptedBefore = relay.sim.counters.accepted;
+      for (const output of full.tool_outputs) await relay.send({ ...full, tool_outputs: [output], collect: true });
+      expect((await relay.deliver()).response.batchItemFailures).toEqual([]);
+      expect(relay.sim.counters.accepted - acceptedBefore).toBe(1);
+      expect((await relay.results()).map((event) => event.type)).toEqual(["run.completed"]);
     },
   },
 ];
