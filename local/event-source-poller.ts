@@ -110,7 +110,7 @@ export function startEventSourcePoller(options: EventSourcePollerOptions): Event
     if (report.result === "ok") stats.batchItemFailures += report.retained.length;
     const succeeded = report.deleted.length;
     try {
-      report.deleted = await deleteSucceeded(sqs, queue, event, report);
+      report.deleted = await deleteSucceeded(sqs, queue, event, report.deleted);
     } catch (error) {
       // As on AWS: an undeleted message comes back after its visibility timeout (a duplicate, not a loss).
       report.deleted = [];

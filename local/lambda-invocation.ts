@@ -66,8 +66,13 @@ export async function invokeLikeLambda(handler: SqsHandler, event: SQSEvent, fun
  * Deletes the records an invocation succeeded for; returns the ids actually deleted (as on AWS, an undeleted
  * message comes back after its visibility timeout: a duplicate, not a loss).
  */
-export async function deleteSucceeded(sqs: SQSClient, queue: PolledQueue, event: SQSEvent, report: InvocationReport): Promise<string[]> {
-  const ids = new Set(report.deleted);
+export async function deleteSucceeded(
+  sqs: SQSClient,
+  queue: PolledQueue,
+  event: SQSEvent,
+  succeeded: readonly string[],
+): Promise<string[]> {
+  const ids = new Set(succeeded);
   const records = event.Records.filter((r) => ids.has(r.messageId));
   if (records.length === 0) return [];
   const { failed } = await deleteMessages(
@@ -92,7 +97,7 @@ export async function deliverOnce(
 ): Promise<{ event: SQSEvent; report: InvocationReport }> {
   const event = await receiveEvent(sqs, queue, region, { max: options.max, waitSeconds: options.waitSeconds ?? 1 });
   const report = await invokeLikeLambda(handler, event, options.functionTimeoutMs ?? 30_000);
-  report.deleted = await deleteSucceeded(sqs, queue, event, report);
+  report.deleted = await deleteSucceeded(sqs, queue, event, report.deleted);
   return { event, report };
 }
 

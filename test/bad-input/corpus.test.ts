@@ -4,10 +4,10 @@
  * specific reason and its body byte for byte; its valid neighbours are submitted and published as if
  * it were not there.
  */
-import { DeleteMessageBatchCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BAD_INPUT_CORPUS, type BadInputCase } from "../../fixtures/bad-input-corpus";
+import { deleteSucceeded } from "../../local/lambda-invocation";
 import { answerFor, type DeadLetter, type Harness, type PublishedResult, startHarness } from "../helpers/relay-harness";
 
 /** Batch layout: V B V B V B V B V V — every bad message has a valid one before and after it. */
@@ -60,15 +60,8 @@ async function sendBatch(cases: readonly BadInputCase[]): Promise<SentBatch> {
 
   batch.response = await h.invoke({ Records: records });
   const failed = new Set(batch.response.batchItemFailures.map((f) => f.itemIdentifier));
-  const done = records.filter((r) => !failed.has(r.messageId));
-  if (done.length > 0) {
-    await h.aws.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: h.aws.input.url,
-        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-      }),
-    );
-  }
+  const done = records.filter((r) => !failed.has(r.messageId)).map((r) => r.messageId);
+  await deleteSucceeded(h.aws.sqs, h.aws.input, { Records: records }, done);
   return batch;
 }
 

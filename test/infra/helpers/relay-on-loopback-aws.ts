@@ -5,24 +5,21 @@
  * plays the event source mapping: it receives from the input queue, invokes the handler, deletes what succeeded.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import type { Server } from "node:http";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { type Message, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
+import { deleteMessages, drainQueue, receiveBatch } from "../../../cli/queue-io";
 import { createRelayApp } from "../../../infra/app";
+import { startDynamodbLocal } from "../../../local/dynamodb-local";
 import { type EndpointSimulator, startEndpointSimulator } from "../../../local/endpoint-simulator";
-import { toSqsEvent } from "../../../local/lambda-shapes";
+import { deleteSucceeded, receiveEvent } from "../../../local/lambda-invocation";
 import { type SecretsManagerServer, startSecretsManagerServer } from "../../helpers/secrets-manager-server";
 import { type RecordingProxy, startRecordingProxy } from "./recording-proxy";
 import { CDK_JSON } from "./relay-stack";
 import { type PhysicalResource, physicalResources, type SimulatedEnvironment, TemplateResolver } from "./template-resolver";
-
-/** dynalite ships no types; this is the one call used. */
-const dynalite = createRequire(import.meta.url)("dynalite") as (options: { createTableMs?: number }) => Server;
 
 const BUNDLE_HOST = fileURLToPath(new URL("../fixtures/bundle-host.mjs", import.meta.url));
 export const LOOPBACK_API_KEY = "pk-loopback-api-key";
@@ -78,9 +75,8 @@ export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}
   const environment: SimulatedEnvironment = { account: "000000000000", region: "eu-west-1", partition: "aws", stackName: stack.stackName };
   const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: environment.region });
   const fauxqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const dynamo = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, "127.0.0.1", () => resolve()));
-  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as { port: number }).port}`;
+  const dynamo = await startDynamodbLocal();
+  const dynamoEndpoint = dynamo.endpoint;
 
   // The secret's ARN is known only once the resources have names; the proxy must exist before the names (queue URLs carry its origin).
   let secretsManager: SecretsManagerServer | undefined;
@@ -181,28 +177,12 @@ export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}
   });
   const inputQueueUrl = functionEnvironment.INPUT_QUEUE_URL!;
   const inputQueueArn = `arn:aws:sqs:${environment.region}:${environment.account}:${inputQueueUrl.split("/").pop()}`;
-  const receive = async (queueUrl: string, max = 10) =>
-    (
-      await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: max,
-          WaitTimeSeconds: 1,
-          MessageSystemAttributeNames: ["All"],
-          MessageAttributeNames: ["All"],
-        }),
-      )
-    ).Messages ?? [];
+  const receive = (queueUrl: string, max = 10) => receiveBatch(sqs, queueUrl, { max, waitSeconds: 1 });
   const remove = async (queueUrl: string, messages: Array<{ ReceiptHandle?: string; receiptHandle?: string }>) => {
-    if (messages.length === 0) return;
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: (message.ReceiptHandle ?? message.receiptHandle)!,
-        })),
-      }),
+    await deleteMessages(
+      sqs,
+      queueUrl,
+      messages.map((message) => (message.ReceiptHandle ?? message.receiptHandle)!),
     );
   };
 
@@ -226,21 +206,21 @@ export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}
     },
     receive,
     async deliver(timeoutMs = 20_000) {
-      const event = toSqsEvent(await receive(inputQueueUrl), inputQueueArn, environment.region);
+      const queue = { url: inputQueueUrl, arn: inputQueueArn };
+      const event = await receiveEvent(sqs, queue, environment.region, { waitSeconds: 1 });
       const response = await child.invoke(event, timeoutMs);
       const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-      await remove(
-        inputQueueUrl,
-        event.Records.filter((record) => !failed.has(record.messageId)),
+      await deleteSucceeded(
+        sqs,
+        queue,
+        event,
+        event.Records.map((r) => r.messageId).filter((id) => !failed.has(id)),
       );
       return { event, response };
     },
     async results() {
       const all: Array<Record<string, any>> = [];
-      for (let batch = await receive(readerUrl); batch.length > 0; batch = await receive(readerUrl)) {
-        all.push(...batch.map((message) => JSON.parse(message.Body!)));
-        await remove(readerUrl, batch);
-      }
+      for (const message of await drainQueue(sqs, readerUrl)) all.push(JSON.parse(message.Body!));
       return all;
     },
     remove,
@@ -250,7 +230,7 @@ export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}
       await sim.close();
       await proxy.close();
       await secretsManager?.close();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await dynamo.close();
       await fauxqs.stop();
     },
   };
