@@ -1,11 +1,19 @@
 import { createHash } from "node:crypto";
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { ChangeMessageVisibilityCommand, type MessageAttributeValue, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import type { CollectCheck } from "./collect/check-message";
-import { type DlqRecord, dlqMessage } from "./dlq-record";
+import { type DlqRecord, dlqMessage, sizeOf } from "./dlq-record";
 import type { FollowUp } from "./outcome";
 import { type ResultsEvent, resultAttributes, resultGroupOf } from "./results-event";
+import { SendBatcher } from "./send-batcher";
 
 /**
  * Where outcomes go: the I/O edge of the relay, passed in so tests and the local stack can point it
@@ -30,7 +38,14 @@ export interface AwsSinksOptions {
   dlqUrl: string;
   inputQueueUrl: string;
   watchDelaySeconds: number;
+  /** How long a result or DLQ record waits for others of the batch to share its call. Default 2 ms. */
+  lingerMs?: number;
 }
+
+/** SNS's limit for one PublishBatch call, all entries together. */
+const SNS_BATCH_BYTES = 262_144;
+/** SQS's limit for one SendMessageBatch call, all entries together. */
+const SQS_BATCH_BYTES = 1_048_576;
 
 const text = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
 
@@ -45,32 +60,58 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
   const fifoDlq = o.dlqUrl.endsWith(".fifo");
   const fifoInput = o.inputQueueUrl.endsWith(".fifo");
   const groupOf = (source: MessageSource, fallback?: string) => source.attributes.MessageGroupId ?? fallback ?? "tool-output-relay";
+  const lingerMs = o.lingerMs ?? 2;
+
+  // The results of one batch go out in PublishBatch calls, its DLQ records in SendMessageBatch calls; each
+  // record still learns its own entry's fate (send-batcher.ts).
+  const results = new SendBatcher<Omit<PublishBatchRequestEntry, "Id">>({
+    maxEntries: 10,
+    maxBytes: SNS_BATCH_BYTES,
+    lingerMs,
+    async send(entries, signal) {
+      const answer = await o.sns.send(
+        new PublishBatchCommand({
+          TopicArn: o.resultsTopicArn,
+          PublishBatchRequestEntries: entries.map((entry, i) => ({ ...entry, Id: String(i) })),
+        }),
+        { abortSignal: signal },
+      );
+      return failuresOf(answer.Failed);
+    },
+  });
+  const deadLetters = new SendBatcher<Omit<SendMessageBatchRequestEntry, "Id">>({
+    maxEntries: 10,
+    maxBytes: SQS_BATCH_BYTES,
+    lingerMs,
+    async send(entries, signal) {
+      const answer = await o.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: o.dlqUrl, Entries: entries.map((entry, i) => ({ ...entry, Id: String(i) })) }),
+        { abortSignal: signal },
+      );
+      return failuresOf(answer.Failed);
+    },
+  });
 
   return {
     async publishResult(event, signal) {
       const attributes = Object.fromEntries(Object.entries(resultAttributes(event)).map(([name, value]) => [name, text(value)]));
-      await o.sns.send(
-        new PublishCommand({
-          TopicArn: o.resultsTopicArn,
-          Message: JSON.stringify(event),
-          MessageAttributes: attributes,
-          ...(fifoTopic ? { MessageGroupId: resultGroupOf(event), MessageDeduplicationId: event.event_id } : {}),
-        }),
-        { abortSignal: signal },
-      );
+      const message = JSON.stringify(event);
+      const entry = {
+        Message: message,
+        MessageAttributes: attributes,
+        ...(fifoTopic ? { MessageGroupId: resultGroupOf(event), MessageDeduplicationId: event.event_id } : {}),
+      };
+      await results.add({ value: entry, bytes: Buffer.byteLength(message) + sizeOf(attributes) }, signal);
     },
 
     async writeDeadLetter(record, source, signal) {
       const { body, attributes } = dlqMessage(record);
-      await o.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: o.dlqUrl,
-          MessageBody: body,
-          MessageAttributes: attributes,
-          ...(fifoDlq ? { MessageGroupId: groupOf(source, record.thread_id), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
-        }),
-        { abortSignal: signal },
-      );
+      const entry = {
+        MessageBody: body,
+        MessageAttributes: attributes,
+        ...(fifoDlq ? { MessageGroupId: groupOf(source, record.thread_id), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
+      };
+      await deadLetters.add({ value: entry, bytes: Buffer.byteLength(body) + sizeOf(attributes) }, signal);
     },
 
     async enqueueWatch(message, source, signal) {
@@ -114,4 +155,16 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
       );
     },
   };
+}
+
+/** A batch call's failed entries, by index, as errors naming their code (never their content). */
+function failuresOf(failed: Array<{ Id?: string; Code?: string; SenderFault?: boolean }> | undefined): Map<number, Error> {
+  return new Map(
+    (failed ?? []).map((entry) => {
+      const error = Object.assign(new Error(`the entry was refused: ${entry.Code ?? "unknown"}`), {
+        name: entry.Code ?? "BatchEntryFailed",
+      });
+      return [Number(entry.Id), error] as const;
+    }),
+  );
 }

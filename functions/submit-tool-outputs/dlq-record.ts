@@ -86,8 +86,8 @@ export function dlqMessage(record: DlqRecord): { body: string; attributes: Recor
   return { body: record.original, attributes };
 }
 
-/** How SQS counts attributes against the message size: name, data type and value, in UTF-8 bytes. */
-function sizeOf(attributes: Record<string, MessageAttributeValue>): number {
+/** How SQS and SNS count attributes against a message's size: name, data type and value, in UTF-8 bytes. */
+export function sizeOf(attributes: Record<string, MessageAttributeValue>): number {
   return Object.entries(attributes).reduce(
     (sum, [name, value]) =>
       sum + Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? "") + Buffer.byteLength(value.StringValue ?? ""),

@@ -37,6 +37,14 @@ interface Described {
 }
 
 /** The calls of one request: most name one action on one resource; DynamoDB batch calls name several tables. */
+/**
+ * IAM authorizes a batch call by its single action: PublishBatch needs sns:Publish, SendMessageBatch
+ * sqs:SendMessage, DeleteMessageBatch sqs:DeleteMessage, ChangeMessageVisibilityBatch sqs:ChangeMessageVisibility.
+ */
+function iamActionOf(operation: string): string {
+  return operation.endsWith("Batch") && operation !== "BatchGetItem" ? operation.slice(0, -"Batch".length) : operation;
+}
+
 function describe(service: string, request: IncomingMessage, body: string, region: string, account: string, answer: string): Described[] {
   const target = String(request.headers["x-amz-target"] ?? "");
   const json = () => JSON.parse(body || "{}") as Record<string, any>;
@@ -49,11 +57,11 @@ function describe(service: string, request: IncomingMessage, body: string, regio
       const queueName = target ? json().QueueName : form().get("QueueName");
       const name = queueUrl ? new URL(queueUrl).pathname.split("/").pop() : queueName;
       const owner = queueUrl ? new URL(queueUrl).pathname.split("/")[1]! : account;
-      return [{ action: `sqs:${operation}`, resources: [name ? `arn:aws:sqs:${region}:${owner}:${name}` : "*"] }];
+      return [{ action: `sqs:${iamActionOf(operation)}`, resources: [name ? `arn:aws:sqs:${region}:${owner}:${name}` : "*"] }];
     }
     case "sns": {
       const input = target ? json() : Object.fromEntries(form());
-      return [{ action: `sns:${operation}`, resources: [input.TopicArn ?? input.TargetArn ?? "*"] }];
+      return [{ action: `sns:${iamActionOf(operation)}`, resources: [input.TopicArn ?? input.TargetArn ?? "*"] }];
     }
     case "secretsmanager": {
       // IAM authorizes against the secret's complete ARN, whatever id the request used: take it from the answer.

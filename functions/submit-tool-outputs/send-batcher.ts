@@ -1,0 +1,87 @@
+/**
+ * Gathers the sends that records of one batch make at about the same time into batch calls (SNS PublishBatch,
+ * SQS SendMessageBatch: at most 10 entries and a byte limit per call), and gives each caller its own entry's
+ * result, so a partial failure fails only the entries it names.
+ *
+ * Written here rather than with DataLoader (the usual micro-batcher), which cannot split a batch by bytes
+ * (a large event must go alone) nor drop one caller's entry when that caller's signal aborts.
+ */
+
+export interface BatchEntry<T> {
+  value: T;
+  /** What the entry adds to a call's size. */
+  bytes: number;
+}
+
+export interface SendBatcherOptions<T> {
+  /** Entries per call (10 for both services). */
+  maxEntries: number;
+  /** Bytes per call (SNS: 256 KiB; SQS: 1 MiB). */
+  maxBytes: number;
+  /** How long an entry waits for company before its call goes out. Records of one batch finish within this of each other. */
+  lingerMs: number;
+  /** Sends one call; resolves with the errors of the entries that failed (by index), rejects when the whole call failed. */
+  send(values: T[], signal?: AbortSignal): Promise<Map<number, Error>>;
+}
+
+interface Waiting<T> extends BatchEntry<T> {
+  signal?: AbortSignal;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * @example
+ * const batcher = new SendBatcher({ maxEntries: 10, maxBytes: 262_144, lingerMs: 2, send: publishBatch });
+ * await batcher.add({ value: event, bytes }, signal);
+ */
+export class SendBatcher<T> {
+  private queue: Waiting<T>[] = [];
+  private queuedBytes = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: SendBatcherOptions<T>) {}
+
+  /** Resolves when this entry was sent, rejects with its own failure (or the call's). */
+  add(entry: BatchEntry<T>, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      if (this.queuedBytes + entry.bytes > this.options.maxBytes) this.flush();
+      this.queue.push({ ...entry, signal, resolve, reject });
+      this.queuedBytes += entry.bytes;
+      if (this.queue.length >= this.options.maxEntries || entry.bytes >= this.options.maxBytes) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const entries = this.queue.filter((entry) => {
+      if (!entry.signal?.aborted) return true;
+      entry.reject(entry.signal.reason);
+      return false;
+    });
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (entries.length === 0) return;
+    const signals = entries.flatMap((entry) => (entry.signal ? [entry.signal] : []));
+    this.options
+      .send(
+        entries.map((entry) => entry.value),
+        signals.length > 0 ? AbortSignal.any(signals) : undefined,
+      )
+      .then(
+        (failed) => {
+          for (const [index, entry] of entries.entries()) {
+            const error = failed.get(index);
+            if (error) entry.reject(error);
+            else entry.resolve();
+          }
+        },
+        (error) => {
+          for (const entry of entries) entry.reject(error);
+        },
+      );
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The batcher that turns the sends of one batch's records into batch calls (SNS PublishBatch, SQS SendMessageBatch).
+ */
+import { describe, expect, it } from "vitest";
+import { SendBatcher } from "../../functions/submit-tool-outputs/send-batcher";
+
+/** A batcher over a recording fake of the batch call: which entries went in which call, and which failed. */
+function batcherWith(failing: (value: string) => boolean = () => false, options: { maxBytes?: number } = {}) {
+  const calls: string[][] = [];
+  const batcher = new SendBatcher<string>({
+    maxEntries: 10,
+    maxBytes: options.maxBytes ?? 1000,
+    lingerMs: 5,
+    async send(values) {
+      calls.push(values);
+      return new Map(values.flatMap((value, i) => (failing(value) ? [[i, new Error(`refused ${value}`)] as const] : [])));
+    },
+  });
+  return { batcher, calls };
+}
+
+describe("SendBatcher", () => {
+  it("sends what arrives together in one call", async () => {
+    // Prepare
+    const { batcher, calls } = batcherWith();
+    // Act
+    await Promise.all(["a", "b", "c"].map((value) => batcher.add({ value, bytes: 10 })));
+    // Assess
+    expect(calls).toEqual([["a", "b", "c"]]);
+  });
+
+  it("makes a call of at most ten entries", async () => {
+    const { batcher, calls } = batcherWith();
+    await Promise.all(Array.from({ length: 23 }, (_, i) => batcher.add({ value: `m${i}`, bytes: 1 })));
+    expect(calls.map((call) => call.length)).toEqual([10, 10, 3]);
+  });
+
+  it("keeps a call under its byte limit: a large entry goes alone", async () => {
+    const { batcher, calls } = batcherWith(undefined, { maxBytes: 100 });
+    await Promise.all([
+      batcher.add({ value: "small", bytes: 30 }),
+      batcher.add({ value: "large", bytes: 96 }),
+      batcher.add({ value: "next", bytes: 5 }),
+    ]);
+    expect(calls).toEqual([["small"], ["large"], ["next"]]);
+  });
+
+  it("fails only the entries a partial failure names", async () => {
+    const { batcher } = batcherWith((value) => value === "bad");
+    const results = await Promise.allSettled(["ok", "bad", "fine"].map((value) => batcher.add({ value, bytes: 1 })));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("fails every entry of a call that failed as a whole", async () => {
+    const batcher = new SendBatcher<string>({
+      maxEntries: 10,
+      maxBytes: 1000,
+      lingerMs: 5,
+      send: () => Promise.reject(new Error("SNS down")),
+    });
+    const results = await Promise.allSettled(["a", "b"].map((value) => batcher.add({ value, bytes: 1 })));
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+  });
+
+  it("drops the entry of a caller whose signal aborted before the call went out", async () => {
+    const { batcher, calls } = batcherWith();
+    const stop = new AbortController();
+    const kept = batcher.add({ value: "kept", bytes: 1 });
+    const dropped = batcher.add({ value: "dropped", bytes: 1 }, stop.signal);
+    stop.abort(new Error("cutoff"));
+    await expect(dropped).rejects.toThrow("cutoff");
+    await kept;
+    expect(calls).toEqual([["kept"]]);
+  });
+});
