@@ -18,8 +18,8 @@ const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
 const outDir = mkdtempSync(join(tmpdir(), "relay-cold-start-"));
 
 async function bundle(entry: string, name: string) {
-  const { outfile, bytes, gzipBytes } = await bundleLambda(entry, join(outDir, name, "index.mjs"));
-  return { outfile, bytes, gzip: gzipBytes };
+  const { outfile, initialBytes, initialGzipBytes, bytes } = await bundleLambda(entry, join(outDir, name, "index.mjs"));
+  return { outfile, bytes: initialBytes, gzip: initialGzipBytes, all: bytes };
 }
 
 // What a deployed function's environment holds at init (the values only need to be well-formed).
@@ -59,14 +59,14 @@ try {
   const rows: BenchRow[] = [
     {
       bench: "cold start",
-      measure: "bundle size (minified ESM, SDK inside)",
+      measure: "bundle loaded at cold start (minified ESM, SDK inside)",
       value: kib(relay.bytes),
       baseline: `${kib(bare.bytes)} bare`,
       ratio: ratio(relay.bytes / bare.bytes),
     },
     {
       bench: "cold start",
-      measure: "bundle size, gzip",
+      measure: "bundle loaded at cold start, gzip",
       value: kib(relay.gzip),
       baseline: `${kib(bare.gzip)} bare`,
       ratio: ratio(relay.gzip / bare.gzip),

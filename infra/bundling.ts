@@ -1,10 +1,11 @@
 import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build, type Metafile } from "esbuild";
+import { type BuildOptions, build, buildSync, type Metafile } from "esbuild";
 
 /**
- * How the relay is bundled, shared by the CDK stack (NodejsFunction), `npm run build` and the
- * cold-start benchmark, so the benchmarks measure what Lambda runs.
+ * How the relay is bundled, shared by the CDK stack (infra/constructs/relay-function.ts), `npm run build` and the
+ * benchmarks, so the benchmarks measure what Lambda runs.
  */
 export const RELAY_BUNDLE = {
   target: "node24",
@@ -15,16 +16,19 @@ export const RELAY_BUNDLE = {
 } as const;
 
 /**
- * Bundles a Lambda entry as the stack does (ESM, minified, AWS SDK inside, source map beside it).
- * @example const { bytes, gzipBytes } = await bundleLambda("functions/submit-tool-outputs/handler.ts", "dist/x/index.mjs");
+ * esbuild's options for a Lambda entry: ESM, minified, the AWS SDK inside, a source map beside each file, and code
+ * split at every dynamic `import()`. Splitting keeps what only some messages need (the DynamoDB client of the state
+ * table, the S3 client of the payload bucket, the Entra ID token code, the SDK's own credential providers) out of
+ * the files the cold start loads: they load on first use.
  */
-export async function bundleLambda(
-  entry: string,
-  outfile: string,
-): Promise<{ outfile: string; bytes: number; gzipBytes: number; metafile: Metafile }> {
-  const result = await build({
+export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions & { metafile: true } {
+  return {
     entryPoints: [entry],
-    outfile,
+    outdir,
+    entryNames: "index",
+    chunkNames: "chunks/[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -36,6 +40,48 @@ export async function bundleLambda(
     banner: { js: RELAY_BUNDLE.banner },
     metafile: true,
     logLevel: "warning",
-  });
-  return { outfile, bytes: statSync(outfile).size, gzipBytes: gzipSync(readFileSync(outfile)).length, metafile: result.metafile };
+  };
+}
+
+export interface BundleReport {
+  /** The entry file, `<outdir>/index.mjs`. */
+  outfile: string;
+  /** Every file's bytes. */
+  bytes: number;
+  gzipBytes: number;
+  /** What the cold start loads: the entry and the files it imports statically, transitively. */
+  initialBytes: number;
+  initialGzipBytes: number;
+  metafile: Metafile;
+}
+
+/**
+ * Bundles a Lambda entry as the stack does.
+ * @example const { initialBytes } = await bundleLambda("functions/submit-tool-outputs/handler.ts", "dist/x/index.mjs");
+ */
+export async function bundleLambda(entry: string, outfile: string): Promise<BundleReport> {
+  const outdir = dirname(outfile);
+  const result = await build(lambdaBuildOptions(entry, outdir));
+  return report(result.metafile, join(outdir, "index.mjs"));
+}
+
+/** The same, synchronously: CDK's local bundling cannot wait. */
+export function bundleLambdaSync(entry: string, outdir: string): BundleReport {
+  return report(buildSync(lambdaBuildOptions(entry, outdir)).metafile, join(outdir, "index.mjs"));
+}
+
+function report(metafile: Metafile, outfile: string): BundleReport {
+  const code = Object.keys(metafile.outputs).filter((file) => file.endsWith(".mjs"));
+  const entry = code.find((file) => file.endsWith("index.mjs"))!;
+  const initial = new Set<string>();
+  const visit = (file: string) => {
+    if (initial.has(file)) return;
+    initial.add(file);
+    for (const imported of metafile.outputs[file]?.imports ?? [])
+      if (imported.kind === "import-statement" && !imported.external) visit(imported.path);
+  };
+  visit(entry);
+  const size = (files: Iterable<string>) => [...files].reduce((sum, file) => sum + statSync(file).size, 0);
+  const gzip = (files: Iterable<string>) => [...files].reduce((sum, file) => sum + gzipSync(readFileSync(file)).length, 0);
+  return { outfile, bytes: size(code), gzipBytes: gzip(code), initialBytes: size(initial), initialGzipBytes: gzip(initial), metafile };
 }

@@ -7,8 +7,8 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/names";
 import { NotificationDeadLetterQueue } from "./notification-dead-letter-queue";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "./relay-function";
 import { createTopicKey } from "./topic-key";
 
 export interface RelayAlarmsProps {

@@ -1,23 +1,23 @@
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Duration, Names, Validations } from "aws-cdk-lib";
+import { AssetHashType, type Duration, Names, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { RELAY_BUNDLE } from "../bundling";
+import type { TUNING_VARIABLES } from "../../functions/submit-tool-outputs/config";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/names";
+import { bundleLambdaSync } from "../bundling";
 import type { EndpointSecret } from "./endpoint-secret";
 import type { PayloadBucket } from "./payload-bucket";
 import type { StateTable } from "./state-table";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Powertools' service name: the relay's logs and metrics carry it (metrics as the `service` dimension). */
-export const SERVICE_NAME = "tool-output-relay";
-/** The CloudWatch namespace of the relay's own metrics. */
-export const METRICS_NAMESPACE = "ToolOutputRelay";
+export { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/names";
 
 /** The relay's handler in this repository. */
 export const RELAY_HANDLER_ENTRY = `${REPO_ROOT}functions/submit-tool-outputs/handler.ts`;
@@ -75,7 +75,7 @@ export interface RelayFunctionProps {
    * The relay's tuning variables (validated by the context), added to its environment.
    * @default none (the relay's defaults)
    */
-  readonly tuning?: Readonly<Record<string, string>>;
+  readonly tuning?: Readonly<Partial<Record<(typeof TUNING_VARIABLES)[number], string>>>;
   /**
    * The handler to bundle; tests that skip bundling pass a stand-in.
    * @default the relay handler in this repository
@@ -91,7 +91,7 @@ export interface RelayFunctionProps {
  * test/infra/iam-evaluation.test.ts runs the bundle against loopback AWS and checks every call against these.
  */
 export class RelayFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
@@ -110,12 +110,24 @@ export class RelayFunction extends Construct {
       new iam.PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [this.logGroup.logGroupArn] }),
     );
 
-    this.function = new nodejs.NodejsFunction(this, "Function", {
+    const entry = props.entry ?? RELAY_HANDLER_ENTRY;
+    this.function = new lambda.Function(this, "Function", {
       description: "Submits tool outputs from SQS to the endpoint and publishes the run's next state",
-      entry: props.entry ?? RELAY_HANDLER_ENTRY,
-      handler: "handler",
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      // Bundled here with esbuild's API, as `npm run build` and the benchmarks bundle it (infra/bundling.ts): code
+      // split at dynamic imports, which NodejsFunction's esbuild command line (one --outfile) cannot do.
+      code: lambda.Code.fromAsset(dirname(entry), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+          local: {
+            tryBundle(outputDir) {
+              bundleLambdaSync(entry, outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: "index.handler",
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
@@ -126,21 +138,6 @@ export class RelayFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel ?? "INFO"],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      // Target, main fields and the `require` banner are shared with `npm run build`, so benchmarks measure this bundle.
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: RELAY_BUNDLE.target,
-        mainFields: [...RELAY_BUNDLE.mainFields],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundling the AWS SDK (instead of the runtime's copy) starts faster and pins the version we test with.
-        bundleAwsSDK: true,
-        externalModules: [],
-        banner: RELAY_BUNDLE.banner,
-        forceDockerBundling: false,
-        logLevel: nodejs.LogLevel.WARNING,
-      },
       environment: {
         ENDPOINT_BASE_URL: props.endpointBaseUrl,
         ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn,
@@ -153,7 +150,7 @@ export class RelayFunction extends Construct {
         RELAY_STATE_TABLE: props.stateTable.table.tableName,
         RELAY_PAYLOAD_BUCKET: props.payloadBucket.bucket.bucketName,
         ...props.tuning,
-      },
+      } satisfies RelayEnvironment,
     });
 
     // What SqsEventSource makes, with its id (an existing mapping is updated, not replaced: two mappings of one queue

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { RELAY_HANDLER_ENTRY } from "../../infra/constructs/relay-function";
@@ -19,7 +19,7 @@ describe("the app", () => {
 
 // The one test that synthesizes like `cdk synth`: real bundling and CDK's CloudFormation schema check.
 describe("the relay function's bundle", () => {
-  it("is minified ESM for Node 24 with the AWS SDK inside, a require shim and a source map, and loads", () => {
+  it("is minified ESM for Node 24 with the AWS SDK inside, a require shim and a source map, split so that mode-only clients load on first use, and loads", () => {
     // Prepare
     const { app, stack } = relayApp({}, { asCliSynth: true });
 
@@ -35,10 +35,23 @@ describe("the relay function's bundle", () => {
     const bundle = readFileSync(join(assetDir, "index.mjs"), "utf8");
     expect(existsSync(RELAY_HANDLER_ENTRY)).toBe(true);
     expect(bundle.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
-    // Everything is inside, the AWS SDK included: the bundle imports nothing but Node's built-ins.
+    // Everything is inside, the AWS SDK included: the bundle imports nothing but Node's built-ins and its own chunks.
     const importedModules = new Set([...bundle.matchAll(/\bfrom\s*["']([^"']+)["']/g)].map((match) => match[1]!));
-    expect([...importedModules].filter((name) => name !== "module" && !name.startsWith("node:"))).toEqual([]);
-    expect(bundle).toContain("AmazonSQS"); // the SQS client's protocol target prefix
+    expect([...importedModules].filter((name) => name !== "module" && !name.startsWith("node:") && !name.startsWith("./chunks/"))).toEqual(
+      [],
+    );
+    // What the cold start loads (the entry and its static imports) holds the SQS client; the DynamoDB and S3
+    // clients sit in chunks loaded on first use.
+    const initial = staticClosure(assetDir, "index.mjs");
+    const initialCode = [...initial].map((file) => readFileSync(join(assetDir, file), "utf8")).join("\n");
+    const allCode = readdirSync(join(assetDir, "chunks"))
+      .filter((f) => f.endsWith(".mjs"))
+      .map((f) => readFileSync(join(assetDir, "chunks", f), "utf8"))
+      .join("\n");
+    expect(initialCode).toContain("AmazonSQS"); // the SQS client's protocol target prefix
+    expect(initialCode).not.toContain("DynamoDB_20120810");
+    expect(allCode).toContain("DynamoDB_20120810");
+    expect(initialCode).not.toContain("AmazonS3");
     expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}/);
     expect(bundle.length / bundle.split("\n").length).toBeGreaterThan(500); // minified: few, long lines
     expect(bundle.trimEnd().endsWith("//# sourceMappingURL=index.mjs.map")).toBe(true);
@@ -67,3 +80,12 @@ describe("the relay function's bundle", () => {
     expect(process.versions.node.split(".")[0]).toBe("24");
   });
 });
+
+/** A file and every file it imports statically (`import … from "./…"`), transitively, relative to `dir`. */
+function staticClosure(dir: string, file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(join(dir, file), "utf8");
+  for (const match of code.matchAll(/\bfrom\s*["'](\.[^"']+)["']/g)) staticClosure(dir, normalize(join(dirname(file), match[1]!)), seen);
+  return seen;
+}
