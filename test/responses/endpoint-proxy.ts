@@ -34,7 +34,7 @@ export interface InterceptRule {
   path: RegExp;
   /** How many matching requests it takes. Default 1. */
   times?: number;
-  then: Interception;
+  does: Interception;
 }
 
 export interface EndpointProxy {
@@ -56,7 +56,7 @@ const HOP_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "c
 
 /**
  * Starts the proxy on 127.0.0.1 (a free port).
- * @example const proxy = await startEndpointProxy(); proxy.target = sim.baseUrl; proxy.intercept({ method: "POST", path: /\/responses$/, then: { answer } });
+ * @example const proxy = await startEndpointProxy(); proxy.target = sim.baseUrl; proxy.intercept({ method: "POST", path: /\/responses$/, does: { answer } });
  */
 export async function startEndpointProxy(): Promise<EndpointProxy> {
   const rules: Array<InterceptRule & { left: number }> = [];
@@ -67,7 +67,7 @@ export async function startEndpointProxy(): Promise<EndpointProxy> {
   const take = (method: string, path: string) => {
     const rule = rules.find((r) => r.left > 0 && r.method === method && r.path.test(path));
     if (rule) rule.left--;
-    return rule?.then;
+    return rule?.does;
   };
 
   const forward = async (request: ProxiedRequest, req: IncomingMessage) => {
@@ -94,13 +94,18 @@ export async function startEndpointProxy(): Promise<EndpointProxy> {
     const request = { method: req.method ?? "GET", url: req.url ?? "/", body: Buffer.concat(chunks).toString("utf8") };
     seen.push(request);
     const path = new URL(request.url, "http://proxy").pathname;
-    const then = take(request.method, path);
+    const does = take(request.method, path);
 
-    if (then && "answer" in then) {
-      return answerWith(res, then.answer.status, { "content-type": "application/json", ...then.answer.headers }, JSON.stringify(then.answer.body));
+    if (does && "answer" in does) {
+      return answerWith(
+        res,
+        does.answer.status,
+        { "content-type": "application/json", ...does.answer.headers },
+        JSON.stringify(does.answer.body),
+      );
     }
     const answer = await forward(request, req);
-    if (then && "cutStreamBeforeFirstEvent" in then) {
+    if (does && "cutStreamBeforeFirstEvent" in does) {
       res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "text/event-stream", connection: "close" });
       res.flushHeaders();
       await answer.body?.cancel();
@@ -108,9 +113,9 @@ export async function startEndpointProxy(): Promise<EndpointProxy> {
       setTimeout(() => res.socket?.destroy(), 20);
       return;
     }
-    if (then && "stopListeningAfter" in then) server.close();
-    if (then && "rewrite" in then && answer.ok) {
-      const rewritten = then.rewrite((await answer.json()) as Record<string, unknown>);
+    if (does && "stopListeningAfter" in does) server.close();
+    if (does && "rewrite" in does && answer.ok) {
+      const rewritten = does.rewrite((await answer.json()) as Record<string, unknown>);
       return answerWith(res, answer.status, answer.headers, JSON.stringify(rewritten));
     }
     if (answer.headers.get("content-type")?.includes("text/event-stream") && answer.body) {

@@ -10,12 +10,16 @@ const isCreate = (r: RecordedRequest) => r.method === "POST" && r.path === "/v1/
 
 /** The POST /responses bodies continuing this previous response (`previous_response_id`). */
 export function postsContinuing(sim: EndpointSimulator, responseId: string): CreateBody[] {
-  return sim.requests.filter((r) => isCreate(r) && (r.body as CreateBody)?.previous_response_id === responseId).map((r) => r.body as CreateBody);
+  return sim.requests
+    .filter((r) => isCreate(r) && (r.body as CreateBody)?.previous_response_id === responseId)
+    .map((r) => r.body as CreateBody);
 }
 
 /** The POST /responses bodies continuing this conversation (`conversation`). */
 export function postsOnConversation(sim: EndpointSimulator, conversationId: string): CreateBody[] {
-  return sim.requests.filter((r) => isCreate(r) && (r.body as CreateBody)?.conversation === conversationId).map((r) => r.body as CreateBody);
+  return sim.requests
+    .filter((r) => isCreate(r) && (r.body as CreateBody)?.conversation === conversationId)
+    .map((r) => r.body as CreateBody);
 }
 
 /** Every GET of one response (`GET /responses/{id}`). */

@@ -10,7 +10,9 @@ export async function releaseInFlight(h: Harness): Promise<number[]> {
   const inflight = h.aws.server.inspectQueue(h.aws.input.name)?.messages.inflight ?? [];
   const delays = inflight.map((m) => (m.visibilityDeadline - Date.now()) / 1000);
   for (const { receiptHandle } of inflight) {
-    await h.aws.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }));
+    await h.aws.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+    );
   }
   return delays;
 }

@@ -73,7 +73,10 @@ describe("invalid message → DLQ invalid_message, every problem listed", () => 
 
   it("refuses an output that is neither a string nor the API's content parts", async () => {
     const prev = h.sim.createResponse();
-    await h.send({ response_id: prev.responseId, tool_outputs: [{ tool_call_id: prev.callIds[0], output: [{ type: "output_text", text: "x" }] }] });
+    await h.send({
+      response_id: prev.responseId,
+      tool_outputs: [{ tool_call_id: prev.callIds[0], output: [{ type: "output_text", text: "x" }] }],
+    });
     await h.deliver();
     const [dead] = await h.deadLetters();
     expect(dead!.record.reason).toBe("invalid_message");
@@ -338,7 +341,7 @@ describe("400 'No tool output found …' / 'No tool call found …' → tool_cal
       proxy.intercept({
         method: "POST",
         path: /\/responses$/,
-        then: { answer: { status: 400, body: { error: { message, type: "invalid_request_error", param: "input", code: null } } } },
+        does: { answer: { status: 400, body: { error: { message, type: "invalid_request_error", param: "input", code: null } } } },
       });
       await proxied.send(responseAnswerFor(prev));
       await proxied.deliver();

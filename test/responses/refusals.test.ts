@@ -81,7 +81,7 @@ describe("a definite refusal (conversation_locked, 408, 409, 429, a refused conn
   it.each([408, 409])("retries a %i and submits once", async (status) => {
     const prev = h.sim.createResponse();
     const body = { error: { message: "Request conflict, try again.", type: "invalid_request_error", param: null, code: null } };
-    proxy.intercept({ method: "POST", path: /\/responses$/, times: 2, then: { answer: { status, body } } });
+    proxy.intercept({ method: "POST", path: /\/responses$/, times: 2, does: { answer: { status, body } } });
     await h.send(responseAnswerFor(prev));
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([]);
@@ -107,7 +107,7 @@ describe("a definite refusal (conversation_locked, 408, 409, 429, a refused conn
   it("retries a refused connection, hands back, and submits once on the next receive", async () => {
     // Prepare: the endpoint answers the GET, then stops listening: every POST's connection is refused.
     const prev = h.sim.createResponse();
-    proxy.intercept({ method: "GET", path: new RegExp(`/responses/${prev.responseId}$`), then: { stopListeningAfter: true } });
+    proxy.intercept({ method: "GET", path: new RegExp(`/responses/${prev.responseId}$`), does: { stopListeningAfter: true } });
     const messageId = await h.send(responseAnswerFor(prev));
     // Act
     const first = await h.deliver();
@@ -137,8 +137,10 @@ describe("401 / 403 / insufficient_quota → hand back; the last receive writes 
     if (cause === "a 401") h.sim.inject({ on: "response_create", kind: "unauthorized", times: 1000 });
     if (cause === "insufficient_quota") h.sim.inject({ on: "response_create", kind: "insufficient_quota", times: 1000 });
     if (cause === "a 403") {
-      const body = { error: { message: "Project does not have access to model gpt-5-mini", type: "invalid_request_error", param: null, code: null } };
-      proxy.intercept({ method: "POST", path: /\/responses$/, times: 1000, then: { answer: { status: 403, body } } });
+      const body = {
+        error: { message: "Project does not have access to model gpt-5-mini", type: "invalid_request_error", param: null, code: null },
+      };
+      proxy.intercept({ method: "POST", path: /\/responses$/, times: 1000, does: { answer: { status: 403, body } } });
     }
     const messageId = await h.send(responseAnswerFor(prev));
     // Act
