@@ -153,7 +153,10 @@ async function submit(
     if (failure.kind === "transient" && failure.ambiguous) {
       // Row "an ambiguous failure of the POST: the POST may have been taken and no id came back".
       if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, held, failure, ctx, deps, claims);
-      if (deps.unconfirmed === "dead_letter") return unconfirmed(message, givenIds, held.claimedAt, failure);
+      if (deps.unconfirmed === "dead_letter") {
+        await claims.lapse(turn.key, held.attempt).catch(() => undefined);
+        return unconfirmed(message, givenIds, held.claimedAt, failure);
+      }
       ctx.stats.unconfirmedResubmits++; // RESPONSES_UNCONFIRMED=resubmit: the next POST may fork
     } else if (failure.kind !== "transient") {
       // Rows "tool_call_mismatch", "response_not_found", "rejected_by_endpoint", "401 / 403 / insufficient_quota":
@@ -163,7 +166,9 @@ async function submit(
     }
     // Row "a definite refusal (conversation_locked, 408, 409, 429, a connection refused) → retry with backoff, then hand back".
     if (attempt >= deps.maxAttempts || !(await pause(backoffMs(attempt, deps, failure.retryAfterMs), ctx))) {
-      if (!failure.ambiguous) await claims.release(turn.key, held.attempt).catch(() => undefined);
+      // Nothing taken: give the turn back. Maybe taken: the claim stays, its lease ends with this attempt.
+      if (failure.ambiguous) await claims.lapse(turn.key, held.attempt).catch(() => undefined);
+      else await claims.release(turn.key, held.attempt).catch(() => undefined);
       return failed(failure, ctx, "submit the outputs");
     }
     ctx.stats.retries++;
@@ -194,6 +199,7 @@ async function reconcileInConversation(
       return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
     }
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
+      await claims.lapse(turn.key, held.attempt).catch(() => undefined);
       const detail = `the POST failed ambiguously (${failure.detail}) and conversation ${conversationId} does not show these outputs yet`;
       return { kind: "hand_back", reason: "awaiting_confirmation", detail, httpStatus: failure.httpStatus, endpointError: failure.error };
     }
