@@ -93,7 +93,7 @@ async function afterClaim(
         ambiguous: true,
         detail: `an earlier attempt (message ${verdict.owner}) ended without recording what became of its POST`,
       };
-      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, verdict, lapsed, ctx, deps, claims);
+      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, verdict, lapsed, ctx, deps, { claims, latest });
       if (deps.unconfirmed === "dead_letter") return unconfirmed(message, givenIds, verdict.claimedAt, lapsed);
       const taken = await claims.takeOver(turn.key, verdict, ctx.messageId, ctx.leaseUntil);
       if (!taken)
@@ -152,7 +152,7 @@ async function submit(
 
     if (failure.kind === "transient" && failure.ambiguous) {
       // Row "an ambiguous failure of the POST: the POST may have been taken and no id came back".
-      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, held, failure, ctx, deps, claims);
+      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, held, failure, ctx, deps, { claims, latest });
       if (deps.unconfirmed === "dead_letter") {
         await claims.lapse(turn.key, held.attempt).catch(() => undefined);
         return unconfirmed(message, givenIds, held.claimedAt, failure);
@@ -187,7 +187,7 @@ async function reconcileInConversation(
   failure: TransientFailure,
   ctx: RecordContext,
   deps: ResponsesDeps,
-  claims: SubmissionClaims,
+  { claims, latest }: { claims: SubmissionClaims; latest: ConversationLatest },
 ): Promise<Outcome> {
   const conversationId = turn.conversationId!;
   const until = followUntil(ctx, deps);
@@ -196,6 +196,9 @@ async function reconcileInConversation(
     const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
     if (items) {
       await claims.record(turn.key, held.attempt, undefined).catch(() => undefined);
+      // The event's reply is `{conversation_id}`: the answer to it takes its settings from the conversation's
+      // latest known response, and the one these outputs answered is the newest the relay can name.
+      if (turn.previousResponseId !== undefined) await latest.remember(conversationId, turn.previousResponseId).catch(() => undefined);
       return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
     }
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
