@@ -230,8 +230,9 @@ describe("submit: POST /responses with background (RESPONSES_BACKGROUND, default
     expect(h.sim.counters.forks).toBe(0);
   });
 
-  it("with RESPONSES_BACKGROUND=false the POST itself answers at rest: nothing to poll", async () => {
-    const foreground = await startHarness({ env: { RESPONSES_BACKGROUND: "false" } });
+  it("with RESPONSES_BACKGROUND=false the POST answers at rest, even past ENDPOINT_TIMEOUT_MS (within the follow budget)", async () => {
+    // The model takes 1.6 s; the harness's per-call timeout is 1 s, its follow budget 3 s.
+    const foreground = await startHarness({ env: { RESPONSES_BACKGROUND: "false" }, simulator: { processingMs: 1600 } });
     try {
       const prev = foreground.sim.createResponse();
       await foreground.send(responseAnswerFor(prev));
@@ -243,6 +244,7 @@ describe("submit: POST /responses with background (RESPONSES_BACKGROUND, default
       expect(readsOf(foreground.sim, child!)).toEqual([]);
       const [published] = await foreground.results<ResponsesResultsEvent>();
       expect(published!.event).toMatchObject({ response_id: child, status: "completed" });
+      expect(await foreground.deadLetters()).toEqual([]);
     } finally {
       await foreground.close();
     }

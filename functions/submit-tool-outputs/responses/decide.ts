@@ -132,7 +132,9 @@ async function submit(
   for (let attempt = 1; ; attempt++) {
     const followEnd = new AbortController();
     const signal = stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
-    const created = await deps.endpoint.createResponse(body, callOptions(ctx, signal));
+    // A foreground POST answers only once the response is done: it is the following, and may take as long.
+    const foreground = !deps.background && !stream ? { timeoutMs: followUntil(ctx, deps) - Date.now() } : {};
+    const created = await deps.endpoint.createResponse(body, { ...callOptions(ctx, signal), ...foreground });
     let failure: ResponsesFailure;
     if (created.ok && "response" in created) {
       await record(created.response);
