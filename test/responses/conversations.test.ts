@@ -138,4 +138,27 @@ describe("the rows that end a conversation_id message before it is submitted", (
     expect(published!.event).toMatchObject({ type: "response.completed", response_id: null, reply: { conversation_id: conversationId } });
     expect(h.sim.counters.forks).toBe(0);
   });
+
+  it("a stale round-one copy during round two republishes round one's state with its event id, not round two's items", async () => {
+    // Prepare: round one and round two accepted on the conversation.
+    const prev = h.sim.createResponse({ conversation: true, afterOutputs: [{ functionCalls: 1 }, "completed"] });
+    const conversationId = prev.conversationId!;
+    const roundOne = responseAnswerFor(prev, { conversation: true, request: { model: "gpt-5-mini" } });
+    await h.send(roundOne);
+    await h.deliver();
+    const [first] = await h.results<ResponsesResultsEvent>();
+    await h.send({ ...first!.event.reply, tool_outputs: first!.event.tool_calls.map((c) => ({ tool_call_id: c.id, output: "2" })) });
+    await h.deliver();
+    expect((await h.results<ResponsesResultsEvent>())[0]!.event.type).toBe("response.completed");
+    // Act: round one's message again.
+    await h.send(roundOne);
+    await h.deliver();
+    // Assess
+    const [stale] = await h.results<ResponsesResultsEvent>();
+    expect(stale!.event.event_id).toBe(first!.event.event_id);
+    expect(stale!.event.tool_calls).toEqual(first!.event.tool_calls);
+    expect(stale!.event.response.output).toEqual(first!.event.response.output);
+    expect(postsOnConversation(h.sim, conversationId)).toHaveLength(2);
+    expect(h.sim.counters.forks).toBe(0);
+  });
 });
