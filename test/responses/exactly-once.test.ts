@@ -32,7 +32,7 @@ afterEach(() => {
   expect(h.sim.counters.forks).toBe(0);
 });
 
-describe("duplicates at the same time", () => {
+describe("duplicates at the same time: one claim wins, the other copy hands itself back briefly", () => {
   it("two copies in one batch: one submits, the other is handed back briefly and then publishes the recorded continuation", async () => {
     // Prepare
     const prev = h.sim.createResponse({ toolCalls: 2 });
@@ -77,7 +77,7 @@ describe("duplicates at the same time", () => {
   });
 });
 
-describe("duplicates later", () => {
+describe("the state table shows these outputs already submitted (a later duplicate) → no POST, the recorded continuation published", () => {
   it("a redelivery after acceptance (the ack was lost) does not POST, and publishes the same event again", async () => {
     // Prepare: the first receive is processed but never deleted, as if the function died before answering.
     const prev = h.sim.createResponse();

@@ -369,3 +369,35 @@ describe("other 400 → rejected_by_endpoint", () => {
     expect(h.sim.counters.continuations).toBe(0);
   });
 });
+
+describe("the state table is what makes a Responses submission safe: without it, nothing is submitted", () => {
+  it("without RELAY_STATE_TABLE the message is handed back (not_configured), and the last receive says why", async () => {
+    const bare = await startHarness({ env: { RELAY_STATE_TABLE: "" }, maxReceiveCount: 2 });
+    try {
+      const prev = bare.sim.createResponse();
+      await bare.send(responseAnswerFor(prev));
+      const answers = [(await bare.deliver()).response.batchItemFailures.length, (await bare.deliver()).response.batchItemFailures.length];
+      expect(answers).toEqual([1, 0]);
+      const [dead] = await bare.deadLetters();
+      expect(dead!.record.reason).toBe("retries_exhausted");
+      expect(dead!.record.detail).toContain("RELAY_STATE_TABLE is not set");
+      expect(bare.sim.requests).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("with the table unreachable the message is handed back before anything is submitted", async () => {
+    const unreachable = await startHarness({ env: { AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9" } });
+    try {
+      const prev = unreachable.sim.createResponse();
+      const messageId = await unreachable.send(responseAnswerFor(prev));
+      const { response } = await unreachable.deliver();
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
+      expect(unreachable.sim.counters.responsePosts).toBe(0);
+      expect(await unreachable.deadLetters()).toEqual([]);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
