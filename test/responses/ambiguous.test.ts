@@ -140,7 +140,7 @@ describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the 
 
   it("a POST that times out (the endpoint applies it after the relay gave up) is unconfirmed too, and not sent again", async () => {
     const prev = h.sim.createResponse();
-    h.sim.inject({ on: "response_create", kind: "slow", delayMs: 1500, responseId: prev.responseId });
+    h.sim.inject({ on: "response_create", kind: "slow", delayMs: 2500, responseId: prev.responseId });
     await h.send(responseAnswerFor(prev));
     await h.deliver();
     const [dead] = await h.deadLetters();

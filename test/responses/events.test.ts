@@ -139,7 +139,7 @@ describe("the event of every resting state a continuation reaches", () => {
 
 describe("watch_response follow-ups", () => {
   it("a response still moving at the end of the follow budget is watched, and the watch reports it once it rests", async () => {
-    const watched = await startHarness({ env: { FOLLOW_BUDGET_MS: "50" }, simulator: { processingMs: 600 } });
+    const watched = await startHarness({ env: { FOLLOW_BUDGET_MS: "50" }, simulator: { processingMs: 1500 } });
     try {
       // Prepare
       const prev = watched.sim.createResponse();
@@ -151,7 +151,7 @@ describe("watch_response follow-ups", () => {
       expect(await watched.results()).toEqual([]);
       expect(await waitingBodies(watched)).toEqual([{ type: "watch_response", response_id: childId, metadata: { tenant: "acme" } }]);
       let published: Awaited<ReturnType<typeof watched.results<ResponsesResultsEvent>>> = [];
-      for (let round = 0; round < 60 && published.length === 0; round++) {
+      for (let round = 0; round < 100 && published.length === 0; round++) {
         await watched.deliver();
         published = await watched.results<ResponsesResultsEvent>();
         await releaseInFlight(watched);

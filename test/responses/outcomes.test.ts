@@ -141,7 +141,7 @@ describe("the previous response is queued / in_progress → hand back; still so 
   });
 
   it("submits once the previous response has come to rest", async () => {
-    const prev = h.sim.createResponse({ readyAfterMs: 300 });
+    const prev = h.sim.createResponse({ readyAfterMs: 1500 });
     const messageId = await h.send(responseAnswerFor(prev));
     const first = await h.deliver();
     expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
