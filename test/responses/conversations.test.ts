@@ -139,6 +139,36 @@ describe("the rows that end a conversation_id message before it is submitted", (
     expect(h.sim.counters.forks).toBe(0);
   });
 
+  it("outputs the conversation already holds are not sent again when the message names the response either", async () => {
+    // Prepare: the calls were answered on the conversation outside the relay (no claim in the table).
+    const prev = h.sim.createResponse({ conversation: true });
+    const conversationId = prev.conversationId!;
+    const direct = await fetch(`${h.sim.baseUrl}/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-portkey-api-key": TEST_API_KEY, "x-portkey-virtual-key": TEST_VIRTUAL_KEY },
+      body: JSON.stringify({
+        model: "gpt-5-mini",
+        conversation: conversationId,
+        input: [{ type: "function_call_output", call_id: prev.callIds[0], output: "done elsewhere" }],
+      }),
+    });
+    expect(direct.status).toBe(200);
+    // Act
+    await h.send(responseAnswerFor(prev));
+    const { response } = await h.deliver();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(postsOnConversation(h.sim, conversationId)).toHaveLength(1);
+    expect(h.sim.counters.forks).toBe(0);
+    const [published] = await h.results<ResponsesResultsEvent>();
+    expect(published!.event).toMatchObject({
+      type: "response.completed",
+      response_id: null,
+      previous_response_id: prev.responseId,
+      reply: { conversation_id: conversationId },
+    });
+  });
+
   it("a stale round-one copy during round two republishes round one's state with its event id, not round two's items", async () => {
     // Prepare: round one and round two accepted on the conversation.
     const prev = h.sim.createResponse({ conversation: true, afterOutputs: [{ functionCalls: 1 }, "completed"] });

@@ -76,8 +76,21 @@ async function afterClaim(
   latest: ConversationLatest,
 ): Promise<Outcome> {
   switch (verdict.verdict) {
-    case "claimed":
+    case "claimed": {
+      // A response on a conversation: the conversation shows outputs taken without a claim (outside the relay,
+      // or before the claim's time to live), which would otherwise be answered twice. (A conversation_id
+      // message looked already, in conversationTurn.)
+      if (turn.conversationId !== undefined && message.response_id !== undefined) {
+        const listed = await listTail(deps, turn.conversationId, givenIds, ctx);
+        const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
+        if (items) {
+          await claims.record(turn.key, verdict.attempt, undefined).catch(() => undefined);
+          const state = { api: "responses" as const, conversationId: turn.conversationId, items, ...answeredBy(turn) };
+          return { kind: "report", state, via: "already_accepted" };
+        }
+      }
       return submit(message, givenIds, turn, verdict, ctx, deps, claims, latest);
+    }
     case "submitted":
       // Row "the state table shows these outputs already submitted → do not submit; follow / publish the recorded continuation".
       return followRecorded(verdict.responseId, givenIds, turn, ctx, deps);
