@@ -27,6 +27,11 @@ export interface CallOptions {
   traceId: string;
   /** Aborts the call (the invocation's deadline). */
   signal: AbortSignal;
+  /**
+   * This call's limit when it is longer than the per-call timeout: a call the endpoint answers only once its
+   * work is done (a foreground `POST /responses`) may take as long as the relay would follow that work.
+   */
+  timeoutMs?: number;
 }
 
 /** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
@@ -58,9 +63,16 @@ export class EndpointHttp {
    * One call with a timeout that covers the answer's headers and, until `release`, its body (a stream is
    * released at once by the caller and bounded by its signal).
    */
-  async call(method: "GET" | "POST", url: URL, { traceId, signal }: CallOptions, body?: string, streaming = false): Promise<Answer> {
+  async call(
+    method: "GET" | "POST",
+    url: URL,
+    { traceId, signal, timeoutMs }: CallOptions,
+    body?: string,
+    streaming = false,
+  ): Promise<Answer> {
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), this.options.timeoutMs);
+    const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
+    const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
     const release = () => clearTimeout(timer);
     const headers: Record<string, string> = { ...this.options.headers, "x-portkey-trace-id": traceId };
     headers.accept = streaming ? "text/event-stream" : "application/json";

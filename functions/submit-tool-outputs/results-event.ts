@@ -180,9 +180,11 @@ function responseEvent(
   const calls = functionCalls({ id: "", output: output as Array<{ type: string }> });
   const responseId = fromConversation ? null : state.response.id;
   const conversationId = fromConversation ? state.conversationId : (state.response.conversation?.id ?? null);
-  const identity = fromConversation
-    ? `conv\n${state.conversationId}\n${output.map((item) => item.id ?? "").join(",")}`
-    : `resp\n${responseId}\n${status}`;
+  // A completed response on a conversation is told by its output items, whichever way it was learnt (its GET, or
+  // the conversation's items when its id was not): the same state gets the same id, so a consumer drops the second.
+  const itemIds = (output as Array<{ id?: unknown }>).map((item) => (typeof item.id === "string" ? item.id : "")).join(",");
+  const byItems = conversationId !== null && status === "completed" && (fromConversation || itemIds.replaceAll(",", "") !== "");
+  const identity = byItems ? `conv\n${conversationId}\n${itemIds}` : `resp\n${responseId}\n${status}`;
   return {
     event_id: digest(identity),
     api: "responses",

@@ -80,3 +80,49 @@ it("logs ids, outcomes and timings, emits the metrics, and shows neither the API
   expect(output).not.toContain("tool-output-text");
   for (const secret of secretOutputs) expect(output).not.toContain(secret);
 });
+
+it("logs no key and no tool output for Responses-API messages either (outputs as text and as content parts)", async () => {
+  // Prepare: success, stream, conversation, an unconfirmed POST, a mismatch, an invalid message, a 401 on the last receive.
+  captured.length = 0;
+  const secretOutputs: string[] = [];
+  const message = (response: { responseId: string; callIds: string[]; conversationId?: string }, extra = {}) => {
+    const body = helpers.responseAnswerFor(response, extra);
+    secretOutputs.push(...body.tool_outputs.map((o) => String(o.output)));
+    return body;
+  };
+  const ok = h.sim.createResponse({ toolCalls: 2 });
+  const streamed = h.sim.createResponse({ afterOutputs: [{ functionCalls: 1 }] });
+  const chat = h.sim.createResponse({ conversation: true });
+  const unconfirmed = h.sim.createResponse();
+  const refused = h.sim.createResponse();
+  h.sim.inject(
+    { on: "response_create", kind: "accept_then_500", responseId: unconfirmed.responseId },
+    { on: "response_create", kind: "unauthorized", times: 100, responseId: refused.responseId },
+  );
+  const parts = [{ type: "input_text", text: "tool-output-text-as-parts" }];
+  const ids = [
+    await h.send(message(ok)),
+    await h.send(message(streamed, { stream: true })),
+    await h.send(message(chat, { conversation: true, request: { model: "gpt-5-mini" } })),
+    await h.send(message(unconfirmed)),
+    await h.send(message(refused)),
+    await h.send({ response_id: ok.responseId, tool_outputs: [{ tool_call_id: "call_wrong", output: parts }] }),
+    await h.send('{"response_id":"resp_x","tool_outputs":[{"tool_call_id":"c","output":"tool-output-text-invalid-r"}],"request":{"x":1}}'),
+  ];
+  secretOutputs.push("tool-output-text-as-parts", "tool-output-text-invalid-r");
+
+  // Act: two receives, so the refused one reaches its last receive.
+  await h.deliver();
+  await h.deliver();
+
+  // Assess
+  const output = captured.join("");
+  for (const id of ids) expect(output).toContain(id);
+  expect(output).toContain('"api":"responses"');
+  expect(output).toContain('"reason":"submission_unconfirmed"');
+  expect(output).toContain('"reason":"unauthorized"');
+  expect(output).not.toContain(helpers.TEST_API_KEY);
+  expect(output).not.toContain(helpers.TEST_VIRTUAL_KEY);
+  expect(output).not.toContain("tool-output-text");
+  for (const secret of secretOutputs) expect(output).not.toContain(secret);
+});

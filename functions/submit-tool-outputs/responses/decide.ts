@@ -76,8 +76,21 @@ async function afterClaim(
   latest: ConversationLatest,
 ): Promise<Outcome> {
   switch (verdict.verdict) {
-    case "claimed":
+    case "claimed": {
+      // A response on a conversation: the conversation shows outputs taken without a claim (outside the relay,
+      // or before the claim's time to live), which would otherwise be answered twice. (A conversation_id
+      // message looked already, in conversationTurn.)
+      if (turn.conversationId !== undefined && message.response_id !== undefined) {
+        const listed = await listTail(deps, turn.conversationId, givenIds, ctx);
+        const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
+        if (items) {
+          await claims.record(turn.key, verdict.attempt, undefined).catch(() => undefined);
+          const state = { api: "responses" as const, conversationId: turn.conversationId, items, ...answeredBy(turn) };
+          return { kind: "report", state, via: "already_accepted" };
+        }
+      }
       return submit(message, givenIds, turn, verdict, ctx, deps, claims, latest);
+    }
     case "submitted":
       // Row "the state table shows these outputs already submitted → do not submit; follow / publish the recorded continuation".
       return followRecorded(verdict.responseId, givenIds, turn, ctx, deps);
@@ -93,7 +106,7 @@ async function afterClaim(
         ambiguous: true,
         detail: `an earlier attempt (message ${verdict.owner}) ended without recording what became of its POST`,
       };
-      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, verdict, lapsed, ctx, deps, claims);
+      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, verdict, lapsed, ctx, deps, { claims, latest });
       if (deps.unconfirmed === "dead_letter") return unconfirmed(message, givenIds, verdict.claimedAt, lapsed);
       const taken = await claims.takeOver(turn.key, verdict, ctx.messageId, ctx.leaseUntil);
       if (!taken)
@@ -132,7 +145,9 @@ async function submit(
   for (let attempt = 1; ; attempt++) {
     const followEnd = new AbortController();
     const signal = stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
-    const created = await deps.endpoint.createResponse(body, callOptions(ctx, signal));
+    // A foreground POST answers only once the response is done: it is the following, and may take as long.
+    const foreground = !deps.background && !stream ? { timeoutMs: followUntil(ctx, deps) - Date.now() } : {};
+    const created = await deps.endpoint.createResponse(body, { ...callOptions(ctx, signal), ...foreground });
     let failure: ResponsesFailure;
     if (created.ok && "response" in created) {
       await record(created.response);
@@ -152,8 +167,11 @@ async function submit(
 
     if (failure.kind === "transient" && failure.ambiguous) {
       // Row "an ambiguous failure of the POST: the POST may have been taken and no id came back".
-      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, held, failure, ctx, deps, claims);
-      if (deps.unconfirmed === "dead_letter") return unconfirmed(message, givenIds, held.claimedAt, failure);
+      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, held, failure, ctx, deps, { claims, latest });
+      if (deps.unconfirmed === "dead_letter") {
+        await claims.lapse(turn.key, held.attempt).catch(() => undefined);
+        return unconfirmed(message, givenIds, held.claimedAt, failure);
+      }
       ctx.stats.unconfirmedResubmits++; // RESPONSES_UNCONFIRMED=resubmit: the next POST may fork
     } else if (failure.kind !== "transient") {
       // Rows "tool_call_mismatch", "response_not_found", "rejected_by_endpoint", "401 / 403 / insufficient_quota":
@@ -163,7 +181,9 @@ async function submit(
     }
     // Row "a definite refusal (conversation_locked, 408, 409, 429, a connection refused) → retry with backoff, then hand back".
     if (attempt >= deps.maxAttempts || !(await pause(backoffMs(attempt, deps, failure.retryAfterMs), ctx))) {
-      if (!failure.ambiguous) await claims.release(turn.key, held.attempt).catch(() => undefined);
+      // Nothing taken: give the turn back. Maybe taken: the claim stays, its lease ends with this attempt.
+      if (failure.ambiguous) await claims.lapse(turn.key, held.attempt).catch(() => undefined);
+      else await claims.release(turn.key, held.attempt).catch(() => undefined);
       return failed(failure, ctx, "submit the outputs");
     }
     ctx.stats.retries++;
@@ -182,7 +202,7 @@ async function reconcileInConversation(
   failure: TransientFailure,
   ctx: RecordContext,
   deps: ResponsesDeps,
-  claims: SubmissionClaims,
+  { claims, latest }: { claims: SubmissionClaims; latest: ConversationLatest },
 ): Promise<Outcome> {
   const conversationId = turn.conversationId!;
   const until = followUntil(ctx, deps);
@@ -191,9 +211,13 @@ async function reconcileInConversation(
     const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
     if (items) {
       await claims.record(turn.key, held.attempt, undefined).catch(() => undefined);
+      // The event's reply is `{conversation_id}`: the answer to it takes its settings from the conversation's
+      // latest known response, and the one these outputs answered is the newest the relay can name.
+      if (turn.previousResponseId !== undefined) await latest.remember(conversationId, turn.previousResponseId).catch(() => undefined);
       return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
     }
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
+      await claims.lapse(turn.key, held.attempt).catch(() => undefined);
       const detail = `the POST failed ambiguously (${failure.detail}) and conversation ${conversationId} does not show these outputs yet`;
       return { kind: "hand_back", reason: "awaiting_confirmation", detail, httpStatus: failure.httpStatus, endpointError: failure.error };
     }

@@ -114,6 +114,19 @@ export class SubmissionClaims {
     );
   }
 
+  /**
+   * Ends the lease of a claim whose POST may have been taken when its owner stops working on it (it dead-letters
+   * or hands the message back): a later copy then treats it as unconfirmed at once, as after a crash, instead of
+   * waiting for the lease of an owner that is gone (and hearing that "another copy is submitting").
+   */
+  async lapse(key: TurnKey, attempt: string): Promise<void> {
+    await this.table.update(
+      key,
+      { expression: "SET lease_until = :now", values: { ":now": this.now() } },
+      { expression: "attempt = :attempt AND phase = :claimed", values: { ":attempt": attempt, ":claimed": "claimed" } },
+    );
+  }
+
   /** Gives the turn back after a definite refusal: nothing was taken, a later copy may claim it. */
   async release(key: TurnKey, attempt: string): Promise<void> {
     await this.table.update(

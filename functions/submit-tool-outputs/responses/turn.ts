@@ -118,23 +118,39 @@ function seenCall(items: ConversationItem[], given: ReadonlySet<string>): boolea
 }
 
 /**
- * When the conversation holds outputs for every given id, the items newer than them (newest first): the output
- * of the response those outputs started. Undefined while any of them is missing.
+ * When the conversation holds outputs for every given id, the output items of the response those outputs
+ * started (newest first): the items newer than the outputs, past the rest of that response's input, up to where
+ * the next response's input begins. Undefined while any of the outputs is missing.
+ * @example itemsAfterOutputs([message, output_a, call_a], ["call_a"]) // [message]
  */
 export function itemsAfterOutputs(items: ConversationItem[], givenIds: readonly string[]): ConversationItem[] | undefined {
   const positions = givenIds.map((id) => items.findIndex((item) => item.type === "function_call_output" && item.call_id === id));
   if (positions.some((index) => index < 0)) return undefined;
-  return items.slice(0, Math.min(...positions));
+  const newer = items.slice(0, Math.min(...positions));
+  let end = newer.length;
+  while (end > 0 && isInput(newer[end - 1]!)) end--;
+  let start = end;
+  while (start > 0 && !isInput(newer[start - 1]!)) start--;
+  return newer.slice(start, end);
 }
 
-/** The `call_id`s of the function calls at the conversation's tail (newest items first) that have no output yet. */
-function waitingCalls(items: ConversationItem[]): string[] {
+/**
+ * The `call_id`s of the function calls at the conversation's tail (newest items first) that have no output yet:
+ * those of the last response's output (which may hold text or reasoning beside its calls), down to its input.
+ * @example waitingCalls([call_b, call_a, message_from_user]) // ["call_b", "call_a"]
+ */
+export function waitingCalls(items: ConversationItem[]): string[] {
   const tail: string[] = [];
   for (const item of items) {
-    if (item.type !== "function_call") break;
-    if (item.call_id !== undefined) tail.push(item.call_id);
+    if (isInput(item)) break;
+    if (item.type === "function_call" && item.call_id !== undefined) tail.push(item.call_id);
   }
   return tail;
+}
+
+/** An item a response takes as input: the outputs it answers, or a message that is not the model's own. */
+function isInput(item: ConversationItem): boolean {
+  return item.type === "function_call_output" || (item.type === "message" && item.role !== "assistant");
 }
 
 function notAwaiting(detail: string): Outcome {

@@ -1,0 +1,172 @@
+/**
+ * The row "an ambiguous failure of the POST" (5xx, a timeout, a reset after the request went out): the POST
+ * may have been taken and no id came back. In conversation mode the conversation's items tell; in
+ * `previous_response_id` mode nothing can, and RESPONSES_UNCONFIRMED decides (here its default, `dead_letter`;
+ * `resubmit` is in unconfirmed.test.ts, which reads the log line).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
+import { type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { claimsTable, keyOf } from "./claims-table";
+import { postsContinuing, postsOnConversation } from "./endpoint-requests";
+import { releaseInFlight } from "./input-queue";
+
+let h: Harness;
+beforeAll(async () => {
+  // A shorter follow budget: the "absent" case looks at the conversation for all of it, on every receive.
+  h = await startHarness({ maxReceiveCount: 3, env: { FOLLOW_BUDGET_MS: "1500" } });
+});
+afterAll(async () => h.close());
+beforeEach(async () => {
+  h.sim.reset();
+  await h.clear();
+});
+
+describe("conversation mode: the conversation's items tell whether the POST was taken", () => {
+  it("found: publishes from the items after the outputs, with response_id null and reply {conversation_id}", async () => {
+    // Prepare: the POST creates the response for real, then answers 500.
+    const prev = h.sim.createResponse({ conversation: true, afterOutputs: ["completed"] });
+    const conversationId = prev.conversationId!;
+    h.sim.inject({ on: "response_create", kind: "accept_then_500", conversationId });
+    const messageId = await h.send(responseAnswerFor(prev, { conversation: true, request: { model: "gpt-5-mini" }, metadata: { t: "1" } }));
+    // Act
+    const { response } = await h.deliver();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(postsOnConversation(h.sim, conversationId)).toHaveLength(1);
+    expect(h.sim.counters.continuations).toBe(1);
+    const [published, ...more] = await h.results<ResponsesResultsEvent>();
+    expect(more).toEqual([]);
+    expect(published!.event).toMatchObject({
+      api: "responses",
+      type: "response.completed",
+      status: "completed",
+      response_id: null,
+      previous_response_id: null,
+      conversation_id: conversationId,
+      reply: { conversation_id: conversationId },
+      tool_calls: [],
+      source_message_id: messageId,
+      metadata: { t: "1" },
+    });
+    expect(published!.event.response).toMatchObject({ id: null, status: "completed", conversation: { id: conversationId } });
+    const texts = (published!.event.response.output as Array<{ type: string; role?: string }>).map((item) => `${item.type}:${item.role}`);
+    expect(texts).toEqual(["message:assistant"]);
+    expect(published!.attributes).toEqual({
+      type: "response.completed",
+      status: "completed",
+      api: "responses",
+      conversation_id: conversationId,
+    });
+    expect(await claimsTable(h).get(keyOf({ conversationId }, prev.callIds))).toMatchObject({ phase: "submitted" });
+  });
+
+  it("found, the message naming the response: the event names it as the one the outputs answered", async () => {
+    const prev = h.sim.createResponse({ conversation: true, afterOutputs: [{ functionCalls: 2 }] });
+    h.sim.inject({ on: "response_create", kind: "accept_then_500", conversationId: prev.conversationId });
+    await h.send(responseAnswerFor(prev));
+    await h.deliver();
+    const [published] = await h.results<ResponsesResultsEvent>();
+    const [child] = h.sim.children(prev.responseId);
+    const childCalls = h.sim.response(child!)!.output.flatMap((item) => (item.type === "function_call" ? [item.call_id] : []));
+    expect(published!.event).toMatchObject({
+      type: "response.requires_action",
+      response_id: null,
+      previous_response_id: prev.responseId,
+      reply: { conversation_id: prev.conversationId },
+    });
+    expect(published!.event.tool_calls.map((call) => call.id)).toEqual(childCalls);
+  });
+
+  it("absent: looks again within the invocation, hands back awaiting_confirmation, never submits again", async () => {
+    // Prepare: the POST's connection is dropped before anything is applied, on every receive.
+    const prev = h.sim.createResponse({ conversation: true });
+    const conversationId = prev.conversationId!;
+    h.sim.inject({ on: "response_create", kind: "drop", conversationId });
+    const messageId = await h.send(responseAnswerFor(prev));
+    // Act: three receives, each as soon as the last one handed the message back.
+    const answers: number[] = [];
+    for (let receive = 1; receive <= 3; receive++) {
+      answers.push((await h.deliver()).response.batchItemFailures.length);
+      await releaseInFlight(h);
+    }
+    // Assess
+    expect(answers).toEqual([1, 1, 0]);
+    expect(postsOnConversation(h.sim, conversationId)).toHaveLength(1);
+    expect(h.sim.counters.responsesCreated).toBe(0);
+    expect(h.sim.requests.filter((r) => r.path === `/v1/conversations/${conversationId}/items`).length).toBeGreaterThan(3);
+    const [dead] = await h.deadLetters();
+    expect(dead!.record).toMatchObject({ reason: "retries_exhausted", source_message_id: messageId, response_id: prev.responseId });
+    expect(dead!.record.detail).toContain(`conversation ${conversationId} does not show these outputs yet`);
+    expect(await h.results()).toEqual([]);
+  });
+});
+
+describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the default) → DLQ submission_unconfirmed", () => {
+  it("writes the response id, the call ids, when the claim was made, the failure and the original body; nothing forks", async () => {
+    // Prepare
+    const prev = h.sim.createResponse({ toolCalls: 2 });
+    h.sim.inject({ on: "response_create", kind: "accept_then_500", responseId: prev.responseId });
+    const body = `  ${JSON.stringify(responseAnswerFor(prev, { metadata: { tenant: "acme" } }))}\n`;
+    const sentAt = Date.now();
+    const messageId = await h.send(body);
+    // Act
+    const { response } = await h.deliver();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const [dead, ...more] = await h.deadLetters();
+    expect(more).toEqual([]);
+    expect(dead!.attributes.reason).toBe("submission_unconfirmed");
+    expect(dead!.record).toMatchObject({
+      reason: "submission_unconfirmed",
+      response_id: prev.responseId,
+      given_tool_call_ids: prev.callIds,
+      http_status: 500,
+      endpoint_error: { type: "server_error" },
+      source_message_id: messageId,
+      metadata: { tenant: "acme" },
+    });
+    expect(dead!.record.original).toBe(body);
+    const claimedAt = Date.parse(dead!.record.claimed_at!);
+    expect(claimedAt).toBeGreaterThanOrEqual(sentAt - 1000);
+    expect(claimedAt).toBeLessThanOrEqual(Date.now());
+    expect(dead!.record.detail).toContain(`continuing ${prev.responseId} failed ambiguously (HTTP 500`);
+    // The endpoint did take it (the operator's check would find the child), and nothing was sent twice.
+    expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
+    expect(h.sim.children(prev.responseId)).toHaveLength(1);
+    expect(h.sim.counters.forks).toBe(0);
+    expect(await h.results()).toEqual([]);
+  });
+
+  it("a POST that times out (the endpoint applies it after the relay gave up) is unconfirmed too, and not sent again", async () => {
+    const prev = h.sim.createResponse();
+    h.sim.inject({ on: "response_create", kind: "slow", delayMs: 2500, responseId: prev.responseId });
+    await h.send(responseAnswerFor(prev));
+    await h.deliver();
+    const [dead] = await h.deadLetters();
+    expect(dead!.record.reason).toBe("submission_unconfirmed");
+    expect(dead!.record.detail).toContain("TimeoutError");
+    await expect.poll(() => h.sim.children(prev.responseId).length, { timeout: 5000 }).toBe(1);
+    expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
+    expect(h.sim.counters.forks).toBe(0);
+  });
+
+  it("a copy that comes after the dead letter is dead-lettered at once the same way, naming the first copy, not submitted", async () => {
+    const prev = h.sim.createResponse();
+    h.sim.inject({ on: "response_create", kind: "server_error", responseId: prev.responseId });
+    const firstId = await h.send(responseAnswerFor(prev));
+    await h.deliver();
+    const [first] = await h.deadLetters();
+    expect(first!.record.reason).toBe("submission_unconfirmed");
+    // Act: a copy (a producer's retry) within the first invocation's lifetime.
+    await h.send(responseAnswerFor(prev));
+    const { response } = await h.deliver();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const [second] = await h.deadLetters();
+    expect(second!.record).toMatchObject({ reason: "submission_unconfirmed", claimed_at: first!.record.claimed_at });
+    expect(second!.record.detail).toContain(`an earlier attempt (message ${firstId})`);
+    expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
+    expect(h.sim.counters.forks).toBe(0);
+  });
+});
