@@ -23,7 +23,8 @@ export interface MessageContext {
 }
 
 export type ParsedMessage =
-  | { ok: true; message: RelayMessage; context: MessageContext }
+  /** `redrivenAfter`: the reason of the relay's own DLQ record the message came back in, whole. */
+  | { ok: true; message: RelayMessage; context: MessageContext; redrivenAfter?: string }
   | { ok: false; problems: string[]; context: MessageContext };
 
 const SnsEnvelope = z.looseObject({
@@ -82,7 +83,7 @@ export function parseMessage(body: string): ParsedMessage {
   if (!result.success) return { ok: false, problems: [...picked.notes, ...result.error.issues.map(describeIssue)], context };
   const fields = result.data as object;
   const message = (watch ? { api: api.api, ...fields } : { api: api.api, type: "tool_outputs", ...fields }) as RelayMessage;
-  return { ok: true, message, context };
+  return { ok: true, message, context, ...(redriven.success ? { redrivenAfter: redriven.data.reason } : {}) };
 }
 
 type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] } | { ok: false; problems: string[] };

@@ -11,6 +11,8 @@ export interface RecordContext {
   deadline: number;
   /** Epoch ms when the Lambda invocation itself ends: how long a claim on a turn holds. */
   leaseUntil: number;
+  /** The reason on the relay's own DLQ record when the message came back as that whole record (a redrive). */
+  redrivenAfter?: string;
   /** Counts for the record's log line. */
   stats: { endpointCalls: number; retries: number; unconfirmedResubmits: number };
 }

@@ -80,6 +80,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry }: R
         stats: { endpointCalls: 0, retries: 0, unconfirmedResubmits: 0 },
       };
       const parsed = parseMessage(record.body);
+      if (parsed.ok && parsed.redrivenAfter) ctx.redrivenAfter = parsed.redrivenAfter;
       const api = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
       let outcome: Outcome;
       try {

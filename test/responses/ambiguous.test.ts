@@ -169,4 +169,27 @@ describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the 
     expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
     expect(h.sim.counters.forks).toBe(0);
   });
+
+  it("the record redriven whole is the operator's go-ahead: the outputs are submitted; the original body alone is not", async () => {
+    // Prepare: the POST was refused with a 500 before anything was taken, so the operator finds no child.
+    const prev = h.sim.createResponse();
+    h.sim.inject({ on: "response_create", kind: "server_error", responseId: prev.responseId });
+    await h.send(responseAnswerFor(prev));
+    await h.deliver();
+    const [dead] = await h.deadLetters();
+    expect(dead!.record.reason).toBe("submission_unconfirmed");
+    expect(h.sim.children(prev.responseId)).toEqual([]);
+    // Act: the original alone (a copy, not the record) stays unconfirmed…
+    await h.send(dead!.record.original);
+    await h.deliver();
+    const [again] = await h.deadLetters();
+    // …the record moved back whole (as SQS's message-move task moves it) is submitted.
+    await h.send(dead!.body);
+    const { response } = await h.deliver();
+    // Assess
+    expect(again!.record.reason).toBe("submission_unconfirmed");
+    expect(response.batchItemFailures).toEqual([]);
+    expect(h.sim.children(prev.responseId)).toHaveLength(1);
+    expect((await h.results<ResponsesResultsEvent>()).map((r) => r.event.previous_response_id)).toEqual([prev.responseId]);
+  });
 });

@@ -107,7 +107,10 @@ async function afterClaim(
         detail: `an earlier attempt (message ${verdict.owner}) ended without recording what became of its POST`,
       };
       if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, verdict, lapsed, ctx, deps, { claims, latest });
-      if (deps.unconfirmed === "dead_letter") return unconfirmed(message, givenIds, verdict.claimedAt, lapsed);
+      // A submission_unconfirmed record moved back whole (SQS's message-move task, `dlq redrive`) is the operator's
+      // go-ahead: they checked the response's children and want the outputs submitted.
+      const goAhead = ctx.redrivenAfter === "submission_unconfirmed";
+      if (deps.unconfirmed === "dead_letter" && !goAhead) return unconfirmed(message, givenIds, verdict.claimedAt, lapsed);
       const taken = await claims.takeOver(turn.key, verdict, ctx.messageId, ctx.leaseUntil);
       if (!taken)
         return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
@@ -231,7 +234,8 @@ function unconfirmed(message: ResponsesToolOutputMessage, givenIds: string[], cl
     reason: "submission_unconfirmed",
     detail:
       `the POST continuing ${message.response_id} failed ambiguously (${failure.detail}): the endpoint may have taken the outputs, ` +
-      "and the API cannot tell; check the response's children before sending again (RESPONSES_UNCONFIRMED=resubmit submits again)",
+      "and the API cannot tell; check its children, then redrive this record as it is to submit them (the relay takes a " +
+      "submission_unconfirmed record moved back whole as the go-ahead)",
     httpStatus: failure.httpStatus,
     endpointError: failure.error,
     givenToolCallIds: givenIds,
