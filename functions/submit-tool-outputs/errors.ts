@@ -21,3 +21,13 @@ export class ConfigurationError extends RelayError {
 
 /** The endpoint credentials could not be read (missing, unreadable secret, wrong JSON keys). */
 export class CredentialsError extends RelayError {}
+
+/** The state table or the payload bucket did not answer (throttled, unreachable, refused): the message is tried again later. */
+export class StateUnavailableError extends RelayError {
+  constructor(
+    readonly operation: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the relay's state could not be read or written (${operation}: ${(options?.cause as Error)?.name ?? "Error"})`, options);
+  }
+}

@@ -46,6 +46,8 @@ export type HandBackReason =
   | "awaiting_confirmation"
   /** The message needs the state table and RELAY_STATE_TABLE is unset. */
   | "not_configured"
+  /** The state table or the payload bucket did not answer. */
+  | "state_unavailable"
   /** A collection check that came early (FIFO queues take no delay): it waits by its visibility timeout. */
   | "not_due";
 

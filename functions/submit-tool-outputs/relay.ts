@@ -6,6 +6,7 @@ import type { CollectCheck } from "./collect/check-message";
 import type { Collector } from "./collect/collector";
 import type { RelayConfig } from "./config";
 import type { Dialect } from "./dialect";
+import { StateUnavailableError } from "./errors";
 import { parseMessage, type RelayMessage } from "./message";
 import type { Telemetry } from "./observability";
 import type { Outcome } from "./outcome";
@@ -86,12 +87,16 @@ export function createRelay({ config, dialects, collector, sinks, telemetry }: R
       try {
         outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, record, ctx) : invalid(parsed.problems));
       } catch (error) {
-        telemetry.failedUnexpectedly(record.messageId, error);
-        outcome = {
-          kind: "hand_back",
-          reason: "unexpected_error",
-          detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
-        };
+        // The state table or bucket not answering is an outage, not a bug: tried again later, without an error log.
+        if (error instanceof StateUnavailableError) outcome = { kind: "hand_back", reason: "state_unavailable", detail: error.message };
+        else {
+          telemetry.failedUnexpectedly(record.messageId, error);
+          outcome = {
+            kind: "hand_back",
+            reason: "unexpected_error",
+            detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
+          };
+        }
       }
       const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
       const message = { record, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };

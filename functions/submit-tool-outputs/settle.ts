@@ -35,7 +35,7 @@ export interface Settled {
 }
 
 /** Hand-backs after which the endpoint may have taken the outputs all the same. */
-const MAYBE_TAKEN: ReadonlySet<HandBackReason> = new Set(["endpoint_unavailable", "deadline", "unexpected_error"]);
+const MAYBE_TAKEN: ReadonlySet<HandBackReason> = new Set(["endpoint_unavailable", "deadline", "unexpected_error", "state_unavailable"]);
 
 /**
  * Carries out an outcome: publish, DLQ, follow-up, or hand back. On the last permitted receive a

@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { StateUnavailableError } from "../errors";
 
 /**
  * Collected message bodies too large for a state-table item, in the stack's encrypted payload bucket
@@ -17,13 +18,21 @@ export class PayloadStore {
   }
 
   async put(key: string, body: string, signal?: AbortSignal): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: "application/json" }), {
-      abortSignal: signal,
-    });
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: "application/json" }), {
+        abortSignal: signal,
+      });
+    } catch (error) {
+      throw new StateUnavailableError("PutObject", { cause: error });
+    }
   }
 
   async get(key: string, signal?: AbortSignal): Promise<string> {
-    const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
-    return (await answer.Body?.transformToString("utf-8")) ?? "";
+    try {
+      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+      return (await answer.Body?.transformToString("utf-8")) ?? "";
+    } catch (error) {
+      throw new StateUnavailableError("GetObject", { cause: error });
+    }
   }
 }

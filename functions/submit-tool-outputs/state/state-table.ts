@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { StateUnavailableError } from "../errors";
 import { STATE_TABLE_KEYS } from "./table-keys";
 
 /**
@@ -50,9 +51,9 @@ export class StateTable {
 
   async get(key: ItemKey, signal?: AbortSignal): Promise<StateItem | undefined> {
     this.onRequest("GetItem");
-    const answer = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), {
-      abortSignal: signal,
-    });
+    const answer = await this.doc
+      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), { abortSignal: signal })
+      .catch((error) => Promise.reject(unavailable("GetItem", error)));
     return answer.Item as StateItem | undefined;
   }
 
@@ -107,30 +108,33 @@ export class StateTable {
     let start: Record<string, unknown> | undefined;
     do {
       this.onRequest("Query");
-      const answer = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-          ExpressionAttributeNames: { "#pk": STATE_TABLE_KEYS.partitionKey, "#sk": STATE_TABLE_KEYS.sortKey },
-          ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-        { abortSignal: signal },
-      );
+      const answer = await this.doc
+        .send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+            ExpressionAttributeNames: { "#pk": STATE_TABLE_KEYS.partitionKey, "#sk": STATE_TABLE_KEYS.sortKey },
+            ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+          { abortSignal: signal },
+        )
+        .catch((error) => Promise.reject(unavailable("Query", error)));
       items.push(...((answer.Items ?? []) as StateItem[]));
       start = answer.LastEvaluatedKey;
     } while (start);
     return items;
   }
 
+  /** A write whose condition may fail (false); any other failure is StateUnavailableError. */
   private async conditional(write: () => Promise<unknown>): Promise<boolean> {
     try {
       await write();
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as Error)?.name === "ConditionalCheckFailedException") return false;
-      throw error;
+      throw unavailable("write", error);
     }
   }
 }
@@ -145,4 +149,8 @@ function conditionParams(condition: Condition) {
 
 function nonEmpty<T extends Record<string, unknown>>(value: T): T | undefined {
   return Object.keys(value).length > 0 ? value : undefined;
+}
+
+function unavailable(operation: string, error: unknown): StateUnavailableError {
+  return new StateUnavailableError(operation, { cause: error });
 }
