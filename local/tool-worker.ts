@@ -6,8 +6,10 @@ export type { ToolCall } from "../functions/submit-tool-outputs/results-event";
 /** One message the worker sent: its id, the event it answers, and the body as sent (holds tool outputs: never log it). */
 export interface ToolWorkerAnswer {
   messageId: string;
-  /** The answered event's `api`, `type` and ids, as `reply` put them in the message. */
+  /** The event answered. */
+  event: ResultsEvent;
   api: ResultsEvent["api"];
+  /** The ids the message carries: the event's `reply`. */
   reply: Reply;
   toolCallIds: string[];
   /** The SQS body, for a caller that sends it again (a duplicate delivery). */
@@ -74,7 +76,7 @@ export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = 
         const messageId = await stack.send(body);
         answered.add(event.event_id);
         sent.push(messageId);
-        options.onAnswer?.({ messageId, api: event.api, reply: event.reply, toolCallIds: event.tool_calls.map((c) => c.id), body });
+        options.onAnswer?.({ messageId, event, api: event.api, reply: event.reply, toolCallIds: event.tool_calls.map((c) => c.id), body });
       }
       cursor += 1;
     }
