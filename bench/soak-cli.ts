@@ -1,8 +1,10 @@
 /**
- * `npm run soak`: ≥ 10 000 messages through the local stack under faults. Options by environment:
- * SOAK_MESSAGES (default 10 000), SOAK_FAULTS (0.32 per call, about 25 % of calls fail), SOAK_SEED (42),
- * SOAK_POLLERS (4). The relay's own logs stay at ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
- * Exits 1 when a message was lost, a run took outputs twice, or a message ended other than expected.
+ * `npm run soak`: ≥ 10 000 messages of both APIs through the local stack under faults. Options by environment:
+ * SOAK_MESSAGES (default 10 000), SOAK_FAULTS (0.41 per call, about a quarter of calls fail), SOAK_SEED (42),
+ * SOAK_POLLERS (4), SOAK_RESPONSES (0.4: the share of valid turns for the Responses API). The relay's own logs stay at
+ * ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
+ * Exits 1 when a message was lost, a run took outputs twice, a response was continued twice (forked), or a message
+ * ended other than expected (the known gaps it counts apart are printed, and do not fail it).
  */
 export {};
 
@@ -13,10 +15,11 @@ const { formatSoakReport, runSoak } = await import("./soak");
 
 const report = await runSoak({
   messages: Number(process.env.SOAK_MESSAGES ?? 10_000),
-  faultProbability: Number(process.env.SOAK_FAULTS ?? 0.32),
+  faultProbability: Number(process.env.SOAK_FAULTS ?? 0.41),
   seed: Number(process.env.SOAK_SEED ?? 42),
+  responsesShare: Number(process.env.SOAK_RESPONSES ?? 0.4),
   pollers: Number(process.env.SOAK_POLLERS ?? 4),
   onProgress: (line) => console.error(line),
 });
 console.log(`Soak on Node ${process.versions.node}\n${formatSoakReport(report)}`);
-if (report.lost > 0 || report.doubleAcceptances > 0 || report.unexpected.length > 0) process.exitCode = 1;
+if (report.lost > 0 || report.doubleAcceptances > 0 || report.forks > 0 || report.unexpected.length > 0) process.exitCode = 1;

@@ -1,32 +1,40 @@
 /**
- * The soak: many messages through the local stack (real handler, event-source poller, fauxqs, endpoint
- * simulator) while the endpoint fails transiently, with poison messages and duplicate deliveries mixed in.
+ * The soak: many messages through the local stack (real handler, event-source poller, fauxqs, dynalite, endpoint
+ * simulator) while the endpoint fails transiently, with poison messages and duplicate deliveries mixed in, for both
+ * APIs: runs, and Responses turns in each mode (previous_response_id, a response on a conversation, a conversation's
+ * waiting calls), some two rounds deep, the second round sent by the local tool worker and some of it sent twice.
  * Shared by `npm run soak` (bench/soak-cli.ts, ≥ 10 000 messages) and test/soak/soak.test.ts (a few hundred).
  *
  * What it proves: every message is accounted for (acknowledged with a published result, or in the DLQ
- * with the reason it deserves), and no run takes the same outputs twice.
+ * with the reason it deserves), no run takes the same outputs twice, and no response is continued twice (forked).
  */
 import { performance } from "node:perf_hooks";
-import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
-import { answerFor } from "../fixtures/messages";
-import { subjectOf } from "../functions/submit-tool-outputs/results-event";
-import { type FaultKind, seededRandom } from "../local/endpoint-simulator";
+import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/results-event";
+import type { FaultKind } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
+import { startToolWorker, type ToolWorkerAnswer } from "../local/tool-worker";
 import { trackPeakRss } from "./lib/stats";
+import { type Expectation, type Planned, planSoak, type Subject, type TurnExpectation } from "./soak-plan";
+import type { SoakReport } from "./soak-report";
+
+export { formatSoakReport, type SoakReport } from "./soak-report";
 
 export interface SoakOptions {
-  /** SQS messages sent in all (valid + duplicates + poison). */
+  /** SQS messages sent in all (valid + duplicates + poison), before the tool worker's second rounds. */
   messages: number;
   /**
-   * Chance that an endpoint call (submit, GET run, GET steps) rolls a fault. Default 0.32: some rolls pick a
-   * kind that does not fit the call (accept_then_500 on a GET, stream_error without a stream) and pass, so
-   * about a quarter of all calls fail; the report counts the real share.
+   * Chance that an endpoint call (submit, GET run, GET steps, and the Responses API's calls) rolls a fault. Default
+   * 0.41: some rolls pick a kind that does not fit the call (accept_then_500 on a GET, stream_error without a stream,
+   * conversation_locked off a conversation) and pass, so about a quarter of all calls fail, as when the soak had seven
+   * kinds and rolled 0.32 (a run's submit still fails 27 % of the time); the report counts the real share.
    */
   faultProbability?: number;
   /** Share of poison messages (contract violations and messages the endpoint must refuse). Default 0.06. */
   poisonShare?: number;
   /** Share of duplicate deliveries (a valid message sent a second time). Default 0.06. */
   duplicateShare?: number;
+  /** Share of the valid messages that are Responses-API turns. Default 0.4. */
+  responsesShare?: number;
   /** Same seed, same message mix and fault sequence (timing still varies). Default 42. */
   seed?: number;
   /** Concurrent event-source pollers (Lambda concurrency). Default 4. */
@@ -37,7 +45,7 @@ export interface SoakOptions {
   onProgress?: (line: string) => void;
 }
 
-/** The transient faults the endpoint throws (the outcome table's retry row): each one the relay must survive. */
+/** The transient faults the endpoint throws (the outcome tables' retry and ambiguous rows): each one the relay must survive. */
 export const SOAK_FAULT_KINDS: readonly FaultKind[] = [
   "rate_limit",
   "server_error",
@@ -46,163 +54,79 @@ export const SOAK_FAULT_KINDS: readonly FaultKind[] = [
   "drop",
   "accept_then_500",
   "stream_error",
+  "conversation_locked",
+  "stream_cut_after_created",
 ];
 
 /** A `slow` fault answers after this long, past the relay's endpoint timeout: a timeout every time. */
 const SLOW_MS = 400;
 const ENDPOINT_TIMEOUT_MS = 250;
-/** Bigger corpus bodies are left to the corpus test: SendMessageBatch takes at most 1 MiB per call. */
-const MAX_POISON_BODY_BYTES = 64 * 1024;
+/** Every third second round the tool worker sends is delivered twice, at once: the turns most likely to fork. */
+const SECOND_ROUND_DUPLICATE_EVERY = 3;
 
-type Expectation =
-  | { kind: "accepted"; runKey: string }
-  | { kind: "duplicate"; runKey: string }
-  | { kind: "dead_letter"; reason: string; poison: string };
-
-interface Planned {
-  body: string;
-  expect: Expectation;
-  /** Duplicates of the second wave are sent after everything else. */
-  wave: 1 | 2;
-}
-
-export interface SoakReport {
-  sent: number;
-  valid: number;
-  duplicates: number;
-  poison: number;
-  accepted: number;
-  deadLettered: Record<string, number>;
-  /** Never settled, or acknowledged without any trace (no result, no DLQ record): must be 0. */
-  lost: number;
-  lostIds: string[];
-  /** Messages that ended other than expected (a valid one acknowledged without trace, a poison one with the wrong reason, …). */
-  unexpected: Array<{ messageId: string; expected: string; got: string }>;
-  /**
-   * Messages the relay gave up on after the last receive because the endpoint kept failing: in the DLQ as
-   * `retries_exhausted`, which the outcome table allows under transient faults (not lost, but worth watching).
-   */
-  gaveUp: Array<{ messageId: string; expected: string }>;
-  /** Runs that received the same outputs twice (the simulator's count): must be 0. */
-  doubleAcceptances: number;
-  /** Valid runs whose outputs the endpoint never took. */
-  runsNeverAccepted: number;
-  endpointCalls: number;
-  faultsInjected: number;
-  faultRate: number;
-  invocations: number;
-  batchItemFailures: number;
-  wallMs: number;
-  messagesPerSecond: number;
-  peakRssBytes: number;
-}
-
-/** Builds the message mix: unique valid runs, poison of every kind, and duplicates of valid ones. */
-function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" | "poisonShare" | "duplicateShare" | "seed">>): Planned[] {
-  const sim = stack.sim!;
-  const random = seededRandom(options.seed);
-  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
-  const poisonCount = Math.ceil(options.messages * options.poisonShare);
-  const duplicateCount = Math.ceil(options.messages * options.duplicateShare);
-  const validCount = options.messages - poisonCount - duplicateCount;
-  const corpus = BAD_INPUT_CORPUS.filter((c) => Buffer.byteLength(c.body) <= MAX_POISON_BODY_BYTES);
-
-  const valid: Planned[] = [];
-  for (let i = 0; i < validCount; i++) {
-    const roll = random();
-    const then = roll < 0.1 ? [{ requiresAction: 1 }] : roll < 0.15 ? ["failed" as const] : ["completed" as const];
-    const run = sim.createRun({ toolCalls: 1 + Math.floor(random() * 3), afterOutputs: then });
-    const message = answerFor(
-      run,
-      { ...(random() < 0.1 ? { stream: true } : {}), ...(random() < 0.3 ? { metadata: { tenant: `t${i % 7}` } } : {}) },
-      () => JSON.stringify({ n: i, text: "soak output" }),
-    );
-    valid.push({ body: JSON.stringify(message), expect: { kind: "accepted", runKey: `${run.threadId} / ${run.runId}` }, wave: 1 });
-  }
-
-  const poison: Planned[] = [];
-  for (let i = 0; i < poisonCount; i++) {
-    const roll = random();
-    if (roll < 0.6) {
-      const badCase = pick(corpus);
-      poison.push({
-        body: badCase.body,
-        expect: { kind: "dead_letter", reason: badCase.reason, poison: `corpus: ${badCase.name}` },
-        wave: 1,
-      });
-    } else if (roll < 0.73) {
-      const body = JSON.stringify({
-        thread_id: `thread_missing${i}`,
-        run_id: `run_missing${i}`,
-        tool_outputs: [{ tool_call_id: "call_x", output: "1" }],
-      });
-      poison.push({ body, expect: { kind: "dead_letter", reason: "run_not_found", poison: "unknown run" }, wave: 1 });
-    } else if (roll < 0.86) {
-      const run = sim.createRun({ toolCalls: ["call_expected"] });
-      const body = JSON.stringify({
-        thread_id: run.threadId,
-        run_id: run.runId,
-        tool_outputs: [{ tool_call_id: "call_other", output: "1" }],
-      });
-      poison.push({ body, expect: { kind: "dead_letter", reason: "tool_call_mismatch", poison: "wrong call ids" }, wave: 1 });
-    } else {
-      const run = sim.createRun();
-      sim.expireRun(run.threadId, run.runId);
-      const body = JSON.stringify({
-        thread_id: run.threadId,
-        run_id: run.runId,
-        tool_outputs: run.toolCallIds.map((id) => ({ tool_call_id: id, output: "1" })),
-      });
-      poison.push({ body, expect: { kind: "dead_letter", reason: "run_expired", poison: "expired run" }, wave: 1 });
-    }
-  }
-
-  // Half of the duplicates travel with the first wave (often in the same batch as their twin), half come late.
-  const duplicates: Planned[] = Array.from({ length: duplicateCount }, (_, i) => {
-    const original = pick(valid);
-    return {
-      body: original.body,
-      expect: { kind: "duplicate", runKey: (original.expect as { runKey: string }).runKey },
-      wave: i % 2 === 0 ? 1 : 2,
-    };
-  });
-
-  const firstWave = [...valid, ...poison, ...duplicates.filter((d) => d.wave === 1)];
-  for (let i = firstWave.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [firstWave[i], firstWave[j]] = [firstWave[j]!, firstWave[i]!];
-  }
-  return [...firstWave, ...duplicates.filter((d) => d.wave === 2)];
-}
+/**
+ * Ends of valid turns that the relay's Responses dialect gets wrong today, found by this soak and reported to its
+ * owners (each has an executable reproduction in test/local/responses-gaps.test.ts). Counted apart from `unexpected`
+ * so that a new kind of wrong end still fails the soak; remove an entry once its gap is closed.
+ */
+const KNOWN_GAPS: ReadonlyArray<{ name: SoakReport["knownGaps"][number]["gap"]; reason: string; detail: RegExp }> = [
+  // A results event's own reply ({conversation_id}, after a conversation took outputs whose POST failed ambiguously)
+  // is refused when the relay never learnt a response id of that conversation.
+  {
+    name: "conversation_reply_unanswerable",
+    reason: "invalid_message",
+    detail: /request\.model: is required when the relay knows no response/,
+  },
+  // An ambiguous POST on a conversation that was not taken (a 500 / 502 / dropped connection) is never submitted
+  // again: every later receive lists the conversation, finds no outputs, and hands back until the last one.
+  { name: "conversation_never_confirmed", reason: "retries_exhausted", detail: /failed ambiguously .* does not show these outputs yet/ },
+];
 
 /**
  * Runs one soak and returns its report; never throws for a relay misbehaviour (the report says it).
  * @example const report = await runSoak({ messages: 300 }); expect(report.lost).toBe(0);
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const o = { faultProbability: 0.32, poisonShare: 0.06, duplicateShare: 0.06, seed: 42, pollers: 4, settleTimeoutMs: 600_000, ...options };
+  const o = {
+    faultProbability: 0.41,
+    poisonShare: 0.06,
+    duplicateShare: 0.06,
+    responsesShare: 0.4,
+    seed: 42,
+    pollers: 4,
+    settleTimeoutMs: 600_000,
+    ...options,
+  };
   const memory = trackPeakRss();
   const stack = await startLocalStack({
     maxReceiveCount: 5,
+    // A copy that finds another's live claim waits for the claim's lease (the owner's Lambda deadline): keep it short.
+    visibilityTimeoutSeconds: 5,
+    functionTimeoutMs: 5_000,
     simulator: { processingMs: 30, pollAfterMs: 20 },
     env: { ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS), FOLLOW_BUDGET_MS: "3000" },
     poller: { pollers: o.pollers },
   });
+  const expectations = new Map<string, Expectation>();
+  const duplicateSends: Promise<void>[] = [];
+  let secondRoundDuplicates = 0;
+  const worker = startToolWorker(stack, {
+    runTool: (call) => JSON.stringify({ call: call.id, text: "soak second round" }),
+    onAnswer: (answer) => {
+      const expected = answerExpectation(answer);
+      expectations.set(answer.messageId, expected);
+      if (worker.sent.length % SECOND_ROUND_DUPLICATE_EVERY !== 1) return;
+      duplicateSends.push(
+        stack.send(answer.body).then((id) => {
+          expectations.set(id, { ...expected, kind: "duplicate" });
+          secondRoundDuplicates++;
+        }),
+      );
+    },
+  });
   try {
     const sim = stack.sim!;
-    const planned = plan(stack, o);
-    const firstRoundIds = new Map(
-      planned.flatMap((p) =>
-        p.expect.kind === "accepted"
-          ? [
-              [
-                p.expect.runKey,
-                (JSON.parse(p.body) as { tool_outputs: Array<{ tool_call_id: string }> }).tool_outputs.map((t) => t.tool_call_id),
-              ] as const,
-            ]
-          : [],
-      ),
-    );
+    const planned = planSoak(sim, o);
     sim.setRandomFaults({
       probability: o.faultProbability,
       kinds: [...SOAK_FAULT_KINDS],
@@ -215,110 +139,160 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const progress = setInterval(() => {
       const s = stack.poller.stats;
       o.onProgress?.(
-        `${((performance.now() - started) / 1000).toFixed(0)} s: ${s.deleted} acknowledged, ${s.batchItemFailures} handed back, ${s.invocations} invocations`,
+        `${((performance.now() - started) / 1000).toFixed(0)} s: ${s.deleted} acknowledged, ${s.batchItemFailures} handed back, ${s.invocations} invocations, ${worker.sent.length} second rounds`,
       );
     }, 5_000);
     progress.unref();
-    const firstWave = planned.filter((p) => p.wave === 1);
-    const ids = [
-      ...(await stack.sendMany(firstWave.map((p) => p.body))),
-      ...(await stack.sendMany(planned.filter((p) => p.wave === 2).map((p) => p.body))),
-    ];
-    const expectations = new Map(ids.map((id, i) => [id, planned[i]!.expect]));
-    const accounting = await stack.settle(ids, { timeoutMs: o.settleTimeoutMs });
+    for (const wave of [1, 2] as const) {
+      const inWave = planned.filter((p) => p.wave === wave);
+      const ids = await stack.sendMany(inWave.map((p) => p.body));
+      for (const [i, id] of ids.entries()) expectations.set(id, inWave[i]!.expect);
+    }
+    // Until the worker has answered every second round it read and nothing moves any more.
+    const deadline = Date.now() + o.settleTimeoutMs;
+    let answered: number;
+    do {
+      answered = worker.sent.length;
+      await Promise.all(duplicateSends);
+      await stack.settle(expectations.keys(), { timeoutMs: Math.max(1, deadline - Date.now()) });
+      await worker.caughtUp();
+      await Promise.all(duplicateSends);
+    } while (worker.sent.length !== answered && Date.now() < deadline);
+    const accounting = stack.ledger.account(expectations.keys());
     const wallMs = performance.now() - started;
     clearInterval(progress);
     sim.setRandomFaults(undefined);
 
-    // Acknowledged must mean "its run's state was published": by this message, or by the watch it left.
-    const reportedRuns = new Set(stack.ledger.results.map((r) => subjectOf(r.event)));
+    const reported = reportedBy(
+      stack.ledger.results.map((r) => r.event),
+      (id) => sim.children(id),
+    );
     const unexpected: SoakReport["unexpected"] = [];
     const silent: string[] = [];
     for (const id of accounting.accepted) {
       const expected = expectations.get(id)!;
       if (expected.kind === "dead_letter")
         unexpected.push({ messageId: id, expected: `DLQ ${expected.reason} (${expected.poison})`, got: "acknowledged" });
-      else if (!reportedRuns.has(expected.runKey)) silent.push(id);
+      else if (!reported(expected.subject)) silent.push(id);
     }
     const deadLettered: Record<string, number> = {};
     const gaveUp: SoakReport["gaveUp"] = [];
+    const unconfirmed: SoakReport["unconfirmed"] = [];
+    const knownGaps: SoakReport["knownGaps"] = [];
     for (const { messageId, reason } of accounting.deadLettered) {
       deadLettered[reason] = (deadLettered[reason] ?? 0) + 1;
       const expected = expectations.get(messageId)!;
-      const described = expected.kind === "dead_letter" ? `DLQ ${expected.reason} (${expected.poison})` : expected.kind;
-      if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message"))
-        gaveUp.push({ messageId, expected: described });
-      else if (expected.kind !== "dead_letter") unexpected.push({ messageId, expected: expected.kind, got: `DLQ ${reason}` });
+      const described = expected.kind === "dead_letter" ? `DLQ ${expected.reason} (${expected.poison})` : describe(expected);
+      const detail = (stack.ledger.deadLetterOf(messageId)?.record.detail ?? "").slice(0, 300);
+      const gap = expected.kind === "dead_letter" ? undefined : KNOWN_GAPS.find((g) => g.reason === reason && g.detail.test(detail));
+      if (gap) knownGaps.push({ messageId, expected: described, gap: gap.name });
+      else if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message"))
+        gaveUp.push({ messageId, expected: described, detail });
+      else if (reason === "submission_unconfirmed" && expected.kind !== "dead_letter" && expected.unconfirmable)
+        unconfirmed.push({ messageId, expected: described });
+      else if (expected.kind !== "dead_letter") unexpected.push({ messageId, expected: described, got: `DLQ ${reason}: ${detail}` });
       else if (expected.reason !== reason)
-        unexpected.push({ messageId, expected: `DLQ ${expected.reason} (${expected.poison})`, got: `DLQ ${reason}` });
+        unexpected.push({ messageId, expected: `DLQ ${expected.reason} (${expected.poison})`, got: `DLQ ${reason}: ${detail}` });
     }
 
-    const validRuns = new Set(planned.flatMap((p) => (p.expect.kind === "accepted" ? [p.expect.runKey] : [])));
-    // Still asking for the very ids we sent: the endpoint never took them.
-    const runsNeverAccepted = [...validRuns].filter((key) => {
-      const [threadId, runId] = key.split(" / ") as [string, string];
-      const run = sim.run(threadId, runId);
-      const asked = run?.required_action?.submit_tool_outputs.tool_calls.map((call) => call.id) ?? [];
-      return run === undefined || (run.status === "requires_action" && asked.some((id) => firstRoundIds.get(key)?.includes(id)));
-    }).length;
-
     const c = sim.counters;
-    const endpointCalls = c.submits + c.gets + c.stepLists;
+    const responsesCalls = c.responsePosts + c.responseGets + c.inputItemLists + c.conversationItemLists + c.cancels;
+    const endpointCalls = c.submits + c.gets + c.stepLists + responsesCalls;
     const lostIds = [...accounting.pending, ...silent];
+    const firstRounds = planned.filter((p): p is Planned & { expect: { kind: "accepted" } } => p.expect.kind === "accepted");
     return {
-      sent: ids.length,
-      valid: validRuns.size,
-      duplicates: planned.filter((p) => p.expect.kind === "duplicate").length,
+      sent: expectations.size,
+      valid: firstRounds.length,
+      validRuns: firstRounds.filter((p) => p.expect.subject.api === "assistants").length,
+      validResponses: firstRounds.filter((p) => p.expect.subject.api === "responses").length,
+      duplicates: [...expectations.values()].filter((e) => e.kind === "duplicate").length,
       poison: planned.filter((p) => p.expect.kind === "dead_letter").length,
+      secondRounds: worker.sent.length,
+      secondRoundDuplicates,
       accepted: accounting.accepted.length,
       deadLettered,
       lost: lostIds.length,
       lostIds,
       unexpected,
       gaveUp,
+      unconfirmed,
+      knownGaps,
       doubleAcceptances: c.doubleAcceptances,
-      runsNeverAccepted,
+      forks: c.forks,
+      runsNeverAccepted: runsNeverAccepted(stack, firstRounds),
+      responsesNeverContinued: firstRounds.filter(
+        (p) => "answers" in p.expect.subject && sim.children(p.expect.subject.answers).length === 0,
+      ).length,
       endpointCalls,
+      responsesCalls,
       faultsInjected: c.faultsInjected,
       faultRate: endpointCalls === 0 ? 0 : c.faultsInjected / endpointCalls,
       invocations: stack.poller.stats.invocations,
       batchItemFailures: stack.poller.stats.batchItemFailures,
       wallMs,
-      messagesPerSecond: ids.length / (wallMs / 1000),
+      messagesPerSecond: expectations.size / (wallMs / 1000),
       peakRssBytes: memory.peakBytes,
     };
   } finally {
+    await worker.stop();
     await stack.close();
     memory.stop();
   }
 }
 
-export function formatSoakReport(r: SoakReport): string {
-  const reasons = Object.entries(r.deadLettered)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([reason, n]) => `    ${reason.padEnd(22)} ${n}`)
-    .join("\n");
-  return [
-    `sent                      ${r.sent} (${r.valid} valid runs, ${r.duplicates} duplicate deliveries, ${r.poison} poison)`,
-    `endpoint calls            ${r.endpointCalls}, ${r.faultsInjected} failed on purpose (${(r.faultRate * 100).toFixed(1)}%)`,
-    `accepted (acknowledged)   ${r.accepted}`,
-    `dead-lettered             ${Object.values(r.deadLettered).reduce((a, b) => a + b, 0)}`,
-    reasons,
-    `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}` : ""}`,
-    `unexpected outcomes       ${r.unexpected.length}${r.unexpected.length ? `  e.g. ${JSON.stringify(r.unexpected.slice(0, 3))}` : ""}`,
-    `gave up (retries_exh.)    ${r.gaveUp.length}${
-      r.gaveUp.length
-        ? `  expected: ${r.gaveUp
-            .map((g) => g.expected)
-            .slice(0, 5)
-            .join("; ")}`
-        : ""
-    }`,
-    `runs given outputs twice  ${r.doubleAcceptances}`,
-    `valid runs never accepted ${r.runsNeverAccepted}`,
-    `invocations               ${r.invocations} (${r.batchItemFailures} records handed back)`,
-    `wall time                 ${(r.wallMs / 1000).toFixed(1)} s`,
-    `throughput                ${r.messagesPerSecond.toFixed(0)} msgs/s`,
-    `peak memory (RSS)         ${(r.peakRssBytes / 1024 / 1024).toFixed(0)} MiB`,
-  ].join("\n");
+/** What a second round the tool worker sent must lead to: its event's subject, one turn further down. */
+function answerExpectation(answer: ToolWorkerAnswer): TurnExpectation {
+  const { event, reply } = answer;
+  if (event.api === "assistants") return { kind: "answer", subject: { api: "assistants", runKey: subjectOf(event) }, unconfirmable: false };
+  if ("response_id" in reply)
+    return { kind: "answer", subject: { api: "responses", answers: reply.response_id }, unconfirmable: event.conversation_id === null };
+  if ("conversation_id" in reply)
+    return { kind: "answer", subject: { api: "responses", conversation: reply.conversation_id }, unconfirmable: false };
+  throw new Error(`a responses event replies with run ids: ${event.event_id}`);
+}
+
+/**
+ * Whether an acknowledged message's subject was reported: its run's state; for a response, the state of its
+ * continuation (an event naming it as the response answered, or reporting one of its children, as a watch does);
+ * for a conversation, any event of it.
+ */
+function reportedBy(events: ResultsEvent[], children: (responseId: string) => string[]): (subject: Subject) => boolean {
+  const runs = new Set<string>();
+  const answered = new Set<string>();
+  const responses = new Set<string>();
+  const conversations = new Set<string>();
+  for (const event of events) {
+    if (event.api === "assistants") {
+      runs.add(subjectOf(event));
+      continue;
+    }
+    if (event.previous_response_id) answered.add(event.previous_response_id);
+    if (event.response_id) responses.add(event.response_id);
+    if (event.conversation_id) conversations.add(event.conversation_id);
+  }
+  return (subject) => {
+    if (subject.api === "assistants") return runs.has(subject.runKey);
+    if ("conversation" in subject) return conversations.has(subject.conversation);
+    return answered.has(subject.answers) || children(subject.answers).some((child) => responses.has(child));
+  };
+}
+
+function describe(expected: TurnExpectation): string {
+  const s = expected.subject;
+  const what = s.api === "assistants" ? "run" : "conversation" in s ? "conversation turn" : "response turn";
+  return `${expected.kind} (${what})`;
+}
+
+/** Valid runs still asking for the very ids the soak sent: the endpoint never took them. */
+function runsNeverAccepted(stack: LocalStack, firstRounds: Planned[]): number {
+  let never = 0;
+  for (const p of firstRounds) {
+    if (p.expect.kind !== "accepted" || p.expect.subject.api !== "assistants" || !("runKey" in p.expect.subject)) continue;
+    const [threadId, runId] = p.expect.subject.runKey.split(" / ") as [string, string];
+    const sentIds = (JSON.parse(p.body) as { tool_outputs: Array<{ tool_call_id: string }> }).tool_outputs.map((t) => t.tool_call_id);
+    const run = stack.sim!.run(threadId, runId);
+    const asked = run?.required_action?.submit_tool_outputs.tool_calls.map((call) => call.id) ?? [];
+    if (run === undefined || (run.status === "requires_action" && asked.some((id) => sentIds.includes(id)))) never++;
+  }
+  return never;
 }

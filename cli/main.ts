@@ -32,12 +32,16 @@ export const HELP = `tool-output-relay <command> [flags]
 
 Commands
   send        send tool outputs to the input queue, checked against the relay's contract first
-                --thread <thread_id> --run <run_id> --output <tool_call_id>=<output> [--output …]
+                Assistants API: --thread <thread_id> --run <run_id>
+                Responses API:  --response <response_id>, or --conversation <conversation_id> [--model <model>]
+                then --output <tool_call_id>=<output> [--output …] (for the Responses API, the call_id)
                 [--metadata key=value …] [--stream] [--group-id <id>] [--dedup-id <id>] [--delay-seconds <n>]
-                or --file message.json (- for stdin; sent as it is)
-                an output of @path reads the output from a file
-  tail        print results events as they arrive (Ctrl-C stops)
-                [--type run.requires_action[,run.completed]] [--json] [--max <n>]
+                or --file message.json (- for stdin; sent as it is, e.g. a watch_run or watch_response)
+                an output of @path reads the output from a file; FIFO: the group defaults to the
+                thread, conversation or response id
+  tail        print results events of both APIs as they arrive (Ctrl-C stops)
+                [--type requires_action[,run.completed,response.completed]] [--json] [--max <n>]
+                (a bare status such as requires_action means run.… and response.…)
   dlq list    what is in the DLQ, by reason, without taking anything out   [--max <n>] [--json]
   dlq redrive move DLQ messages back to the input queue
                 [--reason <reason>[,…]] [--max <n>] [--method auto|copy|move-task]

@@ -7,6 +7,9 @@ import { explainAwsError, UsageError } from "./cli-error";
 export const SEND_OPTIONS = {
   thread: { type: "string" },
   run: { type: "string" },
+  response: { type: "string" },
+  conversation: { type: "string" },
+  model: { type: "string" },
   output: { type: "string", multiple: true },
   metadata: { type: "string", multiple: true },
   stream: { type: "boolean" },
@@ -17,8 +20,15 @@ export const SEND_OPTIONS = {
 } as const;
 
 export interface SendFlags {
+  /** Assistants API: `thread_id` and `run_id`. */
   thread?: string;
   run?: string;
+  /** Responses API: `response_id` (the response whose function calls these outputs answer) … */
+  response?: string;
+  /** … or `conversation_id` (the calls waiting at the conversation's tail). */
+  conversation?: string;
+  /** Responses API: `request.model` of the continuation (a conversation the relay has not seen needs it). */
+  model?: string;
   /** `call_id=text`, or `call_id=@path` to read the output from a file. */
   output?: string[];
   /** `key=value` */
@@ -39,14 +49,16 @@ export interface SendFlags {
 export async function buildMessageBody(flags: SendFlags, readText: (path: string) => Promise<string> = readInput): Promise<string> {
   let body: string;
   if (flags.file !== undefined) {
-    const mixed = (["thread", "run", "output", "metadata", "stream"] as const).filter((f) => flags[f] !== undefined);
+    const mixed = MESSAGE_FLAGS.filter((f) => flags[f] !== undefined);
     if (mixed.length > 0)
       throw new UsageError(`--file sends the file as it is: drop ${mixed.map((f) => `--${f}`).join(", ")}, or drop --file.`);
     body = await readText(flags.file);
   } else {
-    if (!flags.thread || !flags.run || !flags.output?.length) {
+    const named = flags.thread ?? flags.run ?? flags.response ?? flags.conversation;
+    if (named === undefined || !flags.output?.length) {
       throw new UsageError(
-        "send needs --thread <thread_id> --run <run_id> and at least one --output <tool_call_id>=<output> (or --file message.json).",
+        "send needs --thread <thread_id> --run <run_id> (Assistants API), or --response <response_id> or --conversation <conversation_id> " +
+          "(Responses API), and at least one --output <tool_call_id>=<output> (or --file message.json).",
       );
     }
     const tool_outputs = [];
@@ -57,12 +69,16 @@ export async function buildMessageBody(flags: SendFlags, readText: (path: string
     const metadata = flags.metadata?.length
       ? Object.fromEntries(flags.metadata.map((m) => splitPair(m, "--metadata", "<key>=<value>")))
       : undefined;
+    // Every id given goes in: a mix of both APIs' ids is the contract's to refuse, with its own words, below.
     body = JSON.stringify({
-      thread_id: flags.thread,
-      run_id: flags.run,
+      ...(flags.thread !== undefined ? { thread_id: flags.thread } : {}),
+      ...(flags.run !== undefined ? { run_id: flags.run } : {}),
+      ...(flags.response !== undefined ? { response_id: flags.response } : {}),
+      ...(flags.conversation !== undefined ? { conversation_id: flags.conversation } : {}),
       tool_outputs,
       ...(flags.stream ? { stream: true } : {}),
       ...(metadata ? { metadata } : {}),
+      ...(flags.model !== undefined ? { request: { model: flags.model } } : {}),
     });
   }
   const parsed = parseMessage(body);
@@ -73,6 +89,9 @@ export async function buildMessageBody(flags: SendFlags, readText: (path: string
   return body;
 }
 
+/** The flags that build a message, which --file replaces. */
+const MESSAGE_FLAGS = ["thread", "run", "response", "conversation", "model", "output", "metadata", "stream"] as const;
+
 /** Sends one message to the input queue; returns a line to print (ids and sizes only, never outputs). */
 export async function sendCommand(flags: SendFlags, targets: Targets): Promise<string> {
   const body = await buildMessageBody(flags);
@@ -82,7 +101,7 @@ export async function sendCommand(flags: SendFlags, targets: Targets): Promise<s
     env: "INPUT_QUEUE_URL",
     stackOutput: "InputQueueUrl",
   });
-  const message = JSON.parse(body) as { thread_id?: string; run_id?: string; tool_outputs?: unknown[]; type?: string };
+  const message = JSON.parse(body) as MessageIds & { tool_outputs?: unknown[]; type?: string };
   const delay = flags["delay-seconds"] === undefined ? undefined : Number(flags["delay-seconds"]);
   if (delay !== undefined && !(Number.isInteger(delay) && delay >= 0 && delay <= 900))
     throw new UsageError("--delay-seconds must be a whole number from 0 to 900.");
@@ -96,20 +115,36 @@ export async function sendCommand(flags: SendFlags, targets: Targets): Promise<s
         ...(delay ? { DelaySeconds: delay } : {}),
         ...(fifo
           ? {
-              MessageGroupId: flags["group-id"] ?? message.thread_id ?? "tool-output-relay",
+              MessageGroupId: flags["group-id"] ?? groupOf(message),
               ...(flags["dedup-id"] ? { MessageDeduplicationId: flags["dedup-id"] } : {}),
             }
           : {}),
       }),
     );
-    const what =
-      message.type === "watch_run"
-        ? "watch_run"
-        : `${message.tool_outputs?.length ?? 0} tool output${message.tool_outputs?.length === 1 ? "" : "s"}`;
-    return `sent ${sent.MessageId} (${message.thread_id} / ${message.run_id}, ${what}, ${Buffer.byteLength(body)} bytes) to ${queueName(queueUrl)}`;
+    const what = message.type?.startsWith("watch_")
+      ? message.type
+      : `${message.tool_outputs?.length ?? 0} tool output${message.tool_outputs?.length === 1 ? "" : "s"}`;
+    return `sent ${sent.MessageId} (${subjectOf(message)}, ${what}, ${Buffer.byteLength(body)} bytes) to ${queueName(queueUrl)}`;
   } catch (error) {
     throw explainAwsError(error, { endpoint: targets.endpoint, what: `sending to ${queueName(queueUrl)}` });
   }
+}
+
+type MessageIds = { thread_id?: string; run_id?: string; response_id?: string; conversation_id?: string };
+
+/**
+ * The FIFO group a message goes in by default: its thread, else its conversation, else its response, so one
+ * thread's (conversation's) messages stay in order.
+ */
+function groupOf(message: MessageIds): string {
+  return message.thread_id ?? message.conversation_id ?? message.response_id ?? "tool-output-relay";
+}
+
+/** What the message is for, in the words `tail` prints. */
+function subjectOf(message: MessageIds): string {
+  if (message.response_id !== undefined) return message.response_id;
+  if (message.conversation_id !== undefined) return `conversation ${message.conversation_id}`;
+  return `${message.thread_id} / ${message.run_id}`;
 }
 
 function splitPair(item: string, flag: string, shape: string): [string, string] {

@@ -7,7 +7,7 @@ import { explainAwsError, UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";
 
 export interface TailOptions {
-  /** Only these event types (`run.completed`, or `completed`). */
+  /** Only these event types (`run.completed`, `response.requires_action`, or a bare status for both APIs: `completed`). */
   types?: string[];
   /** Print each event as one JSON line instead of a summary. */
   json?: boolean;
@@ -26,7 +26,7 @@ export interface TailOptions {
  * @example await tailResults(targets, { signal: ac.signal, print: console.log, types: ["run.requires_action"] });
  */
 export async function tailResults(targets: Targets, o: TailOptions): Promise<number> {
-  const types = o.types?.flatMap((t) => t.split(",")).map((t) => (t.startsWith("run.") ? t : `run.${t}`));
+  const types = o.types?.flatMap((t) => t.split(",")).flatMap(eventTypes);
   const source = targets.resultsQueueUrl
     ? { url: targets.resultsQueueUrl, cleanup: async () => undefined }
     : await subscribeTemporaryQueue(targets, types);
@@ -65,6 +65,13 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
     await source.cleanup();
   }
   return printed;
+}
+
+/** `run.x` and `response.x` name one type; a bare status (`completed`) names that status in both APIs. */
+function eventTypes(type: string): string[] {
+  const trimmed = type.trim();
+  if (trimmed.startsWith("run.") || trimmed.startsWith("response.")) return [trimmed];
+  return [`run.${trimmed}`, `response.${trimmed}`];
 }
 
 /** One line per event: time, type, ids, what it asks for, where it came from. */

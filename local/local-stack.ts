@@ -50,7 +50,7 @@ export interface LocalStackOptions {
 }
 
 export interface SendOptions {
-  /** FIFO: message group. Default the message's thread_id. */
+  /** FIFO: message group. Default the message's thread_id (or conversation_id, response_id). */
   groupId?: string;
   /** FIFO: deduplication id. Default content-based. */
   dedupId?: string;
@@ -139,6 +139,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     INPUT_QUEUE_URL: aws.input.url,
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodb.endpoint,
+    RELAY_STATE_TABLE: aws.stateTableName,
+    RELAY_PAYLOAD_BUCKET: aws.payloadBucket,
     AWS_REGION: aws.region,
     // Against the simulator, quick retries and hand-backs that come back at once keep a demo short;
     // a real endpoint keeps the relay's own defaults.
@@ -275,10 +278,12 @@ const SIMULATOR_TUNING: RelayEnvironment = {
   WATCH_DELAY_SECONDS: "0",
 };
 
+/** The FIFO group a body belongs to by its ids: the thread, else the conversation, else the response it answers. */
 function threadIdOf(body: string): string | undefined {
   try {
-    const value = JSON.parse(body) as { thread_id?: unknown };
-    return typeof value.thread_id === "string" ? value.thread_id : undefined;
+    const value = JSON.parse(body) as Record<string, unknown>;
+    const id = [value.thread_id, value.conversation_id, value.response_id].find((v) => typeof v === "string");
+    return id as string | undefined;
   } catch {
     return undefined;
   }

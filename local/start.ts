@@ -1,6 +1,6 @@
 /**
  * `npm start`: the relay's whole job on this machine, with no AWS account and no LLM key.
- *   npm start               run the demo scenario, print the summary, exit 0 (1 if something was lost)
+ *   npm start               run the demo scenario (Assistants and Responses APIs), print the summary, exit 0 (1 if something was lost)
  *   npm start -- --serve    keep the local stack running for the operator CLI (prints the env lines)
  * With ENDPOINT_BASE_URL and PORTKEY_API_KEY (+ PORTKEY_VIRTUAL_KEY) set, the relay talks to that
  * endpoint instead of the simulator; only `--serve` makes sense then (the runs are yours).
@@ -36,7 +36,7 @@ if (values.serve) {
 } else if (externalUrl) {
   console.error(`ENDPOINT_BASE_URL is set (${new URL(externalUrl).host}): the demo scenario needs runs it can make, which only the simulator allows.
 Run \`npm start -- --serve\` instead: the relay then talks to that endpoint, and you send outputs for your own runs with
-\`npx tool-output-relay send --thread <thread_id> --run <run_id> --output <call_id>=<output>\`.
+\`npx tool-output-relay send --thread <thread_id> --run <run_id> --output <call_id>=<output>\` (or \`--response <response_id>\`).
 Unset ENDPOINT_BASE_URL to run the demo scenario against the simulator.`);
   process.exit(2);
 } else {

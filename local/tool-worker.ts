@@ -1,18 +1,26 @@
-import type { ToolOutputMessage } from "../functions/submit-tool-outputs/assistants/message-schema";
+import type { Reply, ResultsEvent, ToolCall } from "../functions/submit-tool-outputs/results-event";
 import type { LocalStack } from "./local-stack";
 
-/** One tool call as `required_action.submit_tool_outputs.tool_calls[]` carries it. */
-export interface ToolCall {
-  id: string;
-  type: string;
-  function?: { name: string; arguments: string };
+export type { ToolCall } from "../functions/submit-tool-outputs/results-event";
+
+/** One message the worker sent: its id, the event it answers, and the body as sent (holds tool outputs: never log it). */
+export interface ToolWorkerAnswer {
+  messageId: string;
+  /** The event answered. */
+  event: ResultsEvent;
+  api: ResultsEvent["api"];
+  /** The ids the message carries: the event's `reply`. */
+  reply: Reply;
+  toolCallIds: string[];
+  /** The SQS body, for a caller that sends it again (a duplicate delivery). */
+  body: string;
 }
 
 export interface ToolWorkerOptions {
   /** Runs a tool call; the answer goes back as its output. Default: a made-up weather answer. */
   runTool?: (call: ToolCall) => string;
-  /** Told of every message the worker sent (its id and the ids it answered for). */
-  onAnswer?: (answer: { messageId: string; threadId: string; runId: string; toolCallIds: string[] }) => void;
+  /** Told of every message the worker sent. */
+  onAnswer?: (answer: ToolWorkerAnswer) => void;
   /** How often the worker reads the results queue. Default 50 ms. */
   intervalMs?: number;
 }
@@ -25,17 +33,36 @@ export interface ToolWorker {
   stop(): Promise<void>;
 }
 
+/** `run.requires_action` and `response.requires_action`: the events that ask for tools, in either API. */
+export function asksForTools(event: ResultsEvent): boolean {
+  return event.type.endsWith(".requires_action") && event.tool_calls.length > 0;
+}
+
 /**
- * A tiny tool worker that closes the loop: it reads `run.requires_action` events from the results topic
- * (through the stack's reader queue), runs the tool calls and sends their outputs to the input queue.
- * Duplicate events (same `event_id`) are answered once.
+ * The answering message for an event, the same for both APIs: the event's `reply` ids, an output per tool call,
+ * and its metadata echoed back.
+ * @example stack.send(answerEvent(event, (call) => JSON.stringify({ temp: 21 })));
+ */
+export function answerEvent(event: ResultsEvent, runTool: (call: ToolCall) => string): Record<string, unknown> {
+  return {
+    ...event.reply,
+    tool_outputs: event.tool_calls.map((call) => ({ tool_call_id: call.id, output: runTool(call) })),
+    ...(event.metadata ? { metadata: event.metadata } : {}),
+  };
+}
+
+/**
+ * A tiny tool worker that closes the loop for both APIs: it reads `*.requires_action` events from the results
+ * topic (through the stack's reader queue), runs the tool calls and sends `{ ...event.reply, tool_outputs }` to
+ * the input queue. Duplicate events (same `event_id`) are answered once; events read before it started are not its own.
  * @example const worker = startToolWorker(stack); … await worker.stop();
  */
 export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = {}): ToolWorker {
-  const runTool = options.runTool ?? ((call: ToolCall) => JSON.stringify({ tool: call.function?.name ?? call.type, temperature_c: 21 }));
+  const runTool = options.runTool ?? ((call: ToolCall) => JSON.stringify({ tool: call.function.name || call.type, temperature_c: 21 }));
   const answered = new Set<string>();
   const sent: string[] = [];
-  let cursor = 0;
+  // Events the ledger held before the worker started were someone else's to answer.
+  let cursor = stack.ledger.results.length;
   let running = true;
 
   const answerNew = async () => {
@@ -43,21 +70,13 @@ export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = 
     await stack.readResults();
     while (cursor < stack.ledger.results.length) {
       const { event } = stack.ledger.results[cursor]!;
-      if (event.type === "run.requires_action" && !answered.has(event.event_id)) {
-        const calls =
-          (event.run.required_action as { submit_tool_outputs?: { tool_calls?: ToolCall[] } } | null)?.submit_tool_outputs?.tool_calls ??
-          [];
-        const message: ToolOutputMessage = {
-          thread_id: event.thread_id,
-          run_id: event.run_id,
-          tool_outputs: calls.map((call) => ({ tool_call_id: call.id, output: runTool(call) })),
-          ...(event.metadata ? { metadata: event.metadata } : {}),
-        };
+      if (asksForTools(event) && !answered.has(event.event_id)) {
+        const body = JSON.stringify(answerEvent(event, runTool));
         // A failed send throws before the cursor moves: the event is answered on the next round.
-        const messageId = await stack.send(message);
+        const messageId = await stack.send(body);
         answered.add(event.event_id);
         sent.push(messageId);
-        options.onAnswer?.({ messageId, threadId: event.thread_id, runId: event.run_id, toolCallIds: calls.map((c) => c.id) });
+        options.onAnswer?.({ messageId, event, api: event.api, reply: event.reply, toolCallIds: event.tool_calls.map((c) => c.id), body });
       }
       cursor += 1;
     }

@@ -119,9 +119,26 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
   }
   if (issue.code === "invalid_type" && issue.input === undefined) return `${where}: is required`;
+  if (issue.code === "invalid_union" && issue.errors.length > 0) return describeUnion(issue, where);
   // A record key that fails its own schema: say why, not only that it is invalid.
   if (issue.code === "invalid_key") return `${where}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
   return `${where}: ${issue.message}`;
+}
+
+/**
+ * zod words a failed union (a Responses output: a string, or an array of content parts) as "Invalid input". A
+ * branch whose one issue is a wrong type at its root only says "not this shape"; the branch that got further says
+ * what is wrong, at its own path. With none, the shapes it could have been are named.
+ */
+function describeUnion(issue: z.core.$ZodIssueInvalidUnion, where: string): string {
+  const notThisShape = (issues: z.core.$ZodIssue[]) =>
+    issues.length === 1 && issues[0]!.code === "invalid_type" && issues[0]!.path.length === 0;
+  const further = issue.errors.filter((issues) => !notThisShape(issues));
+  if (further.length === 1) return further[0]!.map((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })).join("; ");
+  if (further.length > 0) return `${where}: ${issue.message}`;
+  const shapes = issue.errors.map((issues) => (issues[0] as z.core.$ZodIssueInvalidType).expected);
+  const article = (shape: string) => (/^[aeiou]/.test(shape) ? `an ${shape}` : `a ${shape}`);
+  return `${where}: must be ${shapes.map(article).join(" or ")}`;
 }
 
 /** Whatever valid ids and metadata an invalid message still carries (for the DLQ record). */

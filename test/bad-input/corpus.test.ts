@@ -1,14 +1,14 @@
 /**
  * Every case of the bad-input corpus goes through the real handler over real SQS (fauxqs), inside a
- * batch of 10 where valid messages sit on both sides of it: the bad one ends in the DLQ with its
- * specific reason and its body byte for byte; its valid neighbours are submitted and published as if
- * it were not there.
+ * batch of 10 where valid messages of both APIs (runs and responses, alternating) sit on both sides of it: the
+ * bad one ends in the DLQ with its specific reason and its body byte for byte; its valid neighbours are
+ * submitted and published as if it were not there.
  */
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BAD_INPUT_CORPUS, type BadInputCase } from "../../fixtures/bad-input-corpus";
 import { deleteSucceeded } from "../../local/lambda-invocation";
-import { answerFor, type DeadLetter, type Harness, type PublishedResult, startHarness } from "../helpers/relay-harness";
+import { answerFor, type DeadLetter, type Harness, type PublishedResult, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 
 /** Batch layout: V B V B V B V B V V — every bad message has a valid one before and after it. */
 const BAD_PER_BATCH = 4;
@@ -16,7 +16,8 @@ const BATCH_SIZE = 10;
 
 interface SentBatch {
   bad: Array<{ case: BadInputCase; messageId: string }>;
-  valid: Array<{ runId: string; messageId: string }>;
+  /** A valid neighbour answers a run (`runId`) or a response (`responseId`). */
+  valid: Array<{ runId?: string; responseId?: string; messageId: string }>;
   response: SQSBatchResponse;
 }
 
@@ -24,6 +25,7 @@ let h: Harness;
 const batches: SentBatch[] = [];
 let deadLetters: DeadLetter[] = [];
 let results: PublishedResult[] = [];
+let validSent = 0;
 
 beforeAll(async () => {
   // A handed-back message stays invisible for the rest of the file, so batches never mix.
@@ -39,8 +41,13 @@ afterAll(async () => h?.close());
 async function sendBatch(cases: readonly BadInputCase[]): Promise<SentBatch> {
   const batch: SentBatch = { bad: [], valid: [], response: { batchItemFailures: [] } };
   const sendValid = async () => {
-    const run = h.sim.createRun();
-    batch.valid.push({ runId: run.runId, messageId: await h.send(answerFor(run)) });
+    if (validSent++ % 2 === 0) {
+      const run = h.sim.createRun();
+      batch.valid.push({ runId: run.runId, messageId: await h.send(answerFor(run)) });
+    } else {
+      const response = h.sim.createResponse();
+      batch.valid.push({ responseId: response.responseId, messageId: await h.send(responseAnswerFor(response)) });
+    }
   };
   for (const badCase of cases) {
     await sendValid();
@@ -106,14 +113,24 @@ describe("the valid messages around them", () => {
     for (const batch of batches) expect(batch.response.batchItemFailures).toEqual([]);
   });
 
-  it("are each submitted once and their run's resting state published", () => {
+  it("are each submitted once and their run's or response's resting state published", () => {
     const valid = batches.flatMap((b) => b.valid);
-    for (const { runId, messageId } of valid) {
+    const runs = valid.filter((v) => v.runId !== undefined);
+    const responses = valid.filter((v) => v.responseId !== undefined);
+    for (const { runId, messageId } of runs) {
       const published = results.filter((r) => r.event.api === "assistants" && r.event.run_id === runId);
       expect(published.map((r) => [r.event.status, r.event.source_message_id])).toEqual([["completed", messageId]]);
     }
-    expect(h.sim.counters.accepted).toBe(valid.length);
+    for (const { responseId, messageId } of responses) {
+      const published = results.filter((r) => r.event.api === "responses" && r.event.previous_response_id === responseId);
+      expect(published.map((r) => [r.event.type, r.event.source_message_id])).toEqual([["response.completed", messageId]]);
+    }
+    expect(runs.length).toBeGreaterThan(0);
+    expect(responses.length).toBeGreaterThan(0);
+    expect(h.sim.counters.accepted).toBe(runs.length);
     expect(h.sim.counters.doubleAcceptances).toBe(0);
+    expect(h.sim.counters.continuations).toBe(responses.length);
+    expect(h.sim.counters.forks).toBe(0);
   });
 
   it("never land in the DLQ, and the DLQ holds exactly one record per bad message", () => {
@@ -123,8 +140,15 @@ describe("the valid messages around them", () => {
   });
 
   it("bad messages never reach the endpoint", () => {
-    const validRuns = new Set(batches.flatMap((b) => b.valid.map((v) => v.runId)));
-    const strays = h.sim.requests.filter((r) => ![...validRuns].some((runId) => r.path.includes(`/runs/${runId}`)));
+    const valid = batches.flatMap((b) => b.valid);
+    const validRuns = new Set(valid.flatMap((v) => (v.runId ? [v.runId] : [])));
+    // A valid response, and the continuation the relay created for it and then followed.
+    const validResponses = new Set(valid.flatMap((v) => (v.responseId ? [v.responseId, ...h.sim.children(v.responseId)] : [])));
+    const about = (r: (typeof h.sim.requests)[number]) =>
+      [...validRuns].some((runId) => r.path.includes(`/runs/${runId}`)) ||
+      [...validResponses].some((id) => r.path.endsWith(`/responses/${id}`)) ||
+      (r.path.endsWith("/responses") && validResponses.has((r.body as { previous_response_id?: string }).previous_response_id ?? ""));
+    const strays = h.sim.requests.filter((r) => !about(r));
     expect(strays.map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
 });

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main";
+import { receiveBatch } from "../../cli/queue-io";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
+import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { answerFor, ended } from "./helpers";
 
@@ -46,7 +49,41 @@ describe("flags and validation (no AWS needed)", () => {
     expect(err).not.toContain("very-secret-output");
   });
 
+  it("refuses a Responses message that breaks the contract, listing every problem, without sending", async () => {
+    const { code, err } = await cli([
+      "send",
+      "--response",
+      "resp/../x",
+      "--conversation",
+      "conv_1",
+      "--output",
+      "call_1=very-secret-output",
+      "--output",
+      "call_1=again",
+    ]);
+    expect(code).toBe(2);
+    expect(err).toContain("nothing was sent");
+    expect(err).toContain("  - response_id: must be 1–128 characters");
+    expect(err).toContain("  - tool_outputs.1.tool_call_id: duplicate tool_call_id call_1");
+    expect(err).toContain("  - response_id: send exactly one of response_id and conversation_id");
+    expect(err).not.toContain("very-secret-output");
+  });
+
   it.each([
+    [["send", "--thread", "thread_a", "--run", "run_a", "--response", "resp_a", "--output", "c=1"], "has ids of more than one API"],
+    [["send", "--thread", "thread_a", "--run", "run_a", "--model", "gpt-5-mini", "--output", "c=1"], 'unknown field "request"'],
+    [["send", "--conversation", "conv_a", "--run", "run_a", "--output", "c=1"], "(run_id, conversation_id)"],
+  ])("%j mixes the APIs: the relay's own parser says how (exit 2, nothing sent)", async (argv, problem) => {
+    const { code, err } = await cli(argv);
+    expect(code).toBe(2);
+    expect(err).toContain("nothing was sent");
+    expect(err).toContain(problem);
+  });
+
+  it.each([
+    [["send", "--output", "call_1=x"], "--response <response_id> or --conversation <conversation_id>"],
+    [["send", "--response", "resp_a"], "at least one --output"],
+    [["send", "--file", "msg.json", "--response", "resp_a"], "drop --response"],
     [["send", "--thread", "t", "--run", "r"], "at least one --output"],
     [["send", "--thread", "t", "--run", "r", "--output", "no-equals-sign"], "--output takes <tool_call_id>=<output>"],
     [["send", "--thred", "t"], "--help"],
@@ -144,6 +181,60 @@ describe("against the local stack", () => {
     expect(tailed.out).toMatch(new RegExp(`run\\.completed\\s+${run.threadId} / ${run.runId}.*from ${messageId}.*tenant=acme`));
   });
 
+  it("send --response answers a response; tail shows response.requires_action, and --response with its id answers the next round", async () => {
+    // Prepare
+    const first = stack.sim!.createResponse({ toolCalls: ["call_r1"], afterOutputs: [{ functionCalls: ["call_r2"] }, "completed"] });
+    const tail = start(["tail", "--type", "requires_action", "--type", "response.completed", "--max", "2"], env);
+    await until(async () => tail.err.some((line) => line.startsWith("subscribed to")));
+    // Act: the first round; the second round names the response the requires_action event reports.
+    const sent = await cli(["send", "--response", first.responseId, "--output", "call_r1=sunny-secret", "--metadata", "tenant=acme"], env);
+    const askedFor = () =>
+      stack.ledger.results
+        .map((r) => r.event)
+        .find((e): e is ResponsesResultsEvent => e.api === "responses" && e.previous_response_id === first.responseId);
+    await until(async () => {
+      await stack.readResults();
+      return askedFor() !== undefined;
+    });
+    const asked = askedFor()!;
+    const next = await cli(["send", "--response", asked.response_id!, "--output", "call_r2=cloudy"], env);
+    const ids = [sent, next].map((s) => /sent (\S+)/.exec(s.out)![1]!);
+    const accounting = await stack.settle(ids, { timeoutMs: 30_000 });
+    const tailed = await Promise.race([
+      tail.done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("tail printed too little")), 20_000)),
+    ]);
+    // Assess
+    expect(asked.type).toBe("response.requires_action");
+    expect(sent.out).toContain(`(${first.responseId}, 1 tool output,`);
+    expect(ended(accounting)).toEqual({ accepted: 2, deadLettered: [], lost: 0 });
+    const [line1, line2] = tailed.out.split("\n");
+    expect(line1).toMatch(
+      new RegExp(`response\\.requires_action\\s+${asked.response_id}  asks for call_r2 \\(\\w+\\)  from ${ids[0]}.*tenant=acme`),
+    );
+    expect(line2).toMatch(new RegExp(`response\\.completed\\s+resp_\\w+  from ${ids[1]}`));
+    expect(tailed.out).not.toContain("sunny-secret");
+    expect(stack.sim!.counters.forks).toBe(0);
+  });
+
+  it("send --conversation --model answers the calls waiting at a conversation's tail", async () => {
+    // Prepare
+    const chat = stack.sim!.createResponse({ toolCalls: ["call_c1", "call_c2"], conversation: true });
+    // Act
+    const sent = await cli(
+      ["send", "--conversation", chat.conversationId!, "--model", "gpt-5-mini", "--output", "call_c1=1", "--output", "call_c2=2"],
+      env,
+    );
+    const messageId = /sent (\S+)/.exec(sent.out)![1]!;
+    const accounting = await stack.settle([messageId], { timeoutMs: 30_000 });
+    // Assess
+    expect(sent.out).toContain(`(conversation ${chat.conversationId}, 2 tool outputs,`);
+    expect(ended(accounting)).toEqual({ accepted: 1, deadLettered: [], lost: 0 });
+    const [event] = stack.ledger.resultsOf(messageId).map((r) => r.event);
+    expect(event).toMatchObject({ api: "responses", type: "response.completed", conversation_id: chat.conversationId });
+    expect(stack.sim!.conversationItems(chat.conversationId!)!.filter((i) => i.type === "function_call_output")).toHaveLength(2);
+  });
+
   it("dlq list shows reasons without taking anything out or printing outputs; dlq redrive --reason moves only those", async () => {
     // Prepare: a relay record (expired run), and a raw message as SQS's redrive would leave it, for a live run.
     const expired = stack.sim!.createRun();
@@ -198,5 +289,29 @@ describe("against the local stack", () => {
     });
     expect(code).toBe(1);
     expect(err).toContain("npm start -- --serve");
+  });
+});
+
+describe("FIFO message groups", () => {
+  let aws: EmbeddedAws;
+  beforeAll(async () => {
+    aws = await startEmbeddedAws({ fifo: true });
+  });
+  afterAll(async () => aws.close());
+
+  it("default to the thread, else the conversation, else the response; --group-id wins", async () => {
+    // Prepare
+    const env = { AWS_ENDPOINT_URL: aws.endpoint, AWS_REGION: aws.region, INPUT_QUEUE_URL: aws.input.url };
+    const sends = [
+      ["--thread", "thread_g", "--run", "run_g"],
+      ["--conversation", "conv_g"],
+      ["--response", "resp_g"],
+      ["--response", "resp_h", "--group-id", "tenant-7"],
+    ];
+    // Act
+    for (const ids of sends) expect((await cli(["send", ...ids, "--output", "call_g=1"], env)).code).toBe(0);
+    const messages = await receiveBatch(aws.sqs, aws.input.url, { max: 10, waitSeconds: 1 });
+    // Assess
+    expect(messages.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual(["conv_g", "resp_g", "tenant-7", "thread_g"]);
   });
 });

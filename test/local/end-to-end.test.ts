@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { redriveDeadLetters } from "../../cli/dlq-commands";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { startToolWorker } from "../../local/tool-worker";
-import { answerFor, crashingOn, ended } from "./helpers";
+import { answerFor, crashingOn, ended, responseAnswerFor } from "./helpers";
 
 const SETTLE = { timeoutMs: 45_000 };
 let stack: LocalStack;
@@ -23,6 +23,19 @@ beforeEach(async () => {
 
 const resultsFor = (runId: string) =>
   stack.ledger.results.filter((r) => r.event.api === "assistants" && r.event.run_id === runId).map((r) => r.event.type);
+/** The types of the events that report a continuation of this response (the response its outputs answered). */
+const continuationsOf = (responseId: string) =>
+  stack.ledger.results.filter((r) => r.event.api === "responses" && r.event.previous_response_id === responseId).map((r) => r.event.type);
+/** Settles until the tool worker has answered everything it read and nothing moves any more. */
+async function settleWithWorker(worker: ReturnType<typeof startToolWorker>, first: string[]) {
+  let answered: number;
+  do {
+    answered = worker.sent.length;
+    await stack.settle([...first, ...worker.sent], SETTLE);
+    await worker.caughtUp();
+  } while (worker.sent.length !== answered);
+  return stack.settle([...first, ...worker.sent], SETTLE);
+}
 
 describe("happy path", () => {
   it("several runs answered at once are each submitted once and published as run.completed", async () => {
@@ -56,6 +69,58 @@ describe("second round of tools", () => {
       expect(ended(accounting)).toEqual({ accepted: 2, deadLettered: [], lost: 0 });
       expect(resultsFor(run.runId)).toEqual(["run.requires_action", "run.completed"]);
       expect(stack.sim!.run(run.threadId, run.runId)!.status).toBe("completed");
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+describe("second round of tools, Responses API", () => {
+  it("the same tool worker answers response.requires_action with the event's reply, and the chain completes without a fork", async () => {
+    // Prepare
+    const sim = stack.sim!;
+    const first = sim.createResponse({ toolCalls: 1, afterOutputs: [{ functionCalls: 2 }, "completed"] });
+    const worker = startToolWorker(stack);
+    try {
+      // Act
+      const id = await stack.send(responseAnswerFor(first, { metadata: { tenant: "acme" } }));
+      const accounting = await settleWithWorker(worker, [id]);
+      // Assess
+      expect(worker.sent).toHaveLength(1);
+      expect(ended(accounting)).toEqual({ accepted: 2, deadLettered: [], lost: 0 });
+      const [second] = sim.children(first.responseId);
+      expect(continuationsOf(first.responseId)).toEqual(["response.requires_action"]);
+      expect(continuationsOf(second!)).toEqual(["response.completed"]);
+      const [third] = sim.children(second!);
+      expect(sim.response(third!)!.status).toBe("completed");
+      expect(stack.ledger.resultsOf(worker.sent[0]!)[0]!.event.metadata).toEqual({ tenant: "acme" });
+      expect(sim.counters.forks).toBe(0);
+      expect(sim.counters.continuations).toBe(2);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it("one worker answers runs and responses side by side, and a conversation's second round continues the conversation", async () => {
+    // Prepare
+    const sim = stack.sim!;
+    const run = sim.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 1 }, "completed"] });
+    const chat = sim.createResponse({ toolCalls: 2, conversation: true, afterOutputs: [{ functionCalls: 1 }, "completed"] });
+    const replies: Array<Record<string, string>> = [];
+    const worker = startToolWorker(stack, { onAnswer: (a) => replies.push(a.reply as Record<string, string>) });
+    try {
+      // Act
+      const ids = await stack.sendMany([answerFor(run), responseAnswerFor(chat)]);
+      const accounting = await settleWithWorker(worker, ids);
+      // Assess
+      expect(ended(accounting)).toEqual({ accepted: 4, deadLettered: [], lost: 0 });
+      expect(replies.map((r) => Object.keys(r).sort().join("+")).sort()).toEqual(["response_id", "run_id+thread_id"]);
+      expect(resultsFor(run.runId)).toEqual(["run.requires_action", "run.completed"]);
+      const items = sim.conversationItems(chat.conversationId!)!;
+      expect(items.filter((item) => item.type === "function_call_output")).toHaveLength(3);
+      expect(items.at(-1)!.type).toBe("message");
+      expect(sim.counters.forks).toBe(0);
+      expect(sim.counters.doubleAcceptances).toBe(0);
     } finally {
       await worker.stop();
     }

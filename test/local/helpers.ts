@@ -1,4 +1,4 @@
-export { answerFor } from "../../fixtures/messages";
+export { answerFor, responseAnswerFor } from "../../fixtures/messages";
 
 import type { SqsHandler } from "../../local/event-source-poller";
 import type { Accounting } from "../../local/local-stack";

@@ -5,12 +5,15 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatScenarioReport, runDemoScenario } from "../../local/demo-scenario";
+import type { SqsHandler } from "../../local/event-source-poller";
 
 const tsx = join(process.cwd(), "node_modules", "tsx", "dist", "cli.mjs");
 
 describe("npm start", () => {
-  it("the scenario accounts for every message: four accepted, two dead-lettered with their reasons, none lost", async () => {
+  it("the scenario accounts for every message of both APIs: eight accepted, three dead-lettered with their reasons, none lost", async () => {
+    // Act
     const report = await runDemoScenario();
+    // Assess
     expect(report.missing).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.messages.map((m) => [m.label, m.fate, m.reason ?? ""])).toEqual([
@@ -19,25 +22,55 @@ describe("npm start", () => {
       ["first round of a two-round run", "accepted", ""],
       ["late submission to an expired run", "dead_lettered", "run_expired"],
       ["invalid message", "dead_lettered", "invalid_message"],
-      ["second round, sent by the tool worker", "accepted", ""],
+      ["Responses: first round of a two-round chain", "accepted", ""],
+      ["Responses: a turn, streamed", "accepted", ""],
+      ["Responses: outputs for calls it did not ask for", "dead_lettered", "tool_call_mismatch"],
+      ["Responses: the same turn again (a duplicate)", "accepted", ""],
+      ["second round of the response, by the tool worker", "accepted", ""],
+      ["second round of the run, by the tool worker", "accepted", ""],
     ]);
     expect(report.results.map((r) => r.type).sort()).toEqual([
+      "response.completed",
+      "response.completed",
+      "response.completed",
+      "response.requires_action",
       "run.completed",
       "run.completed",
       "run.completed",
       "run.expired",
       "run.requires_action",
     ]);
-    expect(report.counters.doubleAcceptances).toBe(0);
-    expect(formatScenarioReport(report)).toContain("6 sent · 4 accepted · 2 dead-lettered · 0 lost");
+    expect(report.counters).toMatchObject({ doubleAcceptances: 0, forks: 0, continuations: 3 });
+    expect(report.duplicate).toMatchObject({ copies: 2, accepted: 2, created: 1 });
+    const summary = formatScenarioReport(report);
+    expect(summary).toContain("11 sent · 8 accepted · 3 dead-lettered · 0 lost");
+    expect(summary).toContain("forks: 0 · the turn delivered twice: 2 of 2 copies acknowledged, accepted once (1 response created)");
+  });
+
+  it("a relay that acknowledges Responses messages without doing their job is caught: NOT OK, and the summary says what is missing", async () => {
+    // Prepare: a stand-in that takes every Responses message off the queue and does nothing with it.
+    const swallowResponses =
+      (handler: SqsHandler): SqsHandler =>
+      async (event, context) => {
+        const records = event.Records.filter((r) => !r.body.includes('"response_id"'));
+        return records.length === 0 ? { batchItemFailures: [] } : handler({ Records: records }, context);
+      };
+    // Act
+    const report = await runDemoScenario({ wrapHandler: swallowResponses, timeoutMs: 30_000 });
+    // Assess
+    expect(report.ok).toBe(false);
+    expect(report.missing).toContain("response.requires_action asking for the chain's second round");
+    expect(report.missing).toContain("a tool_call_mismatch DLQ record for the response");
+    expect(report.missing).not.toContain("run.completed for the one-tool run");
+    expect(formatScenarioReport(report)).toMatch(/MISSING: .*\nNOT OK: see above\.$/s);
   });
 
   it("the script prints the summary, never an output or a key, and exits 0", () => {
     const env = { ...process.env, ENDPOINT_BASE_URL: "", PORTKEY_API_KEY: "" };
     const run = spawnSync(process.execPath, [tsx, "local/start.ts"], { encoding: "utf8", timeout: 120_000, env });
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("Results topic (5 events)");
-    expect(run.stdout).toContain("DLQ (2 records)");
+    expect(run.stdout).toContain("Results topic (9 events)");
+    expect(run.stdout).toContain("DLQ (3 records)");
     expect(run.stdout).toContain("OK: the relay did its whole job.");
     expect(run.stdout).not.toContain("temperature_c");
     expect(run.stdout).not.toContain("pk-local-simulator");

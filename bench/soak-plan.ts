@@ -1,0 +1,160 @@
+/**
+ * The soak's message mix: valid turns of both APIs (runs, and responses in each of the Responses API's modes), poison
+ * of every kind, and duplicate deliveries; each with what must become of it. Kept apart from bench/soak.ts, which
+ * sends the mix and counts what happened.
+ */
+import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
+import { answerFor, responseAnswerFor } from "../fixtures/messages";
+import { type EndpointSimulator, type ResponseScript, seededRandom } from "../local/endpoint-simulator";
+
+/** What a message answers, so the soak can find the results event that reports it. */
+export type Subject =
+  /** `thread / run`, as `subjectOf` words an Assistants event. */
+  | { api: "assistants"; runKey: string }
+  /** The response whose function calls the outputs answer: its continuation must be reported. */
+  | { api: "responses"; answers: string }
+  /** The conversation whose waiting calls the outputs answer. */
+  | { api: "responses"; conversation: string };
+
+/**
+ * A turn that must be acknowledged with its subject reported: sent by the soak, a duplicate, or a second round the
+ * tool worker sent. `unconfirmable`: a previous_response_id continuation off any conversation, which the API cannot
+ * confirm after an ambiguous failure, so the DLQ's `submission_unconfirmed` is a correct end too.
+ */
+export type TurnExpectation = { kind: "accepted" | "duplicate" | "answer"; subject: Subject; unconfirmable: boolean };
+
+export type Expectation = TurnExpectation | { kind: "dead_letter"; reason: string; poison: string };
+
+export interface Planned {
+  body: string;
+  expect: Expectation;
+  /** Duplicates of the second wave are sent after everything else. */
+  wave: 1 | 2;
+}
+
+export interface PlanOptions {
+  messages: number;
+  poisonShare: number;
+  duplicateShare: number;
+  /** Share of the valid messages that are Responses-API turns. */
+  responsesShare: number;
+  seed: number;
+}
+
+/** Bigger corpus bodies are left to the corpus test: SendMessageBatch takes at most 1 MiB per call. */
+const MAX_POISON_BODY_BYTES = 64 * 1024;
+const MODEL = "gpt-5-mini";
+
+/**
+ * Builds the message mix on a simulator: unique valid turns, poison of every kind, and duplicates of valid ones.
+ * Some runs and responses ask for a second round, which the soak's tool worker answers.
+ * @example const planned = planSoak(sim, { messages: 300, poisonShare: 0.06, duplicateShare: 0.06, responsesShare: 0.4, seed: 7 });
+ */
+export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[] {
+  const random = seededRandom(options.seed);
+  const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+  const poisonCount = Math.ceil(options.messages * options.poisonShare);
+  const duplicateCount = Math.ceil(options.messages * options.duplicateShare);
+  const validCount = options.messages - poisonCount - duplicateCount;
+  const corpus = BAD_INPUT_CORPUS.filter((c) => Buffer.byteLength(c.body) <= MAX_POISON_BODY_BYTES);
+  const output = (i: number) => () => JSON.stringify({ n: i, text: "soak output" });
+  const metadata = (i: number) => (random() < 0.3 ? { metadata: { tenant: `t${i % 7}` } } : {});
+
+  const valid: Planned[] = [];
+  for (let i = 0; i < validCount; i++) {
+    if (random() < options.responsesShare) {
+      valid.push(responseTurn(sim, random, output(i), metadata(i)));
+      continue;
+    }
+    const roll = random();
+    const then = roll < 0.1 ? [{ requiresAction: 1 }] : roll < 0.15 ? ["failed" as const] : ["completed" as const];
+    const run = sim.createRun({ toolCalls: 1 + Math.floor(random() * 3), afterOutputs: then });
+    const message = answerFor(run, { ...(random() < 0.1 ? { stream: true } : {}), ...metadata(i) }, output(i));
+    const subject: Subject = { api: "assistants", runKey: `${run.threadId} / ${run.runId}` };
+    valid.push({ body: JSON.stringify(message), expect: { kind: "accepted", subject, unconfirmable: false }, wave: 1 });
+  }
+
+  const poison: Planned[] = [];
+  for (let i = 0; i < poisonCount; i++) {
+    const roll = random();
+    const deadLetter = (body: unknown, reason: string, what: string): Planned => ({
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      expect: { kind: "dead_letter", reason, poison: what },
+      wave: 1,
+    });
+    const one = [{ tool_call_id: "call_other", output: "1" }];
+    if (roll < 0.5) {
+      const badCase = pick(corpus);
+      poison.push(deadLetter(badCase.body, badCase.reason, `corpus: ${badCase.name}`));
+    } else if (roll < 0.6) {
+      poison.push(
+        deadLetter({ thread_id: `thread_missing${i}`, run_id: `run_missing${i}`, tool_outputs: one }, "run_not_found", "unknown run"),
+      );
+    } else if (roll < 0.7) {
+      const run = sim.createRun({ toolCalls: ["call_expected"] });
+      poison.push(deadLetter({ thread_id: run.threadId, run_id: run.runId, tool_outputs: one }, "tool_call_mismatch", "wrong call ids"));
+    } else if (roll < 0.78) {
+      const run = sim.createRun();
+      sim.expireRun(run.threadId, run.runId);
+      poison.push(deadLetter(answerFor(run), "run_expired", "expired run"));
+    } else if (roll < 0.86) {
+      const response = sim.createResponse({ toolCalls: ["call_expected"], conversation: random() < 0.3 ? true : undefined });
+      poison.push(deadLetter({ response_id: response.responseId, tool_outputs: one }, "tool_call_mismatch", "wrong call ids (response)"));
+    } else if (roll < 0.93) {
+      poison.push(deadLetter({ response_id: `resp_missing${i}`, tool_outputs: one }, "response_not_found", "unknown response"));
+    } else {
+      const response = random() < 0.5 ? sim.createResponse({ toolCalls: 0 }) : sim.createResponse({ status: "failed" });
+      const body = { response_id: response.responseId, tool_outputs: one };
+      poison.push(deadLetter(body, "response_not_awaiting_outputs", "a response that asks for nothing"));
+    }
+  }
+
+  // Half of the duplicates travel with the first wave (often in the same batch as their twin), half come late.
+  const duplicates: Planned[] = Array.from({ length: duplicateCount }, (_, i) => {
+    const original = pick(valid);
+    return {
+      body: original.body,
+      expect: { ...(original.expect as TurnExpectation), kind: "duplicate" },
+      wave: i % 2 === 0 ? 1 : 2,
+    };
+  });
+
+  const firstWave = [...valid, ...poison, ...duplicates.filter((d) => d.wave === 1)];
+  for (let i = firstWave.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [firstWave[i], firstWave[j]] = [firstWave[j]!, firstWave[i]!];
+  }
+  return [...firstWave, ...duplicates.filter((d) => d.wave === 2)];
+}
+
+/**
+ * One valid Responses turn: a response off any conversation (previous_response_id mode), a response on a
+ * conversation (continued with `conversation`), or a conversation's waiting calls (`conversation_id` with
+ * `request.model`). A quarter ask for a second round; some end failed; some are streamed.
+ */
+function responseTurn(
+  sim: EndpointSimulator,
+  random: () => number,
+  output: () => string,
+  metadata: { metadata?: Record<string, string> },
+): Planned {
+  const roll = random();
+  const afterOutputs: ResponseScript[] =
+    roll < 0.25 ? [{ functionCalls: 1 + Math.floor(random() * 2) }, "completed"] : roll < 0.3 ? ["failed"] : ["completed"];
+  const mode = random();
+  const onConversation = mode >= 0.5;
+  const response = sim.createResponse({
+    toolCalls: 1 + Math.floor(random() * 3),
+    afterOutputs,
+    ...(onConversation ? { conversation: true } : {}),
+  });
+  const stream = random() < 0.2 ? { stream: true } : {};
+  if (mode >= 0.8) {
+    const message = responseAnswerFor(response, { conversation: true, request: { model: MODEL }, ...stream, ...metadata }, output);
+    const subject: Subject = { api: "responses", conversation: response.conversationId! };
+    return { body: JSON.stringify(message), expect: { kind: "accepted", subject, unconfirmable: false }, wave: 1 };
+  }
+  const message = responseAnswerFor(response, { ...stream, ...metadata }, output);
+  const subject: Subject = { api: "responses", answers: response.responseId };
+  return { body: JSON.stringify(message), expect: { kind: "accepted", subject, unconfirmable: !onConversation }, wave: 1 };
+}

@@ -1,0 +1,102 @@
+/** What one soak found (bench/soak.ts), and how `npm run soak` prints it. */
+export interface SoakReport {
+  sent: number;
+  valid: number;
+  /** Of the valid turns: runs, and responses (conversation mode included). */
+  validRuns: number;
+  validResponses: number;
+  duplicates: number;
+  poison: number;
+  /** Messages the tool worker sent for second rounds (both APIs), and how many of them the soak sent twice. */
+  secondRounds: number;
+  secondRoundDuplicates: number;
+  accepted: number;
+  deadLettered: Record<string, number>;
+  /** Never settled, or acknowledged without any trace (no result, no DLQ record): must be 0. */
+  lost: number;
+  lostIds: string[];
+  /** Messages that ended other than expected (a valid one acknowledged without trace, a poison one with the wrong reason, …). */
+  unexpected: Array<{ messageId: string; expected: string; got: string }>;
+  /**
+   * Messages the relay gave up on after the last receive because the endpoint kept failing: in the DLQ as
+   * `retries_exhausted`, which the outcome table allows under transient faults (not lost, but worth watching).
+   */
+  gaveUp: Array<{ messageId: string; expected: string; detail: string }>;
+  /**
+   * Responses turns off any conversation whose POST failed ambiguously: in the DLQ as `submission_unconfirmed`
+   * (RESPONSES_UNCONFIRMED=dead_letter, the default), which the contract prescribes: the API cannot tell whether it
+   * was taken, so the relay does not submit again (not lost, and no fork).
+   */
+  unconfirmed: Array<{ messageId: string; expected: string }>;
+  /**
+   * Valid turns that ended in one of the relay's known gaps (bench/soak.ts, KNOWN_GAPS): a conversation's own reply
+   * refused as invalid_message, or a conversation turn never confirmed nor submitted again after an ambiguous POST.
+   */
+  knownGaps: Array<{ messageId: string; expected: string; gap: "conversation_reply_unanswerable" | "conversation_never_confirmed" }>;
+  /** Runs that received the same outputs twice (the simulator's count): must be 0. */
+  doubleAcceptances: number;
+  /** Responses continued more than once (the simulator's `forks`): must be 0. */
+  forks: number;
+  /** Valid runs whose outputs the endpoint never took. */
+  runsNeverAccepted: number;
+  /** Valid responses (previous_response_id mode) never continued: only those the relay gave up on may be. */
+  responsesNeverContinued: number;
+  endpointCalls: number;
+  /** Of which to the Responses and Conversations APIs. */
+  responsesCalls: number;
+  faultsInjected: number;
+  faultRate: number;
+  invocations: number;
+  batchItemFailures: number;
+  wallMs: number;
+  messagesPerSecond: number;
+  peakRssBytes: number;
+}
+
+const examples = (list: Array<{ expected: string }>) =>
+  list.length
+    ? `  expected: ${list
+        .map((g) => g.expected)
+        .slice(0, 5)
+        .join("; ")}`
+    : "";
+
+const gapCounts = (gaps: SoakReport["knownGaps"]) => {
+  const counts = new Map<string, number>();
+  for (const { gap } of gaps) counts.set(gap, (counts.get(gap) ?? 0) + 1);
+  return counts.size
+    ? `  ${[...counts]
+        .sort()
+        .map(([gap, n]) => `${gap} ${n}`)
+        .join(", ")}`
+    : "";
+};
+
+/** @example console.log(formatSoakReport(await runSoak({ messages: 300 }))); */
+export function formatSoakReport(r: SoakReport): string {
+  const reasons = Object.entries(r.deadLettered)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => `    ${reason.padEnd(30)} ${n}`)
+    .join("\n");
+  return [
+    `sent                      ${r.sent} (${r.valid} valid turns: ${r.validRuns} runs, ${r.validResponses} responses; ${r.duplicates} duplicate deliveries, ${r.poison} poison)`,
+    `second rounds             ${r.secondRounds} sent by the tool worker, ${r.secondRoundDuplicates} of them sent twice (included in sent)`,
+    `endpoint calls            ${r.endpointCalls} (${r.responsesCalls} to the Responses API), ${r.faultsInjected} failed on purpose (${(r.faultRate * 100).toFixed(1)}%)`,
+    `accepted (acknowledged)   ${r.accepted}`,
+    `dead-lettered             ${Object.values(r.deadLettered).reduce((a, b) => a + b, 0)}`,
+    reasons,
+    `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}` : ""}`,
+    `unexpected outcomes       ${r.unexpected.length}${r.unexpected.length ? `  e.g. ${JSON.stringify(r.unexpected.slice(0, 3))}` : ""}`,
+    `gave up (retries_exh.)    ${r.gaveUp.length}${examples(r.gaveUp)}`,
+    `unconfirmed (allowed)     ${r.unconfirmed.length}${examples(r.unconfirmed)}`,
+    `known relay gaps          ${r.knownGaps.length}${gapCounts(r.knownGaps)}`,
+    `runs given outputs twice  ${r.doubleAcceptances}`,
+    `responses forked          ${r.forks}`,
+    `valid runs never accepted ${r.runsNeverAccepted}`,
+    `responses never continued ${r.responsesNeverContinued}`,
+    `invocations               ${r.invocations} (${r.batchItemFailures} records handed back)`,
+    `wall time                 ${(r.wallMs / 1000).toFixed(1)} s`,
+    `throughput                ${r.messagesPerSecond.toFixed(0)} msgs/s`,
+    `peak memory (RSS)         ${(r.peakRssBytes / 1024 / 1024).toFixed(0)} MiB`,
+  ].join("\n");
+}
