@@ -8,7 +8,7 @@ import { AssistantsClient } from "./assistants/client";
 import { assistantsDialect } from "./assistants/dialect";
 import { awsSinks } from "./aws-sinks";
 import { loadConfig, type RelayConfig } from "./config";
-import { credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
+import { checkCredentialDestinations, credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
 import type { Authorize, EndpointHttpOptions } from "./endpoint-http";
 import type { RelayEnvironment } from "./environment";
 import { logger, metrics, powertoolsTelemetry } from "./observability";
@@ -45,6 +45,7 @@ export function createHandler(env: RelayEnvironment) {
   const relayOnce = () => {
     relay ??= loadCredentials(config.endpointSecretArn, env)
       .then(async (credentials) => {
+        checkCredentialDestinations(credentials, config);
         const http = {
           headers: credentialHeaders(credentials),
           timeoutMs: config.endpointTimeoutMs,

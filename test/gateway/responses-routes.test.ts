@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
 import { echoRoute, type ScriptedUpstream, startScriptedUpstream, type UpstreamHandler } from "./scripted-upstream";
-import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, relayHeaders } from "./through-gateway";
+import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, refusedCredentialHeaders } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 const upstreams: ScriptedUpstream[] = [];
@@ -161,7 +161,8 @@ describe("what the explicit routes do to requests and answers", () => {
   it("takes the key from the config's api_key over the client's Authorization (the proxy does the opposite)", async () => {
     // Prepare
     const target = await upstream(echoRoute);
-    const both = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(target.baseUrl), ENDPOINT_BEARER_TOKEN: "sk-other-key" });
+    // credentials.ts refuses this pair for what it shows: two keys in use, one per route type.
+    const both = refusedCredentialHeaders({ PORTKEY_CONFIG: portkeyConfig(target.baseUrl), ENDPOINT_BEARER_TOKEN: "sk-other-key" });
 
     // Act
     await call(`${gateway.baseUrl}/responses/resp_1`, both);
