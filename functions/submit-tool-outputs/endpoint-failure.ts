@@ -55,11 +55,30 @@ export type HttpFailure =
   | TransientFailure;
 
 /**
- * Sorts an HTTP error answer by status (and `insufficient_quota`, `x-should-retry`).
+ * A Portkey gateway's own 500 when it could not open a connection to the upstream (test/gateway/gateway-failures.test.ts):
+ * text/plain `Message: fetch failed Cause: Error: connect ECONNREFUSED <address> Name: TypeError`. Nothing went upstream,
+ * as long as the gateway made one attempt only: credentials.ts refuses a PORTKEY_CONFIG with retry or fallback, after
+ * which an earlier attempt might have been taken. A dropped connection (`other side closed`) gets the same status and
+ * shape and stays ambiguous; so do a connect timeout (503) and a failed name lookup, not checked against the gateway.
+ */
+const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect ECONNREFUSED\b/;
+
+/**
+ * Sorts an HTTP error answer by status (and `insufficient_quota`, `x-should-retry`). `text` is the body as it came,
+ * for answers that are not JSON (a gateway's own text/plain failures).
  * @example classifyHttpFailure(429, body, headers).kind === "transient"
  */
-export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers): HttpFailure {
+export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers, text = ""): HttpFailure {
   const error = readEndpointError(body);
+  if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(text)) {
+    return {
+      kind: "transient",
+      httpStatus,
+      ambiguous: false,
+      notSent: true,
+      detail: "HTTP 500: the gateway could not connect to the upstream (ECONNREFUSED)",
+    };
+  }
   // `x-should-retry: true` makes any answer worth another try. Its `false` is not followed: a 5xx may
   // come after the call went upstream, so the run is looked at rather than the message dead-lettered.
   if (headers.get("x-should-retry") === "true" || (isRetryableStatus(httpStatus) && error?.code !== "insufficient_quota")) {
