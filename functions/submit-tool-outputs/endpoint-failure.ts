@@ -99,7 +99,15 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   // Portkey answers a missing or unknown provider, an untrusted custom host or a bad config with its own 400
   // before anything goes upstream: nothing is wrong with the message, so it must not be dead-lettered for it.
   if (error?.type === "gateway_failure") return { kind: "misconfigured", httpStatus, error };
+  // Azure refuses a missing api-version (classic agents), one on `/openai/v1`, or an unknown one, with a 400 for every
+  // call alike: ENDPOINT_API_VERSION / RESPONSES_API_VERSION are wrong, not the message.
+  if (httpStatus === 400 && isApiVersionRefusal(error)) return { kind: "misconfigured", httpStatus, error };
   return { kind: "rejected", httpStatus, error };
+}
+
+/** Azure's words (local/endpoint-simulator/azure.ts has the sources): `Missing required query parameter: api-version`, … */
+function isApiVersionRefusal(error: EndpointError | undefined): boolean {
+  return error?.code === "UnsupportedApiVersionValue" || /\bapi-version\b|\bunsupported api version\b/i.test(error?.message ?? "");
 }
 
 /** Connection errors that happen before a byte of the request is sent. */

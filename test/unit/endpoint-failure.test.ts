@@ -128,6 +128,14 @@ describe("Azure AI Foundry's error shapes (AgentV1Error: every inner field nulla
     expect(classifyHttpFailure(400, body, new Headers()).kind).toBe("not_accepting");
   });
 
+  it.each([
+    ["a missing api-version (classic agents)", { code: "BadRequest", message: "Missing required query parameter: api-version" }],
+    ["an api-version on /openai/v1", { code: "BadRequest", message: "api-version query parameter is not allowed when using /v1 path" }],
+    ["an unknown api-version", { code: "UnsupportedApiVersionValue", message: "Unsupported api version 'v9'. The supported versions are 'v1'" }],
+  ])("reads the 400 for %s as configuration (misconfigured), not the message's fault", (_, error) => {
+    expect(classifyHttpFailure(400, { error }, new Headers())).toMatchObject({ kind: "misconfigured", httpStatus: 400 });
+  });
+
   it("reads an error whose fields are all null as an error without words: rejected", () => {
     const body = { error: { message: null, type: null, param: null, code: null } };
     expect(classifyHttpFailure(400, body, new Headers())).toMatchObject({ kind: "rejected", error: { message: null } });
