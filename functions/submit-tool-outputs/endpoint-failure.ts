@@ -55,11 +55,13 @@ export type HttpFailure =
   | TransientFailure;
 
 /**
- * A Portkey gateway's own 500 when it could not open a connection to the upstream (test/gateway/gateway-failures.test.ts):
- * text/plain `Message: fetch failed Cause: Error: connect ECONNREFUSED <address> Name: TypeError`. Nothing went upstream,
- * as long as the gateway made one attempt only: credentials.ts refuses a PORTKEY_CONFIG with retry or fallback, after
- * which an earlier attempt might have been taken. A dropped connection (`other side closed`) gets the same status and
- * shape and stays ambiguous; so do a connect timeout (503) and a failed name lookup, not checked against the gateway.
+ * A Portkey gateway's own 500 when it could not open a connection to the upstream (test/gateway/gateway-failures.test.ts,
+ * responses-routes.test.ts): `Message: fetch failed Cause: Error: connect ECONNREFUSED <address> Name: TypeError`, as
+ * text/plain on the routes it proxies and as `{"html-message": …, "provider": …}` on its explicit ones (POST and GET
+ * /v1/responses). Nothing went upstream, as long as the gateway made one attempt only: credentials.ts refuses a
+ * PORTKEY_CONFIG with retry or fallback, after which an earlier attempt might have been taken. A dropped connection
+ * (`other side closed`) gets the same status and shape and stays ambiguous; so do a connect timeout (503) and a failed
+ * name lookup, not checked against the gateway.
  */
 const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect ECONNREFUSED\b/;
 
@@ -70,7 +72,7 @@ const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect
  */
 export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers, text = ""): HttpFailure {
   const error = readEndpointError(body);
-  if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(text)) {
+  if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(gatewayMessage(body) ?? text)) {
     return {
       kind: "transient",
       httpStatus,
@@ -103,6 +105,12 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   // call alike: ENDPOINT_API_VERSION / RESPONSES_API_VERSION are wrong, not the message.
   if (httpStatus === 400 && isApiVersionRefusal(error)) return { kind: "misconfigured", httpStatus, error };
   return { kind: "rejected", httpStatus, error };
+}
+
+/** The words of a gateway's own failure wrapped in JSON on its explicit routes. */
+function gatewayMessage(body: unknown): string | undefined {
+  const message = (body as { "html-message"?: unknown } | undefined)?.["html-message"];
+  return typeof message === "string" ? message : undefined;
 }
 
 /** Azure's words (local/endpoint-simulator/azure.ts has the sources): `Missing required query parameter: api-version`, … */

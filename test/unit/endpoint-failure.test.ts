@@ -70,7 +70,7 @@ describe("classifyHttpFailure sorts answers into the table's rows", () => {
   });
 });
 
-describe("a gateway's own text/plain 500 when the upstream fails below HTTP", () => {
+describe("a gateway's own 500 when the upstream fails below HTTP", () => {
   const refused = "Message: fetch failed Cause: Error: connect ECONNREFUSED 127.0.0.1:45123 Name: TypeError";
   const dropped = "Message: fetch failed Cause: SocketError: other side closed Name: TypeError";
   const plain = new Headers({ "content-type": "text/plain;charset=UTF-8" });
@@ -87,6 +87,17 @@ describe("a gateway's own text/plain 500 when the upstream fails below HTTP", ()
       notSent: true,
       detail: "HTTP 500: the gateway could not connect to the upstream (ECONNREFUSED)",
     });
+  });
+
+  it("reads the same words wrapped in JSON (its explicit /v1/responses routes) the same way", () => {
+    // Prepare
+    const body = { "html-message": refused, provider: "openai" };
+
+    // Act
+    const failure = classifyByStatus(500, body, new Headers({ "content-type": "application/json" }), JSON.stringify(body));
+
+    // Assess
+    expect(failure).toMatchObject({ kind: "transient", ambiguous: false, notSent: true });
   });
 
   it.each([
@@ -131,7 +142,10 @@ describe("Azure AI Foundry's error shapes (AgentV1Error: every inner field nulla
   it.each([
     ["a missing api-version (classic agents)", { code: "BadRequest", message: "Missing required query parameter: api-version" }],
     ["an api-version on /openai/v1", { code: "BadRequest", message: "api-version query parameter is not allowed when using /v1 path" }],
-    ["an unknown api-version", { code: "UnsupportedApiVersionValue", message: "Unsupported api version 'v9'. The supported versions are 'v1'" }],
+    [
+      "an unknown api-version",
+      { code: "UnsupportedApiVersionValue", message: "Unsupported api version 'v9'. The supported versions are 'v1'" },
+    ],
   ])("reads the 400 for %s as configuration (misconfigured), not the message's fault", (_, error) => {
     expect(classifyHttpFailure(400, { error }, new Headers())).toMatchObject({ kind: "misconfigured", httpStatus: 400 });
   });

@@ -63,6 +63,20 @@ describe("the gateway's own failures", () => {
     expect(failure).toMatchObject({ kind: "transient", ambiguous: false, notSent: true, httpStatus: 500 });
   });
 
+  it("its JSON-wrapped 500 on POST /v1/responses for a refused upstream connection is the same definite refusal", () => {
+    // Prepare
+    const body = {
+      "html-message": "Message: fetch failed Cause: Error: connect ECONNREFUSED 127.0.0.1:9 Name: TypeError",
+      provider: "openai",
+    };
+
+    // Act
+    const failure = classify(500, body);
+
+    // Assess
+    expect(failure).toMatchObject({ kind: "transient", ambiguous: false, notSent: true });
+  });
+
   it("its text/plain 500 for a dropped upstream connection stays ambiguous: the POST may have been taken", () => {
     const failure = classify(500, undefined, "Message: fetch failed Cause: SocketError: other side closed Name: TypeError");
     expect(failure).toMatchObject({ kind: "transient", ambiguous: true });
