@@ -134,6 +134,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_REGION: aws.region,
+    // The Responses API's exactly-once claims (any endpoint serving it, e.g. Azure AI Foundry's /openai/v1).
+    RELAY_STATE_TABLE: aws.stateTableName,
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodb.endpoint,
     // Against the simulator, quick retries and hand-backs that come back at once keep a demo short;
     // a real endpoint keeps the relay's own defaults.
     ...(external ? {} : SIMULATOR_TUNING),

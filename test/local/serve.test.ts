@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { drainQueue } from "../../cli/queue-io";
+import { responseAnswerFor } from "../../fixtures/messages";
 import { ENDPOINT_VARIABLES } from "../../functions/submit-tool-outputs/config";
 import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/credentials";
 import { readPublishedResult } from "../../functions/submit-tool-outputs/results-event";
@@ -68,26 +69,34 @@ async function serve(endpoint: Record<string, string>): Promise<Served> {
   return { child, stdout: () => out, exported };
 }
 
-/** Sends the outputs of a fresh run to the served stack's queue; resolves to the run's published status. */
-async function relayOneRun(served: Served, sim: EndpointSimulator): Promise<string> {
+/**
+ * Sends the outputs of a fresh run (and, with `responses`, of a fresh response) to the served stack's queue; resolves
+ * to the published `api status` of each, in the order sent.
+ */
+async function relayThrough(served: Served, sim: EndpointSimulator, responses = false): Promise<string[]> {
   const sqs = new SQSClient({
     endpoint: served.exported.AWS_ENDPOINT_URL,
     region: served.exported.AWS_REGION,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   try {
-    const run = sim.createRun({ toolCalls: 1 });
-    await sqs.send(new SendMessageCommand({ QueueUrl: served.exported.INPUT_QUEUE_URL, MessageBody: JSON.stringify(answerFor(run)) }));
-    let status = "";
+    const messages = [answerFor(sim.createRun({ toolCalls: 1 })), ...(responses ? [responseAnswerFor(sim.createResponse())] : [])];
+    for (const message of messages) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: served.exported.INPUT_QUEUE_URL, MessageBody: JSON.stringify(message) }));
+    }
+    const seen: string[] = [];
     await vi.waitFor(
       async () => {
-        const [result] = (await drainQueue(sqs, served.exported.RESULTS_QUEUE_URL!)).map(readPublishedResult);
-        if (result) status = result.event.status;
-        expect(status).not.toBe("");
+        seen.push(
+          ...(await drainQueue(sqs, served.exported.RESULTS_QUEUE_URL!))
+            .map((m) => readPublishedResult(m).event)
+            .map((e) => `${e.api} ${e.status}`),
+        );
+        expect(seen).toHaveLength(messages.length);
       },
       { timeout: 30_000, interval: 200 },
     );
-    return status;
+    return seen.sort();
   } finally {
     sqs.destroy();
   }
@@ -110,7 +119,7 @@ describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
     await sim?.close();
   });
 
-  it("reads the function's variables, relays a message with an Entra ID token and api-version=v1, and names no secret", async () => {
+  it("reads the function's variables, relays a message of each API with an Entra ID token, and names no secret", async () => {
     // Prepare
     const served = await serve({
       ENDPOINT_BASE_URL: sim.azure!.projectEndpoint,
@@ -123,11 +132,11 @@ describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
     });
 
     // Act
-    const status = await relayOneRun(served, sim);
+    const relayed = await relayThrough(served, sim, true);
     const code = await stop(served);
 
     // Assess
-    expect(status).toBe("completed");
+    expect(relayed).toEqual(["assistants completed", "responses completed"]);
     expect(code).toBe(0);
     expect(served.stdout()).toContain(
       `The relay talks to your endpoint: ${sim.azure!.projectEndpoint} (Assistants API) and ${sim.azure!.openaiBaseUrl} (Responses API), ` +
@@ -137,7 +146,9 @@ describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
     const submit = sim.requests.find((r) => r.path.endsWith("/submit_tool_outputs"))!;
     expect(submit.search).toBe("?api-version=v1");
     expect(submit.headers.authorization).toMatch(/^Bearer simtok_/);
-    expect(sim.counters).toMatchObject({ tokenRequests: 1, accepted: 1 });
+    const post = sim.requests.find((r) => r.method === "POST" && r.path.endsWith("/openai/v1/responses"))!;
+    expect(post.search).toBe("");
+    expect(sim.counters).toMatchObject({ tokenRequests: 1, accepted: 1, continuations: 1, forks: 0 });
   }, 120_000);
 });
 
@@ -165,11 +176,11 @@ describe("npm start -- --serve against a self-hosted Portkey gateway", () => {
     });
 
     // Act
-    const status = await relayOneRun(served, sim);
+    const relayed = await relayThrough(served, sim);
     const code = await stop(served);
 
     // Assess
-    expect(status).toBe("completed");
+    expect(relayed).toEqual(["assistants completed"]);
     expect(code).toBe(0);
     expect(served.stdout()).toContain(
       `The relay talks to your endpoint: ${gateway.baseUrl} (both APIs), with PORTKEY_PROVIDER, PORTKEY_CUSTOM_HOST, ENDPOINT_BEARER_TOKEN`,
