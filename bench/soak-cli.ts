@@ -4,7 +4,7 @@
  * SOAK_POLLERS (4), SOAK_RESPONSES (0.4: the share of valid turns for the Responses API). The relay's own logs stay at
  * ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
  * Exits 1 when a message was lost, a run took outputs twice, a response was continued twice (forked), or a message
- * ended other than expected (the known gaps it counts apart are printed, and do not fail it).
+ * ended other than expected.
  */
 export {};
 

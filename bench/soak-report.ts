@@ -28,11 +28,6 @@ export interface SoakReport {
    * was taken, so the relay does not submit again (not lost, and no fork).
    */
   unconfirmed: Array<{ messageId: string; expected: string }>;
-  /**
-   * Valid turns that ended in one of the relay's known gaps (bench/soak.ts, KNOWN_GAPS): a conversation's own reply
-   * refused as invalid_message, or a conversation turn never confirmed nor submitted again after an ambiguous POST.
-   */
-  knownGaps: Array<{ messageId: string; expected: string; gap: "conversation_reply_unanswerable" | "conversation_never_confirmed" }>;
   /** Runs that received the same outputs twice (the simulator's count): must be 0. */
   doubleAcceptances: number;
   /** Responses continued more than once (the simulator's `forks`): must be 0. */
@@ -61,17 +56,6 @@ const examples = (list: Array<{ expected: string }>) =>
         .join("; ")}`
     : "";
 
-const gapCounts = (gaps: SoakReport["knownGaps"]) => {
-  const counts = new Map<string, number>();
-  for (const { gap } of gaps) counts.set(gap, (counts.get(gap) ?? 0) + 1);
-  return counts.size
-    ? `  ${[...counts]
-        .sort()
-        .map(([gap, n]) => `${gap} ${n}`)
-        .join(", ")}`
-    : "";
-};
-
 /** @example console.log(formatSoakReport(await runSoak({ messages: 300 }))); */
 export function formatSoakReport(r: SoakReport): string {
   const reasons = Object.entries(r.deadLettered)
@@ -89,7 +73,6 @@ export function formatSoakReport(r: SoakReport): string {
     `unexpected outcomes       ${r.unexpected.length}${r.unexpected.length ? `  e.g. ${JSON.stringify(r.unexpected.slice(0, 3))}` : ""}`,
     `gave up (retries_exh.)    ${r.gaveUp.length}${examples(r.gaveUp)}`,
     `unconfirmed (allowed)     ${r.unconfirmed.length}${examples(r.unconfirmed)}`,
-    `known relay gaps          ${r.knownGaps.length}${gapCounts(r.knownGaps)}`,
     `runs given outputs twice  ${r.doubleAcceptances}`,
     `responses forked          ${r.forks}`,
     `valid runs never accepted ${r.runsNeverAccepted}`,

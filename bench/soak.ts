@@ -65,24 +65,6 @@ const ENDPOINT_TIMEOUT_MS = 250;
 const SECOND_ROUND_DUPLICATE_EVERY = 3;
 
 /**
- * Ends of valid turns that the relay's Responses dialect gets wrong today, found by this soak and reported to its
- * owners (each has an executable reproduction in test/local/responses-gaps.test.ts). Counted apart from `unexpected`
- * so that a new kind of wrong end still fails the soak; remove an entry once its gap is closed.
- */
-const KNOWN_GAPS: ReadonlyArray<{ name: SoakReport["knownGaps"][number]["gap"]; reason: string; detail: RegExp }> = [
-  // A results event's own reply ({conversation_id}, after a conversation took outputs whose POST failed ambiguously)
-  // is refused when the relay never learnt a response id of that conversation.
-  {
-    name: "conversation_reply_unanswerable",
-    reason: "invalid_message",
-    detail: /request\.model: is required when the relay knows no response/,
-  },
-  // An ambiguous POST on a conversation that was not taken (a 500 / 502 / dropped connection) is never submitted
-  // again: every later receive lists the conversation, finds no outputs, and hands back until the last one.
-  { name: "conversation_never_confirmed", reason: "retries_exhausted", detail: /failed ambiguously .* does not show these outputs yet/ },
-];
-
-/**
  * Runs one soak and returns its report; never throws for a relay misbehaviour (the report says it).
  * @example const report = await runSoak({ messages: 300 }); expect(report.lost).toBe(0);
  */
@@ -178,15 +160,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const deadLettered: Record<string, number> = {};
     const gaveUp: SoakReport["gaveUp"] = [];
     const unconfirmed: SoakReport["unconfirmed"] = [];
-    const knownGaps: SoakReport["knownGaps"] = [];
     for (const { messageId, reason } of accounting.deadLettered) {
       deadLettered[reason] = (deadLettered[reason] ?? 0) + 1;
       const expected = expectations.get(messageId)!;
       const described = expected.kind === "dead_letter" ? `DLQ ${expected.reason} (${expected.poison})` : describe(expected);
       const detail = (stack.ledger.deadLetterOf(messageId)?.record.detail ?? "").slice(0, 300);
-      const gap = expected.kind === "dead_letter" ? undefined : KNOWN_GAPS.find((g) => g.reason === reason && g.detail.test(detail));
-      if (gap) knownGaps.push({ messageId, expected: described, gap: gap.name });
-      else if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message"))
+      if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message"))
         gaveUp.push({ messageId, expected: described, detail });
       else if (reason === "submission_unconfirmed" && expected.kind !== "dead_letter" && expected.unconfirmable)
         unconfirmed.push({ messageId, expected: described });
@@ -216,7 +195,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       unexpected,
       gaveUp,
       unconfirmed,
-      knownGaps,
       doubleAcceptances: c.doubleAcceptances,
       forks: c.forks,
       runsNeverAccepted: runsNeverAccepted(stack, firstRounds),

@@ -1,6 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
-import { loadConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config";
+import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/errors";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
@@ -88,6 +88,17 @@ const ContextSchema = z
     endpointBaseUrl: z
       .url({ protocol: /^https$/, error: "must be an https URL such as https://api.portkey.ai/v1" })
       .default("https://api.portkey.ai/v1"),
+    /** Base URL of the Responses API when it is not at endpointBaseUrl (Azure AI Foundry: …/openai/v1); https only. */
+    responsesBaseUrl: z
+      .url({
+        protocol: /^https$/,
+        error: "must be an https URL such as https://<resource>.services.ai.azure.com/api/projects/<project>/openai/v1",
+      })
+      .optional(),
+    /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents: v1). */
+    endpointApiVersion: z.string({ error: "must be an api-version such as v1 or 2025-05-01" }).optional(),
+    /** `api-version` on every Responses-API call (unset for Azure's /openai/v1). */
+    responsesApiVersion: z.string({ error: "must be an api-version such as v1 or 2025-05-01" }).optional(),
     /** FIFO input queue, DLQ and results topic instead of standard ones. */
     fifo: bool(false),
     /** Receives of a message before it goes to the DLQ; passed to the relay as MAX_RECEIVE_COUNT. */
@@ -158,6 +169,14 @@ const ContextSchema = z
       fail("resultsSubscriptionTypes", "needs resultsSubscriptionQueueArn or resultsSubscriptionEmail to filter");
     if (options.secretKmsKeyArn && !options.secretArn)
       fail("secretKmsKeyArn", "needs secretArn (a secret the stack creates uses the AWS managed key)");
+    // The relay's own rules for its endpoint variables, at synth time rather than at the first cold start.
+    try {
+      loadEndpointConfig(endpointEnvironment(options));
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      const option = ENDPOINT_OPTIONS[error.variable as keyof typeof ENDPOINT_OPTIONS] ?? "endpointBaseUrl";
+      fail(option, error.message.slice(`${error.variable}: `.length));
+    }
     const unknown = Object.keys(options.relayTuning).filter((name) => !(TUNING_VARIABLES as readonly string[]).includes(name));
     if (unknown.length > 0) fail("relayTuning", `knows ${TUNING_VARIABLES.join(", ")}; not ${unknown.join(", ")}`);
     else {
@@ -191,6 +210,26 @@ const ContextSchema = z
       }
     }
   });
+
+/** Each endpoint variable of the relay, and the context option that sets it. */
+const ENDPOINT_OPTIONS = {
+  ENDPOINT_BASE_URL: "endpointBaseUrl",
+  RESPONSES_BASE_URL: "responsesBaseUrl",
+  ENDPOINT_API_VERSION: "endpointApiVersion",
+  RESPONSES_API_VERSION: "responsesApiVersion",
+} as const;
+
+/**
+ * The relay's endpoint variables as the context sets them, for the function's environment (only those given).
+ * @example endpointEnvironment(parseContext({ endpointApiVersion: "v1" })) // { ENDPOINT_BASE_URL: "https://api.portkey.ai/v1", ENDPOINT_API_VERSION: "v1" }
+ */
+function endpointEnvironment(
+  options: Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
+): Partial<Record<keyof typeof ENDPOINT_OPTIONS, string>> {
+  return Object.fromEntries(
+    Object.entries(ENDPOINT_OPTIONS).flatMap(([variable, option]) => (options[option] ? [[variable, options[option]]] : [])),
+  );
+}
 
 /** Stand-ins for what the stack sets itself, so the relay's loader can judge the tuning alone. */
 const SYNTH_PLACEHOLDERS = {

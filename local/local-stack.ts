@@ -8,21 +8,16 @@ import { type Accounting, DeliveryLedger } from "./delivery-ledger";
 import { type EmbeddedAws, startEmbeddedAws } from "./embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "./endpoint-simulator";
 import { type EventSourcePoller, type InvocationReport, type SqsHandler, startEventSourcePoller } from "./event-source-poller";
+import type { ExternalEndpoint } from "./external-endpoint";
 
 export type { DeadLetter } from "../functions/submit-tool-outputs/dlq-record";
 export type { PublishedResult } from "../functions/submit-tool-outputs/results-event";
 export type { Accounting } from "./delivery-ledger";
+export type { ExternalEndpoint } from "./external-endpoint";
 
 /** The keys the local stack's simulator asks for. Not secrets: they only open a loopback simulator. */
 export const LOCAL_API_KEY = "pk-local-simulator";
 export const LOCAL_VIRTUAL_KEY = "vk-local-simulator";
-
-/** A real Assistants-compatible endpoint (Portkey, a gateway, an OpenAI-compatible server). */
-export interface ExternalEndpoint {
-  baseUrl: string;
-  apiKey: string;
-  virtualKey?: string;
-}
 
 export interface LocalStackOptions {
   /** FIFO queues and topic. Default false. */
@@ -33,7 +28,7 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   /** Lambda's function timeout. Like Lambda, it may not exceed the visibility timeout. Default: the visibility timeout, at most 30 000. */
   functionTimeoutMs?: number;
-  /** `simulator` (default) starts the loopback endpoint simulator; otherwise the relay talks to this endpoint. */
+  /** `simulator` (default) starts the loopback endpoint simulator; otherwise the relay talks to this endpoint (external-endpoint.ts). */
   endpoint?: "simulator" | ExternalEndpoint;
   /** Options of the simulator (ignored with an external endpoint). Default: keys checked, poll-after 50 ms, processing 100 ms. */
   simulator?: EndpointSimulatorOptions;
@@ -129,11 +124,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         processingMs: 100,
         ...options.simulator,
       });
-  const endpointBaseUrl = external?.baseUrl ?? sim!.baseUrl;
+  const endpointBaseUrl = external?.endpointBaseUrl.href ?? sim!.baseUrl;
   const env: RelayEnvironment = {
-    ENDPOINT_BASE_URL: endpointBaseUrl,
-    PORTKEY_API_KEY: external?.apiKey ?? LOCAL_API_KEY,
-    ...(external ? (external.virtualKey ? { PORTKEY_VIRTUAL_KEY: external.virtualKey } : {}) : { PORTKEY_VIRTUAL_KEY: LOCAL_VIRTUAL_KEY }),
+    // A real endpoint: its own variables, as the function reads them (urls, api versions, credentials).
+    ...(external?.env ?? { ENDPOINT_BASE_URL: endpointBaseUrl, PORTKEY_API_KEY: LOCAL_API_KEY, PORTKEY_VIRTUAL_KEY: LOCAL_VIRTUAL_KEY }),
     RESULTS_TOPIC_ARN: aws.resultsTopicArn,
     DLQ_URL: aws.dlq.url,
     INPUT_QUEUE_URL: aws.input.url,

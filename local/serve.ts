@@ -1,12 +1,15 @@
-import { type ExternalEndpoint, type LocalStack, startLocalStack } from "./local-stack";
+import { type ExternalEndpoint, externalEndpointFrom } from "./external-endpoint";
+import { type LocalStack, startLocalStack } from "./local-stack";
 
 /**
- * `npm start -- --serve`: the local stack kept running for the operator CLI, until Ctrl-C.
+ * `npm start -- --serve`: the local stack kept running for the operator CLI, until Ctrl-C. Against the simulator, or
+ * against any endpoint the function's own variables configure (external-endpoint.ts), checked before anything starts.
  * Prints the environment the CLI (or any SDK client) needs; never the endpoint keys.
+ * @throws EndpointSetupError when the endpoint's variables are wrong or incomplete (start.ts exits 2).
  * @example await serveLocalStack(process.env);
  */
 export async function serveLocalStack(env: Record<string, string | undefined>): Promise<void> {
-  const endpoint = externalEndpoint(env);
+  const endpoint = externalEndpointFrom(env);
   const stack = await startLocalStack({
     endpoint: endpoint ?? "simulator",
     // A real endpoint is slower: Lambda's own rule, a visibility timeout well above the function timeout.
@@ -28,20 +31,10 @@ export async function serveLocalStack(env: Record<string, string | undefined>): 
   await stack.close();
 }
 
-function externalEndpoint(env: Record<string, string | undefined>): ExternalEndpoint | undefined {
-  if (!env.ENDPOINT_BASE_URL) return undefined;
-  if (!env.PORTKEY_API_KEY) {
-    throw new Error(
-      "ENDPOINT_BASE_URL is set but PORTKEY_API_KEY is not: set the endpoint's key too (and PORTKEY_VIRTUAL_KEY for Portkey), or unset ENDPOINT_BASE_URL to use the simulator.",
-    );
-  }
-  return { baseUrl: env.ENDPOINT_BASE_URL, apiKey: env.PORTKEY_API_KEY, virtualKey: env.PORTKEY_VIRTUAL_KEY };
-}
-
 function printEnvironment(stack: LocalStack, endpoint: ExternalEndpoint | undefined): void {
   const { aws } = stack;
   console.log(`tool-output-relay local stack is running (Ctrl-C stops it).
-The relay talks to ${endpoint ? `${new URL(endpoint.baseUrl).origin} (your endpoint)` : `the endpoint simulator on ${stack.endpointBaseUrl}`}.
+The relay talks to ${endpoint ? describe(endpoint) : `the endpoint simulator on ${stack.endpointBaseUrl}`}.
 
 Paste into another shell to use the CLI (npx tool-output-relay …) or any AWS SDK client:
 
@@ -65,4 +58,14 @@ npx tool-output-relay send --thread ${waiting.threadId} --run ${waiting.runId} -
 npx tool-output-relay send --thread ${mismatched.threadId} --run ${mismatched.runId} --output call_wrong=x   # not the call it asked for: DLQ tool_call_mismatch
 npx tool-output-relay dlq list
 `);
+}
+
+/** Where each API goes and with which credential keys: no query, no user info, no value. */
+function describe(endpoint: ExternalEndpoint): string {
+  const where = (url: URL) => `${url.origin}${url.pathname}`;
+  const apis =
+    endpoint.responsesBaseUrl.href === endpoint.endpointBaseUrl.href
+      ? `${where(endpoint.endpointBaseUrl)} (both APIs)`
+      : `${where(endpoint.endpointBaseUrl)} (Assistants API) and ${where(endpoint.responsesBaseUrl)} (Responses API)`;
+  return `your endpoint: ${apis}, with ${endpoint.credentialKeys.join(", ")}`;
 }

@@ -146,25 +146,58 @@ export const TUNING_VARIABLES = [
   "COLLECT_TIMEOUT_SECONDS",
 ] as const satisfies ReadonlyArray<keyof z.input<typeof EnvironmentSchema>>;
 
+/** The variables that say where the endpoint is and how each API is called there (docs/endpoints.md). */
+export const ENDPOINT_VARIABLES = ["ENDPOINT_BASE_URL", "RESPONSES_BASE_URL", "ENDPOINT_API_VERSION", "RESPONSES_API_VERSION"] as const;
+
+const EndpointSchema = z.pick(EnvironmentSchema, {
+  ENDPOINT_BASE_URL: true,
+  RESPONSES_BASE_URL: true,
+  ENDPOINT_API_VERSION: true,
+  RESPONSES_API_VERSION: true,
+});
+
+/** The endpoint part of the configuration. */
+export type EndpointConfig = Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">;
+
+/** Parses `env` with `schema`; empty strings mean "unset" (CloudFormation and shells both produce them). */
+function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigurationError(String(issue.path[0] ?? "environment"), issue.message);
+  }
+  return result.data;
+}
+
+/**
+ * Reads and validates only the endpoint's variables (ENDPOINT_VARIABLES), by the same rules as `loadConfig`: for the
+ * local stack's `--serve` and the CDK context, which check them before anything runs.
+ * @throws ConfigurationError naming the first wrong variable.
+ * @example const { responsesBaseUrl } = loadEndpointConfig({ ENDPOINT_BASE_URL: "https://api.openai.com/v1" });
+ */
+export function loadEndpointConfig(env: Record<string, string | undefined>): EndpointConfig {
+  return endpointPart(parsed(EndpointSchema, env));
+}
+
+function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
+  return {
+    endpointBaseUrl: e.ENDPOINT_BASE_URL,
+    responsesBaseUrl: e.RESPONSES_BASE_URL ?? e.ENDPOINT_BASE_URL,
+    endpointApiVersion: e.ENDPOINT_API_VERSION,
+    responsesApiVersion: e.RESPONSES_API_VERSION,
+  };
+}
+
 /**
  * Reads and validates the relay's configuration.
  * @throws ConfigurationError naming the first wrong variable.
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: Record<string, string | undefined>): RelayConfig {
-  // Empty strings mean "unset" (CloudFormation and shells both produce them).
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
-  const parsed = EnvironmentSchema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(String(issue.path[0] ?? "environment"), issue.message);
-  }
-  const e = parsed.data;
+  const e = parsed(EnvironmentSchema, env);
   return {
-    endpointBaseUrl: e.ENDPOINT_BASE_URL,
-    responsesBaseUrl: e.RESPONSES_BASE_URL ?? e.ENDPOINT_BASE_URL,
-    endpointApiVersion: e.ENDPOINT_API_VERSION,
-    responsesApiVersion: e.RESPONSES_API_VERSION,
+    ...endpointPart(e),
     stateTableName: e.RELAY_STATE_TABLE,
     payloadBucket: e.RELAY_PAYLOAD_BUCKET,
     endpointSecretArn: e.ENDPOINT_SECRET_ARN,

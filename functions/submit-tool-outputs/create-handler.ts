@@ -10,7 +10,7 @@ import { awsSinks, type RelaySinks } from "./aws-sinks";
 import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
 import { loadConfig, type RelayConfig } from "./config";
-import { credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
+import { checkCredentialDestinations, credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
 import type { Authorize, EndpointHttpOptions } from "./endpoint-http";
 import type { RelayEnvironment } from "./environment";
 import { logger, metrics, powertoolsTelemetry } from "./observability";
@@ -47,6 +47,7 @@ export function createHandler(env: RelayEnvironment) {
   const relayOnce = () => {
     relay ??= loadCredentials(config.endpointSecretArn, env)
       .then(async (credentials) => {
+        checkCredentialDestinations(credentials, config);
         const http = {
           headers: credentialHeaders(credentials),
           timeoutMs: config.endpointTimeoutMs,

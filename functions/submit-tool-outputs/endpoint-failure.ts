@@ -55,11 +55,32 @@ export type HttpFailure =
   | TransientFailure;
 
 /**
- * Sorts an HTTP error answer by status (and `insufficient_quota`, `x-should-retry`).
+ * A Portkey gateway's own 500 when it could not open a connection to the upstream (test/gateway/gateway-failures.test.ts,
+ * responses-routes.test.ts): `Message: fetch failed Cause: Error: connect ECONNREFUSED <address> Name: TypeError`, as
+ * text/plain on the routes it proxies and as `{"html-message": …, "provider": …}` on its explicit ones (POST and GET
+ * /v1/responses). Nothing went upstream, as long as the gateway made one attempt only: credentials.ts refuses a
+ * PORTKEY_CONFIG with retry or fallback, after which an earlier attempt might have been taken. A dropped connection
+ * (`other side closed`) gets the same status and shape and stays ambiguous; so do a connect timeout (503) and a failed
+ * name lookup, not checked against the gateway.
+ */
+const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect ECONNREFUSED\b/;
+
+/**
+ * Sorts an HTTP error answer by status (and `insufficient_quota`, `x-should-retry`). `text` is the body as it came,
+ * for answers that are not JSON (a gateway's own text/plain failures).
  * @example classifyHttpFailure(429, body, headers).kind === "transient"
  */
-export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers): HttpFailure {
+export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers, text = ""): HttpFailure {
   const error = readEndpointError(body);
+  if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(gatewayMessage(body) ?? text)) {
+    return {
+      kind: "transient",
+      httpStatus,
+      ambiguous: false,
+      notSent: true,
+      detail: "HTTP 500: the gateway could not connect to the upstream (ECONNREFUSED)",
+    };
+  }
   // `x-should-retry: true` makes any answer worth another try. Its `false` is not followed: a 5xx may
   // come after the call went upstream, so the run is looked at rather than the message dead-lettered.
   if (headers.get("x-should-retry") === "true" || (isRetryableStatus(httpStatus) && error?.code !== "insufficient_quota")) {
@@ -80,7 +101,21 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
   // Portkey answers a missing or unknown provider, an untrusted custom host or a bad config with its own 400
   // before anything goes upstream: nothing is wrong with the message, so it must not be dead-lettered for it.
   if (error?.type === "gateway_failure") return { kind: "misconfigured", httpStatus, error };
+  // Azure refuses a missing api-version (classic agents), one on `/openai/v1`, or an unknown one, with a 400 for every
+  // call alike: ENDPOINT_API_VERSION / RESPONSES_API_VERSION are wrong, not the message.
+  if (httpStatus === 400 && isApiVersionRefusal(error)) return { kind: "misconfigured", httpStatus, error };
   return { kind: "rejected", httpStatus, error };
+}
+
+/** The words of a gateway's own failure wrapped in JSON on its explicit routes. */
+function gatewayMessage(body: unknown): string | undefined {
+  const message = (body as { "html-message"?: unknown } | undefined)?.["html-message"];
+  return typeof message === "string" ? message : undefined;
+}
+
+/** Azure's words (local/endpoint-simulator/azure.ts has the sources): `Missing required query parameter: api-version`, … */
+function isApiVersionRefusal(error: EndpointError | undefined): boolean {
+  return error?.code === "UnsupportedApiVersionValue" || /\bapi-version\b|\bunsupported api version\b/i.test(error?.message ?? "");
 }
 
 /** Connection errors that happen before a byte of the request is sent. */

@@ -84,13 +84,22 @@ export class EndpointHttp {
       const response = await (this.options.authorize ? this.options.authorize(send, both) : send({}));
       this.options.onCall?.(performance.now() - sent);
       if (response.ok) return { ok: true, response, release };
-      const errorBody = await response.json().catch(() => undefined);
+      // Read as text first: a gateway's own failures may be text/plain, and their words matter (endpoint-failure.ts).
+      const text = await response.text().catch(() => "");
       release();
-      return { ok: false, failure: classifyHttpFailure(response.status, errorBody, response.headers) };
+      return { ok: false, failure: classifyHttpFailure(response.status, jsonOrUndefined(text), response.headers, text) };
     } catch (error) {
       release();
       return { ok: false, failure: error instanceof CredentialsError ? credentialsFailure(error) : networkFailure(error) };
     }
+  }
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { Arn, ArnFormat, SecretValue, Stack, Token, Validations } from "aws-cdk-
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
+import type { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/credentials";
 
 export interface EndpointSecretProps {
   /**
@@ -20,6 +21,27 @@ export interface EndpointSecretProps {
 /** The placeholder the created secret starts with; `aws secretsmanager put-secret-value` replaces it after deploy. */
 export const PLACEHOLDER_SECRET = { PORTKEY_API_KEY: "REPLACE_ME", PORTKEY_VIRTUAL_KEY: "REPLACE_ME" } as const;
 
+/**
+ * The secret's JSON for each endpoint row (docs/endpoints.md), placeholders for values: what the created secret's
+ * description lists, and what test/infra/endpoint-secret.test.ts checks against the relay's own credential rules.
+ */
+export const SECRET_TEMPLATES = {
+  "hosted Portkey": { PORTKEY_API_KEY: "REPLACE_ME", PORTKEY_VIRTUAL_KEY: "REPLACE_ME" },
+  "hosted Portkey, Model Catalog": { PORTKEY_API_KEY: "REPLACE_ME", PORTKEY_PROVIDER: "@REPLACE_ME" },
+  "self-hosted Portkey gateway": { PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: "REPLACE_ME" },
+  "self-hosted Portkey gateway, config": { PORTKEY_CONFIG: '{"provider":"openai","api_key":"REPLACE_ME"}' },
+  "OpenAI or compatible": { ENDPOINT_BEARER_TOKEN: "REPLACE_ME" },
+  "Azure AI Foundry (Entra ID)": { AZURE_TENANT_ID: "REPLACE_ME", AZURE_CLIENT_ID: "REPLACE_ME", AZURE_CLIENT_SECRET: "REPLACE_ME" },
+} as const satisfies Record<string, Partial<Record<(typeof CREDENTIAL_KEYS)[number], string>>>;
+
+/** The created secret's description: the keys of each endpoint row, no value (Secrets Manager allows 2048 characters). */
+export const SECRET_DESCRIPTION =
+  "tool-output-relay endpoint credentials as JSON; put your endpoint's keys after deploy (docs/endpoints.md). " +
+  `${Object.entries(SECRET_TEMPLATES)
+    .map(([row, keys]) => `${row}: ${Object.keys(keys).join(" + ")}`)
+    .join("; ")}. ` +
+  "Optional: PORTKEY_CUSTOM_HOST (gateway), AZURE_AUTHORITY_HOST and AZURE_TOKEN_SCOPE (Entra ID).";
+
 /** A complete secret ARN ends in `-` and the 6 characters Secrets Manager appends; a partial one may look the same. */
 const LOOKS_COMPLETE = /-[A-Za-z0-9]{6}$/;
 
@@ -34,8 +56,8 @@ export function importedSecretResources(arn: string): string[] {
 }
 
 /**
- * The Secrets Manager secret holding the endpoint credentials as JSON
- * (`{"PORTKEY_API_KEY": "…", "PORTKEY_VIRTUAL_KEY": "…"}`): created by the stack, or an existing one imported.
+ * The Secrets Manager secret holding the endpoint credentials as JSON (one of SECRET_TEMPLATES, e.g.
+ * `{"PORTKEY_API_KEY": "…", "PORTKEY_VIRTUAL_KEY": "…"}`): created by the stack, or an existing one imported.
  */
 export class EndpointSecret extends Construct {
   readonly secret: secretsmanager.ISecret;
@@ -58,14 +80,14 @@ export class EndpointSecret extends Construct {
       return;
     }
     const secret = new secretsmanager.Secret(this, "Secret", {
-      description: "tool-output-relay endpoint credentials: set PORTKEY_API_KEY and PORTKEY_VIRTUAL_KEY after deploy",
+      description: SECRET_DESCRIPTION,
       // Placeholders, not credentials: the real values are set out of band and never enter the template.
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify(PLACEHOLDER_SECRET)),
     });
     Validations.of(secret).acknowledge({
       id: "AwsSolutions-SMG4",
       reason:
-        "The secret holds a third-party API key (Portkey) that Secrets Manager cannot rotate; the owner rotates it in Portkey and puts the new value.",
+        "The secret holds a third-party key (Portkey's, a provider's, or an Entra ID client secret) that Secrets Manager cannot rotate; the owner rotates it there and puts the new value.",
     });
     this.secret = secret;
   }

@@ -37,6 +37,21 @@ export interface RelayFunctionProps {
   readonly payloadBucket: PayloadBucket;
   /** The Assistants-compatible endpoint (ENDPOINT_BASE_URL). */
   readonly endpointBaseUrl: string;
+  /**
+   * Where the Responses API lives (RESPONSES_BASE_URL), e.g. Azure AI Foundry's `…/api/projects/<project>/openai/v1`.
+   * @default endpointBaseUrl
+   */
+  readonly responsesBaseUrl?: string;
+  /**
+   * `api-version` on every Assistants-API call (ENDPOINT_API_VERSION); Azure AI Foundry classic agents need `v1`.
+   * @default none
+   */
+  readonly endpointApiVersion?: string;
+  /**
+   * `api-version` on every Responses-API call (RESPONSES_API_VERSION).
+   * @default none (Azure's `/openai/v1` takes none)
+   */
+  readonly responsesApiVersion?: string;
   /** The input queue's max receive count, so the relay knows the last attempt (MAX_RECEIVE_COUNT). Required: it must match the queue. */
   readonly maxReceiveCount: number;
   /** The function's timeout. */
@@ -140,6 +155,9 @@ export class RelayFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: {
         ENDPOINT_BASE_URL: props.endpointBaseUrl,
+        ...(props.responsesBaseUrl ? { RESPONSES_BASE_URL: props.responsesBaseUrl } : {}),
+        ...(props.endpointApiVersion ? { ENDPOINT_API_VERSION: props.endpointApiVersion } : {}),
+        ...(props.responsesApiVersion ? { RESPONSES_API_VERSION: props.responsesApiVersion } : {}),
         ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn,
         RESULTS_TOPIC_ARN: props.resultsTopic.topicArn,
         DLQ_URL: props.deadLetterQueue.queueUrl,

@@ -199,7 +199,14 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     const headers = flattenHeaders(req);
     const text = await readBody(req);
     const parsed = parseJson(text);
-    requests.push({ method, path, headers, ...(text === "" ? {} : { body: parsed.ok ? parsed.value : text }), at: now() });
+    requests.push({
+      method,
+      path,
+      search: url.search,
+      headers,
+      ...(text === "" ? {} : { body: parsed.ok ? parsed.value : text }),
+      at: now(),
+    });
     if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
 
     const answerHeaders = (): Record<string, string> => ({

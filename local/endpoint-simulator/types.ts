@@ -202,6 +202,8 @@ export interface CreateResponseOptions {
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string as sent, with its `?` (empty when there is none), e.g. `?api-version=v1`. */
+  search: string;
   /** Lower-cased header names. */
   headers: Record<string, string>;
   /** Parsed JSON, or the raw text when it is not JSON; absent when empty. */

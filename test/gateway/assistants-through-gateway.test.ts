@@ -140,12 +140,11 @@ describe("a submission through the gateway", () => {
     expect(await h.deadLetters()).toEqual([]);
   });
 
-  it("works with PORTKEY_CONFIG carrying provider, key and custom host (PORTKEY_API_KEY only satisfies credentials.ts)", async () => {
+  it("works with PORTKEY_CONFIG alone, carrying provider, key and custom host", async () => {
     // Prepare
     const configured = await harnessThrough((sim) => ({
       ENDPOINT_BASE_URL: gateway.baseUrl,
       PORTKEY_CONFIG: portkeyConfig(sim.baseUrl, TEST_API_KEY),
-      PORTKEY_API_KEY: "unused-by-a-self-hosted-gateway",
     }));
     try {
       const run = configured.sim.createRun();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
 import { closedPort, startScriptedUpstream } from "./scripted-upstream";
-import { call, PROVIDER_KEY, providerHeaders, relayHeaders } from "./through-gateway";
+import { call, PROVIDER_KEY, providerHeaders, refusedCredentialHeaders, relayHeaders } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let sim: EndpointSimulator;
@@ -183,40 +183,55 @@ describe("an upstream that cuts its answer short", () => {
 });
 
 describe("the gateway's own checks, before anything goes upstream", () => {
-  const config = (fields: Record<string, unknown>) => JSON.stringify({ provider: "openai", api_key: PROVIDER_KEY, ...fields });
+  const config = (fields: Record<string, unknown>) =>
+    JSON.stringify({ provider: "openai", api_key: PROVIDER_KEY, custom_host: sim.baseUrl, ...fields });
+  const upstream = () => ({ PORTKEY_CUSTOM_HOST: sim.baseUrl });
   it.each([
-    ["no provider at all", { ENDPOINT_BEARER_TOKEN: PROVIDER_KEY }, "Either x-portkey-config or x-portkey-provider header is required"],
-    ["an unknown provider", { PORTKEY_PROVIDER: "no-such-provider", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY }, "Invalid provider passed"],
+    // The relay reads a bearer alone as a direct server: pointed at a gateway, only the gateway can tell.
+    [
+      "no provider at all",
+      () => ({ ENDPOINT_BEARER_TOKEN: PROVIDER_KEY }),
+      "Either x-portkey-config or x-portkey-provider header is required",
+    ],
+    [
+      "an unknown provider",
+      () => ({ PORTKEY_PROVIDER: "no-such-provider", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY, ...upstream() }),
+      "Invalid provider passed",
+    ],
     [
       "a custom host outside TRUSTED_CUSTOM_HOSTS",
-      { PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY, PORTKEY_CUSTOM_HOST: "http://10.1.2.3/v1" },
+      () => ({ PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY, PORTKEY_CUSTOM_HOST: "http://10.1.2.3/v1" }),
       "Invalid custom host",
     ],
-    [
-      "a config with an unknown provider",
-      { PORTKEY_CONFIG: config({ provider: "no-such-provider" }), PORTKEY_API_KEY: "unused" },
-      "Invalid config passed",
-    ],
+    ["a config with an unknown provider", () => ({ PORTKEY_CONFIG: config({ provider: "no-such-provider" }) }), "Invalid config passed"],
     [
       "a config without api_key",
-      { PORTKEY_CONFIG: JSON.stringify({ provider: "openai" }), PORTKEY_API_KEY: "unused" },
+      () => ({ PORTKEY_CONFIG: JSON.stringify({ provider: "openai", custom_host: sim.baseUrl }) }),
       "Invalid config passed",
     ],
-    [
-      "a config that is not JSON",
-      { PORTKEY_CONFIG: "{provider: openai}", PORTKEY_API_KEY: "unused" },
-      "Invalid config passed. You need to pass a valid json",
-    ],
-  ])("refuses %s with a 400 {status: failure}", async (_, credentials, message) => {
+  ])("refuses %s with a 400 {status: failure}, credentials the relay cannot judge by itself", async (_, credentials, message) => {
     // Prepare
     const run = sim.createRun();
 
     // Act
-    const answer = await submit(run, relayHeaders({ PORTKEY_CUSTOM_HOST: sim.baseUrl, ...credentials }));
+    const answer = await submit(run, relayHeaders(credentials()));
 
     // Assess
     expect(answer.status).toBe(400);
     expect(answer.body).toMatchObject({ status: "failure", message });
+    expect(sim.requests).toEqual([]);
+  });
+
+  it("refuses a config that is not JSON with a 400 {status: failure} (credentials.ts refuses it at cold start)", async () => {
+    // Prepare
+    const run = sim.createRun();
+
+    // Act
+    const answer = await submit(run, refusedCredentialHeaders({ PORTKEY_CONFIG: "{provider: openai}" }));
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ status: "failure", message: "Invalid config passed. You need to pass a valid json" });
     expect(sim.requests).toEqual([]);
   });
 });
@@ -229,9 +244,9 @@ describe("retries that a PORTKEY_CONFIG asks the gateway for", () => {
     const retrying = JSON.stringify({ provider: "openai", api_key: PROVIDER_KEY, custom_host: sim.baseUrl, retry: { attempts: 1 } });
 
     // Act
-    const answer = await submit(run, relayHeaders({ PORTKEY_CONFIG: retrying, PORTKEY_API_KEY: "unused" }));
+    const answer = await submit(run, refusedCredentialHeaders({ PORTKEY_CONFIG: retrying }));
 
-    // Assess: for the Responses API the same retry would create a second response.
+    // Assess: for the Responses API the same retry would create a second response (why credentials.ts refuses it).
     expect(sim.counters).toMatchObject({ submits: 2, accepted: 1, doubleAcceptances: 0 });
     expect(answer.status).toBe(400);
     expect(answer.body.error.message).toMatch(/do not accept tool outputs/);
@@ -250,7 +265,7 @@ describe("retries that a PORTKEY_CONFIG asks the gateway for", () => {
     });
 
     // Act
-    const answer = await submit(run, relayHeaders({ PORTKEY_CONFIG: honouring, PORTKEY_API_KEY: "unused" }));
+    const answer = await submit(run, refusedCredentialHeaders({ PORTKEY_CONFIG: honouring }));
 
     // Assess
     expect(answer.status).toBe(500);

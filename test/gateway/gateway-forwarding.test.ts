@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
 import { startScriptedUpstream } from "./scripted-upstream";
-import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, relayHeaders } from "./through-gateway";
+import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, refusedCredentialHeaders, relayHeaders } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let sim: EndpointSimulator;
@@ -107,10 +107,10 @@ describe("forwarding the Assistants routes to x-portkey-custom-host", () => {
 
 describe("credential modes", () => {
   it("takes provider, key and upstream from PORTKEY_CONFIG, or the upstream from PORTKEY_CUSTOM_HOST beside it", async () => {
-    // Prepare: credentials.ts wants PORTKEY_API_KEY or ENDPOINT_BEARER_TOKEN; the gateway drops x-portkey-api-key unread.
+    // Prepare: PORTKEY_CONFIG alone is enough for credentials.ts.
     const { threadId, runId } = sim.createRun();
-    const inConfig = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(sim.baseUrl), PORTKEY_API_KEY: "unused" });
-    const beside = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(), PORTKEY_CUSTOM_HOST: sim.baseUrl, PORTKEY_API_KEY: "unused" });
+    const inConfig = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(sim.baseUrl) });
+    const beside = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(), PORTKEY_CUSTOM_HOST: sim.baseUrl });
 
     // Act
     const viaConfig = await call(runUrl(gateway.baseUrl, threadId, runId), inConfig);
@@ -123,9 +123,9 @@ describe("credential modes", () => {
   });
 
   it("lets the client's Authorization override the config's api_key on these proxied routes", async () => {
-    // Prepare: PORTKEY_CONFIG with ENDPOINT_BEARER_TOKEN beside it sends both.
+    // Prepare: PORTKEY_CONFIG with ENDPOINT_BEARER_TOKEN beside it would send both (credentials.ts refuses the pair).
     const { threadId, runId } = sim.createRun();
-    const both = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(sim.baseUrl), ENDPOINT_BEARER_TOKEN: "sk-other-key" });
+    const both = refusedCredentialHeaders({ PORTKEY_CONFIG: portkeyConfig(sim.baseUrl), ENDPOINT_BEARER_TOKEN: "sk-other-key" });
 
     // Act
     const answer = await call(runUrl(gateway.baseUrl, threadId, runId), both);

@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
-import { echoRoute, type ScriptedUpstream, startScriptedUpstream, type UpstreamHandler } from "./scripted-upstream";
-import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, relayHeaders } from "./through-gateway";
+import { closedPort, echoRoute, type ScriptedUpstream, startScriptedUpstream, type UpstreamHandler } from "./scripted-upstream";
+import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, refusedCredentialHeaders } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 const upstreams: ScriptedUpstream[] = [];
@@ -161,7 +161,8 @@ describe("what the explicit routes do to requests and answers", () => {
   it("takes the key from the config's api_key over the client's Authorization (the proxy does the opposite)", async () => {
     // Prepare
     const target = await upstream(echoRoute);
-    const both = relayHeaders({ PORTKEY_CONFIG: portkeyConfig(target.baseUrl), ENDPOINT_BEARER_TOKEN: "sk-other-key" });
+    // credentials.ts refuses this pair for what it shows: two keys in use, one per route type.
+    const both = refusedCredentialHeaders({ PORTKEY_CONFIG: portkeyConfig(target.baseUrl), ENDPOINT_BEARER_TOKEN: "sk-other-key" });
 
     // Act
     await call(`${gateway.baseUrl}/responses/resp_1`, both);
@@ -172,6 +173,29 @@ describe("what the explicit routes do to requests and answers", () => {
       `/v1/responses/resp_1 Bearer ${PROVIDER_KEY}`,
       "/v1/responses/resp_1/cancel Bearer sk-other-key",
     ]);
+  });
+});
+
+describe("an upstream that refuses the connection", () => {
+  it("is answered 500 with the fetch error's words: in JSON {html-message, provider} on the explicit routes, text/plain on the proxy", async () => {
+    // Prepare
+    const nowhere = `http://127.0.0.1:${await closedPort()}/v1`;
+    const words = /^Message: fetch failed Cause: Error: connect ECONNREFUSED 127\.0\.0\.1:\d+ Name: TypeError$/;
+
+    // Act
+    const post = await call(`${gateway.baseUrl}/responses`, providerHeaders(nowhere), { body: CONTINUATION });
+    const get = await call(`${gateway.baseUrl}/responses/resp_1`, providerHeaders(nowhere));
+    const items = await call(`${gateway.baseUrl}/conversations/conv_1/items`, providerHeaders(nowhere));
+
+    // Assess
+    for (const explicit of [post, get]) {
+      expect(explicit.status).toBe(500);
+      expect(explicit.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(explicit.body).toEqual({ "html-message": expect.stringMatching(words), provider: "openai" });
+    }
+    expect(items.status).toBe(500);
+    expect(items.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(items.body).toMatch(words);
   });
 });
 

@@ -30,10 +30,10 @@ export const echoRoute: UpstreamHandler = (request, res) => {
 };
 
 /**
- * Starts the upstream on 127.0.0.1; `handler` answers every request.
+ * Starts the upstream on 127.0.0.1 (on `port`, or a free one); `handler` answers every request.
  * @example const upstream = await startScriptedUpstream(echoRoute); … await upstream.close();
  */
-export async function startScriptedUpstream(handler: UpstreamHandler = echoRoute): Promise<ScriptedUpstream> {
+export async function startScriptedUpstream(handler: UpstreamHandler = echoRoute, port = 0): Promise<ScriptedUpstream> {
   const requests: UpstreamRequest[] = [];
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -51,7 +51,7 @@ export async function startScriptedUpstream(handler: UpstreamHandler = echoRoute
       res.destroy();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     requests,
@@ -70,4 +70,28 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * A handler that passes every request on to `target` (e.g. the endpoint simulator's `/v1`, or a function giving it at
+ * request time) and its answer back: status, content-type and body.
+ * @example const upstream = await startScriptedUpstream(forwardTo(sim.baseUrl));
+ */
+export function forwardTo(target: string | (() => string)): UpstreamHandler {
+  return async (request, res) => {
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).flatMap(([name, value]) =>
+        name === "host" || name === "content-length" || value === undefined ? [] : [[name, String(value)]],
+      ),
+    );
+    const base = typeof target === "string" ? target : target();
+    const answer = await fetch(`${base}${request.url.replace(/^\/v1/, "")}`, {
+      method: request.method,
+      headers,
+      body: request.body === "" ? undefined : request.body,
+    });
+    const body = Buffer.from(await answer.arrayBuffer());
+    res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+    res.end(body);
+  };
 }

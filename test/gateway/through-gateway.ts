@@ -2,7 +2,9 @@
  * How the gateway tests talk to an upstream through the real gateway: the relay's own credential headers
  * (credentials.ts) plus the fixed headers its endpoint client sends, and a thin call wrapper.
  */
+import { expect } from "vitest";
 import { credentialHeaders, type EndpointCredentials, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
+import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
 
 /** The provider's key, as the simulator behind the gateway expects it in `Authorization: Bearer …`. */
 export const PROVIDER_KEY = "sk-provider-5ecret-key-0000";
@@ -12,15 +14,21 @@ export function providerHeaders(customHost: string, extra: Record<string, string
   return relayHeaders({ PORTKEY_PROVIDER: "openai", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY, PORTKEY_CUSTOM_HOST: customHost }, extra);
 }
 
-/** The relay's headers for any credentials, with what endpoint-client.ts adds to every call. */
+/** What the relay's endpoint clients add to every call (endpoint-http.ts, assistants/client.ts). */
+const CALL_HEADERS = { "openai-beta": "assistants=v2", accept: "application/json", "x-portkey-trace-id": "trace-gateway-test" };
+
+/** The relay's headers for credentials it accepts, with what its endpoint clients add to every call. */
 export function relayHeaders(credentials: EndpointCredentials, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...credentialHeaders(parseCredentials(credentials, "a gateway test")),
-    "openai-beta": "assistants=v2",
-    accept: "application/json",
-    "x-portkey-trace-id": "trace-gateway-test",
-    ...extra,
-  };
+  return { ...credentialHeaders(parseCredentials(credentials, "a gateway test")), ...CALL_HEADERS, ...extra };
+}
+
+/**
+ * The headers credentials the relay refuses at cold start (credentials.ts) would give, to show what the gateway does
+ * with them: the reason for the refusal. Fails the test if the relay would accept them after all.
+ */
+export function refusedCredentialHeaders(credentials: EndpointCredentials, extra: Record<string, string> = {}): Record<string, string> {
+  expect(() => parseCredentials(credentials, "a gateway test")).toThrow(CredentialsError);
+  return { ...credentialHeaders(credentials), ...CALL_HEADERS, ...extra };
 }
 
 /** `PORTKEY_CONFIG` for a self-hosted gateway: the provider, its key and (optionally) the upstream in one JSON. */

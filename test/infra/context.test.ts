@@ -81,6 +81,10 @@ describe("context options", () => {
     { option: "stackName", value: "1-starts-with-a-digit", says: "must start with a letter" },
     { option: "endpointBaseUrl", value: "http://api.portkey.ai/v1", says: "https" },
     { option: "endpointBaseUrl", value: "not a url", says: "https" },
+    { option: "responsesBaseUrl", value: "http://acme.services.ai.azure.com/api/projects/p/openai/v1", says: "https" },
+    { option: "endpointApiVersion", value: "v1&debug=1", says: "must be an api-version such as v1" },
+    { option: "responsesApiVersion", value: "x".repeat(65), says: "must be an api-version such as v1" },
+    { option: "endpointApiVersion", value: 1, says: "must be an api-version" },
     { option: "fifo", value: "yes", says: "true or false" },
     { option: "maxReceiveCount", value: "0", says: "at least 1" },
     { option: "maxReceiveCount", value: "five", says: "whole number" },
@@ -147,6 +151,18 @@ describe("context options", () => {
 
     // Assess
     expect(act).toThrow(`context option "${option}"`);
+  });
+
+  it("takes an Azure AI Foundry project's two base URLs and api-version, as the relay reads them", () => {
+    // Prepare
+    const project = "https://acme.services.ai.azure.com/api/projects/relay";
+
+    // Act
+    const config = parseContext({ endpointBaseUrl: project, endpointApiVersion: "v1", responsesBaseUrl: `${project}/openai/v1` });
+
+    // Assess
+    expect(config).toMatchObject({ endpointBaseUrl: project, endpointApiVersion: "v1", responsesBaseUrl: `${project}/openai/v1` });
+    expect(config.responsesApiVersion).toBeUndefined();
   });
 
   it("accepts more than 10 messages a batch on a standard queue with a batching window", () => {

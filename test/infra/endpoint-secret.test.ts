@@ -1,7 +1,8 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { importedSecretResources, PLACEHOLDER_SECRET } from "../../infra/constructs/endpoint-secret";
+import { CREDENTIAL_KEYS, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
+import { importedSecretResources, PLACEHOLDER_SECRET, SECRET_DESCRIPTION, SECRET_TEMPLATES } from "../../infra/constructs/endpoint-secret";
 import {
   IMPORTED_SECRET_ARN,
   identityStatements,
@@ -52,6 +53,22 @@ describe("the endpoint secret", () => {
     // Assess
     expect(JSON.parse(secret.Properties.SecretString)).toEqual(PLACEHOLDER_SECRET);
     expect(Object.values(PLACEHOLDER_SECRET)).toEqual(["REPLACE_ME", "REPLACE_ME"]);
+  });
+
+  it("is described with the keys of every endpoint row, and no value", () => {
+    // Act
+    const secret = onlyResource(relayTemplate(CREATED), "AWS::SecretsManager::Secret");
+
+    // Assess
+    expect(secret.Properties.Description).toBe(SECRET_DESCRIPTION);
+    for (const key of CREDENTIAL_KEYS) expect(SECRET_DESCRIPTION).toContain(key);
+    expect(SECRET_DESCRIPTION).toContain("docs/endpoints.md");
+    expect(SECRET_DESCRIPTION).not.toContain("REPLACE_ME");
+    expect(SECRET_DESCRIPTION.length).toBeLessThanOrEqual(2048);
+  });
+
+  it.each(Object.entries(SECRET_TEMPLATES))("offers a %s template the relay's credential rules accept", (_, template) => {
+    expect(() => parseCredentials(template, "the template")).not.toThrow();
   });
 
   it("is imported by a partial ARN too, matching only the names Secrets Manager completes it to", () => {

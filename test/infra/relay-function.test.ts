@@ -78,6 +78,28 @@ describe("the relay function", () => {
     });
   });
 
+  it("passes the endpoint options on as the relay's endpoint variables, and leaves out those not given", () => {
+    // Prepare
+    const project = "https://acme.services.ai.azure.com/api/projects/relay";
+
+    // Act
+    const azure = onlyResource(
+      relayTemplate({ endpointBaseUrl: project, endpointApiVersion: "v1", responsesBaseUrl: `${project}/openai/v1` }),
+      "AWS::Lambda::Function",
+    );
+    const versioned = onlyResource(relayTemplate({ responsesApiVersion: "2025-04-01-preview" }), "AWS::Lambda::Function");
+
+    // Assess
+    expect(azure.Properties.Environment.Variables).toMatchObject({
+      ENDPOINT_BASE_URL: project,
+      ENDPOINT_API_VERSION: "v1",
+      RESPONSES_BASE_URL: `${project}/openai/v1`,
+    });
+    expect(azure.Properties.Environment.Variables.RESPONSES_API_VERSION).toBeUndefined();
+    expect(versioned.Properties.Environment.Variables).toMatchObject({ RESPONSES_API_VERSION: "2025-04-01-preview" });
+    expect(Object.keys(versioned.Properties.Environment.Variables)).not.toContain("RESPONSES_BASE_URL");
+  });
+
   it("adds the relay's tuning variables from relayTuning", () => {
     const fn = onlyResource(relayTemplate({ relayTuning: { FOLLOW_BUDGET_MS: 30000 } }), "AWS::Lambda::Function");
     expect(fn.Properties.Environment.Variables).toMatchObject({ FOLLOW_BUDGET_MS: "30000", MAX_RECEIVE_COUNT: "5" });

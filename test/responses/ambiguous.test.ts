@@ -78,27 +78,42 @@ describe("conversation mode: the conversation's items tell whether the POST was 
     expect(published!.event.tool_calls.map((call) => call.id)).toEqual(childCalls);
   });
 
-  it("absent: looks again within the invocation, hands back awaiting_confirmation, never submits again", async () => {
-    // Prepare: the POST's connection is dropped before anything is applied, on every receive.
+  it("absent: looks again within the invocation and hands back; the next receive looks once more, then submits again", async () => {
+    // Prepare: the POST's connection is dropped before anything is applied (nothing created, nothing runs).
     const prev = h.sim.createResponse({ conversation: true });
     const conversationId = prev.conversationId!;
     h.sim.inject({ on: "response_create", kind: "drop", conversationId });
     const messageId = await h.send(responseAnswerFor(prev));
-    // Act: three receives, each as soon as the last one handed the message back.
-    const answers: number[] = [];
-    for (let receive = 1; receive <= 3; receive++) {
-      answers.push((await h.deliver()).response.batchItemFailures.length);
-      await releaseInFlight(h);
-    }
-    // Assess
-    expect(answers).toEqual([1, 1, 0]);
-    expect(postsOnConversation(h.sim, conversationId)).toHaveLength(1);
-    expect(h.sim.counters.responsesCreated).toBe(0);
-    expect(h.sim.requests.filter((r) => r.path === `/v1/conversations/${conversationId}/items`).length).toBeGreaterThan(3);
-    const [dead] = await h.deadLetters();
-    expect(dead!.record).toMatchObject({ reason: "retries_exhausted", source_message_id: messageId, response_id: prev.responseId });
-    expect(dead!.record.detail).toContain(`conversation ${conversationId} does not show these outputs yet`);
-    expect(await h.results()).toEqual([]);
+    // Act: receives, each as soon as the last one handed the message back.
+    const first = await h.deliver();
+    await releaseInFlight(h);
+    const second = await h.deliver();
+    // Assess: the first invocation never resubmitted; the second, its claim's owner gone and the outputs still
+    // absent, submitted again (the conversation's lock would have refused it had the first POST been running).
+    expect(first.response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
+    expect(second.response.batchItemFailures).toEqual([]);
+    expect(postsOnConversation(h.sim, conversationId)).toHaveLength(2);
+    expect(h.sim.counters.responsesCreated).toBe(1);
+    expect(h.sim.counters.forks).toBe(0);
+    expect(h.sim.requests.filter((r) => r.path === `/v1/conversations/${conversationId}/items`).length).toBeGreaterThan(2);
+    expect(await h.deadLetters()).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_id)).toEqual([messageId]);
+  });
+
+  it("a resubmission that meets the conversation still locked (the first POST's response running) is refused and waits", async () => {
+    // Prepare: the first POST is taken but its answer is lost; its response runs for a while.
+    const prev = h.sim.createResponse({ conversation: true, afterOutputs: [{ stayInProgressMs: 4_000 }, "completed"] });
+    const conversationId = prev.conversationId!;
+    h.sim.inject({ on: "response_create", kind: "accept_then_500", conversationId });
+    await h.send(responseAnswerFor(prev));
+    // Act: the first receive hands back; the second finds the outputs absent (still running) and tries again.
+    await h.deliver(2_000);
+    await releaseInFlight(h);
+    await h.deliver(2_000);
+    // Assess: the second POST was refused conversation_locked, so nothing forked.
+    expect(postsOnConversation(h.sim, conversationId).length).toBeGreaterThanOrEqual(2);
+    expect(h.sim.counters.responsesCreated).toBe(1);
+    expect(h.sim.counters.forks).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, loadConfig } from "../../functions/submit-tool-outputs/config";
+import { isLoopbackHost, loadConfig, loadEndpointConfig } from "../../functions/submit-tool-outputs/config";
 import { ConfigurationError } from "../../functions/submit-tool-outputs/errors";
 
 const required = {
@@ -52,5 +52,35 @@ describe("loadConfig", () => {
   it("knows loopback hosts", () => {
     expect(["127.0.0.1", "127.1.2.3", "localhost", "[::1]"].every(isLoopbackHost)).toBe(true);
     expect(["10.0.0.1", "example.com", "localhost.example.com"].some(isLoopbackHost)).toBe(false);
+  });
+});
+
+describe("loadEndpointConfig: the endpoint's variables alone, by loadConfig's rules", () => {
+  it("needs nothing else, and sends the Responses API to ENDPOINT_BASE_URL unless RESPONSES_BASE_URL says otherwise", () => {
+    // Act
+    const shared = loadEndpointConfig({ ENDPOINT_BASE_URL: "https://api.openai.com/v1/" });
+    const azure = loadEndpointConfig({
+      ENDPOINT_BASE_URL: "https://acme.services.ai.azure.com/api/projects/p",
+      ENDPOINT_API_VERSION: "v1",
+      RESPONSES_BASE_URL: "https://acme.services.ai.azure.com/api/projects/p/openai/v1",
+    });
+
+    // Assess
+    expect(shared.responsesBaseUrl.href).toBe("https://api.openai.com/v1");
+    expect(shared.endpointApiVersion).toBeUndefined();
+    expect(azure).toMatchObject({ endpointApiVersion: "v1", responsesApiVersion: undefined });
+    expect(azure.responsesBaseUrl.pathname).toBe("/api/projects/p/openai/v1");
+  });
+
+  it.each([
+    [{ RESPONSES_BASE_URL: "http://responses.example/v1" }, "RESPONSES_BASE_URL", /must use https/],
+    [{ ENDPOINT_API_VERSION: "v1&x=1" }, "ENDPOINT_API_VERSION", /must be an api-version such as v1/],
+  ])("refuses what loadConfig refuses, naming the variable (%#)", (env, variable, problem) => {
+    expect(() => loadEndpointConfig(env)).toThrow(ConfigurationError);
+    expect(() => loadEndpointConfig(env)).toThrow(new RegExp(`^${variable}: ${problem.source}`));
+  });
+
+  it("reads an empty value as unset", () => {
+    expect(loadEndpointConfig({ RESPONSES_API_VERSION: "", ENDPOINT_BASE_URL: "" }).endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
   });
 });

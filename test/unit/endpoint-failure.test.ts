@@ -70,6 +70,92 @@ describe("classifyHttpFailure sorts answers into the table's rows", () => {
   });
 });
 
+describe("a gateway's own 500 when the upstream fails below HTTP", () => {
+  const refused = "Message: fetch failed Cause: Error: connect ECONNREFUSED 127.0.0.1:45123 Name: TypeError";
+  const dropped = "Message: fetch failed Cause: SocketError: other side closed Name: TypeError";
+  const plain = new Headers({ "content-type": "text/plain;charset=UTF-8" });
+
+  it("reads a refused connection to the upstream as not sent: nothing went upstream", () => {
+    // Act
+    const failure = classifyByStatus(500, undefined, plain, refused);
+
+    // Assess
+    expect(failure).toEqual({
+      kind: "transient",
+      httpStatus: 500,
+      ambiguous: false,
+      notSent: true,
+      detail: "HTTP 500: the gateway could not connect to the upstream (ECONNREFUSED)",
+    });
+  });
+
+  it("reads the same words wrapped in JSON (its explicit /v1/responses routes) the same way", () => {
+    // Prepare
+    const body = { "html-message": refused, provider: "openai" };
+
+    // Act
+    const failure = classifyByStatus(500, body, new Headers({ "content-type": "application/json" }), JSON.stringify(body));
+
+    // Assess
+    expect(failure).toMatchObject({ kind: "transient", ambiguous: false, notSent: true });
+  });
+
+  it.each([
+    ["a connection the upstream dropped after the request went out", dropped],
+    ["a body that only mentions the words", `upstream said: ${refused}`],
+  ])("keeps %s ambiguous", (_, text) => {
+    expect(classifyByStatus(500, undefined, plain, text)).toMatchObject({ kind: "transient", ambiguous: true });
+  });
+
+  it("keeps a JSON 500 ambiguous whatever its message says", () => {
+    const body = openAi(refused, null, "server_error");
+    expect(classifyByStatus(500, body, new Headers(), JSON.stringify(body))).toMatchObject({ ambiguous: true });
+  });
+});
+
+describe("Azure AI Foundry's error shapes (AgentV1Error: every inner field nullable, none required)", () => {
+  it("reads a PermissionDenied 401 with only code and message as unauthorized, keeping the message", () => {
+    // Prepare
+    const message = "The principal `app-1` lacks the required data action `…/agents/write` to perform `POST …` operation.";
+
+    // Act
+    const failure = classifyHttpFailure(401, { error: { code: "PermissionDenied", message } }, new Headers());
+
+    // Assess
+    expect(failure).toEqual({
+      kind: "unauthorized",
+      httpStatus: 401,
+      error: { message, type: null, code: "PermissionDenied", param: null },
+    });
+  });
+
+  it("reads the gateway-style 401 for a bad token ({statusCode, message}) as unauthorized without an endpoint error", () => {
+    const body = { statusCode: 401, message: "Unauthorized. Access token is missing, invalid, audience is incorrect, or have expired." };
+    expect(classifyHttpFailure(401, body, new Headers())).toEqual({ kind: "unauthorized", httpStatus: 401, error: undefined });
+  });
+
+  it("reads a 400 with message and type only, and sorts it by its message", () => {
+    const body = { error: { message: 'Runs in status "completed" do not accept tool outputs.', type: "invalid_request_error" } };
+    expect(classifyHttpFailure(400, body, new Headers()).kind).toBe("not_accepting");
+  });
+
+  it.each([
+    ["a missing api-version (classic agents)", { code: "BadRequest", message: "Missing required query parameter: api-version" }],
+    ["an api-version on /openai/v1", { code: "BadRequest", message: "api-version query parameter is not allowed when using /v1 path" }],
+    [
+      "an unknown api-version",
+      { code: "UnsupportedApiVersionValue", message: "Unsupported api version 'v9'. The supported versions are 'v1'" },
+    ],
+  ])("reads the 400 for %s as configuration (misconfigured), not the message's fault", (_, error) => {
+    expect(classifyHttpFailure(400, { error }, new Headers())).toMatchObject({ kind: "misconfigured", httpStatus: 400 });
+  });
+
+  it("reads an error whose fields are all null as an error without words: rejected", () => {
+    const body = { error: { message: null, type: null, param: null, code: null } };
+    expect(classifyHttpFailure(400, body, new Headers())).toMatchObject({ kind: "rejected", error: { message: null } });
+  });
+});
+
 describe("retryAfterMs", () => {
   it.each([
     [{ "retry-after-ms": "644" }, 644],

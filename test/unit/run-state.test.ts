@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isResting, type Run, requiredToolCallIds, standing } from "../../functions/submit-tool-outputs/assistants/run-state";
+import { isResting, type Run, RunSchema, requiredToolCallIds, standing } from "../../functions/submit-tool-outputs/assistants/run-state";
 import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/results-event";
 
 const waitingFor = (...ids: string[]): Run => ({
@@ -37,6 +37,33 @@ describe("isResting", () => {
     ["cancelling", false],
     ["some_future_status", false],
   ])("%s → %s", (status, resting) => expect(isResting(at(status))).toBe(resting));
+});
+
+describe("Azure's ThreadRun: required_action absent (not null) unless the run needs outputs, tool_resources, free-string codes", () => {
+  const azureRun = (fields: Record<string, unknown>) =>
+    RunSchema.parse({ id: "run_1", object: "thread.run", thread_id: "thread_1", tool_resources: null, ...fields });
+
+  it.each([
+    ["in_progress", {}, "moved_on", false],
+    ["completed", {}, "moved_on", true],
+    ["failed", { last_error: { code: "content_filter_v2", message: "blocked" } }, "moved_on", true],
+    ["expired", {}, "expired", true],
+  ])("%s without a required_action key reads as %s (resting: %s)", (status, fields, expected, resting) => {
+    // Act
+    const run = azureRun({ status, ...fields });
+
+    // Assess
+    expect("required_action" in run).toBe(false);
+    expect(requiredToolCallIds(run)).toEqual([]);
+    expect(standing(run, ["call_a"])).toBe(expected);
+    expect(isResting(run)).toBe(resting);
+  });
+
+  it("reads requires_action with its calls as OpenAI's, and one whose required_action is missing as asking for nothing", () => {
+    const waiting = azureRun({ status: "requires_action", required_action: waitingFor("call_a").required_action });
+    expect(standing(waiting, ["call_a"])).toBe("waiting");
+    expect(requiredToolCallIds(azureRun({ status: "requires_action" }))).toEqual([]);
+  });
 });
 
 describe("the results event's run", () => {

@@ -106,7 +106,22 @@ async function afterClaim(
         ambiguous: true,
         detail: `an earlier attempt (message ${verdict.owner}) ended without recording what became of its POST`,
       };
-      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, verdict, lapsed, ctx, deps, { claims, latest });
+      if (turn.conversationId !== undefined) {
+        // The earlier attempt's invocation has ended. Its outputs show once the response they started completes;
+        // absent now, either it was never taken (a 5xx that created nothing), or its response failed, or it still
+        // runs. Submitting again is then safe but for one instant: a response still running holds the conversation
+        // locked, and the endpoint refuses the POST (`conversation_locked`, nothing taken); only a response
+        // completing between this look and that POST would get a second answer (counted in UnconfirmedResubmits).
+        const shown = await conversationShows(givenIds, turn, verdict, ctx, deps, { claims, latest });
+        if (shown === "unknown")
+          return { kind: "hand_back", reason: "awaiting_confirmation", detail: `could not list conversation ${turn.conversationId}` };
+        if (shown !== "absent") return shown;
+        const taken = await claims.takeOver(turn.key, verdict, ctx.messageId, ctx.leaseUntil);
+        if (!taken)
+          return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
+        ctx.stats.unconfirmedResubmits++;
+        return submit(message, givenIds, turn, { attempt: taken.attempt, claimedAt: verdict.claimedAt }, ctx, deps, claims, latest);
+      }
       // A submission_unconfirmed record moved back whole (SQS's message-move task, `dlq redrive`) is the operator's
       // go-ahead: they checked the response's children and want the outputs submitted.
       const goAhead = ctx.redrivenAfter === "submission_unconfirmed";
@@ -207,24 +222,37 @@ async function reconcileInConversation(
   deps: ResponsesDeps,
   { claims, latest }: { claims: SubmissionClaims; latest: ConversationLatest },
 ): Promise<Outcome> {
-  const conversationId = turn.conversationId!;
   const until = followUntil(ctx, deps);
   for (;;) {
-    const listed = await listTail(deps, conversationId, givenIds, ctx);
-    const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
-    if (items) {
-      await claims.record(turn.key, held.attempt, undefined).catch(() => undefined);
-      // The event's reply is `{conversation_id}`: the answer to it takes its settings from the conversation's
-      // latest known response, and the one these outputs answered is the newest the relay can name.
-      if (turn.previousResponseId !== undefined) await latest.remember(conversationId, turn.previousResponseId).catch(() => undefined);
-      return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
-    }
+    const shown = await conversationShows(givenIds, turn, held, ctx, deps, { claims, latest });
+    if (shown !== "absent" && shown !== "unknown") return shown;
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
+      // Ended with this invocation: the next copy looks once more, then submits again (afterClaim, "unconfirmed").
       await claims.lapse(turn.key, held.attempt).catch(() => undefined);
-      const detail = `the POST failed ambiguously (${failure.detail}) and conversation ${conversationId} does not show these outputs yet`;
+      const detail = `the POST failed ambiguously (${failure.detail}) and conversation ${turn.conversationId} does not show these outputs yet`;
       return { kind: "hand_back", reason: "awaiting_confirmation", detail, httpStatus: failure.httpStatus, endpointError: failure.error };
     }
   }
+}
+
+/** One look at the conversation: its items after these outputs, published as accepted; or absent; or unknown (no listing). */
+async function conversationShows(
+  givenIds: string[],
+  turn: Turn,
+  held: { attempt: string },
+  ctx: RecordContext,
+  deps: ResponsesDeps,
+  { claims, latest }: { claims: SubmissionClaims; latest: ConversationLatest },
+): Promise<Outcome | "absent" | "unknown"> {
+  const conversationId = turn.conversationId!;
+  const listed = await listTail(deps, conversationId, givenIds, ctx);
+  if (!listed.ok) return "unknown";
+  const items = itemsAfterOutputs(listed.items, givenIds);
+  if (!items) return "absent";
+  await claims.record(turn.key, held.attempt, undefined).catch(() => undefined);
+  // The event's reply is `{conversation_id}`: the answer to it continues with the settings this turn was sent with.
+  await latest.rememberSettings(conversationId, turn.settings).catch(() => undefined);
+  return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
 }
 
 /** Row "previous_response_id mode … dead_letter (DLQ submission_unconfirmed …)": the API cannot tell whether the POST was taken. */

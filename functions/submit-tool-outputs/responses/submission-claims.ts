@@ -144,9 +144,12 @@ export class ConversationLatest {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async get(conversationId: string): Promise<string | undefined> {
+  /** The latest response id the relay created on the conversation, or the settings of its latest turn when no id was learnt. */
+  async get(conversationId: string): Promise<{ responseId?: string; settings?: Record<string, unknown> }> {
     const item = await this.table.get({ pk: `conv#${conversationId}`, sk: "latest" });
-    return typeof item?.response_id === "string" ? item.response_id : undefined;
+    if (typeof item?.response_id === "string") return { responseId: item.response_id };
+    if (item?.settings && typeof item.settings === "object") return { settings: item.settings as Record<string, unknown> };
+    return {};
   }
 
   async remember(conversationId: string, responseId: string): Promise<void> {
@@ -156,6 +159,14 @@ export class ConversationLatest {
       response_id: responseId,
       ttl: ttlInDays(CLAIM_TTL_DAYS, this.now()),
     });
+  }
+
+  /**
+   * A turn the conversation took whose new response id the relay never learnt (the POST's answer was lost): the
+   * settings it was sent with, so that the answer to its `{conversation_id}` reply can continue the same way.
+   */
+  async rememberSettings(conversationId: string, settings: Record<string, unknown>): Promise<void> {
+    await this.table.put({ pk: `conv#${conversationId}`, sk: "latest", settings, ttl: ttlInDays(CLAIM_TTL_DAYS, this.now()) });
   }
 }
 

@@ -89,18 +89,20 @@ export async function conversationTurn(
     return { found: "outcome", outcome: notAwaiting(`conversation ${conversationId} waits for no function calls`) };
   if (!sameIds(expected, givenIds)) return { found: "outcome", outcome: mismatch(expected, givenIds, `conversation ${conversationId}`) };
 
-  let base: Parameters<typeof continuationSettings>[0];
+  let settings = continuationSettings(undefined, message.request);
   if (message.request?.model === undefined) {
-    const latestId = await latest.get(conversationId);
-    if (latestId === undefined) {
+    const known = await latest.get(conversationId);
+    if (known.settings) settings = { ...known.settings, ...settings };
+    else if (known.responseId !== undefined) {
+      const latestId = known.responseId;
+      const seen = await patiently(() => deps.endpoint.getResponse(latestId, callOptions(ctx)), ctx, deps);
+      if (!seen.ok) return { found: "outcome", outcome: failed(seen.failure, ctx, "read the conversation's last response") };
+      settings = continuationSettings(seen.response, message.request);
+    } else {
       const detail = `request.model: is required when the relay knows no response of conversation ${conversationId} (name request.model or send response_id)`;
       return { found: "outcome", outcome: { kind: "dead_letter", reason: "invalid_message", detail } };
     }
-    const seen = await patiently(() => deps.endpoint.getResponse(latestId, callOptions(ctx)), ctx, deps);
-    if (!seen.ok) return { found: "outcome", outcome: failed(seen.failure, ctx, "read the conversation's last response") };
-    base = seen.response;
   }
-  const settings = continuationSettings(base, message.request);
   return { found: "turn", turn: { key: turnKey({ conversationId }, givenIds), conversationId, settings } };
 }
 

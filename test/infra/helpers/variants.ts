@@ -32,6 +32,14 @@ export const DOCUMENTED_VARIANTS: DocumentedVariant[] = [
     variant: "existing alarm topic and an alarm e-mail",
     context: { alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:ops-alarms", alarmEmail: "ops@example.com" },
   },
+  {
+    variant: "Azure AI Foundry: classic agents (api-version v1) and the Responses API at the project's /openai/v1",
+    context: {
+      endpointBaseUrl: "https://acme.services.ai.azure.com/api/projects/relay",
+      endpointApiVersion: "v1",
+      responsesBaseUrl: "https://acme.services.ai.azure.com/api/projects/relay/openai/v1",
+    },
+  },
   { variant: "results queue", context: { resultsSubscriptionQueueArn: "arn:aws:sqs:eu-west-1:123456789012:run-results" } },
   {
     variant: "results e-mail filtered on two types",
@@ -120,6 +128,12 @@ export const INVALID_COMBINATIONS: InvalidCombination[] = [
     context: { secretKmsKeyArn: SECRET_KEY_ARN },
     option: "secretKmsKeyArn",
     says: "needs secretArn",
+  },
+  {
+    combination: "an api-version that is not one",
+    context: { endpointApiVersion: "v1&x=1" },
+    option: "endpointApiVersion",
+    says: "must be an api-version",
   },
   {
     combination: "a deadline reserve as long as the function's timeout",

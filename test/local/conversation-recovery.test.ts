@@ -1,7 +1,6 @@
 /**
- * Two gaps of the Responses dialect that the soak found (bench/soak.ts, KNOWN_GAPS), each reproduced with one injected
- * fault on the local stack. Each test states what should happen and fails today, so it is marked `it.fails`: when the
- * dialect closes a gap, vitest reports "expected to fail" for it — turn it into `it` and drop its KNOWN_GAPS entry.
+ * A conversation turn whose POST failed ambiguously, end to end on the local stack (found by the soak): the relay's
+ * own `{conversation_id}` reply is answerable, and a POST that was never taken is submitted again.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
@@ -23,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => stack.close());
 
 describe("a conversation turn whose POST failed ambiguously", () => {
-  it.fails("the event published from the conversation's items carries a reply the tool worker can answer", async () => {
+  it("the event published from the conversation's items carries a reply the tool worker can answer", async () => {
     // Prepare: the first POST is taken, then answered 500; the relay confirms it by listing the conversation and
     // publishes response.requires_action with reply {conversation_id} (it never learnt the new response's id).
     const sim = stack.sim!;
@@ -36,8 +35,7 @@ describe("a conversation turn whose POST failed ambiguously", () => {
       await stack.settle([id], SETTLE);
       await worker.caughtUp();
       const accounting = await stack.settle([id, ...worker.sent], SETTLE);
-      // Assess. Today: the worker's {conversation_id, tool_outputs} ends in the DLQ as invalid_message,
-      // "request.model: is required when the relay knows no response of conversation …".
+      // Assess: the worker's {conversation_id, tool_outputs} continues with the settings the first turn was sent with.
       expect(worker.sent).toHaveLength(1);
       expect(ended(accounting)).toEqual({ accepted: 2, deadLettered: [], lost: 0 });
     } finally {
@@ -45,7 +43,7 @@ describe("a conversation turn whose POST failed ambiguously", () => {
     }
   });
 
-  it.fails("is submitted again when the POST was not taken (a 500 that created nothing), not handed back until the DLQ", async () => {
+  it("is submitted again when the POST was not taken (a 500 that created nothing), not handed back until the DLQ", async () => {
     // Prepare: one plain 500 on the continuation; nothing was created, nothing runs on the conversation.
     const sim = stack.sim!;
     const turn = sim.createResponse({ toolCalls: 1, conversation: true });
@@ -53,8 +51,7 @@ describe("a conversation turn whose POST failed ambiguously", () => {
     // Act
     const id = await stack.send(responseAnswerFor(turn));
     const accounting = await stack.settle([id], SETTLE);
-    // Assess. Today: every receive lists the conversation, finds no outputs and hands back; the last one writes
-    // retries_exhausted "the POST failed ambiguously (…) and conversation … does not show these outputs yet".
+    // Assess: the next receive found the outputs still absent, the first attempt's invocation over, and submitted again.
     expect(ended(accounting)).toEqual({ accepted: 1, deadLettered: [], lost: 0 });
     expect(sim.children(turn.responseId)).toHaveLength(1);
     expect(sim.counters.forks).toBe(0);

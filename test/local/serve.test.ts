@@ -1,0 +1,236 @@
+/**
+ * `npm start -- --serve` against any endpoint the function's own variables configure, spawned as a user runs it:
+ * Azure AI Foundry with Entra ID (the simulator in Azure mode) and a self-hosted Portkey gateway (the real one, in
+ * front of the simulator). A message sent to the printed queue is relayed and its result published; wrong or missing
+ * endpoint variables stop it before anything starts, with a message naming them, and exit code 2.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { drainQueue } from "../../cli/queue-io";
+import { responseAnswerFor } from "../../fixtures/messages";
+import { ENDPOINT_VARIABLES } from "../../functions/submit-tool-outputs/config";
+import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/credentials";
+import { readPublishedResult } from "../../functions/submit-tool-outputs/results-event";
+import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
+import { type PortkeyGateway, startPortkeyGateway } from "../helpers/portkey-gateway";
+import { answerFor } from "./helpers";
+
+const tsx = join(process.cwd(), "node_modules", "tsx", "dist", "cli.mjs");
+const PROVIDER_KEY = "sk-provider-5ecret-key-2222";
+const AZURE_APP = { tenantId: "tenant-contoso", clientId: "app-relay-1", clientSecret: "entra-5ecret-value-2222" };
+
+/** The test process's environment without any endpoint variable, plus `endpoint`. */
+function environment(endpoint: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !([...ENDPOINT_VARIABLES, ...CREDENTIAL_KEYS] as string[]).includes(key)),
+  );
+  return { ...clean, ...endpoint };
+}
+
+interface Served {
+  child: ChildProcess;
+  stdout: () => string;
+  /** The `export NAME=value` lines it printed. */
+  exported: Record<string, string>;
+}
+
+const serving: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of serving.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
+    await exited;
+  }
+});
+
+/** Spawns `npm start -- --serve` and waits for the env lines it prints once the stack runs. */
+async function serve(endpoint: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, [tsx, "local/start.ts", "--serve"], {
+    env: environment(endpoint),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  serving.push(child);
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString("utf8")));
+  await vi.waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${err}`);
+      expect(out).toContain("export RESULTS_QUEUE_URL=");
+    },
+    { timeout: 60_000, interval: 100 },
+  );
+  const exported = Object.fromEntries([...out.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  return { child, stdout: () => out, exported };
+}
+
+/**
+ * Sends the outputs of a fresh run (and, with `responses`, of a fresh response) to the served stack's queue; resolves
+ * to the published `api status` of each, in the order sent.
+ */
+async function relayThrough(served: Served, sim: EndpointSimulator, responses = false): Promise<string[]> {
+  const sqs = new SQSClient({
+    endpoint: served.exported.AWS_ENDPOINT_URL,
+    region: served.exported.AWS_REGION,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    const messages = [answerFor(sim.createRun({ toolCalls: 1 })), ...(responses ? [responseAnswerFor(sim.createResponse())] : [])];
+    for (const message of messages) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: served.exported.INPUT_QUEUE_URL, MessageBody: JSON.stringify(message) }));
+    }
+    const seen: string[] = [];
+    await vi.waitFor(
+      async () => {
+        seen.push(
+          ...(await drainQueue(sqs, served.exported.RESULTS_QUEUE_URL!))
+            .map((m) => readPublishedResult(m).event)
+            .map((e) => `${e.api} ${e.status}`),
+        );
+        expect(seen).toHaveLength(messages.length);
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+    return seen.sort();
+  } finally {
+    sqs.destroy();
+  }
+}
+
+/** Ctrl-C, as a user stops it; resolves to the exit code. */
+async function stop(served: Served): Promise<number | null> {
+  const exited = once(served.child, "exit");
+  served.child.kill("SIGINT");
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
+  let sim: EndpointSimulator;
+  beforeAll(async () => {
+    sim = await startEndpointSimulator({ azure: AZURE_APP, processingMs: 30, pollAfterMs: 20 });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it("reads the function's variables, relays a message of each API with an Entra ID token, and names no secret", async () => {
+    // Prepare
+    const served = await serve({
+      ENDPOINT_BASE_URL: sim.azure!.projectEndpoint,
+      ENDPOINT_API_VERSION: sim.azure!.apiVersion,
+      RESPONSES_BASE_URL: sim.azure!.openaiBaseUrl,
+      AZURE_TENANT_ID: AZURE_APP.tenantId,
+      AZURE_CLIENT_ID: AZURE_APP.clientId,
+      AZURE_CLIENT_SECRET: AZURE_APP.clientSecret,
+      AZURE_AUTHORITY_HOST: sim.azure!.authorityHost,
+    });
+
+    // Act
+    const relayed = await relayThrough(served, sim, true);
+    const code = await stop(served);
+
+    // Assess
+    expect(relayed).toEqual(["assistants completed", "responses completed"]);
+    expect(code).toBe(0);
+    expect(served.stdout()).toContain(
+      `The relay talks to your endpoint: ${sim.azure!.projectEndpoint} (Assistants API) and ${sim.azure!.openaiBaseUrl} (Responses API), ` +
+        "with AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST",
+    );
+    expect(served.stdout()).not.toContain(AZURE_APP.clientSecret);
+    const submit = sim.requests.find((r) => r.path.endsWith("/submit_tool_outputs"))!;
+    expect(submit.search).toBe("?api-version=v1");
+    expect(submit.headers.authorization).toMatch(/^Bearer simtok_/);
+    const post = sim.requests.find((r) => r.method === "POST" && r.path.endsWith("/openai/v1/responses"))!;
+    expect(post.search).toBe("");
+    expect(sim.counters).toMatchObject({ tokenRequests: 1, accepted: 1, continuations: 1, forks: 0 });
+  }, 120_000);
+});
+
+describe("npm start -- --serve against a self-hosted Portkey gateway", () => {
+  let sim: EndpointSimulator;
+  let gateway: PortkeyGateway;
+  beforeAll(async () => {
+    [gateway, sim] = await Promise.all([
+      startPortkeyGateway(),
+      startEndpointSimulator({ apiKey: PROVIDER_KEY, apiKeyHeader: "authorization", processingMs: 30, pollAfterMs: 20 }),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await gateway?.close();
+    await sim?.close();
+  });
+
+  it("relays a message through the gateway with the provider and its key, and names no secret", async () => {
+    // Prepare
+    const served = await serve({
+      ENDPOINT_BASE_URL: gateway.baseUrl,
+      PORTKEY_PROVIDER: "openai",
+      ENDPOINT_BEARER_TOKEN: PROVIDER_KEY,
+      PORTKEY_CUSTOM_HOST: sim.baseUrl,
+    });
+
+    // Act
+    const relayed = await relayThrough(served, sim);
+    const code = await stop(served);
+
+    // Assess
+    expect(relayed).toEqual(["assistants completed"]);
+    expect(code).toBe(0);
+    expect(served.stdout()).toContain(
+      `The relay talks to your endpoint: ${gateway.baseUrl} (both APIs), with PORTKEY_PROVIDER, PORTKEY_CUSTOM_HOST, ENDPOINT_BEARER_TOKEN`,
+    );
+    expect(served.stdout()).not.toContain(PROVIDER_KEY);
+    expect(sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
+    expect(sim.requests.every((r) => r.headers.authorization === `Bearer ${PROVIDER_KEY}`)).toBe(true);
+  }, 120_000);
+});
+
+describe("endpoint variables that cannot work", () => {
+  it.each([
+    [
+      "Entra ID without its secret",
+      { ENDPOINT_BASE_URL: "https://acme.services.ai.azure.com/api/projects/p", AZURE_TENANT_ID: "t-1", AZURE_CLIENT_ID: "c-1" },
+      "AZURE_CLIENT_SECRET is required with AZURE_TENANT_ID and AZURE_CLIENT_ID",
+    ],
+    [
+      "a plain-http endpoint off this machine",
+      { ENDPOINT_BASE_URL: "http://gateway.example/v1", ENDPOINT_BEARER_TOKEN: PROVIDER_KEY },
+      "ENDPOINT_BASE_URL: must use https",
+    ],
+    [
+      "a Portkey key aimed at Azure",
+      { ENDPOINT_BASE_URL: "https://acme.services.ai.azure.com/api/projects/p", PORTKEY_API_KEY: PROVIDER_KEY },
+      "PORTKEY_API_KEY would be sent to ENDPOINT_BASE_URL (acme.services.ai.azure.com), an Azure endpoint",
+    ],
+  ])("%s: stops before starting anything, names what to fix, exits 2", (_, endpoint, problem) => {
+    // Act
+    const run = spawnSync(process.execPath, [tsx, "local/start.ts", "--serve"], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: environment(endpoint),
+    });
+
+    // Assess
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(problem);
+    expect(run.stdout).not.toContain("local stack is running");
+    expect(`${run.stdout}${run.stderr}`).not.toContain(PROVIDER_KEY);
+  });
+
+  it("without --serve, any endpoint variable (here Entra ID's) sends the user to --serve, exit 2", () => {
+    // Act
+    const env = environment({ AZURE_TENANT_ID: "t-1", AZURE_CLIENT_ID: "c-1", AZURE_CLIENT_SECRET: "entra-not-shown-3333" });
+    const run = spawnSync(process.execPath, [tsx, "local/start.ts"], { encoding: "utf8", timeout: 60_000, env });
+
+    // Assess
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("npm start -- --serve");
+    expect(run.stderr).not.toContain("entra-not-shown-3333");
+  });
+});
