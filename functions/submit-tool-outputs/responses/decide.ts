@@ -95,8 +95,9 @@ async function afterClaim(
       // Row "the state table shows these outputs already submitted → do not submit; follow / publish the recorded continuation".
       return followRecorded(verdict.responseId, givenIds, turn, ctx, deps);
     case "held": {
-      // A copy holding a live lease is submitting right now: come back when it has recorded what it did.
-      const retryAfterMs = Math.min(30_000, Math.max(1_000, verdict.leaseUntil - Date.now()));
+      // A copy holding a live lease is submitting right now: come back shortly, when it has likely recorded what it
+      // did (a background POST answers at once); the queue's growing redelivery delay adds the rest.
+      const retryAfterMs = Math.min(5_000, Math.max(1_000, verdict.leaseUntil - Date.now()));
       return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy of these outputs is being submitted", retryAfterMs };
     }
     case "unconfirmed": {
