@@ -210,8 +210,9 @@ describe("crashes around the POST", () => {
     const { response } = await h.deliver();
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: messageId }]);
     expect(h.sim.counters.responsePosts).toBe(0);
+    // Briefly (the harness's own redelivery delay is 0 s): the owner has likely recorded what it did by then.
     const [delay] = await releaseInFlight(h);
-    expect(delay).toBeGreaterThan(20);
-    expect(delay).toBeLessThanOrEqual(31);
+    expect(delay).toBeGreaterThan(0.5);
+    expect(delay).toBeLessThanOrEqual(5.5);
   });
 });
