@@ -224,7 +224,7 @@ const ENDPOINT_OPTIONS = {
  * @example endpointEnvironment(parseContext({ endpointApiVersion: "v1" })) // { ENDPOINT_BASE_URL: "https://api.portkey.ai/v1", ENDPOINT_API_VERSION: "v1" }
  */
 function endpointEnvironment(
-  options: Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
+  options: Pick<RelayContext, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
 ): Partial<Record<keyof typeof ENDPOINT_OPTIONS, string>> {
   return Object.fromEntries(
     Object.entries(ENDPOINT_OPTIONS).flatMap(([variable, option]) => (options[option] ? [[variable, options[option]]] : [])),
@@ -250,10 +250,10 @@ function parseJsonObject(text: string, ctx: z.RefinementCtx): Record<string, str
 }
 
 /** The validated context: every option present, defaults applied. */
-export type RelayConfig = z.output<typeof ContextSchema>;
+export type RelayContext = z.output<typeof ContextSchema>;
 
 /** Names of all context options, as written in cdk.json or after `-c`. */
-export const CONTEXT_OPTIONS = Object.keys(ContextSchema.shape) as ReadonlyArray<keyof RelayConfig>;
+export const CONTEXT_OPTIONS = Object.keys(ContextSchema.shape) as ReadonlyArray<keyof RelayContext>;
 
 /** A context option with a bad value, or an unknown option that looks like a misspelt one. */
 export class InvalidContextError extends Error {
@@ -274,7 +274,7 @@ export class InvalidContextError extends Error {
  * @throws InvalidContextError naming every bad option.
  * @example const config = parseContext(app.node.getAllContext());
  */
-export function parseContext(context: Record<string, unknown>): RelayConfig {
+export function parseContext(context: Record<string, unknown>): RelayContext {
   const unknown = Object.keys(context).filter(
     (key) => /^[a-z][A-Za-z0-9]*$/.test(key) && !(CONTEXT_OPTIONS as readonly string[]).includes(key),
   );

@@ -8,12 +8,12 @@ import { RelayFunction } from "./constructs/relay-function";
 import { RelayQueues } from "./constructs/relay-queues";
 import { ResultsTopic } from "./constructs/results-topic";
 import { StateTable } from "./constructs/state-table";
-import type { RelayConfig } from "./context";
+import type { RelayContext } from "./context";
 import { requireSameRegion } from "./region-rule";
 
 export interface RelayStackProps extends StackProps {
   /** The validated context options (see `parseContext`). */
-  readonly config: RelayConfig;
+  readonly config: RelayContext;
   /**
    * The handler to bundle.
    * @default the relay in functions/
