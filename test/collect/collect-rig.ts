@@ -122,8 +122,13 @@ export function pendingChecks(h: Harness): PendingCheck[] {
  * is dropped when the queues are cleared). Returns what the handler answered for it.
  * @example await checkNow(h, pendingChecks(h)[0]!.check);
  */
-export async function checkNow(h: Harness, check: CollectCheck, fifo?: { groupId: string }): Promise<SQSBatchResponse> {
-  const body = JSON.stringify({ ...check, due: Date.now() });
+export async function checkNow(
+  h: Harness,
+  check: CollectCheck,
+  o: { due?: number; fifo?: { groupId: string } } = {},
+): Promise<SQSBatchResponse> {
+  const { fifo } = o;
+  const body = JSON.stringify({ ...check, due: o.due ?? Date.now() });
   await h.aws.sqs.send(
     new SendMessageCommand({
       QueueUrl: h.aws.input.url,
@@ -141,4 +146,18 @@ export async function checkNow(h: Harness, check: CollectCheck, fifo?: { groupId
     return invokeAndDelete(h, event);
   }
   throw new Error("the check sent now never came back from the input queue");
+}
+
+/**
+ * The event source mapping until `done` holds (checked after each receive): for waiting out a check's own delay
+ * on a standard queue. Every record received is invoked, checks included.
+ * @example await deliverUntil(h, async () => (await h.deadLetters()).length > 0, 15_000);
+ */
+export async function deliverUntil(h: Harness, done: () => boolean | Promise<boolean>, withinMs: number): Promise<void> {
+  const until = Date.now() + withinMs;
+  while (!(await done())) {
+    if (Date.now() > until) throw new Error(`not done within ${withinMs} ms`);
+    const event = await h.receive(10);
+    if (event.Records.length > 0) await invokeAndDelete(h, event);
+  }
 }

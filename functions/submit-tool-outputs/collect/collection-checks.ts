@@ -20,8 +20,9 @@ export interface CollectionChecksParts {
  * The `collect_check` follow-ups (check-message.ts): each open collection has one live check on the input queue,
  * due within a minute (or just after its run's `expires_at`). It looks whether the turn can still take the set and,
  * when it cannot (expired, answered elsewhere, COLLECT_TIMEOUT_SECONDS passed), closes the round and dead-letters
- * every collected message; else it sends the next check. The live one is the one whose `due` the collection holds,
- * so a stray copy (a duplicate send, a check for a round that never opened) drops itself.
+ * every collected message; else the live check (the one whose `due` the collection holds) sends the next. Any other
+ * copy (a duplicate send, one sent by hand, a check for a round that never opened) looks once and ends there, so
+ * the chain never forks.
  * @example const checkDue = await checks.scheduleFirst(scope, round, run.expiresAt, ctx);
  */
 export class CollectionChecks {
@@ -59,7 +60,6 @@ export class CollectionChecks {
       return checked("closed; its DLQ records are written");
     }
     if (collection.status === "submitted" || collection.status === "closed") return checked("the collection has ended");
-    if (collection.checkDue !== check.due) return checked("another check of this collection is the live one");
 
     const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
     if (Date.now() >= timeoutAt) {
@@ -76,6 +76,7 @@ export class CollectionChecks {
       await this.close(collection, standing.reason, standing.detail, ctx);
       return checked(standing.reason);
     }
+    if (collection.checkDue !== check.due) return checked("still open; another check of this collection is the live one");
     const due = Math.max(Date.now() + 1_000, Math.min(standing.checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt));
     await this.send({ ...check, due }, ctx);
     await store.moveCheck(check.scope, check.round, check.due, due);
