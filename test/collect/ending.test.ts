@@ -93,9 +93,12 @@ describe("the run expires before the set is complete", () => {
       expect(visibleAt).toBeGreaterThanOrEqual(expiresAtMs);
     }
     // Act: the checks arrive on their own once their delay is over.
-    let dead: DeadLetter[] = [];
-    const collect = async () => (dead = [...dead, ...(await short.deadLetters())]).length >= 2 && pendingChecks(short).length === 0;
-    await deliverUntil(short, collect, 20_000);
+    const dead: DeadLetter[] = [];
+    const allIn = async () => {
+      dead.push(...(await short.deadLetters()));
+      return dead.length >= 2 && pendingChecks(short).length === 0;
+    };
+    await deliverUntil(short, allIn, 20_000);
     // Assess
     expectEachDeadLettered(dead, sent, "run_expired", [c2]);
     expect(short.sim.counters.submits).toBe(0);
