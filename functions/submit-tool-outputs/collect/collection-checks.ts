@@ -39,19 +39,37 @@ export class CollectionChecks {
     return due;
   }
 
+  /** One check: early, wait; due, look (collection-checks.ts header); never lost to the DLQ. */
   async check(
     check: CollectCheck,
     dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
     ctx: RecordContext,
   ): Promise<Outcome> {
+    const lastReceive = ctx.receiveCount >= this.parts.maxReceiveCount;
     if (check.due > Date.now() + 1_000) {
-      // Early (a FIFO queue delivers at once): wait by the visibility timeout, or send a fresh copy before the
-      // receives would run out.
-      if (ctx.receiveCount < this.parts.maxReceiveCount - 1)
+      // Early (a FIFO queue delivers at once): handed back, it is seen again when due. A fresh copy is sent only on
+      // the last receive, which a hand-back until due never reaches early (re-sending each time would loop).
+      if (!lastReceive)
         return { kind: "hand_back", reason: "not_due", detail: "the check is not due yet", retryAfterMs: check.due - Date.now() };
       await this.send(check, ctx);
-      return { kind: "acknowledge", result: "checked", detail: "not due yet; sent again for later" };
+      return checked("not due yet; sent again for later");
     }
+    try {
+      return await this.look(check, dialects, ctx);
+    } catch (error) {
+      // On its last receive a check whose look failed (the table or the queue unreachable) goes on as a fresh copy:
+      // a collection never loses its check to the DLQ.
+      if (!lastReceive) throw error;
+      await this.send(check, ctx);
+      return checked(`the look failed (${(error as Error)?.name ?? "Error"}); sent again`);
+    }
+  }
+
+  private async look(
+    check: CollectCheck,
+    dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
+    ctx: RecordContext,
+  ): Promise<Outcome> {
     const store = await this.parts.store();
     const collection = await store.current(check.scope);
     if (!collection || collection.round !== check.round) return checked("the collection has ended");
