@@ -15,10 +15,11 @@ export interface DynamodbProxy {
   /** Forget the counts. */
   resetCounts(): void;
   /**
-   * From the first request `matches` on, answer nothing any more (that one is forwarded first when `after`):
-   * the table stops hearing from the client, as from a Lambda frozen or killed mid-invocation.
+   * From the first request `matches` on, answer nothing any more: the table stops hearing from the client, as from
+   * a Lambda frozen or killed mid-invocation. `after`: that request still reaches the table (the write lands), and
+   * with `answered: false` its answer is held too (the function died before it heard).
    */
-  stallFrom(matches: (request: ProxiedRequest) => boolean, options?: { after?: boolean }): void;
+  stallFrom(matches: (request: ProxiedRequest) => boolean, options?: { after?: boolean; answered?: boolean }): void;
   /** Requests held unanswered since the stall began. */
   readonly stalled: number;
   /**
@@ -40,13 +41,18 @@ export async function startDynamodbProxy(target: string): Promise<DynamodbProxy>
   const counts: Record<string, number> = {};
   const held: ServerResponse[] = [];
   const sockets = new Set<Socket>();
-  let stall: { matches: (request: ProxiedRequest) => boolean; after: boolean } | undefined;
+  let stall: { matches: (request: ProxiedRequest) => boolean; after: boolean; answered: boolean } | undefined;
   let stalling = false;
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, answered = true) => {
     const upstream = httpRequest(
       { hostname: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
+        if (!answered) {
+          answer.resume();
+          held.push(res);
+          return;
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -65,7 +71,7 @@ export async function startDynamodbProxy(target: string): Promise<DynamodbProxy>
         stalling = true;
         if (stall.after) {
           counts[operation] = (counts[operation] ?? 0) + 1;
-          forward(req, res, body);
+          forward(req, res, body, stall.answered);
           return;
         }
       }
@@ -91,7 +97,7 @@ export async function startDynamodbProxy(target: string): Promise<DynamodbProxy>
       for (const key of Object.keys(counts)) delete counts[key];
     },
     stallFrom(matches, options = {}) {
-      stall = { matches, after: options.after ?? false };
+      stall = { matches, after: options.after ?? false, answered: options.answered ?? true };
       stalling = false;
     },
     get stalled() {

@@ -13,7 +13,7 @@ import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/
 import { type ProxiedRequest, startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
-import { deliverAll, part } from "./collect-rig";
+import { deliverAll, invokeAndDelete, part } from "./collect-rig";
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,7 +27,8 @@ beforeEach(async () => {
 
 /** The state-table writes a cut is placed at (matched on the request's own update expression). */
 const AT = {
-  collectionClaim: (r: ProxiedRequest) => r.operation === "UpdateItem" && r.body.includes("ADD tries :one"),
+  /** The write that stores the completing output also claims the set (collection-store.ts). */
+  collectionClaim: (r: ProxiedRequest) => r.operation === "UpdateItem" && r.body.includes("attempt = :attempt"),
   collectionFinish: (r: ProxiedRequest) => r.operation === "UpdateItem" && r.body.includes("SET #status = :status"),
   responsesRecord: (r: ProxiedRequest) => r.operation === "UpdateItem" && r.body.includes("SET phase = :submitted"),
 };
@@ -39,7 +40,11 @@ const CUT_TIMEOUT_MS = 3_000;
  * Invokes `event` in an execution environment of its own whose table goes silent at `at` (`after`: that write
  * still lands); waits until the invocation is stuck there, then cuts it. Returns once its leases have lapsed.
  */
-async function invokeCut(event: SQSEvent, at: (r: ProxiedRequest) => boolean, o: { after?: boolean } = {}): Promise<void> {
+async function invokeCut(
+  event: SQSEvent,
+  at: (r: ProxiedRequest) => boolean,
+  o: { after?: boolean; answered?: boolean } = {},
+): Promise<void> {
   const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
   proxy.stallFrom(at, o);
   const handler = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
@@ -50,11 +55,24 @@ async function invokeCut(event: SQSEvent, at: (r: ProxiedRequest) => boolean, o:
   await answer;
   // The answer is lost: the message comes back once the cut invocation's Lambda would have ended.
   await sleep(Math.max(0, startedAt + CUT_TIMEOUT_MS + 200 - Date.now()));
-  for (const record of event.Records) {
+  await makeVisible(event.Records);
+}
+
+/** The records come back at once (the cut invocation's own hand-back may have made them visible already). */
+async function makeVisible(records: SQSEvent["Records"]): Promise<void> {
+  for (const record of records) {
     await h.aws.sqs
       .send(new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }))
-      .catch(() => undefined); // the cut invocation's own hand-back may have made it visible already
+      .catch(() => undefined);
   }
+}
+
+/** Receives until `count` records are in hand. */
+async function receiveAll(count: number): Promise<SQSEvent> {
+  const records: SQSEvent["Records"] = [];
+  for (let tries = 0; records.length < count && tries < 10; tries++) records.push(...(await h.receive(count - records.length)).Records);
+  expect(records).toHaveLength(count);
+  return { Records: records };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,11 +118,11 @@ describe("a failure or crash between storing the outputs and submitting them", (
     expect(event).toMatchObject({ status: "completed", source_message_id: ids[1], source_message_ids: [...ids].sort() });
   });
 
-  it("the completing invocation is cut right after its claim: the redelivery claims again and submits once", async () => {
+  it("the completing invocation dies as its output is stored (and the set claimed): the redelivery claims again and submits once", async () => {
     // Prepare
     const { run, ids, event } = await runWithCompletingMessage();
-    // Act: cut once the claim landed; then the message comes back.
-    await invokeCut(event, AT.collectionClaim, { after: true });
+    // Act: the write that stores the last output and claims the set lands, its answer never reaches the function.
+    await invokeCut(event, AT.collectionClaim, { after: true, answered: false });
     expect(h.sim.counters.submits).toBe(0);
     await deliverAll(h);
     // Assess
@@ -113,6 +131,25 @@ describe("a failure or crash between storing the outputs and submitting them", (
     const [published, ...more] = await eventsOfRun(run.runId);
     expect(more).toEqual([]);
     expect(published).toMatchObject({ source_message_id: ids[1], source_message_ids: [...ids].sort(), metadata: { worker: "completing" } });
+  });
+  it("a copy of a stored output, arriving once the dead invocation's claim lapsed, takes the set over and submits it once", async () => {
+    // Prepare: the completing invocation dies as its output is stored; its lease has passed.
+    const { run, full, ids, event } = await runWithCompletingMessage();
+    await invokeCut(event, AT.collectionClaim, { after: true, answered: false });
+    // Act: another worker's copy of the first output comes first, then the completing message's redelivery.
+    const copyId = await h.send(part(full, [run.toolCallIds[0]!]));
+    const both = await receiveAll(2);
+    await invokeAndDelete(h, { Records: both.Records.filter((r) => r.messageId === copyId) });
+    await makeVisible(both.Records.filter((r) => r.messageId !== copyId));
+    await deliverAll(h);
+    // Assess: one submission; its event names all three messages (the redelivery, late, reported on its own).
+    expect(h.sim.counters).toMatchObject({ submits: 1, accepted: 1, doubleAcceptances: 0 });
+    expect(await h.deadLetters()).toEqual([]);
+    const events = await eventsOfRun(run.runId);
+    const set = events.filter((e) => e.source_message_ids !== undefined);
+    expect(set).toHaveLength(1);
+    expect(set[0]!.source_message_id).toBe(copyId);
+    expect(new Set([...set[0]!.source_message_ids!, ...events.map((e) => e.source_message_id)])).toEqual(new Set([...ids, copyId]));
   });
 });
 

@@ -5,11 +5,14 @@ import { buildDlqRecord } from "../dlq-record";
 import { parseMessage } from "../message";
 import type { Outcome } from "../outcome";
 import type { RecordContext } from "../record-context";
-import type { Collection, CollectionStore, StoredMessage } from "./collection-store";
+import type { CollectedMessage, Collection } from "./collection";
+import { type CollectionStore, isItemTooLarge } from "./collection-store";
 import type { PayloadStore } from "./payload-store";
 
 /** A body this large cannot sit in a state-table item (400 KB with its attributes): it goes to the payload bucket. */
 export const MAX_ITEM_BODY_BYTES = 350_000;
+/** Bodies up to this size sit inline in the collection item (one write, read back with the set); larger in their own. */
+export const INLINE_BODY_BYTES = 32_000;
 
 export interface CollectedMessagesParts {
   store: () => Promise<CollectionStore>;
@@ -19,41 +22,57 @@ export interface CollectedMessagesParts {
 }
 
 /**
- * The collected messages' bodies: kept durably beside their collection before their outputs count (inline, or in
- * the payload bucket when too large for an item; never truncated), read back to submit the set, and sent to the
- * DLQ, each with its own original body, when the set will never be submitted.
- * @example const kept = await messages.keep(scope, round, record, ctx);
+ * The collected messages' bodies: kept durably with their outputs (inline in the collection item, in an item of
+ * their own when larger, or in the payload bucket when too large for any item; never truncated), read back to
+ * submit the set, and sent to the DLQ, each with its own original body, when the set will never be submitted.
+ * @example const added = await messages.withBody(scope, record, ctx, (stored) => store.addNew(scope, id, outputs, stored, lease));
  */
 export class CollectedMessages {
   constructor(private readonly parts: CollectedMessagesParts) {}
 
-  /** Keeps the message's body for the round; refuses it (`output_too_large`) when it fits nowhere. */
-  async keep(scope: string, round: string, record: SQSRecord, ctx: RecordContext): Promise<{ ok: true } | { ok: false; outcome: Outcome }> {
+  /**
+   * Runs `write` (the add of the message's outputs) with the message's record: its body inline when small, else
+   * kept first where it fits; refuses the message (`output_too_large`) when it fits nowhere.
+   */
+  async withBody<T>(
+    scope: string,
+    record: SQSRecord,
+    ctx: RecordContext,
+    write: (message: CollectedMessage) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; outcome: Outcome }> {
     const store = await this.parts.store();
-    const base = { messageId: record.messageId, receiveCount: ctx.receiveCount, groupId: record.attributes.MessageGroupId };
+    const groupId = record.attributes.MessageGroupId;
+    const base: CollectedMessage = { receiveCount: ctx.receiveCount, ...(groupId ? { groupId } : {}) };
     const bytes = Buffer.byteLength(record.body);
-    if (bytes <= MAX_ITEM_BODY_BYTES) {
-      await store.keepMessage(scope, round, { ...base, body: record.body });
-      return { ok: true };
+    if (bytes > MAX_ITEM_BODY_BYTES) {
+      if (!this.parts.payloads) {
+        const detail =
+          `the message (${bytes} bytes) is larger than a state-table item takes (${MAX_ITEM_BODY_BYTES} bytes) ` +
+          "and RELAY_PAYLOAD_BUCKET is not set; it was not collected";
+        return { ok: false, outcome: { kind: "dead_letter", reason: "output_too_large", detail } };
+      }
+      const payloadKey = `collect/${record.messageId}`;
+      await (await this.parts.payloads()).put(payloadKey, record.body, ctx.signal);
+      return { ok: true, value: await write({ ...base, payloadKey }) };
     }
-    if (!this.parts.payloads) {
-      const detail =
-        `the message (${bytes} bytes) is larger than a state-table item takes (${MAX_ITEM_BODY_BYTES} bytes) ` +
-        "and RELAY_PAYLOAD_BUCKET is not set; it was not collected";
-      return { ok: false, outcome: { kind: "dead_letter", reason: "output_too_large", detail } };
+    if (bytes <= INLINE_BODY_BYTES) {
+      try {
+        return { ok: true, value: await write({ ...base, body: record.body }) };
+      } catch (error) {
+        if (!isItemTooLarge(error)) throw error; // the collection item is full: this body goes to an item of its own
+      }
     }
-    const payloadKey = `collect/${round}/${record.messageId}`;
-    await (await this.parts.payloads()).put(payloadKey, record.body, ctx.signal);
-    await store.keepMessage(scope, round, { ...base, payloadKey });
-    return { ok: true };
+    await store.keepBody(scope, record.messageId, record.body);
+    return { ok: true, value: await write({ ...base, inItem: true }) };
   }
 
   /** Each required id's output, from the message its first stored output came in. */
   async outputsOf(collection: Collection, ctx: RecordContext): Promise<ToolOutput[]> {
     const byMessage = new Map<string, ToolOutput[]>();
-    for (const message of await this.collected(collection)) {
-      const parsed = parseMessage(await this.bodyOf(message, ctx));
-      if (parsed.ok && "tool_outputs" in parsed.message) byMessage.set(message.messageId, parsed.message.tool_outputs as ToolOutput[]);
+    for (const from of new Set(Object.values(collection.outputs).map((o) => o.m))) {
+      const stored = collection.messages[from];
+      const parsed = stored ? parseMessage(await this.bodyOf(collection.scope, from, stored, ctx)) : undefined;
+      if (parsed?.ok && "tool_outputs" in parsed.message) byMessage.set(from, parsed.message.tool_outputs as ToolOutput[]);
     }
     return collection.required.map((id) => {
       const from = collection.outputs[id]?.m;
@@ -71,33 +90,27 @@ export class CollectedMessages {
   async deadLetterAll(collection: Collection, ctx: RecordContext): Promise<void> {
     const letters = collection.letters;
     if (!letters) return;
-    for (const stored of await this.collected(collection)) {
-      if (stored.messageId === letters.except) continue;
-      const body = await this.bodyOf(stored, ctx);
+    for (const [messageId, stored] of Object.entries(collection.messages)) {
+      if (messageId === letters.except) continue;
+      const body = await this.bodyOf(collection.scope, messageId, stored, ctx);
       const parsed = parseMessage(body);
       const given = parsed.ok && "tool_outputs" in parsed.message ? parsed.message.tool_outputs.map((o) => o.tool_call_id) : [];
       const input = { reason: letters.reason, detail: letters.detail, expectedToolCallIds: collection.required, givenToolCallIds: given };
-      const record = buildDlqRecord(input, parsed.context, { body, messageId: stored.messageId, receiveCount: stored.receiveCount });
-      await this.parts.sinks.writeDeadLetter(
-        record,
-        { messageId: stored.messageId, attributes: { MessageGroupId: stored.groupId } },
-        ctx.signal,
-      );
+      const record = buildDlqRecord(input, parsed.context, { body, messageId, receiveCount: stored.receiveCount });
+      await this.parts.sinks.writeDeadLetter(record, { messageId, attributes: { MessageGroupId: stored.groupId } }, ctx.signal);
     }
     await (await this.parts.store()).lettersSent(collection.scope, collection.round);
   }
 
-  /** The stored messages whose outputs count (a message refused after it was kept, e.g. a conflict, does not). */
-  private async collected(collection: Collection): Promise<StoredMessage[]> {
-    const counted = new Set(collection.messages);
-    const stored = await (await this.parts.store()).messages(collection.scope, collection.round);
-    return stored.filter((m) => counted.has(m.messageId));
-  }
-
-  private async bodyOf(stored: StoredMessage, ctx: RecordContext): Promise<string> {
+  private async bodyOf(scope: string, messageId: string, stored: CollectedMessage, ctx: RecordContext): Promise<string> {
     if (stored.body !== undefined) return stored.body;
-    if (!stored.payloadKey) return "";
-    if (!this.parts.payloads) throw new Error(`message ${stored.messageId} is in the payload bucket and RELAY_PAYLOAD_BUCKET is not set`);
+    if (stored.inItem) {
+      const body = await (await this.parts.store()).body(scope, messageId);
+      if (body === undefined) throw new Error(`collected message ${messageId} is missing from the state table`);
+      return body;
+    }
+    if (!stored.payloadKey) throw new Error(`collected message ${messageId} has no body stored`);
+    if (!this.parts.payloads) throw new Error(`message ${messageId} is in the payload bucket and RELAY_PAYLOAD_BUCKET is not set`);
     return (await this.parts.payloads()).get(stored.payloadKey, ctx.signal);
   }
 }

@@ -4,7 +4,8 @@ import type { DlqReason, Outcome } from "../outcome";
 import type { RecordContext } from "../record-context";
 import type { CollectCheck } from "./check-message";
 import type { CollectedMessages } from "./collected-messages";
-import type { Collection, CollectionStore } from "./collection-store";
+import type { Collection } from "./collection";
+import type { CollectionStore } from "./collection-store";
 
 /** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
 const CHECK_EVERY_MS = 60_000;
@@ -85,9 +86,9 @@ export class CollectionChecks {
       await this.close(collection, "collect_incomplete", why, ctx);
       return checked("timed out");
     }
-    // A set being submitted is its submitter's to settle; only an open one is looked at.
+    // A complete set is its submitter's to settle; only one still collecting is looked at.
     const standing =
-      collection.status === "open"
+      collection.missing > 0
         ? await dialects[collection.api].collecting.standing(collection.turn, collection.required, ctx)
         : { open: true as const };
     if (!standing.open) {

@@ -5,8 +5,9 @@ import type { Outcome } from "../outcome";
 import type { RecordContext } from "../record-context";
 import type { CollectCheck } from "./check-message";
 import { CollectedMessages } from "./collected-messages";
+import { type Collection, type EndedRound, outputHash, roundOf, type SubmissionClaim } from "./collection";
 import { CollectionChecks } from "./collection-checks";
-import { type Collection, type CollectionStore, type EndedRound, outputHash, roundOf, type SubmissionClaim } from "./collection-store";
+import type { Added, CollectionStore, HashedOutput } from "./collection-store";
 import type { PayloadStore } from "./payload-store";
 
 /** A collecting message: its outputs and its turn. */
@@ -47,49 +48,82 @@ export class Collector {
 
   async collect<M>(message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
     const store = await this.parts.store();
-    const rules = dialect.collecting;
-    const turn = rules.turnOf(message);
+    const turn = dialect.collecting.turnOf(message);
     const scope = scopeOf(message.api, turn);
-    const given = message.tool_outputs.map((o) => o.tool_call_id);
+    const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
+    // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
+    const fast = await this.messages.withBody(scope, record, ctx, (stored) =>
+      store.addNew(scope, record.messageId, hashed, stored, ctx.leaseUntil),
+    );
+    if (!fast.ok) return fast.outcome;
+    let added = fast.value;
+    for (let reads = 1; !added; reads++) {
+      if (reads > 5) return retryShortly("the turn's collection kept changing while this message joined it");
+      const step = await this.place(message, dialect, scope, turn, hashed, record, ctx);
+      if ("outcome" in step) return step.outcome;
+      added = step.added;
+    }
+    if (added.claim) return this.submit(added.claim, message, dialect, record, ctx);
+    const collection = added.collection;
+    if (collection.missing > 0) {
+      const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
+      return { kind: "acknowledge", result: "collected", detail: `collected; waiting for [${missing.join(", ")}]` };
+    }
+    // A copy of an output of a complete set: its submitter settles it, unless that claim lapsed or was this message's.
+    const retaken =
+      collection.owner === record.messageId || (collection.leaseUntil ?? 0) < Date.now()
+        ? await store.claim(collection, record.messageId, ctx.leaseUntil)
+        : undefined;
+    if (retaken) return this.submit(retaken, message, dialect, record, ctx);
+    return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
+  }
 
-    let current = await store.current(scope);
+  /**
+   * Where a message goes when the quick add did not take it, from the collection as it is: a late copy of an ended
+   * round, a conflict, a new round (opened with this message), or the open round's precise add. `added` undefined:
+   * it changed meanwhile, look again.
+   */
+  private async place<M>(
+    message: M & CollectingMessage,
+    dialect: Dialect<M>,
+    scope: string,
+    turn: TurnIds,
+    hashed: HashedOutput[],
+    record: SQSRecord,
+    ctx: RecordContext,
+  ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+    const store = await this.parts.store();
+    const given = hashed.map((o) => o.callId);
+    const current = await store.current(scope);
     // A closed round whose DLQ records did not all go out (a crash): they go now, before anything else.
     if (current?.status === "closed" && current.letters) await this.messages.deadLetterAll(current, ctx);
     if (current && !within(given, current.required)) {
       // A late copy of an output of a round that already ended: known from the history, no endpoint call.
       const ended = current.history.find((round) => within(given, round.required));
-      if (ended) return this.late(ended, current.turn, dialect, ctx);
+      if (ended) return { outcome: await this.late(ended, current.turn, dialect, ctx) };
     }
     if (!current || !within(given, current.required) || current.status === "closed") {
-      const joined = await this.join(scope, message.api, turn, given, current, rules, ctx);
-      if (!joined.ok) return joined.outcome;
-      current = joined.collection;
+      const joined = await this.join(scope, message.api, turn, hashed, current, dialect.collecting, record, ctx);
+      return "outcome" in joined ? joined : { added: joined.added };
     }
-    if (current.status === "submitted") return this.late(current, current.turn, dialect, ctx);
-    const round = current.round;
-
-    // Kept durably before its outputs count, so the invocation that completes the set can read them all.
-    const kept = await this.messages.keep(scope, round, record, ctx);
-    if (!kept.ok) return kept.outcome;
-    const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
-    const result = await store.addOutputs(scope, round, record.messageId, hashed);
-    if (!result.stored) {
-      if (result.why === "conflict") {
-        return {
+    if (current.status === "submitted") return { outcome: await this.late(current, current.turn, dialect, ctx) };
+    const conflict = hashed.find(({ callId, hash }) => current.outputs[callId] !== undefined && current.outputs[callId]!.h !== hash);
+    if (conflict) {
+      return {
+        outcome: {
           kind: "dead_letter",
           reason: "conflicting_output",
-          detail: `an output for ${result.callId} is already collected for this turn, and it differs; the first stands`,
-          expectedToolCallIds: result.collection.required,
+          detail: `an output for ${conflict.callId} is already collected for this turn, and it differs; the first stands`,
+          expectedToolCallIds: current.required,
           givenToolCallIds: given,
-        };
-      }
-      if (result.why === "other_round") return retryShortly("the turn's collection moved to another round while this message joined it");
-      return this.late(result.collection, result.collection.turn, dialect, ctx);
+        },
+      };
     }
-    const collection = result.collection;
-    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
-    if (missing.length > 0) return { kind: "acknowledge", result: "collected", detail: `collected; waiting for [${missing.join(", ")}]` };
-    return this.submit(collection, message, dialect, record, ctx);
+    const leaseUntil = ctx.leaseUntil;
+    const added = await this.messages.withBody(scope, record, ctx, (stored) =>
+      store.addSeen(current, record.messageId, hashed, stored, leaseUntil),
+    );
+    return added.ok ? { added: added.value } : { outcome: added.outcome };
   }
 
   /** Looks whether an open collection can still complete (collection-checks.ts). */
@@ -97,61 +131,58 @@ export class Collector {
     return this.checks.check(check, dialects, ctx);
   }
 
-  /** The round a message joins when the scope's current one does not ask for its ids: the turn as the endpoint says it now. */
+  /**
+   * The round a message opens when the scope's current one does not ask for its ids: the turn as the endpoint says
+   * it now. `added` undefined: another copy opened it first, look again.
+   */
   private async join(
     scope: string,
     api: Api,
     turn: TurnIds,
-    given: string[],
+    hashed: HashedOutput[],
     current: Collection | undefined,
     rules: Collecting<unknown>,
+    record: SQSRecord,
     ctx: RecordContext,
-  ): Promise<{ ok: true; collection: Collection } | { ok: false; outcome: Outcome }> {
+  ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
     const store = await this.parts.store();
+    const given = hashed.map((o) => o.callId);
     const required = await rules.requiredIds(turn, ctx);
-    if (!required.ok) return required;
+    if (!required.ok) return { outcome: required.outcome };
     // An id the turn does not ask for: this message only, the collection goes on.
-    if (!within(given, required.ids)) return { ok: false, outcome: mismatch(required.ids, given) };
+    if (!within(given, required.ids)) return { outcome: mismatch(required.ids, given) };
     const round = roundOf(required.ids);
     let previous = current;
-    if (previous && previous.round !== round) {
-      if (previous.status === "submitting") {
+    if (previous?.status === "open" && previous.round !== round) {
+      if (previous.missing === 0) {
         // The previous set may have been taken; its own message settles it (it comes back), then this round opens.
         const retryAfterMs = Math.min(30_000, Math.max(1_000, (previous.leaseUntil ?? 0) - Date.now()));
         const detail = "the turn's previous set is being submitted; this round opens once that is settled";
-        return { ok: false, outcome: { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs } };
+        return { outcome: { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs } };
       }
-      if (previous.status === "open") {
-        const why = `the turn moved on to other calls [${required.ids.join(", ")}]`;
-        previous = (await this.checks.close(previous, "collect_incomplete", why, ctx)) ?? (await store.current(scope));
-      }
+      const why = `the turn moved on to other calls [${required.ids.join(", ")}]`;
+      previous = (await this.checks.close(previous, "collect_incomplete", why, ctx)) ?? (await store.current(scope));
     }
-    if (!previous || previous.round !== round || previous.status === "closed") {
-      const replacing = previous && (previous.status === "submitted" || previous.status === "closed") ? previous : undefined;
-      if (previous && !replacing) return { ok: false, outcome: retryShortly("the turn's collection changed while this message joined it") };
-      const checkDue = await this.checks.scheduleFirst(scope, round, required.expiresAt, ctx);
-      const expiresAt = required.expiresAt !== undefined ? { expiresAt: required.expiresAt } : {};
-      await store.open({ scope, round, api, turn, required: required.ids, checkDue, ...expiresAt }, replacing);
-    }
-    const now = await store.current(scope);
-    if (!now || now.round !== round || now.status === "closed")
-      return { ok: false, outcome: retryShortly("the turn's collection changed while this message joined it") };
-    return { ok: true, collection: now };
+    if (previous?.status === "open") return { added: undefined }; // opened (or still open) meanwhile: look again
+    const checkDue = await this.checks.scheduleFirst(scope, round, required.expiresAt, ctx);
+    const expiresAt = required.expiresAt !== undefined ? { expiresAt: required.expiresAt } : {};
+    const opening = { scope, round, api, turn, required: required.ids, checkDue, ...expiresAt };
+    const leaseUntil = ctx.leaseUntil;
+    const opened = await this.messages.withBody(scope, record, ctx, (message) =>
+      store.open(opening, { messageId: record.messageId, outputs: hashed, message, leaseUntil }, previous),
+    );
+    return opened.ok ? { added: opened.value } : { outcome: opened.outcome };
   }
 
-  /** A complete set: the one invocation that claims it submits every output in ONE request. */
+  /** A complete set, claimed: this invocation submits every output in ONE request. */
   private async submit<M>(
-    collection: Collection,
+    claim: SubmissionClaim,
     message: M & CollectingMessage,
     dialect: Dialect<M>,
     record: SQSRecord,
     ctx: RecordContext,
-  ): Promise<Outcome> {
+  ) {
     const store = await this.parts.store();
-    const { scope, round } = collection;
-    const claim = await store.claimSubmission(scope, round, record.messageId, ctx.leaseUntil);
-    if (!claim)
-      return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
     let outcome: Outcome;
     try {
       const outputs = await this.messages.outputsOf(claim.collection, ctx);
@@ -159,7 +190,7 @@ export class Collector {
       const decideCtx = claim.collection.tries > 1 ? { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) } : ctx;
       outcome = await dialect.decide(dialect.collecting.combine(message, outputs), decideCtx);
     } catch (error) {
-      await store.release(scope, round, claim.attempt).catch(() => undefined);
+      await store.release(claim.collection.scope, claim.collection.round, claim.attempt).catch(() => undefined);
       throw error;
     }
     return this.afterSubmission(outcome, claim, record, ctx);
@@ -184,7 +215,7 @@ export class Collector {
         const continuation = continuationOf(outcome);
         const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
-        const collected = (ended ?? (await store.current(scope)) ?? claim.collection).messages;
+        const collected = Object.keys((ended ?? (await store.current(scope)) ?? claim.collection).messages);
         const sources = [...new Set([...collected, record.messageId])].sort();
         return outcome.kind === "report" ? { ...outcome, sources } : outcome;
       }
