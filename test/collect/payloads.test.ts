@@ -4,8 +4,10 @@
  * here) and the set is submitted with it whole. Without the bucket the message is refused as `output_too_large`
  * with its body kept whole in the DLQ record. Never truncated.
  */
+import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { checkNow, deliverAll, part, pendingChecks } from "./collect-rig";
 
@@ -36,6 +38,23 @@ describe("with the payload bucket", () => {
     }
   };
 
+  /** Collected bodies kept in items of their own for a scope. */
+  const bodyItems = async (scope: string) => {
+    const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+    try {
+      const found = await dynamodb.send(
+        new QueryCommand({
+          TableName: h.aws.stateTableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
+          ExpressionAttributeValues: { ":pk": { S: `collect#${scope}` }, ":msg": { S: "msg#" } },
+        }),
+      );
+      return found.Count ?? 0;
+    } finally {
+      dynamodb.destroy();
+    }
+  };
+
   it("an Assistants output over 350 KB is kept in the bucket and submitted whole with the rest of the set", async () => {
     // Prepare
     const run = h.sim.createRun({ toolCalls: 2 });
@@ -55,6 +74,23 @@ describe("with the payload bucket", () => {
     expect((post!.body as { tool_outputs: unknown }).tool_outputs).toEqual(full.tool_outputs);
     expect(h.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
     expect(await h.deadLetters()).toEqual([]);
+  });
+
+  it("a set whose bodies outgrow one table item (18 parts of 30 KB, 2 of 100 KB) is kept and submitted whole", async () => {
+    // Prepare: small bodies sit inline in the collection item until it would pass 400 KB; the rest in items of their own.
+    const run = h.sim.createRun({ toolCalls: 20 });
+    const full = answerFor(run, {}, (id, i) => `${id}:${largeOutput(i < 2 ? 100_000 : 30_000)}`);
+    // Act
+    for (const id of run.toolCallIds) await h.send(part(full, [id]));
+    await deliverAll(h);
+    // Assess
+    const posts = h.sim.requests.filter((r) => r.method === "POST" && r.path.includes(run.runId));
+    expect(posts).toHaveLength(1);
+    expect((posts[0]!.body as { tool_outputs: unknown }).tool_outputs).toEqual(full.tool_outputs);
+    expect(await objectsInBucket()).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    // The two 100 KB bodies, and the 30 KB ones the full item no longer took, are in items of their own.
+    expect(await bodyItems(scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId }))).toBeGreaterThan(2);
   });
 
   it("a Responses output over 350 KB goes the same way: one continuation carrying it whole", async () => {
