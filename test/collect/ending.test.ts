@@ -174,6 +174,61 @@ describe("the turn can no longer take the set", () => {
   });
 });
 
+describe("the turn is answered without the collection, then the set completes before any check looked", () => {
+  it("Assistants: the run took other outputs for these ids: collect_incomplete for every collected message, nothing reported", async () => {
+    // Prepare: one of two outputs collected; a plain message answers the run with other outputs.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const first = await sendRaw(part(full, [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    await h.send(answerFor(run, {}, (id) => `answered elsewhere ${id}`));
+    await deliverAll(h);
+    await h.results();
+    // Act: the collection's last output arrives.
+    const last = await sendRaw(part(full, [run.toolCallIds[1]!]));
+    await deliverAll(h);
+    // Assess
+    expectEachDeadLettered(await h.deadLetters(), [first, last], "collect_incomplete", []);
+    expect(await h.results()).toEqual([]);
+    expect(h.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
+  });
+
+  it("Assistants: the run took the same outputs (a plain copy of the set): the set is reported, nothing dead-lettered", async () => {
+    // Prepare
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    await h.send(part(full, [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    await h.send(full);
+    await deliverAll(h);
+    await h.results();
+    // Act
+    await h.send(part(full, [run.toolCallIds[1]!]));
+    await deliverAll(h);
+    // Assess
+    expect(await h.deadLetters()).toEqual([]);
+    expect((await h.results()).map((r) => r.event.status)).toEqual(["completed"]);
+  });
+
+  it("Responses: the turn's claim shows it submitted by a plain message: collect_incomplete for every collected message", async () => {
+    // Prepare
+    const t = h.sim.createResponse({ toolCalls: 2 });
+    const full = responseAnswerFor(t);
+    const first = await sendRaw(part(full, [t.callIds[0]!]));
+    await deliverAll(h);
+    await h.send(responseAnswerFor(t, {}, (id) => `answered elsewhere ${id}`));
+    await deliverAll(h);
+    await h.results();
+    // Act
+    const last = await sendRaw(part(full, [t.callIds[1]!]));
+    await deliverAll(h);
+    // Assess
+    expectEachDeadLettered(await h.deadLetters(), [first, last], "collect_incomplete", []);
+    expect(await h.results()).toEqual([]);
+    expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
+  });
+});
+
 describe("the collection times out (COLLECT_TIMEOUT_SECONDS)", () => {
   it("a stored response never expires: after the timeout the check dead-letters every collected message as collect_incomplete", async () => {
     // Prepare: two of three outputs collected (one message refused as conflicting meanwhile: it keeps its own record).

@@ -183,12 +183,19 @@ export class Collector {
     ctx: RecordContext,
   ) {
     const store = await this.parts.store();
+    const firstAttempt = claim.collection.tries <= 1;
     let outcome: Outcome;
     try {
       const outputs = await this.messages.outputsOf(claim.collection, ctx);
       // Taken from an earlier attempt, which may have reached the endpoint: the API's path looks before it submits.
-      const decideCtx = claim.collection.tries > 1 ? { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) } : ctx;
+      const decideCtx = firstAttempt ? ctx : { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) };
       outcome = await dialect.decide(dialect.collecting.combine(message, outputs), decideCtx);
+      // Part 1's "a run that moved on took these outputs" is for messages that do not collect: a set is only reported
+      // as taken when it was this set that the turn took.
+      if (outcome.kind === "report" && outcome.via === "already_accepted") {
+        const why = await dialect.collecting.answeredElsewhere(claim.collection.turn, outputs, firstAttempt, ctx);
+        if (why) outcome = { kind: "dead_letter", reason: "collect_incomplete", detail: why };
+      }
     } catch (error) {
       await store.release(claim.collection.scope, claim.collection.round, claim.attempt).catch(() => undefined);
       throw error;
