@@ -8,7 +8,7 @@ export type TurnIds = Partial<Record<"thread_id" | "run_id" | "response_id" | "c
 /** A tool output as a message carries it (a string, or the Responses API's content parts). */
 export type ToolOutput = { tool_call_id: string; output: unknown };
 
-/** Whether a turn can still take a collected set (collect/collector.ts asks it on each check). */
+/** Whether a turn can still take a collected set (collect/collection-checks.ts asks it on each check). */
 export type TurnStanding =
   /** Still waiting for these ids; `checkBy`: epoch ms by which to look again (a run's `expires_at`). */
   | { open: true; checkBy?: number }

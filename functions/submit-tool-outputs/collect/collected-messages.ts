@@ -25,26 +25,27 @@ export interface CollectedMessagesParts {
  * The collected messages' bodies: kept durably with their outputs (inline in the collection item, in an item of
  * their own when larger, or in the payload bucket when too large for any item; never truncated), read back to
  * submit the set, and sent to the DLQ, each with its own original body, when the set will never be submitted.
- * @example const added = await messages.withBody(scope, record, ctx, (stored) => store.addNew(scope, id, outputs, stored, lease));
+ * @example const body = messages.bodyFor(scope, record, ctx);
  */
 export class CollectedMessages {
   constructor(private readonly parts: CollectedMessagesParts) {}
 
   /**
-   * Runs `write` (the add of the message's outputs) with the message's record: its body inline when small, else
-   * kept first where it fits; refuses the message (`output_too_large`) when it fits nowhere.
+   * The message's body, placed once (inline when small, else kept first where it fits; refused, `output_too_large`,
+   * when it fits nowhere), for the writes that add its outputs: `write` gets the message's record, and an inline
+   * body that no longer fits the collection item moves to an item of its own.
+   * @example const body = messages.bodyFor(scope, record, ctx); const added = await body((stored) => store.addNew(…, stored, …));
    */
-  async withBody<T>(
-    scope: string,
-    record: SQSRecord,
-    ctx: RecordContext,
-    write: (message: CollectedMessage) => Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; outcome: Outcome }> {
-    const store = await this.parts.store();
+  bodyFor(scope: string, record: SQSRecord, ctx: RecordContext) {
     const groupId = record.attributes.MessageGroupId;
     const base: CollectedMessage = { receiveCount: ctx.receiveCount, ...(groupId ? { groupId } : {}) };
     const bytes = Buffer.byteLength(record.body);
-    if (bytes > MAX_ITEM_BODY_BYTES) {
+    let placed: CollectedMessage | undefined = bytes <= INLINE_BODY_BYTES ? { ...base, body: record.body } : undefined;
+    const keep = async (): Promise<{ ok: true; message: CollectedMessage } | { ok: false; outcome: Outcome }> => {
+      if (bytes <= MAX_ITEM_BODY_BYTES) {
+        await (await this.parts.store()).keepBody(scope, record.messageId, record.body);
+        return { ok: true, message: { ...base, inItem: true } };
+      }
       if (!this.parts.payloads) {
         const detail =
           `the message (${bytes} bytes) is larger than a state-table item takes (${MAX_ITEM_BODY_BYTES} bytes) ` +
@@ -53,17 +54,26 @@ export class CollectedMessages {
       }
       const payloadKey = `collect/${record.messageId}`;
       await (await this.parts.payloads()).put(payloadKey, record.body, ctx.signal);
-      return { ok: true, value: await write({ ...base, payloadKey }) };
-    }
-    if (bytes <= INLINE_BODY_BYTES) {
-      try {
-        return { ok: true, value: await write({ ...base, body: record.body }) };
-      } catch (error) {
-        if (!isItemTooLarge(error)) throw error; // the collection item is full: this body goes to an item of its own
+      return { ok: true, message: { ...base, payloadKey } };
+    };
+    return async <T>(
+      write: (message: CollectedMessage) => Promise<T>,
+    ): Promise<{ ok: true; value: T } | { ok: false; outcome: Outcome }> => {
+      if (placed?.body !== undefined) {
+        try {
+          return { ok: true, value: await write(placed) };
+        } catch (error) {
+          if (!isItemTooLarge(error)) throw error; // the collection item is full: this body goes to an item of its own
+          placed = undefined;
+        }
       }
-    }
-    await store.keepBody(scope, record.messageId, record.body);
-    return { ok: true, value: await write({ ...base, inItem: true }) };
+      if (!placed) {
+        const kept = await keep();
+        if (!kept.ok) return kept;
+        placed = kept.message;
+      }
+      return { ok: true, value: await write(placed) };
+    };
   }
 
   /** Each required id's output, from the message its first stored output came in. */

@@ -10,6 +10,14 @@ import { CollectionChecks } from "./collection-checks";
 import type { Added, CollectionStore, HashedOutput } from "./collection-store";
 import type { PayloadStore } from "./payload-store";
 
+/** What a message joins its collection with: the turn's scope, its outputs' hashes, its body (placed once). */
+interface Joining {
+  scope: string;
+  turn: TurnIds;
+  hashed: HashedOutput[];
+  body: ReturnType<CollectedMessages["bodyFor"]>;
+}
+
 /** A collecting message: its outputs and its turn. */
 interface CollectingMessage {
   api: Api;
@@ -51,15 +59,14 @@ export class Collector {
     const turn = dialect.collecting.turnOf(message);
     const scope = scopeOf(message.api, turn);
     const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
+    const body = this.messages.bodyFor(scope, record, ctx);
     // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
-    const fast = await this.messages.withBody(scope, record, ctx, (stored) =>
-      store.addNew(scope, record.messageId, hashed, stored, ctx.leaseUntil),
-    );
+    const fast = await body((stored) => store.addNew(scope, record.messageId, hashed, stored, ctx.leaseUntil));
     if (!fast.ok) return fast.outcome;
     let added = fast.value;
     for (let reads = 1; !added; reads++) {
       if (reads > 5) return retryShortly("the turn's collection kept changing while this message joined it");
-      const step = await this.place(message, dialect, scope, turn, hashed, record, ctx);
+      const step = await this.place(message, dialect, { scope, turn, hashed, body }, record, ctx);
       if ("outcome" in step) return step.outcome;
       added = step.added;
     }
@@ -86,12 +93,11 @@ export class Collector {
   private async place<M>(
     message: M & CollectingMessage,
     dialect: Dialect<M>,
-    scope: string,
-    turn: TurnIds,
-    hashed: HashedOutput[],
+    joining: Joining,
     record: SQSRecord,
     ctx: RecordContext,
   ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+    const { scope, hashed, body } = joining;
     const store = await this.parts.store();
     const given = hashed.map((o) => o.callId);
     const current = await store.current(scope);
@@ -103,7 +109,7 @@ export class Collector {
       if (ended) return { outcome: await this.late(ended, current.turn, dialect, ctx) };
     }
     if (!current || !within(given, current.required) || current.status === "closed") {
-      const joined = await this.join(scope, message.api, turn, hashed, current, dialect.collecting, record, ctx);
+      const joined = await this.join(message.api, joining, current, dialect.collecting, record, ctx);
       return "outcome" in joined ? joined : { added: joined.added };
     }
     if (current.status === "submitted") return { outcome: await this.late(current, current.turn, dialect, ctx) };
@@ -119,10 +125,7 @@ export class Collector {
         },
       };
     }
-    const leaseUntil = ctx.leaseUntil;
-    const added = await this.messages.withBody(scope, record, ctx, (stored) =>
-      store.addSeen(current, record.messageId, hashed, stored, leaseUntil),
-    );
+    const added = await body((stored) => store.addSeen(current, record.messageId, hashed, stored, ctx.leaseUntil));
     return added.ok ? { added: added.value } : { outcome: added.outcome };
   }
 
@@ -136,10 +139,8 @@ export class Collector {
    * it now. `added` undefined: another copy opened it first, look again.
    */
   private async join(
-    scope: string,
     api: Api,
-    turn: TurnIds,
-    hashed: HashedOutput[],
+    { scope, turn, hashed, body }: Joining,
     current: Collection | undefined,
     rules: Collecting<unknown>,
     record: SQSRecord,
@@ -168,7 +169,7 @@ export class Collector {
     const expiresAt = required.expiresAt !== undefined ? { expiresAt: required.expiresAt } : {};
     const opening = { scope, round, api, turn, required: required.ids, checkDue, ...expiresAt };
     const leaseUntil = ctx.leaseUntil;
-    const opened = await this.messages.withBody(scope, record, ctx, (message) =>
+    const opened = await body((message) =>
       store.open(opening, { messageId: record.messageId, outputs: hashed, message, leaseUntil }, previous),
     );
     return opened.ok ? { added: opened.value } : { outcome: opened.outcome };
