@@ -241,7 +241,7 @@ export class CollectionStore {
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: "SET check_due = :due", values: { ":due": due } },
-      { expression: "round = :round AND check_due = :from", values: { ":round": round, ":from": from } },
+      { expression: "round = :round AND check_due = :was", values: { ":round": round, ":was": from } },
     );
     return updated !== undefined;
   }
