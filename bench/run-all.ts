@@ -14,6 +14,7 @@ const benches: Array<{ file: string; env: Record<string, string> }> = [
   { file: "bench/overhead.ts", env: quiet },
   { file: "bench/cold-start.ts", env: quiet },
   { file: "bench/throughput.ts", env: quiet },
+  { file: "bench/collect.ts", env: quiet },
 ];
 
 /** Runs one benchmark; its own output (relay logs included, never printed) is read and dropped. */

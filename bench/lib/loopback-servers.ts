@@ -4,7 +4,7 @@
  * Talks over the fork IPC channel; see relay-rig.ts for the other side.
  */
 import { startEmbeddedAws } from "../../local/embedded-aws";
-import type { CreateRunOptions, Fault, RandomFaults } from "../../local/endpoint-simulator";
+import type { CreateResponseOptions, CreateRunOptions, Fault, RandomFaults } from "../../local/endpoint-simulator";
 import { startEndpointSimulator } from "../../local/endpoint-simulator";
 
 export const BENCH_API_KEY = "pk-bench-local";
@@ -12,6 +12,7 @@ export const BENCH_VIRTUAL_KEY = "vk-bench-local";
 
 export type ServersRequest =
   | { id: number; op: "createRuns"; count: number; options?: CreateRunOptions }
+  | { id: number; op: "createResponses"; count: number; options?: CreateResponseOptions }
   | { id: number; op: "inject"; faults: Fault[] }
   | { id: number; op: "randomFaults"; options: RandomFaults | undefined }
   | { id: number; op: "counters" }
@@ -25,6 +26,9 @@ export interface ServersInfo {
   dlqUrl: string;
   resultsTopicArn: string;
   simBaseUrl: string;
+  /** DynamoDB on loopback (dynalite) and the relay's state table in it (collecting, the Responses API). */
+  dynamodbEndpoint: string;
+  stateTableName: string;
 }
 
 if (process.send) {
@@ -43,12 +47,17 @@ if (process.send) {
     dlqUrl: aws.dlq.url,
     resultsTopicArn: aws.resultsTopicArn,
     simBaseUrl: sim.baseUrl,
+    dynamodbEndpoint: aws.dynamodb.endpoint,
+    stateTableName: aws.stateTableName,
   };
   process.on("message", (request: ServersRequest) => {
     let result: unknown;
     switch (request.op) {
       case "createRuns":
         result = Array.from({ length: request.count }, () => sim.createRun(request.options));
+        break;
+      case "createResponses":
+        result = Array.from({ length: request.count }, () => sim.createResponse(request.options));
         break;
       case "inject":
         sim.inject(...request.faults);

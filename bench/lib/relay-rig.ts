@@ -10,11 +10,12 @@ import { deleteMessages, receiveBatch, sendMessages } from "../../cli/queue-io";
 import { answerFor } from "../../fixtures/messages";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
-import type { CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../local/endpoint-simulator";
+import type { CreateResponseOptions, CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../local/endpoint-simulator";
 import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type ServersInfo, type ServersRequest } from "./loopback-servers";
 
 export type SimRun = { threadId: string; runId: string; toolCallIds: string[] };
+export type SimResponse = { responseId: string; callIds: string[]; conversationId?: string };
 
 export interface Rig {
   info: ServersInfo;
@@ -22,6 +23,7 @@ export interface Rig {
   /** The handler's environment: holds the (local, fake) endpoint keys, never printed. */
   env: RelayEnvironment;
   createRuns(count: number, options?: CreateRunOptions): Promise<SimRun[]>;
+  createResponses(count: number, options?: CreateResponseOptions): Promise<SimResponse[]>;
   inject(...faults: Fault[]): Promise<void>;
   randomFaults(options: RandomFaults | undefined): Promise<void>;
   counters(): Promise<SimulatorCounters>;
@@ -89,6 +91,7 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     sqs,
     env,
     createRuns: (count, o) => call({ op: "createRuns", count, options: o }),
+    createResponses: (count, o) => call({ op: "createResponses", count, options: o }),
     inject: (...faults) => call({ op: "inject", faults }),
     randomFaults: (o) => call({ op: "randomFaults", options: o }),
     counters: () => call({ op: "counters" }),

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
 import {
   ChangeMessageVisibilityCommand,
@@ -130,14 +130,15 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
     },
 
     async enqueueCheck(check, delaySeconds, signal) {
-      // One group per collection, never a thread's: a waiting check must not hold up the thread's messages.
+      // One group per collection, never a thread's: a waiting check must not hold up the thread's messages. Each send
+      // its own deduplication id: a copy re-sent within five minutes is meant to arrive (an SDK retry reuses it).
       const digest = createHash("sha256").update(`${check.scope}\n${check.round}`).digest("hex").slice(0, 40);
       await o.sqs.send(
         new SendMessageCommand({
           QueueUrl: o.inputQueueUrl,
           MessageBody: JSON.stringify(check),
           ...(fifoInput
-            ? { MessageGroupId: `collect-check-${digest}`, MessageDeduplicationId: `check-${digest}-${check.due}` }
+            ? { MessageGroupId: `collect-check-${digest}`, MessageDeduplicationId: `check-${digest}-${randomUUID()}` }
             : { DelaySeconds: Math.min(900, Math.max(0, delaySeconds)) }),
         }),
         { abortSignal: signal },

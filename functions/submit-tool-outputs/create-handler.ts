@@ -133,7 +133,6 @@ function stateFor(
     sinks,
     maxReceiveCount: config.maxReceiveCount,
     collectTimeoutSeconds: config.collectTimeoutSeconds,
-    fifoInput: config.inputQueueUrl.endsWith(".fifo"),
   });
   return {
     claims: once(async () => ({ claims: new SubmissionClaims(await table()), latest: new ConversationLatest(await table()) })),

@@ -8,7 +8,7 @@ export type TurnIds = Partial<Record<"thread_id" | "run_id" | "response_id" | "c
 /** A tool output as a message carries it (a string, or the Responses API's content parts). */
 export type ToolOutput = { tool_call_id: string; output: unknown };
 
-/** Whether a turn can still take a collected set (collect/collector.ts asks it on each check). */
+/** Whether a turn can still take a collected set (collect/collection-checks.ts asks it on each check). */
 export type TurnStanding =
   /** Still waiting for these ids; `checkBy`: epoch ms by which to look again (a run's `expires_at`). */
   | { open: true; checkBy?: number }
@@ -33,6 +33,12 @@ export interface Collecting<Message> {
   combine(message: Message, outputs: ToolOutput[]): Message;
   /** A follow-up that reports the turn's state after its set was submitted (for a late duplicate). */
   reportAfterSubmission(turn: TurnIds, continuation?: string): Message | undefined;
+  /**
+   * The set's submission found the turn already answered (`via: "already_accepted"`): why, when that answer was not
+   * this set (a message that did not collect, or outside the relay); undefined when it was (an earlier attempt of
+   * ours, or the same outputs). `firstAttempt`: no earlier attempt of this collection submitted anything.
+   */
+  answeredElsewhere(turn: TurnIds, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
 }
 
 /** The APIs the relay speaks; results events and DLQ records name them. */

@@ -5,7 +5,7 @@ import { Construct } from "constructs";
 import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
 
 /** What the relay does with the state table: read, claim (conditional put), record (update), list a collection. */
-export const STATE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"] as const;
+export const STATE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] as const;
 
 /**
  * The relay's state (exactly-once claims for the Responses API, collected outputs): one DynamoDB table with the

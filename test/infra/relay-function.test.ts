@@ -196,13 +196,7 @@ describe("the function's permissions", () => {
         ...on({ Ref: onlyResource(template, "AWS::SNS::Topic").id }, "sns:Publish"),
         ...on(arnOf(onlyResource(template, "AWS::KMS::Key").id), "kms:GenerateDataKey", "kms:Decrypt"),
         ...on({ Ref: onlyResource(template, "AWS::SecretsManager::Secret").id }, "secretsmanager:GetSecretValue"),
-        ...on(
-          arnOf(onlyResource(template, "AWS::DynamoDB::Table").id),
-          "dynamodb:GetItem",
-          "dynamodb:PutItem",
-          "dynamodb:UpdateItem",
-          "dynamodb:Query",
-        ),
+        ...on(arnOf(onlyResource(template, "AWS::DynamoDB::Table").id), "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
         ...on({ "Fn::Join": ["", [arnOf(onlyResource(template, "AWS::S3::Bucket").id), "/*"]] }, "s3:PutObject", "s3:GetObject"),
         // The group's ARN ends in :* and so covers its streams, which both actions are authorized on.
         ...on(arnOf(logGroupId), "logs:CreateLogStream", "logs:PutLogEvents"),

@@ -52,7 +52,7 @@ describe("the state table", () => {
 
     // Assess
     expect(statements).toEqual([
-      { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], Resource: tableArn },
+      { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: tableArn },
     ]);
     // No key grant: the only key the function may use is the results topic's (AWS managed keys admit it through the service).
     const keyStatements = identityStatements(template).filter((statement) => statement.Action.some((action) => action.startsWith("kms:")));

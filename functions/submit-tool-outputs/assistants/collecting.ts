@@ -68,5 +68,18 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
       return { ...rest, tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output) })) };
     },
     reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id!, run_id: turn.run_id! }),
+    async answeredElsewhere(turn, outputs, _firstAttempt, ctx) {
+      // The run's steps keep the outputs it took: the same as the set's, ours (or an identical copy); others, not.
+      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+      if (!listed.ok) return undefined;
+      const taken = new Map<string, string>();
+      for (const step of listed.steps)
+        for (const call of step.step_details?.tool_calls ?? [])
+          if (call.id && typeof call.function?.output === "string") taken.set(call.id, call.function.output);
+      const differing = outputs.filter((o) => taken.has(o.tool_call_id) && taken.get(o.tool_call_id) !== String(o.output));
+      if (differing.length === 0) return undefined;
+      const ids = differing.map((o) => o.tool_call_id).join(", ");
+      return `run ${turn.run_id} took other outputs for [${ids}] without this collection`;
+    },
   };
 }

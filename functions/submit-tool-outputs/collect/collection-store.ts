@@ -1,68 +1,38 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Api, TurnIds } from "../dialect";
 import type { StateItem, StateTable } from "../state/state-table";
+import {
+  type CollectedMessage,
+  type Collection,
+  collectionOf,
+  type EndedRound,
+  type Letters,
+  messageAttribute,
+  outputAttribute,
+  type SubmissionClaim,
+  storedMessage,
+} from "./collection";
 
-/**
- * Collections in the state table (docs/contract.md, "The state table"). One item per turn scope holds the
- * current collection (`sk` = `collection`): its round (the hash of the ids it asks for), the ids, the stored
- * outputs' hashes (`o_<call id>`, with the message that gave each), the collected message ids, and, while one
- * invocation submits the set, its claim. Each collected message's body sits in an item of its own
- * (`sk` = `msg#<round>#<message id>`), or in the payload bucket when it is too large for an item.
- */
+/** A message's outputs as the store compares them. */
+export type HashedOutput = { callId: string; hash: string };
 
-export type CollectionStatus = "open" | "submitting" | "submitted" | "closed";
-
-export interface Collection {
-  scope: string;
-  round: string;
-  api: Api;
-  turn: TurnIds;
-  required: string[];
-  status: CollectionStatus;
-  /** Epoch ms of the first stored output: the timeout counts from it. */
-  firstAt: number;
-  expiresAt?: number;
-  /** Call id → the hash of its stored output and the message that gave it. */
-  outputs: Record<string, { h: string; m: string }>;
-  messages: string[];
-  attempt?: string;
-  leaseUntil?: number;
-  /** Responses: the continuation the submitted set created. */
-  continuation?: string;
+/** A message whose outputs were added: the collection after it, and the claim when this add completed the set. */
+export interface Added {
+  collection: Collection;
+  /** This add brought `missing` to 0: the set is this message's to submit, under this attempt. */
+  claim?: SubmissionClaim;
 }
 
-/** A collected message as stored: its body inline, or where the payload bucket keeps it. */
-export interface StoredMessage {
-  messageId: string;
-  receiveCount: number;
-  groupId?: string;
-  body?: string;
-  payloadKey?: string;
-}
-
-export type StoreResult =
-  | { stored: true; collection: Collection }
-  | { stored: false; why: "other_round" | "finished"; collection: Collection }
-  | { stored: false; why: "conflict"; callId: string; collection: Collection };
-
+/** Ended rounds kept per scope: enough for a late copy of the last few rounds of a run or conversation. */
+const HISTORY_ROUNDS = 8;
 const COLLECTION_SK = "collection";
-const outputName = (callId: string) => `o_${callId}`;
-
-/** A round is the set of ids a turn asks for. */
-export function roundOf(required: readonly string[]): string {
-  return createHash("sha256")
-    .update([...required].sort().join(","))
-    .digest("hex")
-    .slice(0, 32);
-}
-
-/** The hash an output is compared by (a duplicate has the same; a conflicting one another). */
-export function outputHash(output: unknown): string {
-  return createHash("sha256").update(JSON.stringify(output)).digest("hex").slice(0, 32);
-}
+const pkOf = (scope: string) => `collect#${scope}`;
 
 /**
- * The collections of one state table.
+ * The collections of one state table (the item is described in collection.ts). The common add is one conditional
+ * update that needs no read first: it asserts that the collection asks for the message's ids and holds none of them
+ * yet, and decrements `missing`; the update that brings it to 0 also writes the claim (owner, attempt, lease), so the
+ * message that completes a set learns it, and holds the right to submit it, in the same round trip.
  * @example const store = new CollectionStore(table, 3_600); await store.current("run#thread_a#run_b");
  */
 export class CollectionStore {
@@ -80,18 +50,81 @@ export class CollectionStore {
   /** The scope's current collection, if any. */
   async current(scope: string): Promise<Collection | undefined> {
     const item = await this.table.get({ pk: pkOf(scope), sk: COLLECTION_SK });
-    return item ? fromItem(scope, item) : undefined;
+    return item ? collectionOf(scope, item) : undefined;
   }
 
   /**
-   * Opens a collection for a round: only where there is none, or the one there is finished (submitted or
-   * closed), or it is `replacing` (an earlier round, already closed by the caller). False when another copy
-   * opened this round first, or the scope moved on.
+   * Adds outputs that are all new to the scope's open collection, without knowing its round: undefined when it is
+   * not so (no collection, other ids, one of them stored already, the round ended): read it and look.
+   */
+  async addNew(scope: string, messageId: string, outputs: HashedOutput[], message: CollectedMessage, leaseUntil: number) {
+    const names: Record<string, string> = {
+      "#status": "status",
+      "#required": "required",
+      "#missing": "missing",
+      "#m": messageAttribute(messageId),
+    };
+    const values: Record<string, unknown> = { ":open": "open", ":m": storedMessage(message), ":k": outputs.length };
+    const checks = ["#status = :open"];
+    outputs.forEach(({ callId, hash }, i) => {
+      names[`#o${i}`] = outputAttribute(callId);
+      values[`:o${i}`] = { h: hash, m: messageId };
+      values[`:id${i}`] = callId;
+      checks.push(`contains(#required, :id${i})`, `attribute_not_exists(#o${i})`);
+    });
+    const sets = ["#m = :m", "#missing = #missing - :k", ...outputs.map((_, i) => `#o${i} = :o${i}`)];
+    // No add can follow the one that completes the set, so each writes the claim and the completing one keeps it.
+    return this.add(scope, messageId, leaseUntil, { sets, names, values }, checks, (after) => after.missing === 0);
+  }
+
+  /**
+   * Adds a message's outputs to a collection as it was read (`seen`, open and asking for them; the caller has
+   * refused conflicts): the new outputs stored, the duplicates checked equal, `missing` lowered. Undefined when the
+   * collection changed meanwhile: read it again.
+   */
+  async addSeen(seen: Collection, messageId: string, outputs: HashedOutput[], message: CollectedMessage, leaseUntil: number) {
+    const fresh = outputs.filter((o) => seen.outputs[o.callId] === undefined);
+    const names: Record<string, string> = { "#status": "status", "#missing": "missing", "#m": messageAttribute(messageId) };
+    const values: Record<string, unknown> = {
+      ":open": "open",
+      ":round": seen.round,
+      ":seen": seen.missing,
+      ":left": seen.missing - fresh.length,
+      ":m": storedMessage(message),
+    };
+    const checks = ["round = :round", "#status = :open", "#missing = :seen"];
+    outputs.forEach(({ callId, hash }, i) => {
+      names[`#o${i}`] = outputAttribute(callId);
+      if (seen.outputs[callId] === undefined) values[`:o${i}`] = { h: hash, m: messageId };
+      else values[`:h${i}`] = hash;
+      checks.push(seen.outputs[callId] === undefined ? `attribute_not_exists(#o${i})` : `#o${i}.h = :h${i}`);
+    });
+    const sets = [
+      "#m = :m",
+      "#missing = :left",
+      ...outputs.flatMap((o, i) => (seen.outputs[o.callId] === undefined ? [`#o${i} = :o${i}`] : [])),
+    ];
+    // The claim is written only by the add that completes the set (a duplicate of a complete set must not take it).
+    const completes = fresh.length > 0 && seen.missing === fresh.length;
+    return this.add(seen.scope, messageId, completes ? leaseUntil : undefined, { sets, names, values }, checks, () => completes);
+  }
+
+  /**
+   * Opens a collection for a round with its first message's outputs: where there is none, or `replacing` is the one
+   * there and it ended (submitted or closed: it goes to the head of `history`). Undefined when another copy opened
+   * first, or the scope moved on.
    */
   async open(
-    c: { scope: string; round: string; api: Api; turn: TurnIds; required: string[]; expiresAt?: number },
-    replacing?: string,
-  ): Promise<boolean> {
+    c: { scope: string; round: string; api: Api; turn: TurnIds; required: string[]; expiresAt?: number; checkDue: number },
+    first: { messageId: string; outputs: HashedOutput[]; message: CollectedMessage; leaseUntil: number },
+    replacing?: Collection,
+  ): Promise<Added | undefined> {
+    const ended: EndedRound[] =
+      replacing && replacing.round !== c.round && replacing.status !== "open"
+        ? [{ round: replacing.round, required: replacing.required, status: replacing.status, ...pick(replacing, "continuation") }]
+        : [];
+    const missing = c.required.length - first.outputs.length;
+    const attempt = randomUUID();
     const item: StateItem = {
       pk: pkOf(c.scope),
       sk: COLLECTION_SK,
@@ -100,160 +133,164 @@ export class CollectionStore {
       turn: c.turn,
       required: c.required,
       status: "open",
+      missing,
       first_at: this.now(),
+      check_due: c.checkDue,
+      history: [...ended, ...(replacing?.history ?? []).filter((h) => h.round !== replacing?.round)].slice(0, HISTORY_ROUNDS),
+      [messageAttribute(first.messageId)]: storedMessage(first.message),
+      ...Object.fromEntries(first.outputs.map((o) => [outputAttribute(o.callId), { h: o.hash, m: first.messageId }])),
+      ...(missing === 0 ? { owner: first.messageId, attempt, lease_until: first.leaseUntil, tries: 1 } : { tries: 0 }),
       ...(c.expiresAt ? { expires_at: c.expiresAt } : {}),
       ttl: this.ttl(),
     };
     const condition = replacing
       ? {
-          expression: "round = :old AND (#status = :submitted OR #status = :closed)",
+          expression: "round = :old AND #status = :ended",
           names: { "#status": "status" },
-          values: { ":old": replacing, ":submitted": "submitted", ":closed": "closed" },
+          values: { ":old": replacing.round, ":ended": replacing.status },
         }
-      : {
-          expression: "attribute_not_exists(pk) OR #status = :submitted OR #status = :closed",
-          names: { "#status": "status" },
-          values: { ":submitted": "submitted", ":closed": "closed" },
-        };
-    return this.table.put(item, condition);
-  }
-
-  /** Keeps a collected message's body (or where it is), before its outputs count. Idempotent. */
-  async keepMessage(scope: string, round: string, message: StoredMessage): Promise<void> {
-    await this.table.put({
-      pk: pkOf(scope),
-      sk: `msg#${round}#${message.messageId}`,
-      receive_count: message.receiveCount,
-      ...(message.groupId ? { group_id: message.groupId } : {}),
-      ...(message.body !== undefined ? { body: message.body } : {}),
-      ...(message.payloadKey !== undefined ? { payload_key: message.payloadKey } : {}),
-      ttl: this.ttl(),
-    });
+      : { expression: "attribute_not_exists(pk)" };
+    if (!(await this.table.put(item, condition))) return undefined;
+    const collection = collectionOf(c.scope, item);
+    return { collection, ...(missing === 0 ? { claim: { attempt, collection } } : {}) };
   }
 
   /**
-   * Adds a message's outputs to the round: one conditional update that refuses a different output for an id
-   * already stored (the same output again changes nothing) and a round that moved on or finished.
+   * Claims a complete set for `owner` (an SQS message id) until `leaseUntil`: one whose claim was released or whose
+   * lease passed (its holder crashed, timed out or handed back), or one this same message held before (its
+   * redelivery). Undefined when another invocation holds it.
    */
-  async addOutputs(
-    scope: string,
-    round: string,
-    messageId: string,
-    outputs: Array<{ callId: string; hash: string }>,
-  ): Promise<StoreResult> {
-    const names: Record<string, string> = { "#status": "status", "#ttl": "ttl" };
-    const values: Record<string, unknown> = {
-      ":round": round,
-      ":open": "open",
-      ":submitting": "submitting",
-      ":message": new Set([messageId]),
-      ":ttl": this.ttl(),
-    };
-    const sets: string[] = ["#ttl = :ttl"];
-    const checks: string[] = [];
-    outputs.forEach(({ callId, hash }, i) => {
-      names[`#o${i}`] = outputName(callId);
-      values[`:o${i}`] = { h: hash, m: messageId };
-      values[`:h${i}`] = hash;
-      sets.push(`#o${i} = if_not_exists(#o${i}, :o${i})`);
-      checks.push(`(attribute_not_exists(#o${i}) OR #o${i}.h = :h${i})`);
-    });
-    const updated = await this.table.update(
-      { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: `SET ${sets.join(", ")} ADD messages :message`, names, values },
-      { expression: ["round = :round", "(#status = :open OR #status = :submitting)", ...checks].join(" AND "), names, values },
-    );
-    if (updated) return { stored: true, collection: fromItem(scope, updated) };
-    // Why not: read it (conditional writes here say nothing of why, and dynalite gives no old item back).
-    const now = await this.current(scope);
-    if (!now) throw new Error(`collection ${scope} vanished while storing`);
-    if (now.round !== round) return { stored: false, why: "other_round", collection: now };
-    if (now.status === "submitted" || now.status === "closed") return { stored: false, why: "finished", collection: now };
-    const conflict = outputs.find(({ callId, hash }) => now.outputs[callId] !== undefined && now.outputs[callId]!.h !== hash);
-    if (conflict) return { stored: false, why: "conflict", callId: conflict.callId, collection: now };
-    return this.addOutputs(scope, round, messageId, outputs); // changed meanwhile (e.g. a lease lapsed): try again
-  }
-
-  /** Claims the submission of a complete set: open, or submitting under a lease that passed. */
-  async claimSubmission(scope: string, round: string, leaseUntil: number): Promise<{ attempt: string } | undefined> {
+  async claim(seen: Collection, owner: string, leaseUntil: number): Promise<SubmissionClaim | undefined> {
     const attempt = randomUUID();
+    const names = { "#status": "status", "#owner": "owner", "#missing": "missing" };
     const updated = await this.table.update(
-      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { pk: pkOf(seen.scope), sk: COLLECTION_SK },
       {
-        expression: "SET #status = :submitting, attempt = :attempt, lease_until = :lease",
-        names: { "#status": "status" },
-        values: { ":submitting": "submitting", ":attempt": attempt, ":lease": leaseUntil },
+        expression: "SET attempt = :attempt, #owner = :owner, lease_until = :lease ADD tries :one",
+        names,
+        values: { ":attempt": attempt, ":owner": owner, ":lease": leaseUntil, ":one": 1 },
       },
       {
-        expression: "round = :round AND (#status = :open OR (#status = :submitting AND lease_until < :now))",
-        names: { "#status": "status" },
-        values: { ":round": round, ":open": "open", ":now": this.now() },
+        expression: "round = :round AND #status = :open AND #missing = :zero AND (lease_until < :now OR #owner = :owner)",
+        names,
+        values: { ":round": seen.round, ":open": "open", ":zero": 0, ":now": this.now() },
       },
     );
-    return updated ? { attempt } : undefined;
+    return updated ? { attempt, collection: collectionOf(seen.scope, updated) } : undefined;
   }
 
-  /** Ends a round: `submitted` (the set was taken) or `closed` (it never will be), if `attempt` (or no one) still holds it. */
+  /** Gives a claim back after an attempt that handed its message back: anyone may claim the set at once (and looks first). */
+  async release(scope: string, round: string, attempt: string): Promise<void> {
+    await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET lease_until = :zero", values: { ":zero": 0 } },
+      {
+        expression: "round = :round AND attempt = :attempt AND #status = :open",
+        names: { "#status": "status" },
+        values: { ":round": round, ":attempt": attempt, ":open": "open" },
+      },
+    );
+  }
+
+  /**
+   * Ends a round: `submitted` (the set was taken) or `closed` (it never will be: `letters` say how every collected
+   * message is dead-lettered), if `attempt` still holds it (or, without one, while it is open). The collection as
+   * it ended, or undefined when someone else ended it.
+   */
   async finish(
     scope: string,
     round: string,
-    status: "submitted" | "closed",
-    o: { attempt?: string; continuation?: string; reason?: string } = {},
-  ): Promise<boolean> {
-    const values: Record<string, unknown> = { ":status": status, ":round": round };
-    if (o.continuation) values[":continuation"] = o.continuation;
-    if (o.reason) values[":reason"] = o.reason;
-    const set = [
-      "#status = :status",
-      ...(o.continuation ? ["continuation = :continuation"] : []),
-      ...(o.reason ? ["closed_reason = :reason"] : []),
-    ];
-    const held = o.attempt ? "attempt = :attempt" : "(#status = :open OR #status = :submitting)";
-    if (o.attempt) values[":attempt"] = o.attempt;
-    else Object.assign(values, { ":open": "open", ":submitting": "submitting" });
+    end: { status: "submitted"; continuation?: string } | { status: "closed"; letters: Letters },
+    attempt?: string,
+  ): Promise<Collection | undefined> {
+    const values: Record<string, unknown> = { ":status": end.status, ":round": round, ":open": "open" };
+    const set = ["#status = :status"];
+    if (end.status === "submitted" && end.continuation) {
+      values[":continuation"] = end.continuation;
+      set.push("continuation = :continuation");
+    }
+    if (end.status === "closed") {
+      values[":letters"] = end.letters;
+      values[":reason"] = end.letters.reason;
+      set.push("letters = :letters", "closed_reason = :reason");
+    }
+    if (attempt) values[":attempt"] = attempt;
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: `SET ${set.join(", ")}`, names: { "#status": "status" }, values },
-      { expression: `round = :round AND ${held}`, names: { "#status": "status" }, values },
+      {
+        expression: `round = :round AND #status = :open${attempt ? " AND attempt = :attempt" : ""}`,
+        names: { "#status": "status" },
+        values,
+      },
+    );
+    return updated ? collectionOf(scope, updated) : undefined;
+  }
+
+  /** Every collected message of the closed round has its DLQ record. */
+  async lettersSent(scope: string, round: string): Promise<void> {
+    await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "REMOVE letters" },
+      { expression: "round = :round", values: { ":round": round } },
+    );
+  }
+
+  /** Hands the round's check on to its next copy (`due`), if `from` is still the live one. */
+  async moveCheck(scope: string, round: string, from: number, due: number): Promise<boolean> {
+    const updated = await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET check_due = :due", values: { ":due": due } },
+      { expression: "round = :round AND check_due = :was", values: { ":round": round, ":was": from } },
     );
     return updated !== undefined;
   }
 
-  /** The round's collected messages, as stored. */
-  async messages(scope: string, round: string): Promise<StoredMessage[]> {
-    const items = await this.table.query(pkOf(scope), `msg#${round}#`);
-    return items.map((item) => ({
-      messageId: item.sk.slice(`msg#${round}#`.length),
-      receiveCount: Number(item.receive_count ?? 1),
-      ...(typeof item.group_id === "string" ? { groupId: item.group_id } : {}),
-      ...(typeof item.body === "string" ? { body: item.body } : {}),
-      ...(typeof item.payload_key === "string" ? { payloadKey: item.payload_key } : {}),
-    }));
+  /** Keeps a body too large to sit inline in the collection item in an item of its own. Idempotent. */
+  async keepBody(scope: string, messageId: string, body: string): Promise<void> {
+    await this.table.put({ pk: pkOf(scope), sk: `msg#${messageId}`, body, ttl: this.ttl() });
+  }
+
+  async body(scope: string, messageId: string): Promise<string | undefined> {
+    const item = await this.table.get({ pk: pkOf(scope), sk: `msg#${messageId}` });
+    return typeof item?.body === "string" ? item.body : undefined;
+  }
+
+  /** One add: the message's record and outputs written under `checks`, and the claim (with `leaseUntil`); ours when `completes` after. */
+  private async add(
+    scope: string,
+    messageId: string,
+    leaseUntil: number | undefined,
+    u: { sets: string[]; names: Record<string, string>; values: Record<string, unknown> },
+    checks: string[],
+    completes: (after: Collection) => boolean,
+  ): Promise<Added | undefined> {
+    const attempt = randomUUID();
+    const claim = leaseUntil !== undefined;
+    const names = { ...u.names, "#ttl": "ttl", ...(claim ? { "#owner": "owner" } : {}) };
+    const values = {
+      ...u.values,
+      ":ttl": this.ttl(),
+      ...(claim ? { ":me": messageId, ":attempt": attempt, ":lease": leaseUntil, ":one": 1 } : {}),
+    };
+    const claimSets = claim ? ["#owner = :me", "attempt = :attempt", "lease_until = :lease", "tries = :one"] : [];
+    const sets = [...u.sets, ...claimSets, "#ttl = :ttl"];
+    const updated = await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: `SET ${sets.join(", ")}`, names, values },
+      { expression: checks.join(" AND "), names, values },
+    );
+    if (!updated) return undefined;
+    const collection = collectionOf(scope, updated);
+    return { collection, ...(completes(collection) ? { claim: { attempt, collection } } : {}) };
   }
 }
 
-const pkOf = (scope: string) => `collect#${scope}`;
+function pick<T extends object, K extends keyof T>(value: T, key: K): Partial<Pick<T, K>> {
+  return value[key] === undefined ? {} : ({ [key]: value[key] } as Partial<Pick<T, K>>);
+}
 
-function fromItem(scope: string, item: StateItem): Collection {
-  const outputs: Collection["outputs"] = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith("o_")) outputs[name.slice(2)] = value as { h: string; m: string };
-  }
-  const messages =
-    item.messages instanceof Set ? [...(item.messages as Set<string>)] : Array.isArray(item.messages) ? (item.messages as string[]) : [];
-  return {
-    scope,
-    round: String(item.round),
-    api: item.api as Api,
-    turn: (item.turn ?? {}) as TurnIds,
-    required: (item.required ?? []) as string[],
-    status: item.status as CollectionStatus,
-    firstAt: Number(item.first_at ?? 0),
-    ...(typeof item.expires_at === "number" ? { expiresAt: item.expires_at } : {}),
-    outputs,
-    messages,
-    ...(typeof item.attempt === "string" ? { attempt: item.attempt } : {}),
-    ...(typeof item.lease_until === "number" ? { leaseUntil: item.lease_until } : {}),
-    ...(typeof item.continuation === "string" ? { continuation: item.continuation } : {}),
-  };
+/** A write refused because the item would pass DynamoDB's 400 KB: the body goes to an item of its own instead. */
+export function isItemTooLarge(error: unknown): boolean {
+  return (error as Error)?.name === "ValidationException" && /size/i.test((error as Error).message);
 }

@@ -1,16 +1,22 @@
 import type { SQSRecord } from "aws-lambda";
 import type { RelaySinks } from "../aws-sinks";
 import type { Api, Collecting, Dialect, ToolOutput, TurnIds } from "../dialect";
-import { buildDlqRecord } from "../dlq-record";
-import { parseMessage } from "../message";
-import type { DlqReason, Outcome } from "../outcome";
+import type { Outcome } from "../outcome";
 import type { RecordContext } from "../record-context";
 import type { CollectCheck } from "./check-message";
-import { type Collection, type CollectionStore, outputHash, roundOf, type StoredMessage } from "./collection-store";
+import { CollectedMessages } from "./collected-messages";
+import { type Collection, type EndedRound, outputHash, roundOf, type SubmissionClaim } from "./collection";
+import { CollectionChecks } from "./collection-checks";
+import type { Added, CollectionStore, HashedOutput } from "./collection-store";
 import type { PayloadStore } from "./payload-store";
 
-/** A body this large cannot sit in a state-table item (400 KB with its attributes): it goes to the payload bucket. */
-const MAX_ITEM_BODY_BYTES = 350_000;
+/** What a message joins its collection with: the turn's scope, its outputs' hashes, its body (placed once). */
+interface Joining {
+  scope: string;
+  turn: TurnIds;
+  hashed: HashedOutput[];
+  body: ReturnType<CollectedMessages["bodyFor"]>;
+}
 
 /** A collecting message: its outputs and its turn. */
 interface CollectingMessage {
@@ -27,265 +33,232 @@ export interface CollectorParts {
   sinks: RelaySinks;
   maxReceiveCount: number;
   collectTimeoutSeconds: number;
-  /** Standard queues delay a check message; a FIFO queue cannot, and an early check waits by its visibility. */
-  fifoInput: boolean;
 }
 
 /**
  * Collecting outputs (fan-in, docs/contract.md "Collecting outputs"): a message with `"collect": true` carries
  * some of a turn's outputs; each is stored durably in the state table and the message is acknowledged then (its
  * receives are never spent waiting for siblings; its fate is reported in the submission's event, or in a DLQ
- * record of its own). The invocation that completes the set submits all of them in ONE request through its API's
- * normal path. A check message per open collection dead-letters every collected message, with its own body, when
- * the turn can no longer take the set or the collection times out.
+ * record of its own). The invocation that completes the set claims it and submits all of them in ONE request
+ * through its API's normal path; a claim whose holder handed its message back, crashed or timed out is taken
+ * again, and that attempt looks before it submits. A check message per open collection (collection-checks.ts)
+ * dead-letters every collected message, with its own body, when the turn can no longer take the set.
  * @example const outcome = await collector.collect(message, dialect, record, ctx);
  */
 export class Collector {
-  constructor(private readonly parts: CollectorParts) {}
+  private readonly messages: CollectedMessages;
+  private readonly checks: CollectionChecks;
+
+  constructor(private readonly parts: CollectorParts) {
+    this.messages = new CollectedMessages(parts);
+    this.checks = new CollectionChecks(parts, this.messages);
+  }
 
   async collect<M>(message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
     const store = await this.parts.store();
-    const rules = dialect.collecting;
-    const turn = rules.turnOf(message);
+    const turn = dialect.collecting.turnOf(message);
     const scope = scopeOf(message.api, turn);
-    const given = message.tool_outputs.map((o) => o.tool_call_id);
-
-    // The round: the current collection's, if it asks for these ids; else the turn as the endpoint says it now.
-    let current = await store.current(scope);
-    if (!current || !given.every((id) => current!.required.includes(id))) {
-      const required = await rules.requiredIds(turn, ctx);
-      if (!required.ok) return required.outcome;
-      if (!given.every((id) => required.ids.includes(id))) {
-        // An id the turn does not ask for: this message only, the collection goes on.
-        return mismatch(required.ids, given);
-      }
-      const round = roundOf(required.ids);
-      if (!current || current.round !== round) {
-        if (current && (current.status === "open" || current.status === "submitting")) {
-          await this.close(current, "collect_incomplete", `the turn moved on to other calls [${required.ids.join(", ")}]`, ctx);
-        }
-        const opened = await store.open(
-          { scope, round, api: message.api, turn, required: required.ids, expiresAt: required.expiresAt },
-          current?.round,
-        );
-        if (opened) await this.scheduleCheck(scope, round, Date.now() + 60_000, required.expiresAt, ctx);
-      }
-      current = await store.current(scope);
-      if (!current || current.round !== round) return retryShortly("the turn's collection changed while this message joined it");
-    }
-    const round = current.round;
-
-    // Kept durably before its outputs count, so the invocation that completes the set can read them all.
-    const kept = await this.keep(scope, round, record, ctx);
-    if (!kept.ok) return kept.outcome;
     const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
-    const result = await store.addOutputs(scope, round, record.messageId, hashed);
-    if (!result.stored) {
-      if (result.why === "conflict") {
-        return {
-          kind: "dead_letter",
-          reason: "conflicting_output",
-          detail: `an output for ${result.callId} is already collected for this turn, and it differs; the first stands`,
-          givenToolCallIds: given,
-        };
-      }
-      if (result.why === "other_round") return retryShortly("the turn's collection moved to another round while this message joined it");
-      return this.afterFinished(result.collection, dialect, ctx);
+    const body = this.messages.bodyFor(scope, record, ctx);
+    // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
+    const fast = await body((stored) => store.addNew(scope, record.messageId, hashed, stored, ctx.leaseUntil));
+    if (!fast.ok) return fast.outcome;
+    let added = fast.value;
+    for (let reads = 1; !added; reads++) {
+      if (reads > 5) return retryShortly("the turn's collection kept changing while this message joined it");
+      const step = await this.place(message, dialect, { scope, turn, hashed, body }, record, ctx);
+      if ("outcome" in step) return step.outcome;
+      added = step.added;
     }
-    const collection = result.collection;
-    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
-    if (missing.length > 0) {
+    if (added.claim) return this.submit(added.claim, message, dialect, record, ctx);
+    const collection = added.collection;
+    if (collection.missing > 0) {
+      const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
       return { kind: "acknowledge", result: "collected", detail: `collected; waiting for [${missing.join(", ")}]` };
     }
-    return this.submit(collection, message, dialect, record, ctx);
+    // A copy of an output of a complete set: its submitter settles it, unless that claim lapsed or was this message's.
+    const retaken =
+      collection.owner === record.messageId || (collection.leaseUntil ?? 0) < Date.now()
+        ? await store.claim(collection, record.messageId, ctx.leaseUntil)
+        : undefined;
+    if (retaken) return this.submit(retaken, message, dialect, record, ctx);
+    return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
   }
 
-  /** A complete set: the one invocation that claims it submits every output in ONE request. */
+  /**
+   * Where a message goes when the quick add did not take it, from the collection as it is: a late copy of an ended
+   * round, a conflict, a new round (opened with this message), or the open round's precise add. `added` undefined:
+   * it changed meanwhile, look again.
+   */
+  private async place<M>(
+    message: M & CollectingMessage,
+    dialect: Dialect<M>,
+    joining: Joining,
+    record: SQSRecord,
+    ctx: RecordContext,
+  ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+    const { scope, hashed, body } = joining;
+    const store = await this.parts.store();
+    const given = hashed.map((o) => o.callId);
+    const current = await store.current(scope);
+    // A closed round whose DLQ records did not all go out (a crash): they go now, before anything else.
+    if (current?.status === "closed" && current.letters) await this.messages.deadLetterAll(current, ctx);
+    if (current && !within(given, current.required)) {
+      // A late copy of an output of a round that already ended: known from the history, no endpoint call.
+      const ended = current.history.find((round) => within(given, round.required));
+      if (ended) return { outcome: await this.late(ended, current.turn, dialect, ctx) };
+    }
+    if (!current || !within(given, current.required) || current.status === "closed") {
+      const joined = await this.join(message.api, joining, current, dialect.collecting, record, ctx);
+      return "outcome" in joined ? joined : { added: joined.added };
+    }
+    if (current.status === "submitted") return { outcome: await this.late(current, current.turn, dialect, ctx) };
+    const conflict = hashed.find(({ callId, hash }) => current.outputs[callId] !== undefined && current.outputs[callId]!.h !== hash);
+    if (conflict) {
+      return {
+        outcome: {
+          kind: "dead_letter",
+          reason: "conflicting_output",
+          detail: `an output for ${conflict.callId} is already collected for this turn, and it differs; the first stands`,
+          expectedToolCallIds: current.required,
+          givenToolCallIds: given,
+        },
+      };
+    }
+    const added = await body((stored) => store.addSeen(current, record.messageId, hashed, stored, ctx.leaseUntil));
+    return added.ok ? { added: added.value } : { outcome: added.outcome };
+  }
+
+  /** Looks whether an open collection can still complete (collection-checks.ts). */
+  check(check: CollectCheck, dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>, ctx: RecordContext) {
+    return this.checks.check(check, dialects, ctx);
+  }
+
+  /**
+   * The round a message opens when the scope's current one does not ask for its ids: the turn as the endpoint says
+   * it now. `added` undefined: another copy opened it first, look again.
+   */
+  private async join(
+    api: Api,
+    { scope, turn, hashed, body }: Joining,
+    current: Collection | undefined,
+    rules: Collecting<unknown>,
+    record: SQSRecord,
+    ctx: RecordContext,
+  ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+    const store = await this.parts.store();
+    const given = hashed.map((o) => o.callId);
+    const required = await rules.requiredIds(turn, ctx);
+    if (!required.ok) return { outcome: required.outcome };
+    // An id the turn does not ask for: this message only, the collection goes on.
+    if (!within(given, required.ids)) return { outcome: mismatch(required.ids, given) };
+    const round = roundOf(required.ids);
+    let previous = current;
+    if (previous?.status === "open" && previous.round !== round) {
+      if (previous.missing === 0) {
+        // The previous set may have been taken; its own message settles it (it comes back), then this round opens.
+        const retryAfterMs = Math.min(30_000, Math.max(1_000, (previous.leaseUntil ?? 0) - Date.now()));
+        const detail = "the turn's previous set is being submitted; this round opens once that is settled";
+        return { outcome: { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs } };
+      }
+      const why = `the turn moved on to other calls [${required.ids.join(", ")}]`;
+      previous = (await this.checks.close(previous, "collect_incomplete", why, ctx)) ?? (await store.current(scope));
+    }
+    if (previous?.status === "open") return { added: undefined }; // opened (or still open) meanwhile: look again
+    const checkDue = await this.checks.scheduleFirst(scope, round, required.expiresAt, ctx);
+    const expiresAt = required.expiresAt !== undefined ? { expiresAt: required.expiresAt } : {};
+    const opening = { scope, round, api, turn, required: required.ids, checkDue, ...expiresAt };
+    const leaseUntil = ctx.leaseUntil;
+    const opened = await body((message) =>
+      store.open(opening, { messageId: record.messageId, outputs: hashed, message, leaseUntil }, previous),
+    );
+    return opened.ok ? { added: opened.value } : { outcome: opened.outcome };
+  }
+
+  /** A complete set, claimed: this invocation submits every output in ONE request. */
   private async submit<M>(
-    collection: Collection,
+    claim: SubmissionClaim,
     message: M & CollectingMessage,
     dialect: Dialect<M>,
     record: SQSRecord,
     ctx: RecordContext,
-  ): Promise<Outcome> {
+  ) {
     const store = await this.parts.store();
-    const claim = await store.claimSubmission(collection.scope, collection.round, ctx.leaseUntil);
-    if (!claim)
-      return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
-    const stored = await store.messages(collection.scope, collection.round);
-    const outputs = await this.outputsOf(collection, stored, ctx);
-    const sources = [...new Set([...collection.messages, record.messageId])].sort();
-    const outcome = await dialect.decide(dialect.collecting.combine(message, outputs), ctx);
-    const siblings = stored.filter((m) => m.messageId !== record.messageId);
+    const firstAttempt = claim.collection.tries <= 1;
+    let outcome: Outcome;
+    try {
+      const outputs = await this.messages.outputsOf(claim.collection, ctx);
+      // Taken from an earlier attempt, which may have reached the endpoint: the API's path looks before it submits.
+      const decideCtx = firstAttempt ? ctx : { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) };
+      outcome = await dialect.decide(dialect.collecting.combine(message, outputs), decideCtx);
+      // Part 1's "a run that moved on took these outputs" is for messages that do not collect: a set is only reported
+      // as taken when it was this set that the turn took.
+      if (outcome.kind === "report" && outcome.via === "already_accepted") {
+        const why = await dialect.collecting.answeredElsewhere(claim.collection.turn, outputs, firstAttempt, ctx);
+        if (why) outcome = { kind: "dead_letter", reason: "collect_incomplete", detail: why };
+      }
+    } catch (error) {
+      await store.release(claim.collection.scope, claim.collection.round, claim.attempt).catch(() => undefined);
+      throw error;
+    }
+    return this.afterSubmission(outcome, claim, record, ctx);
+  }
+
+  /** Records what became of the set: submitted (the event names every collected message), refused, or to try again. */
+  private async afterSubmission(outcome: Outcome, claim: SubmissionClaim, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
+    const store = await this.parts.store();
+    const { scope, round } = claim.collection;
+    const close = async (reason: Extract<Outcome, { kind: "dead_letter" }>["reason"], detail: string) => {
+      const ended = await store.finish(
+        scope,
+        round,
+        { status: "closed", letters: { reason, detail, except: record.messageId } },
+        claim.attempt,
+      );
+      if (ended) await this.messages.deadLetterAll(ended, ctx);
+    };
     switch (outcome.kind) {
       case "report":
       case "watch": {
-        const continuation =
-          outcome.kind === "report"
-            ? continuationOf(outcome)
-            : outcome.followUp.type === "watch_response"
-              ? outcome.followUp.response_id
-              : undefined;
-        await store.finish(collection.scope, collection.round, "submitted", { attempt: claim.attempt, continuation });
+        const continuation = continuationOf(outcome);
+        const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
+        // Messages stored while the set was being submitted count too: the round as it ended names them all.
+        const collected = Object.keys((ended ?? (await store.current(scope)) ?? claim.collection).messages);
+        const sources = [...new Set([...collected, record.messageId])].sort();
         return outcome.kind === "report" ? { ...outcome, sources } : outcome;
       }
       case "dead_letter":
-        await store.finish(collection.scope, collection.round, "closed", { attempt: claim.attempt, reason: outcome.reason });
-        await this.deadLetterAll(siblings, collection, outcome.reason, `the collected set was refused: ${outcome.detail}`, ctx);
+        await close(outcome.reason, `the collected set was refused: ${outcome.detail}`);
         return outcome;
       case "hand_back":
         // On the last receive the set will never be submitted from here: every collected message says so.
-        if (ctx.receiveCount >= this.parts.maxReceiveCount) {
-          await store.finish(collection.scope, collection.round, "closed", { attempt: claim.attempt, reason: outcome.reason });
-          await this.deadLetterAll(
-            siblings,
-            collection,
-            "collect_incomplete",
-            `the collected set could not be submitted: ${outcome.detail}`,
-            ctx,
-          );
-        }
+        if (ctx.receiveCount >= this.parts.maxReceiveCount)
+          await close("collect_incomplete", `the collected set could not be submitted: ${outcome.detail}`);
+        else await store.release(scope, round, claim.attempt);
         return outcome;
       default:
         return outcome;
     }
   }
 
-  /** A message for a round that already ended: a late duplicate of a submitted set, or too late for a closed one. */
-  private async afterFinished<M>(collection: Collection, dialect: Dialect<M>, ctx: RecordContext): Promise<Outcome> {
-    if (collection.status === "closed") {
-      return { kind: "dead_letter", reason: "collect_incomplete", detail: "this turn's collection already ended without a complete set" };
+  /** A message for a round that already ended: a late copy of a submitted set's output, or too late for a closed one. */
+  private async late<M>(
+    round: Pick<Collection | EndedRound, "status" | "continuation">,
+    turn: TurnIds,
+    dialect: Dialect<M>,
+    ctx: RecordContext,
+  ) {
+    if (round.status === "closed") {
+      return {
+        kind: "dead_letter",
+        reason: "collect_incomplete",
+        detail: "this turn's collection already ended without a complete set",
+      } as const;
     }
     // Its outputs went with the set: report the turn's state as it is now (the same event id as the set's, when unchanged).
-    const report = dialect.collecting.reportAfterSubmission(collection.turn, collection.continuation);
+    const report = dialect.collecting.reportAfterSubmission(turn, round.continuation);
     if (report) return dialect.decide(report, ctx);
-    return { kind: "acknowledge", result: "collected", detail: "these outputs were already submitted with the turn's set" };
-  }
-
-  /** Looks whether an open collection can still complete (see CollectCheckSchema). */
-  async check(
-    check: CollectCheck,
-    dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
-    ctx: RecordContext,
-  ): Promise<Outcome> {
-    if (check.due > Date.now() + 1_000) {
-      // Early (a FIFO queue delivers at once): wait by the visibility timeout, or start a fresh copy before the
-      // receives would run out.
-      if (ctx.receiveCount < this.parts.maxReceiveCount - 1)
-        return { kind: "hand_back", reason: "not_due", detail: "the check is not due yet", retryAfterMs: check.due - Date.now() };
-      await this.scheduleCheck(check.scope, check.round, check.due, undefined, ctx);
-      return { kind: "acknowledge", result: "checked", detail: "re-sent for later" };
-    }
-    const store = await this.parts.store();
-    const collection = await store.current(check.scope);
-    if (!collection || collection.round !== check.round || collection.status === "submitted" || collection.status === "closed") {
-      return { kind: "acknowledge", result: "checked", detail: "the collection has ended" };
-    }
-    const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
-    if (Date.now() >= timeoutAt) {
-      await this.close(
-        collection,
-        "collect_incomplete",
-        `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s)`,
-        ctx,
-      );
-      return { kind: "acknowledge", result: "checked", detail: "timed out" };
-    }
-    const standing =
-      collection.status === "open"
-        ? await dialects[collection.api].collecting.standing(collection.turn, collection.required, ctx)
-        : { open: true as const };
-    if (!standing.open) {
-      await this.close(collection, standing.reason, standing.detail, ctx);
-      return { kind: "acknowledge", result: "checked", detail: standing.reason };
-    }
-    await this.scheduleCheck(
-      collection.scope,
-      collection.round,
-      Math.min(standing.checkBy ?? Date.now() + 60_000, timeoutAt),
-      undefined,
-      ctx,
-    );
-    return { kind: "acknowledge", result: "checked", detail: "still open" };
-  }
-
-  /** Closes an open round and dead-letters every message collected for it. */
-  private async close(collection: Collection, reason: DlqReason, why: string, ctx: RecordContext): Promise<void> {
-    const store = await this.parts.store();
-    if (!(await store.finish(collection.scope, collection.round, "closed", { reason }))) return; // someone else ended it
-    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
-    const detail = `${why}; missing [${missing.join(", ")}]`;
-    await this.deadLetterAll(await store.messages(collection.scope, collection.round), collection, reason, detail, ctx);
-  }
-
-  /** Every given message in the DLQ with its own original body and the reason. */
-  private async deadLetterAll(
-    messages: StoredMessage[],
-    collection: Collection,
-    reason: DlqReason,
-    detail: string,
-    ctx: RecordContext,
-  ): Promise<void> {
-    for (const stored of messages) {
-      const body = await this.bodyOf(stored, ctx);
-      const parsed = parseMessage(body);
-      const given = parsed.ok && "tool_outputs" in parsed.message ? parsed.message.tool_outputs.map((o) => o.tool_call_id) : [];
-      const input = { reason, detail, expectedToolCallIds: collection.required, givenToolCallIds: given };
-      const dlqRecord = buildDlqRecord(input, parsed.context, { body, messageId: stored.messageId, receiveCount: stored.receiveCount });
-      await this.parts.sinks.writeDeadLetter(
-        dlqRecord,
-        { messageId: stored.messageId, attributes: { MessageGroupId: stored.groupId } },
-        ctx.signal,
-      );
-    }
-  }
-
-  private async keep(
-    scope: string,
-    round: string,
-    record: SQSRecord,
-    ctx: RecordContext,
-  ): Promise<{ ok: true } | { ok: false; outcome: Outcome }> {
-    const store = await this.parts.store();
-    const base = { messageId: record.messageId, receiveCount: ctx.receiveCount, groupId: record.attributes.MessageGroupId };
-    if (Buffer.byteLength(record.body) <= MAX_ITEM_BODY_BYTES) {
-      await store.keepMessage(scope, round, { ...base, body: record.body });
-      return { ok: true };
-    }
-    if (!this.parts.payloads) {
-      const detail = `the message (${Buffer.byteLength(record.body)} bytes) is too large for the state table and RELAY_PAYLOAD_BUCKET is not set`;
-      return { ok: false, outcome: { kind: "dead_letter", reason: "output_too_large", detail } };
-    }
-    const payloadKey = `collect/${round}/${record.messageId}`;
-    await (await this.parts.payloads()).put(payloadKey, record.body, ctx.signal);
-    await store.keepMessage(scope, round, { ...base, payloadKey });
-    return { ok: true };
-  }
-
-  private async bodyOf(stored: StoredMessage, ctx: RecordContext): Promise<string> {
-    if (stored.body !== undefined) return stored.body;
-    if (!stored.payloadKey || !this.parts.payloads) return "";
-    return (await this.parts.payloads()).get(stored.payloadKey, ctx.signal);
-  }
-
-  /** Each required id's output, from the message its first output came in. */
-  private async outputsOf(collection: Collection, stored: StoredMessage[], ctx: RecordContext): Promise<ToolOutput[]> {
-    const byMessage = new Map<string, ToolOutput[]>();
-    for (const message of stored) {
-      const parsed = parseMessage(await this.bodyOf(message, ctx));
-      if (parsed.ok && "tool_outputs" in parsed.message) byMessage.set(message.messageId, parsed.message.tool_outputs as ToolOutput[]);
-    }
-    return collection.required.map((id) => {
-      const from = collection.outputs[id]!.m;
-      const output = byMessage.get(from)?.find((o) => o.tool_call_id === id);
-      if (!output) throw new Error(`collected output ${id} (message ${from}) is missing from the table`);
-      return output;
-    });
-  }
-
-  private async scheduleCheck(scope: string, round: string, due: number, expiresAt: number | undefined, ctx: RecordContext): Promise<void> {
-    const at = Math.max(Date.now() + 1_000, expiresAt !== undefined ? Math.min(due, expiresAt + 1_000) : due);
-    await this.parts.sinks.enqueueCheck({ type: "collect_check", scope, round, due: at }, Math.ceil((at - Date.now()) / 1000), ctx.signal);
+    return { kind: "acknowledge", result: "collected", detail: "these outputs were already submitted with the turn's set" } as const;
   }
 }
 
@@ -295,15 +268,19 @@ export function scopeOf(api: Api, turn: TurnIds): string {
   return turn.conversation_id !== undefined ? `conv#${turn.conversation_id}` : `resp#${turn.response_id}`;
 }
 
-function continuationOf(outcome: Extract<Outcome, { kind: "report" }>): string | undefined {
+const within = (given: readonly string[], required: readonly string[]) => given.every((id) => required.includes(id));
+
+function continuationOf(outcome: Extract<Outcome, { kind: "report" | "watch" }>): string | undefined {
+  if (outcome.kind === "watch") return outcome.followUp.type === "watch_response" ? outcome.followUp.response_id : undefined;
   return outcome.state.api === "responses" && "response" in outcome.state ? outcome.state.response.id : undefined;
 }
 
 function mismatch(expected: string[], given: string[]): Outcome {
+  const others = given.filter((id) => !expected.includes(id));
   return {
     kind: "dead_letter",
     reason: "tool_call_mismatch",
-    detail: `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${given.filter((id) => !expected.includes(id)).join(", ")}]`,
+    detail: `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`,
     expectedToolCallIds: expected,
     givenToolCallIds: given,
   };

@@ -114,5 +114,11 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
     },
     reportAfterSubmission: (_turn: TurnIds, continuation?: string) =>
       continuation === undefined ? undefined : { api: "responses", type: "watch_response", response_id: continuation },
+    // Before this collection's first attempt, nothing of ours can have submitted the turn: whoever did, it was not
+    // this set. (Later attempts find their own earlier submission in the claim, or in the conversation.)
+    answeredElsewhere: async (turn, _outputs, firstAttempt) =>
+      firstAttempt
+        ? `${turn.conversation_id ? `conversation ${turn.conversation_id}` : `response ${turn.response_id}`} was answered without this collection`
+        : undefined,
   };
 }

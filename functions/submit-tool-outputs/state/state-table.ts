@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { StateUnavailableError } from "../errors";
 import { STATE_TABLE_KEYS } from "./table-keys";
 
@@ -100,31 +100,6 @@ export class StateTable {
       attributes = answer.Attributes as StateItem | undefined;
     });
     return ok ? attributes : undefined;
-  }
-
-  /** Every item of a partition whose sort key starts with `prefix`, in sort-key order. */
-  async query(pk: string, prefix: string, signal?: AbortSignal): Promise<StateItem[]> {
-    const items: StateItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      this.onRequest("Query");
-      const answer = await this.doc
-        .send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-            ExpressionAttributeNames: { "#pk": STATE_TABLE_KEYS.partitionKey, "#sk": STATE_TABLE_KEYS.sortKey },
-            ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-          { abortSignal: signal },
-        )
-        .catch((error) => Promise.reject(unavailable("Query", error)));
-      items.push(...((answer.Items ?? []) as StateItem[]));
-      start = answer.LastEvaluatedKey;
-    } while (start);
-    return items;
   }
 
   /** A write whose condition may fail (false); any other failure is StateUnavailableError. */

@@ -1,0 +1,125 @@
+import type { RelaySinks } from "../aws-sinks";
+import type { Api, Collecting } from "../dialect";
+import type { DlqReason, Outcome } from "../outcome";
+import type { RecordContext } from "../record-context";
+import type { CollectCheck } from "./check-message";
+import type { CollectedMessages } from "./collected-messages";
+import type { Collection } from "./collection";
+import type { CollectionStore } from "./collection-store";
+
+/** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
+const CHECK_EVERY_MS = 60_000;
+
+export interface CollectionChecksParts {
+  store: () => Promise<CollectionStore>;
+  sinks: RelaySinks;
+  maxReceiveCount: number;
+  collectTimeoutSeconds: number;
+}
+
+/**
+ * The `collect_check` follow-ups (check-message.ts): each open collection has one live check on the input queue,
+ * due within a minute (or just after its run's `expires_at`). It looks whether the turn can still take the set and,
+ * when it cannot (expired, answered elsewhere, COLLECT_TIMEOUT_SECONDS passed), closes the round and dead-letters
+ * every collected message; else the live check (the one whose `due` the collection holds) sends the next. Any other
+ * copy (a duplicate send, one sent by hand, a check for a round that never opened) looks once and ends there, so
+ * the chain never forks.
+ * @example const checkDue = await checks.scheduleFirst(scope, round, run.expiresAt, ctx);
+ */
+export class CollectionChecks {
+  constructor(
+    private readonly parts: CollectionChecksParts,
+    private readonly messages: CollectedMessages,
+  ) {}
+
+  /** Sends the first check of a round about to open (before it opens: a collection never stands without one). */
+  async scheduleFirst(scope: string, round: string, expiresAt: number | undefined, ctx: RecordContext): Promise<number> {
+    const soon = Date.now() + CHECK_EVERY_MS;
+    const due = Math.max(Date.now() + 1_000, expiresAt !== undefined ? Math.min(soon, expiresAt + 1_000) : soon);
+    await this.send({ type: "collect_check", scope, round, due }, ctx);
+    return due;
+  }
+
+  /** One check: early, wait; due, look (collection-checks.ts header); never lost to the DLQ. */
+  async check(
+    check: CollectCheck,
+    dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
+    ctx: RecordContext,
+  ): Promise<Outcome> {
+    const lastReceive = ctx.receiveCount >= this.parts.maxReceiveCount;
+    if (check.due > Date.now() + 1_000) {
+      // Early (a FIFO queue delivers at once): handed back, it is seen again when due. A fresh copy is sent only on
+      // the last receive, which a hand-back until due never reaches early (re-sending each time would loop).
+      if (!lastReceive)
+        return { kind: "hand_back", reason: "not_due", detail: "the check is not due yet", retryAfterMs: check.due - Date.now() };
+      await this.send(check, ctx);
+      return checked("not due yet; sent again for later");
+    }
+    try {
+      return await this.look(check, dialects, ctx);
+    } catch (error) {
+      // On its last receive a check whose look failed (the table or the queue unreachable) goes on as a fresh copy:
+      // a collection never loses its check to the DLQ.
+      if (!lastReceive) throw error;
+      await this.send(check, ctx);
+      return checked(`the look failed (${(error as Error)?.name ?? "Error"}); sent again`);
+    }
+  }
+
+  private async look(
+    check: CollectCheck,
+    dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
+    ctx: RecordContext,
+  ): Promise<Outcome> {
+    const store = await this.parts.store();
+    const collection = await store.current(check.scope);
+    if (!collection || collection.round !== check.round) return checked("the collection has ended");
+    if (collection.status === "closed" && collection.letters) {
+      await this.messages.deadLetterAll(collection, ctx); // a crash left some of its DLQ records unwritten
+      return checked("closed; its DLQ records are written");
+    }
+    if (collection.status === "submitted" || collection.status === "closed") return checked("the collection has ended");
+
+    const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
+    if (Date.now() >= timeoutAt) {
+      const why = `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s) of its first output`;
+      await this.close(collection, "collect_incomplete", why, ctx);
+      return checked("timed out");
+    }
+    // A complete set is its submitter's to settle; only one still collecting is looked at.
+    const standing =
+      collection.missing > 0
+        ? await dialects[collection.api].collecting.standing(collection.turn, collection.required, ctx)
+        : { open: true as const };
+    if (!standing.open) {
+      await this.close(collection, standing.reason, standing.detail, ctx);
+      return checked(standing.reason);
+    }
+    if (collection.checkDue !== check.due) return checked("still open; another check of this collection is the live one");
+    const due = Math.max(Date.now() + 1_000, Math.min(standing.checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt));
+    await this.send({ ...check, due }, ctx);
+    await store.moveCheck(check.scope, check.round, check.due, due);
+    return checked("still open");
+  }
+
+  /**
+   * Closes an open round and dead-letters every message collected for it; the collection as it ended, or
+   * undefined when someone else ended it first.
+   */
+  async close(collection: Collection, reason: DlqReason, why: string, ctx: RecordContext): Promise<Collection | undefined> {
+    const store = await this.parts.store();
+    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
+    const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
+    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } });
+    if (ended) await this.messages.deadLetterAll(ended, ctx);
+    return ended;
+  }
+
+  private async send(check: CollectCheck, ctx: RecordContext): Promise<void> {
+    await this.parts.sinks.enqueueCheck(check, Math.ceil((check.due - Date.now()) / 1000), ctx.signal);
+  }
+}
+
+function checked(detail: string): Outcome {
+  return { kind: "acknowledge", result: "checked", detail };
+}

@@ -1,0 +1,154 @@
+import { createHash } from "node:crypto";
+import type { Api, TurnIds } from "../dialect";
+import type { DlqReason } from "../outcome";
+import type { StateItem } from "../state/state-table";
+
+/**
+ * A collection as the state table holds it (collection-store.ts writes it): one item per turn scope
+ * (`pk` = `collect#<scope>`, `sk` = `collection`) with the current round (the hash of the ids it asks for), the ids,
+ * `missing` (how many have no output yet), each stored output's hash and the message that gave it (`o_<call id>`),
+ * each collected message's receive count, group and body (`m_<message id>`: the body inline when small, else in an
+ * item of its own or the payload bucket), the claim on the submission (owner, attempt, lease, tries), the `due` of
+ * its one live check, and the last rounds that ended (`history`).
+ */
+
+/** `open` while collecting and while a complete set (`missing` 0) is being submitted by its claim's owner. */
+export type CollectionStatus = "open" | "submitted" | "closed";
+
+/** A collected message's record: what its DLQ record and the submission need, and where its body is. */
+export interface CollectedMessage {
+  receiveCount: number;
+  groupId?: string;
+  /** The body, inline in the collection item. */
+  body?: string;
+  /** The body is in an item of its own (`sk` = `msg#<message id>`). */
+  inItem?: true;
+  /** The body is in the payload bucket under this key. */
+  payloadKey?: string;
+}
+
+export interface Collection {
+  scope: string;
+  round: string;
+  api: Api;
+  turn: TurnIds;
+  required: string[];
+  status: CollectionStatus;
+  /** Required ids with no output yet: 0 means the set is complete (and claimed by `owner` until `leaseUntil`). */
+  missing: number;
+  /** Epoch ms of the first stored output: the timeout counts from it. */
+  firstAt: number;
+  expiresAt?: number;
+  /** Call id → the hash of its stored output and the message that gave it. */
+  outputs: Record<string, { h: string; m: string }>;
+  /** Message id → its record, for every message whose outputs counted. */
+  messages: Record<string, CollectedMessage>;
+  /** The claim on a complete set: the message whose invocation submits it, that attempt, and until when. */
+  owner?: string;
+  attempt?: string;
+  leaseUntil?: number;
+  /** Claims so far: more than one means an earlier attempt may have submitted the set. */
+  tries: number;
+  /** Responses: the continuation the submitted set created. */
+  continuation?: string;
+  /** The `due` of the collection's one live check message (any other copy only looks). */
+  checkDue?: number;
+  /** The last rounds of this scope that ended, newest first. */
+  history: EndedRound[];
+  /** A closed round's DLQ records, until every collected message has its own (then removed). */
+  letters?: Letters;
+}
+
+/** A round that ended, as kept in its successor's `history`. */
+export interface EndedRound {
+  round: string;
+  required: string[];
+  status: "submitted" | "closed";
+  continuation?: string;
+}
+
+/** What every collected message of a closed round is dead-lettered with. */
+export interface Letters {
+  reason: DlqReason;
+  detail: string;
+  /** The message whose own outcome writes its record (the one whose submission was refused). */
+  except?: string;
+}
+
+/** A claim on a complete set: the attempt that holds it, and the collection as the claim left it. */
+export interface SubmissionClaim {
+  attempt: string;
+  collection: Collection;
+}
+
+/** A round is the set of ids a turn asks for. */
+export function roundOf(required: readonly string[]): string {
+  return createHash("sha256")
+    .update([...required].sort().join(","))
+    .digest("hex")
+    .slice(0, 32);
+}
+
+/** The hash an output is compared by (a duplicate has the same; a conflicting one another). */
+export function outputHash(output: unknown): string {
+  return createHash("sha256").update(JSON.stringify(output)).digest("hex").slice(0, 32);
+}
+
+export const outputAttribute = (callId: string) => `o_${callId}`;
+export const messageAttribute = (messageId: string) => `m_${messageId}`;
+
+/** The item's attributes, read back as a Collection. */
+export function collectionOf(scope: string, item: StateItem): Collection {
+  const outputs: Collection["outputs"] = {};
+  const messages: Collection["messages"] = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith("o_")) outputs[name.slice(2)] = value as { h: string; m: string };
+    else if (name.startsWith("m_")) messages[name.slice(2)] = messageOf(value as Record<string, unknown>);
+  }
+  const text = (name: string) => (typeof item[name] === "string" ? (item[name] as string) : undefined);
+  const number = (name: string) => (typeof item[name] === "number" ? (item[name] as number) : undefined);
+  return {
+    scope,
+    round: String(item.round),
+    api: item.api as Api,
+    turn: (item.turn ?? {}) as TurnIds,
+    required: (item.required ?? []) as string[],
+    status: item.status as CollectionStatus,
+    missing: Number(item.missing ?? 0),
+    firstAt: Number(item.first_at ?? 0),
+    outputs,
+    messages,
+    tries: Number(item.tries ?? 0),
+    history: Array.isArray(item.history) ? (item.history as EndedRound[]) : [],
+    ...defined({
+      expiresAt: number("expires_at"),
+      owner: text("owner"),
+      attempt: text("attempt"),
+      leaseUntil: number("lease_until"),
+      continuation: text("continuation"),
+      checkDue: number("check_due"),
+      letters: item.letters && typeof item.letters === "object" ? (item.letters as Letters) : undefined,
+    }),
+  };
+}
+
+/** A message's record as stored (short names: it sits in the collection item once per collected message). */
+export function storedMessage(m: CollectedMessage): Record<string, unknown> {
+  return defined({ rc: m.receiveCount, g: m.groupId, b: m.body, i: m.inItem, k: m.payloadKey });
+}
+
+function messageOf(stored: Record<string, unknown>): CollectedMessage {
+  return {
+    receiveCount: Number(stored.rc ?? 1),
+    ...defined({
+      groupId: typeof stored.g === "string" ? stored.g : undefined,
+      body: typeof stored.b === "string" ? stored.b : undefined,
+      inItem: stored.i === true ? (true as const) : undefined,
+      payloadKey: typeof stored.k === "string" ? stored.k : undefined,
+    }),
+  };
+}
+
+function defined<T extends Record<string, unknown>>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
