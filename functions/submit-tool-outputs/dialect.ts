@@ -16,8 +16,8 @@ export type TurnStanding =
   | { open: false; reason: "run_expired" | "collect_incomplete"; detail: string };
 
 /**
- * What collecting outputs from many messages into one submission needs from an API (docs/contract.md,
- * "Collecting outputs"). The collection itself (storing, completing, checking) is the pipeline's.
+ * What collecting outputs from many messages into one submission needs from an API (docs/collecting.md,
+ * "What happens to a collected message"). The collection itself (storing, completing, checking) is the pipeline's.
  */
 export interface Collecting<Message> {
   /** The ids of the turn a collecting message answers. */

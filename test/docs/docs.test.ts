@@ -1,11 +1,14 @@
 /**
- * The docs are the newcomer's manual: their tables must name every option the code reads, their links must
- * land, the README must stay short, and every row of the outcome table must have a test named after it.
+ * The docs are the newcomer's manual: their tables must name every option the code reads and every reason the
+ * relay writes, their links must land, the README must stay short, every row of both outcome tables must have a
+ * test named after it, and every function a code column names must be declared in the file it names.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/responses/message-schema";
+import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
 import { CONTEXT_OPTIONS } from "../../infra/context";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,10 +42,54 @@ const links = pages.flatMap((page) =>
     }),
 );
 
-/** The outcome table's row names (bold in its first column) and the test groups of the outcome tests. */
-const outcomeTable = read("docs/contract.md").split("## What happens to each message")[1]!.split("\n## ")[0]!;
-const rowNames = matches(outcomeTable, /^\| \*\*(.+?)\*\*/gm);
+/** A page's section: from its heading to the next one of the same level. */
+const section = (page: string, heading: string) => read(page).split(`\n## ${heading}\n`)[1]!.split("\n## ")[0]!;
+/** The rows of a Markdown table in a section: its cells, without the header and the rule. */
+const tableRows = (text: string) =>
+  text
+    .split("\n")
+    .filter((line) => line.startsWith("| **"))
+    .map((line) =>
+      line
+        .split("|")
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
+const boldName = (cell: string) => /^\*\*(.+?)\*\*/.exec(cell)![1]!;
+
+/** The Assistants outcome table's row names (bold in its first column) and the test groups of the outcome tests. */
+const outcomeTable = section("docs/contract.md", "What happens to each message");
+const rowNames = tableRows(outcomeTable).map((cells) => boldName(cells[0]!));
 const testGroups = matches(read("test/relay/outcomes.test.ts"), /describe\("([^"]+)"/g);
+
+/** The Responses outcome table: each row's name, the test files (under test/) its last column names, its code cell. */
+const responsesRows = tableRows(section("docs/responses.md", "What happens to a Responses message")).map((cells) => ({
+  row: boldName(cells[0]!),
+  tests: matches(cells.at(-1)!, /`([\w/.-]+\.test\.ts)`/g),
+  code: cells[2]!,
+}));
+/** The titles of a test file's groups and tests (`describe("…")`, `it("…")`). */
+const titlesIn = (file: string) => matches(read(`test/${file}`), /\b(?:describe|it|test)\(\s*"((?:\\.|[^"\\])*)"/g);
+/** A test title is named after a row when it is the row's name, or begins with it and goes on with ": " or " → ". */
+const namedAfter = (title: string, row: string) => title === row || title.startsWith(`${row}: `) || title.startsWith(`${row} → `);
+
+/** `file.ts` → `fn`, `fn2` pairs of a code cell; paths under functions/submit-tool-outputs/ unless they start at infra/. */
+const codeRefs = (cell: string) =>
+  [...cell.matchAll(/`([\w/.-]+\.ts)` → ((?:`\w+`(?:, )?)+)/g)].flatMap(([, file, names]) =>
+    matches(names!, /`(\w+)`/g).map((name) => ({
+      file: file!.startsWith("infra/") ? file! : `functions/submit-tool-outputs/${file}`,
+      name,
+    })),
+  );
+const codeColumns = [...tableRows(outcomeTable).map((cells) => cells[2]!), ...responsesRows.map((row) => row.code)];
+const declares = (file: string, name: string) =>
+  new RegExp(`(?:function\\*?\\s+${name}\\b|^\\s*(?:(?:export|public|private|static|async)\\s+)*${name}\\s*[(<])`, "m").test(read(file));
+
+/** The union members of a type in outcome.ts (`export type DlqReason = | "a" | "b" …;`). */
+const unionOf = (type: string) =>
+  matches(read("functions/submit-tool-outputs/outcome.ts").split(`export type ${type} =`)[1]!.split(";")[0]!, /"([a-z_]+)"/g);
+const dlqReasons = unionOf("DlqReason");
+const handBackReasons = unionOf("HandBackReason");
 
 describe("docs/deploy.md", () => {
   it.each(CONTEXT_OPTIONS)("documents the context option %s", (option) => {
@@ -81,6 +128,77 @@ describe("links between the pages", () => {
   it.each(links)("$page → $target exists", ({ file, anchor }) => {
     expect(existsSync(join(root, file))).toBe(true);
     if (anchor && file.endsWith(".md")) expect(anchorsOf(file)).toContain(anchor);
+  });
+});
+
+describe("the DLQ record in docs/contract.md", () => {
+  it("finds the reasons in outcome.ts", () => {
+    expect(dlqReasons.length).toBeGreaterThanOrEqual(16);
+    expect(handBackReasons.length).toBeGreaterThanOrEqual(14);
+  });
+  it.each(dlqReasons)("documents the DLQ reason %s in its table of reasons", (reason) => {
+    expect(section("docs/contract.md", "DLQ record (SQS)")).toMatch(new RegExp(`^\\| (?:\`\\w+\`, )*\`${reason}\``, "m"));
+  });
+  it.each(handBackReasons)("documents the hand-back reason %s and what the last receive turns it into", (reason) => {
+    expect(section("docs/contract.md", "DLQ record (SQS)")).toContain(`\`${reason}\``);
+  });
+});
+
+describe("the pages the contract was split into", () => {
+  it.each(["docs/contract.md", "docs/responses.md", "docs/collecting.md", "docs/state-table.md"])("%s stays under 25 KB", (page) => {
+    expect(Buffer.byteLength(read(page))).toBeLessThanOrEqual(25_000);
+  });
+  it.each(REQUEST_FIELDS)("docs/responses.md lists the request field %s in the allow-list", (field) => {
+    const row = read("docs/responses.md")
+      .split("\n")
+      .find((line) => line.startsWith("| `request` |"))!;
+    expect(row).toContain(`\`${field}\``);
+  });
+  it("docs/responses.md lists exactly the settings a continuation repeats (response-state.ts)", () => {
+    const code = read("functions/submit-tool-outputs/responses/response-state.ts").split("const REPEATED_SETTINGS = [")[1]!.split("]")[0]!;
+    const documented = read("docs/responses.md").split("**Settings repeated from the previous response**")[1]!.split("`store`")[0]!;
+    expect(matches(documented, /`(\w+)`/g).filter((name) => name !== "continuationSettings" && !name.includes("."))).toEqual(
+      matches(code, /"(\w+)"/g),
+    );
+  });
+  it("docs/state-table.md names the table's keys", () => {
+    for (const key of Object.values(STATE_TABLE_KEYS)) expect(read("docs/state-table.md")).toContain(`**\`${key}\`**`);
+  });
+});
+
+describe("the code map in README.md", () => {
+  const map = section("README.md", "The code: one message through the files");
+  const files = matches(map, /`([\w-]+\.ts)`/g);
+  const sources = readdirSync(join(root, "functions/submit-tool-outputs"), { recursive: true }).map(String);
+  it("names the files of one message's path", () => {
+    expect(files.length).toBeGreaterThan(30);
+  });
+  it.each(files)("names %s, which exists under functions/submit-tool-outputs/", (file) => {
+    expect(sources.some((source) => source === file || source.endsWith(`/${file}`))).toBe(true);
+  });
+});
+
+describe("the code columns of both outcome tables", () => {
+  const refs = codeColumns.flatMap(codeRefs);
+  it("name files and functions", () => {
+    expect(refs.length).toBeGreaterThan(40);
+  });
+  it.each(refs)("$file declares $name", ({ file, name }) => {
+    expect(declares(file, name)).toBe(true);
+  });
+});
+
+describe("the Responses outcome table in docs/responses.md", () => {
+  it("has named rows, each naming its test file", () => {
+    expect(responsesRows.length).toBeGreaterThanOrEqual(15);
+    for (const { row, tests } of responsesRows) expect(tests, row).not.toEqual([]);
+  });
+  it.each(responsesRows)("row $row has a test group or test named after it in $tests", ({ row, tests }) => {
+    for (const file of tests)
+      expect(
+        titlesIn(file).filter((title) => namedAfter(title, row)),
+        file,
+      ).not.toEqual([]);
   });
 });
 

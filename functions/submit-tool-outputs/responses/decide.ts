@@ -30,7 +30,7 @@ const STREAM_CUT: TransientFailure = { kind: "transient", ambiguous: true, detai
 
 /**
  * What happens to one valid Responses message: the table "What happens to a Responses message" in
- * docs/contract.md, row by row (each branch names its row). Exactly once: a turn is claimed in the state table
+ * docs/responses.md, row by row (each branch names its row). Exactly once: a turn is claimed in the state table
  * before the POST and its continuation recorded after, so duplicates and redeliveries never submit again.
  * @example const outcome = await decide(parsed.message, ctx, deps);
  */

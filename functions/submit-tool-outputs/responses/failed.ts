@@ -3,7 +3,7 @@ import type { RecordContext } from "../record-context";
 import type { ResponsesFailure } from "./failure";
 
 /**
- * Every endpoint failure that ends a Responses decision, mapped to its row of the table (docs/contract.md).
+ * Every endpoint failure that ends a Responses decision, mapped to its row of the table (docs/responses.md).
  * `doing` says which call failed, for the record's detail.
  */
 export function failed(failure: ResponsesFailure, ctx: RecordContext, doing: string): Outcome {

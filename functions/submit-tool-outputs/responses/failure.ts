@@ -13,7 +13,7 @@ const NO_CALL = /No tool call found for function call output with call_id ([A-Za
 const PREVIOUS_NOT_FOUND = /Previous response with id .* not found/i;
 
 /**
- * Sorts a refused Responses-API call into the rows of its outcome table (docs/contract.md). A submission the
+ * Sorts a refused Responses-API call into the rows of its outcome table (docs/responses.md). A submission the
  * endpoint refused for certain (`conversation_locked`, 408, 409, 429, a refused connection) is transient and not
  * ambiguous: nothing was taken, so it is retried freely; a 5xx, a timeout or a reset stays ambiguous.
  * @example classifyResponsesFailure(classifyHttpFailure(400, body, headers)).kind === "previous_not_found"

@@ -32,7 +32,7 @@ const Output = z.union([
 ]);
 
 /**
- * The `CreateResponse` fields a message may set for its continuation: a fixed allow-list (docs/contract.md);
+ * The `CreateResponse` fields a message may set for its continuation: a fixed allow-list (docs/responses.md);
  * the endpoint checks their values.
  */
 export const REQUEST_FIELDS = [
@@ -75,7 +75,7 @@ const oneOfTheIds = z.refine<{ response_id?: string; conversation_id?: string }>
   },
 );
 
-/** A tool-output message for the Responses API (docs/contract.md, "Input message for the Responses API"). */
+/** A tool-output message for the Responses API (docs/responses.md, "The Responses message"). */
 export const ResponsesToolOutputMessageSchema = z
   .strictObject({
     ...ids,
