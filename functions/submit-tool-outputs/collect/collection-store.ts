@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Api, TurnIds } from "../dialect";
+import { StateUnavailableError } from "../errors";
 import type { StateItem, StateTable } from "../state/state-table";
 import {
   type CollectedMessage,
@@ -292,5 +293,7 @@ function pick<T extends object, K extends keyof T>(value: T, key: K): Partial<Pi
 
 /** A write refused because the item would pass DynamoDB's 400 KB: the body goes to an item of its own instead. */
 export function isItemTooLarge(error: unknown): boolean {
-  return (error as Error)?.name === "ValidationException" && /size/i.test((error as Error).message);
+  // The state table reports a failed write as StateUnavailableError with DynamoDB's own error as its cause.
+  const cause = error instanceof StateUnavailableError ? (error.cause as Error | undefined) : (error as Error | undefined);
+  return cause?.name === "ValidationException" && /size/i.test(cause.message);
 }
