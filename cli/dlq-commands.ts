@@ -108,10 +108,11 @@ export interface RedriveResult {
 }
 
 /**
- * Moves DLQ entries back to the input queue by receive → send the original body → delete. For a record
- * the relay wrote, the original body (kept byte for byte) is what goes back, not the record. A message
- * is deleted from the DLQ only after its copy was sent: a crash in between makes a duplicate, which the
- * relay handles, never a loss.
+ * Moves DLQ entries back to the input queue by receive → send the DLQ message as it is → delete, as SQS's own
+ * message-move task would: the relay reads a record it wrote as its original message, and learns the record's
+ * reason (a `submission_unconfirmed` record sent back is the operator's go-ahead to submit). A message is deleted
+ * from the DLQ only after its copy was sent: a crash in between makes a duplicate, which the relay handles,
+ * never a loss.
  * @example const { moved } = await redriveDeadLetters({ sqs, dlqUrl, inputQueueUrl, reasons: ["unauthorized"] });
  */
 export async function redriveDeadLetters(o: RedriveOptions): Promise<RedriveResult> {
@@ -134,7 +135,7 @@ export async function redriveDeadLetters(o: RedriveOptions): Promise<RedriveResu
         const sent = await o.sqs.send(
           new SendMessageCommand({
             QueueUrl: o.inputQueueUrl,
-            MessageBody: letter.original,
+            MessageBody: letter.body,
             ...(fifo
               ? {
                   MessageGroupId: message.Attributes?.MessageGroupId ?? letter.record.thread_id ?? "redrive",

@@ -1,5 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
+import { RUN_STATUSES } from "../functions/submit-tool-outputs/assistants/run-state";
 import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/errors";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
@@ -10,19 +11,6 @@ import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
  * or the `context` block of cdk.json. Values from `-c` arrive as strings, so numbers and booleans
  * are accepted in both forms. Every option is documented in README.md ("Context options").
  */
-
-/** Statuses of a run; a results event's `type` is `run.` + one of them. */
-const RUN_STATUSES = [
-  "queued",
-  "in_progress",
-  "requires_action",
-  "cancelling",
-  "cancelled",
-  "failed",
-  "completed",
-  "incomplete",
-  "expired",
-] as const;
 
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [
@@ -62,7 +50,11 @@ const integer = (min: number, max: number) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
-const EVENT_TYPES = RUN_STATUSES.map((status) => `run.${status}` as const);
+/** Every results event type: `run.` + a run status, and the Responses API's `response.*` (functions/…/results-event.ts). */
+const EVENT_TYPES = [
+  ...RUN_STATUSES.map((status) => `run.${status}` as const),
+  ...(["requires_action", "completed", "failed", "incomplete", "cancelled"] as const).map((status) => `response.${status}` as const),
+];
 
 /** Event types as a JSON array in cdk.json, or comma-separated on the command line. */
 const eventTypes = z
@@ -196,6 +188,12 @@ const ContextSchema = z
           retryVisibilityBaseSeconds: relay.retryVisibilityBaseSeconds,
           retryVisibilityMaxSeconds: relay.retryVisibilityMaxSeconds,
         });
+        // A collected body kept in the payload bucket must outlive its collection (and a day to dead-letter it).
+        if (options.payloadExpiryDays * 86_400 < relay.collectTimeoutSeconds + 86_400)
+          fail(
+            "payloadExpiryDays",
+            `must keep payloads a day longer than a collection can stay open (relayTuning's COLLECT_TIMEOUT_SECONDS, ${relay.collectTimeoutSeconds} s)`,
+          );
         if (retrying > INPUT_RETENTION_SECONDS)
           fail(
             "maxReceiveCount",

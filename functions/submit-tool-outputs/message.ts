@@ -23,9 +23,12 @@ export interface MessageContext {
 }
 
 export type ParsedMessage =
-  /** `redrivenAfter`: the reason of the relay's own DLQ record the message came back in, whole. */
-  | { ok: true; message: RelayMessage; context: MessageContext; redrivenAfter?: string }
-  | { ok: false; problems: string[]; context: MessageContext };
+  /**
+   * `original`: the body a DLQ record keeps for the message (the innermost original when it came back inside the
+   * relay's own DLQ records, so a record is never wrapped in another); `redrivenAfter`: that record's reason.
+   */
+  | { ok: true; message: RelayMessage; context: MessageContext; original: string; redrivenAfter?: string }
+  | { ok: false; problems: string[]; context: MessageContext; original: string };
 
 const SnsEnvelope = z.looseObject({
   Type: z.literal("Notification"),
@@ -48,14 +51,27 @@ const RedrivenDlqRecord = z.looseObject({
  * @example const parsed = parseMessage(record.body); if (!parsed.ok) console.log(parsed.problems);
  */
 export function parseMessage(body: string): ParsedMessage {
+  // A DLQ record moved back (maybe more than once): the message is the innermost record's original.
+  let original = body;
+  let redrivenAfter: string | undefined;
   let json = parseJson(body);
-  if (!json.ok) return { ok: false, problems: [`body is not JSON (${json.problem})`], context: {} };
-
-  const redriven = RedrivenDlqRecord.safeParse(json.value);
-  if (redriven.success) {
-    json = parseJson(redriven.data.original);
-    if (!json.ok) return { ok: false, problems: [`the redriven DLQ record's original is not JSON (${json.problem})`], context: {} };
+  for (
+    let record = json.ok ? RedrivenDlqRecord.safeParse(json.value) : undefined;
+    record?.success;
+    record = RedrivenDlqRecord.safeParse(json.value)
+  ) {
+    redrivenAfter ??= record.data.reason;
+    original = record.data.original;
+    json = parseJson(original);
+    if (!json.ok)
+      return { ok: false, problems: [`the redriven DLQ record's original is not JSON (${json.problem})`], context: {}, original };
   }
+  const parsed = parseOriginal(json);
+  return parsed.ok ? { ...parsed, original, ...(redrivenAfter ? { redrivenAfter } : {}) } : { ...parsed, original };
+}
+
+function parseOriginal(json: ReturnType<typeof parseJson>): DistributiveOmit<ParsedMessage, "original" | "redrivenAfter"> {
+  if (!json.ok) return { ok: false, problems: [`body is not JSON (${json.problem})`], context: {} };
 
   const envelope = SnsEnvelope.safeParse(json.value);
   if (envelope.success) {
@@ -83,8 +99,10 @@ export function parseMessage(body: string): ParsedMessage {
   if (!result.success) return { ok: false, problems: [...picked.notes, ...result.error.issues.map(describeIssue)], context };
   const fields = result.data as object;
   const message = (watch ? { api: api.api, ...fields } : { api: api.api, type: "tool_outputs", ...fields }) as RelayMessage;
-  return { ok: true, message, context, ...(redriven.success ? { redrivenAfter: redriven.data.reason } : {}) };
+  return { ok: true, message, context };
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] } | { ok: false; problems: string[] };
 

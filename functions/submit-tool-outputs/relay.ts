@@ -82,10 +82,12 @@ export function createRelay({ config, dialects, collector, sinks, telemetry }: R
       };
       const parsed = parseMessage(record.body);
       if (parsed.ok && parsed.redrivenAfter) ctx.redrivenAfter = parsed.redrivenAfter;
+      // What a DLQ record or a collection keeps of it: its innermost original, never a record inside a record.
+      const kept = parsed.original === record.body ? record : { ...record, body: parsed.original };
       const api = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
       let outcome: Outcome;
       try {
-        outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, record, ctx) : invalid(parsed.problems));
+        outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, kept, ctx) : invalid(parsed.problems));
       } catch (error) {
         // The state table or bucket not answering is an outage, not a bug: tried again later, without an error log.
         if (error instanceof StateUnavailableError) outcome = { kind: "hand_back", reason: "state_unavailable", detail: error.message };
@@ -99,7 +101,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry }: R
         }
       }
       const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
-      const message = { record, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
+      const message = { record: kept, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
       const settled = await settle(outcome, message, sinks, config, cutoff);
       try {
         telemetry.settled(

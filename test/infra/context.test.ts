@@ -65,6 +65,16 @@ describe("context options", () => {
     });
   });
 
+  it("takes the event types of both APIs in a subscription's type filter", () => {
+    // Act
+    const config = parseContext({
+      resultsSubscriptionQueueArn: "arn:aws:sqs:eu-west-1:123456789012:tool-workers",
+      resultsSubscriptionTypes: "run.requires_action,response.requires_action",
+    });
+    // Assess
+    expect(config.resultsSubscriptionTypes).toEqual(["run.requires_action", "response.requires_action"]);
+  });
+
   it("ignores CDK's own context keys (feature flags, aws:cdk:…, kebab-case)", () => {
     // Act
     const config = parseContext({
@@ -129,6 +139,11 @@ describe("context options", () => {
       option: "batchingWindowSeconds",
     },
     { combination: "more than 10 messages a batch from a FIFO queue", context: { fifo: true, batchSize: 20 }, option: "batchSize" },
+    {
+      combination: "a payload bucket that expires bodies before a collection can end",
+      context: { payloadExpiryDays: 7, relayTuning: { COLLECT_TIMEOUT_SECONDS: 7 * 86_400 } },
+      option: "payloadExpiryDays",
+    },
     { combination: "more than 10 messages a batch without a batching window", context: { batchSize: 100 }, option: "batchSize" },
     {
       combination: "an e-mail subscription on a FIFO topic",

@@ -36,7 +36,7 @@ export interface CollectorParts {
 }
 
 /**
- * Collecting outputs (fan-in, docs/contract.md "Collecting outputs"): a message with `"collect": true` carries
+ * Collecting outputs (fan-in, docs/collecting.md): a message with `"collect": true` carries
  * some of a turn's outputs; each is stored durably in the state table and the message is acknowledged then (its
  * receives are never spent waiting for siblings; its fate is reported in the submission's event, or in a DLQ
  * record of its own). The invocation that completes the set claims it and submits all of them in ONE request

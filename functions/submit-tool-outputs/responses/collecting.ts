@@ -3,9 +3,9 @@ import { callOptions } from "../record-context";
 import { patiently } from "../retry-timing";
 import type { ResponsesDeps } from "./decide";
 import type { ResponsesMessage, ResponsesToolOutputMessage } from "./message-schema";
-import { functionCalls, isFinal, sameIds } from "./response-state";
+import { conversationOf, functionCalls, isFinal, sameIds } from "./response-state";
 import { turnKey } from "./submission-claims";
-import { itemsAfterOutputs, listTail } from "./turn";
+import { itemsAfterOutputs, listTail, waitingCalls } from "./turn";
 
 const CHECK_EVERY_MS = 60_000;
 
@@ -66,11 +66,7 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
           ok: false,
           outcome: { kind: "hand_back", reason: "endpoint_unavailable", detail: "could not list the conversation's items" },
         };
-      const tail: string[] = [];
-      for (const item of listed.items) {
-        if (item.type !== "function_call") break;
-        if (item.call_id !== undefined) tail.push(item.call_id);
-      }
+      const tail = waitingCalls(listed.items);
       if (tail.length === 0)
         return {
           ok: false,
@@ -86,20 +82,19 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
       const checkBy = Date.now() + CHECK_EVERY_MS;
       const state = await deps.state?.();
       if (turn.response_id !== undefined) {
-        // The turn's own claim, written when it was submitted without this collection (a message that did not collect).
-        const claim = await state?.claims.peek(turnKey({ previousResponseId: turn.response_id }, required)).catch(() => undefined);
+        // The turn's own claim, written when it was submitted without this collection (a message that did not collect);
+        // a response on a conversation is claimed under the conversation, as the submission path claims it.
+        const seen = await deps.endpoint.getResponse(turn.response_id, callOptions(ctx));
+        if (!seen.ok) return { open: true, checkBy };
+        const key = turnKey({ previousResponseId: turn.response_id, conversationId: conversationOf(seen.response) ?? undefined }, required);
+        const claim = await state?.claims.peek(key).catch(() => undefined);
         if (claim?.verdict === "submitted")
           return { open: false, reason: "collect_incomplete", detail: `response ${turn.response_id} was answered without this collection` };
         return { open: true, checkBy };
       }
       const listed = await listTail(deps, turn.conversation_id!, required, ctx);
       if (!listed.ok) return { open: true, checkBy };
-      const waiting: string[] = [];
-      for (const item of listed.items) {
-        if (item.type !== "function_call") break;
-        if (item.call_id !== undefined) waiting.push(item.call_id);
-      }
-      if (sameIds(waiting, required)) return { open: true, checkBy };
+      if (sameIds(waitingCalls(listed.items), required)) return { open: true, checkBy };
       const answered = itemsAfterOutputs(listed.items, required) !== undefined;
       return {
         open: false,
