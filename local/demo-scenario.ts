@@ -18,6 +18,7 @@ const OUTPUT = () => JSON.stringify({ temperature_c: 21 });
  * The `npm start` story on the local stack, for both APIs. Assistants: runs that need tools, valid outputs, an
  * invalid message, a late submission to an expired run, and a run that asks for a second round. Responses: a
  * two-round chain, a turn delivered twice (it must not fork), and outputs for calls the response did not ask for.
+ * Collecting: a turn of three parallel calls answered by three workers in random order, submitted once.
  * The tool worker answers both second rounds from their `*.requires_action` events. Returns what reached the
  * results topic and the DLQ.
  * @example const report = await runDemoScenario(); console.log(formatScenarioReport(report));
@@ -58,6 +59,7 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
     const chain = sim.createResponse({ toolCalls: 1, afterOutputs: [{ functionCalls: 2 }, "completed"] });
     const turn = sim.createResponse({ toolCalls: 2 });
     const mismatched = sim.createResponse({ toolCalls: 1 });
+    const fanIn = sim.createRun({ toolCalls: 3, afterOutputs: ["completed"] });
 
     await send("valid outputs", answer(weather));
     await send("valid outputs, streamed, one 429 on the way", answer(twoTools, { stream: true }));
@@ -71,6 +73,11 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
       ...respond(mismatched),
       tool_outputs: [{ tool_call_id: "call_not_asked_for", output: OUTPUT() }],
     });
+
+    // Fan-in: three parallel calls of one turn, each run by a worker of its own, arriving in random order.
+    for (const output of shuffled(answer(fanIn).tool_outputs)) {
+      await send("collected: 1 of 3 parallel calls, by its own worker", { ...answer(fanIn), tool_outputs: [output], collect: true });
+    }
 
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     await settleWithWorker(stack, worker, [...sent.keys(), ...answers.keys()], deadline);
@@ -90,7 +97,7 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
         maxReceiveCount,
         pollers,
       },
-      { weather, twoTools, twoRounds, expired },
+      { weather, twoTools, twoRounds, expired, fanIn },
       { chain, turn, mismatched },
     );
   } finally {
@@ -125,7 +132,7 @@ function buildReport(
   labels: Map<string, Label>,
   accounting: Accounting,
   setup: ScenarioReport["setup"],
-  runs: Record<"weather" | "twoTools" | "twoRounds" | "expired", RunIds>,
+  runs: Record<"weather" | "twoTools" | "twoRounds" | "expired" | "fanIn", RunIds>,
   responses: Record<"chain" | "turn" | "mismatched", ResponseIds>,
 ): ScenarioReport {
   const sim = stack.sim!;
@@ -172,6 +179,12 @@ function buildReport(
     accepted: copies.filter((id) => accounting.accepted.includes(id)).length,
     created: sim.children(responses.turn.responseId).length,
   };
+  const fanInEvent = events.find((e) => e.api === "assistants" && e.run_id === runs.fanIn.runId && e.type === "run.completed");
+  const collected = {
+    messages: [...labels.values()].filter((m) => m.subject === `${runs.fanIn.threadId} / ${runs.fanIn.runId}`).length,
+    submissions: sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${runs.fanIn.runId}/submit_tool_outputs`)).length,
+    inEvent: fanInEvent?.source_message_ids?.length ?? 0,
+  };
   const expectations: Array<[boolean, string]> = [
     [has("run.completed", runs.weather), "run.completed for the one-tool run"],
     [has("run.completed", runs.twoTools), "run.completed for the two-tool run (after a 429)"],
@@ -188,6 +201,10 @@ function buildReport(
       "the duplicated turn: both copies acknowledged, one response created",
     ],
     [dead("tool_call_mismatch", responses.mismatched.responseId), "a tool_call_mismatch DLQ record for the response"],
+    [
+      collected.submissions === 1 && collected.inEvent === 3,
+      "the parallel turn's three outputs submitted once, the event naming all three messages",
+    ],
   ];
   const missing = expectations.filter(([seen]) => !seen).map(([, what]) => what);
   const c = sim.counters;
@@ -206,8 +223,19 @@ function buildReport(
       forks: c.forks,
     },
     duplicate,
+    collected,
     missing,
     ok: missing.length === 0 && accounting.pending.length === 0 && c.doubleAcceptances === 0 && c.forks === 0,
     setup,
   };
+}
+
+/** The parts in a random order, as independent workers finish. */
+function shuffled<T>(items: T[]): T[] {
+  const order = [...items];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
 }

@@ -28,6 +28,8 @@ export interface ScenarioReport {
   };
   /** The turn the scenario delivers twice: how many copies went out, and how many responses the endpoint created for it. */
   duplicate: { responseId: string; copies: number; accepted: number; created: number };
+  /** The collected turn: messages sent for it, submissions the endpoint got, messages its results event names. */
+  collected: { messages: number; submissions: number; inEvent: number };
   /** What the scenario expected and did not see (empty when all went as designed). */
   missing: string[];
   /** True when nothing was lost, nothing was taken twice and everything expected happened: `npm start` exits 0. */
@@ -79,6 +81,10 @@ export function formatScenarioReport(report: ScenarioReport): string {
   const once = d.created === 1 ? "accepted once" : `accepted ${d.created} times`;
   lines.push(
     `Responses: ${plural(c.continuations, "continuation")} created · forks: ${c.forks} · the turn delivered twice: ${d.accepted} of ${d.copies} copies acknowledged, ${once} (${plural(d.created, "response")} created)`,
+  );
+  const k = report.collected;
+  lines.push(
+    `Collected: a turn of 3 parallel calls answered by ${k.messages} workers in random order: ${plural(k.submissions, "submission")}, ${k.inEvent} messages named in its event`,
   );
   for (const what of report.missing) lines.push(`MISSING: ${what}`);
   lines.push(report.ok ? "OK: the relay did its whole job." : "NOT OK: see above.");

@@ -23,6 +23,13 @@ export interface ToolWorkerOptions {
   onAnswer?: (answer: ToolWorkerAnswer) => void;
   /** How often the worker reads the results queue. Default 50 ms. */
   intervalMs?: number;
+  /**
+   * Run a turn's calls as separate workers would: one message per call with `"collect": true`, sent in random
+   * order, which the relay collects into one submission. Default false: one message answers the whole turn.
+   */
+  collect?: boolean;
+  /** The order's randomness (tests pass a seeded one). Default Math.random. */
+  random?: () => number;
 }
 
 export interface ToolWorker {
@@ -52,6 +59,24 @@ export function answerEvent(event: ResultsEvent, runTool: (call: ToolCall) => st
 }
 
 /**
+ * The answering messages for an event when each call is run by a worker of its own: one message per call, each
+ * with `"collect": true`, in random order.
+ * @example for (const message of collectedAnswers(event, runTool)) await stack.send(message);
+ */
+export function collectedAnswers(
+  event: ResultsEvent,
+  runTool: (call: ToolCall) => string,
+  random = Math.random,
+): Array<Record<string, unknown>> {
+  const calls = [...event.tool_calls];
+  for (let i = calls.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [calls[i], calls[j]] = [calls[j]!, calls[i]!];
+  }
+  return calls.map((call) => ({ ...answerEvent({ ...event, tool_calls: [call] }, runTool), collect: true }));
+}
+
+/**
  * A tiny tool worker that closes the loop for both APIs: it reads `*.requires_action` events from the results
  * topic (through the stack's reader queue), runs the tool calls and sends `{ ...event.reply, tool_outputs }` to
  * the input queue. Duplicate events (same `event_id`) are answered once; events read before it started are not its own.
@@ -71,12 +96,16 @@ export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = 
     while (cursor < stack.ledger.results.length) {
       const { event } = stack.ledger.results[cursor]!;
       if (asksForTools(event) && !answered.has(event.event_id)) {
-        const body = JSON.stringify(answerEvent(event, runTool));
+        const messages = options.collect ? collectedAnswers(event, runTool, options.random) : [answerEvent(event, runTool)];
         // A failed send throws before the cursor moves: the event is answered on the next round.
-        const messageId = await stack.send(body);
+        for (const message of messages) {
+          const body = JSON.stringify(message);
+          const messageId = await stack.send(body);
+          sent.push(messageId);
+          const toolCallIds = (message.tool_outputs as Array<{ tool_call_id: string }>).map((o) => o.tool_call_id);
+          options.onAnswer?.({ messageId, event, api: event.api, reply: event.reply, toolCallIds, body });
+        }
         answered.add(event.event_id);
-        sent.push(messageId);
-        options.onAnswer?.({ messageId, event, api: event.api, reply: event.reply, toolCallIds: event.tool_calls.map((c) => c.id), body });
       }
       cursor += 1;
     }

@@ -127,6 +127,33 @@ describe("second round of tools, Responses API", () => {
   });
 });
 
+describe("a parallel turn answered by separate workers (collect: true)", () => {
+  it("the tool worker runs a second round's calls as separate workers in random order; the relay submits them once", async () => {
+    // Prepare: a run whose second round asks for three calls at once, and a worker that answers each call alone.
+    const sim = stack.sim!;
+    const run = sim.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 3 }, "completed"] });
+    const worker = startToolWorker(stack, { collect: true });
+    try {
+      // Act
+      const first = await stack.send(answerFor(run));
+      const accounting = await settleWithWorker(worker, [first]);
+      // Assess: three messages for the second round, one submission of all three, one event naming them all.
+      expect(worker.sent).toHaveLength(3);
+      expect(ended(accounting)).toEqual({ accepted: 4, deadLettered: [], lost: 0 });
+      const submits = sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${run.runId}/submit_tool_outputs`));
+      expect(submits).toHaveLength(2);
+      expect((submits[1]!.body as { tool_outputs: unknown[] }).tool_outputs).toHaveLength(3);
+      const completed = stack.ledger.results.find(
+        (r) => r.event.api === "assistants" && r.event.run_id === run.runId && r.event.type === "run.completed",
+      );
+      expect([...(completed!.event.source_message_ids ?? [])].sort()).toEqual([...worker.sent].sort());
+      expect(sim.counters.doubleAcceptances).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
 describe("poison message", () => {
   it("is dead-lettered at once as invalid_message, its body kept byte for byte, next to a valid one that goes through", async () => {
     const run = stack.sim!.createRun();
