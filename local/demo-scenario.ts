@@ -76,7 +76,7 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
 
     // Fan-in: three parallel calls of one turn, each run by a worker of its own, arriving in random order.
     for (const output of shuffled(answer(fanIn).tool_outputs)) {
-      await send("collected: 1 of 3 parallel calls, by its own worker", { ...answer(fanIn), tool_outputs: [output], collect: true });
+      await send("collected: 1 of 3 parallel calls, own worker", { ...answer(fanIn), tool_outputs: [output], collect: true });
     }
 
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
