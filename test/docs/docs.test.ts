@@ -7,8 +7,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { INLINE_BODY_BYTES, MAX_ITEM_BODY_BYTES } from "../../functions/submit-tool-outputs/collect/collected-messages";
 import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/responses/message-schema";
 import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
+import { STATE_TABLE_ACTIONS } from "../../infra/constructs/state-table";
 import { CONTEXT_OPTIONS } from "../../infra/context";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -208,5 +210,25 @@ describe("the outcome table in docs/contract.md", () => {
   });
   it.each(rowNames)("row %s has a test group named after it in test/relay/outcomes.test.ts", (row) => {
     expect(testGroups.filter((group) => group === row || group.startsWith(`${row}: `))).toHaveLength(1);
+  });
+});
+
+describe("the state table's operations and the collected bodies' sizes in the docs", () => {
+  const operations = STATE_TABLE_ACTIONS.map((action) => action.replace("dynamodb:", ""));
+  it("docs/deploy.md grants the function exactly STATE_TABLE_ACTIONS on the state table", () => {
+    const row = read("docs/deploy.md")
+      .split("\n")
+      .find((line) => line.trim().startsWith("| state table"))!;
+    expect(matches(row, /`(dynamodb:\w+)`/g)).toEqual([...STATE_TABLE_ACTIONS]);
+  });
+  it("state/state-table.ts sends only those operations, and docs/state-table.md names no other", () => {
+    const commands = matches(read("functions/submit-tool-outputs/state/state-table.ts"), /new (\w+)Command\(/g);
+    expect(commands.map((command) => `${command}Item`)).toEqual(operations);
+    const named = matches(read("docs/state-table.md"), /`((?:Get|Put|Update|Delete|BatchGet|BatchWrite)Item|Query|Scan|Transact\w+)`/g);
+    expect(named.filter((operation) => !operations.includes(operation))).toEqual([]);
+  });
+  it("docs/collecting.md gives the body sizes collected-messages.ts uses", () => {
+    const written = (bytes: number) => `${bytes.toLocaleString("en").replace(/,/g, " ")} bytes`;
+    for (const bytes of [INLINE_BODY_BYTES, MAX_ITEM_BODY_BYTES]) expect(read("docs/collecting.md")).toContain(written(bytes));
   });
 });
