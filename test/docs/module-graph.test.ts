@@ -2,6 +2,7 @@
  * The layout's rules, checked on the import graph (type-only imports included): what ships never depends on
  * the local stack or the tests, the bench never on the tests, and no module imports itself round a cycle.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,5 +92,15 @@ describe("the layout", () => {
 
   it("has no import cycles, type-only imports included", () => {
     expect(cycles(graph)).toEqual([]);
+  });
+});
+
+describe("the repository's text", () => {
+  it("holds no merge conflict markers", () => {
+    const tracked = execFileSync("git", ["ls-files", "*.ts", "*.md", "*.json", "*.mjs"], { cwd: ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
+    const marked = tracked.filter((file) => /^(<{7}|>{7}) /m.test(readFileSync(join(ROOT, file), "utf8")));
+    expect(marked).toEqual([]);
   });
 });
