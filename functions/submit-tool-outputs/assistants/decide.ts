@@ -1,3 +1,4 @@
+import { sharedFailureOutcome } from "../endpoint-outcome";
 import type { Outcome } from "../outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../record-context";
 import { backoffMs, patiently, pause } from "../retry-timing";
@@ -201,44 +202,17 @@ function mismatch(expected: string[], given: string[], failure?: AssistantsFailu
 
 /** Every endpoint failure that ends a decision, mapped to its row of the table. */
 function failed(failure: AssistantsFailure, ctx: RecordContext): Outcome {
+  // Rows "401, 403, 429 insufficient_quota → hand back; alarm" and "… retry …, then hand the message back".
+  const shared = sharedFailureOutcome(failure, ctx, "submit the outputs");
+  if (shared) return shared;
   const http = { httpStatus: failure.httpStatus, endpointError: failure.error };
-  if (failure.kind === "transient" && ctx.signal.aborted) {
-    return { kind: "hand_back", reason: "deadline", detail: `stopped at the invocation's deadline (${failure.detail})`, ...http };
-  }
   const said = failure.error?.message ? `: ${failure.error.message}` : "";
   switch (failure.kind) {
     case "not_found":
       // Row "404 → run_not_found".
       return { kind: "dead_letter", reason: "run_not_found", detail: `the endpoint has no such thread or run${said}`, ...http };
-    case "rejected":
-      // Row "other 400 → rejected_by_endpoint".
-      return {
-        kind: "dead_letter",
-        reason: "rejected_by_endpoint",
-        detail: `the endpoint rejected the submission (HTTP ${failure.httpStatus})${said}`,
-        ...http,
-      };
     case "tool_call_mismatch":
       return mismatch(failure.expectedIds, failure.givenIds, failure);
-    case "unauthorized":
-      // Row "401, 403 → hand back; alarm".
-      return {
-        kind: "hand_back",
-        reason: "unauthorized",
-        detail: `the endpoint refused the credentials (HTTP ${failure.httpStatus})`,
-        ...http,
-      };
-    case "misconfigured":
-      // Row "401, 403 … configuration, not the message": a gateway's own refusal (Portkey's `{status:"failure"}` 4xx).
-      return {
-        kind: "hand_back",
-        reason: "endpoint_misconfigured",
-        detail: `the gateway refused the call (HTTP ${failure.httpStatus})${said}`,
-        ...http,
-      };
-    case "quota_exceeded":
-      // Row "429 insufficient_quota → hand back; alarm".
-      return { kind: "hand_back", reason: "quota_exceeded", detail: "the endpoint's quota is exhausted (429 insufficient_quota)", ...http };
     case "not_accepting":
       return {
         kind: "hand_back",
@@ -246,13 +220,12 @@ function failed(failure: AssistantsFailure, ctx: RecordContext): Outcome {
         detail: "the run kept refusing outputs while it still asked for them",
         ...http,
       };
-    case "transient":
-      // Row "… retry …, then hand the message back with a growing visibility delay".
+    default:
+      // Row "other 400 → rejected_by_endpoint".
       return {
-        kind: "hand_back",
-        reason: "endpoint_unavailable",
-        detail: `the endpoint did not answer usefully (${failure.detail})`,
-        retryAfterMs: failure.retryAfterMs,
+        kind: "dead_letter",
+        reason: "rejected_by_endpoint",
+        detail: `the endpoint rejected the submission (HTTP ${failure.httpStatus})${said}`,
         ...http,
       };
   }
