@@ -5,6 +5,8 @@
  * cancels and conversation reads. `POST /threads/runs`, first-turn `POST /responses` and
  * `POST /conversations` are how the demo starts a chain, not relay calls.
  */
+import { type Reply, replies } from "./replies";
+import { responseReplies } from "./response-replies";
 import type { Fault, FaultKind, RandomFaults } from "./types";
 
 export const FAULT_KINDS: readonly FaultKind[] = [
@@ -179,5 +181,28 @@ export class FaultPlan {
     const kind = random.opts.kinds[Math.floor(random.next() * random.opts.kinds.length)]!;
     if (!hit || !fits(kind, target)) return undefined;
     return { on: target.route, kind, retryAfterMs: random.opts.retryAfterMs ?? 10, delayMs: random.opts.delayMs ?? 100 };
+  }
+}
+
+/**
+ * The answer a fault gives instead of the real one, for the faults that answer at all (the others drop the
+ * connection, delay, or act on the request first).
+ */
+export function faultReply(fault: Fault): Reply | undefined {
+  switch (fault.kind) {
+    case "rate_limit":
+      return replies.rateLimited(fault.retryAfterMs, fault.retryAfterSeconds);
+    case "insufficient_quota":
+      return replies.insufficientQuota();
+    case "server_error":
+      return replies.serverError();
+    case "gateway_failure":
+      return replies.gatewayFailure();
+    case "unauthorized":
+      return replies.invalidApiKey();
+    case "conversation_locked":
+      return responseReplies.conversationLocked();
+    default:
+      return undefined;
   }
 }

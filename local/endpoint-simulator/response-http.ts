@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConversationStore, conversationItemsAt } from "./conversations";
-import type { FaultPlan } from "./faults";
+import { type FaultPlan, faultReply } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { buildResponseObject, type ResponseObject } from "./response-object";
 import { faultTarget, route } from "./response-paths";
@@ -52,26 +52,6 @@ export interface ResponsesCall {
   answerHeaders: () => Record<string, string>;
   /** Portkey's and OpenAI's checks (keys), run after the request was counted. */
   gatewayCheck: () => Reply | undefined;
-}
-
-/** The answer a fault gives instead of the real one, for the faults that answer at all. */
-function faultReply(fault: Fault): Reply | undefined {
-  switch (fault.kind) {
-    case "rate_limit":
-      return replies.rateLimited(fault.retryAfterMs, fault.retryAfterSeconds);
-    case "insufficient_quota":
-      return replies.insufficientQuota();
-    case "server_error":
-      return replies.serverError();
-    case "gateway_failure":
-      return replies.gatewayFailure();
-    case "unauthorized":
-      return replies.invalidApiKey();
-    case "conversation_locked":
-      return responseReplies.conversationLocked();
-    default:
-      return undefined;
-  }
 }
 
 export class ResponsesHttp {

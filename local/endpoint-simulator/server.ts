@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type AzureApi, AzureFrontDoor, azureScriptProblem } from "./azure";
-import { FaultPlan } from "./faults";
+import { FaultPlan, faultReply } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { ResponsesHttp, responseCounters } from "./response-http";
 import { isResponsesApiPath } from "./response-paths";
@@ -14,7 +14,7 @@ import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submit
 import { buildRunObject } from "./run-object";
 import { newId, RunStore } from "./runs";
 import { failingStreamPlan, sendEvents } from "./stream";
-import type { EndpointSimulator, EndpointSimulatorOptions, Fault, RecordedRequest, SimulatorCounters } from "./types";
+import type { EndpointSimulator, EndpointSimulatorOptions, RecordedRequest, SimulatorCounters } from "./types";
 
 const OPTION_KEYS = new Set([
   "port",
@@ -92,24 +92,6 @@ function checkOptions(opts: EndpointSimulatorOptions): void {
   if (unknown.length > 0) throw new TypeError(`endpoint simulator: unknown option(s) ${unknown.join(", ")}`);
   if (opts.azure !== undefined && (opts.apiKey !== undefined || opts.virtualKey !== undefined)) {
     throw new TypeError("endpoint simulator: azure mode authenticates with Entra ID tokens; apiKey and virtualKey do not apply");
-  }
-}
-
-/** The answer a fault gives instead of the real one, for the faults that answer at all. */
-function faultReply(fault: Fault): Reply | undefined {
-  switch (fault.kind) {
-    case "rate_limit":
-      return replies.rateLimited(fault.retryAfterMs, fault.retryAfterSeconds);
-    case "insufficient_quota":
-      return replies.insufficientQuota();
-    case "server_error":
-      return replies.serverError();
-    case "gateway_failure":
-      return replies.gatewayFailure();
-    case "unauthorized":
-      return replies.invalidApiKey();
-    default:
-      return undefined;
   }
 }
 
