@@ -6,8 +6,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
-import { TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
+import { type Harness, type HarnessOptions, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
 
 /** A request as the proxy saw it. */
 export interface ProxiedRequest {
@@ -172,4 +173,30 @@ export function responsesThrough(proxy: EndpointProxy) {
       PORTKEY_VIRTUAL_KEY: TEST_VIRTUAL_KEY,
     };
   };
+}
+
+/**
+ * Starts the relay harness behind a proxy once for the file (vitest hooks), closes both after it, and clears
+ * the simulator, the proxy and the queues before each test; `onStart` receives them.
+ * @example let h: Harness; let proxy: EndpointProxy; useProxiedHarness((s) => ({ h, proxy } = s));
+ */
+export function useProxiedHarness(
+  onStart: (started: { h: Harness; proxy: EndpointProxy }) => void,
+  options: HarnessOptions = { maxReceiveCount: 3 },
+): void {
+  let started: { h: Harness; proxy: EndpointProxy } | undefined;
+  beforeAll(async () => {
+    const proxy = await startEndpointProxy();
+    started = { h: await startHarness({ ...options, endpoint: responsesThrough(proxy) }), proxy };
+    onStart(started);
+  });
+  afterAll(async () => {
+    await started?.h.close();
+    await started?.proxy.close();
+  });
+  beforeEach(async () => {
+    started!.h.sim.reset();
+    started!.proxy.reset();
+    await started!.h.clear();
+  });
 }

@@ -3,27 +3,15 @@
  * checked field by field with its SNS attributes; the 256 KB limit; `watch_response` follow-ups, the relay's own
  * and anyone's; and the Assistants events' shared fields (`api`, `tool_calls`, `reply`).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AssistantsResultsEvent, ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
-import { type EndpointProxy, responsesThrough, startEndpointProxy } from "./endpoint-proxy";
+import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";
 import { releaseInFlight, waitingBodies } from "./input-queue";
 
 let h: Harness;
 let proxy: EndpointProxy;
-beforeAll(async () => {
-  proxy = await startEndpointProxy();
-  h = await startHarness({ maxReceiveCount: 3, endpoint: responsesThrough(proxy) });
-});
-afterAll(async () => {
-  await h.close();
-  await proxy.close();
-});
-beforeEach(async () => {
-  h.sim.reset();
-  proxy.reset();
-  await h.clear();
-});
+useProxiedHarness((started) => ({ h, proxy } = started));
 
 const HEX_ID = /^[0-9a-f]{32}$/;
 

@@ -3,28 +3,16 @@
  * a refused connection: nothing was taken, so it is retried and then handed back, and nothing forks), and the
  * configuration refusals (401 / 403 / insufficient_quota: handed back, named on the last receive).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { type Harness, responseAnswerFor } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
-import { type EndpointProxy, responsesThrough, startEndpointProxy } from "./endpoint-proxy";
+import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";
 import { postsContinuing, postsOnConversation } from "./endpoint-requests";
 
 let h: Harness;
 let proxy: EndpointProxy;
-beforeAll(async () => {
-  proxy = await startEndpointProxy();
-  h = await startHarness({ maxReceiveCount: 3, endpoint: responsesThrough(proxy) });
-});
-afterAll(async () => {
-  await h.close();
-  await proxy.close();
-});
-beforeEach(async () => {
-  h.sim.reset();
-  proxy.reset();
-  await h.clear();
-});
+useProxiedHarness((started) => ({ h, proxy } = started));
 
 /** Delivers the queue's one message `receives` times; the number of batch item failures of each. */
 async function deliverTimes(receives: number): Promise<number[]> {

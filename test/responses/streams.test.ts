@@ -3,29 +3,17 @@
  * stream cut after `response.created` followed by GET (never resubmitted); a stream cut before its first event
  * treated as an ambiguous failure; an `error` event; the follow budget running out mid-stream.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
 import { type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
-import { type EndpointProxy, responsesThrough, startEndpointProxy } from "./endpoint-proxy";
+import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";
 import { postsContinuing, postsOnConversation, readsOf } from "./endpoint-requests";
 import { waitingBodies } from "./input-queue";
 
 let h: Harness;
 let proxy: EndpointProxy;
-beforeAll(async () => {
-  proxy = await startEndpointProxy();
-  h = await startHarness({ maxReceiveCount: 3, endpoint: responsesThrough(proxy) });
-});
-afterAll(async () => {
-  await h.close();
-  await proxy.close();
-});
-beforeEach(async () => {
-  h.sim.reset();
-  proxy.reset();
-  await h.clear();
-});
+useProxiedHarness((started) => ({ h, proxy } = started));
 
 describe("stream: true, followed to its terminal event", () => {
   it("reads the stream to response.completed: no polling, the new id recorded, the state published", async () => {
