@@ -3,27 +3,15 @@
  * cannot reach, its own checks, its own timeout and retries. What matters to the relay is whether a failure
  * came before the call went upstream (definite) or after (the submission may have been taken).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
-import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
+import { describe, expect, it, vi } from "vitest";
+import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import type { PortkeyGateway } from "../helpers/portkey-gateway";
 import { closedPort, startScriptedUpstream } from "./scripted-upstream";
-import { call, PROVIDER_KEY, providerHeaders, refusedCredentialHeaders, relayHeaders } from "./through-gateway";
+import { call, PROVIDER_KEY, providerHeaders, refusedCredentialHeaders, relayHeaders, useGatewayBeforeSimulator } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let sim: EndpointSimulator;
-
-beforeAll(async () => {
-  [gateway, sim] = await Promise.all([
-    startPortkeyGateway(),
-    startEndpointSimulator({ apiKey: PROVIDER_KEY, apiKeyHeader: "authorization" }),
-  ]);
-}, 60_000);
-afterAll(async () => {
-  await gateway?.close();
-  await sim?.close();
-});
-beforeEach(() => sim.reset());
-showGatewayOutputOnFailure(() => gateway);
+useGatewayBeforeSimulator((started) => ({ gateway, sim } = started));
 
 /** Submits the outputs the run asks for, through the gateway. */
 function submit(run: { threadId: string; runId: string; toolCallIds: string[] }, headers = providerHeaders(sim.baseUrl)) {

@@ -4,27 +4,23 @@
  * or a scripted server where the test must control the answer byte by byte.
  */
 import { gzipSync } from "node:zlib";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
-import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
+import { describe, expect, it } from "vitest";
+import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import type { PortkeyGateway } from "../helpers/portkey-gateway";
 import { startScriptedUpstream } from "./scripted-upstream";
-import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, refusedCredentialHeaders, relayHeaders } from "./through-gateway";
+import {
+  call,
+  PROVIDER_KEY,
+  portkeyConfig,
+  providerHeaders,
+  refusedCredentialHeaders,
+  relayHeaders,
+  useGatewayBeforeSimulator,
+} from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let sim: EndpointSimulator;
-
-beforeAll(async () => {
-  [gateway, sim] = await Promise.all([
-    startPortkeyGateway(),
-    startEndpointSimulator({ apiKey: PROVIDER_KEY, apiKeyHeader: "authorization" }),
-  ]);
-}, 60_000);
-afterAll(async () => {
-  await gateway?.close();
-  await sim?.close();
-});
-beforeEach(() => sim.reset());
-showGatewayOutputOnFailure(() => gateway);
+useGatewayBeforeSimulator((started) => ({ gateway, sim } = started));
 
 const runUrl = (base: string, threadId: string, runId: string) => `${base}/threads/${threadId}/runs/${runId}`;
 

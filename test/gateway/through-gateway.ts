@@ -2,9 +2,11 @@
  * How the gateway tests talk to an upstream through the real gateway: the relay's own credential headers
  * (credentials.ts) plus the fixed headers its endpoint client sends, and a thin call wrapper.
  */
-import { expect } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { credentialHeaders, type EndpointCredentials, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
 import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
+import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
+import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
 
 /** The provider's key, as the simulator behind the gateway expects it in `Authorization: Bearer …`. */
 export const PROVIDER_KEY = "sk-provider-5ecret-key-0000";
@@ -60,4 +62,27 @@ export async function call(url: string, headers: Record<string, string>, init: {
     // Not JSON: keep the text (the gateway's own network failures are text/plain).
   }
   return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/**
+ * Starts the real gateway and, behind it, the endpoint simulator expecting PROVIDER_KEY, once for the file (vitest
+ * hooks); resets the simulator before each test, prints the gateway's output when a test fails, closes both after.
+ * @example let gateway: PortkeyGateway; let sim: EndpointSimulator; useGatewayBeforeSimulator((s) => ({ gateway, sim } = s));
+ */
+export function useGatewayBeforeSimulator(onStart: (started: { gateway: PortkeyGateway; sim: EndpointSimulator }) => void): void {
+  let started: { gateway: PortkeyGateway; sim: EndpointSimulator } | undefined;
+  beforeAll(async () => {
+    const [gateway, sim] = await Promise.all([
+      startPortkeyGateway(),
+      startEndpointSimulator({ apiKey: PROVIDER_KEY, apiKeyHeader: "authorization" }),
+    ]);
+    started = { gateway, sim };
+    onStart(started);
+  }, 60_000);
+  afterAll(async () => {
+    await started?.gateway.close();
+    await started?.sim.close();
+  });
+  beforeEach(() => started?.sim.reset());
+  showGatewayOutputOnFailure(() => started?.gateway);
 }
