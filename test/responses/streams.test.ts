@@ -46,19 +46,24 @@ describe("stream: true, followed to its terminal event", () => {
   });
 });
 
+/** Submits with a stream that fails as `kind`; the response must be read by GET, published, and never posted again. */
+async function expectFollowedByGetNotResubmitted(kind: "stream_cut_after_created" | "stream_error"): Promise<void> {
+  const prev = h.sim.createResponse();
+  h.sim.inject({ on: "response_create", kind: kind, responseId: prev.responseId });
+  await h.send(responseAnswerFor(prev, { stream: true }));
+  const { response } = await h.deliver();
+  expect(response.batchItemFailures).toEqual([]);
+  expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
+  const [child] = h.sim.children(prev.responseId);
+  expect(readsOf(h.sim, child!).length).toBeGreaterThanOrEqual(1);
+  const [published] = await h.results<ResponsesResultsEvent>();
+  expect(published!.event).toMatchObject({ type: "response.completed", response_id: child });
+  expect(h.sim.counters.forks).toBe(0);
+}
+
 describe("a stream cut after response.created is followed by GET, not resubmitted", () => {
   it("follows the response the first event named until it rests", async () => {
-    const prev = h.sim.createResponse();
-    h.sim.inject({ on: "response_create", kind: "stream_cut_after_created", responseId: prev.responseId });
-    await h.send(responseAnswerFor(prev, { stream: true }));
-    const { response } = await h.deliver();
-    expect(response.batchItemFailures).toEqual([]);
-    expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
-    const [child] = h.sim.children(prev.responseId);
-    expect(readsOf(h.sim, child!).length).toBeGreaterThanOrEqual(1);
-    const [published] = await h.results<ResponsesResultsEvent>();
-    expect(published!.event).toMatchObject({ type: "response.completed", response_id: child });
-    expect(h.sim.counters.forks).toBe(0);
+    await expectFollowedByGetNotResubmitted("stream_cut_after_created");
   });
 });
 
@@ -100,17 +105,7 @@ describe("a stream cut before its first event is an ambiguous failure", () => {
 
 describe("an `error` event in the stream", () => {
   it("makes the relay look at the response by GET instead of trusting the stream, without resubmitting", async () => {
-    const prev = h.sim.createResponse();
-    h.sim.inject({ on: "response_create", kind: "stream_error", responseId: prev.responseId });
-    await h.send(responseAnswerFor(prev, { stream: true }));
-    const { response } = await h.deliver();
-    expect(response.batchItemFailures).toEqual([]);
-    expect(postsContinuing(h.sim, prev.responseId)).toHaveLength(1);
-    const [child] = h.sim.children(prev.responseId);
-    expect(readsOf(h.sim, child!).length).toBeGreaterThanOrEqual(1);
-    const [published] = await h.results<ResponsesResultsEvent>();
-    expect(published!.event).toMatchObject({ type: "response.completed", response_id: child });
-    expect(h.sim.counters.forks).toBe(0);
+    await expectFollowedByGetNotResubmitted("stream_error");
   });
 });
 
