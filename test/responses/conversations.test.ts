@@ -21,6 +21,20 @@ beforeEach(async () => {
 
 const latestOf = async (conversationId: string) => (await claimsTable(h).get({ pk: `conv#${conversationId}`, sk: "latest" }))?.response_id;
 
+/** Someone else answers a call on the conversation, straight at the endpoint: no claim in the state table. */
+async function answerOutsideTheRelay(conversationId: string, callId: string): Promise<void> {
+  const direct = await fetch(`${h.sim.baseUrl}/responses`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-portkey-api-key": TEST_API_KEY, "x-portkey-virtual-key": TEST_VIRTUAL_KEY },
+    body: JSON.stringify({
+      model: "gpt-5-mini",
+      conversation: conversationId,
+      input: [{ type: "function_call_output", call_id: callId, output: "done elsewhere" }],
+    }),
+  });
+  expect(direct.status).toBe(200);
+}
+
 describe("a conversation_id message answers the calls waiting at the conversation's tail", () => {
   it("with request.model: continues the conversation with those settings only, and remembers the new response", async () => {
     // Prepare
@@ -117,16 +131,7 @@ describe("the rows that end a conversation_id message before it is submitted", (
     // Prepare: someone else answered the calls on the conversation, and that response completed.
     const prev = h.sim.createResponse({ conversation: true });
     const conversationId = prev.conversationId!;
-    const direct = await fetch(`${h.sim.baseUrl}/responses`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-portkey-api-key": TEST_API_KEY, "x-portkey-virtual-key": TEST_VIRTUAL_KEY },
-      body: JSON.stringify({
-        model: "gpt-5-mini",
-        conversation: conversationId,
-        input: [{ type: "function_call_output", call_id: prev.callIds[0], output: "done elsewhere" }],
-      }),
-    });
-    expect(direct.status).toBe(200);
+    await answerOutsideTheRelay(conversationId, prev.callIds[0]!);
     // Act
     await h.send(responseAnswerFor(prev, { conversation: true, request: { model: "gpt-5-mini" } }));
     const { response } = await h.deliver();
@@ -143,16 +148,7 @@ describe("the rows that end a conversation_id message before it is submitted", (
     // Prepare: the calls were answered on the conversation outside the relay (no claim in the table).
     const prev = h.sim.createResponse({ conversation: true });
     const conversationId = prev.conversationId!;
-    const direct = await fetch(`${h.sim.baseUrl}/responses`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-portkey-api-key": TEST_API_KEY, "x-portkey-virtual-key": TEST_VIRTUAL_KEY },
-      body: JSON.stringify({
-        model: "gpt-5-mini",
-        conversation: conversationId,
-        input: [{ type: "function_call_output", call_id: prev.callIds[0], output: "done elsewhere" }],
-      }),
-    });
-    expect(direct.status).toBe(200);
+    await answerOutsideTheRelay(conversationId, prev.callIds[0]!);
     // Act
     await h.send(responseAnswerFor(prev));
     const { response } = await h.deliver();
