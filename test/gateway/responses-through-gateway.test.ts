@@ -8,7 +8,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
 import type { EndpointSimulator, EndpointSimulatorOptions } from "../../local/endpoint-simulator";
-import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
+import {
+  describeGatewayOutputHoldsNoSecret,
+  type PortkeyGateway,
+  showGatewayOutputOnFailure,
+  startPortkeyGateway,
+} from "../helpers/portkey-gateway";
 import { type Harness, type HarnessOptions, responseAnswerFor, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
 import { forwardTo, startScriptedUpstream } from "./scripted-upstream";
 
@@ -181,11 +186,4 @@ describe("the gateway's own failures, for the Responses API", () => {
   });
 });
 
-describe("what the gateway writes to its own output", () => {
-  it("holds no tool output and no key, as a failing test would print it, after every test above", () => {
-    // Assess
-    const output = gateway.output();
-    expect(output).not.toContain("tool-output-text-");
-    expect(output).not.toContain(TEST_API_KEY);
-  });
-});
+describeGatewayOutputHoldsNoSecret(() => gateway, ["tool-output-text-", TEST_API_KEY]);

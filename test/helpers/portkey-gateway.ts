@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createRequire } from "node:module";
 import { stripVTControlCharacters } from "node:util";
-import { beforeEach } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 export interface PortkeyGateway {
   /** `http://127.0.0.1:<port>/v1` */
@@ -149,4 +149,18 @@ function readable(text: string): string {
     .replace(SPINNER, "")
     .replace(LOG_HOOK_NOISE, "")
     .replace(JSON_SNIPPET, '"[body redacted]" is not valid JSON');
+}
+
+/**
+ * Registers, last in the file, the check that the gateway's own output (what a failing test would print) holds
+ * none of `secrets` (tool outputs, keys) after every test above.
+ * @example describeGatewayOutputHoldsNoSecret(() => gateway, ["tool-output-text-", TEST_API_KEY]);
+ */
+export function describeGatewayOutputHoldsNoSecret(gateway: () => PortkeyGateway, secrets: string[]): void {
+  describe("what the gateway writes to its own output", () => {
+    it("holds no tool output and no key, as a failing test would print it, after every test above", () => {
+      const output = gateway().output();
+      for (const secret of secrets) expect(output).not.toContain(secret);
+    });
+  });
 }
