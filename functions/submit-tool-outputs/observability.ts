@@ -48,7 +48,12 @@ export const powertoolsTelemetry: Telemetry = {
     // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
     if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured")
       metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
+    if (settled.result === "collected") metrics.addMetric("Collected", MetricUnit.Count, 1);
+    if (settled.result === "checked") metrics.addMetric("CollectChecks", MetricUnit.Count, 1);
+    // Every result adds a metric to the invocation's document, so Powertools never warns of an empty one (a WARN
+    // line in every invocation of only collected messages); the total beside the by-reason count below.
     if (settled.result === "dead_lettered") {
+      metrics.addMetric("DeadLettered", MetricUnit.Count, 1);
       const single = metrics.singleMetric();
       single.addDimension("reason", settled.reason ?? "unknown");
       single.addMetric("DeadLettered", MetricUnit.Count, 1);

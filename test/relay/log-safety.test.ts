@@ -126,3 +126,20 @@ it("logs no key and no tool output for Responses-API messages either (outputs as
   expect(output).not.toContain("tool-output-text");
   for (const secret of secretOutputs) expect(output).not.toContain(secret);
 });
+
+it("writes a metric for every invocation: one of only collected messages, one of only a dead-lettered message", async () => {
+  // Prepare: a part of a two-call turn (stored, acknowledged), then a message the relay refuses at once.
+  captured.length = 0;
+  const run = h.sim.createRun({ toolCalls: 2 });
+  const [first] = helpers.answerFor(run).tool_outputs;
+  await h.send({ thread_id: run.threadId, run_id: run.runId, tool_outputs: [first], collect: true });
+  await h.deliver();
+  await h.send({ thread_id: "thread_unknown", run_id: "run_unknown", tool_outputs: [{ tool_call_id: "c", output: "1" }] });
+  await h.deliver();
+
+  // Assess: no empty metrics document warned of; each invocation's metric written.
+  const output = captured.join("");
+  expect(output).toContain('"Name":"Collected"');
+  expect(output).toMatch(/"DeadLettered":1[,}](?![^\n]*"reason")/);
+  expect(output).not.toContain("No application metrics to publish");
+});
