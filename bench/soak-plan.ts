@@ -1,6 +1,7 @@
 /**
- * The soak's message mix: valid turns of both APIs (runs, and responses in each of the Responses API's modes), poison
- * of every kind, and duplicate deliveries; each with what must become of it. Kept apart from bench/soak.ts, which
+ * The soak's message mix: valid turns of both APIs (runs, and responses in each of the Responses API's modes), turns
+ * whose outputs are collected from 2–4 messages (`collect: true`), poison of every kind, and duplicate deliveries;
+ * each with what must become of it. Kept apart from bench/soak.ts, which
  * sends the mix and counts what happened.
  */
 import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
@@ -23,7 +24,27 @@ export type Subject =
  */
 export type TurnExpectation = { kind: "accepted" | "duplicate" | "answer"; subject: Subject; unconfirmable: boolean };
 
-export type Expectation = TurnExpectation | { kind: "dead_letter"; reason: string; poison: string };
+/**
+ * A turn whose outputs the soak splits over 2–4 messages with `collect: true`, sent close together in random order.
+ * `complete: false`: one part is never sent, so the set can never complete and every part that was sent must end in
+ * the DLQ (`collect_incomplete` at COLLECT_TIMEOUT_SECONDS) with nothing submitted.
+ */
+export interface CollectedTurn {
+  subject: Subject;
+  complete: boolean;
+  unconfirmable: boolean;
+  /** Every call the turn asks for. */
+  callIds: string[];
+  /** Where the soak looks whether, and how often, the endpoint took the set. */
+  scope: { api: "assistants"; threadId: string; runId: string } | { api: "responses"; responseId: string; conversationId?: string };
+  /** Messages the turn's outputs were split over (the ones sent, and for an incomplete set the one held back). */
+  parts: number;
+}
+
+/** One part of a collected turn, or a duplicate delivery of one. */
+export type CollectedExpectation = { kind: "collected"; turn: CollectedTurn; duplicate: boolean };
+
+export type Expectation = TurnExpectation | CollectedExpectation | { kind: "dead_letter"; reason: string; poison: string };
 
 export interface Planned {
   body: string;
@@ -38,6 +59,10 @@ export interface PlanOptions {
   duplicateShare: number;
   /** Share of the valid messages that are Responses-API turns. */
   responsesShare: number;
+  /** Share of the valid turns whose outputs are collected from 2–4 messages. */
+  collectShare: number;
+  /** Share of the collected turns that never complete (a part is held back). */
+  incompleteShare: number;
   seed: number;
 }
 
@@ -46,9 +71,10 @@ const MAX_POISON_BODY_BYTES = 64 * 1024;
 const MODEL = "gpt-5-mini";
 
 /**
- * Builds the message mix on a simulator: unique valid turns, poison of every kind, and duplicates of valid ones.
- * Some runs and responses ask for a second round, which the soak's tool worker answers.
- * @example const planned = planSoak(sim, { messages: 300, poisonShare: 0.06, duplicateShare: 0.06, responsesShare: 0.4, seed: 7 });
+ * Builds the message mix on a simulator: unique valid turns, collected turns, poison of every kind, and duplicates
+ * of valid messages (collected parts included). Some runs and responses ask for a second round, which the soak's
+ * tool worker answers.
+ * @example const planned = planSoak(sim, { messages: 300, poisonShare: 0.06, duplicateShare: 0.06, responsesShare: 0.4, collectShare: 0.3, incompleteShare: 0.15, seed: 7 });
  */
 export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[] {
   const random = seededRandom(options.seed);
@@ -61,7 +87,16 @@ export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[
   const metadata = (i: number) => (random() < 0.3 ? { metadata: { tenant: `t${i % 7}` } } : {});
 
   const valid: Planned[] = [];
-  for (let i = 0; i < validCount; i++) {
+  const collected: Planned[][] = [];
+  let validMessages = 0;
+  for (let i = 0; validMessages < validCount; i++) {
+    if (random() < options.collectShare) {
+      const parts = collectedTurn(sim, random, options, output(i), metadata(i));
+      collected.push(parts);
+      validMessages += parts.length;
+      continue;
+    }
+    validMessages++;
     if (random() < options.responsesShare) {
       valid.push(responseTurn(sim, random, output(i), metadata(i)));
       continue;
@@ -110,21 +145,87 @@ export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[
   }
 
   // Half of the duplicates travel with the first wave (often in the same batch as their twin), half come late.
+  const duplicable = [...valid, ...collected.flat()];
   const duplicates: Planned[] = Array.from({ length: duplicateCount }, (_, i) => {
-    const original = pick(valid);
-    return {
-      body: original.body,
-      expect: { ...(original.expect as TurnExpectation), kind: "duplicate" },
-      wave: i % 2 === 0 ? 1 : 2,
-    };
+    const original = pick(duplicable);
+    const expect: Expectation =
+      original.expect.kind === "collected"
+        ? { ...original.expect, duplicate: true }
+        : { ...(original.expect as TurnExpectation), kind: "duplicate" };
+    return { body: original.body, expect, wave: i % 2 === 0 ? 1 : 2 };
   });
 
-  const firstWave = [...valid, ...poison, ...duplicates.filter((d) => d.wave === 1)];
-  for (let i = firstWave.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [firstWave[i], firstWave[j]] = [firstWave[j]!, firstWave[i]!];
+  // The first wave in random order, except that a collected turn's parts stay within a few positions of one another
+  // (shuffled among themselves), as the workers of one turn answer within seconds, not across the whole soak.
+  const spread = 8 / Math.max(1, validCount + poisonCount + duplicateCount);
+  const keyed = [...valid, ...poison, ...duplicates.filter((d) => d.wave === 1)].map((p) => ({ p, key: random() }));
+  for (const parts of collected) {
+    const base = random();
+    for (const p of parts) keyed.push({ p, key: base + random() * spread });
   }
-  return [...firstWave, ...duplicates.filter((d) => d.wave === 2)];
+  keyed.sort((a, b) => a.key - b.key);
+  return [...keyed.map((k) => k.p), ...duplicates.filter((d) => d.wave === 2)];
+}
+
+/**
+ * One collected turn: a run, or a response in one of the Responses API's modes, with 2–4 calls, its outputs split
+ * over 2–4 messages with `collect: true` (each part the same `request`, `stream` and `metadata`, as the docs ask).
+ * An incomplete one holds back one part.
+ */
+function collectedTurn(
+  sim: EndpointSimulator,
+  random: () => number,
+  options: PlanOptions,
+  output: () => string,
+  metadata: { metadata?: Record<string, string> },
+): Planned[] {
+  const calls = 2 + Math.floor(random() * 3);
+  const partCount = 2 + Math.floor(random() * (calls - 1));
+  const complete = random() >= options.incompleteShare;
+  const stream = random() < 0.15 ? { stream: true } : {};
+  let message: { tool_outputs: Array<{ tool_call_id: string }> };
+  let turn: Omit<CollectedTurn, "complete" | "parts">;
+  if (random() < options.responsesShare) {
+    const mode = random();
+    const onConversation = mode >= 0.5;
+    const response = sim.createResponse({
+      toolCalls: calls,
+      afterOutputs: [random() < 0.1 ? "failed" : "completed"],
+      ...(onConversation ? { conversation: true } : {}),
+    });
+    const byConversation = mode >= 0.8;
+    message = responseAnswerFor(
+      response,
+      byConversation ? { conversation: true, request: { model: MODEL }, ...stream, ...metadata } : { ...stream, ...metadata },
+      output,
+    );
+    const subject: Subject = byConversation
+      ? { api: "responses", conversation: response.conversationId! }
+      : { api: "responses", answers: response.responseId };
+    const scope = {
+      api: "responses" as const,
+      responseId: response.responseId,
+      ...(onConversation ? { conversationId: response.conversationId! } : {}),
+    };
+    turn = { subject, unconfirmable: !onConversation, callIds: response.callIds, scope };
+  } else {
+    const run = sim.createRun({ toolCalls: calls, afterOutputs: [random() < 0.1 ? "failed" : "completed"] });
+    message = answerFor(run, { ...stream, ...metadata }, output);
+    const subject: Subject = { api: "assistants", runKey: `${run.threadId} / ${run.runId}` };
+    turn = {
+      subject,
+      unconfirmable: false,
+      callIds: run.toolCallIds,
+      scope: { api: "assistants", threadId: run.threadId, runId: run.runId },
+    };
+  }
+  // Deal the calls over the parts: each part one call first, the rest at random.
+  const groups: Array<typeof message.tool_outputs> = Array.from({ length: partCount }, () => []);
+  const outputs = [...message.tool_outputs].sort(() => random() - 0.5);
+  for (const [i, toolOutput] of outputs.entries()) groups[i < partCount ? i : Math.floor(random() * partCount)]!.push(toolOutput);
+  const expect: CollectedExpectation = { kind: "collected", turn: { ...turn, complete, parts: partCount }, duplicate: false };
+  const sent = complete ? groups : groups.slice(1);
+  return sent.map((group) => ({ body: JSON.stringify({ ...message, tool_outputs: group, collect: true }), expect, wave: 1 }));
 }
 
 /**

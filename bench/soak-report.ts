@@ -1,4 +1,6 @@
 /** What one soak found (bench/soak.ts), and how `npm run soak` prints it. */
+import type { CollectedReport } from "./soak-collected";
+
 export interface SoakReport {
   sent: number;
   valid: number;
@@ -7,6 +9,8 @@ export interface SoakReport {
   validResponses: number;
   duplicates: number;
   poison: number;
+  /** The collected turns (outputs from 2–4 messages each): their messages are counted in `sent`, not in `valid`. */
+  collected: CollectedReport;
   /** Messages the tool worker sent for second rounds (both APIs), and how many of them the soak sent twice. */
   secondRounds: number;
   secondRoundDuplicates: number;
@@ -64,6 +68,9 @@ export function formatSoakReport(r: SoakReport): string {
     .join("\n");
   return [
     `sent                      ${r.sent} (${r.valid} valid turns: ${r.validRuns} runs, ${r.validResponses} responses; ${r.duplicates} duplicate deliveries, ${r.poison} poison)`,
+    `collected turns           ${r.collected.turns} (${r.collected.completeTurns} complete, ${r.collected.incompleteTurns} with a part held back) in ${r.collected.messages} messages (${r.collected.duplicates} duplicate deliveries)`,
+    `  complete sets           ${r.collected.submittedOnce} submitted once and reported, ${r.collected.endedInDlq.length} in the DLQ under faults${r.collected.endedInDlq.length ? ` (${[...new Set(r.collected.endedInDlq.flatMap((t) => t.reasons))].join(", ")})` : ""}, ${r.collected.submittedTwice} submitted twice`,
+    `  incomplete sets         ${r.collected.incompleteInDlq} with every message in the DLQ, ${r.collected.incompleteSubmitted} submitted`,
     `second rounds             ${r.secondRounds} sent by the tool worker, ${r.secondRoundDuplicates} of them sent twice (included in sent)`,
     `endpoint calls            ${r.endpointCalls} (${r.responsesCalls} to the Responses API), ${r.faultsInjected} failed on purpose (${(r.faultRate * 100).toFixed(1)}%)`,
     `accepted (acknowledged)   ${r.accepted}`,

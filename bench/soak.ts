@@ -2,11 +2,13 @@
  * The soak: many messages through the local stack (real handler, event-source poller, fauxqs, dynalite, endpoint
  * simulator) while the endpoint fails transiently, with poison messages and duplicate deliveries mixed in, for both
  * APIs: runs, and Responses turns in each mode (previous_response_id, a response on a conversation, a conversation's
- * waiting calls), some two rounds deep, the second round sent by the local tool worker and some of it sent twice.
+ * waiting calls), some two rounds deep, the second round sent by the local tool worker and some of it sent twice; and
+ * turns whose outputs are collected from 2–4 messages (`collect: true`), some of which never complete.
  * Shared by `npm run soak` (bench/soak-cli.ts, ≥ 10 000 messages) and test/soak/soak.test.ts (a few hundred).
  *
  * What it proves: every message is accounted for (acknowledged with a published result, or in the DLQ
- * with the reason it deserves), no run takes the same outputs twice, and no response is continued twice (forked).
+ * with the reason it deserves), no run takes the same outputs twice, and no response is continued twice (forked);
+ * every complete collected set is submitted once and reported, every incomplete one's messages end in the DLQ.
  */
 import { performance } from "node:perf_hooks";
 import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/results-event";
@@ -14,7 +16,8 @@ import type { FaultKind } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { startToolWorker, type ToolWorkerAnswer } from "../local/tool-worker";
 import { trackPeakRss } from "./lib/stats";
-import { type Expectation, type Planned, planSoak, type Subject, type TurnExpectation } from "./soak-plan";
+import { collectedOutcome, collectedSettled } from "./soak-collected";
+import { type CollectedExpectation, type Expectation, type Planned, planSoak, type Subject, type TurnExpectation } from "./soak-plan";
 import type { SoakReport } from "./soak-report";
 
 export { formatSoakReport, type SoakReport } from "./soak-report";
@@ -35,11 +38,18 @@ export interface SoakOptions {
   duplicateShare?: number;
   /** Share of the valid messages that are Responses-API turns. Default 0.4. */
   responsesShare?: number;
+  /** Share of the valid turns whose outputs are collected from 2–4 messages. Default 0.3. */
+  collectShare?: number;
+  /** Share of the collected turns that never complete (one part held back). Default 0.15. */
+  incompleteShare?: number;
   /** Same seed, same message mix and fault sequence (timing still varies). Default 42. */
   seed?: number;
   /** Concurrent event-source pollers (Lambda concurrency). Default 4. */
   pollers?: number;
-  /** Give up waiting for the stack to settle after this long. Default 10 minutes. */
+  /**
+   * Give up waiting for the stack to settle after this long. Default 10 minutes. An incomplete collected set ends
+   * at COLLECT_TIMEOUT_SECONDS (its least, 60 s) after its first output: allow for it.
+   */
   settleTimeoutMs?: number;
   /** Told progress now and then (for the CLI). */
   onProgress?: (line: string) => void;
@@ -63,6 +73,8 @@ const SLOW_MS = 400;
 const ENDPOINT_TIMEOUT_MS = 250;
 /** Every third second round the tool worker sends is delivered twice, at once: the turns most likely to fork. */
 const SECOND_ROUND_DUPLICATE_EVERY = 3;
+/** The least COLLECT_TIMEOUT_SECONDS allows: an incomplete set ends this long after its first output. */
+const COLLECT_TIMEOUT_SECONDS = 60;
 
 /**
  * Runs one soak and returns its report; never throws for a relay misbehaviour (the report says it).
@@ -74,6 +86,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     poisonShare: 0.06,
     duplicateShare: 0.06,
     responsesShare: 0.4,
+    collectShare: 0.3,
+    incompleteShare: 0.15,
     seed: 42,
     pollers: 4,
     settleTimeoutMs: 600_000,
@@ -86,7 +100,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     visibilityTimeoutSeconds: 5,
     functionTimeoutMs: 5_000,
     simulator: { processingMs: 30, pollAfterMs: 20 },
-    env: { ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS), FOLLOW_BUDGET_MS: "3000" },
+    env: {
+      ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS),
+      FOLLOW_BUDGET_MS: "3000",
+      COLLECT_TIMEOUT_SECONDS: String(COLLECT_TIMEOUT_SECONDS),
+    },
     poller: { pollers: o.pollers },
   });
   const expectations = new Map<string, Expectation>();
@@ -140,7 +158,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       await worker.caughtUp();
       await Promise.all(duplicateSends);
     } while (worker.sent.length !== answered && Date.now() < deadline);
-    const accounting = stack.ledger.account(expectations.keys());
+    // A collected message is acknowledged once stored: its set ends later (its submission, or its collection's check).
+    const collected = new Map<string, CollectedExpectation>();
+    for (const [id, e] of expectations) if (e.kind === "collected") collected.set(id, e);
+    while (!collectedSettled(collected, stack.ledger) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await stack.readResults();
+      await stack.readDeadLetters();
+    }
+    const accounting = stack.ledger.account([...expectations.keys()].filter((id) => !collected.has(id)));
     const wallMs = performance.now() - started;
     clearInterval(progress);
     sim.setRandomFaults(undefined);
@@ -151,8 +177,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
     const unexpected: SoakReport["unexpected"] = [];
     const silent: string[] = [];
+    const expectationOf = (id: string) => expectations.get(id) as Exclude<Expectation, CollectedExpectation>;
     for (const id of accounting.accepted) {
-      const expected = expectations.get(id)!;
+      const expected = expectationOf(id);
       if (expected.kind === "dead_letter")
         unexpected.push({ messageId: id, expected: `DLQ ${expected.reason} (${expected.poison})`, got: "acknowledged" });
       else if (!reported(expected.subject)) silent.push(id);
@@ -160,9 +187,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const deadLettered: Record<string, number> = {};
     const gaveUp: SoakReport["gaveUp"] = [];
     const unconfirmed: SoakReport["unconfirmed"] = [];
+    for (const { reason } of stack.ledger.account(collected.keys()).deadLettered) deadLettered[reason] = (deadLettered[reason] ?? 0) + 1;
     for (const { messageId, reason } of accounting.deadLettered) {
       deadLettered[reason] = (deadLettered[reason] ?? 0) + 1;
-      const expected = expectations.get(messageId)!;
+      const expected = expectationOf(messageId);
       const described = expected.kind === "dead_letter" ? `DLQ ${expected.reason} (${expected.poison})` : describe(expected);
       const detail = (stack.ledger.deadLetterOf(messageId)?.record.detail ?? "").slice(0, 300);
       if (reason === "retries_exhausted" && !(expected.kind === "dead_letter" && expected.reason === "invalid_message"))
@@ -177,18 +205,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const c = sim.counters;
     const responsesCalls = c.responsePosts + c.responseGets + c.inputItemLists + c.conversationItemLists + c.cancels;
     const endpointCalls = c.submits + c.gets + c.stepLists + responsesCalls;
-    const lostIds = [...accounting.pending, ...silent];
+    const collectedReport = collectedOutcome(collected, stack.ledger, sim);
+    unexpected.push(...collectedReport.unexpected);
+    const lostIds = [...accounting.pending, ...silent, ...collectedReport.lostIds];
     const firstRounds = planned.filter((p): p is Planned & { expect: { kind: "accepted" } } => p.expect.kind === "accepted");
     return {
       sent: expectations.size,
       valid: firstRounds.length,
       validRuns: firstRounds.filter((p) => p.expect.subject.api === "assistants").length,
       validResponses: firstRounds.filter((p) => p.expect.subject.api === "responses").length,
-      duplicates: [...expectations.values()].filter((e) => e.kind === "duplicate").length,
+      duplicates: [...expectations.values()].filter((e) => e.kind === "duplicate" || (e.kind === "collected" && e.duplicate)).length,
       poison: planned.filter((p) => p.expect.kind === "dead_letter").length,
+      collected: collectedReport,
       secondRounds: worker.sent.length,
       secondRoundDuplicates,
-      accepted: accounting.accepted.length,
+      accepted: accounting.accepted.length + stack.ledger.account(collected.keys()).accepted.length,
       deadLettered,
       lost: lostIds.length,
       lostIds,
