@@ -1,7 +1,8 @@
 /**
  * `npm run soak`: ≥ 10 000 messages through the local stack under faults. Options by environment:
  * SOAK_MESSAGES (default 10 000), SOAK_FAULTS (0.32 per call, about 25 % of calls fail), SOAK_SEED (42),
- * SOAK_POLLERS (4). The relay's own logs stay at ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
+ * SOAK_POLLERS (4), SOAK_METER (1: count the relay's AWS requests for the cost lines; 0 leaves them out). The relay's own
+ * logs stay at ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
  * Exits 1 when a message was lost, a run took outputs twice, or a message ended other than expected.
  */
 export {};
@@ -16,6 +17,7 @@ const report = await runSoak({
   faultProbability: Number(process.env.SOAK_FAULTS ?? 0.32),
   seed: Number(process.env.SOAK_SEED ?? 42),
   pollers: Number(process.env.SOAK_POLLERS ?? 4),
+  meter: process.env.SOAK_METER !== "0",
   onProgress: (line) => console.error(line),
 });
 console.log(`Soak on Node ${process.versions.node}\n${formatSoakReport(report)}`);

@@ -140,6 +140,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     MAX_RECEIVE_COUNT: String(maxReceiveCount),
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_REGION: aws.region,
+    // The state table and payload bucket the emulators hold, as the CDK stack wires them (Responses, collecting).
+    AWS_ENDPOINT_URL_DYNAMODB: aws.dynamodb.endpoint,
+    RELAY_STATE_TABLE: aws.stateTableName,
+    RELAY_PAYLOAD_BUCKET: aws.payloadBucket,
     // Against the simulator, quick retries and hand-backs that come back at once keep a demo short;
     // a real endpoint keeps the relay's own defaults.
     ...(external ? {} : SIMULATOR_TUNING),
