@@ -131,6 +131,14 @@ const cheapest = APIS.flatMap((api) =>
   }),
 ).join("\n");
 
+// FIFO queues take no per-message delay: a watch comes back at once, so watching loops as fast as invocations go.
+const fifoRows = (["stream", "watch"] as const).map((mode) => {
+  const set = sets.get("assistants 10")!;
+  const fifo = { ...assumptions, fifo: true, watchDelaySeconds: (set.watchMoving.localWallMs + 20) / 1000 };
+  return [modeName(mode), ...RESTS_S.map((rest) => usd(perMillion(composeMessage(set, mode, rest * 1000, fifo))))];
+});
+const fifoTable = formatGrid(["assistants, batch 10, FIFO queues and topic", ...RESTS_S.map((r) => `rests ${r} s`)], fifoRows);
+
 // Where the money goes, for a few scenarios.
 const services = ["lambda", "sqs", "sns", "dynamodb", "s3", "logs", "secrets"] as const;
 const breakdownOf = (label: string, usage: Usage) => {
@@ -225,6 +233,10 @@ reportSection({
   text: `${delays}\n\nCheapest mode per case (no collecting):\n${cheapest}`,
 });
 reportSection({ title: "Cost breakdown by service (US dollars per million messages)", text: breakdown });
+reportSection({
+  title: "FIFO (US dollars per million messages)",
+  text: `${fifoTable}\n\nOn FIFO queues a watch comes back at once (no per-message delay), so watch only loops one invocation after another until the run rests (modelled with the measured watch invocation's time as the delay); FIFO SQS requests at $${(PRICES.sqsFifoRequest.usd * 1e6).toFixed(2)}/M, FIFO SNS at $${(PRICES.snsFifoPublish.usd * 1e6).toFixed(2)}/M publishes plus payload and delivery charges (unconfirmed figures, see prices.ts).`,
+});
 reportSection({ title: "Measured phases (per invocation; billed = as Lambda would bill it)", text: phaseTable });
 reportSection({ title: "The composition checked against a measured follow (batch 10, billed per invocation)", text: composition });
 

@@ -38,11 +38,11 @@ export function importMs(file: string, o: { sourceMaps?: boolean } = {}): number
 }
 
 /**
- * Runs `script` (an ES module body) in a fresh `node` with the bundle's URL as `process.argv[1]`, and returns its
- * last stdout line parsed as JSON.
+ * Runs `script` (an ES module body) in a fresh `node` with the bundle's URL as `process.argv[1]` (then `args`), and
+ * returns its last stdout line parsed as JSON.
  */
-export function runInFreshNode<T>(file: string, script: string, env: Record<string, string> = {}): T {
-  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, pathToFileURL(file).href], {
+export function runInFreshNode<T>(file: string, script: string, env: Record<string, string> = {}, args: string[] = []): T {
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, pathToFileURL(file).href, ...args], {
     env: { ...LAMBDA_ENV, ...env },
     encoding: "utf8",
   });
