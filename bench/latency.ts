@@ -168,6 +168,7 @@ await stack.close();
 stackBare.close();
 
 const rows: BenchRow[] = [];
+const signed = (value: number) => `${value < 0 ? "−" : "+"}${ms(Math.abs(value))}`;
 const describe = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
 for (const { api, mode } of variants) {
   const r = describe(samples.get(`${api} ${mode} relay`)!);
@@ -193,7 +194,7 @@ for (const api of ["assistants", "responses"] as const) {
     measure: `${api}, stream: run at rest → PublishBatch sent (the relay's own part), p50 / p95`,
     value: `${ms(r.p50)} / ${ms(r.p95)}`,
     baseline: `${ms(b.p50)} / ${ms(b.p95)} bare`,
-    ratio: `+${ms(r.p50 - b.p50)} / +${ms(r.p95 - b.p95)}`,
+    ratio: `${signed(r.p50 - b.p50)} / ${signed(r.p95 - b.p95)}`,
   });
 }
 for (const api of ["assistants", "responses"] as const) {
