@@ -12,9 +12,8 @@ import { answerFor } from "../fixtures/messages";
 import { subjectOf } from "../functions/submit-tool-outputs/results-event";
 import { type FaultKind, seededRandom } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
-import { type Assumptions, usageFromCounts } from "./lib/cost-model";
-import { type MeterCounts, type RequestMeter, startRequestMeter } from "./lib/request-meter";
-import { percentile, trackPeakRss } from "./lib/stats";
+import { billingLines, type SoakBilling, soakBilling } from "./lib/soak-billing";
+import { trackPeakRss } from "./lib/stats";
 
 export interface SoakOptions {
   /** SQS messages sent in all (valid + duplicates + poison). */
@@ -39,22 +38,6 @@ export interface SoakOptions {
   onProgress?: (line: string) => void;
   /** Count the relay's AWS requests through request meters (lib/request-meter.ts) for the cost lines. Default false. */
   meter?: boolean;
-}
-
-/** What the soak's invocations would be billed: their times as Lambda bills them and the requests they made. */
-export interface SoakBilling {
-  invocations: number;
-  /** Per invocation, the wall time rounded up to 1 ms (this machine's CPU, loopback I/O). */
-  billedMsP50: number;
-  billedMsP95: number;
-  billedMsTotal: number;
-  /** The event source mapping's non-empty receives and its DeleteMessageBatch calls. */
-  esmReceives: number;
-  esmDeletes: number;
-  /** The producer's SendMessageBatch calls (the soak sends in batches of ten). */
-  producerSends: number;
-  /** The relay's own requests, when metered. */
-  relayRequests?: MeterCounts;
 }
 
 /** The transient faults the endpoint throws (the outcome table's retry row): each one the relay must survive. */
@@ -115,6 +98,7 @@ export interface SoakReport {
   wallMs: number;
   messagesPerSecond: number;
   peakRssBytes: number;
+  /** What the invocations would be billed (lib/soak-billing.ts). */
   billing: SoakBilling;
 }
 
@@ -203,35 +187,16 @@ function plan(stack: LocalStack, options: Required<Pick<SoakOptions, "messages" 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const o = { faultProbability: 0.32, poisonShare: 0.06, duplicateShare: 0.06, seed: 42, pollers: 4, settleTimeoutMs: 600_000, ...options };
   const memory = trackPeakRss();
-  let started: LocalStack | undefined;
-  const meters: RequestMeter[] = o.meter
-    ? [await startRequestMeter(() => started!.aws.endpoint), await startRequestMeter(() => started!.aws.dynamodb.endpoint)]
-    : [];
-  const billedMs: number[] = [];
-  let esmDeletes = 0;
+  const billing = await soakBilling(o.meter === true);
   const stack = await startLocalStack({
     maxReceiveCount: 5,
     simulator: { processingMs: 30, pollAfterMs: 20 },
-    env: {
-      ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS),
-      FOLLOW_BUDGET_MS: "3000",
-      ...(meters.length > 0 ? { AWS_ENDPOINT_URL: meters[0]!.endpoint, AWS_ENDPOINT_URL_DYNAMODB: meters[1]!.endpoint } : {}),
-    },
+    env: { ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS), FOLLOW_BUDGET_MS: "3000", ...billing.env },
     poller: { pollers: o.pollers },
-    // Each invocation's wall time, as Lambda bills it (rounded up to 1 ms).
-    wrapHandler: (handler) => async (event, context) => {
-      const at = performance.now();
-      try {
-        return await handler(event, context);
-      } finally {
-        billedMs.push(Math.ceil(performance.now() - at));
-      }
-    },
-    onInvocation: (invocation) => {
-      esmDeletes += Math.ceil(invocation.deleted.length / 10);
-    },
+    wrapHandler: billing.wrapHandler,
+    onInvocation: billing.onInvocation,
   });
-  started = stack;
+  billing.attach(stack);
   try {
     const sim = stack.sim!;
     const planned = plan(stack, o);
@@ -309,19 +274,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const c = sim.counters;
     const endpointCalls = c.submits + c.gets + c.stepLists;
     const lostIds = [...accounting.pending, ...silent];
-    const relayRequests: MeterCounts = {};
-    for (const meter of meters) Object.assign(relayRequests, meter.counts());
-    const stats = stack.poller.stats;
-    const billing: SoakBilling = {
-      invocations: billedMs.length,
-      billedMsP50: percentile(billedMs, 50),
-      billedMsP95: percentile(billedMs, 95),
-      billedMsTotal: billedMs.reduce((a, b) => a + b, 0),
-      esmReceives: stats.receives - stats.emptyReceives,
-      esmDeletes,
-      producerSends: Math.ceil(ids.length / 10),
-      ...(meters.length > 0 ? { relayRequests } : {}),
-    };
+
     return {
       sent: ids.length,
       valid: validRuns.size,
@@ -343,51 +296,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       wallMs,
       messagesPerSecond: ids.length / (wallMs / 1000),
       peakRssBytes: memory.peakBytes,
-      billing,
+      billing: billing.report(stack.poller, ids.length),
     };
   } finally {
     await stack.close();
-    await Promise.all(meters.map((meter) => meter.close()));
+    await billing.close();
     memory.stop();
   }
 }
-
-/** The soak's billing in words: billed time per invocation and, at list prices, what a million such messages cost. */
-function billingLines(r: SoakReport): string[] {
-  const b = r.billing;
-  const a = { ...SOAK_COST_ASSUMPTIONS };
-  const usage = usageFromCounts(a, {
-    billedMsTotal: b.billedMsTotal,
-    invocations: b.invocations,
-    otherSqsRequests: b.esmReceives + b.esmDeletes + b.producerSends,
-    relayRequests: b.relayRequests,
-  }).scaled(1 / r.sent);
-  const d = usage.dollars();
-  const lines = [
-    `billed per invocation     p50 ${b.billedMsP50} ms, p95 ${b.billedMsP95} ms (wall time, rounded up to 1 ms; this machine, loopback)`,
-    `Lambda per million msgs   $${(d.lambda * 1e6).toFixed(2)} at ${a.memoryMb} MB Arm (${(b.billedMsTotal / r.sent).toFixed(1)} billed ms and ${(b.invocations / r.sent).toFixed(3)} invocations a message)`,
-  ];
-  if (b.relayRequests) {
-    const total = d.lambda + d.sqs + d.sns + d.dynamodb + d.s3;
-    lines.push(
-      `AWS per million msgs      $${(total * 1e6).toFixed(2)}: Lambda $${(d.lambda * 1e6).toFixed(2)}, SQS $${(d.sqs * 1e6).toFixed(2)}, SNS $${(d.sns * 1e6).toFixed(2)}, DynamoDB $${(d.dynamodb * 1e6).toFixed(2)} (list prices, bench/lib/prices.ts; logs not counted)`,
-    );
-  }
-  return lines;
-}
-
-/** The soak's billing at the stack's defaults (512 MB); the rest of the model does not apply to counted runs. */
-const SOAK_COST_ASSUMPTIONS: Assumptions = {
-  memoryMb: 512,
-  pollIntervalMs: 1000,
-  endpointMs: 0,
-  followBudgetMs: 3000,
-  watchDelaySeconds: 0,
-  coldStartShare: 0,
-  initMs: 0,
-  platformLogBytes: 0,
-  fifo: false,
-};
 
 export function formatSoakReport(r: SoakReport): string {
   const reasons = Object.entries(r.deadLettered)
@@ -416,6 +332,6 @@ export function formatSoakReport(r: SoakReport): string {
     `wall time                 ${(r.wallMs / 1000).toFixed(1)} s`,
     `throughput                ${r.messagesPerSecond.toFixed(0)} msgs/s`,
     `peak memory (RSS)         ${(r.peakRssBytes / 1024 / 1024).toFixed(0)} MiB`,
-    ...billingLines(r),
+    ...billingLines(r.billing, r.sent),
   ].join("\n");
 }
