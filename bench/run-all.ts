@@ -1,10 +1,11 @@
 /**
- * `npm run bench`: every benchmark in its own Node process (no shared JIT state or heap), one table.
- * Quick look: BENCH_RUNS=3 BENCH_COLD_RUNS=7 BENCH_THROUGHPUT_RUNS=1 npm run bench
+ * `npm run bench`: every benchmark in its own Node process (no shared JIT state or heap), one table, the targets
+ * again on their own, then the cost benchmark's tables.
+ * Quick look: BENCH_RUNS=3 BENCH_COLD_RUNS=7 BENCH_THROUGHPUT_RUNS=1 BENCH_LATENCY_RUNS=15 BENCH_COST_RUNS=2 npm run bench
  */
 import { spawn } from "node:child_process";
-import { cpus, totalmem } from "node:os";
-import { type BenchRow, formatTable, ROWS_PREFIX } from "./lib/table";
+import { cpus, loadavg, totalmem } from "node:os";
+import { type BenchRow, type BenchSection, formatTable, ROWS_PREFIX, SECTION_PREFIX } from "./lib/table";
 
 const quiet = { POWERTOOLS_LOG_LEVEL: "ERROR", POWERTOOLS_METRICS_DISABLED: "true" };
 const asDeployed = { POWERTOOLS_LOG_LEVEL: "INFO", POWERTOOLS_METRICS_DISABLED: "false" };
@@ -13,38 +14,55 @@ const benches: Array<{ file: string; env: Record<string, string> }> = [
   { file: "bench/overhead.ts", env: asDeployed },
   { file: "bench/overhead.ts", env: quiet },
   { file: "bench/cold-start.ts", env: quiet },
+  { file: "bench/latency.ts", env: quiet },
   { file: "bench/throughput.ts", env: quiet },
   { file: "bench/collect.ts", env: quiet },
+  // As deployed: the log lines are part of the cost (CloudWatch Logs ingestion).
+  { file: "bench/cost.ts", env: asDeployed },
 ];
 
 /** Runs one benchmark; its own output (relay logs included, never printed) is read and dropped. */
-function run(file: string, env: Record<string, string>): Promise<BenchRow[]> {
+function run(file: string, env: Record<string, string>): Promise<{ rows: BenchRow[]; sections: BenchSection[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", file], {
       env: { ...process.env, ...env, BENCH_CHILD: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let rows: BenchRow[] = [];
+    const sections: BenchSection[] = [];
     let pending = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       const lines = (pending + chunk).split("\n");
       pending = lines.pop()!;
-      for (const line of lines) if (line.startsWith(ROWS_PREFIX)) rows = JSON.parse(line.slice(ROWS_PREFIX.length)) as BenchRow[];
+      for (const line of lines) {
+        if (line.startsWith(ROWS_PREFIX)) rows = JSON.parse(line.slice(ROWS_PREFIX.length)) as BenchRow[];
+        if (line.startsWith(SECTION_PREFIX)) sections.push(JSON.parse(line.slice(SECTION_PREFIX.length)) as BenchSection);
+      }
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-    child.on("exit", (code) => (code === 0 ? resolve(rows) : reject(new Error(`${file} exited with ${code}\n${stderr}`))));
+    child.on("exit", (code) => (code === 0 ? resolve({ rows, sections }) : reject(new Error(`${file} exited with ${code}\n${stderr}`))));
   });
 }
 
 const rows: BenchRow[] = [];
+const sections: BenchSection[] = [];
+const loads: number[] = [];
 for (const { file, env } of benches) {
   process.stderr.write(`running ${file} …\n`);
-  rows.push(...(await run(file, env)));
+  const result = await run(file, env);
+  rows.push(...result.rows);
+  sections.push(...result.sections);
+  loads.push(loadavg()[0]!);
 }
 console.log(
-  `Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM`,
+  `Node ${process.versions.node}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, ` +
+    `1-minute load average after each benchmark ${loads.map((l) => l.toFixed(1)).join(" / ")}`,
 );
 console.log(formatTable(rows));
-if (rows.some((r) => r.verdict === "missed"))
-  console.log('\nA target was missed: see "Performance" in README.md for why and what would close it.');
+const targets = rows.filter((row) => row.target);
+console.log("\nTargets (each ratio measured side by side in one run of its benchmark):\n");
+console.log(formatTable(targets));
+if (targets.some((r) => r.verdict === "missed"))
+  console.log('\nA target was missed: see "Performance" in bench/README.md for by how much, why, and what would close it.');
+for (const section of sections) console.log(`\n## ${section.title}\n\n${section.text}`);

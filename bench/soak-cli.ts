@@ -1,8 +1,9 @@
 /**
  * `npm run soak`: ≥ 10 000 messages of both APIs through the local stack under faults. Options by environment:
  * SOAK_MESSAGES (default 10 000), SOAK_FAULTS (0.41 per call, about a quarter of calls fail), SOAK_SEED (42),
- * SOAK_POLLERS (4), SOAK_RESPONSES (0.4: the share of valid turns for the Responses API). The relay's own logs stay at
- * ERROR unless POWERTOOLS_LOG_LEVEL says otherwise.
+ * SOAK_POLLERS (4), SOAK_RESPONSES (0.4: the share of valid turns for the Responses API), SOAK_METER (1: count the
+ * relay's AWS requests for the cost lines; 0 leaves them out). The relay's own logs stay at ERROR unless
+ * POWERTOOLS_LOG_LEVEL says otherwise.
  * Exits 1 when a message was lost, a run took outputs twice, a response was continued twice (forked), or a message
  * ended other than expected.
  */
@@ -19,6 +20,7 @@ const report = await runSoak({
   seed: Number(process.env.SOAK_SEED ?? 42),
   responsesShare: Number(process.env.SOAK_RESPONSES ?? 0.4),
   pollers: Number(process.env.SOAK_POLLERS ?? 4),
+  meter: process.env.SOAK_METER !== "0",
   onProgress: (line) => console.error(line),
 });
 console.log(`Soak on Node ${process.versions.node}\n${formatSoakReport(report)}`);

@@ -1,4 +1,5 @@
 /** What one soak found (bench/soak.ts), and how `npm run soak` prints it. */
+import { billingLines, type SoakBilling } from "./lib/soak-billing";
 import type { CollectedReport } from "./soak-collected";
 
 export interface SoakReport {
@@ -50,6 +51,8 @@ export interface SoakReport {
   wallMs: number;
   messagesPerSecond: number;
   peakRssBytes: number;
+  /** What the invocations would be billed (lib/soak-billing.ts). */
+  billing: SoakBilling;
 }
 
 const examples = (list: Array<{ expected: string }>) =>
@@ -88,5 +91,6 @@ export function formatSoakReport(r: SoakReport): string {
     `wall time                 ${(r.wallMs / 1000).toFixed(1)} s`,
     `throughput                ${r.messagesPerSecond.toFixed(0)} msgs/s`,
     `peak memory (RSS)         ${(r.peakRssBytes / 1024 / 1024).toFixed(0)} MiB`,
+    ...billingLines(r.billing, r.sent),
   ].join("\n");
 }

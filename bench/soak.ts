@@ -15,6 +15,7 @@ import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/r
 import type { FaultKind } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { startToolWorker, type ToolWorkerAnswer } from "../local/tool-worker";
+import { soakBilling } from "./lib/soak-billing";
 import { trackPeakRss } from "./lib/stats";
 import { collectedOutcome, collectedSettled } from "./soak-collected";
 import { type CollectedExpectation, type Expectation, type Planned, planSoak, type Subject, type TurnExpectation } from "./soak-plan";
@@ -53,6 +54,8 @@ export interface SoakOptions {
   settleTimeoutMs?: number;
   /** Told progress now and then (for the CLI). */
   onProgress?: (line: string) => void;
+  /** Count the relay's AWS requests through request meters (lib/request-meter.ts) for the cost lines. Default false. */
+  meter?: boolean;
 }
 
 /** The transient faults the endpoint throws (the outcome tables' retry and ambiguous rows): each one the relay must survive. */
@@ -94,6 +97,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ...options,
   };
   const memory = trackPeakRss();
+  const billing = await soakBilling(o.meter === true);
   const stack = await startLocalStack({
     maxReceiveCount: 5,
     // A copy that finds another's live claim waits for the claim's lease (the owner's Lambda deadline): keep it short.
@@ -104,9 +108,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS),
       FOLLOW_BUDGET_MS: "3000",
       COLLECT_TIMEOUT_SECONDS: String(COLLECT_TIMEOUT_SECONDS),
+      ...billing.env,
     },
     poller: { pollers: o.pollers },
+    wrapHandler: billing.wrapHandler,
+    onInvocation: billing.onInvocation,
   });
+  billing.attach(stack);
   const expectations = new Map<string, Expectation>();
   const duplicateSends: Promise<void>[] = [];
   let secondRoundDuplicates = 0;
@@ -241,10 +249,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       wallMs,
       messagesPerSecond: expectations.size / (wallMs / 1000),
       peakRssBytes: memory.peakBytes,
+      billing: billing.report(stack.poller, expectations.size),
     };
   } finally {
     await worker.stop();
     await stack.close();
+    await billing.close();
     memory.stop();
   }
 }

@@ -1,46 +1,65 @@
 /**
- * The baseline the relay is measured against: the least code that does its job's I/O for one message —
- * POST the outputs with `fetch`, read the run, publish it to SNS. No validation, no retries, no follow,
- * no logs or metrics.
+ * The baseline the relay is measured against: the least code that does its job's I/O for one batch — POST each
+ * message's outputs with `fetch` (all at once), read the run, and publish the batch's runs to SNS in one
+ * PublishBatch, as the relay does. No validation, no retries, no follow, no logs or metrics.
  */
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { SQSEvent } from "aws-lambda";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY } from "./loopback-servers";
-import type { Rig } from "./relay-rig";
 
-export function bareRelay(rig: Rig) {
+/** Where the bare loop sends: the endpoint, SNS, the topic. */
+export interface BareRelayTarget {
+  simBaseUrl: string;
+  awsEndpoint: string;
+  region: string;
+  resultsTopicArn: string;
+  apiKey?: string;
+  virtualKey?: string;
+}
+
+/**
+ * @example const bare = bareRelay(rig.info); await bare.handle(event); bare.close();
+ */
+export function bareRelay(target: BareRelayTarget) {
   const sns = new SNSClient({
-    region: rig.info.region,
-    endpoint: rig.info.awsEndpoint,
+    region: target.region,
+    endpoint: target.awsEndpoint,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   const headers = {
-    "x-portkey-api-key": BENCH_API_KEY,
-    "x-portkey-virtual-key": BENCH_VIRTUAL_KEY,
+    "x-portkey-api-key": target.apiKey ?? BENCH_API_KEY,
+    "x-portkey-virtual-key": target.virtualKey ?? BENCH_VIRTUAL_KEY,
     "openai-beta": "assistants=v2",
     "content-type": "application/json",
   };
-  const one = async (body: string) => {
+  const submit = async (body: string, messageId: string) => {
     const message = JSON.parse(body) as { thread_id: string; run_id: string; tool_outputs: unknown };
-    const response = await fetch(`${rig.info.simBaseUrl}/threads/${message.thread_id}/runs/${message.run_id}/submit_tool_outputs`, {
+    const response = await fetch(`${target.simBaseUrl}/threads/${message.thread_id}/runs/${message.run_id}/submit_tool_outputs`, {
       method: "POST",
       headers,
       body: JSON.stringify({ tool_outputs: message.tool_outputs }),
     });
     const run = (await response.json()) as { status: string };
     if (!response.ok) throw new Error(`bare relay: HTTP ${response.status}`);
-    await sns.send(
-      new PublishCommand({
-        TopicArn: rig.info.resultsTopicArn,
-        Message: JSON.stringify({ type: `run.${run.status}`, thread_id: message.thread_id, run_id: message.run_id, run }),
-        MessageAttributes: { type: { DataType: "String", StringValue: `run.${run.status}` } },
-      }),
-    );
+    const type = `run.${run.status}`;
+    return {
+      Message: JSON.stringify({ type, thread_id: message.thread_id, run_id: message.run_id, source_message_id: messageId, run }),
+      MessageAttributes: { type: { DataType: "String", StringValue: type } },
+    };
   };
   return {
-    /** All records of the batch at once, like the relay with its default concurrency. */
+    /** All records of the batch at once (like the relay with its default concurrency), then one PublishBatch per ten. */
     async handle(event: SQSEvent) {
-      await Promise.all(event.Records.map((record) => one(record.body)));
+      const entries = await Promise.all(event.Records.map((record) => submit(record.body, record.messageId)));
+      for (let start = 0; start < entries.length; start += 10) {
+        await sns.send(
+          new PublishBatchCommand({
+            TopicArn: target.resultsTopicArn,
+            PublishBatchRequestEntries: entries.slice(start, start + 10).map((entry, i) => ({ ...entry, Id: String(i) })),
+          }),
+        );
+      }
+      return { batchItemFailures: [] };
     },
     close: () => sns.destroy(),
   };

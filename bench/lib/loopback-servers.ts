@@ -1,21 +1,30 @@
 /**
- * Child-process entry: the SQS/SNS emulator and the endpoint simulator, out of the measuring process, so
- * that process.cpuUsage() in the benchmark counts the client side only (the relay, or the bare baseline).
+ * Child-process entry: the SQS/SNS/S3 emulator, DynamoDB and the endpoint simulator, out of the measuring process,
+ * so that process.cpuUsage() in the benchmark counts the client side only (the relay, or the bare baseline), and
+ * the request meters (request-meter.ts) that count what the relay's AWS calls would be billed.
  * Talks over the fork IPC channel; see relay-rig.ts for the other side.
  */
 import { startEmbeddedAws } from "../../local/embedded-aws";
 import type { CreateResponseOptions, CreateRunOptions, Fault, RandomFaults } from "../../local/endpoint-simulator";
 import { startEndpointSimulator } from "../../local/endpoint-simulator";
+import { type MeterCounts, startRequestMeter } from "./request-meter";
 
 export const BENCH_API_KEY = "pk-bench-local";
 export const BENCH_VIRTUAL_KEY = "vk-bench-local";
 
+/** A run or a response, as restingSince names it. */
+export type RestingOf = { threadId: string; runId: string } | { responseId: string };
+
 export type ServersRequest =
   | { id: number; op: "createRuns"; count: number; options?: CreateRunOptions }
   | { id: number; op: "createResponses"; count: number; options?: CreateResponseOptions }
+  | { id: number; op: "restingSince"; of: RestingOf[] }
+  | { id: number; op: "children"; responseIds: string[] }
   | { id: number; op: "inject"; faults: Fault[] }
   | { id: number; op: "randomFaults"; options: RandomFaults | undefined }
   | { id: number; op: "counters" }
+  | { id: number; op: "meter"; reset: boolean }
+  | { id: number; op: "meterDelay"; ms: number }
   | { id: number; op: "reset" };
 
 export interface ServersInfo {
@@ -25,19 +34,33 @@ export interface ServersInfo {
   inputArn: string;
   dlqUrl: string;
   resultsTopicArn: string;
-  simBaseUrl: string;
-  /** DynamoDB on loopback (dynalite) and the relay's state table in it (collecting, the Responses API). */
+  /** The queue subscribed to the results topic. */
+  resultsUrl: string;
+  /**
+   * A queue nobody reads: point INPUT_QUEUE_URL here when the relay leaves follow-ups (watch_run, collect_check),
+   * so that they never come back into a benchmark's own batches.
+   */
+  followUpsUrl: string;
   dynamodbEndpoint: string;
   stateTableName: string;
+  payloadBucket: string;
+  /** The same emulators behind the request meters: point a handler here to count its AWS calls. */
+  meteredAwsEndpoint: string;
+  meteredDynamodbEndpoint: string;
+  simBaseUrl: string;
 }
 
 if (process.send) {
   const aws = await startEmbeddedAws({ maxReceiveCount: 5 });
+  const followUps = aws.server.createQueue("tool-outputs-follow-ups");
+  const meters = [await startRequestMeter(aws.endpoint), await startRequestMeter(aws.dynamodb.endpoint)] as const;
   const sim = await startEndpointSimulator({
     apiKey: BENCH_API_KEY,
     virtualKey: BENCH_VIRTUAL_KEY,
     processingMs: Number(process.env.SIM_PROCESSING_MS ?? 0),
-    pollAfterMs: 10,
+    pollAfterMs: Number(process.env.SIM_POLL_AFTER_MS ?? 10),
+    // Sub-millisecond instants: the latency benchmark reads when a run came to rest (restingSince).
+    now: () => performance.timeOrigin + performance.now(),
   });
   const info: ServersInfo = {
     awsEndpoint: aws.endpoint,
@@ -46,9 +69,14 @@ if (process.send) {
     inputArn: aws.input.arn,
     dlqUrl: aws.dlq.url,
     resultsTopicArn: aws.resultsTopicArn,
-    simBaseUrl: sim.baseUrl,
+    resultsUrl: aws.results.url,
+    followUpsUrl: `${aws.endpoint}/000000000000/${followUps.queueName}`,
     dynamodbEndpoint: aws.dynamodb.endpoint,
     stateTableName: aws.stateTableName,
+    payloadBucket: aws.payloadBucket,
+    meteredAwsEndpoint: meters[0].endpoint,
+    meteredDynamodbEndpoint: meters[1].endpoint,
+    simBaseUrl: sim.baseUrl,
   };
   process.on("message", (request: ServersRequest) => {
     let result: unknown;
@@ -59,6 +87,12 @@ if (process.send) {
       case "createResponses":
         result = Array.from({ length: request.count }, () => sim.createResponse(request.options));
         break;
+      case "restingSince":
+        result = request.of.map((of) => sim.restingSince(of) ?? null);
+        break;
+      case "children":
+        result = request.responseIds.map((id) => sim.children(id));
+        break;
       case "inject":
         sim.inject(...request.faults);
         break;
@@ -67,6 +101,16 @@ if (process.send) {
         break;
       case "counters":
         result = { ...sim.counters };
+        break;
+      case "meter": {
+        const counts: MeterCounts = {};
+        for (const meter of meters) Object.assign(counts, meter.counts());
+        if (request.reset) for (const meter of meters) meter.reset();
+        result = counts;
+        break;
+      }
+      case "meterDelay":
+        for (const meter of meters) meter.setDelay(request.ms);
         break;
       case "reset":
         sim.reset();
@@ -77,6 +121,7 @@ if (process.send) {
   process.on("disconnect", () => {
     void sim
       .close()
+      .then(() => Promise.all(meters.map((meter) => meter.close())))
       .then(() => aws.close())
       .finally(() => process.exit(0));
   });

@@ -12,7 +12,8 @@ import { createHandler } from "../../functions/submit-tool-outputs/create-handle
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
 import type { CreateResponseOptions, CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../local/endpoint-simulator";
 import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
-import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type ServersInfo, type ServersRequest } from "./loopback-servers";
+import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type RestingOf, type ServersInfo, type ServersRequest } from "./loopback-servers";
+import type { MeterCounts } from "./request-meter";
 
 export type SimRun = { threadId: string; runId: string; toolCallIds: string[] };
 export type SimResponse = { responseId: string; callIds: string[]; conversationId?: string };
@@ -24,6 +25,14 @@ export interface Rig {
   env: RelayEnvironment;
   createRuns(count: number, options?: CreateRunOptions): Promise<SimRun[]>;
   createResponses(count: number, options?: CreateResponseOptions): Promise<SimResponse[]>;
+  /** The simulator's restingSince for each (epoch ms, sub-millisecond), null while one still moves. */
+  restingSince(of: RestingOf[]): Promise<Array<number | null>>;
+  /** The responses created on each (continuations). */
+  children(responseIds: string[]): Promise<string[][]>;
+  /** What went through the request meters since the last reset (`reset`: start again from zero). */
+  meter(reset?: boolean): Promise<MeterCounts>;
+  /** Holds every request through the meters this long (an AWS round trip). */
+  meterDelay(ms: number): Promise<void>;
   inject(...faults: Fault[]): Promise<void>;
   randomFaults(options: RandomFaults | undefined): Promise<void>;
   counters(): Promise<SimulatorCounters>;
@@ -40,10 +49,11 @@ export function messageFor(run: SimRun): string {
   return JSON.stringify(answerFor(run, {}, (_, i) => JSON.stringify({ answer: i, text: "bench output ".repeat(8) })));
 }
 
-export async function startRig(options: { processingMs?: number } = {}): Promise<Rig> {
+/** `pollAfterMs`: the simulator's `openai-poll-after-ms` (default 10). */
+export async function startRig(options: { processingMs?: number; pollAfterMs?: number } = {}): Promise<Rig> {
   const child: ChildProcess = fork(fileURLToPath(new URL("./loopback-servers.ts", import.meta.url)), {
     execArgv: ["--import", "tsx"],
-    env: { ...process.env, SIM_PROCESSING_MS: String(options.processingMs ?? 0) },
+    env: { ...process.env, SIM_PROCESSING_MS: String(options.processingMs ?? 0), SIM_POLL_AFTER_MS: String(options.pollAfterMs ?? 10) },
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   const info = await new Promise<ServersInfo>((resolve, reject) => {
@@ -83,6 +93,9 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     MAX_RECEIVE_COUNT: "5",
     AWS_ENDPOINT_URL: info.awsEndpoint,
     AWS_REGION: info.region,
+    AWS_ENDPOINT_URL_DYNAMODB: info.dynamodbEndpoint,
+    RELAY_STATE_TABLE: info.stateTableName,
+    RELAY_PAYLOAD_BUCKET: info.payloadBucket,
     POLL_INTERVAL_MS: "10",
   };
 
@@ -92,6 +105,10 @@ export async function startRig(options: { processingMs?: number } = {}): Promise
     env,
     createRuns: (count, o) => call({ op: "createRuns", count, options: o }),
     createResponses: (count, o) => call({ op: "createResponses", count, options: o }),
+    restingSince: (of) => call({ op: "restingSince", of }),
+    children: (responseIds) => call({ op: "children", responseIds }),
+    meter: (reset = false) => call({ op: "meter", reset }),
+    meterDelay: (ms) => call({ op: "meterDelay", ms }),
     inject: (...faults) => call({ op: "inject", faults }),
     randomFaults: (o) => call({ op: "randomFaults", options: o }),
     counters: () => call({ op: "counters" }),

@@ -1,62 +1,45 @@
 /**
- * One throughput run in a fresh process (so peak RSS is this run's alone): `<relay|noop> <messages>`.
- * The whole local stack shares this process, as `npm start` runs it; the endpoint answers at once.
+ * One throughput run in a fresh process (so peak RSS is this run's alone): `<relay|noop|bare> <messages>`.
+ * The whole local stack shares this process, as `npm start` runs it; the endpoint answers at once. Each
+ * invocation's wall time is noted as Lambda bills it (rounded up to 1 ms).
  */
 import { performance } from "node:perf_hooks";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import type { SQSEvent } from "aws-lambda";
 import { answerFor } from "../../fixtures/messages";
-import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
+import type { SqsHandler } from "../../local/event-source-poller";
 import { startLocalStack } from "../../local/local-stack";
+import { bareRelay } from "./bare-relay";
 import { trackPeakRss } from "./stats";
 
 const variant = (["noop", "bare"] as const).find((v) => v === process.argv[2]) ?? "relay";
 const count = Number(process.argv[3] ?? 2000);
 const memory = trackPeakRss();
-/** bench/lib/bare-relay.ts's loop, inside the stack: fetch + SNS publish per record, nothing else. */
-function bareHandler(env: RelayEnvironment) {
-  const sns = new SNSClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL });
-  const headers = {
-    "x-portkey-api-key": env.PORTKEY_API_KEY!,
-    "x-portkey-virtual-key": env.PORTKEY_VIRTUAL_KEY!,
-    "openai-beta": "assistants=v2",
-    "content-type": "application/json",
+let bare: ReturnType<typeof bareRelay> | undefined;
+const billedMs: number[] = [];
+const batchSizes: number[] = [];
+const billed =
+  (handler: SqsHandler): SqsHandler =>
+  async (event, context) => {
+    const started = performance.now();
+    try {
+      return await handler(event, context);
+    } finally {
+      billedMs.push(Math.ceil(performance.now() - started));
+      batchSizes.push(event.Records.length);
+    }
   };
-  return async (event: SQSEvent) => {
-    await Promise.all(
-      event.Records.map(async (record) => {
-        const m = JSON.parse(record.body) as { thread_id: string; run_id: string; tool_outputs: unknown };
-        const response = await fetch(`${env.ENDPOINT_BASE_URL}/threads/${m.thread_id}/runs/${m.run_id}/submit_tool_outputs`, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ tool_outputs: m.tool_outputs }),
-        });
-        const run = (await response.json()) as { status: string };
-        await sns.send(
-          new PublishCommand({
-            TopicArn: env.RESULTS_TOPIC_ARN,
-            Message: JSON.stringify({
-              type: `run.${run.status}`,
-              thread_id: m.thread_id,
-              run_id: m.run_id,
-              source_message_id: record.messageId,
-              run,
-            }),
-          }),
-        );
-      }),
-    );
-    return { batchItemFailures: [] };
-  };
-}
-
-let stackEnv: RelayEnvironment = {};
 const stack = await startLocalStack({
   simulator: { processingMs: 0, pollAfterMs: 10 },
-  ...(variant === "noop" ? { wrapHandler: () => async () => ({ batchItemFailures: [] }) } : {}),
-  ...(variant === "bare" ? { wrapHandler: () => (event) => bareHandler(stackEnv)(event) } : {}),
+  wrapHandler: (real) =>
+    billed(variant === "noop" ? async () => ({ batchItemFailures: [] }) : variant === "bare" ? (event) => bare!.handle(event) : real),
 });
-stackEnv = stack.env;
+bare = bareRelay({
+  simBaseUrl: stack.endpointBaseUrl,
+  awsEndpoint: stack.aws.endpoint,
+  region: stack.aws.region,
+  resultsTopicArn: stack.aws.resultsTopicArn,
+  apiKey: stack.env.PORTKEY_API_KEY,
+  virtualKey: stack.env.PORTKEY_VIRTUAL_KEY,
+});
 const runs = Array.from({ length: count }, () => stack.sim!.createRun({ toolCalls: 2 }));
 const bodies = runs.map((run) => JSON.stringify(answerFor(run, {}, () => JSON.stringify({ v: "throughput" }))));
 const started = performance.now();
@@ -70,4 +53,8 @@ if (accounting.pending.length > 0 || accounting.deadLettered.length > 0)
   throw new Error(`throughput ${variant}: ${accounting.pending.length} pending, ${accounting.deadLettered.length} dead-lettered`);
 if (variant !== "noop" && stack.ledger.results.length < count)
   throw new Error(`throughput: only ${stack.ledger.results.length} results for ${count} messages`);
-process.stdout.write(`THROUGHPUT ${JSON.stringify({ variant, count, wallMs, sentMs, peakRss: peak })}\n`);
+const invocations = billedMs.length;
+const totalBilledMs = billedMs.reduce((a, b) => a + b, 0);
+process.stdout.write(
+  `THROUGHPUT ${JSON.stringify({ variant, count, wallMs, sentMs, peakRss: peak, invocations, totalBilledMs, billedMs, batchSizes })}\n`,
+);

@@ -40,6 +40,8 @@ export interface AwsSinksOptions {
   watchDelaySeconds: number;
   /** How long a result or DLQ record waits for others of the batch to share its call. Default 2 ms. */
   lingerMs?: number;
+  /** Whether a record is still deciding (its result may join the call): when none is, a call goes out at once. */
+  moreMayCome?: () => boolean;
 }
 
 /** SNS's limit for one PublishBatch call, all entries together. */
@@ -68,6 +70,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
     maxEntries: 10,
     maxBytes: SNS_BATCH_BYTES,
     lingerMs,
+    moreMayCome: o.moreMayCome,
     async send(entries, signal) {
       const answer = await o.sns.send(
         new PublishBatchCommand({
@@ -83,6 +86,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
     maxEntries: 10,
     maxBytes: SQS_BATCH_BYTES,
     lingerMs,
+    moreMayCome: o.moreMayCome,
     async send(entries, signal) {
       const answer = await o.sqs.send(
         new SendMessageBatchCommand({ QueueUrl: o.dlqUrl, Entries: entries.map((entry, i) => ({ ...entry, Id: String(i) })) }),

@@ -33,7 +33,10 @@ export function createHandler(env: RelayEnvironment) {
     ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
     ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),
   };
+  // Records still deciding may add to a batch call; when none is, the sinks send at once (no linger).
+  const deciding = { count: 0 };
   const sinks = awsSinks({
+    moreMayCome: () => deciding.count > 0,
     sqs: new SQSClient(aws),
     sns: new SNSClient(aws),
     resultsTopicArn: config.resultsTopicArn,
@@ -55,7 +58,7 @@ export function createHandler(env: RelayEnvironment) {
           authorize: usesEntraId(credentials) ? await entraAuthorize(credentials, config) : undefined,
         };
         const dialects = dialectsFor(config, http, state.claims);
-        return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry });
+        return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
       })
       .catch((error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).

@@ -27,6 +27,8 @@ export interface RelayParts {
   collector?: Collector;
   sinks: RelaySinks;
   telemetry: Telemetry;
+  /** Records deciding now, across invocations: the sinks send a call at once when none is (nothing more can join it). */
+  deciding?: { count: number };
 }
 
 /**
@@ -35,7 +37,7 @@ export interface RelayParts {
  * Lambda deadline and answers, with whatever is not done handed back, at half of that.
  * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
-export function createRelay({ config, dialects, collector, sinks, telemetry }: RelayParts) {
+export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
   type ApiMessage = Exclude<RelayMessage, CollectCheck>;
   const dialectOf = (message: ApiMessage): Dialect<ApiMessage> => dialects[message.api] as Dialect<ApiMessage>;
   const noTable: Outcome = {
@@ -86,6 +88,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry }: R
       const kept = parsed.original === record.body ? record : { ...record, body: parsed.original };
       const api = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
       let outcome: Outcome;
+      deciding.count++;
       try {
         outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, kept, ctx) : invalid(parsed.problems));
       } catch (error) {
@@ -99,6 +102,8 @@ export function createRelay({ config, dialects, collector, sinks, telemetry }: R
             detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
           };
         }
+      } finally {
+        deciding.count--;
       }
       const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
       const message = { record: kept, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };

@@ -20,6 +20,11 @@ export interface SendBatcherOptions<T> {
   maxBytes: number;
   /** How long an entry waits for company before its call goes out. Records of one batch finish within this of each other. */
   lingerMs: number;
+  /**
+   * Whether another entry may still come (a record of the batch is still deciding). When none can, the call goes
+   * out at once instead of lingering: a lone record's result is not held back. Default: always wait.
+   */
+  moreMayCome?: () => boolean;
   /** Sends one call; resolves with the errors of the entries that failed (by index), rejects when the whole call failed. */
   send(values: T[], signal?: AbortSignal): Promise<Map<number, Error>>;
 }
@@ -49,7 +54,8 @@ export class SendBatcher<T> {
       if (this.queuedBytes + entry.bytes > this.options.maxBytes) this.flush();
       this.queue.push({ ...entry, signal, resolve, reject });
       this.queuedBytes += entry.bytes;
-      if (this.queue.length >= this.options.maxEntries || entry.bytes >= this.options.maxBytes) this.flush();
+      const full = this.queue.length >= this.options.maxEntries || entry.bytes >= this.options.maxBytes;
+      if (full || this.options.moreMayCome?.() === false) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
     });
   }

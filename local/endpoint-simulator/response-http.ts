@@ -24,7 +24,7 @@ import {
   retrieveResponse,
 } from "./response-routes";
 import { failingResponsePlan, responseStreamPlan, sendCreatedThenCut } from "./response-stream";
-import { endOf, type ResponseRecord, ResponseStore, type StoredItem } from "./responses";
+import { endOf, type ResponseRecord, ResponseStore, responseStateAt, type StoredItem, TERMINAL_RESPONSE_STATUSES } from "./responses";
 import { seedResponse } from "./seeded-responses";
 import { type PlannedEvent, sendEvents } from "./stream";
 import type { CreateResponseOptions, Fault, SimulatorCounters } from "./types";
@@ -182,6 +182,14 @@ export class ResponsesHttp {
   response(id: string): ResponseObject | undefined {
     const record = this.#state.responses.get(id);
     return record === undefined ? undefined : buildResponseObject(record, this.#config.now());
+  }
+
+  /** When the response reached its terminal status; undefined while it is queued or in progress, or unknown. */
+  restingSince(id: string): number | undefined {
+    const record = this.#state.responses.get(id);
+    if (record === undefined) return undefined;
+    const state = responseStateAt(record, this.#config.now());
+    return TERMINAL_RESPONSE_STATUSES.includes(state.status) ? state.since : undefined;
   }
 
   children(id: string): string[] {

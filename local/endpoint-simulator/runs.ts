@@ -135,6 +135,12 @@ export function stateAt(run: RunRecord, at: number): RunState {
   return { status: current.status, since: current.from, segment: current };
 }
 
+/** When the run entered the resting state it has at `at` (requires_action, or a terminal status); undefined while it moves. */
+export function restingSince(run: RunRecord, at: number): number | undefined {
+  const state = stateAt(run, at);
+  return state.status === "requires_action" || TERMINAL_STATUSES.includes(state.status) ? state.since : undefined;
+}
+
 /** How many submissions the run had accepted by instant `at` (drives usage numbers). */
 export function acceptedRoundsAt(run: RunRecord, at: number): number {
   return run.segments.filter((s, i) => i > 0 && s.status === "queued" && s.from <= at).length;

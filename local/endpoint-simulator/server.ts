@@ -12,7 +12,7 @@ import { ResponsesHttp, responseCounters } from "./response-http";
 import { isResponsesApiPath } from "./response-paths";
 import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submitToolOutputs } from "./routes";
 import { buildRunObject } from "./run-object";
-import { newId, RunStore } from "./runs";
+import { newId, RunStore, restingSince } from "./runs";
 import { failingStreamPlan, sendEvents } from "./stream";
 import type { EndpointSimulator, EndpointSimulatorOptions, RecordedRequest, SimulatorCounters } from "./types";
 
@@ -295,6 +295,11 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     },
     expireRun(threadId, runId) {
       store.expire(findOrThrow(threadId, runId));
+    },
+    restingSince(of) {
+      if ("responseId" in of) return responses.restingSince(of.responseId);
+      const run = store.get(of.threadId, of.runId);
+      return run === undefined ? undefined : restingSince(run, now());
     },
     createResponse: (createOpts) => responses.createResponse(createOpts),
     response: (responseId) => responses.response(responseId),

@@ -222,6 +222,12 @@ export interface EndpointSimulator {
   /** Force status `expired` now. */
   expireRun(threadId: string, runId: string): void;
   /**
+   * The instant (the simulator's clock, epoch ms) a run or response entered the resting state it is in now:
+   * a run's `requires_action` or terminal status, a response's terminal one. Undefined while it still moves, or
+   * when unknown. For benchmarks that time what a client does after the rest (`completed_at` is in seconds).
+   */
+  restingSince(of: { threadId: string; runId: string } | { responseId: string }): number | undefined;
+  /**
    * Responses API: a stored response waiting for its function calls (completed with `function_call` items),
    * as if the model had just asked for tools. `callIds` are its calls' `call_id`s, in output order.
    */

@@ -62,6 +62,34 @@ describe("SendBatcher", () => {
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
   });
 
+  it("sends at once when no other entry can come, however long the linger", async () => {
+    // Prepare
+    const calls: string[][] = [];
+    let deciding = 1;
+    const batcher = new SendBatcher<string>({
+      maxEntries: 10,
+      maxBytes: 1000,
+      lingerMs: 60_000,
+      moreMayCome: () => deciding > 0,
+      async send(values) {
+        calls.push(values);
+        return new Map();
+      },
+    });
+
+    // Act
+    const first = batcher.add({ value: "a", bytes: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const sentBeforeTheLast = calls.length;
+    deciding = 0;
+    await Promise.all([first, batcher.add({ value: "b", bytes: 1 })]);
+    await batcher.add({ value: "alone", bytes: 1 });
+
+    // Assess
+    expect(sentBeforeTheLast).toBe(0);
+    expect(calls).toEqual([["a", "b"], ["alone"]]);
+  });
+
   it("drops the entry of a caller whose signal aborted before the call went out", async () => {
     const { batcher, calls } = batcherWith();
     const stop = new AbortController();
