@@ -216,6 +216,7 @@ export function responseCounters(): Pick<
   | "responsesCreated"
   | "continuations"
   | "forks"
+  | "retriesAfterFailure"
   | "responsesRejected"
   | "responseGets"
   | "inputItemLists"
@@ -227,6 +228,7 @@ export function responseCounters(): Pick<
     responsesCreated: 0,
     continuations: 0,
     forks: 0,
+    retriesAfterFailure: 0,
     responsesRejected: 0,
     responseGets: 0,
     inputItemLists: 0,

@@ -16,11 +16,15 @@ import {
   planSegments,
   type ResolvedRound,
   type ResponseRecord,
+  responseStateAt,
   roundAt,
   type ScriptRound,
   type StoredItem,
 } from "./responses";
 import { newId } from "./runs";
+
+/** How a continuation ends without answering its parent's calls: the outputs may be taken again. */
+const ENDED_WITHOUT_ANSWER = new Set(["failed", "incomplete", "cancelled"]);
 import type { ResponseScript, SimulatorCounters } from "./types";
 
 export interface ResponsesState extends Stores {
@@ -96,7 +100,16 @@ export function createResponse(state: ResponsesState, body: unknown, at: number)
     segments: planSegments(at, request.background, state.processingMs, round),
     children: [],
   };
-  if (parent !== null && parent.children.length > 0) state.counters.forks += 1;
+  if (parent !== null && parent.children.length > 0) {
+    // A second answer counts as a fork only while an earlier one still stands (running, or completed); after every
+    // earlier continuation ended failed, incomplete or cancelled, taking the outputs again is a retry of the turn.
+    const standing = parent.children.some((id) => {
+      const child = state.responses.get(id);
+      return child !== undefined && !ENDED_WITHOUT_ANSWER.has(responseStateAt(child, at).status);
+    });
+    if (standing) state.counters.forks += 1;
+    else state.counters.retriesAfterFailure += 1;
+  }
   state.responses.add(record);
   conversation?.responseIds.push(record.id);
   state.counters.responsesCreated += 1;

@@ -163,8 +163,16 @@ export interface SimulatorCounters {
   responsesCreated: number;
   /** Created responses that answer function calls (their input carries function_call_output items). */
   continuations: number;
-  /** A parent response continued more than once (one per extra child): must stay 0 for a correct client. */
+  /**
+   * A parent response continued again while an earlier continuation of it still stands (running, or completed): two
+   * answers to the same calls. One per extra child; must stay 0 for a correct client.
+   */
   forks: number;
+  /**
+   * A parent continued again after every earlier continuation ended failed, incomplete or cancelled (whose items a
+   * conversation never lists): the turn retried, not forked.
+   */
+  retriesAfterFailure: number;
   /** POST /responses refused by validation or the pairing checks (400/404). Auth failures and faults are not counted. */
   responsesRejected: number;
   /** Every GET /responses/{id} (including stream resumes) that reached the route. */

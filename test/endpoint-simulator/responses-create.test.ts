@@ -282,6 +282,23 @@ describe("POST /responses: the errors the real API gives, word for word", () => 
 });
 
 describe("no guard against a second submission, as in the real API", () => {
+  it("the same outputs sent again after the first continuation failed: a retry of the turn, not a fork", async () => {
+    // Prepare: the continuation fails; a second one is sent once it has.
+    const sim = await simulator({ processingMs: 5 });
+    const { responseId, callIds } = sim.createResponse({ afterOutputs: ["failed"] });
+    const first = await postResponse(sim, continuation(responseId, callIds));
+    const ended = await pollResponse(sim, first.body.id);
+
+    // Act
+    const second = await postResponse(sim, continuation(responseId, callIds));
+
+    // Assess
+    expect(ended.body.status).toBe("failed");
+    expect(second.status).toBe(200);
+    expect(sim.children(responseId)).toHaveLength(2);
+    expect(sim.counters).toMatchObject({ continuations: 2, forks: 0, retriesAfterFailure: 1 });
+  });
+
   it("the same outputs sent twice on one previous_response_id create two sibling responses, counted as a fork", async () => {
     // Prepare
     const sim = await simulator();
