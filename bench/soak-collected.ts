@@ -77,9 +77,19 @@ export function collectedSettled(expectations: Map<string, CollectedExpectation>
   return true;
 }
 
-/** How many times the endpoint took the turn's set: the run moved past its calls; the response's continuations. */
+/** How a continuation ends without answering: the outputs sent again then are a retry (simulator `retriesAfterFailure`). */
+const ENDED_WITHOUT_ANSWER = new Set(["failed", "incomplete", "cancelled"]);
+
+/**
+ * How many answers to the turn's set stand: the run moved past its calls; the response's continuations, less those
+ * that ended without answering (a failed one retried counts once).
+ */
 function timesTaken(sim: EndpointSimulator, turn: CollectedTurn): number {
-  if (turn.scope.api === "responses") return sim.children(turn.scope.responseId).length;
+  if (turn.scope.api === "responses") {
+    const children = sim.children(turn.scope.responseId);
+    const standing = children.filter((id) => !ENDED_WITHOUT_ANSWER.has(sim.response(id)?.status ?? "failed")).length;
+    return children.length > 0 ? Math.max(1, standing) : 0;
+  }
   const run = sim.run(turn.scope.threadId, turn.scope.runId);
   if (run === undefined || run.status === "expired") return 0;
   const asked = run.required_action?.submit_tool_outputs.tool_calls.map((call) => call.id) ?? [];

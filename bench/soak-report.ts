@@ -37,6 +37,12 @@ export interface SoakReport {
   doubleAcceptances: number;
   /** Responses continued more than once (the simulator's `forks`): must be 0. */
   forks: number;
+  /**
+   * Responses continued again after their continuation ended failed (the simulator's `retriesAfterFailure`): a
+   * conversation turn whose ambiguous POST started a response that failed shows no outputs, so the next receive
+   * submits again (conversation-mode recovery): allowed, no answer stands beside it.
+   */
+  retriesAfterFailure: number;
   /** Valid runs whose outputs the endpoint never took. */
   runsNeverAccepted: number;
   /** Valid responses (previous_response_id mode) never continued: only those the relay gave up on may be. */
@@ -85,6 +91,7 @@ export function formatSoakReport(r: SoakReport): string {
     `unconfirmed (allowed)     ${r.unconfirmed.length}${examples(r.unconfirmed)}`,
     `runs given outputs twice  ${r.doubleAcceptances}`,
     `responses forked          ${r.forks}`,
+    `retried after a failure   ${r.retriesAfterFailure} (a response continued again once its continuation failed; allowed)`,
     `valid runs never accepted ${r.runsNeverAccepted}`,
     `responses never continued ${r.responsesNeverContinued}`,
     `invocations               ${r.invocations} (${r.batchItemFailures} records handed back)`,

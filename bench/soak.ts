@@ -236,6 +236,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       unconfirmed,
       doubleAcceptances: c.doubleAcceptances,
       forks: c.forks,
+      retriesAfterFailure: c.retriesAfterFailure,
       runsNeverAccepted: runsNeverAccepted(stack, firstRounds),
       responsesNeverContinued: firstRounds.filter(
         (p) => "answers" in p.expect.subject && sim.children(p.expect.subject.answers).length === 0,

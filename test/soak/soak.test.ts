@@ -56,6 +56,7 @@ describe("a soak of 300 messages under transient endpoint faults", () => {
     // A complete set ends in the DLQ only under the faults the outcome tables allow (the relay gave up, or an
     // ambiguous POST off any conversation); all other complete sets were taken once and named in their event.
     expect(c.submittedOnce + c.endedInDlq.length).toBe(c.completeTurns);
-    expect(c.endedInDlq.length).toBeLessThanOrEqual(3);
+    // Giving up under faults stays rare; submission_unconfirmed is the contract's end for an ambiguous POST.
+    expect(c.endedInDlq.filter((t) => t.reasons.some((r) => r !== "submission_unconfirmed")).length).toBeLessThanOrEqual(3);
   });
 });
