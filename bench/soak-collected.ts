@@ -22,7 +22,7 @@ export interface CollectedReport {
    * faults: the completing message gave up (`retries_exhausted`, its siblings `collect_incomplete` "could not be
    * submitted"), or its POST failed ambiguously off any conversation (`submission_unconfirmed`).
    */
-  endedInDlq: Array<{ turn: string; reasons: string[] }>;
+  endedInDlq: Array<{ turn: string; reasons: string[]; why: string }>;
   /** Sets the endpoint took more than once: must be 0. */
   submittedTwice: number;
   /** Incomplete sets every message of which is in the DLQ (`collect_incomplete`, or `run_expired`), none submitted. */
@@ -94,6 +94,17 @@ function timesTaken(sim: EndpointSimulator, turn: CollectedTurn): number {
   if (run === undefined || run.status === "expired") return 0;
   const asked = run.required_action?.submit_tool_outputs.tool_calls.map((call) => call.id) ?? [];
   return run.status === "requires_action" && asked.some((id) => turn.callIds.includes(id)) ? 0 : 1;
+}
+
+/** Why a complete set's parts are in the DLQ, in a few words (the soak report counts them by it). */
+function whyInDlq(letters: Array<{ reason: string; record: { detail?: string } }>): string {
+  const details = letters.map((l) => `${l.reason}: ${l.record.detail ?? ""}`);
+  if (details.some((d) => d.startsWith("retries_exhausted"))) return "the completing message gave up (retries_exhausted)";
+  if (details.some((d) => d.startsWith("submission_unconfirmed"))) return "its POST failed ambiguously (submission_unconfirmed)";
+  if (details.some((d) => d.includes("COLLECT_TIMEOUT_SECONDS"))) return "a part came after COLLECT_TIMEOUT_SECONDS (collect_incomplete)";
+  if (details.some((d) => d.includes("could not be submitted")))
+    return "its submission was handed back on the last receive (collect_incomplete)";
+  return details[0]!.slice(0, 120);
 }
 
 const label = (turn: CollectedTurn) => {
@@ -169,7 +180,8 @@ export function collectedOutcome(
     const stray = ids.parts.filter((id) => reasonOf(id) === undefined || !allowed(reasonOf(id)!));
     for (const id of stray)
       report.unexpected.push({ messageId: id, expected: `every part in the DLQ together (${label(turn)})`, got: got(id) });
-    if (stray.length === 0) report.endedInDlq.push({ turn: label(turn), reasons });
+    if (stray.length === 0)
+      report.endedInDlq.push({ turn: label(turn), reasons, why: whyInDlq(dead.map((id) => ledger.deadLetterOf(id)!)) });
   }
   return report;
 }

@@ -69,6 +69,13 @@ const examples = (list: Array<{ expected: string }>) =>
         .join("; ")}`
     : "";
 
+/** The complete sets in the DLQ, counted by why. */
+function inDlqByWhy(sets: Array<{ why: string }>): string[] {
+  const counts = new Map<string, number>();
+  for (const { why } of sets) counts.set(why, (counts.get(why) ?? 0) + 1);
+  return [...counts].sort(([, a], [, b]) => b - a).map(([why, n]) => `    ${String(n).padStart(5)}  ${why}`);
+}
+
 /** @example console.log(formatSoakReport(await runSoak({ messages: 300 }))); */
 export function formatSoakReport(r: SoakReport): string {
   const reasons = Object.entries(r.deadLettered)
@@ -78,7 +85,8 @@ export function formatSoakReport(r: SoakReport): string {
   return [
     `sent                      ${r.sent} (${r.valid} valid turns: ${r.validRuns} runs, ${r.validResponses} responses; ${r.duplicates} duplicate deliveries, ${r.poison} poison)`,
     `collected turns           ${r.collected.turns} (${r.collected.completeTurns} complete, ${r.collected.incompleteTurns} with a part held back) in ${r.collected.messages} messages (${r.collected.duplicates} duplicate deliveries)`,
-    `  complete sets           ${r.collected.submittedOnce} submitted once and reported, ${r.collected.endedInDlq.length} in the DLQ under faults${r.collected.endedInDlq.length ? ` (${[...new Set(r.collected.endedInDlq.flatMap((t) => t.reasons))].join(", ")})` : ""}, ${r.collected.submittedTwice} submitted twice`,
+    `  complete sets           ${r.collected.submittedOnce} submitted once and reported, ${r.collected.endedInDlq.length} in the DLQ under faults, ${r.collected.submittedTwice} submitted twice`,
+    ...inDlqByWhy(r.collected.endedInDlq),
     `  incomplete sets         ${r.collected.incompleteInDlq} with every message in the DLQ, ${r.collected.incompleteSubmitted} submitted`,
     `second rounds             ${r.secondRounds} sent by the tool worker, ${r.secondRoundDuplicates} of them sent twice (included in sent)`,
     `endpoint calls            ${r.endpointCalls} (${r.responsesCalls} to the Responses API), ${r.faultsInjected} failed on purpose (${(r.faultRate * 100).toFixed(1)}%)`,
