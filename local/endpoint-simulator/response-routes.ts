@@ -23,9 +23,10 @@ import {
 } from "./responses";
 import { newId } from "./runs";
 
+import type { ResponseScript, SimulatorCounters } from "./types";
+
 /** How a continuation ends without answering its parent's calls: the outputs may be taken again. */
 const ENDED_WITHOUT_ANSWER = new Set(["failed", "incomplete", "cancelled"]);
-import type { ResponseScript, SimulatorCounters } from "./types";
 
 export interface ResponsesState extends Stores {
   processingMs: number;
