@@ -3,52 +3,20 @@
  * API: the relay's self-hosted mode (PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN + PORTKEY_CUSTOM_HOST, and
  * PORTKEY_CONFIG), how it reads what the gateway passes on, and how it sorts the gateway's own failures.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { EndpointSimulator, EndpointSimulatorOptions } from "../../local/endpoint-simulator";
-import {
-  describeGatewayOutputHoldsNoSecret,
-  type PortkeyGateway,
-  showGatewayOutputOnFailure,
-  startPortkeyGateway,
-} from "../helpers/portkey-gateway";
-import { answerFor, type Harness, type HarnessOptions, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
+import { describe, expect, it } from "vitest";
+import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import { describeGatewayOutputHoldsNoSecret, type PortkeyGateway } from "../helpers/portkey-gateway";
+import { answerFor, type Harness, TEST_API_KEY } from "../helpers/relay-harness";
 import { closedPort } from "./scripted-upstream";
-import { portkeyConfig } from "./through-gateway";
-
-/** Behind the gateway the simulator checks the provider key as Bearer; the gateway forwards no x-portkey-* header. */
-const BEHIND_GATEWAY: EndpointSimulatorOptions = { apiKeyHeader: "authorization", virtualKey: undefined };
+import { harnessThroughGateway, portkeyConfig, selfHostedThrough, useRelayThroughGateway } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let h: Harness;
+useRelayThroughGateway({ maxReceiveCount: 3 }, (started) => ({ gateway, h } = started));
 
-/** The self-hosted mode's environment: the gateway as ENDPOINT_BASE_URL, the simulator (or `upstream`) as custom host. */
-const selfHosted =
-  (credentials: Record<string, string> = {}, upstream?: string) =>
-  (sim: EndpointSimulator): Record<string, string> => ({
-    ENDPOINT_BASE_URL: gateway.baseUrl,
-    PORTKEY_PROVIDER: "openai",
-    ENDPOINT_BEARER_TOKEN: TEST_API_KEY,
-    PORTKEY_CUSTOM_HOST: upstream ?? sim.baseUrl,
-    ...credentials,
-  });
-
-/** A harness of its own, for credentials other than the shared one's; closed by the caller. */
-const harnessThrough = (endpoint: HarnessOptions["endpoint"], options: HarnessOptions = {}) =>
-  startHarness({ ...options, simulator: BEHIND_GATEWAY, endpoint });
-
-beforeAll(async () => {
-  gateway = await startPortkeyGateway();
-  h = await harnessThrough(selfHosted(), { maxReceiveCount: 3 });
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await gateway?.close();
-});
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
-showGatewayOutputOnFailure(() => gateway);
+/** The self-hosted mode's environment, with `credentials` over it. */
+const selfHosted = (credentials: Record<string, string> = {}) => selfHostedThrough(gateway, credentials);
+const harnessThrough = harnessThroughGateway;
 
 const submitsFor = (sim: EndpointSimulator, runId: string) =>
   sim.requests.filter((r) => r.method === "POST" && r.path.endsWith(`/runs/${runId}/submit_tool_outputs`));
@@ -171,7 +139,7 @@ describe("a submission through the gateway", () => {
 describe("the gateway's own failures", () => {
   it("an upstream it cannot reach (its 500 text/plain): handed back, then retries_exhausted on the last receive", async () => {
     // Prepare
-    const unreachable = await harnessThrough(selfHosted({}, `http://127.0.0.1:${await closedPort()}/v1`), {
+    const unreachable = await harnessThrough(selfHosted({ PORTKEY_CUSTOM_HOST: `http://127.0.0.1:${await closedPort()}/v1` }), {
       maxReceiveCount: 2,
       env: { ENDPOINT_MAX_ATTEMPTS: "2" },
     });

@@ -5,52 +5,21 @@
  * {status: "failure"} is configuration (handed back), its 500 for an upstream that refuses connections (JSON-wrapped on
  * this route) is a definite refusal (retried later, never a fork, never `submission_unconfirmed`).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import type { EndpointSimulator, EndpointSimulatorOptions } from "../../local/endpoint-simulator";
-import {
-  describeGatewayOutputHoldsNoSecret,
-  type PortkeyGateway,
-  showGatewayOutputOnFailure,
-  startPortkeyGateway,
-} from "../helpers/portkey-gateway";
-import { type Harness, type HarnessOptions, responseAnswerFor, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
+import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import { describeGatewayOutputHoldsNoSecret, type PortkeyGateway } from "../helpers/portkey-gateway";
+import { type Harness, responseAnswerFor, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
 import { forwardTo, startScriptedUpstream } from "./scripted-upstream";
-
-/** Behind the gateway the simulator checks the provider key as Bearer; the gateway forwards no x-portkey-* header. */
-const BEHIND_GATEWAY: EndpointSimulatorOptions = { apiKeyHeader: "authorization", virtualKey: undefined };
+import { harnessThroughGateway, selfHostedThrough, useRelayThroughGateway } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let h: Harness;
+useRelayThroughGateway({}, (started) => ({ gateway, h } = started));
 
-/** The self-hosted mode's environment: the gateway at both base URLs, the simulator (or `upstream`) as custom host. */
-const selfHosted =
-  (credentials: Record<string, string> = {}, upstream?: () => string) =>
-  (sim: EndpointSimulator): Record<string, string> => ({
-    ENDPOINT_BASE_URL: gateway.baseUrl,
-    PORTKEY_PROVIDER: "openai",
-    ENDPOINT_BEARER_TOKEN: TEST_API_KEY,
-    PORTKEY_CUSTOM_HOST: upstream?.() ?? sim.baseUrl,
-    ...credentials,
-  });
-
-/** A harness of its own, for another environment; closed by the caller. */
-const harnessThrough = (endpoint: HarnessOptions["endpoint"], options: HarnessOptions = {}) =>
-  startHarness({ ...options, simulator: BEHIND_GATEWAY, endpoint });
-
-beforeAll(async () => {
-  gateway = await startPortkeyGateway();
-  h = await harnessThrough(selfHosted());
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await gateway?.close();
-});
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
-showGatewayOutputOnFailure(() => gateway);
+/** The self-hosted mode's environment, with `credentials` over it. */
+const selfHosted = (credentials: Record<string, string> = {}) => selfHostedThrough(gateway, credentials);
+const harnessThrough = harnessThroughGateway;
 
 const posts = (sim: EndpointSimulator) => sim.requests.filter((r) => r.method === "POST" && r.path === "/v1/responses");
 /** A response with fixed ids, so that two simulators hold the same one. */

@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { credentialHeaders, type EndpointCredentials, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
 import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
-import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
+import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
+import { type Harness, type HarnessOptions, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
 
 /** The provider's key, as the simulator behind the gateway expects it in `Authorization: Bearer …`. */
 export const PROVIDER_KEY = "sk-provider-5ecret-key-0000";
@@ -84,5 +85,50 @@ export function useGatewayBeforeSimulator(onStart: (started: { gateway: PortkeyG
     await started?.sim.close();
   });
   beforeEach(() => started?.sim.reset());
+  showGatewayOutputOnFailure(() => started?.gateway);
+}
+
+/** Behind the gateway the simulator checks the provider key as Bearer; the gateway forwards no x-portkey-* header. */
+const BEHIND_GATEWAY: EndpointSimulatorOptions = { apiKeyHeader: "authorization", virtualKey: undefined };
+
+/**
+ * The relay's self-hosted mode as a harness environment: the gateway as ENDPOINT_BASE_URL (and so the Responses
+ * API's base URL), the harness's simulator as PORTKEY_CUSTOM_HOST, `credentials` over them.
+ */
+export const selfHostedThrough =
+  (gateway: PortkeyGateway, credentials: Record<string, string> = {}) =>
+  (sim: EndpointSimulator): Record<string, string> => ({
+    ENDPOINT_BASE_URL: gateway.baseUrl,
+    PORTKEY_PROVIDER: "openai",
+    ENDPOINT_BEARER_TOKEN: TEST_API_KEY,
+    PORTKEY_CUSTOM_HOST: sim.baseUrl,
+    ...credentials,
+  });
+
+/** A relay harness whose simulator sits behind the gateway, for an environment of its own; closed by the caller. */
+export const harnessThroughGateway = (endpoint: HarnessOptions["endpoint"], options: HarnessOptions = {}): Promise<Harness> =>
+  startHarness({ ...options, simulator: BEHIND_GATEWAY, endpoint });
+
+/**
+ * Starts the real gateway and a relay harness in the self-hosted mode behind it, once for the file (vitest hooks);
+ * clears the harness and resets its simulator before each test, prints the gateway's output when a test fails,
+ * closes both after.
+ * @example let gateway: PortkeyGateway; let h: Harness; useRelayThroughGateway({}, (s) => ({ gateway, h } = s));
+ */
+export function useRelayThroughGateway(options: HarnessOptions, onStart: (started: { gateway: PortkeyGateway; h: Harness }) => void): void {
+  let started: { gateway: PortkeyGateway; h: Harness } | undefined;
+  beforeAll(async () => {
+    const gateway = await startPortkeyGateway();
+    started = { gateway, h: await harnessThroughGateway(selfHostedThrough(gateway), options) };
+    onStart(started);
+  }, 60_000);
+  afterAll(async () => {
+    await started?.h.close();
+    await started?.gateway.close();
+  });
+  beforeEach(async () => {
+    started?.h.sim.reset();
+    await started?.h.clear();
+  });
   showGatewayOutputOnFailure(() => started?.gateway);
 }
