@@ -7,23 +7,16 @@
  */
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
 import { type ProxiedRequest, startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { deliverAll, invokeAndDelete, part } from "./collect-rig";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 5 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
 /** The state-table writes a cut is placed at (matched on the request's own update expression). */
 const AT = {

@@ -10,20 +10,13 @@
  * more into the past in the state table, as a clock would.
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
-import { answerFor, type DeadLetter, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { answerFor, type DeadLetter, type Harness, responseAnswerFor, startHarness, useHarness } from "../helpers/relay-harness";
 import { checkNow, deliverAll, deliverUntil, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 5 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
 /** Sends a body as given (indented, to show it comes back byte for byte, not re-serialised); returns its id. */
 const sendRaw = (body: unknown) => {

@@ -4,20 +4,13 @@
  * output again in another message). The relay stores each output, acknowledges each message, and the message
  * that completes the set submits it in ONE request; the event names that message and every collected one.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { deliverAll, part, shuffled } from "./collect-rig";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 5 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
 /** What one worker sends for a turn: some of its outputs, with the worker named in `metadata`. */
 interface Sent {

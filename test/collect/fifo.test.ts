@@ -8,19 +8,12 @@
  * per-message delay, so a collection's check arrives at once, early, and waits by its visibility timeout (handed back
  * until due); it has a message group of its own per collection, so it never holds up the thread's group.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerFor, type Harness, startHarness, useHarness } from "../helpers/relay-harness";
 import { deliverAll, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ fifo: true, maxReceiveCount: 3 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ fifo: true, maxReceiveCount: 3 }, (started) => (h = started));
 
 describe("collecting from one FIFO message group", () => {
   it("each part is acknowledged when stored, so the group moves on and its last part completes the set", async () => {

@@ -3,19 +3,12 @@
  * (`conflicting_output`: the first stands), an id the turn does not ask for (`tool_call_mismatch`): that message
  * goes to the DLQ with its own body, and the rest of the turn still collects and completes.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { describe, expect, it } from "vitest";
+import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { deliverAll, part } from "./collect-rig";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 5 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
 const submittedOutputs = (runId: string) =>
   h.sim.requests

@@ -1,5 +1,6 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { drainQueue } from "../../cli/queue-io";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import { type DeadLetter, readDeadLetter } from "../../functions/submit-tool-outputs/dlq-record";
@@ -58,6 +59,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Starts the embedded AWS, the endpoint simulator and the real handler between them. */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const aws = await startEmbeddedAws({ fifo: options.fifo, maxReceiveCount: options.maxReceiveCount ?? 3 });
   const sim = await startEndpointSimulator({
@@ -138,4 +140,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return harness;
+}
+
+/**
+ * One harness for the test file (vitest hooks): started before its tests, its simulator reset and its queues
+ * cleared before each test, closed after them all.
+ * @example let h: Harness; useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+ */
+export function useHarness(options: HarnessOptions, onStart: (h: Harness) => void): void {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness(options);
+    onStart(h);
+  });
+  afterAll(async () => h?.close());
+  beforeEach(async () => {
+    h?.sim.reset();
+    await h?.clear();
+  });
 }

@@ -3,18 +3,11 @@
  * polling, follow-ups, and the invocation's deadline.
  */
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
+import { describe, expect, it } from "vitest";
+import { answerFor, type Harness, startHarness, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 5 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
 const requestsFor = (runId: string) => h.sim.requests.filter((r) => r.path.includes(`/runs/${runId}`));
 const submitsFor = (runId: string) => requestsFor(runId).filter((r) => r.method === "POST");

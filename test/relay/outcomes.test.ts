@@ -2,18 +2,11 @@
  * One scenario per row of README.md's table "What happens to each message", run through the real
  * handler against the loopback endpoint simulator and the SQS/SNS emulator.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { answerFor, type Harness, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
+import { describe, expect, it } from "vitest";
+import { answerFor, type Harness, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 3 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 
 const submitsFor = (runId: string) =>
   h.sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${runId}/submit_tool_outputs`));

@@ -4,23 +4,16 @@
  * `previous_response_id` mode nothing can, and RESPONSES_UNCONFIRMED decides (here its default, `dead_letter`;
  * `resubmit` is in unconfirmed.test.ts, which reads the log line).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { postsContinuing, postsOnConversation } from "./endpoint-requests";
 import { releaseInFlight } from "./input-queue";
 
 let h: Harness;
-beforeAll(async () => {
-  // A shorter follow budget: the "absent" case looks at the conversation for all of it, on every receive.
-  h = await startHarness({ maxReceiveCount: 3, env: { FOLLOW_BUDGET_MS: "1500" } });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+// A shorter follow budget: the "absent" case looks at the conversation for all of it, on every receive.
+useHarness({ maxReceiveCount: 3, env: { FOLLOW_BUDGET_MS: "1500" } }, (started) => (h = started));
 
 describe("conversation mode: the conversation's items tell whether the POST was taken", () => {
   it("found: publishes from the items after the outputs, with response_id null and reply {conversation_id}", async () => {

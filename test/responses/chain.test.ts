@@ -3,19 +3,12 @@
  * answered with `{ ...event.reply, tool_outputs }` for its `tool_calls`, and nothing else (the worker knows
  * neither the API nor the ids' meaning). Done inline here; local/tool-worker.ts does the same for the local stack.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { type Harness, startHarness } from "../helpers/relay-harness";
+import { type Harness, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 3 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 
 /** What a tool worker sends for an event: the reply's ids and an output per tool call. */
 const workerAnswer = (event: ResponsesResultsEvent) => ({

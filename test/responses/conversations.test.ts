@@ -3,21 +3,14 @@
  * the conversation's tail, settings from `request` or from the conversation's last response the state table
  * knows, and the rows that end such a message before anything is submitted.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { type Harness, responseAnswerFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
+import { type Harness, responseAnswerFor, TEST_API_KEY, TEST_VIRTUAL_KEY, useHarness } from "../helpers/relay-harness";
 import { claimsTable } from "./claims-table";
 import { listingsOf, postsOnConversation } from "./endpoint-requests";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 3 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 
 const latestOf = async (conversationId: string) => (await claimsTable(h).get({ pk: `conv#${conversationId}`, sk: "latest" }))?.response_id;
 

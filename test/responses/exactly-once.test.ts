@@ -9,24 +9,17 @@
  * would depend on timing a loaded machine cannot promise.
  */
 import type { SQSEvent } from "aws-lambda";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf, lapsedClaim } from "./claims-table";
 import { postsContinuing, postsOnConversation } from "./endpoint-requests";
 import { releaseInFlight } from "./input-queue";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 5 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 afterEach(() => {
   // The promise of this file: whatever happened, no parent was continued twice.
   expect(h.sim.counters.forks).toBe(0);

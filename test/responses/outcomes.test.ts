@@ -4,22 +4,15 @@
  * endpoint's 400s. The real handler against the endpoint simulator, fauxqs and the dynalite state table.
  * Refusals, ambiguous failures, duplicates and streams have files of their own.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import { type Harness, responseAnswerFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
+import { type Harness, responseAnswerFor, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { responsesThrough, startEndpointProxy } from "./endpoint-proxy";
 import { postsContinuing, readsOf } from "./endpoint-requests";
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxReceiveCount: 3 });
-});
-afterAll(async () => h.close());
-beforeEach(async () => {
-  h.sim.reset();
-  await h.clear();
-});
+useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 
 const output = (callId: string, text = "21") => ({ tool_call_id: callId, output: text });
 
