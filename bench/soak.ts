@@ -12,7 +12,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/results-event";
-import type { FaultKind } from "../local/endpoint-simulator";
+import { FAULT_KINDS, type FaultKind } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { startToolWorker, type ToolWorkerAnswer } from "../local/tool-worker";
 import { soakBilling } from "./lib/soak-billing";
@@ -59,17 +59,10 @@ export interface SoakOptions {
 }
 
 /** The transient faults the endpoint throws (the outcome tables' retry and ambiguous rows): each one the relay must survive. */
-export const SOAK_FAULT_KINDS: readonly FaultKind[] = [
-  "rate_limit",
-  "server_error",
-  "gateway_failure",
-  "slow",
-  "drop",
-  "accept_then_500",
-  "stream_error",
-  "conversation_locked",
-  "stream_cut_after_created",
-];
+export const SOAK_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(
+  // A quota used up or a key refused is a standing condition, not a transient fault: not in the soak's mix.
+  (kind) => kind !== "insufficient_quota" && kind !== "unauthorized",
+);
 
 /** A `slow` fault answers after this long, past the relay's endpoint timeout: a timeout every time. */
 const SLOW_MS = 400;

@@ -32,20 +32,21 @@ export function route(method: string, path: string): Route {
   if (path === "/v1/conversations") return method === "POST" ? { name: "create_conversation" } : { name: "unknown" };
   const response = RESPONSE_PATH.exec(path);
   if (response !== null) {
-    const id = decode(response[1]!);
+    const id = decodeSegment(response[1]!);
     if (response[2] === "/cancel") return method === "POST" ? { name: "cancel", id } : { name: "unknown" };
     if (method !== "GET") return { name: "unknown" };
     return response[2] === "/input_items" ? { name: "input_items", id } : { name: "get", id };
   }
   const conversation = CONVERSATION_PATH.exec(path);
   if (conversation !== null && method === "GET") {
-    const id = decode(conversation[1]!);
+    const id = decodeSegment(conversation[1]!);
     return conversation[2] === "/items" ? { name: "conversation_items", id } : { name: "get_conversation", id };
   }
   return { name: "unknown" };
 }
 
-function decode(segment: string): string {
+/** A path segment decoded, or as it came when it is not valid percent-encoding (the route then finds nothing). */
+export function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {

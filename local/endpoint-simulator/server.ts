@@ -9,7 +9,7 @@ import { type AzureApi, AzureFrontDoor, azureScriptProblem } from "./azure";
 import { FaultPlan, faultReply } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { ResponsesHttp, responseCounters } from "./response-http";
-import { isResponsesApiPath } from "./response-paths";
+import { decodeSegment, isResponsesApiPath } from "./response-paths";
 import { createThreadAndRun, listRunSteps, type RouteResult, retrieveRun, submitToolOutputs } from "./routes";
 import { buildRunObject } from "./run-object";
 import { newId, RunStore, restingSince } from "./runs";
@@ -43,21 +43,14 @@ type Route =
 
 function route(method: string, path: string): Route {
   const submit = SUBMIT_PATH.exec(path);
-  if (method === "POST" && submit !== null) return { name: "submit", threadId: decode(submit[1]!), runId: decode(submit[2]!) };
+  if (method === "POST" && submit !== null)
+    return { name: "submit", threadId: decodeSegment(submit[1]!), runId: decodeSegment(submit[2]!) };
   const run = RUN_PATH.exec(path);
-  if (method === "GET" && run !== null) return { name: "get", threadId: decode(run[1]!), runId: decode(run[2]!) };
+  if (method === "GET" && run !== null) return { name: "get", threadId: decodeSegment(run[1]!), runId: decodeSegment(run[2]!) };
   const steps = STEPS_PATH.exec(path);
-  if (method === "GET" && steps !== null) return { name: "steps", threadId: decode(steps[1]!), runId: decode(steps[2]!) };
+  if (method === "GET" && steps !== null) return { name: "steps", threadId: decodeSegment(steps[1]!), runId: decodeSegment(steps[2]!) };
   if (method === "POST" && path === "/v1/threads/runs") return { name: "create" };
   return { name: "unknown" };
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 function flattenHeaders(req: IncomingMessage): Record<string, string> {
