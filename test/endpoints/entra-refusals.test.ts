@@ -4,6 +4,7 @@
  * searched for the client secret and the tokens.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CapturedOutput, captureProcessOutput, logEverything } from "../helpers/process-output";
 import type { Harness } from "../helpers/relay-harness";
 import type { Sent } from "./endpoint-rows";
 
@@ -11,27 +12,17 @@ const WRONG_SECRET = "wrong-5ecret-value-9999";
 // Loaded in beforeAll, after the log level is set: both import the relay.
 let helpers: typeof import("../helpers/relay-harness");
 let rows: typeof import("./endpoint-rows");
-const captured: string[] = [];
-const originalStdout = process.stdout.write.bind(process.stdout);
-const originalStderr = process.stderr.write.bind(process.stderr);
+let stdio: CapturedOutput;
 const started: Harness[] = [];
 
 beforeAll(async () => {
-  // Before the relay's modules load: Powertools reads these when its Logger and Metrics are made.
-  process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
-  process.env.POWERTOOLS_METRICS_DISABLED = "false";
+  logEverything();
   helpers = await import("../helpers/relay-harness");
   rows = await import("./endpoint-rows");
-  const capture = (chunk: unknown) => {
-    captured.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
-    return true;
-  };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
+  stdio = captureProcessOutput();
 });
 afterAll(async () => {
-  process.stdout.write = originalStdout;
-  process.stderr.write = originalStderr;
+  stdio.restore();
   await Promise.all(started.map((harness) => harness.close()));
 });
 
@@ -73,7 +64,7 @@ describe("a token endpoint that refuses the client secret", () => {
     }
     expect(rows.endpointCalls(h)).toEqual([]);
     expect(h.sim.counters).toMatchObject({ tokenRequests: 2, tokensIssued: 0 });
-    const output = captured.join("");
+    const output = stdio.chunks.join("");
     // Counted where the stack's EndpointRefused alarm looks: configuration, not the messages.
     expect(output).toContain('"Name":"EndpointRefused"');
     expect(output).toContain('"reason":"unauthorized"');
@@ -90,7 +81,7 @@ describe("what the relay writes while it works with Entra ID", () => {
   it("never holds the client secret or a token: not in its logs, metrics, results events or DLQ records", async () => {
     // Prepare
     const h = await foundry(rows.AZURE_APP.clientSecret);
-    const mark = captured.length;
+    const mark = stdio.chunks.length;
     for (const api of rows.APIS) await rows.sendOne(h, api);
     const run = h.sim.createRun({ toolCalls: ["call_a"] });
     await h.send(helpers.answerFor({ ...run, toolCallIds: ["call_wrong"] }));
@@ -105,7 +96,7 @@ describe("what the relay writes while it works with Entra ID", () => {
     const deadLetters = await h.deadLetters();
     expect(results).toHaveLength(2);
     expect(deadLetters.map(({ record }) => record.reason)).toEqual(["tool_call_mismatch"]);
-    const written = [captured.slice(mark).join(""), JSON.stringify(results), JSON.stringify(deadLetters)].join("\n");
+    const written = [stdio.chunks.slice(mark).join(""), JSON.stringify(results), JSON.stringify(deadLetters)].join("\n");
     expect(written).toContain("message settled");
     expect(written).not.toContain(rows.AZURE_APP.clientSecret);
     for (const token of tokens) expect(written).not.toContain(token);

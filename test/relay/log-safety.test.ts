@@ -3,31 +3,22 @@
  * captured (logs at DEBUG, metrics on) and searched for them.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type CapturedOutput, captureProcessOutput, logEverything } from "../helpers/process-output";
 import type { Harness } from "../helpers/relay-harness";
 
 let h: Harness;
 let helpers: typeof import("../helpers/relay-harness");
-const captured: string[] = [];
-const originalStdout = process.stdout.write.bind(process.stdout);
-const originalStderr = process.stderr.write.bind(process.stderr);
+let stdio: CapturedOutput;
 
 beforeAll(async () => {
-  // Before the relay's modules load: Powertools reads these when its Logger and Metrics are made.
-  process.env.POWERTOOLS_LOG_LEVEL = "DEBUG";
-  process.env.POWERTOOLS_METRICS_DISABLED = "false";
+  logEverything();
   helpers = await import("../helpers/relay-harness");
   h = await helpers.startHarness({ maxReceiveCount: 2 });
-  const capture = (chunk: unknown) => {
-    captured.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
-    return true;
-  };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
+  stdio = captureProcessOutput();
 });
 
 afterAll(async () => {
-  process.stdout.write = originalStdout;
-  process.stderr.write = originalStderr;
+  stdio.restore();
   await h.close();
 });
 
@@ -66,7 +57,7 @@ it("logs ids, outcomes and timings, emits the metrics, and shows neither the API
   await h.deliver();
 
   // Assess
-  const output = captured.join("");
+  const output = stdio.chunks.join("");
   expect(output).toContain("message settled");
   expect(output).toContain("message dead-lettered");
   for (const id of ids) expect(output).toContain(id);
@@ -83,7 +74,7 @@ it("logs ids, outcomes and timings, emits the metrics, and shows neither the API
 
 it("logs no key and no tool output for Responses-API messages either (outputs as text and as content parts)", async () => {
   // Prepare: success, stream, conversation, an unconfirmed POST, a mismatch, an invalid message, a 401 on the last receive.
-  captured.length = 0;
+  stdio.chunks.length = 0;
   const secretOutputs: string[] = [];
   const message = (response: { responseId: string; callIds: string[]; conversationId?: string }, extra = {}) => {
     const body = helpers.responseAnswerFor(response, extra);
@@ -116,7 +107,7 @@ it("logs no key and no tool output for Responses-API messages either (outputs as
   await h.deliver();
 
   // Assess
-  const output = captured.join("");
+  const output = stdio.chunks.join("");
   for (const id of ids) expect(output).toContain(id);
   expect(output).toContain('"api":"responses"');
   expect(output).toContain('"reason":"submission_unconfirmed"');
@@ -129,7 +120,7 @@ it("logs no key and no tool output for Responses-API messages either (outputs as
 
 it("writes a metric for every invocation: one of only collected messages, one of only a dead-lettered message", async () => {
   // Prepare: a part of a two-call turn (stored, acknowledged), then a message the relay refuses at once.
-  captured.length = 0;
+  stdio.chunks.length = 0;
   const run = h.sim.createRun({ toolCalls: 2 });
   const [first] = helpers.answerFor(run).tool_outputs;
   await h.send({ thread_id: run.threadId, run_id: run.runId, tool_outputs: [first], collect: true });
@@ -138,7 +129,7 @@ it("writes a metric for every invocation: one of only collected messages, one of
   await h.deliver();
 
   // Assess: no empty metrics document warned of; each invocation's metric written.
-  const output = captured.join("");
+  const output = stdio.chunks.join("");
   expect(output).toContain('"Name":"Collected"');
   expect(output).toMatch(/"DeadLettered":1[,}](?![^\n]*"reason")/);
   expect(output).not.toContain("No application metrics to publish");
