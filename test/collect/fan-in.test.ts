@@ -4,10 +4,14 @@
  * output again in another message). The relay stores each output, acknowledges each message, and the message
  * that completes the set submits it in ONE request; the event names that message and every collected one.
  */
+import type { SQSBatchResponse } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/results-event";
+import { startDynamodbProxy } from "../../local/dynamodb-proxy";
+import { lambdaContext } from "../../local/lambda-shapes";
 import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
-import { deliverAll, part, shuffled } from "./collect-rig";
+import { deliverAll, invokeAndDelete, part, shuffled } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
@@ -136,6 +140,52 @@ describe("collecting a turn from several workers (Responses API)", () => {
       expect(set).toHaveLength(1);
       expect(set[0]!.response_id).toBe(h.sim.children(t.responseId)[0]);
       expectEveryMessageReported(set[0]!, others, ids, sent);
+    }
+  });
+});
+
+describe("the parts of one turn in one batch", () => {
+  it("are stored one after another: the turn's calls read once, the same table requests as one part per invocation", async () => {
+    // Prepare: the handler's table behind a proxy that counts each request by operation.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    const handler = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+    const counted: Harness = {
+      ...h,
+      invoke: async (event, timeoutMs = 30_000) => (await handler(event, lambdaContext(timeoutMs))) as SQSBatchResponse,
+    };
+    /** One run of three calls answered by three messages, in `batches`; what the table and the endpoint saw. */
+    const collectRun = async (batches: number[]) => {
+      const run = h.sim.createRun({ toolCalls: 3 });
+      const full = answerFor(run);
+      const bodies = full.tool_outputs.map((o) => part(full, [o.tool_call_id]));
+      proxy.resetCounts();
+      const firstRequest = h.sim.requests.length;
+      for (const size of batches) {
+        for (const body of bodies.splice(0, size)) await h.send(body);
+        const event = await h.receive(10);
+        expect(event.Records).toHaveLength(size);
+        expect((await invokeAndDelete(counted, event)).batchItemFailures).toEqual([]);
+      }
+      const requests = h.sim.requests.slice(firstRequest);
+      const submitAt = requests.findIndex((r) => r.method === "POST" && r.path.endsWith(`/runs/${run.runId}/submit_tool_outputs`));
+      const runPath = `/v1/threads/${run.threadId}/runs/${run.runId}`;
+      return {
+        table: proxy.counts(),
+        runReadsBeforeSubmit: requests.slice(0, submitAt).filter((r) => r.method === "GET" && r.path === runPath).length,
+        submits: requests.filter((r) => r.method === "POST" && r.path.endsWith("/submit_tool_outputs")).length,
+      };
+    };
+    try {
+      // Act
+      const oneByOne = await collectRun([1, 1, 1]);
+      const together = await collectRun([3]);
+
+      // Assess: together, no part's write refused another's, and no part asked the endpoint for the calls again.
+      expect(oneByOne).toMatchObject({ runReadsBeforeSubmit: 1, submits: 1 });
+      expect(together).toEqual(oneByOne);
+      expect(h.sim.counters.doubleAcceptances).toBe(0);
+    } finally {
+      await proxy.close();
     }
   });
 });

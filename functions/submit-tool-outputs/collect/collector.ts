@@ -49,9 +49,34 @@ export class Collector {
   private readonly messages: CollectedMessages;
   private readonly checks: CollectionChecks;
 
+  /** Per scope, the last placement of this execution environment still under way (see `inTurn`). */
+  private readonly placing = new Map<string, Promise<void>>();
+
   constructor(private readonly parts: CollectorParts) {
     this.messages = new CollectedMessages(parts);
     this.checks = new CollectionChecks(parts, this.messages);
+  }
+
+  /**
+   * Messages of one turn in the same batch store their outputs one after another: placed at once, each one's
+   * conditional write would refuse the other's, and both would read the collection again (and the first ones of a
+   * turn would each ask the endpoint for its calls). In turn, the second finds the collection the first made and
+   * joins it with one write. Only the storing waits, never a submission; across execution environments the
+   * conditional writes still decide. Written by hand: a per-key chain of promises, a few lines, no library needed.
+   */
+  private async inTurn<T>(scope: string, work: () => Promise<T>): Promise<T> {
+    const before = this.placing.get(scope);
+    const mine = before ? before.then(work) : work();
+    const done = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.placing.set(scope, done);
+    try {
+      return await mine;
+    } finally {
+      if (this.placing.get(scope) === done) this.placing.delete(scope);
+    }
   }
 
   async collect<M>(message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
@@ -60,16 +85,21 @@ export class Collector {
     const scope = scopeOf(message.api, turn);
     const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
     const body = this.messages.bodyFor(scope, record, ctx);
-    // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
-    const fast = await body((stored) => store.addNew(scope, record.messageId, hashed, stored, ctx.leaseUntil));
-    if (!fast.ok) return fast.outcome;
-    let added = fast.value;
-    for (let reads = 1; !added; reads++) {
-      if (reads > 5) return retryShortly("the turn's collection kept changing while this message joined it");
-      const step = await this.place(message, dialect, { scope, turn, hashed, body }, record, ctx);
-      if ("outcome" in step) return step.outcome;
-      added = step.added;
-    }
+    const stored = await this.inTurn(scope, async (): Promise<{ outcome: Outcome } | { added: Added }> => {
+      // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
+      const fast = await body((placed) => store.addNew(scope, record.messageId, hashed, placed, ctx.leaseUntil));
+      if (!fast.ok) return { outcome: fast.outcome };
+      let added = fast.value;
+      for (let reads = 1; !added; reads++) {
+        if (reads > 5) return { outcome: retryShortly("the turn's collection kept changing while this message joined it") };
+        const step = await this.place(message, dialect, { scope, turn, hashed, body }, record, ctx);
+        if ("outcome" in step) return step;
+        added = step.added;
+      }
+      return { added };
+    });
+    if ("outcome" in stored) return stored.outcome;
+    const { added } = stored;
     if (added.claim) return this.submit(added.claim, message, dialect, record, ctx);
     const collection = added.collection;
     if (collection.missing > 0) {
