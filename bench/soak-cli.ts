@@ -2,7 +2,8 @@
  * `npm run soak`: ≥ 10 000 messages of both APIs through the local stack under faults. Options by environment:
  * SOAK_MESSAGES (default 10 000), SOAK_FAULTS (0.41 per call, about a quarter of calls fail), SOAK_SEED (42),
  * SOAK_POLLERS (4), SOAK_RESPONSES (0.4: the share of valid turns for the Responses API), SOAK_METER (1: count the
- * relay's AWS requests for the cost lines; 0 leaves them out). The relay's own logs stay at ERROR unless
+ * relay's AWS requests for the cost lines; 0 leaves them out), SOAK_COLLECT_TIMEOUT (60: the relay's
+ * COLLECT_TIMEOUT_SECONDS, when an incomplete collected set ends). The relay's own logs stay at ERROR unless
  * POWERTOOLS_LOG_LEVEL says otherwise.
  * Exits 1 when a message was lost, a run took outputs twice, a response was continued twice (forked), or a message
  * ended other than expected.
@@ -20,6 +21,7 @@ const report = await runSoak({
   seed: Number(process.env.SOAK_SEED ?? 42),
   responsesShare: Number(process.env.SOAK_RESPONSES ?? 0.4),
   pollers: Number(process.env.SOAK_POLLERS ?? 4),
+  collectTimeoutSeconds: Number(process.env.SOAK_COLLECT_TIMEOUT ?? 60),
   meter: process.env.SOAK_METER !== "0",
   onProgress: (line) => console.error(line),
 });

@@ -48,9 +48,11 @@ export interface SoakOptions {
   /** Concurrent event-source pollers (Lambda concurrency). Default 4. */
   pollers?: number;
   /**
-   * Give up waiting for the stack to settle after this long. Default 10 minutes. An incomplete collected set ends
-   * at COLLECT_TIMEOUT_SECONDS (its least, 60 s) after its first output: allow for it.
+   * COLLECT_TIMEOUT_SECONDS of the relay: an incomplete collected set ends this long after its first output, and a
+   * complete set whose parts the faults spread wider ends incomplete too. Default 60, the least the relay allows.
    */
+  collectTimeoutSeconds?: number;
+  /** Give up waiting for the stack to settle after this long. Default 10 minutes: allow for the collect timeout. */
   settleTimeoutMs?: number;
   /** Told progress now and then (for the CLI). */
   onProgress?: (line: string) => void;
@@ -69,8 +71,6 @@ const SLOW_MS = 400;
 const ENDPOINT_TIMEOUT_MS = 250;
 /** Every third second round the tool worker sends is delivered twice, at once: the turns most likely to fork. */
 const SECOND_ROUND_DUPLICATE_EVERY = 3;
-/** The least COLLECT_TIMEOUT_SECONDS allows: an incomplete set ends this long after its first output. */
-const COLLECT_TIMEOUT_SECONDS = 60;
 
 /**
  * Runs one soak and returns its report; never throws for a relay misbehaviour (the report says it).
@@ -86,6 +86,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     incompleteShare: 0.15,
     seed: 42,
     pollers: 4,
+    collectTimeoutSeconds: 60,
     settleTimeoutMs: 600_000,
     ...options,
   };
@@ -100,7 +101,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     env: {
       ENDPOINT_TIMEOUT_MS: String(ENDPOINT_TIMEOUT_MS),
       FOLLOW_BUDGET_MS: "3000",
-      COLLECT_TIMEOUT_SECONDS: String(COLLECT_TIMEOUT_SECONDS),
+      COLLECT_TIMEOUT_SECONDS: String(o.collectTimeoutSeconds),
       ...billing.env,
     },
     poller: { pollers: o.pollers },

@@ -86,6 +86,9 @@ export class Collector {
     const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
     const body = this.messages.bodyFor(scope, record, ctx);
     const stored = await this.inTurn(scope, async (): Promise<{ outcome: Outcome } | { added: Added }> => {
+      // Its turn came after the invocation stopped taking work: nothing stored, it comes back.
+      if (ctx.signal.aborted)
+        return { outcome: { kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" } };
       // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
       const fast = await body((placed) => store.addNew(scope, record.messageId, hashed, placed, ctx.leaseUntil));
       if (!fast.ok) return { outcome: fast.outcome };
