@@ -136,6 +136,10 @@ function stateFor(
     sinks,
     maxReceiveCount: config.maxReceiveCount,
     collectTimeoutSeconds: config.collectTimeoutSeconds,
+    // A complete set's submitter, handed back, returns within its receives' hand-back delays and Lambda's longest
+    // timeout each; capped at 12 h, inside what the payload bucket (the timeout plus a day at least) and the
+    // collection item's TTL (plus two days) keep.
+    submitterWindowMs: Math.min(43_200_000, config.maxReceiveCount * (config.retryVisibilityMaxSeconds + 900) * 1000),
   });
   return {
     claims: once(async () => ({ claims: new SubmissionClaims(await table()), latest: new ConversationLatest(await table()) })),

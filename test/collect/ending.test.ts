@@ -11,6 +11,7 @@
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { answerFor, type DeadLetter, type Harness, responseAnswerFor, startHarness, useHarness } from "../helpers/relay-harness";
 import { checkNow, deliverAll, deliverUntil, part, pendingChecks } from "./collect-rig";
@@ -259,6 +260,58 @@ describe("the collection times out (COLLECT_TIMEOUT_SECONDS)", () => {
     // Assess
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
+  });
+});
+
+describe("a complete set past the timeout, its submission handed back", () => {
+  /** A run's set of two completed by a message whose four submit attempts all answer 500: handed back, not settled. */
+  async function completeSetHandedBack() {
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const ids = [await h.send(part(full, [run.toolCallIds[0]!]))];
+    await deliverAll(h);
+    const [check] = pendingChecks(h);
+    h.sim.inject({ on: "submit", kind: "server_error", runId: run.runId, times: 4 });
+    ids.push(await h.send(part(full, [run.toolCallIds[1]!])));
+    const { event, response } = await h.deliver();
+    expect(response.batchItemFailures).toHaveLength(1);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await backdate(scope, 3_601_000);
+    return { run, ids, check: check!.check, scope, handedBack: event.Records[0]!.receiptHandle };
+  }
+
+  it("is left to its message while that has receives left: the check passes it on, the message comes back and submits once", async () => {
+    // Prepare
+    const { run, ids, check, scope } = await completeSetHandedBack();
+    // Act: the live check finds the set complete and past COLLECT_TIMEOUT_SECONDS, then the message returns.
+    const due = Date.now();
+    await setInCollection(scope, "SET check_due = :due", { ":due": due });
+    await checkNow(h, check, { due });
+    const passedOn = pendingChecks(h).filter((p) => p.check.due !== check.due);
+    await deliverAll(h);
+    // Assess
+    expect(passedOn).toHaveLength(1);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
+    const events = (await h.results()).map((r) => r.event).filter((e) => e.run_id === run.runId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ status: "completed", source_message_id: ids[1], source_message_ids: [...ids].sort() });
+  });
+
+  it("is closed once its claim lapsed after as many tries as the message has receives: every collected message in the DLQ", async () => {
+    // Prepare: what a submitter that crashed on each of its five receives leaves: its claim lapsed after five tries,
+    // its message gone from the queue (SQS moved it to the DLQ itself).
+    const { ids, check, scope, handedBack } = await completeSetHandedBack();
+    await setInCollection(scope, "SET tries = :tries, lease_until = :zero", { ":tries": 5, ":zero": 0 });
+    await deleteMessages(h.aws.sqs, h.aws.input.url, [handedBack]);
+    // Act
+    await checkNow(h, check);
+    // Assess
+    const dead = await h.deadLetters();
+    expect(dead.map((d) => d.sourceMessageId).sort()).toEqual([...ids].sort());
+    for (const d of dead)
+      expect(d).toMatchObject({ reason: "collect_incomplete", record: { detail: expect.stringContaining("COLLECT_TIMEOUT_SECONDS") } });
+    expect(h.sim.counters.accepted).toBe(0);
   });
 });
 

@@ -15,6 +15,11 @@ export interface CollectionChecksParts {
   sinks: RelaySinks;
   maxReceiveCount: number;
   collectTimeoutSeconds: number;
+  /**
+   * How long after COLLECT_TIMEOUT_SECONDS a complete set may still wait for its submitter (its message handed back,
+   * its receives not used up): the longest its receives can take. Default: no wait.
+   */
+  submitterWindowMs?: number;
 }
 
 /**
@@ -81,7 +86,8 @@ export class CollectionChecks {
     if (collection.status === "submitted" || collection.status === "closed") return checked("the collection has ended");
 
     const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
-    if (Date.now() >= timeoutAt) {
+    const timedOut = Date.now() >= timeoutAt;
+    if (timedOut && !this.submitterMayCome(collection, timeoutAt)) {
       const why = `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s) of its first output`;
       await this.close(collection, "collect_incomplete", why, ctx);
       return checked("timed out");
@@ -96,10 +102,21 @@ export class CollectionChecks {
       return checked(standing.reason);
     }
     if (collection.checkDue !== check.due) return checked("still open; another check of this collection is the live one");
-    const due = Math.max(Date.now() + 1_000, Math.min(standing.checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt));
+    const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(standing.checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
+    const due = Math.max(Date.now() + 1_000, next);
     await this.send({ ...check, due }, ctx);
     await store.moveCheck(check.scope, check.round, check.due, due);
     return checked("still open");
+  }
+
+  /**
+   * Whether a complete set past its timeout is still its submitter's to settle: its claim is live, or its holder
+   * has receives left (it was handed back and comes again; on its last receive it closes the set itself), within
+   * the window those receives can take. Only then does the timeout wait: a set that nothing ends still closes.
+   */
+  private submitterMayCome(collection: Collection, timeoutAt: number): boolean {
+    if (collection.missing > 0 || Date.now() >= timeoutAt + (this.parts.submitterWindowMs ?? 0)) return false;
+    return (collection.leaseUntil ?? 0) > Date.now() || collection.tries < this.parts.maxReceiveCount;
   }
 
   /**

@@ -33,6 +33,8 @@ export interface CollectorParts {
   sinks: RelaySinks;
   maxReceiveCount: number;
   collectTimeoutSeconds: number;
+  /** See CollectionChecksParts. */
+  submitterWindowMs?: number;
 }
 
 /**
@@ -162,9 +164,12 @@ export class Collector {
     return added.ok ? { added: added.value } : { outcome: added.outcome };
   }
 
-  /** Looks whether an open collection can still complete (collection-checks.ts). */
+  /**
+   * Looks whether an open collection can still complete (collection-checks.ts); in the scope's chain, so that a
+   * part in the same batch meets the collection as the check left it (a round closed with its DLQ records sent).
+   */
   check(check: CollectCheck, dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>, ctx: RecordContext) {
-    return this.checks.check(check, dialects, ctx);
+    return this.inTurn(check.scope, () => this.checks.check(check, dialects, ctx));
   }
 
   /**
