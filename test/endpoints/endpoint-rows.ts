@@ -4,7 +4,7 @@
  */
 import { expect } from "vitest";
 import type { ResultsEvent } from "../../functions/submit-tool-outputs/results-event";
-import type { RecordedRequest } from "../../local/endpoint-simulator";
+import type { EndpointSimulator, RecordedRequest } from "../../local/endpoint-simulator";
 import { answerFor, type Harness, type HarnessOptions, responseAnswerFor } from "../helpers/relay-harness";
 
 export type Api = "assistants" | "responses";
@@ -117,16 +117,20 @@ export const AZURE_APP = { tenantId: "tenant-contoso", clientId: "app-relay-1", 
  */
 export const azureEndpoint =
   (overrides: Record<string, string> = {}): NonNullable<HarnessOptions["endpoint"]> =>
-  (sim) => ({
+  (sim) => ({ ...azureVariables(sim), ...overrides });
+
+/** The Azure row's variables for a simulator playing Azure: both base URLs, `api-version`, the app's Entra ID credentials. */
+export function azureVariables(sim: EndpointSimulator, app: typeof AZURE_APP = AZURE_APP): Record<string, string> {
+  return {
     ENDPOINT_BASE_URL: sim.azure!.projectEndpoint,
     ENDPOINT_API_VERSION: sim.azure!.apiVersion,
     RESPONSES_BASE_URL: sim.azure!.openaiBaseUrl,
-    AZURE_TENANT_ID: AZURE_APP.tenantId,
-    AZURE_CLIENT_ID: AZURE_APP.clientId,
-    AZURE_CLIENT_SECRET: AZURE_APP.clientSecret,
+    AZURE_TENANT_ID: app.tenantId,
+    AZURE_CLIENT_ID: app.clientId,
+    AZURE_CLIENT_SECRET: app.clientSecret,
     AZURE_AUTHORITY_HOST: sim.azure!.authorityHost,
-    ...overrides,
-  });
+  };
+}
 
 /** Simulator options of the Azure rows: Azure mode, none of the Portkey checks. */
 export const azureSimulator = (azure: Partial<NonNullable<HarnessOptions["simulator"]>["azure"]> = {}): HarnessOptions["simulator"] => ({

@@ -15,6 +15,7 @@ import { ENDPOINT_VARIABLES } from "../../functions/submit-tool-outputs/config";
 import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/credentials";
 import { readPublishedResult } from "../../functions/submit-tool-outputs/results-event";
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
+import { azureVariables } from "../endpoints/endpoint-rows";
 import { type PortkeyGateway, startPortkeyGateway } from "../helpers/portkey-gateway";
 import { answerFor } from "./helpers";
 
@@ -121,15 +122,7 @@ describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
 
   it("reads the function's variables, relays a message of each API with an Entra ID token, and names no secret", async () => {
     // Prepare
-    const served = await serve({
-      ENDPOINT_BASE_URL: sim.azure!.projectEndpoint,
-      ENDPOINT_API_VERSION: sim.azure!.apiVersion,
-      RESPONSES_BASE_URL: sim.azure!.openaiBaseUrl,
-      AZURE_TENANT_ID: AZURE_APP.tenantId,
-      AZURE_CLIENT_ID: AZURE_APP.clientId,
-      AZURE_CLIENT_SECRET: AZURE_APP.clientSecret,
-      AZURE_AUTHORITY_HOST: sim.azure!.authorityHost,
-    });
+    const served = await serve(azureVariables(sim, AZURE_APP));
 
     // Act
     const relayed = await relayThrough(served, sim, true);
