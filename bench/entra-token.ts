@@ -1,5 +1,5 @@
 /**
- * Entra ID token source: the hand-written client-credentials request (functions/submit-tool-outputs/entra-token.ts)
+ * Entra ID token source: the hand-written client-credentials request (functions/submit-tool-outputs/endpoint/credentials/entra-token.ts)
  * against @azure/identity's ClientSecretCredential, each loaded lazily inside the relay bundle exactly as the
  * stack bundles it (infra/bundling.ts). Prints, per option:
  * (a) the bytes each adds to the relay bundle (and gzip);

@@ -7,7 +7,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/dlq-record";
+import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
 import { UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { parseMessage } from "../functions/submit-tool-outputs/message";
+import { parseMessage } from "../functions/submit-tool-outputs/pipeline/message";
 import { need, type Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";
 

@@ -1,8 +1,8 @@
 import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
-import { RUN_STATUSES } from "../functions/submit-tool-outputs/assistants/run-state";
-import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config";
-import { ConfigurationError } from "../functions/submit-tool-outputs/errors";
+import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
+import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
+import { RUN_STATUSES } from "../functions/submit-tool-outputs/dialects/assistants/run-state";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 

@@ -11,7 +11,7 @@ export const INPUT_RETENTION_SECONDS = 4 * 24 * 3600;
 /** SQS's longest visibility timeout, which also bounds every hand-back delay. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
-/** The relay's jitter adds at most 20 % to a hand-back delay (functions/submit-tool-outputs/aws-sinks.ts). */
+/** The relay's jitter adds at most 20 % to a hand-back delay (functions/submit-tool-outputs/out/aws-sinks.ts). */
 const MAX_JITTER = 1.2;
 
 export interface RetryWindowSettings {

@@ -1,5 +1,5 @@
-import type { DeadLetter } from "../functions/submit-tool-outputs/dlq-record";
-import type { PublishedResult } from "../functions/submit-tool-outputs/results-event";
+import type { DeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
+import type { PublishedResult } from "../functions/submit-tool-outputs/out/results-event";
 import type { InvocationReport } from "./event-source-poller";
 
 /** Where a sent message ended. */

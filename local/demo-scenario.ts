@@ -1,8 +1,8 @@
 import { answerFor, responseAnswerFor, type SimulatedResponse, type SimulatedRun } from "../fixtures/messages";
-import type { ToolOutputMessage } from "../functions/submit-tool-outputs/assistants/message-schema";
-import type { DlqReason } from "../functions/submit-tool-outputs/outcome";
-import type { ResponsesToolOutputMessage } from "../functions/submit-tool-outputs/responses/message-schema";
-import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/results-event";
+import type { ToolOutputMessage } from "../functions/submit-tool-outputs/dialects/assistants/message-schema";
+import type { ResponsesToolOutputMessage } from "../functions/submit-tool-outputs/dialects/responses/message-schema";
+import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/out/results-event";
+import type { DlqReason } from "../functions/submit-tool-outputs/pipeline/outcome";
 import type { ScenarioMessage, ScenarioReport } from "./demo-summary";
 import { type Accounting, type LocalStack, type LocalStackOptions, startLocalStack } from "./local-stack";
 import { startToolWorker, type ToolWorker } from "./tool-worker";

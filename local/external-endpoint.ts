@@ -1,7 +1,11 @@
-import { ENDPOINT_VARIABLES, loadEndpointConfig } from "../functions/submit-tool-outputs/config";
-import { CREDENTIAL_KEYS, checkCredentialDestinations, parseCredentials } from "../functions/submit-tool-outputs/credentials";
-import type { RelayEnvironment } from "../functions/submit-tool-outputs/environment";
-import { ConfigurationError, CredentialsError } from "../functions/submit-tool-outputs/errors";
+import { ENDPOINT_VARIABLES, loadEndpointConfig } from "../functions/submit-tool-outputs/config/config";
+import type { RelayEnvironment } from "../functions/submit-tool-outputs/config/environment";
+import { ConfigurationError, CredentialsError } from "../functions/submit-tool-outputs/config/errors";
+import {
+  CREDENTIAL_KEYS,
+  checkCredentialDestinations,
+  parseCredentials,
+} from "../functions/submit-tool-outputs/endpoint/credentials/credentials";
 
 /**
  * A real endpoint for the local stack, described by the function's own variables (docs/endpoints.md): hosted or

@@ -1,17 +1,17 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { drainQueue, sendMessages } from "../cli/queue-io";
+import type { RelayEnvironment } from "../functions/submit-tool-outputs/config/environment";
 import { createHandler } from "../functions/submit-tool-outputs/create-handler";
-import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/dlq-record";
-import type { RelayEnvironment } from "../functions/submit-tool-outputs/environment";
-import { type PublishedResult, readPublishedResult } from "../functions/submit-tool-outputs/results-event";
+import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
+import { type PublishedResult, readPublishedResult } from "../functions/submit-tool-outputs/out/results-event";
 import { type Accounting, DeliveryLedger } from "./delivery-ledger";
 import { type EmbeddedAws, startEmbeddedAws } from "./embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "./endpoint-simulator";
 import { type EventSourcePoller, type InvocationReport, type SqsHandler, startEventSourcePoller } from "./event-source-poller";
 import type { ExternalEndpoint } from "./external-endpoint";
 
-export type { DeadLetter } from "../functions/submit-tool-outputs/dlq-record";
-export type { PublishedResult } from "../functions/submit-tool-outputs/results-event";
+export type { DeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
+export type { PublishedResult } from "../functions/submit-tool-outputs/out/results-event";
 export type { Accounting } from "./delivery-ledger";
 export type { ExternalEndpoint } from "./external-endpoint";
 
@@ -32,7 +32,7 @@ export interface LocalStackOptions {
   endpoint?: "simulator" | ExternalEndpoint;
   /** Options of the simulator (ignored with an external endpoint). Default: keys checked, poll-after 50 ms, processing 100 ms. */
   simulator?: EndpointSimulatorOptions;
-  /** Extra or overriding environment of the handler (tuning knobs: see functions/submit-tool-outputs/config.ts). */
+  /** Extra or overriding environment of the handler (tuning knobs: see functions/submit-tool-outputs/config/config.ts). */
   env?: RelayEnvironment;
   /** Concurrent pollers (default 4), batch size (default 10), long-poll wait (default 1 s). */
   poller?: { pollers?: number; batchSize?: number; waitTimeSeconds?: number };

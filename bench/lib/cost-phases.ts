@@ -9,7 +9,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { answerFor, responseAnswerFor } from "../../fixtures/messages";
 import { roundOf } from "../../functions/submit-tool-outputs/collect/collection";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
-import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import type { SimulatorCounters } from "../../local/endpoint-simulator";
 import type { Rig } from "./relay-rig";
 import type { MeterCounts } from "./request-meter";

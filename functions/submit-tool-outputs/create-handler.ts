@@ -4,21 +4,27 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { AssistantsClient } from "./assistants/client";
-import { assistantsDialect } from "./assistants/dialect";
-import { awsSinks, type RelaySinks } from "./aws-sinks";
 import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
-import { loadConfig, type RelayConfig } from "./config";
-import { checkCredentialDestinations, credentialHeaders, type EndpointCredentials, loadCredentials, usesEntraId } from "./credentials";
-import type { Authorize, EndpointHttpOptions } from "./endpoint-http";
-import type { RelayEnvironment } from "./environment";
-import { logger, metrics, powertoolsTelemetry } from "./observability";
-import { createRelay, type Dialects } from "./relay";
-import { ResponsesClient } from "./responses/client";
-import type { ResponsesDeps } from "./responses/decide";
-import { responsesDialect } from "./responses/dialect";
-import { ConversationLatest, SubmissionClaims } from "./responses/submission-claims";
+import { loadConfig, type RelayConfig } from "./config/config";
+import type { RelayEnvironment } from "./config/environment";
+import { AssistantsClient } from "./dialects/assistants/client";
+import { assistantsDialect } from "./dialects/assistants/dialect";
+import { ResponsesClient } from "./dialects/responses/client";
+import type { ResponsesDeps } from "./dialects/responses/decide";
+import { responsesDialect } from "./dialects/responses/dialect";
+import { ConversationLatest, SubmissionClaims } from "./dialects/responses/submission-claims";
+import {
+  checkCredentialDestinations,
+  credentialHeaders,
+  type EndpointCredentials,
+  loadCredentials,
+  usesEntraId,
+} from "./endpoint/credentials/credentials";
+import type { Authorize, EndpointHttpOptions } from "./endpoint/endpoint-http";
+import { awsSinks, type RelaySinks } from "./out/aws-sinks";
+import { logger, metrics, powertoolsTelemetry } from "./out/observability";
+import { createRelay, type Dialects } from "./pipeline/relay";
 import { lazyStateTable } from "./state/lazy-state-table";
 
 /**
@@ -149,7 +155,7 @@ function stateFor(
 
 /** Entra ID tokens, shared by every request of the execution environment; the token code loads only in this mode. */
 async function entraAuthorize(credentials: EndpointCredentials, config: RelayConfig): Promise<Authorize> {
-  const { entraTokenSourceFromCredentials, sendWithToken } = await import("./entra-token");
+  const { entraTokenSourceFromCredentials, sendWithToken } = await import("./endpoint/credentials/entra-token");
   const tokens = entraTokenSourceFromCredentials(credentials, { timeoutMs: config.endpointTimeoutMs });
   return (send, signal) => sendWithToken(tokens, signal, send);
 }

@@ -2,7 +2,7 @@ import { Arn, ArnFormat, SecretValue, Stack, Token, Validations } from "aws-cdk-
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import type { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/credentials";
+import type { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 
 export interface EndpointSecretProps {
   /**

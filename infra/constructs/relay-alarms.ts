@@ -7,7 +7,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/names";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
 import { NotificationDeadLetterQueue } from "./notification-dead-letter-queue";
 import { createTopicKey } from "./topic-key";
 

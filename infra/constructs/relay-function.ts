@@ -7,9 +7,9 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import type { TUNING_VARIABLES } from "../../functions/submit-tool-outputs/config";
-import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/names";
+import type { TUNING_VARIABLES } from "../../functions/submit-tool-outputs/config/config";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
 import { bundleLambdaSync } from "../bundling";
 import type { EndpointSecret } from "./endpoint-secret";
 import type { PayloadBucket } from "./payload-bucket";
@@ -17,7 +17,7 @@ import type { StateTable } from "./state-table";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-export { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/names";
+export { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
 
 /** The relay's handler in this repository. */
 export const RELAY_HANDLER_ENTRY = `${REPO_ROOT}functions/submit-tool-outputs/handler.ts`;

@@ -7,7 +7,7 @@
  * the run exactly as it was at the instant an event describes.
  */
 import { randomBytes } from "node:crypto";
-import { type RunStatus, TERMINAL_RUN_STATUSES } from "../../functions/submit-tool-outputs/assistants/run-state";
+import { type RunStatus, TERMINAL_RUN_STATUSES } from "../../functions/submit-tool-outputs/dialects/assistants/run-state";
 
 /** What the run does after an accepted submission (or, for a run created over HTTP, after creation). */
 export type RunScript =
@@ -37,7 +37,7 @@ export interface CreateRunOptions {
 }
 
 /** The statuses a run can have: the relay's own list, so the simulator and the relay never disagree. */
-export type { RunStatus } from "../../functions/submit-tool-outputs/assistants/run-state";
+export type { RunStatus } from "../../functions/submit-tool-outputs/dialects/assistants/run-state";
 
 export type TerminalStatus = (typeof TERMINAL_RUN_STATUSES)[number];
 

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { INLINE_BODY_BYTES, MAX_ITEM_BODY_BYTES } from "../../functions/submit-tool-outputs/collect/collected-messages";
-import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/responses/message-schema";
+import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/dialects/responses/message-schema";
 import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
 import { STATE_TABLE_ACTIONS } from "../../infra/constructs/state-table";
 import { CONTEXT_OPTIONS } from "../../infra/context";
@@ -22,8 +22,11 @@ const prose = (page: string) => read(page).replace(/```[\s\S]*?```/g, "");
 const pages = ["README.md", "bench/README.md", ...readdirSync(join(root, "docs")).map((name) => `docs/${name}`)].filter((page) =>
   page.endsWith(".md"),
 );
-const variables = matches(read("functions/submit-tool-outputs/config.ts"), /^\s{2}([A-Z][A-Z_]+):/gm);
-const credentialKeys = matches(read("functions/submit-tool-outputs/credentials.ts"), /"((?:PORTKEY|ENDPOINT|AZURE)_[A-Z_]+)"/g);
+const variables = matches(read("functions/submit-tool-outputs/config/config.ts"), /^\s{2}([A-Z][A-Z_]+):/gm);
+const credentialKeys = matches(
+  read("functions/submit-tool-outputs/endpoint/credentials/credentials.ts"),
+  /"((?:PORTKEY|ENDPOINT|AZURE)_[A-Z_]+)"/g,
+);
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 const anchorsOf = (page: string) =>
@@ -75,11 +78,17 @@ const titlesIn = (file: string) => matches(read(`test/${file}`), /\b(?:describe|
 /** A test title is named after a row when it is the row's name, or begins with it and goes on with ": " or " → ". */
 const namedAfter = (title: string, row: string) => title === row || title.startsWith(`${row}: `) || title.startsWith(`${row} → `);
 
+const functionSources = readdirSync(join(root, "functions/submit-tool-outputs"), { recursive: true }).map(String);
+/** The one file under functions/submit-tool-outputs/ whose path ends with `file` (docs name files by their last folders). */
+const underFunction = (file: string) => {
+  const found = functionSources.filter((source) => source === file || source.endsWith(`/${file}`));
+  return `functions/submit-tool-outputs/${found.length === 1 ? found[0] : file}`;
+};
 /** `file.ts` → `fn`, `fn2` pairs of a code cell; paths under functions/submit-tool-outputs/ unless they start at infra/. */
 const codeRefs = (cell: string) =>
   [...cell.matchAll(/`([\w/.-]+\.ts)` → ((?:`\w+`(?:, )?)+)/g)].flatMap(([, file, names]) =>
     matches(names!, /`(\w+)`/g).map((name) => ({
-      file: file!.startsWith("infra/") ? file! : `functions/submit-tool-outputs/${file}`,
+      file: file!.startsWith("infra/") ? file! : underFunction(file!),
       name,
     })),
   );
@@ -89,7 +98,7 @@ const declares = (file: string, name: string) =>
 
 /** The union members of a type in outcome.ts (`export type DlqReason = | "a" | "b" …;`). */
 const unionOf = (type: string) =>
-  matches(read("functions/submit-tool-outputs/outcome.ts").split(`export type ${type} =`)[1]!.split(";")[0]!, /"([a-z_]+)"/g);
+  matches(read("functions/submit-tool-outputs/pipeline/outcome.ts").split(`export type ${type} =`)[1]!.split(";")[0]!, /"([a-z_]+)"/g);
 const dlqReasons = unionOf("DlqReason");
 const handBackReasons = unionOf("HandBackReason");
 
@@ -157,7 +166,9 @@ describe("the pages the contract was split into", () => {
     expect(row).toContain(`\`${field}\``);
   });
   it("docs/responses.md lists exactly the settings a continuation repeats (response-state.ts)", () => {
-    const code = read("functions/submit-tool-outputs/responses/response-state.ts").split("const REPEATED_SETTINGS = [")[1]!.split("]")[0]!;
+    const code = read("functions/submit-tool-outputs/dialects/responses/response-state.ts")
+      .split("const REPEATED_SETTINGS = [")[1]!
+      .split("]")[0]!;
     const documented = read("docs/responses.md").split("**Settings repeated from the previous response**")[1]!.split("`store`")[0]!;
     expect(matches(documented, /`(\w+)`/g).filter((name) => name !== "continuationSettings" && !name.includes("."))).toEqual(
       matches(code, /"(\w+)"/g),

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseCredentials } from "../../functions/submit-tool-outputs/credentials";
+import { parseCredentials } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 import { CONTEXT_OPTIONS } from "../../infra/context";
 
 const page = readFileSync(new URL("../../docs/endpoints.md", import.meta.url), "utf8");

@@ -5,7 +5,7 @@
  * and the submission is accepted and reported.
  */
 import { afterEach, describe, it } from "vitest";
-import type { RelayEnvironment } from "../../functions/submit-tool-outputs/environment";
+import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import type { EndpointSimulatorOptions } from "../../local/endpoint-simulator";
 import { type Harness, startHarness, TEST_API_KEY, TEST_VIRTUAL_KEY } from "../helpers/relay-harness";
 import { APIS, expectDeliveredAsPromised } from "./endpoint-rows";

@@ -3,8 +3,12 @@
  * (credentials.ts) plus the fixed headers its endpoint client sends, and a thin call wrapper.
  */
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
-import { credentialHeaders, type EndpointCredentials, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
-import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
+import { CredentialsError } from "../../functions/submit-tool-outputs/config/errors";
+import {
+  credentialHeaders,
+  type EndpointCredentials,
+  parseCredentials,
+} from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
 import { type Harness, type HarnessOptions, startHarness, TEST_API_KEY } from "../helpers/relay-harness";

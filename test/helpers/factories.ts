@@ -4,7 +4,7 @@
  */
 import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
-import type { RecordContext } from "../../functions/submit-tool-outputs/record-context";
+import type { RecordContext } from "../../functions/submit-tool-outputs/pipeline/record-context";
 import { toSqsRecord } from "../../local/lambda-shapes";
 
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:tool-outputs";

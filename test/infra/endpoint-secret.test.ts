@@ -1,7 +1,7 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { CREDENTIAL_KEYS, parseCredentials } from "../../functions/submit-tool-outputs/credentials";
+import { CREDENTIAL_KEYS, parseCredentials } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 import { importedSecretResources, PLACEHOLDER_SECRET, SECRET_DESCRIPTION, SECRET_TEMPLATES } from "../../infra/constructs/endpoint-secret";
 import {
   IMPORTED_SECRET_ARN,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redeliveryDelaySeconds } from "../../functions/submit-tool-outputs/retry-timing";
+import { redeliveryDelaySeconds } from "../../functions/submit-tool-outputs/pipeline/retry-timing";
 import { InvalidContextError, parseContext } from "../../infra/context";
 import { INPUT_RETENTION_SECONDS, longestHandBackSeconds, worstCaseRetrySeconds } from "../../infra/retry-window";
 

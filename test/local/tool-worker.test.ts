@@ -3,9 +3,9 @@
  * the relay's own parser takes, for the API and ids the event's `reply` names.
  */
 import { describe, expect, it } from "vitest";
-import type { Run } from "../../functions/submit-tool-outputs/assistants/run-state";
-import { parseMessage } from "../../functions/submit-tool-outputs/message";
-import { buildResultsEvent, type RestingState } from "../../functions/submit-tool-outputs/results-event";
+import type { Run } from "../../functions/submit-tool-outputs/dialects/assistants/run-state";
+import { buildResultsEvent, type RestingState } from "../../functions/submit-tool-outputs/out/results-event";
+import { parseMessage } from "../../functions/submit-tool-outputs/pipeline/message";
 import { answerEvent, asksForTools } from "../../local/tool-worker";
 
 const call = (callId: string, name: string) => ({ type: "function_call", id: `fc_${callId}`, call_id: callId, name, arguments: "{}" });

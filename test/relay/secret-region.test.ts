@@ -4,7 +4,7 @@
  * against a loopback Secrets Manager; the region is read from the request's signature scope.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCredentials } from "../../functions/submit-tool-outputs/credentials";
+import { loadCredentials } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 import { type SecretsManagerServer, startSecretsManagerServer } from "../helpers/secrets-manager-server";
 
 const ELSEWHERE = "arn:aws:secretsmanager:ap-southeast-2:000000000000:secret:relay-keys-AbCdEf";

@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { type TurnKey, turnKey } from "../../functions/submit-tool-outputs/responses/submission-claims";
+import { type TurnKey, turnKey } from "../../functions/submit-tool-outputs/dialects/responses/submission-claims";
 import type { Harness } from "../helpers/relay-harness";
 
 export type ClaimItem = TurnKey & Record<string, unknown>;

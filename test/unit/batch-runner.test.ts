@@ -2,7 +2,7 @@ import { getEventListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { runBatch } from "../../functions/submit-tool-outputs/batch-runner";
+import { runBatch } from "../../functions/submit-tool-outputs/pipeline/batch-runner";
 import { sqsRecord } from "../helpers/factories";
 
 const record = (id: string, group?: string): SQSRecord => sqsRecord("", { messageId: id, groupId: group });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, loadConfig, loadEndpointConfig } from "../../functions/submit-tool-outputs/config";
-import { ConfigurationError } from "../../functions/submit-tool-outputs/errors";
+import { isLoopbackHost, loadConfig, loadEndpointConfig } from "../../functions/submit-tool-outputs/config/config";
+import { ConfigurationError } from "../../functions/submit-tool-outputs/config/errors";
 
 const required = {
   RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:results",

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { CredentialsError } from "../../functions/submit-tool-outputs/config/errors";
 import {
   checkCredentialDestinations,
   credentialHeaders,
   loadCredentials,
   parseCredentials,
   usesEntraId,
-} from "../../functions/submit-tool-outputs/credentials";
-import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
+} from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 
 describe("credentials", () => {
   it.each([

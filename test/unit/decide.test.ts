@@ -3,9 +3,9 @@
  * (the endpoint is an injected dependency of decide(); everything else is the real code).
  */
 import { describe, expect, it } from "vitest";
-import { type AssistantsDeps, decide } from "../../functions/submit-tool-outputs/assistants/decide";
-import type { RunStreamItem } from "../../functions/submit-tool-outputs/assistants/event-stream";
-import type { RecordContext } from "../../functions/submit-tool-outputs/record-context";
+import { type AssistantsDeps, decide } from "../../functions/submit-tool-outputs/dialects/assistants/decide";
+import type { RunStreamItem } from "../../functions/submit-tool-outputs/dialects/assistants/event-stream";
+import type { RecordContext } from "../../functions/submit-tool-outputs/pipeline/record-context";
 import { recordContext } from "../helpers/factories";
 
 const waiting = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { DecisionLimits } from "../../functions/submit-tool-outputs/record-context";
-import { backoffMs, redeliveryDelaySeconds } from "../../functions/submit-tool-outputs/retry-timing";
+import type { DecisionLimits } from "../../functions/submit-tool-outputs/pipeline/record-context";
+import { backoffMs, redeliveryDelaySeconds } from "../../functions/submit-tool-outputs/pipeline/retry-timing";
 
 const deps = { retryBaseDelayMs: 500, retryMaxDelayMs: 8000 } as DecisionLimits;
 

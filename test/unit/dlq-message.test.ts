@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildDlqRecord, dlqMessage } from "../../functions/submit-tool-outputs/dlq-record";
+import { buildDlqRecord, dlqMessage } from "../../functions/submit-tool-outputs/out/dlq-record";
 
 const LIMIT = 1_048_576;
 const recordFor = (original: string) =>

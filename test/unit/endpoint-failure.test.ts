@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { classifyAssistantsFailure } from "../../functions/submit-tool-outputs/assistants/failure";
+import { classifyAssistantsFailure } from "../../functions/submit-tool-outputs/dialects/assistants/failure";
 import {
   classifyHttpFailure as classifyByStatus,
   networkFailure,
   retryAfterMs,
-} from "../../functions/submit-tool-outputs/endpoint-failure";
+} from "../../functions/submit-tool-outputs/endpoint/endpoint-failure";
 
 /** An Assistants-API answer sorted as the client sorts it: by status, then by the endpoint's message. */
 const classifyHttpFailure = (status: number, body: unknown, headers: Headers) =>

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { CredentialsError } from "../../functions/submit-tool-outputs/config/errors";
 import {
   createEntraTokenSource,
   DEFAULT_AUTHORITY_HOST,
@@ -9,8 +10,7 @@ import {
   entraTokenSourceFromCredentials,
   refreshMarginMs,
   sendWithToken,
-} from "../../functions/submit-tool-outputs/entra-token";
-import { CredentialsError } from "../../functions/submit-tool-outputs/errors";
+} from "../../functions/submit-tool-outputs/endpoint/credentials/entra-token";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 
 const AZURE = { tenantId: "tenant-1", clientId: "app-1", clientSecret: "s3cret-value-never-shown" };

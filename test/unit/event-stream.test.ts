@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type RunStreamItem, runStreamItems } from "../../functions/submit-tool-outputs/assistants/event-stream";
+import { type RunStreamItem, runStreamItems } from "../../functions/submit-tool-outputs/dialects/assistants/event-stream";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();

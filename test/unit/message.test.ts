@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseMessage } from "../../functions/submit-tool-outputs/message";
-import { MAX_TOOL_OUTPUTS } from "../../functions/submit-tool-outputs/message-fields";
+import { parseMessage } from "../../functions/submit-tool-outputs/pipeline/message";
+import { MAX_TOOL_OUTPUTS } from "../../functions/submit-tool-outputs/pipeline/message-fields";
 
 const valid = { thread_id: "thread_abc123", run_id: "run_abc123", tool_outputs: [{ tool_call_id: "call_abc123", output: '{"temp":21}' }] };
 const body = (patch: Record<string, unknown>) => JSON.stringify({ ...valid, ...patch });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { portkeyConfigProblem } from "../../functions/submit-tool-outputs/portkey-config";
+import { portkeyConfigProblem } from "../../functions/submit-tool-outputs/endpoint/credentials/portkey-config";
 
 const base = { provider: "openai", api_key: "sk-very-secret", custom_host: "http://127.0.0.1:8080/v1" };
 

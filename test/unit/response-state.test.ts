@@ -5,7 +5,7 @@ import {
   isFinal,
   type ResponseObject,
   standing,
-} from "../../functions/submit-tool-outputs/responses/response-state";
+} from "../../functions/submit-tool-outputs/dialects/responses/response-state";
 
 const call = (callId: string) => ({ type: "function_call", id: `fc_${callId}`, call_id: callId, name: "get_weather", arguments: "{}" });
 const response = (status: string | undefined, output: ResponseObject["output"] = []): ResponseObject => ({

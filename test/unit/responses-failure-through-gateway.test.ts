@@ -4,8 +4,8 @@
  * (test/gateway/responses-routes.test.ts); its own failures come as {status: "failure"} or as text/plain.
  */
 import { describe, expect, it } from "vitest";
-import { classifyHttpFailure } from "../../functions/submit-tool-outputs/endpoint-failure";
-import { classifyResponsesFailure } from "../../functions/submit-tool-outputs/responses/failure";
+import { classifyResponsesFailure } from "../../functions/submit-tool-outputs/dialects/responses/failure";
+import { classifyHttpFailure } from "../../functions/submit-tool-outputs/endpoint/endpoint-failure";
 
 const openAi = (message: string, code: string | null = null, param: string | null = null) => ({
   error: { message, type: "invalid_request_error", param, code },

@@ -3,8 +3,8 @@
  * (reference notes, "Errors seen in practice").
  */
 import { describe, expect, it } from "vitest";
-import { classifyHttpFailure, networkFailure } from "../../functions/submit-tool-outputs/endpoint-failure";
-import { classifyResponsesFailure } from "../../functions/submit-tool-outputs/responses/failure";
+import { classifyResponsesFailure } from "../../functions/submit-tool-outputs/dialects/responses/failure";
+import { classifyHttpFailure, networkFailure } from "../../functions/submit-tool-outputs/endpoint/endpoint-failure";
 
 const openAi = (message: string, code: string | null = null, param: string | null = null, type = "invalid_request_error") => ({
   error: { message, type, param, code },

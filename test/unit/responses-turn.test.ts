@@ -3,8 +3,8 @@
  * the output of the response that some outputs started.
  */
 import { describe, expect, it } from "vitest";
-import type { ConversationItem } from "../../functions/submit-tool-outputs/responses/response-state";
-import { itemsAfterOutputs, listTail, waitingCalls } from "../../functions/submit-tool-outputs/responses/turn";
+import type { ConversationItem } from "../../functions/submit-tool-outputs/dialects/responses/response-state";
+import { itemsAfterOutputs, listTail, waitingCalls } from "../../functions/submit-tool-outputs/dialects/responses/turn";
 import { recordContext } from "../helpers/factories";
 
 const user = (id: string): ConversationItem => ({ type: "message", id, role: "user", content: [] });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { isResting, type Run, RunSchema, requiredToolCallIds, standing } from "../../functions/submit-tool-outputs/assistants/run-state";
-import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/results-event";
+import {
+  isResting,
+  type Run,
+  RunSchema,
+  requiredToolCallIds,
+  standing,
+} from "../../functions/submit-tool-outputs/dialects/assistants/run-state";
+import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/out/results-event";
 
 const waitingFor = (...ids: string[]): Run => ({
   id: "run_1",

@@ -2,7 +2,7 @@
  * The batcher that turns the sends of one batch's records into batch calls (SNS PublishBatch, SQS SendMessageBatch).
  */
 import { describe, expect, it } from "vitest";
-import { SendBatcher } from "../../functions/submit-tool-outputs/send-batcher";
+import { SendBatcher } from "../../functions/submit-tool-outputs/out/send-batcher";
 
 /** A batcher over a recording fake of the batch call: which entries went in which call, and which failed. */
 function batcherWith(failing: (value: string) => boolean = () => false, options: { maxBytes?: number } = {}) {

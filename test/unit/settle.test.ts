@@ -3,10 +3,10 @@
  * what was written and can be made to fail.
  */
 import { describe, expect, it } from "vitest";
-import type { RelaySinks } from "../../functions/submit-tool-outputs/aws-sinks";
-import type { DlqRecord } from "../../functions/submit-tool-outputs/dlq-record";
-import type { Outcome } from "../../functions/submit-tool-outputs/outcome";
-import { settle } from "../../functions/submit-tool-outputs/settle";
+import type { RelaySinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
+import type { DlqRecord } from "../../functions/submit-tool-outputs/out/dlq-record";
+import type { Outcome } from "../../functions/submit-tool-outputs/pipeline/outcome";
+import { settle } from "../../functions/submit-tool-outputs/pipeline/settle";
 import { sqsRecord } from "../helpers/factories";
 
 const limits = { maxReceiveCount: 3, retryVisibilityBaseSeconds: 10, retryVisibilityMaxSeconds: 900 };

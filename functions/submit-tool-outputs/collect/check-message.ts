@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import "../zod-messages";
+import "../config/zod-messages";
 
 /**
  * The relay's own follow-up for an open collection: it looks again whether the turn can still take the set

@@ -1,10 +1,10 @@
 import type { SQSRecord } from "aws-lambda";
-import type { RelaySinks } from "../aws-sinks";
-import type { ToolOutput } from "../dialect";
-import { buildDlqRecord } from "../dlq-record";
-import { parseMessage } from "../message";
-import type { Outcome } from "../outcome";
-import type { RecordContext } from "../record-context";
+import type { ToolOutput } from "../dialects/dialect";
+import type { RelaySinks } from "../out/aws-sinks";
+import { buildDlqRecord } from "../out/dlq-record";
+import { parseMessage } from "../pipeline/message";
+import type { Outcome } from "../pipeline/outcome";
+import type { RecordContext } from "../pipeline/record-context";
 import type { CollectedMessage, Collection } from "./collection";
 import { type CollectionStore, isItemTooLarge } from "./collection-store";
 import type { PayloadStore } from "./payload-store";

@@ -1,7 +1,7 @@
-import type { RelaySinks } from "../aws-sinks";
-import type { Api, Collecting } from "../dialect";
-import type { DlqReason, Outcome } from "../outcome";
-import type { RecordContext } from "../record-context";
+import type { Api, Collecting } from "../dialects/dialect";
+import type { RelaySinks } from "../out/aws-sinks";
+import type { DlqReason, Outcome } from "../pipeline/outcome";
+import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
 import type { CollectedMessages } from "./collected-messages";
 import type { Collection } from "./collection";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Api, TurnIds } from "../dialect";
-import { StateUnavailableError } from "../errors";
+import { StateUnavailableError } from "../config/errors";
+import type { Api, TurnIds } from "../dialects/dialect";
 import type { StateItem, StateTable } from "../state/state-table";
 import {
   type CollectedMessage,

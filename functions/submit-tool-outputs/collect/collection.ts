@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Api, TurnIds } from "../dialect";
-import type { DlqReason } from "../outcome";
+import type { Api, TurnIds } from "../dialects/dialect";
+import type { DlqReason } from "../pipeline/outcome";
 import type { StateItem } from "../state/state-table";
 
 /**

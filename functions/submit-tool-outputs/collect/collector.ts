@@ -1,8 +1,8 @@
 import type { SQSRecord } from "aws-lambda";
-import type { RelaySinks } from "../aws-sinks";
-import type { Api, Collecting, Dialect, ToolOutput, TurnIds } from "../dialect";
-import type { Outcome } from "../outcome";
-import type { RecordContext } from "../record-context";
+import type { Api, Collecting, Dialect, ToolOutput, TurnIds } from "../dialects/dialect";
+import type { RelaySinks } from "../out/aws-sinks";
+import type { Outcome } from "../pipeline/outcome";
+import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
 import { CollectedMessages } from "./collected-messages";
 import { type Collection, type EndedRound, outputHash, roundOf, type SubmissionClaim } from "./collection";

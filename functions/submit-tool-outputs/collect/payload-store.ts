@@ -1,5 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { StateUnavailableError } from "../errors";
+import { StateUnavailableError } from "../config/errors";
 
 /**
  * Collected message bodies too large for a state-table item, in the stack's encrypted payload bucket

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { StateUnavailableError } from "../errors";
+import { StateUnavailableError } from "../config/errors";
 
 /**
  * The relay's state table (docs/contract.md, "The state table"), over the AWS SDK's document client. This

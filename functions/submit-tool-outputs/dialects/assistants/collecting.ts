@@ -1,0 +1,85 @@
+import { callOptions, type RecordContext } from "../../pipeline/record-context";
+import { patiently } from "../../pipeline/retry-timing";
+import type { Collecting, TurnIds } from "../dialect";
+import type { AssistantsDeps } from "./decide";
+import type { AssistantsMessage } from "./message-schema";
+import { requiredToolCallIds } from "./run-state";
+
+/** How often an open collection looks at its run at most, so an answer from elsewhere is noticed within a minute. */
+const CHECK_EVERY_MS = 60_000;
+
+/**
+ * Collecting for the Assistants API: a turn is one round of a run's `required_action`; the run says which ids it
+ * wants and when it expires (`expires_at`).
+ */
+export function assistantsCollecting(deps: AssistantsDeps): Collecting<AssistantsMessage> {
+  const getRun = (turn: TurnIds, ctx: RecordContext) =>
+    patiently(() => deps.endpoint.getRun(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+  return {
+    turnOf: (message) => ({ thread_id: message.thread_id, run_id: message.run_id }),
+    async requiredIds(turn, ctx) {
+      const seen = await getRun(turn, ctx);
+      if (!seen.ok) {
+        const failure = seen.failure;
+        if (failure.kind === "not_found")
+          return { ok: false, outcome: { kind: "dead_letter", reason: "run_not_found", detail: "the endpoint has no such thread or run" } };
+        return {
+          ok: false,
+          outcome: { kind: "hand_back", reason: "endpoint_unavailable", detail: "could not read the run to learn the ids it asks for" },
+        };
+      }
+      const run = seen.run;
+      if (run.status === "expired")
+        return {
+          ok: false,
+          outcome: { kind: "dead_letter", reason: "run_expired", detail: `run ${run.id} expired before the outputs were collected` },
+        };
+      const ids = requiredToolCallIds(run);
+      if (ids.length === 0) {
+        // The run took this round already, or never asked: a collected message for it is a late duplicate or wrong.
+        return {
+          ok: false,
+          outcome: {
+            kind: "dead_letter",
+            reason: "collect_incomplete",
+            detail: `run ${run.id} is ${run.status} and asks for no outputs now`,
+          },
+        };
+      }
+      const expiresAt = typeof run.expires_at === "number" ? run.expires_at * 1000 : undefined;
+      return { ok: true, ids, ...(expiresAt ? { expiresAt } : {}) };
+    },
+    async standing(turn, required, ctx) {
+      const seen = await getRun(turn, ctx);
+      if (!seen.ok) return { open: true, checkBy: Date.now() + CHECK_EVERY_MS };
+      const run = seen.run;
+      if (run.status === "expired")
+        return { open: false, reason: "run_expired", detail: `run ${run.id} expired before the set was complete` };
+      const asks = new Set(requiredToolCallIds(run));
+      if (run.status === "requires_action" && required.every((id) => asks.has(id))) {
+        const expiresAt = typeof run.expires_at === "number" ? run.expires_at * 1000 + 1_000 : Number.POSITIVE_INFINITY;
+        return { open: true, checkBy: Math.min(expiresAt, Date.now() + CHECK_EVERY_MS) };
+      }
+      return { open: false, reason: "collect_incomplete", detail: `run ${run.id} moved on (${run.status}) without this collection` };
+    },
+    combine: (message, outputs) => {
+      if (message.type !== "tool_outputs") return message;
+      const { collect: _collected, ...rest } = message;
+      return { ...rest, tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output) })) };
+    },
+    reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id!, run_id: turn.run_id! }),
+    async answeredElsewhere(turn, outputs, _firstAttempt, ctx) {
+      // The run's steps keep the outputs it took: the same as the set's, ours (or an identical copy); others, not.
+      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+      if (!listed.ok) return undefined;
+      const taken = new Map<string, string>();
+      for (const step of listed.steps)
+        for (const call of step.step_details?.tool_calls ?? [])
+          if (call.id && typeof call.function?.output === "string") taken.set(call.id, call.function.output);
+      const differing = outputs.filter((o) => taken.has(o.tool_call_id) && taken.get(o.tool_call_id) !== String(o.output));
+      if (differing.length === 0) return undefined;
+      const ids = differing.map((o) => o.tool_call_id).join(", ");
+      return `run ${turn.run_id} took other outputs for [${ids}] without this collection`;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import * as z from "zod/mini";
+import { Id, Metadata, Stream, toolOutputList } from "../../pipeline/message-fields";
+import type { ApiMessages } from "../dialect";
+
+/** A tool-output message for the Assistants API (docs/contract.md, "The message"). */
+export const ToolOutputMessageSchema = z.strictObject({
+  thread_id: Id,
+  run_id: Id,
+  tool_outputs: toolOutputList(z.string({ error: "must be a string (send JSON as a string)" })),
+  stream: Stream,
+  metadata: z.optional(Metadata),
+  collect: z.optional(z.boolean()),
+});
+
+/** A follow-up asking the relay to report a run's next resting state (sent by the relay itself, or anyone). */
+export const WatchRunMessageSchema = z.strictObject({
+  type: z.literal("watch_run"),
+  thread_id: Id,
+  run_id: Id,
+  metadata: z.optional(Metadata),
+});
+
+export type ToolOutputMessage = z.infer<typeof ToolOutputMessageSchema>;
+export type WatchRunMessage = z.infer<typeof WatchRunMessageSchema>;
+/** A valid message for the Assistants API, as the pipeline hands it to the dialect. */
+export type AssistantsMessage = { api: "assistants" } & (({ type: "tool_outputs" } & ToolOutputMessage) | WatchRunMessage);
+
+/** How the pipeline tells and checks Assistants-API messages. */
+export const ASSISTANTS_MESSAGES: ApiMessages = {
+  api: "assistants",
+  idFields: ["thread_id", "run_id"],
+  describeIds: "thread_id and run_id (Assistants API)",
+  toolOutputs: ToolOutputMessageSchema,
+  watch: { type: "watch_run", schema: WatchRunMessageSchema },
+};

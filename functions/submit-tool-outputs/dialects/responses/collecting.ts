@@ -1,0 +1,119 @@
+import { callOptions } from "../../pipeline/record-context";
+import { patiently } from "../../pipeline/retry-timing";
+import type { Collecting, TurnIds } from "../dialect";
+import type { ResponsesDeps } from "./decide";
+import type { ResponsesMessage, ResponsesToolOutputMessage } from "./message-schema";
+import { conversationOf, functionCalls, isFinal, sameIds } from "./response-state";
+import { turnKey } from "./submission-claims";
+import { itemsAfterOutputs, listTail, waitingCalls } from "./turn";
+
+const CHECK_EVERY_MS = 60_000;
+
+/**
+ * Collecting for the Responses API: a turn is the function calls of one response (or those waiting at a
+ * conversation's tail). A stored response does not expire, so only the collection's timeout, or the turn being
+ * answered without this collection, ends an incomplete set.
+ */
+export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMessage> {
+  return {
+    turnOf: (message) =>
+      message.type === "tool_outputs" && message.conversation_id !== undefined
+        ? { conversation_id: message.conversation_id }
+        : { response_id: (message as { response_id: string }).response_id },
+    async requiredIds(turn, ctx) {
+      if (turn.response_id !== undefined) {
+        const seen = await patiently(() => deps.endpoint.getResponse(turn.response_id!, callOptions(ctx)), ctx, deps);
+        if (!seen.ok) {
+          if (seen.failure.kind === "not_found")
+            return {
+              ok: false,
+              outcome: { kind: "dead_letter", reason: "response_not_found", detail: `the endpoint has no response ${turn.response_id}` },
+            };
+          return {
+            ok: false,
+            outcome: {
+              kind: "hand_back",
+              reason: "endpoint_unavailable",
+              detail: "could not read the response to learn the calls it asks for",
+            },
+          };
+        }
+        if (!isFinal(seen.response))
+          return {
+            ok: false,
+            outcome: {
+              kind: "hand_back",
+              reason: "response_in_progress",
+              detail: `response ${turn.response_id} is still ${seen.response.status}`,
+            },
+          };
+        const ids = functionCalls(seen.response).map((call) => call.call_id);
+        if (seen.response.status !== "completed" || ids.length === 0) {
+          return {
+            ok: false,
+            outcome: {
+              kind: "dead_letter",
+              reason: "response_not_awaiting_outputs",
+              detail: `response ${turn.response_id} takes no outputs`,
+            },
+          };
+        }
+        return { ok: true, ids };
+      }
+      const listed = await patiently(() => listTail(deps, turn.conversation_id!, [], ctx), ctx, deps);
+      if (!listed.ok)
+        return {
+          ok: false,
+          outcome: { kind: "hand_back", reason: "endpoint_unavailable", detail: "could not list the conversation's items" },
+        };
+      const tail = waitingCalls(listed.items);
+      if (tail.length === 0)
+        return {
+          ok: false,
+          outcome: {
+            kind: "dead_letter",
+            reason: "response_not_awaiting_outputs",
+            detail: `conversation ${turn.conversation_id} waits for no function calls`,
+          },
+        };
+      return { ok: true, ids: tail };
+    },
+    async standing(turn, required, ctx) {
+      const checkBy = Date.now() + CHECK_EVERY_MS;
+      const state = await deps.state?.();
+      if (turn.response_id !== undefined) {
+        // The turn's own claim, written when it was submitted without this collection (a message that did not collect);
+        // a response on a conversation is claimed under the conversation, as the submission path claims it.
+        const seen = await deps.endpoint.getResponse(turn.response_id, callOptions(ctx));
+        if (!seen.ok) return { open: true, checkBy };
+        const key = turnKey({ previousResponseId: turn.response_id, conversationId: conversationOf(seen.response) ?? undefined }, required);
+        const claim = await state?.claims.peek(key).catch(() => undefined);
+        if (claim?.verdict === "submitted")
+          return { open: false, reason: "collect_incomplete", detail: `response ${turn.response_id} was answered without this collection` };
+        return { open: true, checkBy };
+      }
+      const listed = await listTail(deps, turn.conversation_id!, required, ctx);
+      if (!listed.ok) return { open: true, checkBy };
+      if (sameIds(waitingCalls(listed.items), required)) return { open: true, checkBy };
+      const answered = itemsAfterOutputs(listed.items, required) !== undefined;
+      return {
+        open: false,
+        reason: "collect_incomplete",
+        detail: `conversation ${turn.conversation_id} ${answered ? "took outputs for these calls from elsewhere" : "moved on"} without this collection`,
+      };
+    },
+    combine: (message, outputs) => {
+      if (message.type !== "tool_outputs") return message;
+      const { collect: _collected, ...rest } = message;
+      return { ...rest, tool_outputs: outputs as ResponsesToolOutputMessage["tool_outputs"] };
+    },
+    reportAfterSubmission: (_turn: TurnIds, continuation?: string) =>
+      continuation === undefined ? undefined : { api: "responses", type: "watch_response", response_id: continuation },
+    // Before this collection's first attempt, nothing of ours can have submitted the turn: whoever did, it was not
+    // this set. (Later attempts find their own earlier submission in the claim, or in the conversation.)
+    answeredElsewhere: async (turn, _outputs, firstAttempt) =>
+      firstAttempt
+        ? `${turn.conversation_id ? `conversation ${turn.conversation_id}` : `response ${turn.response_id}`} was answered without this collection`
+        : undefined,
+  };
+}

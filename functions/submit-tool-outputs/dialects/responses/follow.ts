@@ -1,0 +1,74 @@
+import type { Outcome } from "../../pipeline/outcome";
+import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
+import { pause } from "../../pipeline/retry-timing";
+import type { ResponsesClient } from "./client";
+import type { ResponseStreamItem } from "./event-stream";
+import { isFinal, type ResponseObject } from "./response-state";
+
+export type Via = Extract<Outcome, { kind: "report" }>["via"];
+export type ResponsesFollowDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse"> };
+
+const MIN_POLL_MS = 10;
+
+/** Publish a final response; leave a moving one to a `watch_response` follow-up. */
+export function reportOrWatch(response: ResponseObject, via: Via): Outcome {
+  if (isFinal(response)) return { kind: "report", state: { api: "responses", response }, via };
+  return { kind: "watch", followUp: { type: "watch_response", response_id: response.id }, status: response.status };
+}
+
+/**
+ * Row "submit … follow it to rest": polls `GET /responses/{id}` (honouring `openai-poll-after-ms` when sent)
+ * until the response is final or `until` (the end of the follow budget); one still moving then is left to a
+ * `watch_response`. The outputs are already taken here, so a failing GET also ends in a watch.
+ */
+export async function followResponse(
+  response: ResponseObject,
+  via: Via,
+  ctx: RecordContext,
+  deps: ResponsesFollowDeps,
+  until: number,
+): Promise<Outcome> {
+  let current = response;
+  let wait = deps.pollIntervalMs;
+  while (!isFinal(current)) {
+    if (!(await pause(wait, ctx, until))) break;
+    const seen = await deps.endpoint.getResponse(current.id, callOptions(ctx));
+    if (!seen.ok) {
+      if (seen.failure.kind !== "transient") break;
+      wait = deps.pollIntervalMs;
+      continue;
+    }
+    current = seen.response;
+    // A poll-after of 0 (or less) must not turn following into a busy loop.
+    wait = Math.max(MIN_POLL_MS, seen.pollAfterMs ?? deps.pollIntervalMs);
+  }
+  return reportOrWatch(current, via);
+}
+
+/** How a response's stream ended: at rest, or cut (with the response's id if the stream said it). */
+export type StreamEnd = { ended: "final"; outcome: Outcome } | { ended: "cut"; response?: ResponseObject };
+
+/**
+ * Row "submit … or stream": reads the submission's event stream until a terminal event (the caller cuts it at
+ * the end of the follow budget). `onCreated` is told the new response's id as soon as the first event carries
+ * it. A stream cut after that is followed by GET (never resubmitted); one cut before is an ambiguous failure.
+ */
+export async function readResponseStream(
+  stream: AsyncGenerator<ResponseStreamItem>,
+  onCreated: (response: ResponseObject) => Promise<void>,
+): Promise<StreamEnd> {
+  let latest: ResponseObject | undefined;
+  try {
+    for await (const item of stream) {
+      if (item.kind === "error") break;
+      if (latest === undefined) await onCreated(item.response);
+      latest = item.response;
+      if (isFinal(latest)) return { ended: "final", outcome: reportOrWatch(latest, "submitted") };
+    }
+  } catch {
+    // The stream broke (reset, timeout, the follow budget): what we know is below.
+  } finally {
+    await stream.return(undefined).catch(() => undefined);
+  }
+  return latest ? { ended: "cut", response: latest } : { ended: "cut" };
+}

@@ -1,0 +1,110 @@
+import * as z from "zod/mini";
+import { Id, Metadata, Stream, toolOutputList } from "../../pipeline/message-fields";
+import type { ApiMessages } from "../dialect";
+
+/** Content parts a function call's output may be, instead of a string (`input_text`, `input_image`, `input_file`). */
+const OutputPart = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("input_text"), text: z.string(), prompt_cache_breakpoint: z.optional(z.unknown()) }),
+  z.strictObject({
+    type: z.literal("input_image"),
+    image_url: z.nullish(z.string()),
+    file_id: z.nullish(z.string()),
+    detail: z.optional(z.enum(["low", "high", "auto", "original"])),
+    prompt_cache_breakpoint: z.optional(z.unknown()),
+  }),
+  z.strictObject({
+    type: z.literal("input_file"),
+    file_id: z.nullish(z.string()),
+    filename: z.optional(z.string()),
+    file_data: z.optional(z.string()),
+    file_url: z.optional(z.string()),
+    detail: z.optional(z.string()),
+    prompt_cache_breakpoint: z.optional(z.unknown()),
+  }),
+]);
+
+/** The API's own limit on a string output. */
+const MAX_OUTPUT_CHARS = 10_485_760;
+
+const Output = z.union([
+  z.string().check(z.maxLength(MAX_OUTPUT_CHARS, { error: `must be at most ${MAX_OUTPUT_CHARS} characters` })),
+  z.array(OutputPart).check(z.minLength(1, { error: "must hold at least one content part" })),
+]);
+
+/**
+ * The `CreateResponse` fields a message may set for its continuation: a fixed allow-list (docs/responses.md);
+ * the endpoint checks their values.
+ */
+export const REQUEST_FIELDS = [
+  "model",
+  "instructions",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "max_output_tokens",
+  "temperature",
+  "top_p",
+  "reasoning",
+  "text",
+  "truncation",
+  "include",
+  "store",
+  "service_tier",
+  "prompt_cache_key",
+  "safety_identifier",
+  "user",
+  "metadata",
+] as const;
+
+const Request = z.strictObject(
+  Object.fromEntries(REQUEST_FIELDS.map((field) => [field, z.optional(z.unknown())])) as Record<
+    (typeof REQUEST_FIELDS)[number],
+    z.ZodMiniOptional<z.ZodMiniUnknown>
+  >,
+);
+
+const ids = {
+  response_id: z.optional(Id),
+  conversation_id: z.optional(Id),
+};
+const oneOfTheIds = z.refine<{ response_id?: string; conversation_id?: string }>(
+  (m) => (m.response_id === undefined) !== (m.conversation_id === undefined),
+  {
+    error: "send exactly one of response_id and conversation_id",
+    path: ["response_id"],
+  },
+);
+
+/** A tool-output message for the Responses API (docs/responses.md, "The Responses message"). */
+export const ResponsesToolOutputMessageSchema = z
+  .strictObject({
+    ...ids,
+    tool_outputs: toolOutputList(Output),
+    stream: Stream,
+    metadata: z.optional(Metadata),
+    request: z.optional(Request),
+    collect: z.optional(z.boolean()),
+  })
+  .check(oneOfTheIds);
+
+/** A follow-up asking the relay to report a response's resting state (sent by the relay itself, or anyone). */
+export const WatchResponseMessageSchema = z.strictObject({
+  type: z.literal("watch_response"),
+  response_id: Id,
+  metadata: z.optional(Metadata),
+});
+
+export type ResponsesToolOutputMessage = z.infer<typeof ResponsesToolOutputMessageSchema>;
+export type WatchResponseMessage = z.infer<typeof WatchResponseMessageSchema>;
+/** A valid message for the Responses API, as the pipeline hands it to the dialect. */
+export type ResponsesMessage = { api: "responses" } & (({ type: "tool_outputs" } & ResponsesToolOutputMessage) | WatchResponseMessage);
+export type ContinuationRequest = NonNullable<ResponsesToolOutputMessage["request"]>;
+
+/** How the pipeline tells and checks Responses-API messages. */
+export const RESPONSES_MESSAGES: ApiMessages = {
+  api: "responses",
+  idFields: ["response_id", "conversation_id"],
+  describeIds: "response_id or conversation_id (Responses API)",
+  toolOutputs: ResponsesToolOutputMessageSchema,
+  watch: { type: "watch_response", schema: WatchResponseMessageSchema },
+};

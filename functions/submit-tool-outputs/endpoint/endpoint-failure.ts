@@ -1,0 +1,148 @@
+import * as z from "zod/mini";
+import "../config/zod-messages";
+
+/** The endpoint's error, from either shape it comes in: OpenAI's `{error:{…}}` or Portkey's `{status:"failure",message}`. */
+export interface EndpointError {
+  message: string | null;
+  type: string | null;
+  code: string | null;
+  param: string | null;
+}
+
+const OpenAiErrorBody = z.object({
+  error: z.looseObject({
+    message: z.nullish(z.string()),
+    type: z.nullish(z.string()),
+    code: z.nullish(z.union([z.string(), z.number()])),
+    param: z.nullish(z.string()),
+  }),
+});
+const PortkeyFailureBody = z.looseObject({ status: z.literal("failure"), message: z.string() });
+
+export function readEndpointError(body: unknown): EndpointError | undefined {
+  const openAi = OpenAiErrorBody.safeParse(body);
+  if (openAi.success) {
+    const e = openAi.data.error;
+    return { message: e.message ?? null, type: e.type ?? null, code: e.code == null ? null : String(e.code), param: e.param ?? null };
+  }
+  const portkey = PortkeyFailureBody.safeParse(body);
+  if (portkey.success) return { message: portkey.data.message, type: "gateway_failure", code: null, param: null };
+  return undefined;
+}
+
+/** A failure worth another try: nothing says the request was wrong. */
+export interface TransientFailure {
+  kind: "transient";
+  httpStatus?: number;
+  error?: EndpointError;
+  /** The server asked for this wait (`retry-after-ms` / `retry-after`). */
+  retryAfterMs?: number;
+  /** The request may have reached the endpoint and been acted on (5xx, timeout, reset). */
+  ambiguous: boolean;
+  /** The request never left: the connection was refused or the host not found. */
+  notSent?: true;
+  detail: string;
+}
+
+/**
+ * Why a call to the endpoint did not answer 2xx, as far as HTTP tells. Each API refines `rejected` by the
+ * endpoint's message (assistants/failure.ts, responses/failure.ts).
+ */
+export type HttpFailure =
+  | { kind: "rejected" | "not_found" | "unauthorized" | "quota_exceeded"; httpStatus: number; error?: EndpointError }
+  /** A gateway refused the call itself, in its own shape (`{status:"failure"}`, 4xx): its configuration, not the message. */
+  | { kind: "misconfigured"; httpStatus: number; error?: EndpointError }
+  | TransientFailure;
+
+/**
+ * A Portkey gateway's own 500 when it could not open a connection to the upstream (test/gateway/gateway-failures.test.ts,
+ * responses-routes.test.ts): `Message: fetch failed Cause: Error: connect ECONNREFUSED <address> Name: TypeError`, as
+ * text/plain on the routes it proxies and as `{"html-message": …, "provider": …}` on its explicit ones (POST and GET
+ * /v1/responses). Nothing went upstream, as long as the gateway made one attempt only: credentials.ts refuses a
+ * PORTKEY_CONFIG with retry or fallback, after which an earlier attempt might have been taken. A dropped connection
+ * (`other side closed`) gets the same status and shape and stays ambiguous; so do a connect timeout (503) and a failed
+ * name lookup, not checked against the gateway.
+ */
+const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect ECONNREFUSED\b/;
+
+/**
+ * Sorts an HTTP error answer by status (and `insufficient_quota`, `x-should-retry`). `text` is the body as it came,
+ * for answers that are not JSON (a gateway's own text/plain failures).
+ * @example classifyHttpFailure(429, body, headers).kind === "transient"
+ */
+export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers, text = ""): HttpFailure {
+  const error = readEndpointError(body);
+  if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(gatewayMessage(body) ?? text)) {
+    return {
+      kind: "transient",
+      httpStatus,
+      ambiguous: false,
+      notSent: true,
+      detail: "HTTP 500: the gateway could not connect to the upstream (ECONNREFUSED)",
+    };
+  }
+  // `x-should-retry: true` makes any answer worth another try. Its `false` is not followed: a 5xx may
+  // come after the call went upstream, so the run is looked at rather than the message dead-lettered.
+  if (headers.get("x-should-retry") === "true" || (isRetryableStatus(httpStatus) && error?.code !== "insufficient_quota")) {
+    return {
+      kind: "transient",
+      httpStatus,
+      error,
+      retryAfterMs: retryAfterMs(headers),
+      // 409/429 say the request was not acted on; a 5xx, or a gateway's 408 (its own timeout), may
+      // come after the call went upstream.
+      ambiguous: httpStatus >= 500 || httpStatus === 408,
+      detail: `HTTP ${httpStatus}${error?.code ? ` ${error.code}` : ""}`,
+    };
+  }
+  if (httpStatus === 429) return { kind: "quota_exceeded", httpStatus, error };
+  if (httpStatus === 401 || httpStatus === 403) return { kind: "unauthorized", httpStatus, error };
+  if (httpStatus === 404) return { kind: "not_found", httpStatus, error };
+  // Portkey answers a missing or unknown provider, an untrusted custom host or a bad config with its own 400
+  // before anything goes upstream: nothing is wrong with the message, so it must not be dead-lettered for it.
+  if (error?.type === "gateway_failure") return { kind: "misconfigured", httpStatus, error };
+  // Azure refuses a missing api-version (classic agents), one on `/openai/v1`, or an unknown one, with a 400 for every
+  // call alike: ENDPOINT_API_VERSION / RESPONSES_API_VERSION are wrong, not the message.
+  if (httpStatus === 400 && isApiVersionRefusal(error)) return { kind: "misconfigured", httpStatus, error };
+  return { kind: "rejected", httpStatus, error };
+}
+
+/** The words of a gateway's own failure wrapped in JSON on its explicit routes. */
+function gatewayMessage(body: unknown): string | undefined {
+  const message = (body as { "html-message"?: unknown } | undefined)?.["html-message"];
+  return typeof message === "string" ? message : undefined;
+}
+
+/** Azure's words (local/endpoint-simulator/azure.ts has the sources): `Missing required query parameter: api-version`, … */
+function isApiVersionRefusal(error: EndpointError | undefined): boolean {
+  return error?.code === "UnsupportedApiVersionValue" || /\bapi-version\b|\bunsupported api version\b/i.test(error?.message ?? "");
+}
+
+/** Connection errors that happen before a byte of the request is sent. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** A failure below HTTP: connection refused or reset, timeout, aborted. Only a refused connection is known not to have been acted on. */
+export function networkFailure(cause: unknown): TransientFailure {
+  const name = (cause as Error)?.name ?? "Error";
+  const code = ((cause as { cause?: { code?: string } })?.cause?.code ?? "") as string;
+  const detail = `${name}${code ? ` ${code}` : ""}`;
+  return NOT_SENT_CODES.has(code)
+    ? { kind: "transient", ambiguous: false, notSent: true, detail }
+    : { kind: "transient", ambiguous: true, detail };
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** `retry-after-ms` (milliseconds) first, else `retry-after` (seconds or an HTTP date), as openai-node reads them. */
+export function retryAfterMs(headers: Headers): number | undefined {
+  const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers.get("retry-after");
+  if (value === null) return undefined;
+  const seconds = Number.parseFloat(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}

@@ -1,0 +1,138 @@
+import { CredentialsError } from "../config/errors";
+import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
+
+/**
+ * Sends one request with per-request credentials (an Entra ID token) and may send it once more (a 401 answered
+ * with a fresh token): `send` does the request with the headers it is given.
+ */
+export type Authorize = (send: (auth: Record<string, string>) => Promise<Response>, signal: AbortSignal) => Promise<Response>;
+
+export interface EndpointHttpOptions {
+  /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
+  baseUrl: URL;
+  /** Query parameters on every call (Azure's `api-version`). */
+  query?: Readonly<Record<string, string>>;
+  /** Credential and protocol headers sent on every call. */
+  headers: Readonly<Record<string, string>>;
+  /** Limit for one call, up to the response headers (and the whole body for JSON answers). */
+  timeoutMs: number;
+  /** Told the time to the answer's headers of every call (for the latency metric). */
+  onCall?: (ms: number) => void;
+  /** Per-request credentials, when static headers are not enough (Entra ID). */
+  authorize?: Authorize;
+}
+
+export interface CallOptions {
+  /** Sent as `x-portkey-trace-id` so a submission can be found in Portkey's logs: the SQS message id. */
+  traceId: string;
+  /** Aborts the call (the invocation's deadline). */
+  signal: AbortSignal;
+  /**
+   * This call's limit when it is longer than the per-call timeout: a call the endpoint answers only once its
+   * work is done (a foreground `POST /responses`) may take as long as the relay would follow that work.
+   */
+  timeoutMs?: number;
+}
+
+/** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
+export type Answer = { ok: true; response: Response; release: () => void } | { ok: false; failure: HttpFailure };
+
+/**
+ * HTTP to the endpoint, shared by every API: URLs built from encoded path segments (never glued), one timeout
+ * per call, error answers read and sorted by status. Plain `fetch`: Node's undici keeps connections alive.
+ * @example const answer = await http.call("GET", http.url(["threads", threadId, "runs", runId]), { traceId, signal });
+ */
+export class EndpointHttp {
+  private readonly basePath: string;
+
+  constructor(private readonly options: EndpointHttpOptions) {
+    this.basePath = options.baseUrl.pathname.replace(/\/+$/, "");
+  }
+
+  /** `{base}/{segment}/…?{query}`, each segment percent-encoded, with the API's own query parameters. */
+  url(segments: readonly string[], query: Readonly<Record<string, string | undefined>> = {}): URL {
+    const url = new URL(this.options.baseUrl);
+    url.pathname = `${this.basePath}/${segments.map(encodeURIComponent).join("/")}`;
+    for (const [name, value] of Object.entries({ ...query, ...this.options.query })) {
+      if (value !== undefined) url.searchParams.set(name, value);
+    }
+    return url;
+  }
+
+  /**
+   * One call with a timeout that covers the answer's headers and, until `release`, its body (a stream is
+   * released at once by the caller and bounded by its signal).
+   */
+  async call(
+    method: "GET" | "POST",
+    url: URL,
+    { traceId, signal, timeoutMs }: CallOptions,
+    body?: string,
+    streaming = false,
+  ): Promise<Answer> {
+    const timeout = new AbortController();
+    const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
+    const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
+    const release = () => clearTimeout(timer);
+    const headers: Record<string, string> = { ...this.options.headers, "x-portkey-trace-id": traceId };
+    headers.accept = streaming ? "text/event-stream" : "application/json";
+    if (body !== undefined) headers["content-type"] = "application/json";
+    try {
+      const sent = performance.now();
+      const both = AbortSignal.any([signal, timeout.signal]);
+      const send = (auth: Record<string, string>) => fetch(url, { method, headers: { ...headers, ...auth }, body, signal: both });
+      const response = await (this.options.authorize ? this.options.authorize(send, both) : send({}));
+      this.options.onCall?.(performance.now() - sent);
+      if (response.ok) return { ok: true, response, release };
+      // Read as text first: a gateway's own failures may be text/plain, and their words matter (endpoint-failure.ts).
+      const text = await response.text().catch(() => "");
+      release();
+      return { ok: false, failure: classifyHttpFailure(response.status, jsonOrUndefined(text), response.headers, text) };
+    } catch (error) {
+      release();
+      return { ok: false, failure: error instanceof CredentialsError ? credentialsFailure(error) : networkFailure(error) };
+    }
+  }
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * No credentials could be had for the request (the token endpoint refused, or is down): nothing was sent. A
+ * refusal is configuration (hand back, alarm); an outage is retried like any transient failure.
+ */
+function credentialsFailure(error: CredentialsError): HttpFailure {
+  const details = (error as { details?: { httpStatus?: number; transient?: boolean } }).details ?? {};
+  const endpointError = { message: error.message, type: "credentials", code: null, param: null };
+  if (details.transient) return { kind: "transient", ambiguous: false, notSent: true, detail: error.message, error: endpointError };
+  return { kind: "unauthorized", httpStatus: details.httpStatus ?? 401, error: endpointError };
+}
+
+/**
+ * Reads a 2xx JSON body with `parse`; a body that is not what the API promises is an ambiguous failure (the
+ * call may have been acted on), and so is a body cut short.
+ */
+export async function readJson<T>(
+  answer: { response: Response; release: () => void },
+  parse: (value: unknown) => { success: true; data: T } | { success: false },
+  what: string,
+): Promise<{ ok: true; value: T } | { ok: false; failure: HttpFailure }> {
+  try {
+    const parsed = parse(await answer.response.json());
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return {
+      ok: false,
+      failure: { kind: "transient", httpStatus: answer.response.status, ambiguous: true, detail: `the 2xx answer is not ${what}` },
+    };
+  } catch (error) {
+    return { ok: false, failure: networkFailure(error) };
+  } finally {
+    answer.release();
+  }
+}

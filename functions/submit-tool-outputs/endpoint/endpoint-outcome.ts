@@ -1,0 +1,54 @@
+import type { Outcome } from "../pipeline/outcome";
+import type { RecordContext } from "../pipeline/record-context";
+import type { EndpointError, HttpFailure } from "./endpoint-failure";
+
+/** What an API's failure has in common with HTTP's, whatever kinds the API adds. */
+type AnyFailure = { kind: string; httpStatus?: number; error?: EndpointError };
+
+/**
+ * The rows every API's table shares (docs/contract.md, docs/responses.md): the invocation's deadline, the
+ * credentials refused (401/403, alarm), the quota exhausted, the gateway or endpoint refusing its own configuration,
+ * and an endpoint that kept failing transiently — all handed back. Undefined for a failure only the API's own
+ * table can place (not found, rejected, a mismatch).
+ * @example return sharedFailureOutcome(failure, ctx, "submit the outputs") ?? apiSpecificOutcome(failure);
+ */
+export function sharedFailureOutcome(failure: AnyFailure, ctx: RecordContext, doing: string): Outcome | undefined {
+  const http = { httpStatus: failure.httpStatus, endpointError: failure.error };
+  const said = failure.error?.message ? `: ${failure.error.message}` : "";
+  if (isTransient(failure)) {
+    if (ctx.signal.aborted)
+      return { kind: "hand_back", reason: "deadline", detail: `stopped at the invocation's deadline (${failure.detail})`, ...http };
+    return {
+      kind: "hand_back",
+      reason: "endpoint_unavailable",
+      detail: `the endpoint did not answer usefully while trying to ${doing} (${failure.detail})`,
+      retryAfterMs: failure.retryAfterMs,
+      ...http,
+    };
+  }
+  switch (failure.kind) {
+    case "unauthorized":
+      return {
+        kind: "hand_back",
+        reason: "unauthorized",
+        detail: `the endpoint refused the credentials (HTTP ${failure.httpStatus})${said}`,
+        ...http,
+      };
+    case "quota_exceeded":
+      return { kind: "hand_back", reason: "quota_exceeded", detail: "the endpoint's quota is exhausted (429 insufficient_quota)", ...http };
+    case "misconfigured":
+      // A gateway's own refusal (Portkey's `{status:"failure"}` 4xx), or an endpoint refusing its api-version.
+      return {
+        kind: "hand_back",
+        reason: "endpoint_misconfigured",
+        detail: `the endpoint refused the call as configured (HTTP ${failure.httpStatus})${said}`,
+        ...http,
+      };
+    default:
+      return undefined;
+  }
+}
+
+function isTransient(failure: AnyFailure): failure is Extract<HttpFailure, { kind: "transient" }> {
+  return failure.kind === "transient";
+}

@@ -1,0 +1,175 @@
+import { createHash, randomUUID } from "node:crypto";
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import type { CollectCheck } from "../collect/check-message";
+import type { FollowUp } from "../pipeline/outcome";
+import { type DlqRecord, dlqMessage, sizeOf } from "./dlq-record";
+import { type ResultsEvent, resultAttributes, resultGroupOf } from "./results-event";
+import { SendBatcher } from "./send-batcher";
+
+/**
+ * Where outcomes go: the I/O edge of the relay, passed in so tests and the local stack can point it
+ * anywhere. Each call ends when `signal` aborts (the invocation's cutoff).
+ */
+export interface RelaySinks {
+  publishResult(event: ResultsEvent, signal?: AbortSignal): Promise<void>;
+  writeDeadLetter(record: DlqRecord, source: MessageSource, signal?: AbortSignal): Promise<void>;
+  enqueueWatch(message: FollowUp & { metadata?: Record<string, string> }, source: SQSRecord, signal?: AbortSignal): Promise<void>;
+  /** A collection's next check, `delaySeconds` from now (a FIFO queue takes no delay: its own group, at once). */
+  enqueueCheck(check: CollectCheck, delaySeconds: number, signal?: AbortSignal): Promise<void>;
+  delayRedelivery(source: SQSRecord, seconds: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The message a record is written for: its id and, on a FIFO queue, its group. */
+export type MessageSource = Pick<SQSRecord, "messageId"> & { attributes: { MessageGroupId?: string } };
+
+export interface AwsSinksOptions {
+  sqs: SQSClient;
+  sns: SNSClient;
+  resultsTopicArn: string;
+  dlqUrl: string;
+  inputQueueUrl: string;
+  watchDelaySeconds: number;
+  /** How long a result or DLQ record waits for others of the batch to share its call. Default 2 ms. */
+  lingerMs?: number;
+  /** Whether a record is still deciding (its result may join the call): when none is, a call goes out at once. */
+  moreMayCome?: () => boolean;
+}
+
+/** SNS's limit for one PublishBatch call, all entries together. */
+const SNS_BATCH_BYTES = 262_144;
+/** SQS's limit for one SendMessageBatch call, all entries together. */
+const SQS_BATCH_BYTES = 1_048_576;
+
+const text = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
+
+/**
+ * The real sinks: SNS for results, SQS for the DLQ, follow-ups and redelivery delays. The wire formats
+ * live in results-event.ts and dlq-record.ts; this is only the calls. FIFO queues and topics (named
+ * `*.fifo`) get group and deduplication ids.
+ * @example const sinks = awsSinks({ sqs, sns, resultsTopicArn, dlqUrl, inputQueueUrl, watchDelaySeconds: 10 });
+ */
+export function awsSinks(o: AwsSinksOptions): RelaySinks {
+  const fifoTopic = o.resultsTopicArn.endsWith(".fifo");
+  const fifoDlq = o.dlqUrl.endsWith(".fifo");
+  const fifoInput = o.inputQueueUrl.endsWith(".fifo");
+  const groupOf = (source: MessageSource, fallback?: string) => source.attributes.MessageGroupId ?? fallback ?? "tool-output-relay";
+  const lingerMs = o.lingerMs ?? 2;
+
+  // The results of one batch go out in PublishBatch calls, its DLQ records in SendMessageBatch calls; each
+  // record still learns its own entry's fate (send-batcher.ts).
+  const results = new SendBatcher<Omit<PublishBatchRequestEntry, "Id">>({
+    maxEntries: 10,
+    maxBytes: SNS_BATCH_BYTES,
+    lingerMs,
+    moreMayCome: o.moreMayCome,
+    async send(entries, signal) {
+      const answer = await o.sns.send(
+        new PublishBatchCommand({
+          TopicArn: o.resultsTopicArn,
+          PublishBatchRequestEntries: entries.map((entry, i) => ({ ...entry, Id: String(i) })),
+        }),
+        { abortSignal: signal },
+      );
+      return failuresOf(answer.Failed);
+    },
+  });
+  const deadLetters = new SendBatcher<Omit<SendMessageBatchRequestEntry, "Id">>({
+    maxEntries: 10,
+    maxBytes: SQS_BATCH_BYTES,
+    lingerMs,
+    moreMayCome: o.moreMayCome,
+    async send(entries, signal) {
+      const answer = await o.sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: o.dlqUrl, Entries: entries.map((entry, i) => ({ ...entry, Id: String(i) })) }),
+        { abortSignal: signal },
+      );
+      return failuresOf(answer.Failed);
+    },
+  });
+
+  return {
+    async publishResult(event, signal) {
+      const attributes = Object.fromEntries(Object.entries(resultAttributes(event)).map(([name, value]) => [name, text(value)]));
+      const message = JSON.stringify(event);
+      const entry = {
+        Message: message,
+        MessageAttributes: attributes,
+        ...(fifoTopic ? { MessageGroupId: resultGroupOf(event), MessageDeduplicationId: event.event_id } : {}),
+      };
+      await results.add({ value: entry, bytes: Buffer.byteLength(message) + sizeOf(attributes) }, signal);
+    },
+
+    async writeDeadLetter(record, source, signal) {
+      const { body, attributes } = dlqMessage(record);
+      const entry = {
+        MessageBody: body,
+        MessageAttributes: attributes,
+        ...(fifoDlq ? { MessageGroupId: groupOf(source, record.thread_id), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
+      };
+      await deadLetters.add({ value: entry, bytes: Buffer.byteLength(body) + sizeOf(attributes) }, signal);
+    },
+
+    async enqueueWatch(message, source, signal) {
+      const group = "thread_id" in message ? message.thread_id : message.response_id;
+      await o.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: o.inputQueueUrl,
+          MessageBody: JSON.stringify(message),
+          // FIFO queues take no per-message delay: there the watch comes back at once and polls again.
+          ...(fifoInput
+            ? { MessageGroupId: groupOf(source, group), MessageDeduplicationId: `watch-${source.messageId}` }
+            : { DelaySeconds: o.watchDelaySeconds }),
+        }),
+        { abortSignal: signal },
+      );
+    },
+
+    async enqueueCheck(check, delaySeconds, signal) {
+      // One group per collection, never a thread's: a waiting check must not hold up the thread's messages. Each send
+      // its own deduplication id: a copy re-sent within five minutes is meant to arrive (an SDK retry reuses it).
+      const digest = createHash("sha256").update(`${check.scope}\n${check.round}`).digest("hex").slice(0, 40);
+      await o.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: o.inputQueueUrl,
+          MessageBody: JSON.stringify(check),
+          ...(fifoInput
+            ? { MessageGroupId: `collect-check-${digest}`, MessageDeduplicationId: `check-${digest}-${randomUUID()}` }
+            : { DelaySeconds: Math.min(900, Math.max(0, delaySeconds)) }),
+        }),
+        { abortSignal: signal },
+      );
+    },
+
+    async delayRedelivery(source, seconds, signal) {
+      await o.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: o.inputQueueUrl,
+          ReceiptHandle: source.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+        { abortSignal: signal },
+      );
+    },
+  };
+}
+
+/** A batch call's failed entries, by index, as errors naming their code (never their content). */
+function failuresOf(failed: Array<{ Id?: string; Code?: string; SenderFault?: boolean }> | undefined): Map<number, Error> {
+  return new Map(
+    (failed ?? []).map((entry) => {
+      const error = Object.assign(new Error(`the entry was refused: ${entry.Code ?? "unknown"}`), {
+        name: entry.Code ?? "BatchEntryFailed",
+      });
+      return [Number(entry.Id), error] as const;
+    }),
+  );
+}

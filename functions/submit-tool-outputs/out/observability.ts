@@ -1,0 +1,74 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../config/names";
+import type { Settled } from "../pipeline/settle";
+
+/** Structured JSON logs (Powertools Logger). Only ids, sizes, counts, reasons and timings are ever logged. */
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+/** CloudWatch EMF metrics (Powertools Metrics), flushed once per invocation by the middleware. */
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+/** What the relay reports about its work; the handler wires it to Powertools, tests may capture it. */
+export interface Telemetry {
+  settled(line: RecordLogLine, settled: Settled): void;
+  endpointCall(ms: number): void;
+  failedUnexpectedly(messageId: string, error: unknown): void;
+}
+
+export interface RecordLogLine {
+  message_id: string;
+  api?: string;
+  thread_id?: string;
+  run_id?: string;
+  response_id?: string;
+  conversation_id?: string;
+  message_type?: string;
+  receive_count: number;
+  body_bytes: number;
+  tool_outputs?: number;
+  endpoint_calls: number;
+  retries: number;
+  /** Responses: POSTs sent again after an ambiguous failure (RESPONSES_UNCONFIRMED=resubmit); each may fork. */
+  unconfirmed_resubmits?: number;
+  duration_ms: number;
+}
+
+export const powertoolsTelemetry: Telemetry = {
+  settled(line, settled) {
+    const entry = { ...line, outcome: settled.result, reason: settled.reason, via: settled.via, run_status: settled.status };
+    if (settled.result === "dead_lettered") logger.warn("message dead-lettered", entry);
+    else if (settled.result === "handed_back") logger.warn("message handed back", entry);
+    else logger.info("message settled", entry);
+
+    if (settled.result === "reported" && settled.via !== "watched") metrics.addMetric("Accepted", MetricUnit.Count, 1);
+    if (settled.result === "reported") metrics.addMetric("ResultsPublished", MetricUnit.Count, 1);
+    if (settled.result === "watching") metrics.addMetric("WatchesScheduled", MetricUnit.Count, 1);
+    if (settled.result === "handed_back") metrics.addMetric("HandedBack", MetricUnit.Count, 1);
+    // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
+    if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured")
+      metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
+    if (settled.result === "collected") metrics.addMetric("Collected", MetricUnit.Count, 1);
+    if (settled.result === "checked") metrics.addMetric("CollectChecks", MetricUnit.Count, 1);
+    // Every result adds a metric to the invocation's document, so Powertools never warns of an empty one (a WARN
+    // line in every invocation of only collected messages); the total beside the by-reason count below.
+    if (settled.result === "dead_lettered") {
+      metrics.addMetric("DeadLettered", MetricUnit.Count, 1);
+      const single = metrics.singleMetric();
+      single.addDimension("reason", settled.reason ?? "unknown");
+      single.addMetric("DeadLettered", MetricUnit.Count, 1);
+    }
+    if (line.retries > 0) metrics.addMetric("Retries", MetricUnit.Count, line.retries);
+    if (line.unconfirmed_resubmits) metrics.addMetric("UnconfirmedResubmits", MetricUnit.Count, line.unconfirmed_resubmits);
+  },
+  endpointCall(ms) {
+    metrics.addMetric("EndpointLatency", MetricUnit.Milliseconds, ms);
+  },
+  failedUnexpectedly(messageId, error) {
+    // The error's name and stack frames only: its message could quote input (JSON.parse's do).
+    const frames = String((error as Error)?.stack ?? "")
+      .split("\n")
+      .filter((line) => line.trimStart().startsWith("at "));
+    logger.error("record failed unexpectedly", { message_id: messageId, error_name: (error as Error)?.name, stack: frames.join("\n") });
+  },
+};

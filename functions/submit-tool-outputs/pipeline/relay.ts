@@ -1,0 +1,155 @@
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { CollectCheck } from "../collect/check-message";
+import type { Collector } from "../collect/collector";
+import type { RelayConfig } from "../config/config";
+import { StateUnavailableError } from "../config/errors";
+import type { AssistantsMessage } from "../dialects/assistants/message-schema";
+import type { Dialect } from "../dialects/dialect";
+import type { ResponsesMessage } from "../dialects/responses/message-schema";
+import type { RelaySinks } from "../out/aws-sinks";
+import type { Telemetry } from "../out/observability";
+import { runBatch } from "./batch-runner";
+import { parseMessage, type RelayMessage } from "./message";
+import type { Outcome } from "./outcome";
+import { type RecordContext, receiveCountOf } from "./record-context";
+import { settle } from "./settle";
+
+/** One dialect per API the relay speaks. */
+export interface Dialects {
+  assistants: Dialect<AssistantsMessage>;
+  responses: Dialect<ResponsesMessage>;
+}
+
+export interface RelayParts {
+  config: RelayConfig;
+  dialects: Dialects;
+  /** Collecting outputs (`"collect": true`); none without the state table. */
+  collector?: Collector;
+  sinks: RelaySinks;
+  telemetry: Telemetry;
+  /** Records deciding now, across invocations: the sinks send a call at once when none is (nothing more can join it). */
+  deciding?: { count: number };
+}
+
+/**
+ * The relay: one SQS batch in, a partial batch response out. Each record is parsed (message.ts), decided by
+ * its API's dialect and settled (settle.ts); the batch stops taking work `deadlineReserveMs` before the
+ * Lambda deadline and answers, with whatever is not done handed back, at half of that.
+ * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
+ */
+export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
+  type ApiMessage = Exclude<RelayMessage, CollectCheck>;
+  const dialectOf = (message: ApiMessage): Dialect<ApiMessage> => dialects[message.api] as Dialect<ApiMessage>;
+  const noTable: Outcome = {
+    kind: "hand_back",
+    reason: "not_configured",
+    detail: "RELAY_STATE_TABLE is not set: collecting needs the state table",
+  };
+
+  /** Who decides: a collection's check, the collector for a collecting message, else the message's API. */
+  const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
+    if (message.type === "collect_check") return collector ? collector.check(message, dialects, ctx) : noTable;
+    const dialect = dialectOf(message);
+    if (message.type === "tool_outputs" && message.collect === true)
+      return collector ? collector.collect(message, dialect, record, ctx) : noTable;
+    return dialect.decide(message, ctx);
+  };
+
+  return async function relay(
+    event: SQSEvent,
+    context: Pick<Context, "getRemainingTimeInMillis">,
+    signal?: AbortSignal,
+  ): Promise<SQSBatchResponse> {
+    // Two moments before the Lambda deadline: `stop` (no new record starts, endpoint calls end) at the
+    // reserve, and `cutoff` (the answer goes out, whatever is still settling is handed back) at half of
+    // it. Middy's own early timeout, at a quarter, is never reached when the sinks answer in time.
+    const invokedAt = Date.now();
+    const remaining = context.getRemainingTimeInMillis();
+    const workMs = Math.max(0, remaining - config.deadlineReserveMs);
+    const deadline = invokedAt + workMs;
+    const middy = signal ? [signal] : [];
+    const stop = AbortSignal.any([AbortSignal.timeout(workMs), ...middy]);
+    const cutoff = AbortSignal.any([AbortSignal.timeout(Math.max(0, remaining - Math.ceil(config.deadlineReserveMs / 2))), ...middy]);
+
+    /** Decides (or takes the given outcome of) one record, carries it out, logs it; never throws. */
+    const work = async (record: SQSRecord, preset?: Outcome): Promise<boolean> => {
+      const started = Date.now();
+      const ctx: RecordContext = {
+        messageId: record.messageId,
+        receiveCount: receiveCountOf(record),
+        signal: stop,
+        deadline,
+        leaseUntil: invokedAt + remaining,
+        stats: { endpointCalls: 0, retries: 0, unconfirmedResubmits: 0 },
+      };
+      const parsed = parseMessage(record.body);
+      if (parsed.ok && parsed.redrivenAfter) ctx.redrivenAfter = parsed.redrivenAfter;
+      // What a DLQ record or a collection keeps of it: its innermost original, never a record inside a record.
+      const kept = parsed.original === record.body ? record : { ...record, body: parsed.original };
+      const api = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
+      let outcome: Outcome;
+      deciding.count++;
+      try {
+        outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, kept, ctx) : invalid(parsed.problems));
+      } catch (error) {
+        // The state table or bucket not answering is an outage, not a bug: tried again later, without an error log.
+        if (error instanceof StateUnavailableError) outcome = { kind: "hand_back", reason: "state_unavailable", detail: error.message };
+        else {
+          telemetry.failedUnexpectedly(record.messageId, error);
+          outcome = {
+            kind: "hand_back",
+            reason: "unexpected_error",
+            detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
+          };
+        }
+      } finally {
+        deciding.count--;
+      }
+      const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
+      const message = { record: kept, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
+      const settled = await settle(outcome, message, sinks, config, cutoff);
+      try {
+        telemetry.settled(
+          {
+            message_id: record.messageId,
+            api: api?.api,
+            thread_id: parsed.context.thread_id,
+            run_id: parsed.context.run_id,
+            response_id: parsed.context.response_id,
+            conversation_id: parsed.context.conversation_id,
+            message_type: parsed.ok ? parsed.message.type : "invalid",
+            receive_count: ctx.receiveCount,
+            body_bytes: Buffer.byteLength(record.body),
+            tool_outputs: parsed.ok && "tool_outputs" in parsed.message ? parsed.message.tool_outputs.length : undefined,
+            endpoint_calls: ctx.stats.endpointCalls,
+            retries: ctx.stats.retries,
+            unconfirmed_resubmits: ctx.stats.unconfirmedResubmits || undefined,
+            duration_ms: Date.now() - started,
+          },
+          settled,
+        );
+      } catch {
+        // Telemetry must never turn a settled record into a failed one.
+      }
+      return settled.done;
+    };
+
+    return runBatch(event.Records, {
+      concurrency: config.batchConcurrency,
+      stop,
+      cutoff,
+      process: (record) => work(record),
+      skip: (record, why) =>
+        work(record, {
+          kind: "hand_back",
+          reason: why,
+          detail:
+            why === "deadline" ? "not started before the invocation's deadline" : "an earlier message of its FIFO group was handed back",
+        }),
+    });
+  };
+}
+
+function invalid(problems: string[]): Outcome {
+  return { kind: "dead_letter", reason: "invalid_message", detail: problems.join("; ") };
+}
