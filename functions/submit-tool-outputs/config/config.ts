@@ -48,7 +48,7 @@ export interface RelayConfig {
   retryVisibilityMaxSeconds: number;
   /** Responses: submit with `background: true` (the POST answers at once with the new id). Default true. */
   responsesBackground: boolean;
-  /** Responses, `previous_response_id` mode: what an ambiguous failure of the POST leads to. Default `dead_letter`. */
+  /** Responses, chained mode: what an ambiguous failure of the POST leads to. Default `dead_letter`. */
   responsesUnconfirmed: "dead_letter" | "resubmit";
   /** A collection that nothing ends closes this long after its first stored output. Default 3 600 s. */
   collectTimeoutSeconds: number;
@@ -158,17 +158,6 @@ const EndpointSchema = z.pick(EnvironmentSchema, {
 
 /** The endpoint part of the configuration. */
 export type EndpointConfig = Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">;
-
-/**
- * Where each API's calls go, by the variable that says so: what the credentials are checked against at cold start.
- * @example checkCredentialDestinations(credentials, endpointDestinations(config));
- */
-export function endpointDestinations(e: Pick<EndpointConfig, "endpointBaseUrl" | "responsesBaseUrl">): Array<[variable: string, url: URL]> {
-  return [
-    ["ENDPOINT_BASE_URL", e.endpointBaseUrl],
-    ["RESPONSES_BASE_URL", e.responsesBaseUrl],
-  ];
-}
 
 /** Parses `env` with `schema`; empty strings mean "unset" (CloudFormation and shells both produce them). */
 function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../config/names";
+import type { MessageIds } from "../dialects/index";
 import type { Settled } from "../pipeline/settle";
 
 /** Structured JSON logs (Powertools Logger). Only ids, sizes, counts, reasons and timings are ever logged. */
@@ -16,13 +17,12 @@ export interface Telemetry {
   failedUnexpectedly(messageId: string, error: unknown): void;
 }
 
-export interface RecordLogLine {
+/** A record's log line: its ids (as far as its message carries them), what became of it, counts and timings. */
+export type RecordLogLine = RecordLogFields & MessageIds;
+
+export interface RecordLogFields {
   message_id: string;
   api?: string;
-  thread_id?: string;
-  run_id?: string;
-  response_id?: string;
-  conversation_id?: string;
   message_type?: string;
   receive_count: number;
   body_bytes: number;

@@ -1,5 +1,13 @@
 import type { EndpointError } from "../endpoint/endpoint-failure";
-import type { RestingState } from "../out/results-event";
+
+/**
+ * A resting state a dialect reports: tagged with its API, read only by that API's results (dialects/<api>/results-event.ts).
+ * The registry's `RestingStateOf` is the union of every API's.
+ */
+export interface RestingState {
+  readonly api: string;
+  readonly [field: string]: unknown;
+}
 
 /** Reasons written on DLQ records (and their `reason` attribute). */
 export type DlqReason =
@@ -19,8 +27,10 @@ export type DlqReason =
   | "response_not_found"
   /** Responses: the previous response ended failed / cancelled / incomplete, or asks for no function calls. */
   | "response_not_awaiting_outputs"
-  /** Responses, `previous_response_id` mode: the POST failed ambiguously and `RESPONSES_UNCONFIRMED` is `dead_letter`. */
+  /** Responses, chained mode: the POST failed ambiguously and `RESPONSES_UNCONFIRMED` is `dead_letter`. */
   | "submission_unconfirmed"
+  /** The message's API has no endpoint in this deployment (its base URL is not configured). */
+  | "api_not_configured"
   /** Collecting: a different output for an id already stored (the first stands). */
   | "conflicting_output"
   /** Collecting: the turn can no longer take the set (the missing ids are named), or the collection timed out. */
@@ -51,8 +61,11 @@ export type HandBackReason =
   /** A collection check that came early (FIFO queues take no delay): it waits by its visibility timeout. */
   | "not_due";
 
-/** What to send to the input queue to have an object's next resting state reported (`watch_run`, `watch_response`). */
-export type FollowUp = { type: "watch_run"; thread_id: string; run_id: string } | { type: "watch_response"; response_id: string };
+/** What to send to the input queue to have an object's next resting state reported: its API's `watch_*` message. */
+export interface FollowUp {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
 
 /** What the relay decided for one message; settle.ts carries it out. */
 export type Outcome =

@@ -101,7 +101,7 @@ export type ResponsesMessage = { api: "responses" } & (({ type: "tool_outputs" }
 export type ContinuationRequest = NonNullable<ResponsesToolOutputMessage["request"]>;
 
 /** How the pipeline tells and checks Responses-API messages. */
-export const RESPONSES_MESSAGES: ApiMessages = {
+export const RESPONSES_MESSAGES: ApiMessages<"response_id" | "conversation_id"> = {
   api: "responses",
   idFields: ["response_id", "conversation_id"],
   describeIds: "response_id or conversation_id (Responses API)",
