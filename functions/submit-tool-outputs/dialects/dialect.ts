@@ -79,6 +79,9 @@ export interface Dialect<Message> {
   readonly collecting: Collecting<Message>;
 }
 
+/** A dialect as an API builds it: one whose messages never collect (its schema has no `collect`) has no `collecting`. */
+export type ApiDialect<Message> = Omit<Dialect<Message>, "collecting"> & { readonly collecting?: Collecting<Message> };
+
 /** What an API's results are: its event for a resting state, the SNS attributes and FIFO group of that event. */
 export interface DialectResults<State extends RestingState, Event extends EventEnvelope> {
   /** The event reporting `state`, with the envelope fields the pipeline sets. */
@@ -131,5 +134,5 @@ export interface DialectDefinition<Message, State extends RestingState, Event ex
   /** The continuation a submission's outcome names (a later turn's id), for late copies of a collected set. */
   continuationOf(outcome: Extract<Outcome, { kind: "report" | "watch" }>): string | undefined;
   /** The dialect's decisions, built once per execution environment. */
-  create(wiring: DialectWiring): Dialect<Message>;
+  create(wiring: DialectWiring): ApiDialect<Message>;
 }

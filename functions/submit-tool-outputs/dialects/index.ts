@@ -8,7 +8,7 @@ import {
 } from "../out/results-event";
 import type { FollowUp, Outcome, RestingState as TaggedState } from "../pipeline/outcome";
 import { assistants } from "./assistants/dialect";
-import type { Dialect, DialectDefinition, DialectWiring, TurnIds } from "./dialect";
+import type { ApiDialect, DialectDefinition, DialectWiring, TurnIds } from "./dialect";
 import { responses } from "./responses/dialect";
 
 /**
@@ -55,7 +55,7 @@ function definitionFor(api: string): DialectDefinition<unknown, TaggedState, Res
 }
 
 /** The built dialects of the APIs this deployment serves (an API without an endpoint has none). */
-export type Dialects = Partial<Record<Api, Dialect<ApiMessage>>>;
+export type Dialects = Partial<Record<Api, ApiDialect<ApiMessage>>>;
 
 /**
  * Builds the dialect of every API whose endpoint is configured, each with its own base URL and `api-version`.
@@ -73,7 +73,7 @@ export function createDialects(
     if (baseUrl === undefined) continue;
     const version = endpoint.apiVersion(config);
     const query = version === undefined ? {} : { query: { "api-version": version } };
-    dialects[api] = create({ config, table, endpoint: { ...http, baseUrl, ...query } }) as Dialect<ApiMessage>;
+    dialects[api] = create({ config, table, endpoint: { ...http, baseUrl, ...query } }) as ApiDialect<ApiMessage>;
   }
   return dialects;
 }

@@ -30,6 +30,10 @@ export interface RelayParts {
  * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
 export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
+  // The collector asks only the APIs whose messages may collect.
+  const collecting = Object.fromEntries(
+    Object.entries(dialects).flatMap(([api, dialect]) => (dialect?.collecting ? [[api, { collecting: dialect.collecting }]] : [])),
+  );
   const noTable: Outcome = {
     kind: "hand_back",
     reason: "not_configured",
@@ -38,11 +42,12 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
 
   /** Who decides: a collection's check, the collector for a collecting message, else the message's API. */
   const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
-    if (message.type === "collect_check") return collector ? collector.check(message, dialects, ctx) : noTable;
+    if (message.type === "collect_check") return collector ? collector.check(message, collecting, ctx) : noTable;
     const dialect = dialects[message.api];
     if (dialect === undefined) return notConfigured(message);
-    if (message.type === "tool_outputs" && message.collect === true)
-      return collector ? collector.collect(message, dialect, record, ctx) : noTable;
+    const turns = dialect.collecting;
+    if (message.type === "tool_outputs" && message.collect === true && turns !== undefined)
+      return collector ? collector.collect(message, { ...dialect, collecting: turns }, record, ctx) : noTable;
     return dialect.decide(message, ctx);
   };
 
