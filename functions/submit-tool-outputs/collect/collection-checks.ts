@@ -1,4 +1,4 @@
-import type { Collecting } from "../dialects/dialect";
+import { CHECK_EVERY_MS, type Collecting } from "../dialects/dialect";
 import type { Api } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { DlqReason, Outcome } from "../pipeline/outcome";
@@ -7,9 +7,6 @@ import type { CollectCheck } from "./check-message";
 import type { CollectedMessages } from "./collected-messages";
 import type { Collection } from "./collection";
 import type { CollectionStore } from "./collection-store";
-
-/** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
-const CHECK_EVERY_MS = 60_000;
 
 export interface CollectionChecksParts {
   store: () => Promise<CollectionStore>;

@@ -12,6 +12,9 @@ export type TurnIds = Readonly<Record<string, string | undefined>>;
 /** A tool output as a message carries it (a string, or the Responses API's content parts). */
 export type ToolOutput = { tool_call_id: string; output: unknown };
 
+/** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
+export const CHECK_EVERY_MS = 60_000;
+
 /** Whether a turn can still take a collected set (collect/collection-checks.ts asks it on each check). */
 export type TurnStanding =
   /** Still waiting for these ids; `checkBy`: epoch ms by which to look again (a run's `expires_at`). */
