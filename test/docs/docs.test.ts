@@ -164,6 +164,9 @@ describe("README.md", () => {
   it("stays a five-minute read: at most 15 KB", () => {
     expect(Buffer.byteLength(read("README.md"))).toBeLessThanOrEqual(15_000);
   });
+  it("has a bench page of the latest figures only: at most 15 KB (earlier runs live in git)", () => {
+    expect(Buffer.byteLength(read("bench/README.md"))).toBeLessThanOrEqual(15_000);
+  });
 });
 
 describe("links between the pages", () => {
