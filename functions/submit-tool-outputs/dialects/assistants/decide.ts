@@ -1,4 +1,4 @@
-import { sharedFailureOutcome } from "../../endpoint/endpoint-outcome";
+import { sharedFailureOutcome, toolCallMismatch } from "../../endpoint/endpoint-outcome";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
 import { backoffMs, patiently, pause } from "../../pipeline/retry-timing";
@@ -189,15 +189,8 @@ function overlaps(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function mismatch(expected: string[], given: string[], failure?: AssistantsFailure): Outcome {
-  return {
-    kind: "dead_letter",
-    reason: "tool_call_mismatch",
-    detail: `the run expects outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`,
-    httpStatus: failure?.httpStatus,
-    endpointError: failure?.error,
-    expectedToolCallIds: expected,
-    givenToolCallIds: given,
-  };
+  const detail = `the run expects outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`;
+  return toolCallMismatch({ expected, given, detail, failure });
 }
 
 /** Every endpoint failure that ends a decision, mapped to its row of the table. */
