@@ -64,8 +64,7 @@ export class EndpointHttp {
     method: "GET" | "POST",
     url: URL,
     { traceId, signal, timeoutMs }: CallOptions,
-    body?: string,
-    streaming = false,
+    { body, streaming = false }: { body?: string; streaming?: boolean } = {},
   ): Promise<Answer> {
     const timeout = new AbortController();
     const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);

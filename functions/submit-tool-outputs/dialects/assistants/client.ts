@@ -47,7 +47,10 @@ export class AssistantsClient {
   async submitToolOutputs(message: ToolOutputMessage, call: CallOptions): Promise<SubmitResult> {
     const stream = message.stream === true;
     const body = JSON.stringify({ tool_outputs: message.tool_outputs, ...(message.stream == null ? {} : { stream }) });
-    const answer = await this.http.call("POST", this.runUrl(message.thread_id, message.run_id, "submit_tool_outputs"), call, body, stream);
+    const answer = await this.http.call("POST", this.runUrl(message.thread_id, message.run_id, "submit_tool_outputs"), call, {
+      body,
+      streaming: stream,
+    });
     if (!answer.ok) return refused(answer.failure);
     const events = eventStreamOf(answer, stream);
     if (events) return { ok: true, stream: runStreamItems(events) };

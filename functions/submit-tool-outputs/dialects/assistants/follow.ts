@@ -25,7 +25,11 @@ export function reportOrWatch(run: Run, ids: RunIds, via: Via): Outcome {
  * it rests or `until` (the end of the follow budget); a run still moving then is left to a `watch_run`.
  * The outputs are already taken here, so a failing GET also ends in a watch rather than a retry.
  */
-export async function followRun(run: Run, ids: RunIds, via: Via, ctx: RecordContext, deps: FollowDeps, until: number): Promise<Outcome> {
+export async function followRun(
+  { run, ids, via, until }: { run: Run; ids: RunIds; via: Via; until: number },
+  ctx: RecordContext,
+  deps: FollowDeps,
+): Promise<Outcome> {
   const look = async () => {
     const seen = await deps.endpoint.getRun(ids.thread_id, ids.run_id, callOptions(ctx));
     return seen.ok
@@ -42,11 +46,9 @@ export async function followRun(run: Run, ids: RunIds, via: Via, ctx: RecordCont
  * the outcome unknown: the next step is a look at the run (an ambiguous failure's row).
  */
 export async function followStream(
-  stream: AsyncGenerator<RunStreamItem>,
-  ids: RunIds,
+  { stream, ids, until }: { stream: AsyncGenerator<RunStreamItem>; ids: RunIds; until: number },
   ctx: RecordContext,
   deps: FollowDeps,
-  until: number,
 ): Promise<NextStep> {
   const broke: NextStep = { next: "again", failure: STREAM_BROKE, backoff: true, look: true };
   let latest: Run | undefined;
@@ -62,5 +64,5 @@ export async function followStream(
   } finally {
     await stream.return(undefined).catch(() => undefined);
   }
-  return latest ? settleWith(await followRun(latest, ids, "submitted", ctx, deps, until)) : broke;
+  return latest ? settleWith(await followRun({ run: latest, ids, via: "submitted", until }, ctx, deps)) : broke;
 }

@@ -53,7 +53,7 @@ export class ResponsesClient {
   /** `POST /responses`: answers with the new response (background: at once, `queued`) or its event stream. */
   async createResponse(body: Record<string, unknown>, call: CallOptions): Promise<CreateResult> {
     const stream = body.stream === true;
-    const answer = await this.http.call("POST", this.http.url(["responses"]), call, JSON.stringify(body), stream);
+    const answer = await this.http.call("POST", this.http.url(["responses"]), call, { body: JSON.stringify(body), streaming: stream });
     if (!answer.ok) return refused(answer.failure);
     const events = eventStreamOf(answer, stream);
     if (events) return { ok: true, stream: responseStreamItems(events) };
