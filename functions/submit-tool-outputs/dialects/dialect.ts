@@ -84,6 +84,8 @@ export type ApiDialect<Message> = Omit<Dialect<Message>, "collecting"> & { reado
 
 /** What an API's results are: its event for a resting state, the SNS attributes and FIFO group of that event. */
 export interface DialectResults<State extends RestingState, Event extends EventEnvelope> {
+  /** Every event `type` this API publishes (public names: subscriptions filter on them). */
+  types: readonly string[];
   /** The event reporting `state`, with the envelope fields the pipeline sets. */
   event(state: State, envelope: EnvelopeSource): Event;
   /** The API's own SNS message attributes (its ids); `type`, `status` and `api` are the envelope's. */
