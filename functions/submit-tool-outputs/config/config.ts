@@ -165,8 +165,8 @@ function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefi
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const result = schema.safeParse(present);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigurationError(String(issue.path[0] ?? "environment"), issue.message);
+    const [issue] = result.error.issues;
+    throw new ConfigurationError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is not valid");
   }
   return result.data;
 }
