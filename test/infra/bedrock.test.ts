@@ -16,13 +16,13 @@ const RUNTIME = {
 };
 const MANTLE = { responsesBaseUrl: "https://bedrock-mantle.eu-west-1.api.aws/v1", bedrockModels: "openai.gpt-oss-120b" };
 
-/** `{"Fn::Join": ["", [...]]}` → a string with `${AWS::Partition}`-style placeholders, for readable expectations. */
+/** `{"Fn::Join": ["", [...]]}` → a string with `<AWS::Partition>`-style placeholders, for readable expectations. */
 function flat(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(flat);
   if (typeof value !== "object" || value === null) return value;
   const v = value as Record<string, any>;
   if (v["Fn::Join"]) return (v["Fn::Join"][1] as unknown[]).map((part) => flat(part)).join(v["Fn::Join"][0]);
-  if (v.Ref) return `\${${v.Ref}}`;
+  if (v.Ref) return `<${v.Ref}>`;
   return Object.fromEntries(Object.entries(v).map(([key, inner]) => [key, flat(inner)]));
 }
 
@@ -75,15 +75,15 @@ describe("the role at Bedrock runtime", () => {
       {
         Action: ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
         Resource: [
-          "arn:${AWS::Partition}:bedrock:*::foundation-model/openai.gpt-5.6-sol",
-          "arn:${AWS::Partition}:bedrock:*::foundation-model/openai.gpt-5.6-terra",
-          "arn:${AWS::Partition}:bedrock:us-east-1:${AWS::AccountId}:inference-profile/global.openai.gpt-5.6-terra",
-          "arn:${AWS::Partition}:bedrock:us-east-1:${AWS::AccountId}:inference-profile/us.openai.gpt-5.6-sol",
+          "arn:<AWS::Partition>:bedrock:*::foundation-model/openai.gpt-5.6-sol",
+          "arn:<AWS::Partition>:bedrock:*::foundation-model/openai.gpt-5.6-terra",
+          "arn:<AWS::Partition>:bedrock:us-east-1:<AWS::AccountId>:inference-profile/global.openai.gpt-5.6-terra",
+          "arn:<AWS::Partition>:bedrock:us-east-1:<AWS::AccountId>:inference-profile/us.openai.gpt-5.6-sol",
         ],
       },
       {
         Action: ["bedrock:GetInvoke", "bedrock:InvokeModel"],
-        Resource: "arn:${AWS::Partition}:bedrock:us-east-1:${AWS::AccountId}:project/default",
+        Resource: "arn:<AWS::Partition>:bedrock:us-east-1:<AWS::AccountId>:project/default",
       },
     ]);
   });
@@ -105,7 +105,7 @@ describe("the role at Bedrock Mantle", () => {
     expect(bedrockStatements(MANTLE)).toEqual([
       {
         Action: ["bedrock-mantle:CreateInference", "bedrock-mantle:Get*"],
-        Resource: "arn:${AWS::Partition}:bedrock-mantle:eu-west-1:${AWS::AccountId}:project/*",
+        Resource: "arn:<AWS::Partition>:bedrock-mantle:eu-west-1:<AWS::AccountId>:project/*",
       },
     ]);
   });
