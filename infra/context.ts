@@ -187,7 +187,7 @@ const ContextSchema = z
     else {
       // The relay's own validation, at synth time rather than at the first cold start.
       try {
-        const relay = loadConfig({ ...SYNTH_PLACEHOLDERS, ...options.relayTuning });
+        const relay = loadConfig({ ...SYNTH_PLACEHOLDERS, ...endpointEnvironment(options), ...options.relayTuning });
         if (relay.deadlineReserveMs >= options.functionTimeoutSeconds * 1000)
           fail("relayTuning", `DEADLINE_RESERVE_MS must be below the function's timeout (${options.functionTimeoutSeconds} s)`);
         const retrying = worstCaseRetrySeconds({

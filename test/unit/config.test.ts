@@ -84,3 +84,32 @@ describe("loadEndpointConfig: the endpoint's variables alone, by loadConfig's ru
     expect(loadEndpointConfig({ RESPONSES_API_VERSION: "", ENDPOINT_BASE_URL: "" }).endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
   });
 });
+
+describe("Amazon Bedrock runtime answers synchronously only", () => {
+  const RUNTIME = "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1";
+  const MANTLE = "https://bedrock-mantle.us-east-1.api.aws/v1";
+
+  it.each([
+    ["a runtime host", { RESPONSES_BASE_URL: RUNTIME }],
+    [
+      "SigV4 for service bedrock at another name",
+      { RESPONSES_BASE_URL: "http://127.0.0.1:9/openai/v1", ENDPOINT_SIGV4_SERVICE: "bedrock" },
+    ],
+  ])("never submits in the background at %s", (_, env) => {
+    expect(loadConfig({ ...required, ...env }).responsesBackground).toBe(false);
+    expect(loadConfig({ ...required, ...env, RESPONSES_BACKGROUND: "false" }).responsesBackground).toBe(false);
+  });
+
+  it("refuses an explicit RESPONSES_BACKGROUND=true there at cold start, naming the variable", () => {
+    const act = () => loadConfig({ ...required, RESPONSES_BASE_URL: RUNTIME, RESPONSES_BACKGROUND: "true" });
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(/^RESPONSES_BACKGROUND: must not be true at Amazon Bedrock runtime/);
+  });
+
+  it("keeps background mode at Mantle, which has it", () => {
+    expect(loadConfig({ ...required, RESPONSES_BASE_URL: MANTLE }).responsesBackground).toBe(true);
+    expect(loadConfig({ ...required, RESPONSES_BASE_URL: MANTLE, ENDPOINT_SIGV4_SERVICE: "bedrock-mantle" }).responsesBackground).toBe(
+      true,
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import "./zod-messages";
+import { bedrockHost } from "../endpoint/credentials/bedrock-host";
 import { ConfigurationError } from "./errors";
 
 /**
@@ -190,14 +191,31 @@ function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
 }
 
 /**
+ * Amazon Bedrock runtime serves the Responses API synchronously only (`background: true` → 400): a runtime host, or
+ * SigV4 for service `bedrock` (a runtime reached through another name), whatever the credential.
+ */
+function isSynchronousOnly(responsesBaseUrl: URL, sigV4Service: string | undefined): boolean {
+  return bedrockHost(responsesBaseUrl.hostname)?.endpoint === "runtime" || sigV4Service === "bedrock";
+}
+
+/**
  * Reads and validates the relay's configuration.
  * @throws ConfigurationError naming the first wrong variable.
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: Record<string, string | undefined>): RelayConfig {
   const e = parsed(EnvironmentSchema, env);
+  const endpoint = endpointPart(e);
+  const synchronousOnly = isSynchronousOnly(endpoint.responsesBaseUrl, env.ENDPOINT_SIGV4_SERVICE);
+  if (synchronousOnly && env.RESPONSES_BACKGROUND === "true") {
+    throw new ConfigurationError(
+      "RESPONSES_BACKGROUND",
+      "must not be true at Amazon Bedrock runtime (RESPONSES_BASE_URL at bedrock-runtime, or ENDPOINT_SIGV4_SERVICE=bedrock), " +
+        "which answers synchronously only and refuses background: true with a 400; remove it (the relay then waits for each response)",
+    );
+  }
   return {
-    ...endpointPart(e),
+    ...endpoint,
     stateTableName: e.RELAY_STATE_TABLE,
     payloadBucket: e.RELAY_PAYLOAD_BUCKET,
     endpointSecretArn: e.ENDPOINT_SECRET_ARN,
@@ -216,7 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     deadlineReserveMs: e.DEADLINE_RESERVE_MS,
     retryVisibilityBaseSeconds: e.RETRY_VISIBILITY_BASE_SECONDS,
     retryVisibilityMaxSeconds: e.RETRY_VISIBILITY_MAX_SECONDS,
-    responsesBackground: e.RESPONSES_BACKGROUND,
+    responsesBackground: synchronousOnly ? false : e.RESPONSES_BACKGROUND,
     responsesUnconfirmed: e.RESPONSES_UNCONFIRMED,
     collectTimeoutSeconds: e.COLLECT_TIMEOUT_SECONDS,
   };

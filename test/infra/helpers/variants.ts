@@ -173,6 +173,16 @@ export const INVALID_COMBINATIONS: InvalidCombination[] = [
     says: "has no Mantle endpoint",
   },
   {
+    combination: "background mode at Bedrock runtime, which answers synchronously only",
+    context: {
+      responsesBaseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1",
+      bedrockModels: "us.openai.gpt-5.6-sol",
+      relayTuning: { RESPONSES_BACKGROUND: "true" },
+    },
+    option: "relayTuning",
+    says: "RESPONSES_BACKGROUND: must not be true at Amazon Bedrock runtime",
+  },
+  {
     combination: "bedrockModels without a Bedrock responsesBaseUrl",
     context: { bedrockModels: "openai.gpt-oss-120b" },
     option: "bedrockModels",
