@@ -1,4 +1,4 @@
-import { ENDPOINT_VARIABLES, loadEndpointConfig } from "../functions/submit-tool-outputs/config/config";
+import { ENDPOINT_VARIABLES, endpointDestinations, loadEndpointConfig } from "../functions/submit-tool-outputs/config/config";
 import type { RelayEnvironment } from "../functions/submit-tool-outputs/config/environment";
 import { ConfigurationError, CredentialsError } from "../functions/submit-tool-outputs/config/errors";
 import {
@@ -44,7 +44,7 @@ export function externalEndpointFrom(env: Record<string, string | undefined>): E
     const urls = loadEndpointConfig(set);
     const credentialsSet = Object.fromEntries(CREDENTIAL_KEYS.flatMap((key) => (set[key] ? [[key, set[key]]] : [])));
     const credentials = parseCredentials(credentialsSet, "the environment");
-    checkCredentialDestinations(credentials, urls);
+    checkCredentialDestinations(credentials, endpointDestinations(urls));
     return { env: set, ...urls, credentialKeys: Object.keys(credentials) };
   } catch (error) {
     if (error instanceof ConfigurationError || error instanceof CredentialsError) throw new EndpointSetupError(error.message);

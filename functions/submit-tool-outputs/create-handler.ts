@@ -6,7 +6,7 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
-import { loadConfig, type RelayConfig } from "./config/config";
+import { endpointDestinations, loadConfig, type RelayConfig } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
 import { AssistantsClient } from "./dialects/assistants/client";
 import { assistantsDialect } from "./dialects/assistants/dialect";
@@ -14,14 +14,8 @@ import { ResponsesClient } from "./dialects/responses/client";
 import type { ResponsesDeps } from "./dialects/responses/decide";
 import { responsesDialect } from "./dialects/responses/dialect";
 import { ConversationLatest, SubmissionClaims } from "./dialects/responses/submission-claims";
-import {
-  checkCredentialDestinations,
-  credentialHeaders,
-  type EndpointCredentials,
-  loadCredentials,
-  usesEntraId,
-} from "./endpoint/credentials/credentials";
-import type { Authorize, EndpointHttpOptions } from "./endpoint/endpoint-http";
+import { checkCredentialDestinations, loadCredentials, openEndpointAuth } from "./endpoint/credentials/credentials";
+import type { EndpointHttpOptions } from "./endpoint/endpoint-http";
 import { awsSinks, type RelaySinks } from "./out/aws-sinks";
 import { logger, metrics, powertoolsTelemetry } from "./out/observability";
 import { createRelay, type Dialects } from "./pipeline/relay";
@@ -56,13 +50,9 @@ export function createHandler(env: RelayEnvironment) {
   const relayOnce = () => {
     relay ??= loadCredentials(config.endpointSecretArn, env)
       .then(async (credentials) => {
-        checkCredentialDestinations(credentials, config);
-        const http = {
-          headers: credentialHeaders(credentials),
-          timeoutMs: config.endpointTimeoutMs,
-          onCall: powertoolsTelemetry.endpointCall,
-          authorize: usesEntraId(credentials) ? await entraAuthorize(credentials, config) : undefined,
-        };
+        checkCredentialDestinations(credentials, endpointDestinations(config));
+        const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs });
+        const http = { ...auth, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
         const dialects = dialectsFor(config, http, state.claims);
         return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
       })
@@ -151,11 +141,4 @@ function stateFor(
     claims: once(async () => ({ claims: new SubmissionClaims(await table()), latest: new ConversationLatest(await table()) })),
     collector,
   };
-}
-
-/** Entra ID tokens, shared by every request of the execution environment; the token code loads only in this mode. */
-async function entraAuthorize(credentials: EndpointCredentials, config: RelayConfig): Promise<Authorize> {
-  const { entraTokenSourceFromCredentials, sendWithToken } = await import("./endpoint/credentials/entra-token");
-  const tokens = entraTokenSourceFromCredentials(credentials, { timeoutMs: config.endpointTimeoutMs });
-  return (send, signal) => sendWithToken(tokens, signal, send);
 }

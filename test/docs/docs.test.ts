@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { INLINE_BODY_BYTES, MAX_ITEM_BODY_BYTES } from "../../functions/submit-tool-outputs/collect/collected-messages";
 import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/dialects/responses/message-schema";
+import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
 import { STATE_TABLE_ACTIONS } from "../../infra/constructs/state-table";
 import { CONTEXT_OPTIONS } from "../../infra/context";
@@ -23,10 +24,7 @@ const pages = ["README.md", "bench/README.md", ...readdirSync(join(root, "docs")
   page.endsWith(".md"),
 );
 const variables = matches(read("functions/submit-tool-outputs/config/config.ts"), /^\s{2}([A-Z][A-Z_]+):/gm);
-const credentialKeys = matches(
-  read("functions/submit-tool-outputs/endpoint/credentials/credentials.ts"),
-  /"((?:PORTKEY|ENDPOINT|AZURE)_[A-Z_]+)"/g,
-);
+const credentialKeys = [...CREDENTIAL_KEYS];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 const anchorsOf = (page: string) =>

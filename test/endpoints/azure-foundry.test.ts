@@ -38,6 +38,7 @@ const foundry = (): RowPromise => {
     basePath: { assistants: project, responses: `${project}/openai/v1` },
     search: { assistants: "?api-version=v1", responses: "" },
     credentials: { authorization: expect.stringMatching(/^Bearer simtok_[\w-]+$/) },
+    traceHeader: "x-ms-client-request-id",
   };
 };
 

@@ -160,6 +160,17 @@ const EndpointSchema = z.pick(EnvironmentSchema, {
 /** The endpoint part of the configuration. */
 export type EndpointConfig = Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">;
 
+/**
+ * Where each API's calls go, by the variable that says so: what the credentials are checked against at cold start.
+ * @example checkCredentialDestinations(credentials, endpointDestinations(config));
+ */
+export function endpointDestinations(e: Pick<EndpointConfig, "endpointBaseUrl" | "responsesBaseUrl">): Array<[variable: string, url: URL]> {
+  return [
+    ["ENDPOINT_BASE_URL", e.endpointBaseUrl],
+    ["RESPONSES_BASE_URL", e.responsesBaseUrl],
+  ];
+}
+
 /** Parses `env` with `schema`; empty strings mean "unset" (CloudFormation and shells both produce them). */
 function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
