@@ -48,13 +48,16 @@ export function createHandler(env: RelayEnvironment) {
   const state = stateFor(config, env, sinks);
   let relay: Promise<ReturnType<typeof createRelay>> | undefined;
   const relayOnce = () => {
-    relay ??= loadCredentials(config.endpointSecretArn, env)
+    relay ??= loadCredentials(config.endpointSecretArn, env, endpointDestinations(config))
       .then(async (credentials) => {
         checkCredentialDestinations(credentials, endpointDestinations(config));
-        const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs });
+        const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs, env });
         const http = { ...auth, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
         const dialects = dialectsFor(config, http, state.claims);
-        return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
+        // A Bedrock-only deployment has no Assistants endpoint: those messages are dead-lettered at once.
+        const unconfigured =
+          config.endpointBaseUrl === undefined ? { assistants: { variable: "ENDPOINT_BASE_URL", contextOption: "endpointBaseUrl" } } : {};
+        return createRelay({ config, dialects, unconfigured, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
       })
       .catch((error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).
@@ -91,7 +94,12 @@ function dialectsFor(config: RelayConfig, http: Omit<EndpointHttpOptions, "baseU
   const version = (value: string | undefined) => (value === undefined ? {} : { query: { "api-version": value } });
   return {
     assistants: assistantsDialect({
-      endpoint: new AssistantsClient({ ...http, baseUrl: config.endpointBaseUrl, ...version(config.endpointApiVersion) }),
+      // Without ENDPOINT_BASE_URL this client is never called: relay.ts dead-letters the API's messages first.
+      endpoint: new AssistantsClient({
+        ...http,
+        baseUrl: config.endpointBaseUrl ?? config.responsesBaseUrl,
+        ...version(config.endpointApiVersion),
+      }),
       ...limits,
     }),
     responses: responsesDialect({

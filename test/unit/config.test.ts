@@ -11,7 +11,7 @@ const required = {
 describe("loadConfig", () => {
   it("fills every optional setting with its default", () => {
     const config = loadConfig(required);
-    expect(config.endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
+    expect(config.endpointBaseUrl?.href).toBe("https://api.portkey.ai/v1");
     expect(config).toMatchObject({
       maxReceiveCount: 5,
       endpointTimeoutMs: 10_000,
@@ -45,7 +45,7 @@ describe("loadConfig", () => {
   it.each(["http://127.0.0.1:4010/v1", "http://localhost:8787/v1", "http://[::1]:9/v1", "https://gateway.internal/v1"])(
     "accepts %s",
     (url) => {
-      expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl.protocol).toMatch(/^https?:$/);
+      expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl?.protocol).toMatch(/^https?:$/);
     },
   );
 
@@ -81,7 +81,9 @@ describe("loadEndpointConfig: the endpoint's variables alone, by loadConfig's ru
   });
 
   it("reads an empty value as unset", () => {
-    expect(loadEndpointConfig({ RESPONSES_API_VERSION: "", ENDPOINT_BASE_URL: "" }).endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
+    expect(loadEndpointConfig({ RESPONSES_API_VERSION: "", ENDPOINT_BASE_URL: "" }).endpointBaseUrl?.href).toBe(
+      "https://api.portkey.ai/v1",
+    );
   });
 });
 

@@ -8,8 +8,11 @@ import { ConfigurationError } from "./errors";
  * Only the first block is required in AWS (the CDK stack sets it); every tuning knob has a default.
  */
 export interface RelayConfig {
-  /** Where the Assistants API lives. Default `https://api.portkey.ai/v1`. */
-  endpointBaseUrl: URL;
+  /**
+   * Where the Assistants API lives. Default `https://api.portkey.ai/v1`, except when RESPONSES_BASE_URL is Amazon
+   * Bedrock: then none (a Bedrock-only deployment; Assistants messages are `api_not_configured`).
+   */
+  endpointBaseUrl: URL | undefined;
   /** Where the Responses API lives. Default: `endpointBaseUrl` (Portkey and OpenAI serve both under one `/v1`). */
   responsesBaseUrl: URL;
   /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents), when set. */
@@ -54,6 +57,9 @@ export interface RelayConfig {
   /** A collection that nothing ends closes this long after its first stored output. Default 3 600 s. */
   collectTimeoutSeconds: number;
 }
+
+/** Hosted Portkey: where both APIs are when no base URL is given. */
+const DEFAULT_ENDPOINT_BASE_URL = "https://api.portkey.ai/v1";
 
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]", "::1"]);
 
@@ -100,7 +106,7 @@ const required = (example: string) =>
   z.string({ error: `is required (for example ${example})` }).check(z.minLength(1, { error: `is required (for example ${example})` }));
 
 export const EnvironmentSchema = z.object({
-  ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL("https://api.portkey.ai/v1")),
+  ENDPOINT_BASE_URL: z.optional(endpointBaseUrl),
   RESPONSES_BASE_URL: z.optional(endpointBaseUrl),
   ENDPOINT_API_VERSION: z.optional(apiVersion),
   RESPONSES_API_VERSION: z.optional(apiVersion),
@@ -166,7 +172,7 @@ export type EndpointConfig = Pick<RelayConfig, "endpointBaseUrl" | "responsesBas
  */
 export function endpointDestinations(e: Pick<EndpointConfig, "endpointBaseUrl" | "responsesBaseUrl">): Array<[variable: string, url: URL]> {
   return [
-    ["ENDPOINT_BASE_URL", e.endpointBaseUrl],
+    ...(e.endpointBaseUrl === undefined ? [] : [["ENDPOINT_BASE_URL", e.endpointBaseUrl] as [string, URL]]),
     ["RESPONSES_BASE_URL", e.responsesBaseUrl],
   ];
 }
@@ -193,9 +199,12 @@ export function loadEndpointConfig(env: Record<string, string | undefined>): End
 }
 
 function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
+  // Hosted Portkey when nothing is said, unless the Responses API is at Amazon Bedrock: a Bedrock-only deployment.
+  const bedrockOnly = e.RESPONSES_BASE_URL !== undefined && bedrockHost(e.RESPONSES_BASE_URL.hostname) !== undefined;
+  const endpointBaseUrl = e.ENDPOINT_BASE_URL ?? (bedrockOnly ? undefined : new URL(DEFAULT_ENDPOINT_BASE_URL));
   return {
-    endpointBaseUrl: e.ENDPOINT_BASE_URL,
-    responsesBaseUrl: e.RESPONSES_BASE_URL ?? e.ENDPOINT_BASE_URL,
+    endpointBaseUrl,
+    responsesBaseUrl: e.RESPONSES_BASE_URL ?? (endpointBaseUrl as URL),
     endpointApiVersion: e.ENDPOINT_API_VERSION,
     responsesApiVersion: e.RESPONSES_API_VERSION,
   };

@@ -26,7 +26,9 @@ export type DlqReason =
   /** Collecting: the turn can no longer take the set (the missing ids are named), or the collection timed out. */
   | "collect_incomplete"
   /** Collecting: an output too large for the state table, and no payload bucket. */
-  | "output_too_large";
+  | "output_too_large"
+  /** The deployment has no endpoint for the message's API (a Bedrock-only deployment and an Assistants message). */
+  | "api_not_configured";
 
 /** Why a message goes back to SQS to be tried again later. */
 export type HandBackReason =

@@ -20,9 +20,17 @@ export interface Dialects {
   responses: Dialect<ResponsesMessage>;
 }
 
+/** An API the deployment has no endpoint for, and the variable (and the stack's context option) that would give it one. */
+export interface UnconfiguredApi {
+  variable: string;
+  contextOption: string;
+}
+
 export interface RelayParts {
   config: RelayConfig;
   dialects: Dialects;
+  /** The APIs without an endpoint: their messages are dead-lettered at once (`api_not_configured`). */
+  unconfigured?: Partial<Record<keyof Dialects, UnconfiguredApi>>;
   /** Collecting outputs (`"collect": true`); none without the state table. */
   collector?: Collector;
   sinks: RelaySinks;
@@ -37,7 +45,7 @@ export interface RelayParts {
  * Lambda deadline and answers, with whatever is not done handed back, at half of that.
  * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
-export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
+export function createRelay({ config, dialects, unconfigured = {}, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
   type ApiMessage = Exclude<RelayMessage, CollectCheck>;
   const dialectOf = (message: ApiMessage): Dialect<ApiMessage> => dialects[message.api] as Dialect<ApiMessage>;
   const noTable: Outcome = {
@@ -49,6 +57,16 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
   /** Who decides: a collection's check, the collector for a collecting message, else the message's API. */
   const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
     if (message.type === "collect_check") return collector ? collector.check(message, dialects, ctx) : noTable;
+    const missing = unconfigured[message.api];
+    if (missing !== undefined) {
+      return {
+        kind: "dead_letter",
+        reason: "api_not_configured",
+        detail:
+          `this deployment has no endpoint for the ${message.api} API the message is for: set ${missing.variable} ` +
+          `(the stack's context option ${missing.contextOption}) to configure one`,
+      };
+    }
     const dialect = dialectOf(message);
     if (message.type === "tool_outputs" && message.collect === true)
       return collector ? collector.collect(message, dialect, record, ctx) : noTable;

@@ -33,11 +33,9 @@ export function environmentCredentials(env: Record<string, string | undefined>):
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
     // Configuration, not an outage: the call fails unsent and the message is handed back (`unauthorized` at the end).
-    throw Object.assign(
-      new CredentialsError(
-        "no AWS credentials to sign with: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for a role's session) " +
-          "are not in the environment (Lambda sets them from the function's role; locally, export them)",
-      ),
+    throw new CredentialsError(
+      "no AWS credentials to sign with: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for a role's session) " +
+        "are not in the environment (Lambda sets them from the function's role; locally, export them)",
       { details: { httpStatus: 401 } },
     );
   }
