@@ -10,7 +10,7 @@ import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
  * or the `context` block of cdk.json. Values from `-c` arrive as strings, so numbers and booleans
- * are accepted in both forms. Every option is documented in README.md ("Context options").
+ * are accepted in both forms. Every option is documented in docs/deploy.md ("Context options").
  */
 
 /** CloudWatch Logs accepts only these retention periods. */

@@ -1,6 +1,7 @@
-import { ENDPOINT_VARIABLES, endpointDestinations, loadEndpointConfig } from "../functions/submit-tool-outputs/config/config";
+import { ENDPOINT_VARIABLES, loadEndpointConfig } from "../functions/submit-tool-outputs/config/config";
 import type { RelayEnvironment } from "../functions/submit-tool-outputs/config/environment";
 import { ConfigurationError, CredentialsError } from "../functions/submit-tool-outputs/config/errors";
+import { endpointDestinations } from "../functions/submit-tool-outputs/dialects/index";
 import { bedrockHost } from "../functions/submit-tool-outputs/endpoint/credentials/bedrock-host";
 import {
   CREDENTIAL_KEYS,

@@ -6,20 +6,15 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
-import { endpointDestinations, loadConfig, type RelayConfig } from "./config/config";
+import { loadConfig, type RelayConfig } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
-import { AssistantsClient } from "./dialects/assistants/client";
-import { assistantsDialect } from "./dialects/assistants/dialect";
-import { ResponsesClient } from "./dialects/responses/client";
-import type { ResponsesDeps } from "./dialects/responses/decide";
-import { responsesDialect } from "./dialects/responses/dialect";
-import { ConversationLatest, SubmissionClaims } from "./dialects/responses/submission-claims";
+import { createDialects, endpointDestinations } from "./dialects/index";
 import { checkCredentialDestinations, loadCredentials, openEndpointAuth } from "./endpoint/credentials/credentials";
-import type { EndpointHttpOptions } from "./endpoint/endpoint-http";
 import { awsSinks, type RelaySinks } from "./out/aws-sinks";
 import { logger, metrics, powertoolsTelemetry } from "./out/observability";
-import { createRelay, type Dialects } from "./pipeline/relay";
+import { createRelay } from "./pipeline/relay";
 import { lazyStateTable } from "./state/lazy-state-table";
+import type { StateTable } from "./state/state-table";
 
 /**
  * Builds the Lambda handler from an environment. Configuration is validated here, at cold start, and a
@@ -53,11 +48,8 @@ export function createHandler(env: RelayEnvironment) {
         checkCredentialDestinations(credentials, endpointDestinations(config));
         const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs, env });
         const http = { ...auth, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
-        const dialects = dialectsFor(config, http, state.claims);
-        // A Bedrock-only deployment has no Assistants endpoint: those messages are dead-lettered at once.
-        const unconfigured =
-          config.endpointBaseUrl === undefined ? { assistants: { variable: "ENDPOINT_BASE_URL", contextOption: "endpointBaseUrl" } } : {};
-        return createRelay({ config, dialects, unconfigured, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
+        const dialects = createDialects(config, http, state.table);
+        return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
       })
       .catch((error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).
@@ -82,42 +74,12 @@ export function createHandler(env: RelayEnvironment) {
   );
 }
 
-/** Each API's dialect, with its endpoint client. */
-function dialectsFor(config: RelayConfig, http: Omit<EndpointHttpOptions, "baseUrl" | "query">, state: ResponsesDeps["state"]): Dialects {
-  const limits = {
-    maxAttempts: config.maxAttempts,
-    retryBaseDelayMs: config.retryBaseDelayMs,
-    retryMaxDelayMs: config.retryMaxDelayMs,
-    followBudgetMs: config.followBudgetMs,
-    pollIntervalMs: config.pollIntervalMs,
-  };
-  const version = (value: string | undefined) => (value === undefined ? {} : { query: { "api-version": value } });
-  return {
-    assistants: assistantsDialect({
-      // Without ENDPOINT_BASE_URL this client is never called: relay.ts dead-letters the API's messages first.
-      endpoint: new AssistantsClient({
-        ...http,
-        baseUrl: config.endpointBaseUrl ?? config.responsesBaseUrl,
-        ...version(config.endpointApiVersion),
-      }),
-      ...limits,
-    }),
-    responses: responsesDialect({
-      endpoint: new ResponsesClient({ ...http, baseUrl: config.responsesBaseUrl, ...version(config.responsesApiVersion) }),
-      state,
-      background: config.responsesBackground,
-      unconfirmed: config.responsesUnconfirmed,
-      ...limits,
-    }),
-  };
-}
-
-/** What needs the state table, opened on first use: the Responses claims and the collector; none when RELAY_STATE_TABLE is unset. */
+/** The state table, opened on first use, and the collector that needs it; none when RELAY_STATE_TABLE is unset. */
 function stateFor(
   config: RelayConfig,
   env: RelayEnvironment,
   sinks: RelaySinks,
-): { claims?: ResponsesDeps["state"]; collector?: Collector } {
+): { table?: () => Promise<StateTable>; collector?: Collector } {
   if (config.stateTableName === undefined) return {};
   const table = lazyStateTable({
     tableName: config.stateTableName,
@@ -145,8 +107,5 @@ function stateFor(
     // collection item's TTL (plus two days) keep.
     submitterWindowMs: Math.min(43_200_000, config.maxReceiveCount * (config.retryVisibilityMaxSeconds + 900) * 1000),
   });
-  return {
-    claims: once(async () => ({ claims: new SubmissionClaims(await table()), latest: new ConversationLatest(await table()) })),
-    collector,
-  };
+  return { table, collector };
 }

@@ -6,7 +6,7 @@
  * the relay reads them the same.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { AssistantsResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AssistantsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
 import {
   AZURE_APP,

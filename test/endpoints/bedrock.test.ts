@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../../functions/submit-tool-outputs/config/errors";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { BedrockModeOptions, RecordedRequest } from "../../local/endpoint-simulator/types";
 import { answerFor, type Harness, type HarnessOptions, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { relayHeadersOf, urlsOf } from "./endpoint-rows";

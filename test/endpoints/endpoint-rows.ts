@@ -3,7 +3,7 @@
  * it (URLs and the relay's own headers, transport headers aside), and the Azure simulator's settings.
  */
 import { expect } from "vitest";
-import type { ResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { EndpointSimulator, RecordedRequest } from "../../local/endpoint-simulator";
 import { answerFor, type Harness, type HarnessOptions, responseAnswerFor } from "../helpers/relay-harness";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { endpointDestinations } from "../../functions/submit-tool-outputs/config/config";
 import { CredentialsError } from "../../functions/submit-tool-outputs/config/errors";
+import { endpointDestinations } from "../../functions/submit-tool-outputs/dialects/index";
 import {
   checkCredentialDestinations,
   credentialHeaders,

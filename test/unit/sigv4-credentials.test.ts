@@ -5,8 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { endpointDestinations, loadEndpointConfig } from "../../functions/submit-tool-outputs/config/config";
+import { loadEndpointConfig } from "../../functions/submit-tool-outputs/config/config";
 import { CredentialsError } from "../../functions/submit-tool-outputs/config/errors";
+import { endpointDestinations } from "../../functions/submit-tool-outputs/dialects/index";
 import {
   checkCredentialDestinations,
   kindsOf,
