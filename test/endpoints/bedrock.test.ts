@@ -152,7 +152,7 @@ describe("Bedrock runtime", () => {
       const [dead] = await only.deadLetters();
       expect(dead).toMatchObject({ sourceMessageId: messageId, reason: "api_not_configured" });
       expect(dead!.record.detail).toBe(
-        "this deployment has no endpoint for the assistants API the message is for: set ENDPOINT_BASE_URL (the stack's context option endpointBaseUrl) to configure one",
+        "the assistants API is not configured in this deployment: set ENDPOINT_BASE_URL (context option endpointBaseUrl)",
       );
       expect(only.sim.requests).toEqual([]);
     } finally {
