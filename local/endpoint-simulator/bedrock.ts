@@ -33,6 +33,7 @@ const OPTION_KEYS = new Set([
   "deniedActions",
   "accountId",
   "roleName",
+  "publicHost",
 ]);
 const SIGNATURE_MISMATCH =
   "The request signature we calculated does not match the signature you provided. " +
@@ -122,7 +123,10 @@ export class BedrockFrontDoor {
       }
       principal = `arn:aws:iam::${this.#account}:user/bedrock-api-key`;
     } else {
-      const verdict = verifySigV4(request, {
+      // Signed for the public name (a test that redirects the relay's calls here): the Host AWS would have seen.
+      const publicHost = this.#options.publicHost;
+      const received = publicHost === undefined ? request : { ...request, headers: { ...request.headers, host: publicHost } };
+      const verdict = verifySigV4(received, {
         service: this.#service,
         region: this.#options.region,
         known: (id) => this.#known.find((c) => c.accessKeyId === id),
@@ -140,9 +144,8 @@ export class BedrockFrontDoor {
     const post = request.method === "POST";
     const model = typeof body === "object" && body !== null ? (body as { model?: unknown }).model : undefined;
     const stream = typeof body === "object" && body !== null && (body as { stream?: unknown }).stream === true;
-    const call = this.#authorize(request, post, typeof model === "string" ? model : undefined, stream, principal);
-    if (call === undefined) return undefined;
-    if ("status" in call) return call;
+    const calls = this.#authorize(request, post, typeof model === "string" ? model : undefined, stream, principal);
+    if ("status" in calls) return calls;
 
     if (post && this.#options.endpoint === "mantle" && typeof model === "string") {
       const served = this.#options.modelPrefixes?.[model];
@@ -152,15 +155,19 @@ export class BedrockFrontDoor {
       if ((body as { background?: unknown }).background === true)
         return mantleError(400, "validation_error", "invalid_request_error", "background mode is not supported on this endpoint");
     }
-    this.calls.push(call);
+    this.calls.push(...calls);
     return undefined;
   }
 
-  /** What IAM would check for this call; an AccessDeniedException reply when the action is denied. */
-  #authorize(request: SignedRequest, post: boolean, model: string | undefined, stream: boolean, principal: string) {
+  /**
+   * What IAM would check for this call: one action on each resource it names (a runtime inference checks the
+   * inference profile, the foundation model it routes to and the default project, per AWS's Responses-on-runtime
+   * guide); an AccessDeniedException reply when the action is denied.
+   */
+  #authorize(request: SignedRequest, post: boolean, model: string | undefined, stream: boolean, principal: string): BedrockCall[] | Reply {
     const region = this.#options.region;
     let action: string;
-    let resource: string;
+    let resources: string[];
     if (this.#options.endpoint === "runtime") {
       const project = `arn:aws:bedrock:${region}:${this.#account}:project/default`;
       const isCreate = post && request.path.endsWith("/responses");
@@ -171,19 +178,27 @@ export class BedrockFrontDoor {
         : post
           ? "bedrock:CancelInvoke"
           : "bedrock:GetInvoke";
-      resource = isCreate && model !== undefined ? `arn:aws:bedrock:${region}:${this.#account}:inference-profile/${model}` : project;
+      resources =
+        isCreate && model !== undefined
+          ? [
+              `arn:aws:bedrock:${region}:${this.#account}:inference-profile/${model}`,
+              `arn:aws:bedrock:${region}::foundation-model/${model.replace(/^(us|eu|apac|jp|au|ca|us-gov|global)\./, "")}`,
+              // The project is checked for InvokeModel only (InvokeModelWithResponseStream has no project resource).
+              ...(stream ? [] : [project]),
+            ]
+          : [project];
     } else {
       action = post ? "bedrock-mantle:CreateInference" : "bedrock-mantle:GetInference";
-      resource = `arn:aws:bedrock-mantle:${region}:${this.#account}:project/default`;
+      resources = [`arn:aws:bedrock-mantle:${region}:${this.#account}:project/default`];
     }
     if ((this.#options.deniedActions ?? []).includes(action)) {
       return awsError(
         403,
         "AccessDeniedException",
-        `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+        `User: ${principal} is not authorized to perform: ${action} on resource: ${resources[0]} because no identity-based policy allows the ${action} action`,
       );
     }
-    return { action, resource, principal };
+    return resources.map((resource) => ({ action, resource, principal }));
   }
 
   #wrongRoute(model: string): Reply {

@@ -95,6 +95,11 @@ export interface BedrockModeOptions {
   accountId?: string;
   /** The role name AccessDeniedException names. Default `relay-function-role`. */
   roleName?: string;
+  /**
+   * The Host the caller signed for, when its calls to the real name (`bedrock-runtime.<region>.amazonaws.com`) are
+   * redirected here by a test: signatures are checked against it instead of the received Host. Default: as received.
+   */
+  publicHost?: string;
 }
 
 /** The Bedrock side of a simulator started with `bedrock`. */
@@ -110,7 +115,10 @@ export interface BedrockSimulator {
   readonly v1BaseUrl?: string;
   /** From now on only these credentials are accepted (a rotation: the old session token stops working). */
   setCredentials(list: Array<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>): void;
-  /** Every call that passed authentication and IAM: the action and resource IAM evaluated, oldest first. */
+  /**
+   * Every action and resource IAM evaluated for the calls that passed authentication and IAM, oldest first (a runtime
+   * inference names three: the inference profile, its foundation model, the default project).
+   */
   readonly calls: ReadonlyArray<{ action: string; resource: string; principal: string }>;
 }
 

@@ -73,7 +73,12 @@ describe("bedrock mode: SigV4 verified against the openai package's signer", () 
     expect(post.path).toBe("/openai/v1/responses");
     expect(post.headers["x-amz-content-sha256"]).toMatch(/^[0-9a-f]{64}$/);
     expect(post.headers.authorization).toContain(`/${REGION}/bedrock/aws4_request`);
-    expect(sim.bedrock!.calls.map((c) => c.action)).toEqual(["bedrock:InvokeModel", "bedrock:GetInvoke"]);
+    expect(sim.bedrock!.calls.map((c) => `${c.action} ${c.resource}`)).toEqual([
+      "bedrock:InvokeModel arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.openai.gpt-5.6-sol",
+      "bedrock:InvokeModel arn:aws:bedrock:us-east-1::foundation-model/openai.gpt-5.6-sol",
+      "bedrock:InvokeModel arn:aws:bedrock:us-east-1:123456789012:project/default",
+      "bedrock:GetInvoke arn:aws:bedrock:us-east-1:123456789012:project/default",
+    ]);
   });
 
   it("accepts it on Mantle under both prefixes, signed for bedrock-mantle", async () => {

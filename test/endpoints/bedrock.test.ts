@@ -115,7 +115,8 @@ describe("Bedrock runtime", () => {
     expect(JSON.stringify(calls)).not.toContain(messageId); // no trace header: AWS keeps its own request id
     expect(h.sim.bedrock!.calls.map((c) => c.action)).toEqual([
       "bedrock:GetInvoke",
-      "bedrock:InvokeModel",
+      // One inference names three resources: the inference profile, its foundation model, the default project.
+      ...Array(3).fill("bedrock:InvokeModel"),
       ...calls.slice(2).map(() => "bedrock:GetInvoke"),
     ]);
   });
