@@ -12,6 +12,7 @@ import { createHandler } from "../../functions/submit-tool-outputs/create-handle
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { BedrockModeOptions, RecordedRequest } from "../../local/endpoint-simulator/types";
 import { answerFor, type Harness, type HarnessOptions, responseAnswerFor, startHarness } from "../helpers/relay-harness";
+import { claimsTable, keyOf } from "../responses/claims-table";
 import { relayHeadersOf, urlsOf } from "./endpoint-rows";
 
 const REGION = "us-east-1";
@@ -197,14 +198,18 @@ describe("Bedrock Mantle", () => {
 });
 
 describe("Bedrock's refusals", () => {
-  /** One message delivered once, on its last receive, by a harness of its own; what the DLQ says and what was created. */
+  /**
+   * One message delivered once, on its last receive, by a harness of its own: what the DLQ says, what was created, and
+   * the phase its claim on the turn was left in (a definite refusal releases it: a later copy may claim the turn).
+   */
   async function lastReceive(rig: HarnessOptions, model: string) {
     const h = await startHarness({ ...rig, maxReceiveCount: 1 });
     try {
-      const { responseId } = await seeded(h, model);
+      const { responseId, callIds } = await seeded(h, model);
       const { response } = await h.deliver();
       const [dead] = await h.deadLetters();
-      return { response, dead, created: h.sim.children(responseId).length, counters: { ...h.sim.counters } };
+      const claim = await claimsTable(h).get(keyOf({ responseId }, callIds));
+      return { response, dead, created: h.sim.children(responseId).length, counters: { ...h.sim.counters }, claim };
     } finally {
       await h.close();
     }
@@ -226,8 +231,9 @@ describe("Bedrock's refusals", () => {
 
   it("a Mantle model under the wrong path prefix is the deployment's setup too", async () => {
     const rig = bedrockRig("mantle", { bedrock: { modelPrefixes: { [MANTLE_MODEL]: "/openai/v1" } }, prefix: "/v1" });
-    const { dead, created } = await lastReceive(rig, MANTLE_MODEL);
+    const { dead, created, claim } = await lastReceive(rig, MANTLE_MODEL);
     expect(dead!.reason).toBe("endpoint_misconfigured");
+    expect(claim).toMatchObject({ phase: "released" });
     expect(dead!.record).toMatchObject({
       http_status: 400,
       endpoint_error: { message: `model \`${MANTLE_MODEL}\` isn't supported on this route` },
