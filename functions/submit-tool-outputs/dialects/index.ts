@@ -44,6 +44,9 @@ export const APIS = Object.keys(DIALECTS) as Api[];
 /** Every API's id fields. */
 export const ID_FIELDS: readonly IdField[] = APIS.flatMap((api): readonly IdField[] => DIALECTS[api].messages.idFields);
 
+/** Every results event `type` the relay publishes, all APIs (subscriptions filter on them). */
+export const RESULTS_EVENT_TYPES: readonly string[] = APIS.flatMap((api) => DIALECTS[api].results.types);
+
 /** An API's definition, seen through the seam's own types (each API's are checked where it is written). */
 const definitionOf = (api: string): DialectDefinition<unknown, TaggedState, ResultsEvent> | undefined =>
   (DIALECTS as Record<string, DialectDefinition<unknown, TaggedState, ResultsEvent>>)[api];
