@@ -110,9 +110,11 @@ describe("the role at Bedrock Mantle", () => {
     ]);
   });
 
-  it("keeps the secret when endpointBaseUrl names another endpoint for the Assistants API", () => {
-    const template = relayTemplate({ ...MANTLE, endpointBaseUrl: "https://api.portkey.ai/v1" });
-    expect(Object.keys(template.findResources("AWS::SecretsManager::Secret"))).toHaveLength(1);
+  it("reads an imported secret (a Bedrock API key) and still creates none", () => {
+    const secretArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bedrock-api-key-AbCdEf";
+    const template = relayTemplate({ ...MANTLE, secretArn });
+    expect(template.findResources("AWS::SecretsManager::Secret")).toEqual({});
+    expect(onlyResource(template, "AWS::Lambda::Function").Properties.Environment.Variables.ENDPOINT_SECRET_ARN).toBe(secretArn);
   });
 });
 

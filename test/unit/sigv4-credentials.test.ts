@@ -73,6 +73,16 @@ describe("cold-start refusals", () => {
     expect(() => parseCredentials(credentials, "the environment")).toThrow(says);
   });
 
+  it("Portkey or Entra ID keys aimed at a Bedrock host", () => {
+    const portkey = parseCredentials({ PORTKEY_API_KEY: "pk", PORTKEY_VIRTUAL_KEY: "vk" }, "the environment");
+    const destinations = destinationsOf({ ENDPOINT_BASE_URL: "https://api.portkey.ai/v1", RESPONSES_BASE_URL: MANTLE });
+    expect(() => checkCredentialDestinations(portkey, destinations)).toThrow(
+      "PORTKEY_API_KEY, PORTKEY_VIRTUAL_KEY would be sent to RESPONSES_BASE_URL (bedrock-mantle.eu-west-1.api.aws), Amazon Bedrock",
+    );
+    const apiKey = parseCredentials({ ENDPOINT_BEARER_TOKEN: "bedrock-api-key-x" }, "the environment");
+    expect(() => checkCredentialDestinations(apiKey, destinationsOf({ RESPONSES_BASE_URL: MANTLE }))).not.toThrow();
+  });
+
   it("a service that is not the host's, and a signature bound for a host outside AWS", () => {
     const mantle = parseCredentials({ ENDPOINT_SIGV4_SERVICE: "bedrock-mantle" }, "the environment");
     expect(() => checkCredentialDestinations(mantle, destinationsOf({ RESPONSES_BASE_URL: RUNTIME }))).toThrow(

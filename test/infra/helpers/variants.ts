@@ -52,11 +52,11 @@ export const DOCUMENTED_VARIANTS: DocumentedVariant[] = [
     context: { responsesBaseUrl: "https://bedrock-mantle.eu-west-1.api.aws/v1", bedrockModels: ["openai.gpt-oss-120b"] },
   },
   {
-    variant: "Portkey for the Assistants API and Amazon Bedrock Mantle for the Responses API",
+    variant: "Amazon Bedrock Mantle's /openai/v1 with a Bedrock API key in an imported secret",
     context: {
-      endpointBaseUrl: "https://api.portkey.ai/v1",
       responsesBaseUrl: "https://bedrock-mantle.us-east-2.api.aws/openai/v1",
       bedrockModels: "openai.gpt-5.5",
+      secretArn: "arn:aws:secretsmanager:us-east-2:123456789012:secret:bedrock-api-key-AbCdEf",
     },
   },
   { variant: "results queue", context: { resultsSubscriptionQueueArn: "arn:aws:sqs:eu-west-1:123456789012:run-results" } },

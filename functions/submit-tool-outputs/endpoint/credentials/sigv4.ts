@@ -53,8 +53,17 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
   // A signature made with the role's session (its token travels with it) goes to AWS only, and to the service it names.
   destinationProblem(c, variable, url) {
     const service = c.ENDPOINT_SIGV4_SERVICE;
-    if (service === undefined || isLoopbackHost(url.hostname)) return undefined;
     const host = bedrockHost(url.hostname);
+    if (service === undefined) {
+      // Bedrock takes SigV4 or its own API key (a bearer token): other keys would be sent to AWS for nothing.
+      const others = Object.keys(c).filter((key) => /^(PORTKEY|AZURE)_/.test(key) && (c as Record<string, unknown>)[key] !== undefined);
+      if (host === undefined || others.length === 0) return undefined;
+      return (
+        `${others.join(", ")} would be sent to ${variable} (${url.host}), Amazon Bedrock, which takes the function's role ` +
+        "(SigV4, no key) or a Bedrock API key (ENDPOINT_BEARER_TOKEN): remove them, or serve the other API from its own deployment"
+      );
+    }
+    if (isLoopbackHost(url.hostname)) return undefined;
     if (host !== undefined && host.service !== service)
       return `ENDPOINT_SIGV4_SERVICE is ${service} but ${variable} (${url.host}) is Bedrock ${host.endpoint}, whose signing name is ${host.service}: fix one`;
     if (host === undefined && !AWS_HOST.test(url.hostname))
