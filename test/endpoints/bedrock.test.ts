@@ -68,7 +68,7 @@ const sha256 = (body: unknown) =>
 /** Exactly the headers a signed call carries: the call's own and SigV4's, no other credential, no trace header. */
 function expectSignedOnly(call: RecordedRequest, role = ROLE): void {
   expect(relayHeadersOf(call)).toEqual({
-    accept: "application/json",
+    accept: (call.body as { stream?: boolean } | undefined)?.stream === true ? "text/event-stream" : "application/json",
     ...(call.method === "POST" ? { "content-type": "application/json" } : {}),
     authorization: expect.stringMatching(
       new RegExp(`^AWS4-HMAC-SHA256 Credential=${role.AWS_ACCESS_KEY_ID}/\\d{8}/${REGION}/bedrock(-mantle)?/aws4_request, SignedHeaders=`),
@@ -194,6 +194,50 @@ describe("Bedrock Mantle", () => {
     for (const call of calls) expectSignedOnly(call);
     expect(calls[0]!.headers.authorization).toContain(`/${REGION}/bedrock-mantle/aws4_request`);
     expect(h.sim.counters).toMatchObject({ signaturesVerified: calls.length, signaturesRejected: 0 });
+  });
+});
+
+describe("Bedrock Mantle, after a failure", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(bedrockRig("mantle"));
+  });
+  afterAll(async () => h?.close());
+  beforeEach(async () => {
+    h.sim.reset();
+    await h.clear();
+  });
+
+  it("signs the POST again for its retry after a 429 (each attempt its own signature over the same body)", async () => {
+    h.sim.inject({ on: "response_create", kind: "rate_limit", retryAfterMs: 10 });
+    await seeded(h, MANTLE_MODEL);
+
+    const { response } = await h.deliver();
+
+    expect(response.batchItemFailures).toEqual([]);
+    const posts = h.sim.requests.filter((call) => call.method === "POST");
+    expect(posts).toHaveLength(2);
+    for (const call of posts) expectSignedOnly(call);
+    expect(posts[0]!.headers["x-amz-content-sha256"]).toBe(posts[1]!.headers["x-amz-content-sha256"]);
+    expect(h.sim.counters).toMatchObject({ signaturesRejected: 0, continuations: 1, forks: 0 });
+  });
+
+  it("follows a stream cut after response.created with signed GETs, never a second POST", async () => {
+    h.sim.inject({ on: "response_create", kind: "stream_cut_after_created" });
+    const previous = h.sim.createResponse({ model: MANTLE_MODEL, toolCalls: 1 });
+    await h.send(responseAnswerFor(previous, { stream: true }));
+
+    const { response } = await h.deliver();
+
+    expect(response.batchItemFailures).toEqual([]);
+    const [published] = await h.results<ResponsesResultsEvent>();
+    expect(published!.event).toMatchObject({ status: "completed", previous_response_id: previous.responseId });
+    const [child] = h.sim.children(previous.responseId);
+    const calls = h.sim.requests;
+    expect(calls.filter((call) => call.method === "POST")).toHaveLength(1);
+    expect(urlsOf(calls)).toContain(`GET /openai/v1/responses/${child}`);
+    for (const call of calls) expectSignedOnly(call);
+    expect(h.sim.counters).toMatchObject({ signaturesRejected: 0, forks: 0 });
   });
 });
 
