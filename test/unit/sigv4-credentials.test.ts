@@ -164,6 +164,14 @@ describe("the signer", () => {
     expect(verify("bedrock-mantle", "eu-west-1")).toEqual({ ok: false, reason: "wrong_region" });
   });
 
+  it.each([
+    ["a query (a stream resumed)", `${MANTLE}/responses/resp_1?stream=true&starting_after=3`],
+    ["an encoded path segment", `${MANTLE}/responses/${encodeURIComponent("resp a/b*")}`],
+  ])("agrees with the independent verifier on %s", async (_, url) => {
+    const { verify } = await signed({ ...ROLE }, { ENDPOINT_SIGV4_SERVICE: "bedrock-mantle" }, { method: "GET", url });
+    expect(verify("bedrock-mantle", "eu-west-1")).toMatchObject({ ok: true });
+  });
+
   it("takes AWS_REGION at a host that names none (a loopback simulator)", async () => {
     const { added } = await signed(
       { ...ROLE, AWS_REGION: "ap-south-1" },
