@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, loadConfig, loadEndpointConfig } from "../../functions/submit-tool-outputs/config/config";
+import { isLoopbackHost, loadConfig, loadEndpointConfig, withSigV4Service } from "../../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../../functions/submit-tool-outputs/config/errors";
 
 const required = {
@@ -112,6 +112,25 @@ describe("Amazon Bedrock runtime answers synchronously only", () => {
     expect(loadConfig({ ...required, RESPONSES_BASE_URL: MANTLE }).responsesBackground).toBe(true);
     expect(loadConfig({ ...required, RESPONSES_BASE_URL: MANTLE, ENDPOINT_SIGV4_SERVICE: "bedrock-mantle" }).responsesBackground).toBe(
       true,
+    );
+  });
+});
+
+describe("withSigV4Service: ENDPOINT_SIGV4_SERVICE kept in the secret, known once the credentials are read", () => {
+  const loopback = { ...required, RESPONSES_BASE_URL: "http://127.0.0.1:9/openai/v1" };
+
+  it("turns background mode off for bedrock, and leaves it for bedrock-mantle or no service", () => {
+    const config = loadConfig(loopback);
+    expect(config.responsesBackground).toBe(true);
+    expect(withSigV4Service(config, loopback, "bedrock").responsesBackground).toBe(false);
+    expect(withSigV4Service(config, loopback, "bedrock-mantle").responsesBackground).toBe(true);
+    expect(withSigV4Service(config, loopback, undefined)).toBe(config);
+  });
+
+  it("refuses an explicit RESPONSES_BACKGROUND=true then, naming the variable", () => {
+    const env = { ...loopback, RESPONSES_BACKGROUND: "true" };
+    expect(() => withSigV4Service(loadConfig(env), env, "bedrock")).toThrow(
+      /^RESPONSES_BACKGROUND: must not be true at Amazon Bedrock runtime/,
     );
   });
 });

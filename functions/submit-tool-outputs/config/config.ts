@@ -208,6 +208,25 @@ function isSynchronousOnly(responsesBaseUrl: URL, sigV4Service: string | undefin
   return bedrockHost(responsesBaseUrl.hostname)?.endpoint === "runtime" || sigV4Service === "bedrock";
 }
 
+const backgroundRefused = () =>
+  new ConfigurationError(
+    "RESPONSES_BACKGROUND",
+    "must not be true at Amazon Bedrock runtime (RESPONSES_BASE_URL at bedrock-runtime, or ENDPOINT_SIGV4_SERVICE=bedrock), " +
+      "which answers synchronously only and refuses background: true with a 400; remove it (the relay then waits for each response)",
+  );
+
+/**
+ * The configuration once the credentials are read: ENDPOINT_SIGV4_SERVICE kept in the secret (not the environment)
+ * is known only then, and `bedrock` turns background mode off as at cold start (an explicit RESPONSES_BACKGROUND=true
+ * is refused).
+ * @example const wired = withSigV4Service(config, env, credentials.ENDPOINT_SIGV4_SERVICE);
+ */
+export function withSigV4Service(config: RelayConfig, env: Record<string, string | undefined>, service: string | undefined): RelayConfig {
+  if (!config.responsesBackground || !isSynchronousOnly(config.responsesBaseUrl, service)) return config;
+  if (env.RESPONSES_BACKGROUND === "true") throw backgroundRefused();
+  return { ...config, responsesBackground: false };
+}
+
 /**
  * Reads and validates the relay's configuration.
  * @throws ConfigurationError naming the first wrong variable.
@@ -217,13 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
   const e = parsed(EnvironmentSchema, env);
   const endpoint = endpointPart(e);
   const synchronousOnly = isSynchronousOnly(endpoint.responsesBaseUrl, env.ENDPOINT_SIGV4_SERVICE);
-  if (synchronousOnly && env.RESPONSES_BACKGROUND === "true") {
-    throw new ConfigurationError(
-      "RESPONSES_BACKGROUND",
-      "must not be true at Amazon Bedrock runtime (RESPONSES_BASE_URL at bedrock-runtime, or ENDPOINT_SIGV4_SERVICE=bedrock), " +
-        "which answers synchronously only and refuses background: true with a 400; remove it (the relay then waits for each response)",
-    );
-  }
+  if (synchronousOnly && env.RESPONSES_BACKGROUND === "true") throw backgroundRefused();
   return {
     ...endpoint,
     stateTableName: e.RELAY_STATE_TABLE,
