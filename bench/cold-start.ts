@@ -9,15 +9,15 @@
  * environment), that none of the mode-only chunks is among them, and for each mode-only part — the DynamoDB client of
  * the state table (a first Responses message or collected output), the S3 client of the payload bucket (a first
  * collected body too large for an item), the Entra ID token code, the Secrets Manager client (read at init when a
- * secret ARN is set, as the stack sets it) — the bytes its first use loads and the time of that first use (the lazy
+ * secret ARN is set, as the stack sets it), the SigV4 signer of Amazon Bedrock — the bytes its first use loads and the time of that first use (the lazy
  * import and the client's construction, median of BENCH_COLD_RUNS fresh processes).
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import type { Metafile } from "esbuild";
 import { bundleLambda } from "../infra/bundling";
 import type { FirstUse } from "./fixtures/relay-first-uses";
+import { addedBy, bytesOf, LOADED_FILES_SCRIPT, staticClosure } from "./lib/bundle-closure";
 import { importMs, runInFreshNode } from "./lib/bundle-timing";
 import { kib, median, ms, ratio } from "./lib/stats";
 import { type BenchRow, report } from "./lib/table";
@@ -30,15 +30,6 @@ const outDir = mkdtempSync(join(tmpdir(), "relay-cold-start-"));
 /** Credentials from the environment, no secret: nothing at init reaches for a mode-only chunk. */
 const NO_SECRET = { ENDPOINT_SECRET_ARN: "", PORTKEY_API_KEY: "pk-bench", PORTKEY_VIRTUAL_KEY: "vk-bench" };
 
-const LOADED = `
-import { registerHooks } from "node:module";
-const loaded = [];
-registerHooks({ load(url, context, nextLoad) { if (url.startsWith("file:")) loaded.push(url); return nextLoad(url, context); } });
-await import(process.argv[1]);
-await new Promise((resolve) => setTimeout(resolve, 200));
-console.log(JSON.stringify(loaded));
-`;
-
 const FIRST_USE = `
 const [file, part] = process.argv.slice(1);
 const bundle = await import(file);
@@ -47,25 +38,6 @@ const t = performance.now();
 await bundle.firstUse(part);
 console.log(JSON.stringify(performance.now() - t));
 `;
-
-/** The code files a dynamic import of `chunk` adds to what is loaded already (its static closure, less `initial`). */
-function addedBy(metafile: Metafile, chunk: string, initial: ReadonlySet<string>): string[] {
-  const added = new Set<string>();
-  const visit = (file: string) => {
-    if (initial.has(file) || added.has(file)) return;
-    added.add(file);
-    for (const imported of metafile.outputs[file]?.imports ?? [])
-      if (imported.kind === "import-statement" && !imported.external) visit(imported.path);
-  };
-  visit(chunk);
-  return [...added];
-}
-
-function staticClosure(metafile: Metafile, entry: string): Set<string> {
-  return new Set(addedBy(metafile, entry, new Set()));
-}
-
-const bytesOf = (files: Iterable<string>) => [...files].reduce((sum, file) => sum + statSync(file).size, 0);
 
 const PARTS: Array<{ part: FirstUse; chunk: RegExp; label: string }> = [
   {
@@ -76,6 +48,11 @@ const PARTS: Array<{ part: FirstUse; chunk: RegExp; label: string }> = [
   { part: "payloadStore", chunk: /\/payload-store-[^/]+\.mjs$/, label: "first collected body over 350 KB: S3 client (payload bucket)" },
   { part: "entraToken", chunk: /\/entra-token-[^/]+\.mjs$/, label: "Entra ID credentials: the token code, at the first invocation" },
   { part: "secretsProvider", chunk: /\/secrets-[^/]+\.mjs$/, label: "a secret ARN (as the stack sets): Secrets Manager client, at init" },
+  {
+    part: "sigV4Signer",
+    chunk: /\/sigv4-signer-[^/]+\.mjs$/,
+    label: "Amazon Bedrock (SigV4): the signer, at the first invocation, and one first signature",
+  },
 ];
 
 try {
@@ -119,7 +96,7 @@ try {
   }
 
   // What the import really loads, and that no mode-only chunk is in it.
-  const loaded = runInFreshNode<string[]>(modes.outfile, LOADED, NO_SECRET).map((url) => new URL(url).pathname);
+  const loaded = runInFreshNode<string[]>(modes.outfile, LOADED_FILES_SCRIPT, NO_SECRET).map((url) => new URL(url).pathname);
   const metafile = modes.metafile;
   const entry = Object.keys(metafile.outputs).find((file) => file.endsWith("index.mjs"))!;
   const initial = staticClosure(metafile, entry);

@@ -14,6 +14,7 @@ const benches: Array<{ file: string; env: Record<string, string> }> = [
   { file: "bench/overhead.ts", env: asDeployed },
   { file: "bench/overhead.ts", env: quiet },
   { file: "bench/cold-start.ts", env: quiet },
+  { file: "bench/signing.ts", env: quiet },
   { file: "bench/latency.ts", env: quiet },
   { file: "bench/throughput.ts", env: quiet },
   { file: "bench/collect.ts", env: quiet },

@@ -3,6 +3,7 @@ import * as z from "zod";
 import { loadConfig, loadEndpointConfig, SHARED_DEFAULTS, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
 import { RESULTS_EVENT_TYPES } from "../functions/submit-tool-outputs/dialects/index";
+import { bedrockModelsProblem, bedrockSelection, MANTLE_REGIONS } from "./bedrock-hosts";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 
@@ -73,16 +74,27 @@ const ContextSchema = z
         error: "must start with a letter and hold at most 64 letters, digits and hyphens",
       })
       .default("ToolOutputRelay"),
-    /** Base URL of the Assistants-compatible endpoint; https only in AWS. */
-    endpointBaseUrl: z
-      .url({ protocol: /^https$/, error: "must be an https URL such as https://api.portkey.ai/v1" })
-      .default(SHARED_DEFAULTS.endpointBaseUrl),
-    /** Base URL of the Responses API when it is not at endpointBaseUrl (Azure AI Foundry: …/openai/v1); https only. */
+    /**
+     * Base URL of the Assistants-compatible endpoint; https only in AWS. Default https://api.portkey.ai/v1, except
+     * when responsesBaseUrl is Amazon Bedrock: then none (a Bedrock-only deployment, see parseContext).
+     */
+    endpointBaseUrl: z.url({ protocol: /^https$/, error: "must be an https URL such as https://api.portkey.ai/v1" }).optional(),
+    /**
+     * Base URL of the Responses API when it is not at endpointBaseUrl (Azure AI Foundry: …/openai/v1); https only.
+     * A Bedrock host (bedrock-runtime.<region>.amazonaws.com, bedrock-mantle.<region>.api.aws) selects Amazon Bedrock.
+     */
     responsesBaseUrl: z
       .url({
         protocol: /^https$/,
         error: "must be an https URL such as https://<resource>.services.ai.azure.com/api/projects/<project>/openai/v1",
       })
+      .optional(),
+    /** Amazon Bedrock: the model (Mantle) or inference-profile (runtime) ids the role may use; comma-separated after `-c`. */
+    bedrockModels: z
+      .union([z.array(z.string()), z.string().transform((value) => value.split(",").map((part) => part.trim()))], {
+        error: "must be a list of model ids (comma-separated on the command line)",
+      })
+      .transform((ids) => ids.map((id) => id.trim()).filter((id) => id !== ""))
       .optional(),
     /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents: v1). */
     endpointApiVersion: z.string({ error: "must be an api-version such as v1 or 2025-05-01" }).optional(),
@@ -158,6 +170,7 @@ const ContextSchema = z
       fail("resultsSubscriptionTypes", "needs resultsSubscriptionQueueArn or resultsSubscriptionEmail to filter");
     if (options.secretKmsKeyArn && !options.secretArn)
       fail("secretKmsKeyArn", "needs secretArn (a secret the stack creates uses the AWS managed key)");
+    checkBedrock(options, fail);
     // The relay's own rules for its endpoint variables, at synth time rather than at the first cold start.
     try {
       loadEndpointConfig(endpointEnvironment(options));
@@ -171,7 +184,7 @@ const ContextSchema = z
     else {
       // The relay's own validation, at synth time rather than at the first cold start.
       try {
-        const relay = loadConfig({ ...SYNTH_PLACEHOLDERS, ...options.relayTuning });
+        const relay = loadConfig({ ...SYNTH_PLACEHOLDERS, ...endpointEnvironment(options), ...options.relayTuning });
         if (relay.deadlineReserveMs >= options.functionTimeoutSeconds * 1000)
           fail("relayTuning", `DEADLINE_RESERVE_MS must be below the function's timeout (${options.functionTimeoutSeconds} s)`);
         const retrying = worstCaseRetrySeconds({
@@ -205,6 +218,30 @@ const ContextSchema = z
       }
     }
   });
+
+/** Amazon Bedrock's rules: models named and valid for the endpoint, a region that has the endpoint. */
+function checkBedrock(
+  options: { responsesBaseUrl?: string; bedrockModels?: string[] },
+  fail: (option: string, message: string) => void,
+): void {
+  const host = bedrockSelection(options.responsesBaseUrl);
+  if (host === undefined) {
+    if (options.bedrockModels !== undefined)
+      fail(
+        "bedrockModels",
+        "needs responsesBaseUrl at an Amazon Bedrock host (bedrock-runtime.<region>.amazonaws.com or bedrock-mantle.<region>.api.aws)",
+      );
+    return;
+  }
+  if (host.endpoint === "mantle" && !(MANTLE_REGIONS as readonly string[]).includes(host.region))
+    fail(
+      "responsesBaseUrl",
+      `names Bedrock Mantle in ${host.region}, which has no Mantle endpoint (it has: ${MANTLE_REGIONS.join(", ")}); ` +
+        `use bedrock-runtime.${host.region}.amazonaws.com/openai/v1 or a Mantle region`,
+    );
+  const problem = bedrockModelsProblem(host, options.bedrockModels ?? []);
+  if (problem !== undefined) fail("bedrockModels", problem);
+}
 
 /** Each endpoint variable of the relay, and the context option that sets it. */
 const ENDPOINT_OPTIONS = {
@@ -244,6 +281,24 @@ function parseJsonObject(text: string, ctx: z.RefinementCtx): Record<string, str
   return z.NEVER;
 }
 
+/**
+ * Applies endpointBaseUrl's default: hosted Portkey, unless responsesBaseUrl selects Amazon Bedrock; a deployment
+ * without endpointBaseUrl then is Bedrock-only (no Assistants endpoint, no secret: the role signs).
+ */
+function withEndpointDefault(options: z.output<typeof ContextSchema>): z.output<typeof ContextSchema> {
+  if (options.endpointBaseUrl !== undefined || bedrockSelection(options.responsesBaseUrl) !== undefined) return options;
+  return { ...options, endpointBaseUrl: SHARED_DEFAULTS.endpointBaseUrl };
+}
+
+/**
+ * True for a Bedrock-only deployment: responsesBaseUrl at Amazon Bedrock and no endpointBaseUrl. The stack creates
+ * no secret then (the function's role signs every call), and messages for the other APIs are dead-lettered as
+ * `api_not_configured`.
+ */
+export function isBedrockOnly(config: Pick<RelayContext, "endpointBaseUrl" | "responsesBaseUrl">): boolean {
+  return config.endpointBaseUrl === undefined && bedrockSelection(config.responsesBaseUrl) !== undefined;
+}
+
 /** The validated context: every option present, defaults applied. */
 export type RelayContext = z.output<typeof ContextSchema>;
 
@@ -281,7 +336,7 @@ export function parseContext(context: Record<string, unknown>): RelayContext {
   }
   const ours = Object.fromEntries(CONTEXT_OPTIONS.filter((key) => context[key] !== undefined).map((key) => [key, context[key]]));
   const parsed = ContextSchema.safeParse(ours);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return withEndpointDefault(parsed.data);
   const problems = parsed.error.issues.map((issue) => {
     const option = String(issue.path[0]);
     return { option, text: `context option "${option}" ${issue.message} (got ${JSON.stringify(ours[option])})` };

@@ -1,6 +1,8 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { bedrockSelection } from "./bedrock-hosts";
+import { BedrockAccess } from "./constructs/bedrock-access";
 import { EndpointSecret } from "./constructs/endpoint-secret";
 import { PayloadBucket } from "./constructs/payload-bucket";
 import { RelayAlarms } from "./constructs/relay-alarms";
@@ -8,7 +10,7 @@ import { RelayFunction } from "./constructs/relay-function";
 import { RelayQueues } from "./constructs/relay-queues";
 import { ResultsTopic } from "./constructs/results-topic";
 import { StateTable } from "./constructs/state-table";
-import type { RelayContext } from "./context";
+import { isBedrockOnly, type RelayContext } from "./context";
 import { requireSameRegion } from "./region-rule";
 
 export interface RelayStackProps extends StackProps {
@@ -31,7 +33,10 @@ export const NO_ALARM_DESTINATION_WARNING = "tool-output-relay:noAlarmDestinatio
 export class RelayStack extends Stack {
   readonly queues: RelayQueues;
   readonly results: ResultsTopic;
-  readonly endpointSecret: EndpointSecret;
+  /** Absent in a Bedrock-only deployment: the function's role signs every call, no key is stored. */
+  readonly endpointSecret?: EndpointSecret;
+  /** The role's Bedrock permissions, when responsesBaseUrl is at Amazon Bedrock. */
+  readonly bedrock?: BedrockAccess;
   readonly stateTable: StateTable;
   readonly payloadBucket: PayloadBucket;
   readonly relay: RelayFunction;
@@ -61,10 +66,13 @@ export class RelayStack extends Stack {
       subscriptionTypes: config.resultsSubscriptionTypes,
       deadLetterQueueName: `${this.stackName}-sns-dlq`,
     });
-    this.endpointSecret = new EndpointSecret(this, "EndpointSecret", {
-      secretArn: config.secretArn,
-      kmsKeyArn: config.secretKmsKeyArn,
-    });
+    // A Bedrock-only deployment has nothing to store (the role signs), unless a secret is imported (a Bedrock API key).
+    if (!isBedrockOnly(config) || config.secretArn !== undefined) {
+      this.endpointSecret = new EndpointSecret(this, "EndpointSecret", {
+        secretArn: config.secretArn,
+        kmsKeyArn: config.secretKmsKeyArn,
+      });
+    }
     this.stateTable = new StateTable(this, "State");
     this.payloadBucket = new PayloadBucket(this, "Payloads", { expiryDays: config.payloadExpiryDays });
     this.relay = new RelayFunction(this, "Relay", {
@@ -89,6 +97,10 @@ export class RelayStack extends Stack {
       tuning: config.relayTuning,
       entry: props.handlerEntry,
     });
+    const bedrockHost = bedrockSelection(config.responsesBaseUrl);
+    if (bedrockHost !== undefined) {
+      this.bedrock = new BedrockAccess(this, "Bedrock", { role: this.relay.role, host: bedrockHost, models: config.bedrockModels ?? [] });
+    }
     this.alarms = new RelayAlarms(this, "Alarms", {
       inputQueue: this.queues.input,
       deadLetterQueue: this.queues.deadLetter,
@@ -129,12 +141,14 @@ export class RelayStack extends Stack {
       description: "Run results (run.requires_action, run.completed, …); filter on the type attribute",
       value: this.results.topic.topicArn,
     });
-    new CfnOutput(this, "EndpointSecretArn", {
-      description: this.endpointSecret.created
-        ? "Put the endpoint credentials here after deploy (see README, Deploy to AWS)"
-        : "The imported endpoint credentials",
-      value: this.endpointSecret.secret.secretArn,
-    });
+    if (this.endpointSecret) {
+      new CfnOutput(this, "EndpointSecretArn", {
+        description: this.endpointSecret.created
+          ? "Put the endpoint credentials here after deploy (see README, Deploy to AWS)"
+          : "The imported endpoint credentials",
+        value: this.endpointSecret.secret.secretArn,
+      });
+    }
     new CfnOutput(this, "StateTableName", {
       description: "The relay's state: exactly-once claims of the Responses API, collected outputs",
       value: this.stateTable.table.tableName,

@@ -124,7 +124,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         processingMs: 100,
         ...options.simulator,
       });
-  const endpointBaseUrl = external?.endpointBaseUrl.href ?? sim!.baseUrl;
+  const endpointBaseUrl = external ? (external.endpointBaseUrl ?? external.responsesBaseUrl).href : sim!.baseUrl;
   const env: RelayEnvironment = {
     // A real endpoint: its own variables, as the function reads them (urls, api versions, credentials).
     ...(external?.env ?? { ENDPOINT_BASE_URL: endpointBaseUrl, PORTKEY_API_KEY: LOCAL_API_KEY, PORTKEY_VIRTUAL_KEY: LOCAL_VIRTUAL_KEY }),

@@ -1,3 +1,4 @@
+import { bedrockHost } from "../functions/submit-tool-outputs/endpoint/credentials/bedrock-host";
 import { type ExternalEndpoint, externalEndpointFrom } from "./external-endpoint";
 import { type LocalStack, startLocalStack } from "./local-stack";
 
@@ -63,9 +64,17 @@ npx tool-output-relay dlq list
 /** Where each API goes and with which credential keys: no query, no user info, no value. */
 function describe(endpoint: ExternalEndpoint): string {
   const where = (url: URL) => `${url.origin}${url.pathname}`;
+  const { endpointBaseUrl, responsesBaseUrl, sigV4 } = endpoint;
   const apis =
-    endpoint.responsesBaseUrl.href === endpoint.endpointBaseUrl.href
-      ? `${where(endpoint.endpointBaseUrl)} (both APIs)`
-      : `${where(endpoint.endpointBaseUrl)} (Assistants API) and ${where(endpoint.responsesBaseUrl)} (Responses API)`;
+    endpointBaseUrl === undefined
+      ? `${where(responsesBaseUrl)} (Responses API only; Assistants messages go to the DLQ as api_not_configured)`
+      : responsesBaseUrl.href === endpointBaseUrl.href
+        ? `${where(endpointBaseUrl)} (both APIs)`
+        : `${where(endpointBaseUrl)} (Assistants API) and ${where(responsesBaseUrl)} (Responses API)`;
+  if (sigV4 !== undefined) {
+    const bedrock = bedrockHost(responsesBaseUrl.hostname);
+    const name = bedrock === undefined ? "your endpoint" : `Amazon Bedrock ${bedrock.endpoint}`;
+    return `${name}: ${apis}, every call signed with SigV4 (service ${sigV4.service}, region ${sigV4.region}) with this shell's AWS credentials`;
+  }
   return `your endpoint: ${apis}, with ${endpoint.credentialKeys.join(", ")}`;
 }

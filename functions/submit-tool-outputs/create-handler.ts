@@ -6,7 +6,7 @@ import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
-import { loadConfig, type RelayConfig } from "./config/config";
+import { loadConfig, type RelayConfig, withSigV4Service } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
 import { createDialects, endpointDestinations } from "./dialects/index";
 import { checkCredentialDestinations, loadCredentials, openEndpointAuth } from "./endpoint/credentials/credentials";
@@ -43,13 +43,14 @@ export function createHandler(env: RelayEnvironment) {
   const state = stateFor(config, env, sinks);
   let relay: Promise<ReturnType<typeof createRelay>> | undefined;
   const relayOnce = () => {
-    relay ??= loadCredentials(config.endpointSecretArn, env)
+    relay ??= loadCredentials(config.endpointSecretArn, env, endpointDestinations(config))
       .then(async (credentials) => {
         checkCredentialDestinations(credentials, endpointDestinations(config));
-        const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs });
+        const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs, env });
         const http = { ...auth, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
-        const dialects = createDialects(config, http, state.table);
-        return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
+        const wired = withSigV4Service(config, env, credentials.ENDPOINT_SIGV4_SERVICE);
+        const dialects = createDialects(wired, http, state.table);
+        return createRelay({ config: wired, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
       })
       .catch((error) => {
         // Not cached: the next invocation tries again (the batch goes back to SQS meanwhile).

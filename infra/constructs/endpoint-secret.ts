@@ -32,6 +32,7 @@ export const SECRET_TEMPLATES = {
   "self-hosted Portkey gateway, config": { PORTKEY_CONFIG: '{"provider":"openai","api_key":"REPLACE_ME"}' },
   "OpenAI or compatible": { ENDPOINT_BEARER_TOKEN: "REPLACE_ME" },
   "Azure AI Foundry (Entra ID)": { AZURE_TENANT_ID: "REPLACE_ME", AZURE_CLIENT_ID: "REPLACE_ME", AZURE_CLIENT_SECRET: "REPLACE_ME" },
+  "Amazon Bedrock API key (the role signs without any secret)": { ENDPOINT_BEARER_TOKEN: "REPLACE_ME" },
 } as const satisfies Record<string, Partial<Record<(typeof CREDENTIAL_KEYS)[number], string>>>;
 
 /** The created secret's description: the keys of each endpoint row, no value (Secrets Manager allows 2048 characters). */
@@ -40,7 +41,8 @@ export const SECRET_DESCRIPTION =
   `${Object.entries(SECRET_TEMPLATES)
     .map(([row, keys]) => `${row}: ${Object.keys(keys).join(" + ")}`)
     .join("; ")}. ` +
-  "Optional: PORTKEY_CUSTOM_HOST (gateway), AZURE_AUTHORITY_HOST and AZURE_TOKEN_SCOPE (Entra ID).";
+  "Optional: PORTKEY_CUSTOM_HOST (gateway), AZURE_AUTHORITY_HOST and AZURE_TOKEN_SCOPE (Entra ID), " +
+  "ENDPOINT_SIGV4_SERVICE and ENDPOINT_SIGV4_REGION (Amazon Bedrock with the role's SigV4, usually implied by the host).";
 
 /** A complete secret ARN ends in `-` and the 6 characters Secrets Manager appends; a partial one may look the same. */
 const LOOKS_COMPLETE = /-[A-Za-z0-9]{6}$/;

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type AzureApi, AzureFrontDoor, azureScriptProblem } from "./azure";
+import { BedrockFrontDoor } from "./bedrock";
 import { FaultPlan, faultReply } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { ResponsesHttp, responseCounters } from "./response-http";
@@ -27,6 +28,7 @@ const OPTION_KEYS = new Set([
   "requireBetaHeader",
   "now",
   "azure",
+  "bedrock",
 ]);
 const MAX_RECORDED_REQUESTS = 10_000;
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -61,7 +63,7 @@ function flattenHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -69,7 +71,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new RangeError("body too large");
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -85,6 +87,11 @@ function checkOptions(opts: EndpointSimulatorOptions): void {
   if (unknown.length > 0) throw new TypeError(`endpoint simulator: unknown option(s) ${unknown.join(", ")}`);
   if (opts.azure !== undefined && (opts.apiKey !== undefined || opts.virtualKey !== undefined)) {
     throw new TypeError("endpoint simulator: azure mode authenticates with Entra ID tokens; apiKey and virtualKey do not apply");
+  }
+  if (opts.bedrock !== undefined && (opts.apiKey !== undefined || opts.virtualKey !== undefined || opts.azure !== undefined)) {
+    throw new TypeError(
+      "endpoint simulator: bedrock mode authenticates with SigV4 or bedrock.apiKeys; apiKey, virtualKey and azure do not apply",
+    );
   }
 }
 
@@ -121,9 +128,12 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     tokensIssued: 0,
     tokensRejected: 0,
     permissionDenied: 0,
+    signaturesVerified: 0,
+    signaturesRejected: 0,
     ...responseCounters(),
   };
   const azure = opts.azure === undefined ? undefined : new AzureFrontDoor(opts.azure, now, counters);
+  const bedrock = opts.bedrock === undefined ? undefined : new BedrockFrontDoor(opts.bedrock, now, counters);
   const requests: RecordedRequest[] = [];
   const openStreams = new Set<() => void>();
   // Ends pending `slow` delays on close, so a closed simulator holds no timers.
@@ -172,7 +182,8 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     const url = new URL(req.url ?? "/", "http://simulator");
     let path = url.pathname;
     const headers = flattenHeaders(req);
-    const text = await readBody(req);
+    const raw = await readBody(req);
+    const text = raw.toString("utf8");
     const parsed = parseJson(text);
     requests.push({
       method,
@@ -196,6 +207,16 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       const resolved = azure.resolve(path);
       if (resolved === undefined) return sendReply(res, azure.notFound(), answerHeaders());
       ({ path, api: azureApi } = resolved);
+    }
+    if (bedrock !== undefined) {
+      // Bedrock signs the path as sent and serves the Responses API only: check, then route as `/v1/…`.
+      const resolved = bedrock.resolve(path);
+      if (resolved === undefined || !isResponsesApiPath(resolved.path)) return sendReply(res, bedrock.notFound(), answerHeaders());
+      const signed = { method, path: url.pathname, query: url.searchParams, headers, body: raw };
+      const refused = bedrock.check(signed, resolved.prefix, parsed.ok ? parsed.value : undefined);
+      if (refused !== undefined) return sendReply(res, refused, answerHeaders());
+      const routed = new URL(`${resolved.path}${url.search}`, url);
+      return responses.handle({ req, res, method, url: routed, text, parsed, answerHeaders, gatewayCheck: () => undefined });
     }
     if (isResponsesApiPath(path)) {
       const denied = azure?.check(method, url.pathname, azureApi, url.searchParams, headers);
@@ -264,6 +285,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
   const azureControls = azure?.controls(origin);
+  const bedrockControls = bedrock?.controls(origin);
 
   const findOrThrow = (threadId: string, runId: string) => {
     const run = store.get(threadId, runId);
@@ -272,8 +294,9 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
   };
 
   return {
-    baseUrl: azureControls?.projectEndpoint ?? `${origin}/v1`,
+    baseUrl: azureControls?.projectEndpoint ?? bedrockControls?.baseUrl ?? `${origin}/v1`,
     ...(azureControls === undefined ? {} : { azure: azureControls }),
+    ...(bedrockControls === undefined ? {} : { bedrock: bedrockControls }),
     createRun(createOpts = {}) {
       const problem = azure && azureScriptProblem(createOpts.afterOutputs);
       if (problem) throw new TypeError(`endpoint simulator: ${problem}`);

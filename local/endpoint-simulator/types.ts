@@ -36,6 +36,11 @@ export interface EndpointSimulatorOptions {
    * Run and error shapes, routes under a project endpoint (see `EndpointSimulator.azure`). Not with apiKey/virtualKey.
    */
   azure?: AzureModeOptions;
+  /**
+   * Play Amazon Bedrock's Responses API instead of Portkey: SigV4 verified on every call (or a Bedrock API key),
+   * runtime's or Mantle's paths, refusals and limits (see `EndpointSimulator.bedrock`). Not with apiKey/virtualKey/azure.
+   */
+  bedrock?: BedrockModeOptions;
   /** Clock in epoch milliseconds. Default `Date.now`. Run states are computed from it on every read. */
   now?: () => number;
 }
@@ -69,6 +74,52 @@ export interface AzureSimulator {
   readonly apiVersion: string;
   /** Every token minted so far stops working now; clients must fetch new ones. (To move time instead, pass `now`.) */
   expireAllTokens(): void;
+}
+
+export interface BedrockModeOptions {
+  /** `runtime`: bedrock-runtime (`/openai/v1`, service `bedrock`, no background); `mantle`: bedrock-mantle (`/v1` and `/openai/v1`). */
+  endpoint: "runtime" | "mantle";
+  /** The region signatures must be scoped to, e.g. `us-east-1`. */
+  region: string;
+  /** The AWS credentials the simulated account accepts (replace them with `bedrock.setCredentials` to rotate). */
+  credentials?: Array<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  /** Bedrock API keys accepted as `Authorization: Bearer <key>`. */
+  apiKeys?: string[];
+  /** Mantle: the one path prefix a model is served under; a POST naming it under the other is refused. Unlisted: both. */
+  modelPrefixes?: Record<string, "/v1" | "/openai/v1">;
+  /** How a wrong prefix is refused: 400 (default), 401 or 404, the variants seen in practice. */
+  wrongRouteStatus?: 400 | 401 | 404;
+  /** IAM actions the caller's role lacks (e.g. `bedrock:GetInvoke`): 403 AccessDeniedException. */
+  deniedActions?: string[];
+  /** Default `123456789012`. */
+  accountId?: string;
+  /** The role name AccessDeniedException names. Default `relay-function-role`. */
+  roleName?: string;
+  /**
+   * The Host the caller signed for, when its calls to the real name (`bedrock-runtime.<region>.amazonaws.com`) are
+   * redirected here by a test: signatures are checked against it instead of the received Host. Default: as received.
+   */
+  publicHost?: string;
+}
+
+/** The Bedrock side of a simulator started with `bedrock`. */
+export interface BedrockSimulator {
+  readonly endpoint: "runtime" | "mantle";
+  /** The SigV4 service name signatures must carry: `bedrock` (runtime) or `bedrock-mantle`. */
+  readonly service: "bedrock" | "bedrock-mantle";
+  readonly region: string;
+  readonly accountId: string;
+  /** `RESPONSES_BASE_URL`: `http://127.0.0.1:<port>/openai/v1` (also `baseUrl`). */
+  readonly baseUrl: string;
+  /** Mantle only: the `/v1` root. */
+  readonly v1BaseUrl?: string;
+  /** From now on only these credentials are accepted (a rotation: the old session token stops working). */
+  setCredentials(list: Array<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>): void;
+  /**
+   * Every action and resource IAM evaluated for the calls that passed authentication and IAM, oldest first (a runtime
+   * inference names three: the inference profile, its foundation model, the default project).
+   */
+  readonly calls: ReadonlyArray<{ action: string; resource: string; principal: string }>;
 }
 
 export type FaultKind =
@@ -157,6 +208,10 @@ export interface SimulatorCounters {
   tokensRejected: number;
   /** Azure mode: endpoint calls refused 401 PermissionDenied (a principal in `deniedClientIds`). */
   permissionDenied: number;
+  /** Bedrock mode: calls whose SigV4 signature was recomputed and matched. */
+  signaturesVerified: number;
+  /** Bedrock mode: calls refused 403 for their signature, credentials or key (before IAM). */
+  signaturesRejected: number;
   /** Responses API: every POST /responses that reached the route (faulted or not). */
   responsePosts: number;
   /** Responses created by POST /responses (first turns and continuations, including accept_then_500 / stream-fault ones). */
@@ -224,6 +279,8 @@ export interface EndpointSimulator {
   readonly baseUrl: string;
   /** Set in azure mode only. */
   readonly azure?: AzureSimulator;
+  /** Set in bedrock mode only. */
+  readonly bedrock?: BedrockSimulator;
   createRun(opts?: CreateRunOptions): { threadId: string; runId: string; toolCallIds: string[] };
   /** The current spec-shaped Run object. */
   run(threadId: string, runId: string): RunObject | undefined;

@@ -18,6 +18,7 @@ const ROWS = [
   "OpenAI or any compatible server",
   "Azure AI Foundry classic agents",
   "Azure AI Foundry agents (Responses",
+  "Amazon Bedrock (Responses API",
 ];
 
 describe("docs/endpoints.md", () => {
@@ -39,6 +40,13 @@ describe("docs/endpoints.md", () => {
     // Assess
     expect(blocks.length).toBeGreaterThan(0);
     for (const block of blocks) expect(() => parseCredentials(JSON.parse(block), "docs/endpoints.md")).not.toThrow();
+  });
+
+  it("gives the Bedrock API key's secret as JSON the relay accepts, and the IAM each Bedrock endpoint gets", () => {
+    const section = sectionOf("Amazon Bedrock (Responses API");
+    for (const block of jsonBlocks(section)) expect(() => parseCredentials(JSON.parse(block), "docs/endpoints.md")).not.toThrow();
+    for (const action of ["bedrock:InvokeModel", "bedrock:GetInvoke", "bedrock-mantle:CreateInference", "bedrock-mantle:Get*"])
+      expect(section).toContain(action);
   });
 
   it("names the Azure role, under both its names", () => {

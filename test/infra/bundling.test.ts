@@ -52,6 +52,10 @@ describe("the relay function's bundle", () => {
     expect(initialCode).not.toContain("DynamoDB_20120810");
     expect(allCode).toContain("DynamoDB_20120810");
     expect(initialCode).not.toContain("AmazonS3");
+    // The SigV4 signing of Amazon Bedrock is its own chunk, loaded only by a deployment that signs.
+    const signer = readdirSync(join(assetDir, "chunks")).find((f) => /^sigv4-signer-[^/]+\.mjs$/.test(f));
+    expect(signer).toBeDefined();
+    expect([...initial].map((file) => normalize(file))).not.toContain(normalize(join("chunks", signer!)));
     expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}/);
     expect(bundle.length / bundle.split("\n").length).toBeGreaterThan(500); // minified: few, long lines
     expect(bundle.trimEnd().endsWith("//# sourceMappingURL=index.mjs.map")).toBe(true);

@@ -184,6 +184,79 @@ describe("npm start -- --serve against a self-hosted Portkey gateway", () => {
   }, 120_000);
 });
 
+describe("npm start -- --serve against Amazon Bedrock, signing with this shell's AWS credentials", () => {
+  const ROLE = {
+    AWS_ACCESS_KEY_ID: "ASIASHELLUSER0001",
+    AWS_SECRET_ACCESS_KEY: "shell-5ecret-0001",
+    AWS_SESSION_TOKEN: "shell-session-0001",
+  };
+  let sim: EndpointSimulator;
+  beforeAll(async () => {
+    const credentials = [
+      { accessKeyId: ROLE.AWS_ACCESS_KEY_ID, secretAccessKey: ROLE.AWS_SECRET_ACCESS_KEY, sessionToken: ROLE.AWS_SESSION_TOKEN },
+    ];
+    sim = await startEndpointSimulator({
+      bedrock: { endpoint: "mantle", region: "us-east-1", credentials },
+      processingMs: 30,
+      pollAfterMs: 20,
+    });
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it("names the endpoint, the service and the region, and relays a Responses message with every call signed", async () => {
+    // Prepare: the simulator's loopback URL names no Bedrock host, so the service and region are given.
+    const served = await serve({
+      ENDPOINT_BASE_URL: `${new URL(sim.baseUrl).origin}/v1`,
+      RESPONSES_BASE_URL: sim.bedrock!.baseUrl,
+      ENDPOINT_SIGV4_SERVICE: "bedrock-mantle",
+      ENDPOINT_SIGV4_REGION: "us-east-1",
+      ...ROLE,
+    });
+    const sqs = new SQSClient({
+      endpoint: served.exported.AWS_ENDPOINT_URL,
+      region: served.exported.AWS_REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+
+    // Act
+    try {
+      const message = responseAnswerFor(sim.createResponse({ model: "openai.gpt-oss-120b" }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: served.exported.INPUT_QUEUE_URL, MessageBody: JSON.stringify(message) }));
+      await vi.waitFor(
+        async () =>
+          expect((await drainQueue(sqs, served.exported.RESULTS_QUEUE_URL!)).map((m) => readPublishedResult(m).event.status)).toEqual([
+            "completed",
+          ]),
+        { timeout: 30_000, interval: 200 },
+      );
+    } finally {
+      sqs.destroy();
+    }
+    const code = await stop(served);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(served.stdout()).toContain(
+      "every call signed with SigV4 (service bedrock-mantle, region us-east-1) with this shell's AWS credentials",
+    );
+    expect(served.stdout()).not.toContain(ROLE.AWS_SECRET_ACCESS_KEY);
+    expect(sim.counters).toMatchObject({ signaturesRejected: 0, continuations: 1 });
+    expect(sim.counters.signaturesVerified).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it("at a Bedrock host, says which endpoint and region it signs for, Responses only", async () => {
+    const served = await serve({ RESPONSES_BASE_URL: "https://bedrock-runtime.eu-west-1.amazonaws.com/openai/v1", ...ROLE });
+    const code = await stop(served);
+    expect(code).toBe(0);
+    expect(served.stdout()).toContain(
+      "The relay talks to Amazon Bedrock runtime: https://bedrock-runtime.eu-west-1.amazonaws.com/openai/v1 (Responses API only; " +
+        "Assistants messages go to the DLQ as api_not_configured), every call signed with SigV4 (service bedrock, region eu-west-1)",
+    );
+  }, 120_000);
+});
+
 describe("endpoint variables that cannot work", () => {
   it.each([
     [
@@ -200,6 +273,16 @@ describe("endpoint variables that cannot work", () => {
       "a Portkey key aimed at Azure",
       { ENDPOINT_BASE_URL: "https://acme.services.ai.azure.com/api/projects/p", PORTKEY_API_KEY: PROVIDER_KEY },
       "PORTKEY_API_KEY would be sent to ENDPOINT_BASE_URL (acme.services.ai.azure.com), an Azure endpoint",
+    ],
+    [
+      "Amazon Bedrock without AWS credentials in the shell",
+      {
+        RESPONSES_BASE_URL: "https://bedrock-mantle.us-east-1.api.aws/v1",
+        AWS_ACCESS_KEY_ID: "",
+        AWS_SECRET_ACCESS_KEY: "",
+        AWS_PROFILE: "",
+      },
+      "no AWS credentials found to sign the calls to bedrock-mantle.us-east-1.api.aws (SigV4, service bedrock-mantle): export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
     ],
   ])("%s: stops before starting anything, names what to fix, exits 2", (_, endpoint, problem) => {
     // Act

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isLoopbackHost, loadConfig, loadEndpointConfig } from "../../functions/submit-tool-outputs/config/config";
+import { isLoopbackHost, loadConfig, loadEndpointConfig, withSigV4Service } from "../../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../../functions/submit-tool-outputs/config/errors";
 
 const required = {
@@ -11,7 +11,7 @@ const required = {
 describe("loadConfig", () => {
   it("fills every optional setting with its default", () => {
     const config = loadConfig(required);
-    expect(config.endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
+    expect(config.endpointBaseUrl?.href).toBe("https://api.portkey.ai/v1");
     expect(config).toMatchObject({
       maxReceiveCount: 5,
       endpointTimeoutMs: 10_000,
@@ -45,7 +45,7 @@ describe("loadConfig", () => {
   it.each(["http://127.0.0.1:4010/v1", "http://localhost:8787/v1", "http://[::1]:9/v1", "https://gateway.internal/v1"])(
     "accepts %s",
     (url) => {
-      expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl.protocol).toMatch(/^https?:$/);
+      expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl?.protocol).toMatch(/^https?:$/);
     },
   );
 
@@ -81,6 +81,56 @@ describe("loadEndpointConfig: the endpoint's variables alone, by loadConfig's ru
   });
 
   it("reads an empty value as unset", () => {
-    expect(loadEndpointConfig({ RESPONSES_API_VERSION: "", ENDPOINT_BASE_URL: "" }).endpointBaseUrl.href).toBe("https://api.portkey.ai/v1");
+    expect(loadEndpointConfig({ RESPONSES_API_VERSION: "", ENDPOINT_BASE_URL: "" }).endpointBaseUrl?.href).toBe(
+      "https://api.portkey.ai/v1",
+    );
+  });
+});
+
+describe("Amazon Bedrock runtime answers synchronously only", () => {
+  const RUNTIME = "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1";
+  const MANTLE = "https://bedrock-mantle.us-east-1.api.aws/v1";
+
+  it.each([
+    ["a runtime host", { RESPONSES_BASE_URL: RUNTIME }],
+    [
+      "SigV4 for service bedrock at another name",
+      { RESPONSES_BASE_URL: "http://127.0.0.1:9/openai/v1", ENDPOINT_SIGV4_SERVICE: "bedrock" },
+    ],
+  ])("never submits in the background at %s", (_, env) => {
+    expect(loadConfig({ ...required, ...env }).responsesBackground).toBe(false);
+    expect(loadConfig({ ...required, ...env, RESPONSES_BACKGROUND: "false" }).responsesBackground).toBe(false);
+  });
+
+  it("refuses an explicit RESPONSES_BACKGROUND=true there at cold start, naming the variable", () => {
+    const act = () => loadConfig({ ...required, RESPONSES_BASE_URL: RUNTIME, RESPONSES_BACKGROUND: "true" });
+    expect(act).toThrow(ConfigurationError);
+    expect(act).toThrow(/^RESPONSES_BACKGROUND: must not be true at Amazon Bedrock runtime/);
+  });
+
+  it("keeps background mode at Mantle, which has it", () => {
+    expect(loadConfig({ ...required, RESPONSES_BASE_URL: MANTLE }).responsesBackground).toBe(true);
+    expect(loadConfig({ ...required, RESPONSES_BASE_URL: MANTLE, ENDPOINT_SIGV4_SERVICE: "bedrock-mantle" }).responsesBackground).toBe(
+      true,
+    );
+  });
+});
+
+describe("withSigV4Service: ENDPOINT_SIGV4_SERVICE kept in the secret, known once the credentials are read", () => {
+  const loopback = { ...required, RESPONSES_BASE_URL: "http://127.0.0.1:9/openai/v1" };
+
+  it("turns background mode off for bedrock, and leaves it for bedrock-mantle or no service", () => {
+    const config = loadConfig(loopback);
+    expect(config.responsesBackground).toBe(true);
+    expect(withSigV4Service(config, loopback, "bedrock").responsesBackground).toBe(false);
+    expect(withSigV4Service(config, loopback, "bedrock-mantle").responsesBackground).toBe(true);
+    expect(withSigV4Service(config, loopback, undefined)).toBe(config);
+  });
+
+  it("refuses an explicit RESPONSES_BACKGROUND=true then, naming the variable", () => {
+    const env = { ...loopback, RESPONSES_BACKGROUND: "true" };
+    expect(() => withSigV4Service(loadConfig(env), env, "bedrock")).toThrow(
+      /^RESPONSES_BACKGROUND: must not be true at Amazon Bedrock runtime/,
+    );
   });
 });

@@ -90,7 +90,9 @@ describe("Entra ID credentials", () => {
   });
 
   it("count as the credential a deployment needs", () => {
-    expect(() => parseCredentials({}, "the environment")).toThrow(/or AZURE_TENANT_ID \+ AZURE_CLIENT_ID \+ AZURE_CLIENT_SECRET/);
+    expect(() => parseCredentials({}, "the environment")).toThrow(
+      /, AZURE_TENANT_ID \+ AZURE_CLIENT_ID \+ AZURE_CLIENT_SECRET \(Azure AI Foundry, Entra ID\) or ENDPOINT_SIGV4_SERVICE/,
+    );
     expect(() => parseCredentials({ ...entra, PORTKEY_API_KEY: "pk", PORTKEY_PROVIDER: "azure-openai" }, "test")).not.toThrow();
   });
 });

@@ -156,6 +156,71 @@ describe("Azure AI Foundry's error shapes (AgentV1Error: every inner field nulla
   });
 });
 
+describe("Amazon Bedrock's answers", () => {
+  const aws = (code: string, message: string) => ({
+    body: { message },
+    headers: new Headers({ "x-amzn-errortype": `${code}:http://internal.amazon.com/coral/com.amazon.coral.service/` }),
+  });
+  const mantle = (code: string, type: string, message: string) => ({ error: { code, message, param: null, type } });
+
+  it.each([
+    [
+      "a signature for another service",
+      403,
+      aws("InvalidSignatureException", "Credential should be scoped to correct service: 'bedrock'. "),
+    ],
+    ["a signature for another region", 403, aws("InvalidSignatureException", "Credential should be scoped to a valid region. ")],
+    [
+      "a Mantle model under the wrong prefix (400)",
+      400,
+      {
+        body: mantle("validation_error", "invalid_request_error", "model `openai.gpt-5.5` isn't supported on this route"),
+        headers: new Headers(),
+      },
+    ],
+    [
+      "the same (404)",
+      404,
+      {
+        body: mantle("not_found", "invalid_request_error", "model `openai.gpt-5.5` isn't supported on this route"),
+        headers: new Headers(),
+      },
+    ],
+    [
+      "the same (401, misleading)",
+      401,
+      { body: mantle("access_denied", "permission_denied_error", "Berm is not enabled for this account"), headers: new Headers() },
+    ],
+  ])("reads %s as the deployment's setup (misconfigured)", (_, status, { body, headers }) => {
+    expect(classifyByStatus(status, body, headers)).toMatchObject({ kind: "misconfigured", httpStatus: status });
+  });
+
+  it("keeps an IAM denial, a bad signature and an unknown key as refused credentials, with AWS's code and words", () => {
+    const denied = aws("AccessDeniedException", "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: bedrock:GetInvoke");
+    expect(classifyByStatus(403, denied.body, denied.headers)).toEqual({
+      kind: "unauthorized",
+      httpStatus: 403,
+      error: { message: denied.body.message, type: "aws", code: "AccessDeniedException", param: null },
+    });
+    const signature = aws("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.");
+    expect(classifyByStatus(403, signature.body, signature.headers).kind).toBe("unauthorized");
+    const token = aws("UnrecognizedClientException", "The security token included in the request is invalid.");
+    expect(classifyByStatus(403, token.body, token.headers).kind).toBe("unauthorized");
+  });
+
+  it("reads `{message}` as AWS's only with x-amzn-ErrorType (Azure's 401 body stays without an endpoint error)", () => {
+    expect(classifyByStatus(401, { statusCode: 401, message: "Unauthorized." }, new Headers())).toEqual({
+      kind: "unauthorized",
+      httpStatus: 401,
+    });
+  });
+
+  it("leaves a 404 about a response (not a route) to the API", () => {
+    const body = mantle("not_found", "invalid_request_error", "Response with id 'resp_1' not found.");
+    expect(classifyByStatus(404, body, new Headers()).kind).toBe("not_found");
+  });
+});
+
 describe("retryAfterMs", () => {
   it.each([
     [{ "retry-after-ms": "644" }, 644],

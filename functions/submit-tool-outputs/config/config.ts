@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import "./zod-messages";
+import { bedrockHost } from "../endpoint/credentials/bedrock-host";
 import { ConfigurationError } from "./errors";
 
 /**
@@ -8,8 +9,11 @@ import { ConfigurationError } from "./errors";
  * in `EnvironmentSchema` below (docs/configuration.md gives the same, checked by the docs test).
  */
 export interface RelayConfig {
-  /** Where the Assistants API lives. */
-  endpointBaseUrl: URL;
+  /**
+   * Where the Assistants API lives. Default `https://api.portkey.ai/v1`, except when RESPONSES_BASE_URL is Amazon
+   * Bedrock: then none (a Bedrock-only deployment; Assistants messages are `api_not_configured`).
+   */
+  endpointBaseUrl: URL | undefined;
   /** Where the Responses API lives. Default: `endpointBaseUrl` (Portkey and OpenAI serve both under one `/v1`). */
   responsesBaseUrl: URL;
   /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents), when set. */
@@ -101,13 +105,13 @@ const required = (example: string) =>
 
 /** Defaults the CDK stack states too (its context options of the same meaning): written here once. */
 export const SHARED_DEFAULTS = {
-  /** Hosted Portkey, which serves every API under one `/v1`. */
+  /** Hosted Portkey, which serves every API under one `/v1` (none when RESPONSES_BASE_URL alone is Amazon Bedrock). */
   endpointBaseUrl: "https://api.portkey.ai/v1",
   maxReceiveCount: 5,
 } as const;
 
 export const EnvironmentSchema = z.object({
-  ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL(SHARED_DEFAULTS.endpointBaseUrl)),
+  ENDPOINT_BASE_URL: z.optional(endpointBaseUrl),
   RESPONSES_BASE_URL: z.optional(endpointBaseUrl),
   ENDPOINT_API_VERSION: z.optional(apiVersion),
   RESPONSES_API_VERSION: z.optional(apiVersion),
@@ -189,12 +193,42 @@ export function loadEndpointConfig(env: Record<string, string | undefined>): End
 }
 
 function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
+  // Hosted Portkey when nothing is said, unless the Responses API is at Amazon Bedrock: a Bedrock-only deployment.
+  const bedrockOnly = e.RESPONSES_BASE_URL !== undefined && bedrockHost(e.RESPONSES_BASE_URL.hostname) !== undefined;
+  const endpointBaseUrl = e.ENDPOINT_BASE_URL ?? (bedrockOnly ? undefined : new URL(SHARED_DEFAULTS.endpointBaseUrl));
   return {
-    endpointBaseUrl: e.ENDPOINT_BASE_URL,
-    responsesBaseUrl: e.RESPONSES_BASE_URL ?? e.ENDPOINT_BASE_URL,
+    endpointBaseUrl,
+    responsesBaseUrl: e.RESPONSES_BASE_URL ?? (endpointBaseUrl as URL),
     endpointApiVersion: e.ENDPOINT_API_VERSION,
     responsesApiVersion: e.RESPONSES_API_VERSION,
   };
+}
+
+/**
+ * Amazon Bedrock runtime serves the Responses API synchronously only (`background: true` → 400): a runtime host, or
+ * SigV4 for service `bedrock` (a runtime reached through another name), whatever the credential.
+ */
+function isSynchronousOnly(responsesBaseUrl: URL, sigV4Service: string | undefined): boolean {
+  return bedrockHost(responsesBaseUrl.hostname)?.endpoint === "runtime" || sigV4Service === "bedrock";
+}
+
+const backgroundRefused = () =>
+  new ConfigurationError(
+    "RESPONSES_BACKGROUND",
+    "must not be true at Amazon Bedrock runtime (RESPONSES_BASE_URL at bedrock-runtime, or ENDPOINT_SIGV4_SERVICE=bedrock), " +
+      "which answers synchronously only and refuses background: true with a 400; remove it (the relay then waits for each response)",
+  );
+
+/**
+ * The configuration once the credentials are read: ENDPOINT_SIGV4_SERVICE kept in the secret (not the environment)
+ * is known only then, and `bedrock` turns background mode off as at cold start (an explicit RESPONSES_BACKGROUND=true
+ * is refused).
+ * @example const wired = withSigV4Service(config, env, credentials.ENDPOINT_SIGV4_SERVICE);
+ */
+export function withSigV4Service(config: RelayConfig, env: Record<string, string | undefined>, service: string | undefined): RelayConfig {
+  if (!config.responsesBackground || !isSynchronousOnly(config.responsesBaseUrl, service)) return config;
+  if (env.RESPONSES_BACKGROUND === "true") throw backgroundRefused();
+  return { ...config, responsesBackground: false };
 }
 
 /**
@@ -204,8 +238,11 @@ function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
  */
 export function loadConfig(env: Record<string, string | undefined>): RelayConfig {
   const e = parsed(EnvironmentSchema, env);
+  const endpoint = endpointPart(e);
+  const synchronousOnly = isSynchronousOnly(endpoint.responsesBaseUrl, env.ENDPOINT_SIGV4_SERVICE);
+  if (synchronousOnly && env.RESPONSES_BACKGROUND === "true") throw backgroundRefused();
   return {
-    ...endpointPart(e),
+    ...endpoint,
     stateTableName: e.RELAY_STATE_TABLE,
     payloadBucket: e.RELAY_PAYLOAD_BUCKET,
     endpointSecretArn: e.ENDPOINT_SECRET_ARN,
@@ -224,7 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     deadlineReserveMs: e.DEADLINE_RESERVE_MS,
     retryVisibilityBaseSeconds: e.RETRY_VISIBILITY_BASE_SECONDS,
     retryVisibilityMaxSeconds: e.RETRY_VISIBILITY_MAX_SECONDS,
-    responsesBackground: e.RESPONSES_BACKGROUND,
+    responsesBackground: synchronousOnly ? false : e.RESPONSES_BACKGROUND,
     responsesUnconfirmed: e.RESPONSES_UNCONFIRMED,
     collectTimeoutSeconds: e.COLLECT_TIMEOUT_SECONDS,
   };

@@ -3,7 +3,15 @@ import type { CREDENTIAL_KEYS } from "../endpoint/credentials/credentials";
 import type { EnvironmentSchema } from "./config";
 
 /** The AWS SDK's own variables the relay passes to its clients (docs/configuration.md). */
-type AwsSdkVariable = "AWS_REGION" | "AWS_ENDPOINT_URL" | "AWS_ENDPOINT_URL_DYNAMODB" | "AWS_ENDPOINT_URL_S3";
+type AwsSdkVariable =
+  | "AWS_REGION"
+  | "AWS_ENDPOINT_URL"
+  | "AWS_ENDPOINT_URL_DYNAMODB"
+  | "AWS_ENDPOINT_URL_S3"
+  // The function's own credentials: SigV4 signs the endpoint calls with them (endpoint/credentials/sigv4.ts).
+  | "AWS_ACCESS_KEY_ID"
+  | "AWS_SECRET_ACCESS_KEY"
+  | "AWS_SESSION_TOKEN";
 /** Powertools' variables the stack sets. */
 type PowertoolsVariable = "POWERTOOLS_SERVICE_NAME" | "POWERTOOLS_METRICS_NAMESPACE" | "POWERTOOLS_LOG_LEVEL";
 

@@ -18,6 +18,8 @@ const OpenAiErrorBody = z.object({
   }),
 });
 const PortkeyFailureBody = z.looseObject({ status: z.literal("failure"), message: z.string() });
+/** AWS's JSON protocols answer `{"message": …}` (or `Message`), the error code in the `x-amzn-ErrorType` header. */
+const AwsErrorBody = z.union([z.looseObject({ message: z.string() }), z.looseObject({ Message: z.string() })]);
 
 export function readEndpointError(body: unknown): EndpointError | undefined {
   const openAi = OpenAiErrorBody.safeParse(body);
@@ -28,6 +30,33 @@ export function readEndpointError(body: unknown): EndpointError | undefined {
   const portkey = PortkeyFailureBody.safeParse(body);
   if (portkey.success) return { message: portkey.data.message, type: "gateway_failure", code: null, param: null };
   return undefined;
+}
+
+/**
+ * An AWS front door's own error (SigV4, IAM, throttling before the API): `{"message": …}` with the code in
+ * `x-amzn-ErrorType: InvalidSignatureException:http://…`. Only with that header: other endpoints' `{message}` bodies
+ * (Azure's 401) keep their meaning.
+ */
+function readAwsError(body: unknown, headers: Headers): EndpointError | undefined {
+  const code = headers.get("x-amzn-errortype")?.split(":")[0];
+  const aws = AwsErrorBody.safeParse(body);
+  if (!code || !aws.success) return undefined;
+  const message = "message" in aws.data ? aws.data.message : aws.data.Message;
+  return { message: message as string, type: "aws", code, param: null };
+}
+
+/**
+ * Amazon Bedrock's answers to a deployment set up wrong, the same for every message (local/endpoint-simulator/bedrock.ts
+ * has the sources): a Mantle model under the other path prefix (400 or 404 ``model `<id>` isn't supported on this
+ * route``, or the misleading 401 "Berm is not enabled for this account"), and a signature scoped to another service
+ * or region (403 "Credential should be scoped to …": ENDPOINT_SIGV4_SERVICE or ENDPOINT_SIGV4_REGION is wrong).
+ * An IAM denial (403 AccessDeniedException) is not one of them: it stays `unauthorized`, like any refused credential.
+ */
+function isBedrockSetupRefusal(httpStatus: number, error: EndpointError | undefined): boolean {
+  const message = error?.message ?? "";
+  if ((httpStatus === 400 || httpStatus === 404) && /^model `[^`]+` isn't supported on this route/.test(message)) return true;
+  if (httpStatus === 401 && message === "Berm is not enabled for this account") return true;
+  return httpStatus === 403 && /^Credential should be scoped to /.test(message);
 }
 
 /** A failure worth another try: nothing says the request was wrong. */
@@ -71,7 +100,7 @@ const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect
  * @example classifyHttpFailure(429, body, headers).kind === "transient"
  */
 export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers, text = ""): HttpFailure {
-  const error = readEndpointError(body);
+  const error = readEndpointError(body) ?? readAwsError(body, headers);
   if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(gatewayMessage(body) ?? text)) {
     return {
       kind: "transient",
@@ -96,6 +125,7 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
     };
   }
   if (httpStatus === 429) return { kind: "quota_exceeded", httpStatus, error };
+  if (isBedrockSetupRefusal(httpStatus, error)) return { kind: "misconfigured", httpStatus, error };
   if (httpStatus === 401 || httpStatus === 403) return { kind: "unauthorized", httpStatus, error };
   if (httpStatus === 404) return { kind: "not_found", httpStatus, error };
   // Portkey answers a missing or unknown provider, an untrusted custom host or a bad config with its own 400

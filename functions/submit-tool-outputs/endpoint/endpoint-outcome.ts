@@ -37,7 +37,8 @@ export function sharedFailureOutcome(failure: AnyFailure, ctx: RecordContext, do
     case "quota_exceeded":
       return { kind: "hand_back", reason: "quota_exceeded", detail: "the endpoint's quota is exhausted (429 insufficient_quota)", ...http };
     case "misconfigured":
-      // A gateway's own refusal (Portkey's `{status:"failure"}` 4xx), or an endpoint refusing its api-version.
+      // A gateway's own refusal (Portkey's `{status:"failure"}` 4xx), an endpoint refusing its api-version, Bedrock
+      // refusing a model's path prefix or a signature's scope: the deployment's setup, the same for every message.
       return {
         kind: "hand_back",
         reason: "endpoint_misconfigured",

@@ -12,6 +12,7 @@ import { type Message, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { type FauxqsServer, startFauxqs } from "fauxqs";
 import { deleteMessages, drainQueue, receiveBatch } from "../../../cli/queue-io";
+import { bedrockHost } from "../../../functions/submit-tool-outputs/endpoint/credentials/bedrock-host";
 import { createRelayApp } from "../../../infra/app";
 import { startDynamodbLocal } from "../../../local/dynamodb-local";
 import { type EndpointSimulator, startEndpointSimulator } from "../../../local/endpoint-simulator";
@@ -24,6 +25,8 @@ import { type PhysicalResource, physicalResources, type SimulatedEnvironment, Te
 const BUNDLE_HOST = fileURLToPath(new URL("../fixtures/bundle-host.mjs", import.meta.url));
 export const LOOPBACK_API_KEY = "pk-loopback-api-key";
 export const LOOPBACK_VIRTUAL_KEY = "vk-loopback-virtual-key";
+/** The role's session as Lambda would put it in the function's environment (the bundle signs Bedrock calls with it). */
+const ROLE_SESSION = { accessKeyId: "ASIALOCALRELAYROLE00", secretAccessKey: "local", sessionToken: "local" };
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any> }> };
 
@@ -86,13 +89,30 @@ export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}
   const resolver = new TemplateResolver(environment, physical);
   const resolved = resolver.resolve(fn.Properties!.Environment.Variables) as Record<string, string>;
 
+  // Amazon Bedrock (responsesBaseUrl at its host): the simulator plays it, verifying the signatures the bundle makes for
+  // the real host name; the bundle's calls to that name are redirected to it (bundle-host.mjs), its environment unchanged.
+  const bedrockUrl = resolved.RESPONSES_BASE_URL ? new URL(resolved.RESPONSES_BASE_URL) : undefined;
+  const bedrock = bedrockUrl ? bedrockHost(bedrockUrl.hostname) : undefined;
   const sim = await startEndpointSimulator({
-    apiKey: LOOPBACK_API_KEY,
-    virtualKey: LOOPBACK_VIRTUAL_KEY,
+    ...(bedrock
+      ? {
+          bedrock: {
+            endpoint: bedrock.endpoint,
+            region: bedrock.region,
+            credentials: [ROLE_SESSION],
+            accountId: environment.account,
+            publicHost: bedrockUrl!.host,
+          },
+        }
+      : { apiKey: LOOPBACK_API_KEY, virtualKey: LOOPBACK_VIRTUAL_KEY }),
     pollAfterMs: 20,
     processingMs: 30,
   });
-  const functionEnvironment: Record<string, string> = { ...resolved, ENDPOINT_BASE_URL: sim.baseUrl };
+  const functionEnvironment: Record<string, string> =
+    bedrock && resolved.ENDPOINT_BASE_URL === undefined ? { ...resolved } : { ...resolved, ENDPOINT_BASE_URL: sim.baseUrl };
+  const redirect: Record<string, string> = bedrock
+    ? { RELAY_TEST_REDIRECT: JSON.stringify({ [bedrockUrl!.origin]: new URL(sim.baseUrl).origin }) }
+    : {};
   const credentials = JSON.stringify({ PORTKEY_API_KEY: LOOPBACK_API_KEY, PORTKEY_VIRTUAL_KEY: LOOPBACK_VIRTUAL_KEY });
   secretsManager = await startSecretsManagerServer(
     resolved.ENDPOINT_SECRET_ARN && /-[A-Za-z0-9]{6}$/.test(resolved.ENDPOINT_SECRET_ARN)
@@ -158,9 +178,10 @@ export async function startRelayOnLoopbackAws(options: LoopbackRelayOptions = {}
     // What Lambda sets for every function, and the SDK's own per-service endpoint variables.
     AWS_REGION: environment.region,
     AWS_DEFAULT_REGION: environment.region,
-    AWS_ACCESS_KEY_ID: "ASIALOCALRELAYROLE00",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_SESSION_TOKEN: "local",
+    AWS_ACCESS_KEY_ID: ROLE_SESSION.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: ROLE_SESSION.secretAccessKey,
+    AWS_SESSION_TOKEN: ROLE_SESSION.sessionToken,
+    ...redirect,
     AWS_LAMBDA_FUNCTION_NAME: physical[functionId]!.ref,
     AWS_ENDPOINT_URL_SQS: proxy.endpoint,
     AWS_ENDPOINT_URL_SNS: proxy.endpoint,

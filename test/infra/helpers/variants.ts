@@ -40,6 +40,25 @@ export const DOCUMENTED_VARIANTS: DocumentedVariant[] = [
       responsesBaseUrl: "https://acme.services.ai.azure.com/api/projects/relay/openai/v1",
     },
   },
+  {
+    variant: "Amazon Bedrock runtime only (the role signs; no endpointBaseUrl, no secret)",
+    context: {
+      responsesBaseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1",
+      bedrockModels: "us.openai.gpt-5.6-sol,global.openai.gpt-5.6-terra",
+    },
+  },
+  {
+    variant: "Amazon Bedrock Mantle only, in another region than the stack",
+    context: { responsesBaseUrl: "https://bedrock-mantle.eu-west-1.api.aws/v1", bedrockModels: ["openai.gpt-oss-120b"] },
+  },
+  {
+    variant: "Amazon Bedrock Mantle's /openai/v1 with a Bedrock API key in an imported secret",
+    context: {
+      responsesBaseUrl: "https://bedrock-mantle.us-east-2.api.aws/openai/v1",
+      bedrockModels: "openai.gpt-5.5",
+      secretArn: "arn:aws:secretsmanager:us-east-2:123456789012:secret:bedrock-api-key-AbCdEf",
+    },
+  },
   { variant: "results queue", context: { resultsSubscriptionQueueArn: "arn:aws:sqs:eu-west-1:123456789012:run-results" } },
   {
     variant: "results e-mail filtered on two types",
@@ -134,6 +153,40 @@ export const INVALID_COMBINATIONS: InvalidCombination[] = [
     context: { endpointApiVersion: "v1&x=1" },
     option: "endpointApiVersion",
     says: "must be an api-version",
+  },
+  {
+    combination: "Amazon Bedrock without bedrockModels",
+    context: { responsesBaseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1" },
+    option: "bedrockModels",
+    says: "must name the model ids",
+  },
+  {
+    combination: "a bare model id at Bedrock runtime, which routes inference profiles only",
+    context: { responsesBaseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1", bedrockModels: "openai.gpt-5.6-sol" },
+    option: "bedrockModels",
+    says: "must be inference-profile ids",
+  },
+  {
+    combination: "Bedrock Mantle in a region without a Mantle endpoint",
+    context: { responsesBaseUrl: "https://bedrock-mantle.ca-central-1.api.aws/v1", bedrockModels: "openai.gpt-oss-120b" },
+    option: "responsesBaseUrl",
+    says: "has no Mantle endpoint",
+  },
+  {
+    combination: "background mode at Bedrock runtime, which answers synchronously only",
+    context: {
+      responsesBaseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1",
+      bedrockModels: "us.openai.gpt-5.6-sol",
+      relayTuning: { RESPONSES_BACKGROUND: "true" },
+    },
+    option: "relayTuning",
+    says: "RESPONSES_BACKGROUND: must not be true at Amazon Bedrock runtime",
+  },
+  {
+    combination: "bedrockModels without a Bedrock responsesBaseUrl",
+    context: { bedrockModels: "openai.gpt-oss-120b" },
+    option: "bedrockModels",
+    says: "needs responsesBaseUrl at an Amazon Bedrock host",
   },
   {
     combination: "a deadline reserve as long as the function's timeout",

@@ -34,6 +34,14 @@ export interface RequestAuthorizer {
   renew?(sent: Readonly<Record<string, string>>, signal: AbortSignal): Promise<boolean>;
 }
 
+/** What a kind's per-request authorizer is given when it is opened. */
+export interface AuthorizerOptions {
+  /** The per-call limit (a token request must not outlast it). */
+  timeoutMs: number;
+  /** The function's environment, kept by reference: a kind that reads it per call follows changes (a role's rotation). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
 /** What a kind's cold-start check is told about the others, and how it reports a problem. */
 export interface KindCheck {
   /** The label of the kind that sets `Authorization` (e.g. `ENDPOINT_BEARER_TOKEN`), if one is in use. */
@@ -77,7 +85,12 @@ export interface CredentialKind<K extends string> {
    * Per-request credentials, when static headers are not enough. Loaded on first use only (keep heavy code behind a
    * dynamic import here, so other modes never evaluate it).
    */
-  authorizer?(c: KindCredentials<K>, options: { timeoutMs: number }): Promise<RequestAuthorizer>;
+  authorizer?(c: KindCredentials<K>, options: AuthorizerOptions): Promise<RequestAuthorizer>;
+  /**
+   * Keys this kind implies from where the calls go, taken only when the loaded keys put no kind in use (a Bedrock
+   * host implies SigV4 for its service). Undefined: nothing implied.
+   */
+  implied?(destinations: ReadonlyArray<readonly [variable: string, url: URL]>): Partial<Record<K, string>> | undefined;
   /**
    * The header that carries the SQS message id to this kind's endpoint, as that endpoint's docs name it, so a call can
    * be found in its logs; the first kind in use that names one sends it. None: nothing is sent.

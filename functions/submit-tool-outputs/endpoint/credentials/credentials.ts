@@ -2,16 +2,17 @@ import * as z from "zod/mini";
 import "../../config/zod-messages";
 import { CredentialsError } from "../../config/errors";
 import { bearerKind } from "./bearer";
-import type { CredentialKind, KindCredentials, RequestAuthorizer } from "./credential-kind";
+import type { AuthorizerOptions, CredentialKind, KindCredentials, RequestAuthorizer } from "./credential-kind";
 import { listed } from "./credential-kind";
 import { entraKind } from "./entra";
 import { portkeyKind } from "./portkey";
+import { sigV4Kind } from "./sigv4";
 
 /**
  * Every way of authenticating to the endpoint, one file each (docs/endpoints.md, one section per mode). Which keys
  * are set picks the kinds in use, with no code fork; a new kind is a file and a line here.
  */
-export const CREDENTIAL_KINDS = [portkeyKind, bearerKind, entraKind] as const;
+export const CREDENTIAL_KINDS = [portkeyKind, bearerKind, entraKind, sigV4Kind] as const;
 
 type Kind = (typeof CREDENTIAL_KINDS)[number];
 /** A key of any kind, e.g. `PORTKEY_API_KEY`. */
@@ -108,7 +109,7 @@ export interface EndpointAuth {
  * per-request authorizer of the kinds that have one (their code loaded now, only when in use).
  * @example const auth = await openEndpointAuth(await loadCredentials(config.endpointSecretArn, env), { timeoutMs: 10_000 });
  */
-export async function openEndpointAuth(c: EndpointCredentials, options: { timeoutMs: number }): Promise<EndpointAuth> {
+export async function openEndpointAuth(c: EndpointCredentials, options: AuthorizerOptions): Promise<EndpointAuth> {
   const used = kindsOf(c).map(asKind);
   const authorizers = await Promise.all(used.flatMap((kind) => (kind.authorizer ? [kind.authorizer(c, options)] : [])));
   return {
@@ -135,9 +136,10 @@ function allOf(authorizers: RequestAuthorizer[]): RequestAuthorizer {
 export async function loadCredentials(
   secretArn: string | undefined,
   env: Record<string, string | undefined>,
+  destinations: ReadonlyArray<readonly [variable: string, url: URL]> = [],
 ): Promise<EndpointCredentials> {
   const fromEnv = (keys: readonly CredentialKey[]) => Object.fromEntries(keys.flatMap((key) => (env[key] ? [[key, env[key]]] : [])));
-  if (secretArn === undefined) return parseCredentials(fromEnv(CREDENTIAL_KEYS), "the environment");
+  if (secretArn === undefined) return parseCredentials(withImplied(fromEnv(CREDENTIAL_KEYS), destinations), "the environment");
   // Loaded lazily: runs without a secret (local, tests) never evaluate the Secrets Manager client.
   const { SecretsProvider } = await import("@aws-lambda-powertools/parameters/secrets");
   // Secrets Manager answers only for its own region, whatever the ARN says: read a secret of another region there.
@@ -151,7 +153,28 @@ export async function loadCredentials(
   }
   const settings = fromEnv(CREDENTIAL_KINDS.flatMap((kind): readonly CredentialKey[] => asKind(kind).environmentKeys ?? []));
   const withSettings = isRecord(secret) && Object.keys(settings).length > 0 ? { ...secret, ...settings } : secret;
-  return parseCredentials(withSettings, "the secret ENDPOINT_SECRET_ARN");
+  return parseCredentials(
+    isRecord(withSettings) ? withImplied(withSettings, destinations) : withSettings,
+    "the secret ENDPOINT_SECRET_ARN",
+  );
+}
+
+/**
+ * The keys as loaded, plus what the first kind that implies any implies from where the calls go, when the loaded keys
+ * put no kind in use (a Bedrock host and no other credential: SigV4 for its service).
+ * @example withImplied({}, [["RESPONSES_BASE_URL", new URL("https://bedrock-mantle.eu-west-1.api.aws/v1")]]) // { ENDPOINT_SIGV4_SERVICE: "bedrock-mantle" }
+ */
+export function withImplied(
+  loaded: Record<string, unknown>,
+  destinations: ReadonlyArray<readonly [variable: string, url: URL]>,
+): Record<string, unknown> {
+  const asCredentials = loaded as EndpointCredentials;
+  if (CREDENTIAL_KINDS.some((kind) => asKind(kind).uses(asCredentials))) return loaded;
+  for (const kind of CREDENTIAL_KINDS) {
+    const implied = asKind(kind).implied?.(destinations);
+    if (implied !== undefined) return { ...loaded, ...implied };
+  }
+  return loaded;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
