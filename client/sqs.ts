@@ -33,21 +33,16 @@ export function sqsEventSource(options: SqsEventSourceOptions): EventSource {
   return {
     async receive(signal) {
       if (signal.aborted) return [];
-      let received: ReceiveMessageCommandOutput;
-      try {
-        received = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: options.maxMessages ?? 10,
-            WaitTimeSeconds: options.waitTimeSeconds ?? 20,
-            ...(options.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: options.visibilityTimeoutSeconds } : {}),
-          }),
-          { abortSignal: signal },
-        );
-      } catch (error) {
-        if (signal.aborted) return []; // a stop during the long poll: nothing was received
-        throw error;
-      }
+      // The long poll is not aborted on stop: messages SQS hands to an aborted request stay invisible for the
+      // visibility timeout. A stop waits for it (at most waitTimeSeconds) and answers what it brings.
+      const received: ReceiveMessageCommandOutput = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: options.maxMessages ?? 10,
+          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          ...(options.visibilityTimeoutSeconds !== undefined ? { VisibilityTimeout: options.visibilityTimeoutSeconds } : {}),
+        }),
+      );
       return (received.Messages ?? []).map(
         (message): EventDelivery => ({
           body: message.Body ?? "",

@@ -21,7 +21,7 @@ export interface EventDelivery {
 
 /** Where events come from: an SQS queue subscribed to the results topic (`sqsEventSource`), or anything else. */
 export interface EventSource {
-  /** The next deliveries; may wait (long polling), must return early when `signal` aborts. */
+  /** The next deliveries; may wait (long polling). `signal` tells that the worker is stopping. */
   receive(signal: AbortSignal): Promise<EventDelivery[]>;
 }
 
@@ -77,7 +77,7 @@ export interface ToolWorker {
   readonly sent: readonly string[];
   /** One receive-and-answer pass (the loop runs them on its own; tests call it to catch up). */
   poll(): Promise<void>;
-  /** Stops receiving, lets the events in hand be answered, then resolves. */
+  /** Stops receiving (after the receive in progress: a long poll's wait at most), answers the events in hand, then resolves. */
   stop(): Promise<void>;
   /** Resolves when the worker has stopped. */
   readonly stopped: Promise<void>;
