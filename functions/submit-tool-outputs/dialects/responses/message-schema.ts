@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { Id, Metadata, Stream, toolOutputList } from "../../pipeline/message-fields";
+import { Id, OptionalMetadata, Stream, toolOutputList } from "../../pipeline/message-fields";
 import type { ApiMessages } from "../dialect";
 
 /** Content parts a function call's output may be, instead of a string (`input_text`, `input_image`, `input_file`). */
@@ -81,7 +81,7 @@ export const ResponsesToolOutputMessageSchema = z
     ...ids,
     tool_outputs: toolOutputList(Output),
     stream: Stream,
-    metadata: z.optional(Metadata),
+    metadata: OptionalMetadata,
     request: z.optional(Request),
     collect: z.optional(z.boolean()),
   })
@@ -91,7 +91,7 @@ export const ResponsesToolOutputMessageSchema = z
 export const WatchResponseMessageSchema = z.strictObject({
   type: z.literal("watch_response"),
   response_id: Id,
-  metadata: z.optional(Metadata),
+  metadata: OptionalMetadata,
 });
 
 export type ResponsesToolOutputMessage = z.infer<typeof ResponsesToolOutputMessageSchema>;
