@@ -121,6 +121,11 @@ describe.each(API_CASES)("a worker built on the client, $api API", ({ start }) =
         ["lookup_order", { query: "q2" }],
       ]);
       expect(conversation.done()).toBe(true);
+      // The event that asked carried the tool names as a String.Array attribute, for per-tool fleets' filter policies.
+      const asked = stack.ledger.results.find(
+        (result) => result.event.type.endsWith(".requires_action") && result.event.tool_calls.length === 2,
+      );
+      expect(asked?.attributes.tool_names).toBe(JSON.stringify(["get_weather", "lookup_order"]));
       expect(stack.sim!.counters.doubleAcceptances).toBe(0);
     } finally {
       await worker.stop();

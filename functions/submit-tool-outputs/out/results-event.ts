@@ -129,8 +129,11 @@ export function eventIdOf(threadId: string, run: Run): string {
 
 const digest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 32);
 
-/** SNS refuses a message over 256 KiB (body and attributes); this leaves room for the attributes. */
-const MAX_EVENT_BYTES = 256 * 1024 - 2048;
+/**
+ * SNS refuses a message over 256 KiB (body and attributes); this leaves room for the attributes: the ids, and
+ * `tool_names` (at most 128 distinct names of at most 64 characters, quoted, in a JSON array).
+ */
+const MAX_EVENT_BYTES = 256 * 1024 - 12 * 1024;
 
 /** @example buildResultsEvent({ api: "assistants", threadId: "thread_a", run }, { sourceMessageId: record.messageId }) */
 export function buildResultsEvent(
@@ -218,9 +221,13 @@ export function subjectOf(event: ResultsEvent): string {
   return event.response_id ?? `conversation ${event.conversation_id}`;
 }
 
-/** The SNS message attributes subscribers filter on (tool workers subscribe to `type` `*.requires_action`). */
-export function resultAttributes(event: ResultsEvent): Record<string, string> {
-  const common = { type: event.type, status: event.status, api: event.api };
+/**
+ * The SNS message attributes subscribers filter on (tool workers subscribe to `type` `*.requires_action`; a fleet per
+ * tool also on `tool_names`, a String.Array of the names the event asks for, each once, present when it asks for any).
+ */
+export function resultAttributes(event: ResultsEvent): Record<string, string | string[]> {
+  const toolNames = [...new Set(event.tool_calls.map((call) => call.function.name))];
+  const common = { type: event.type, status: event.status, api: event.api, ...(toolNames.length > 0 ? { tool_names: toolNames } : {}) };
   if (event.api === "assistants") return { ...common, thread_id: event.thread_id };
   if (event.response_id !== null) return { ...common, response_id: event.response_id };
   return { ...common, conversation_id: event.conversation_id ?? "" };
