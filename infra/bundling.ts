@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { BuildOptions, Metafile } from "esbuild";
 

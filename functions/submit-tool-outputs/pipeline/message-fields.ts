@@ -36,7 +36,12 @@ export const Metadata = z.pipe(
  * A message's `metadata`: absent, `null` (read as absent, as `stream` takes null: a worker that copies
  * `event.get("metadata")` from an event without metadata sends null), or the relay's metadata.
  */
-export const OptionalMetadata = z.optional(z.pipe(z.nullable(Metadata), z.transform((metadata) => metadata ?? undefined)));
+export const OptionalMetadata = z.optional(
+  z.pipe(
+    z.nullable(Metadata),
+    z.transform((metadata) => metadata ?? undefined),
+  ),
+);
 
 /** 1 to MAX_TOOL_OUTPUTS items whose `tool_call_id`s are unique, each checked by `output`. */
 export function toolOutputList<Output extends z.ZodMiniType>(output: Output) {
