@@ -96,6 +96,35 @@ describe("ToolOutputRelay", () => {
   });
 });
 
+describe("the dashboard", () => {
+  it("graphs messages in, accepted, handed back, dead-lettered by reason, endpoint latency, state-table errors, DLQ depth, oldest age", () => {
+    // Act
+    const { template } = relayIn(() => ({ dashboardName: "team-relay" }));
+    const [dashboard] = Object.values(template.findResources("AWS::CloudWatch::Dashboard"));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+
+    // Assess
+    expect(dashboard!.Properties.DashboardName).toBe("team-relay");
+    for (const metric of [
+      "NumberOfMessagesSent",
+      "Accepted",
+      "HandedBack",
+      "EndpointLatency",
+      "SystemErrors",
+      "ThrottledRequests",
+      "ApproximateNumberOfMessagesVisible",
+      "ApproximateAgeOfOldestMessage",
+    ])
+      expect(body, metric).toContain(metric);
+    expect(body).toMatch(/SEARCH\(.*\{ToolOutputRelay,reason,service\}.*DeadLettered/);
+    expect(body).toContain("alarm"); // the alarms' states
+  });
+
+  it("is left out with dashboard: false", () => {
+    relayIn(() => ({ dashboard: false })).template.resourceCountIs("AWS::CloudWatch::Dashboard", 0);
+  });
+});
+
 describe("RelayStack on the construct", () => {
   it("keeps the logical ids it had before the construct (the construct sits at the hidden id Default)", () => {
     // Act
