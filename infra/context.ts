@@ -2,7 +2,7 @@ import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
 import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
-import { RUN_STATUSES } from "../functions/submit-tool-outputs/dialects/assistants/run-state";
+import { RESULT_EVENT_TYPES } from "../functions/submit-tool-outputs/out/results-event";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 
@@ -50,11 +50,7 @@ const integer = (min: number, max: number) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
-/** Every results event type: `run.` + a run status, and the Responses API's `response.*` (functions/…/results-event.ts). */
-const EVENT_TYPES = [
-  ...RUN_STATUSES.map((status) => `run.${status}` as const),
-  ...(["requires_action", "completed", "failed", "incomplete", "cancelled"] as const).map((status) => `response.${status}` as const),
-];
+const EVENT_TYPES = RESULT_EVENT_TYPES;
 
 /** Event types as a JSON array in cdk.json, or comma-separated on the command line. */
 const eventTypes = z

@@ -1,12 +1,18 @@
 import { createHash } from "node:crypto";
 import type { Message } from "@aws-sdk/client-sqs";
-import { type Run, requiredToolCallIds } from "../dialects/assistants/run-state";
+import { RUN_STATUSES, type Run, requiredToolCallIds } from "../dialects/assistants/run-state";
 import { type ConversationItem, functionCalls, type ResponseObject } from "../dialects/responses/response-state";
 
 /**
  * The results event: what the results topic carries (docs/contract.md, "Results event"), for both APIs, its
  * SNS message attributes, and how a subscriber reads it back. The one home of this wire format.
  */
+
+/** Every results event type: `run.` + a run status, and the Responses API's `response.*` (synth and the CLI check names against it). */
+export const RESULT_EVENT_TYPES = [
+  ...RUN_STATUSES.map((status) => `run.${status}` as const),
+  ...(["requires_action", "completed", "failed", "incomplete", "cancelled"] as const).map((status) => `response.${status}` as const),
+];
 
 /** A tool call to answer, in one shape for both APIs (the Responses `call_id` is the `id`). */
 export interface ToolCall {
