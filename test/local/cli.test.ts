@@ -36,7 +36,10 @@ describe("flags and validation (no AWS needed)", () => {
     const missingName = await cli(["send", "--thread", "thread_1", "--run", "run_1", "--output", "=x"]);
 
     // Assess
-    expect(missingEquals).toMatchObject({ code: 2, err: expect.stringContaining('--output takes <tool_call_id>=<output>: the "=" is missing') });
+    expect(missingEquals).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--output takes <tool_call_id>=<output>: the "=" is missing'),
+    });
     expect(missingEquals.err).not.toContain("without a name");
     expect(missingName).toMatchObject({ code: 2, err: expect.stringContaining('without a name before "="') });
   });
