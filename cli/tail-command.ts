@@ -1,7 +1,7 @@
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import type { ResultsEvent } from "../functions/submit-tool-outputs/out/results-event";
-import { RESULT_EVENT_TYPES, readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/out/results-event";
+import type { ResultsEvent } from "../functions/submit-tool-outputs/dialects/index";
+import { RESULTS_EVENT_TYPES, readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/dialects/index";
 import type { Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";
@@ -74,7 +74,7 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
  */
 export function eventTypes(type: string): string[] {
   const trimmed = type.trim();
-  const known: readonly string[] = RESULT_EVENT_TYPES;
+  const known: readonly string[] = RESULTS_EVENT_TYPES;
   const named = known.includes(trimmed) ? [trimmed] : known.filter((candidate) => candidate.slice(candidate.indexOf(".") + 1) === trimmed);
   if (named.length === 0) {
     const statuses = [...new Set(known.map((candidate) => candidate.slice(candidate.indexOf(".") + 1)))];

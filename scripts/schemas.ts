@@ -8,15 +8,35 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as z from "zod";
-import { ASSISTANTS_MESSAGES } from "../functions/submit-tool-outputs/dialects/assistants/message-schema";
+import * as zm from "zod/mini";
+import { AssistantsResultsEventSchema } from "../functions/submit-tool-outputs/dialects/assistants/event-schema";
 import type { ApiMessages } from "../functions/submit-tool-outputs/dialects/dialect";
-import { RESPONSES_MESSAGES } from "../functions/submit-tool-outputs/dialects/responses/message-schema";
-import { DlqRecordSchema, ResultsEventSchema } from "../functions/submit-tool-outputs/out/wire-schemas";
+import { APIS, type Api, DIALECTS, ID_FIELDS } from "../functions/submit-tool-outputs/dialects/index";
+import { ResponsesResultsEventSchema } from "../functions/submit-tool-outputs/dialects/responses/event-schema";
+import { DLQ_RECORD_FIELDS } from "../functions/submit-tool-outputs/out/wire-schemas";
 import { Metadata } from "../functions/submit-tool-outputs/pipeline/message-fields";
 import packageJson from "../package.json" with { type: "json" };
 
-/** Every API whose messages are published: one entry per dialect. */
-export const PUBLISHED_APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES, RESPONSES_MESSAGES];
+/** Every API whose messages are published: each dialect of the registry (a new API's schemas come with its line there). */
+export const PUBLISHED_APIS: readonly ApiMessages[] = APIS.map((api) => DIALECTS[api].messages as ApiMessages);
+
+/**
+ * Each API's results event, by the registry's names: an API added to the registry without its event schema here
+ * fails to compile.
+ */
+const EVENT_SCHEMAS = {
+  assistants: AssistantsResultsEventSchema,
+  responses: ResponsesResultsEventSchema,
+} satisfies Record<Api, z.core.$ZodType>;
+
+/** A results event, as the results topic carries it (the SNS message body), told apart by `api`. */
+const ResultsEventSchema = zm.union(Object.values(EVENT_SCHEMAS));
+
+/** A DLQ record as the relay writes it (the SQS body; `reason` is also a message attribute), with the ids it read. */
+const DlqRecordSchema = zm.object({
+  ...DLQ_RECORD_FIELDS,
+  ...Object.fromEntries(ID_FIELDS.map((field) => [field, zm.optional(zm.string())])),
+});
 
 /** The SNS message attributes of a results event that subscriptions filter on. */
 export const RESULT_ATTRIBUTES = {

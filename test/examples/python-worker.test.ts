@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Ajv2020 from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
-import { buildResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import { buildResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 
 const WORKER = fileURLToPath(new URL("../../examples/python-worker/worker.py", import.meta.url));
 const python = spawnSync("python3", ["--version"], { encoding: "utf8" });

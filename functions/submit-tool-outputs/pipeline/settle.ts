@@ -1,9 +1,9 @@
 import type { SQSRecord } from "aws-lambda";
+import { buildResultsEvent, statusOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
-import { buildResultsEvent, type RestingState, statusOf } from "../out/results-event";
 import type { MessageContext } from "./message";
-import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome } from "./outcome";
+import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome, type RestingState } from "./outcome";
 import { redeliveryDelaySeconds } from "./retry-timing";
 
 export interface SettleLimits {
@@ -43,14 +43,12 @@ const MAYBE_TAKEN: ReadonlySet<HandBackReason> = new Set(["endpoint_unavailable"
  * extra there (a follow-up, a state to publish) is best effort and never replaces the reason.
  * Nothing is acknowledged before its effects are written: when a sink fails the message goes back to
  * SQS. Every AWS call ends at `signal` (the invocation's cutoff). Never throws.
- * @example const settled = await settle(outcome, message, sinks, limits, cutoff);
+ * @example const settled = await settle(outcome, message, { sinks, limits, signal: cutoff });
  */
 export async function settle(
   outcome: Outcome,
   message: SettledMessage,
-  sinks: RelaySinks,
-  limits: SettleLimits,
-  signal?: AbortSignal,
+  { sinks, limits, signal }: { sinks: RelaySinks; limits: SettleLimits; signal?: AbortSignal },
 ): Promise<Settled> {
   const { record, context, receiveCount } = message;
   const lastReceive = receiveCount >= limits.maxReceiveCount;
