@@ -110,12 +110,14 @@ export class RelayStack extends Stack {
       description: "Run results (run.requires_action, run.completed, …); filter on the type attribute",
       value: relay.resultsTopic.topicArn,
     });
-    new CfnOutput(this, "EndpointSecretArn", {
-      description: relay.endpointSecretCreated
-        ? "Put the endpoint credentials here after deploy (see README, Deploy to AWS)"
-        : "The imported endpoint credentials",
-      value: relay.endpointSecret.secretArn,
-    });
+    if (relay.endpointSecret) {
+      new CfnOutput(this, "EndpointSecretArn", {
+        description: relay.endpointSecretCreated
+          ? "Put the endpoint credentials here after deploy (see README, Deploy to AWS)"
+          : "The imported endpoint credentials",
+        value: relay.endpointSecret.secretArn,
+      });
+    }
     new CfnOutput(this, "StateTableName", {
       description: "The relay's state: exactly-once claims of the Responses API, collected outputs",
       value: relay.stateTable.tableName,

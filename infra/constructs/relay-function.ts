@@ -37,14 +37,17 @@ export interface RelayFunctionProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** Where the function publishes run results. */
   readonly resultsTopic: sns.ITopic;
-  /** The endpoint credentials, read once per cold start. */
-  readonly endpointSecret: EndpointSecret;
+  /**
+   * The endpoint credentials, read once per cold start.
+   * @default none: credentials from the function's environment (an endpoint its role signs for)
+   */
+  readonly endpointSecret?: EndpointSecret;
   /** The state table of the Responses API's exactly-once submissions and of collecting (RELAY_STATE_TABLE). */
   readonly stateTable: dynamodb.ITable;
   /** The bucket for outputs too large for the state table (RELAY_PAYLOAD_BUCKET). */
   readonly payloadBucket: PayloadBucket;
   /** The Assistants-compatible endpoint (ENDPOINT_BASE_URL). */
-  readonly endpointBaseUrl: string;
+  readonly endpointBaseUrl?: string;
   /**
    * Where the Responses API lives (RESPONSES_BASE_URL), e.g. Azure AI Foundry's `…/api/projects/<project>/openai/v1`.
    * @default endpointBaseUrl
@@ -158,11 +161,11 @@ export class RelayFunction extends Construct {
             },
           });
     const ownEnvironment = {
-      ENDPOINT_BASE_URL: props.endpointBaseUrl,
+      ...(props.endpointBaseUrl ? { ENDPOINT_BASE_URL: props.endpointBaseUrl } : {}),
       ...(props.responsesBaseUrl ? { RESPONSES_BASE_URL: props.responsesBaseUrl } : {}),
       ...(props.endpointApiVersion ? { ENDPOINT_API_VERSION: props.endpointApiVersion } : {}),
       ...(props.responsesApiVersion ? { RESPONSES_API_VERSION: props.responsesApiVersion } : {}),
-      ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn,
+      ...(props.endpointSecret ? { ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn } : {}),
       RESULTS_TOPIC_ARN: props.resultsTopic.topicArn,
       DLQ_URL: props.deadLetterQueue.queueUrl,
       INPUT_QUEUE_URL: props.inputQueue.queueUrl,
@@ -220,7 +223,7 @@ export class RelayFunction extends Construct {
     allow(["sns:Publish"], [props.resultsTopic.topicArn]);
     // SNS encrypts with the topic's key on the publisher's behalf.
     props.resultsTopic.masterKey?.grant(this.role, "kms:GenerateDataKey", "kms:Decrypt");
-    props.endpointSecret.grantRead(this.role);
+    props.endpointSecret?.grantRead(this.role);
     grantStateAccess(props.stateTable, this.role);
     props.payloadBucket.grantPayloadAccess(this.role);
 

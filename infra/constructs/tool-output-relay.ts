@@ -55,6 +55,12 @@ export interface ToolOutputRelayProps {
    */
   readonly existingEndpointSecret?: secretsmanager.ISecret;
   /**
+   * Whether the relay reads its endpoint credentials from a secret. `false`: no secret is made or read, and the
+   * function's environment holds what its endpoint needs (for an endpoint the function's `role` signs for).
+   * @default true
+   */
+  readonly endpointSecret?: boolean;
+  /**
    * The topic alarms notify (in the stack's region: CloudWatch notifies no other).
    * @default a topic created when `alarmEmail` is set, otherwise none (the alarms still show in the console)
    */
@@ -81,9 +87,11 @@ export interface ToolOutputRelayProps {
   // ── Endpoint ────────────────────────────────────────────────────────────────────────────────────────────────────
   /**
    * The endpoint of the Assistants API, and of the other APIs unless they have their own (ENDPOINT_BASE_URL).
+   * `null`: none (a deployment whose APIs all have their own, such as the Responses API alone at `responsesBaseUrl`;
+   * a message for an API without an endpoint is dead-lettered as `api_not_configured`).
    * @default "https://api.portkey.ai/v1"
    */
-  readonly endpointBaseUrl?: string;
+  readonly endpointBaseUrl?: string | null;
   /**
    * The Responses API's base URL (RESPONSES_BASE_URL), e.g. Azure AI Foundry's `…/api/projects/<project>/openai/v1`.
    * @default endpointBaseUrl
@@ -211,7 +219,8 @@ export class ToolOutputRelay extends Construct {
   readonly maxReceiveCount: number;
   readonly resultsTopic: sns.ITopic;
   readonly stateTable: dynamodb.ITable;
-  readonly endpointSecret: secretsmanager.ISecret;
+  /** Absent with `endpointSecret: false`. */
+  readonly endpointSecret?: secretsmanager.ISecret;
   /** True when the construct created the secret: its placeholder value has to be replaced after deploy. */
   readonly endpointSecretCreated: boolean;
   readonly payloadBucket: s3.IBucket;
@@ -226,7 +235,7 @@ export class ToolOutputRelay extends Construct {
   readonly parts: {
     readonly queues?: RelayQueues;
     readonly results: ResultsTopic;
-    readonly secret: EndpointSecret;
+    readonly secret?: EndpointSecret;
     readonly state?: StateTable;
     readonly payloads: PayloadBucket;
     readonly relay: RelayFunction;
@@ -276,9 +285,14 @@ export class ToolOutputRelay extends Construct {
     });
     this.resultsTopic = results.topic;
 
-    const secret = new EndpointSecret(this, "EndpointSecret", { existingSecret: props.existingEndpointSecret });
-    this.endpointSecret = secret.secret;
-    this.endpointSecretCreated = secret.created;
+    if (props.endpointSecret === false && props.existingEndpointSecret)
+      throw new Error("existingEndpointSecret: given with endpointSecret: false; drop one");
+    const secret =
+      props.endpointSecret === false
+        ? undefined
+        : new EndpointSecret(this, "EndpointSecret", { existingSecret: props.existingEndpointSecret });
+    this.endpointSecret = secret?.secret;
+    this.endpointSecretCreated = secret?.created ?? false;
 
     const state = props.existingStateTable ? undefined : new StateTable(this, "State");
     this.stateTable = props.existingStateTable ?? (state as StateTable).table;
@@ -293,7 +307,7 @@ export class ToolOutputRelay extends Construct {
       endpointSecret: secret,
       stateTable: this.stateTable,
       payloadBucket: payloads,
-      endpointBaseUrl: props.endpointBaseUrl ?? "https://api.portkey.ai/v1",
+      endpointBaseUrl: props.endpointBaseUrl === null ? undefined : (props.endpointBaseUrl ?? "https://api.portkey.ai/v1"),
       responsesBaseUrl: props.responsesBaseUrl,
       endpointApiVersion: props.endpointApiVersion,
       responsesApiVersion: props.responsesApiVersion,

@@ -90,6 +90,24 @@ describe("ToolOutputRelay", () => {
     expect(() => relayIn(() => props)).toThrow(error);
   });
 
+  it("with endpointSecret: false and endpointBaseUrl: null, makes no secret and sets neither variable (an endpoint the role signs for)", () => {
+    // Act
+    const { template, relay } = relayIn(() => ({
+      endpointSecret: false,
+      endpointBaseUrl: null,
+      responsesBaseUrl: "https://example.com/openai/v1",
+    }));
+
+    // Assess
+    template.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    const variables = variablesOf(template);
+    expect(variables).not.toHaveProperty("ENDPOINT_SECRET_ARN");
+    expect(variables).not.toHaveProperty("ENDPOINT_BASE_URL");
+    expect(variables.RESPONSES_BASE_URL).toBe("https://example.com/openai/v1");
+    expect(relay.endpointSecret).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toContain("secretsmanager:GetSecretValue");
+  });
+
   it("passes extra relay variables through to the function", () => {
     const { template } = relayIn(() => ({ environment: { RESPONSES_BASE_URL: "https://example.com/v1" } }));
     expect(variablesOf(template).RESPONSES_BASE_URL).toBe("https://example.com/v1");
