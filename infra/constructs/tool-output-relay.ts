@@ -9,14 +9,16 @@ import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { TUNING_VARIABLES } from "../../functions/submit-tool-outputs/config/config";
+import { loadConfig, TUNING_VARIABLES } from "../../functions/submit-tool-outputs/config/config";
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
+import { ConfigurationError } from "../../functions/submit-tool-outputs/config/errors";
+import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "../retry-window";
 import { EndpointSecret } from "./endpoint-secret";
 import { PayloadBucket } from "./payload-bucket";
 import { RelayAlarms } from "./relay-alarms";
 import { RelayDashboard } from "./relay-dashboard";
 import { RelayFunction } from "./relay-function";
-import { RelayQueues } from "./relay-queues";
+import { RelayQueues, visibilityTimeoutFor } from "./relay-queues";
 import { ResultsTopic } from "./results-topic";
 import { StateTable } from "./state-table";
 
@@ -247,6 +249,7 @@ export class ToolOutputRelay extends Construct {
     const unknownTuning = Object.keys(props.tuning ?? {}).filter((name) => !(TUNING_VARIABLES as readonly string[]).includes(name));
     if (unknownTuning.length > 0) throw new Error(`tuning: knows ${TUNING_VARIABLES.join(", ")}; not ${unknownTuning.join(", ")}`);
     const timeout = props.timeout ?? Duration.seconds(60);
+    checkTuning(props, timeout);
     const prefix = props.queueNamePrefix ?? Names.uniqueResourceName(this, { maxLength: 60 });
 
     // The ids below are the ones RelayStack has always used: with this construct at id "Default" (CDK leaves that id
@@ -352,4 +355,45 @@ export class ToolOutputRelay extends Construct {
     }
     this.parts = { queues, results, secret, state, payloads, relay, alarms };
   }
+}
+
+/** Stand-ins for what the construct sets itself, so the relay's own loader can judge the tuning alone. */
+const PLACEHOLDERS = {
+  RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:placeholder",
+  DLQ_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/placeholder",
+  INPUT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/000000000000/placeholder",
+};
+
+/**
+ * The relay's own checks of its tuning, at synth rather than at the first cold start, and, for queues the construct
+ * creates, that every receive fits in the input queue's retention (a message that outlives it vanishes without a DLQ
+ * record). A brought queue's retention and visibility are its owner's to keep.
+ * @throws Error naming the prop.
+ */
+function checkTuning(props: ToolOutputRelayProps, timeout: Duration): void {
+  let relay: ReturnType<typeof loadConfig>;
+  try {
+    relay = loadConfig({ ...PLACEHOLDERS, ...props.tuning });
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw new Error(`tuning: ${error.message}`);
+    throw error;
+  }
+  if (relay.deadlineReserveMs >= timeout.toMilliseconds())
+    throw new Error(`tuning: DEADLINE_RESERVE_MS must be below the function's timeout (${timeout.toSeconds()} s)`);
+  if (props.existingInputQueue) return;
+  const batchingWindow = props.batchingWindow ?? Duration.seconds(0);
+  const maxReceiveCount = props.maxReceiveCount ?? 5;
+  const retrying = worstCaseRetrySeconds({
+    maxReceiveCount,
+    visibilityTimeoutSeconds: visibilityTimeoutFor(timeout, batchingWindow).toSeconds(),
+    functionTimeoutSeconds: timeout.toSeconds(),
+    batchingWindowSeconds: batchingWindow.toSeconds(),
+    retryVisibilityBaseSeconds: relay.retryVisibilityBaseSeconds,
+    retryVisibilityMaxSeconds: relay.retryVisibilityMaxSeconds,
+  });
+  if (retrying > INPUT_RETENTION_SECONDS)
+    throw new Error(
+      `maxReceiveCount: ${maxReceiveCount} receives can take up to ${retrying} s, longer than the input queue keeps a message ` +
+        `(${INPUT_RETENTION_SECONDS} s): it would expire before reaching the DLQ. Lower maxReceiveCount, timeout or the hand-back delays`,
+    );
 }

@@ -86,6 +86,12 @@ describe("ToolOutputRelay", () => {
   it.each([
     { prop: "tuning", props: { tuning: { FOLLOW_BUDGET: "1" } as never }, error: /tuning: knows .*; not FOLLOW_BUDGET/ },
     { prop: "environment", props: { environment: { DLQ_URL: "x" } }, error: /environment: DLQ_URL set by the relay's own props/ },
+    { prop: "tuning value", props: { tuning: { FOLLOW_BUDGET_MS: "soon" } }, error: /^tuning: .*FOLLOW_BUDGET_MS/ },
+    {
+      prop: "maxReceiveCount",
+      props: { maxReceiveCount: 200, tuning: { RETRY_VISIBILITY_BASE_SECONDS: "600", RETRY_VISIBILITY_MAX_SECONDS: "43200" } },
+      error: /^maxReceiveCount: 200 receives can take up to \d+ s, longer than the input queue keeps a message/,
+    },
   ])("refuses a $prop that would be ignored or would replace the relay's own", ({ props, error }) => {
     expect(() => relayIn(() => props)).toThrow(error);
   });
