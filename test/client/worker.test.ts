@@ -7,9 +7,11 @@ import {
   type AnswerSink,
   type EventDelivery,
   type EventSource,
+  sqsAnswerSink,
   startToolWorker,
   type ToolWorkerOptions,
   type WorkerEvent,
+  workerFilterPolicy,
 } from "../../client/index";
 
 const call = (id: string, name: string, args: unknown = {}) => ({
@@ -293,5 +295,38 @@ describe("stopping", () => {
     // Assess
     expect(stoppedBeforeRelease).toBe(false);
     expect(messages).toHaveLength(1);
+  });
+});
+
+describe("the subscription's filter and the answer queue", () => {
+  it("filters on every requires_action type, and on tool_names for a fleet per tool", () => {
+    expect(workerFilterPolicy({})).toEqual({ type: ["run.requires_action", "response.requires_action", "session.requires_action"] });
+    expect(workerFilterPolicy({ types: ["run.requires_action"], toolNames: ["get_weather"] })).toEqual({
+      type: ["run.requires_action"],
+      tool_names: ["get_weather"],
+    });
+  });
+
+  it("sends to a FIFO input queue with the group it is given and the body's hash as deduplication id", async () => {
+    // Prepare: an SQS client that records what it is asked to send.
+    const sent: Array<Record<string, unknown>> = [];
+    const sqs = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        sent.push(command.input);
+        return { MessageId: "m-1" };
+      },
+    };
+    const fifo = sqsAnswerSink({ sqs: sqs as never, queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/outputs.fifo" });
+    const standard = sqsAnswerSink({ sqs: sqs as never, queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/outputs" });
+
+    // Act
+    await fifo.send('{"a":1}', "thread_1");
+    await fifo.send('{"a":1}', "thread_1");
+    await standard.send('{"a":1}', "thread_1");
+
+    // Assess
+    expect(sent[0]).toMatchObject({ MessageGroupId: "thread_1", MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(sent[1]!.MessageDeduplicationId).toBe(sent[0]!.MessageDeduplicationId);
+    expect(sent[2]).not.toHaveProperty("MessageGroupId");
   });
 });
