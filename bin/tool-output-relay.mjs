@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // Launcher for the operator CLI: runs the TypeScript source through tsx's loader, no build step.
 // `npx tool-output-relay --help` from the repository (or `npm exec tool-output-relay -- …`).
-import { register } from "tsx/esm/api";
+import { existsSync } from "node:fs";
 
+// The published package ships the construct and the client, not the CLI's sources: the CLI runs from a clone.
+if (!existsSync(new URL("../cli/main.ts", import.meta.url))) {
+  console.error("tool-output-relay: the operator CLI runs from a clone of the repository (docs/local-and-cli.md)");
+  process.exit(2);
+}
+const { register } = await import("tsx/esm/api");
 register();
 const { runCli } = await import("../cli/main.ts");
 

@@ -7,6 +7,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
+import { ID_FIELDS, type MessageIds } from "../functions/submit-tool-outputs/dialects/index";
 import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
 import { UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";
@@ -17,8 +18,8 @@ export interface DeadLetterSummary {
   sourceMessageId: string;
   reason: string;
   writtenBy: DeadLetter["writtenBy"];
-  threadId?: string;
-  runId?: string;
+  /** The message's ids for its API (the registry's id fields the record carries): `--json` prints them as they are. */
+  ids: MessageIds;
   detail: string;
   httpStatus?: number;
   receiveCount?: number;
@@ -56,8 +57,12 @@ export function summarize(letter: DeadLetter): DeadLetterSummary {
     sourceMessageId: letter.sourceMessageId,
     reason: letter.reason,
     writtenBy: letter.writtenBy,
-    ...(r.thread_id ? { threadId: r.thread_id } : {}),
-    ...(r.run_id ? { runId: r.run_id } : {}),
+    ids: Object.fromEntries(
+      ID_FIELDS.flatMap((field) => {
+        const value = (r as Record<string, unknown>)[field];
+        return typeof value === "string" ? [[field, value]] : [];
+      }),
+    ),
     detail: r.detail ?? "moved by SQS's redrive after the max receive count: a crash or timeout the relay could not catch",
     ...(r.http_status !== undefined ? { httpStatus: r.http_status } : {}),
     ...(r.receive_count !== undefined ? { receiveCount: r.receive_count } : {}),
@@ -80,7 +85,9 @@ export function formatDeadLetters(letters: DeadLetterSummary[], approximateTotal
       : `${letters.length} message${letters.length === 1 ? "" : "s"}${approximateTotal !== undefined && approximateTotal > letters.length ? ` (of ~${approximateTotal}; --max shows more)` : ""}: ${counts}`,
   ];
   for (const l of letters) {
-    const ids = l.threadId && l.runId ? `${l.threadId} / ${l.runId}` : "(no readable ids)";
+    // In the registry's order (an API's ids together): `thread / run`, the response, the conversation, …
+    const values = Object.values(l.ids);
+    const ids = values.length > 0 ? values.join(" / ") : "(no readable ids)";
     const detail = l.detail.length > 120 ? `${l.detail.slice(0, 117)}…` : l.detail;
     const status = l.httpStatus !== undefined ? ` HTTP ${l.httpStatus}` : "";
     lines.push(

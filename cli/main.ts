@@ -16,7 +16,7 @@ import {
   startMoveTask,
 } from "./dlq-commands";
 import { queueName, SEND_OPTIONS, type SendFlags, sendCommand } from "./send-command";
-import { tailResults } from "./tail-command";
+import { eventTypes, tailResults } from "./tail-command";
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -115,9 +115,11 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     case "tail": {
       const values = parse(argv.slice(1), { type: { type: "string", multiple: true }, json: { type: "boolean" }, max: { type: "string" } });
       if (values.help) return help(io);
+      // Checked before anything is resolved or subscribed: a misspelt type would never match.
+      const types = (values.type as string[] | undefined)?.flatMap((t) => t.split(",")).flatMap(eventTypes);
       const targets = await resolveTargets(values as TargetFlags, io.env);
       await tailResults(targets, {
-        types: values.type as string[] | undefined,
+        types,
         json: values.json === true,
         max: positiveInteger(values.max, "--max"),
         signal,

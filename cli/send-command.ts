@@ -150,7 +150,8 @@ function subjectOf(message: MessageIds): string {
 function splitPair(item: string, flag: string, shape: string): [string, string] {
   const at = item.indexOf("=");
   // The value is not quoted back: it may be a tool output.
-  if (at <= 0) throw new UsageError(`${flag} takes ${shape}: one was given without a name before "=".`);
+  if (at < 0) throw new UsageError(`${flag} takes ${shape}: the "=" is missing in one of them.`);
+  if (at === 0) throw new UsageError(`${flag} takes ${shape}: one was given without a name before "=".`);
   return [item.slice(0, at), item.slice(at + 1)];
 }
 

@@ -1,7 +1,7 @@
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { ResultsEvent } from "../functions/submit-tool-outputs/dialects/index";
-import { readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/dialects/index";
+import { RESULTS_EVENT_TYPES, readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/dialects/index";
 import type { Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";
@@ -67,11 +67,22 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
   return printed;
 }
 
-/** `run.x` and `response.x` name one type; a bare status (`completed`) names that status in both APIs. */
-function eventTypes(type: string): string[] {
+/**
+ * A full type (`run.completed`) names itself; a bare status (`completed`) names that status in every API that has it.
+ * A name that matches no event type is refused (a typo would otherwise never match anything, silently).
+ * @throws UsageError naming the known types.
+ */
+export function eventTypes(type: string): string[] {
   const trimmed = type.trim();
-  if (trimmed.startsWith("run.") || trimmed.startsWith("response.")) return [trimmed];
-  return [`run.${trimmed}`, `response.${trimmed}`];
+  const known: readonly string[] = RESULTS_EVENT_TYPES;
+  const named = known.includes(trimmed) ? [trimmed] : known.filter((candidate) => candidate.slice(candidate.indexOf(".") + 1) === trimmed);
+  if (named.length === 0) {
+    const statuses = [...new Set(known.map((candidate) => candidate.slice(candidate.indexOf(".") + 1)))];
+    throw new UsageError(
+      `--type ${JSON.stringify(trimmed)} is no event type: use one of ${known.join(", ")}, or a status (${statuses.join(", ")}).`,
+    );
+  }
+  return named;
 }
 
 /** One line per event: time, type, ids, what it asks for, where it came from. */

@@ -1,7 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { App, type AppProps, type Environment, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { parseContext } from "./context";
+import { InvalidContextError, parseContext } from "./context";
 import { RelayStack } from "./relay-stack";
 
 export interface RelayAppProps extends AppProps {
@@ -31,4 +31,13 @@ export function createRelayApp(props: RelayAppProps = {}): { app: App; stack: Re
 }
 
 const runAsEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (runAsEntryPoint) createRelayApp().app.synth();
+if (runAsEntryPoint) {
+  try {
+    createRelayApp().app.synth();
+  } catch (error) {
+    // A wrong option is the user's to fix, not a crash: its message alone, once (cdk prints the exit code).
+    if (!(error instanceof InvalidContextError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  }
+}

@@ -1,7 +1,14 @@
 import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type BuildOptions, build, buildSync, type Metafile } from "esbuild";
+import type { BuildOptions, Metafile } from "esbuild";
+
+/**
+ * esbuild, loaded on first use: the published construct ships a prebuilt bundle and does not depend on esbuild, so
+ * merely importing the construct must not load it.
+ */
+const esbuild = (): typeof import("esbuild") => createRequire(import.meta.url)("esbuild");
 
 /**
  * How the relay is bundled, shared by the CDK stack (infra/constructs/relay-function.ts), `npm run build` and the
@@ -61,13 +68,13 @@ export interface BundleReport {
  */
 export async function bundleLambda(entry: string, outfile: string): Promise<BundleReport> {
   const outdir = dirname(outfile);
-  const result = await build(lambdaBuildOptions(entry, outdir));
+  const result = await esbuild().build(lambdaBuildOptions(entry, outdir));
   return report(result.metafile, join(outdir, "index.mjs"));
 }
 
 /** The same, synchronously: CDK's local bundling cannot wait. */
 export function bundleLambdaSync(entry: string, outdir: string): BundleReport {
-  return report(buildSync(lambdaBuildOptions(entry, outdir)).metafile, join(outdir, "index.mjs"));
+  return report(esbuild().buildSync(lambdaBuildOptions(entry, outdir)).metafile, join(outdir, "index.mjs"));
 }
 
 function report(metafile: Metafile, outfile: string): BundleReport {

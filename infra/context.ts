@@ -337,10 +337,13 @@ export function parseContext(context: Record<string, unknown>): RelayContext {
   const ours = Object.fromEntries(CONTEXT_OPTIONS.filter((key) => context[key] !== undefined).map((key) => [key, context[key]]));
   const parsed = ContextSchema.safeParse(ours);
   if (parsed.success) return withEndpointDefault(parsed.data);
-  const problems = parsed.error.issues.map((issue) => {
-    const option = String(issue.path[0]);
-    return { option, text: `context option "${option}" ${issue.message} (got ${JSON.stringify(ours[option])})` };
-  });
+  // One complaint per option: the first says what is wrong (a value that fails its own check fails the cross-checks too).
+  const problems = parsed.error.issues
+    .map((issue) => {
+      const option = String(issue.path[0]);
+      return { option, text: `context option "${option}" ${issue.message} (got ${JSON.stringify(ours[option])})` };
+    })
+    .filter((problem, index, all) => all.findIndex((other) => other.option === problem.option) === index);
   throw new InvalidContextError(
     problems.map((problem) => problem.option),
     `Invalid context: ${problems.map((problem) => problem.text).join("; ")}`,

@@ -1,16 +1,12 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import * as kms from "aws-cdk-lib/aws-kms";
 import type * as logs from "aws-cdk-lib/aws-logs";
-import type { Construct } from "constructs";
-import { bedrockSelection } from "./bedrock-hosts";
-import { BedrockAccess } from "./constructs/bedrock-access";
-import { EndpointSecret } from "./constructs/endpoint-secret";
-import { PayloadBucket } from "./constructs/payload-bucket";
-import { RelayAlarms } from "./constructs/relay-alarms";
-import { RelayFunction } from "./constructs/relay-function";
-import { RelayQueues } from "./constructs/relay-queues";
-import { ResultsTopic } from "./constructs/results-topic";
-import { StateTable } from "./constructs/state-table";
-import { isBedrockOnly, type RelayContext } from "./context";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { ToolOutputRelay } from "./constructs/tool-output-relay";
+import type { RelayContext } from "./context";
 import { requireSameRegion } from "./region-rule";
 
 export interface RelayStackProps extends StackProps {
@@ -26,21 +22,15 @@ export interface RelayStackProps extends StackProps {
 /** The id of the synth warning when no alarm reaches anyone. */
 export const NO_ALARM_DESTINATION_WARNING = "tool-output-relay:noAlarmDestination";
 
+/** A complete secret ARN ends in `-` and the 6 characters Secrets Manager appends. */
+const COMPLETE_SECRET_ARN = /-[A-Za-z0-9]{6}$/;
+
 /**
- * Everything the relay needs on AWS: tool workers send to the input queue, the relay function submits
- * and follows each run, results go to the topic, and whatever cannot be delivered ends in the DLQ.
+ * The relay as its own stack, configured by CDK context options (`-c fifo=true`, cdk.json): a thin user of the
+ * `ToolOutputRelay` construct that turns the options' ARNs into CDK objects and adds the stack's outputs.
  */
 export class RelayStack extends Stack {
-  readonly queues: RelayQueues;
-  readonly results: ResultsTopic;
-  /** Absent in a Bedrock-only deployment: the function's role signs every call, no key is stored. */
-  readonly endpointSecret?: EndpointSecret;
-  /** The role's Bedrock permissions, when responsesBaseUrl is at Amazon Bedrock. */
-  readonly bedrock?: BedrockAccess;
-  readonly stateTable: StateTable;
-  readonly payloadBucket: PayloadBucket;
-  readonly relay: RelayFunction;
-  readonly alarms: RelayAlarms;
+  readonly relay: ToolOutputRelay;
 
   constructor(scope: Construct, id: string, props: RelayStackProps) {
     super(scope, id, {
@@ -48,69 +38,50 @@ export class RelayStack extends Stack {
       ...props,
     });
     const { config } = props;
-    const functionTimeout = Duration.seconds(config.functionTimeoutSeconds);
-    const batchingWindow = Duration.seconds(config.batchingWindowSeconds);
-
-    this.queues = new RelayQueues(this, "Queues", {
+    // What the options import is placed where it was before the construct existed (the construct sits at "Default",
+    // which CDK leaves out of logical ids): subscriptions keep their logical ids, so an e-mail address need not
+    // confirm again after an upgrade.
+    const importedScope = (scopeId: string) => new Construct(this, scopeId);
+    const secretImport = importedScope("EndpointSecret");
+    this.relay = new ToolOutputRelay(this, "Default", {
       fifo: config.fifo,
       maxReceiveCount: config.maxReceiveCount,
-      functionTimeout,
-      batchingWindow,
-      inputQueueName: `${this.stackName}-input`,
-      deadLetterQueueName: `${this.stackName}-dlq`,
-    });
-    this.results = new ResultsTopic(this, "Results", {
-      fifo: config.fifo,
-      subscriptionQueueArn: config.resultsSubscriptionQueueArn,
-      subscriptionEmail: config.resultsSubscriptionEmail,
-      subscriptionTypes: config.resultsSubscriptionTypes,
-      deadLetterQueueName: `${this.stackName}-sns-dlq`,
-    });
-    // A Bedrock-only deployment has nothing to store (the role signs), unless a secret is imported (a Bedrock API key).
-    if (!isBedrockOnly(config) || config.secretArn !== undefined) {
-      this.endpointSecret = new EndpointSecret(this, "EndpointSecret", {
-        secretArn: config.secretArn,
-        kmsKeyArn: config.secretKmsKeyArn,
-      });
-    }
-    this.stateTable = new StateTable(this, "State");
-    this.payloadBucket = new PayloadBucket(this, "Payloads", { expiryDays: config.payloadExpiryDays });
-    this.relay = new RelayFunction(this, "Relay", {
-      inputQueue: this.queues.input,
-      deadLetterQueue: this.queues.deadLetter,
-      resultsTopic: this.results.topic,
-      endpointSecret: this.endpointSecret,
-      stateTable: this.stateTable,
-      payloadBucket: this.payloadBucket,
-      endpointBaseUrl: config.endpointBaseUrl,
+      queueNamePrefix: this.stackName,
+      existingEndpointSecret: config.secretArn
+        ? secretsmanager.Secret.fromSecretAttributes(secretImport, "Secret", {
+            ...(COMPLETE_SECRET_ARN.test(config.secretArn)
+              ? { secretCompleteArn: config.secretArn }
+              : { secretPartialArn: config.secretArn }),
+            encryptionKey: config.secretKmsKeyArn ? kms.Key.fromKeyArn(secretImport, "Key", config.secretKmsKeyArn) : undefined,
+          })
+        : undefined,
+      existingAlarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(importedScope("Alarms"), "Topic", config.alarmTopicArn) : undefined,
+      resultsSubscriptionQueue: config.resultsSubscriptionQueueArn
+        ? sqs.Queue.fromQueueArn(importedScope("Results"), "SubscribedQueue", config.resultsSubscriptionQueueArn)
+        : undefined,
+      resultsSubscriptionEmail: config.resultsSubscriptionEmail,
+      resultsSubscriptionTypes: config.resultsSubscriptionTypes,
+      // undefined only when responsesBaseUrl selects Amazon Bedrock alone (context.ts): no Assistants endpoint, no secret.
+      endpointBaseUrl: config.endpointBaseUrl ?? null,
       responsesBaseUrl: config.responsesBaseUrl,
+      bedrockModels: config.bedrockModels,
       endpointApiVersion: config.endpointApiVersion,
       responsesApiVersion: config.responsesApiVersion,
-      maxReceiveCount: config.maxReceiveCount,
-      timeout: functionTimeout,
+      timeout: Duration.seconds(config.functionTimeoutSeconds),
       memorySize: config.functionMemoryMb,
       batchSize: config.batchSize,
-      batchingWindow,
+      batchingWindow: Duration.seconds(config.batchingWindowSeconds),
       maxConcurrency: config.maxConcurrency,
       logRetention: config.logRetentionDays as logs.RetentionDays,
       logLevel: config.logLevel,
       tuning: config.relayTuning,
-      entry: props.handlerEntry,
-    });
-    const bedrockHost = bedrockSelection(config.responsesBaseUrl);
-    if (bedrockHost !== undefined) {
-      this.bedrock = new BedrockAccess(this, "Bedrock", { role: this.relay.role, host: bedrockHost, models: config.bedrockModels ?? [] });
-    }
-    this.alarms = new RelayAlarms(this, "Alarms", {
-      inputQueue: this.queues.input,
-      deadLetterQueue: this.queues.deadLetter,
-      function: this.relay.function,
-      resultsTopic: this.results.topic,
-      undeliveredResults: this.results.undelivered?.queue,
-      oldestMessageAge: Duration.seconds(config.oldestMessageAlarmSeconds),
-      alarmTopicArn: config.alarmTopicArn,
+      payloadExpiry: Duration.days(config.payloadExpiryDays),
+      oldestMessageAlarmAge: Duration.seconds(config.oldestMessageAlarmSeconds),
       alarmEmail: config.alarmEmail,
+      dashboardName: `${this.stackName}-relay`,
+      handlerEntry: props.handlerEntry,
     });
+    const relay = this.relay;
     if (config.alarmTopicArn) {
       requireSameRegion(this, {
         option: "alarmTopicArn",
@@ -119,7 +90,7 @@ export class RelayStack extends Stack {
         ruleId: "AlarmTopicInStackRegion",
       });
     }
-    if (!this.alarms.topic) {
+    if (!relay.alarmTopic) {
       Annotations.of(this).addWarningV2(
         NO_ALARM_DESTINATION_WARNING,
         "No alarm reaches anyone: set context option alarmEmail (or alarmTopicArn) so that DLQ records, crashes and " +
@@ -131,45 +102,45 @@ export class RelayStack extends Stack {
       description: config.fifo
         ? "Send tool outputs here, with the thread_id as message group id (FIFO; content-based deduplication)"
         : "Send tool outputs here",
-      value: this.queues.input.queueUrl,
+      value: relay.inputQueue.queueUrl,
     });
     new CfnOutput(this, "DeadLetterQueueUrl", {
       description: "Messages that could not be delivered, each with its reason",
-      value: this.queues.deadLetter.queueUrl,
+      value: relay.deadLetterQueue.queueUrl,
     });
     new CfnOutput(this, "ResultsTopicArn", {
       description: "Run results (run.requires_action, run.completed, …); filter on the type attribute",
-      value: this.results.topic.topicArn,
+      value: relay.resultsTopic.topicArn,
     });
-    if (this.endpointSecret) {
+    if (relay.endpointSecret) {
       new CfnOutput(this, "EndpointSecretArn", {
-        description: this.endpointSecret.created
+        description: relay.endpointSecretCreated
           ? "Put the endpoint credentials here after deploy (see README, Deploy to AWS)"
           : "The imported endpoint credentials",
-        value: this.endpointSecret.secret.secretArn,
+        value: relay.endpointSecret.secretArn,
       });
     }
     new CfnOutput(this, "StateTableName", {
       description: "The relay's state: exactly-once claims of the Responses API, collected outputs",
-      value: this.stateTable.table.tableName,
+      value: relay.stateTable.tableName,
     });
     new CfnOutput(this, "PayloadBucketName", {
       description: `Outputs too large for the state table while they are collected (expire after ${config.payloadExpiryDays} days)`,
-      value: this.payloadBucket.bucket.bucketName,
+      value: relay.payloadBucket.bucketName,
     });
-    if (this.results.undelivered) {
+    if (relay.parts.results.undelivered) {
       new CfnOutput(this, "UndeliveredResultsQueueUrl", {
         description: "Results SNS could not deliver to the subscriptions this stack made",
-        value: this.results.undelivered.queue.queueUrl,
+        value: relay.parts.results.undelivered.queue.queueUrl,
       });
     }
     new CfnOutput(this, "RelayFunctionName", {
       description: "The relay function",
-      value: this.relay.function.functionName,
+      value: relay.relayFunction.functionName,
     });
     new CfnOutput(this, "RelayLogGroupName", {
       description: "The relay's JSON logs: aws logs tail <name> --follow",
-      value: this.relay.logGroup.logGroupName,
+      value: relay.logGroup.logGroupName,
     });
   }
 }

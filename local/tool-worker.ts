@@ -1,3 +1,6 @@
+import { answersFor } from "../client/answers";
+import { asksForTools as clientAsksForTools, type WorkerEvent } from "../client/events";
+import { type EventDelivery, type EventSource, startToolWorker as startClientWorker } from "../client/worker";
 import type { Reply, ResultsEvent, ToolCall } from "../functions/submit-tool-outputs/dialects/index";
 import type { LocalStack } from "./local-stack";
 
@@ -40,22 +43,31 @@ export interface ToolWorker {
   stop(): Promise<void>;
 }
 
-/** `run.requires_action` and `response.requires_action`: the events that ask for tools, in either API. */
+/** `*.requires_action` with calls: the events that ask for tools, in any API (the client's rule). */
 export function asksForTools(event: ResultsEvent): boolean {
-  return event.type.endsWith(".requires_action") && event.tool_calls.length > 0;
+  return clientAsksForTools(event as unknown as WorkerEvent);
 }
 
 /**
- * The answering message for an event, the same for both APIs: the event's `reply` ids, an output per tool call,
- * and its metadata echoed back.
+ * The answering message for an event, the same for every API: the event's `reply` ids, an output per tool call,
+ * and its metadata echoed back (the client's `answersFor`).
  * @example stack.send(answerEvent(event, (call) => JSON.stringify({ temp: 21 })));
  */
 export function answerEvent(event: ResultsEvent, runTool: (call: ToolCall) => string): Record<string, unknown> {
-  return {
-    ...event.reply,
-    tool_outputs: event.tool_calls.map((call) => ({ tool_call_id: call.id, output: runTool(call) })),
-    ...(event.metadata ? { metadata: event.metadata } : {}),
-  };
+  return answersFor(
+    event as unknown as WorkerEvent,
+    event.tool_calls.map((call) => ({ call, output: runTool(call) })),
+  )[0]!;
+}
+
+/** A Fisher–Yates shuffle drawn from `random`: the order in which separate workers' messages arrive. */
+function shuffled<T>(items: T[], random: () => number): T[] {
+  const order = [...items];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
 }
 
 /**
@@ -68,66 +80,62 @@ export function collectedAnswers(
   runTool: (call: ToolCall) => string,
   random = Math.random,
 ): Array<Record<string, unknown>> {
-  const calls = [...event.tool_calls];
-  for (let i = calls.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [calls[i], calls[j]] = [calls[j]!, calls[i]!];
-  }
-  return calls.map((call) => ({ ...answerEvent({ ...event, tool_calls: [call] }, runTool), collect: true }));
+  const results = event.tool_calls.map((call) => ({ call, output: runTool(call) }));
+  return shuffled(answersFor(event as unknown as WorkerEvent, results, { collect: true }), random);
 }
 
 /**
- * A tiny tool worker that closes the loop for both APIs: it reads `*.requires_action` events from the results
- * topic (through the stack's reader queue), runs the tool calls and sends `{ ...event.reply, tool_outputs }` to
- * the input queue. Duplicate events (same `event_id`) are answered once; events read before it started are not its own.
+ * The events of the local stack as a worker's source: what the stack's reader queue brought into the ledger since
+ * the worker started (events before it were someone else's), and again any the worker could not answer yet.
+ */
+function ledgerSource(stack: LocalStack): EventSource {
+  let cursor = stack.ledger.results.length;
+  const unanswered = new Map<number, EventDelivery>();
+  return {
+    async receive() {
+      await stack.readResults();
+      while (cursor < stack.ledger.results.length) {
+        const at = cursor++;
+        unanswered.set(at, {
+          body: JSON.stringify(stack.ledger.results[at]!.event),
+          ack: async () => {
+            unanswered.delete(at);
+          },
+        });
+      }
+      return [...unanswered.values()];
+    },
+  };
+}
+
+/**
+ * The tool worker of the local stack: the tool-worker client (client/) reading `*.requires_action` events from the
+ * results topic (through the stack's reader queue), running each call and sending `{ ...event.reply, tool_outputs }`
+ * to the input queue, for every API. Duplicate events (same `event_id`) are answered once.
  * @example const worker = startToolWorker(stack); … await worker.stop();
  */
 export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = {}): ToolWorker {
   const runTool = options.runTool ?? ((call: ToolCall) => JSON.stringify({ tool: call.function.name || call.type, temperature_c: 21 }));
-  const answered = new Set<string>();
-  const sent: string[] = [];
-  // Events the ledger held before the worker started were someone else's to answer.
-  let cursor = stack.ledger.results.length;
-  let running = true;
-
-  const answerNew = async () => {
-    // The ledger holds every event read so far, by the worker or by anyone else reading through the stack.
-    await stack.readResults();
-    while (cursor < stack.ledger.results.length) {
-      const { event } = stack.ledger.results[cursor]!;
-      if (asksForTools(event) && !answered.has(event.event_id)) {
-        const messages = options.collect ? collectedAnswers(event, runTool, options.random) : [answerEvent(event, runTool)];
-        // A failed send throws before the cursor moves: the event is answered on the next round.
-        for (const message of messages) {
-          const body = JSON.stringify(message);
-          const messageId = await stack.send(body);
-          sent.push(messageId);
-          const toolCallIds = (message.tool_outputs as Array<{ tool_call_id: string }>).map((o) => o.tool_call_id);
-          options.onAnswer?.({ messageId, event, api: event.api, reply: event.reply, toolCallIds, body });
-        }
-        answered.add(event.event_id);
-      }
-      cursor += 1;
-    }
-  };
-
-  // One pass at a time, so an event is never answered twice.
-  let passes: Promise<void> = Promise.resolve();
-  const pass = () => (passes = passes.catch(() => undefined).then(answerNew));
-
-  const loop = (async () => {
-    while (running) {
-      await pass().catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
-    }
-  })();
-
-  return {
-    sent,
-    caughtUp: () => pass(),
-    async stop() {
-      running = false;
-      await loop;
+  const random = options.random ?? Math.random;
+  const worker = startClientWorker({
+    source: ledgerSource(stack),
+    sink: { send: (body) => stack.send(body) },
+    handlers: {},
+    fallback: ({ call }) => runTool(call),
+    collect: options.collect,
+    order: options.collect ? (messages) => shuffled(messages, random) : undefined,
+    idleMs: options.intervalMs ?? 50,
+    onAnswer: ({ messageId, event, toolCallIds, body }) => {
+      const relayEvent = event as unknown as ResultsEvent;
+      options.onAnswer?.({ messageId, event: relayEvent, api: relayEvent.api, reply: relayEvent.reply, toolCallIds, body });
     },
+    onError: () => undefined, // a failed send is answered on the next pass
+  });
+  return {
+    get sent() {
+      return [...worker.sent];
+    },
+    caughtUp: () => worker.poll(),
+    stop: () => worker.stop(),
   };
 }

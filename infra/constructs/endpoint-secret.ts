@@ -6,6 +6,12 @@ import type { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoi
 
 export interface EndpointSecretProps {
   /**
+   * Use this secret (one of your app's, or imported) instead of creating one; its `encryptionKey`, when set, is the
+   * customer managed key the relay may decrypt with. Wins over `secretArn`.
+   * @default a secret created with placeholder values, or the one `secretArn` names
+   */
+  readonly existingSecret?: secretsmanager.ISecret;
+  /**
    * Import this secret instead of creating one, by its complete ARN (best) or a partial one (without the
    * `-` and 6 characters Secrets Manager appends). It may live in another region: the relay reads it there.
    * @default a secret created with placeholder values
@@ -70,8 +76,17 @@ export class EndpointSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: EndpointSecretProps) {
     super(scope, id);
-    this.created = props.secretArn === undefined;
+    this.created = props.secretArn === undefined && props.existingSecret === undefined;
     this.kmsKeyArn = props.kmsKeyArn;
+    if (props.existingSecret) {
+      this.secret = props.existingSecret;
+      this.kmsKeyArn = props.existingSecret.encryptionKey?.keyArn ?? props.kmsKeyArn;
+      // An ARN written out (an imported secret) gets the readings of importedSecretResources; a secret of the app
+      // (a token) has its full ARN, unless it was imported by name.
+      const arn = props.existingSecret.secretArn;
+      if (!Token.isUnresolved(arn) || !props.existingSecret.secretFullArn) this.importedArn = arn;
+      return;
+    }
     if (props.secretArn !== undefined) {
       this.importedArn = props.secretArn;
       this.secret = secretsmanager.Secret.fromSecretAttributes(

@@ -28,6 +28,11 @@ export interface RelayAlarmsProps {
   /** Alarm when the input queue's oldest message is older than this. */
   readonly oldestMessageAge: Duration;
   /**
+   * Send alarms to this topic of your app (in the stack's region). Wins over `alarmTopicArn`.
+   * @default the topic of `alarmTopicArn`, or one created for `alarmEmail`, or none
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
    * Send alarms to this existing topic (in the stack's region: CloudWatch notifies no other).
    * @default a topic created for `alarmEmail`, or none
    */
@@ -53,7 +58,7 @@ export class RelayAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: RelayAlarmsProps) {
     super(scope, id);
-    const created = !props.alarmTopicArn && props.alarmEmail !== undefined;
+    const created = !props.alarmTopic && !props.alarmTopicArn && props.alarmEmail !== undefined;
     // The e-mail subscription is this stack's (in its account and region) even on an existing topic, so its DLQ can be too.
     if (props.alarmEmail) {
       this.undeliveredAlarms = new NotificationDeadLetterQueue(this, "Undelivered");
@@ -137,11 +142,13 @@ export class RelayAlarms extends Construct {
         : []),
     ];
 
-    this.topic = props.alarmTopicArn
-      ? sns.Topic.fromTopicArn(this, "Topic", props.alarmTopicArn)
-      : created
-        ? this.createTopic()
-        : undefined;
+    this.topic = props.alarmTopic
+      ? props.alarmTopic
+      : props.alarmTopicArn
+        ? sns.Topic.fromTopicArn(this, "Topic", props.alarmTopicArn)
+        : created
+          ? this.createTopic()
+          : undefined;
     if (!this.topic) return;
     if (props.alarmEmail) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail, { deadLetterQueue: this.undeliveredAlarms?.queue }));

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AssetHashType, type Duration, Names, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -13,7 +15,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-out
 import { bundleLambdaSync } from "../bundling";
 import type { EndpointSecret } from "./endpoint-secret";
 import type { PayloadBucket } from "./payload-bucket";
-import type { StateTable } from "./state-table";
+import { grantStateAccess } from "./state-table";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -21,6 +23,12 @@ export { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-out
 
 /** The relay's handler in this repository. */
 export const RELAY_HANDLER_ENTRY = `${REPO_ROOT}functions/submit-tool-outputs/handler.ts`;
+
+/**
+ * The bundle `npm run build` writes and the published package ships (it has no functions/ sources): used when the
+ * sources are absent, so an app that installed the package synthesizes without esbuild.
+ */
+export const PREBUILT_RELAY_BUNDLE = `${REPO_ROOT}dist/submit-tool-outputs`;
 
 export interface RelayFunctionProps {
   /** The queue that feeds the function (event source mapping) and takes its `watch_run` follow-ups. */
@@ -31,11 +39,11 @@ export interface RelayFunctionProps {
   readonly resultsTopic: sns.ITopic;
   /**
    * The endpoint credentials, read once per cold start.
-   * @default none: credentials from the environment (a Bedrock-only deployment, where the role signs)
+   * @default none: credentials from the function's environment (an endpoint its role signs for)
    */
   readonly endpointSecret?: EndpointSecret;
   /** The state table of the Responses API's exactly-once submissions and of collecting (RELAY_STATE_TABLE). */
-  readonly stateTable: StateTable;
+  readonly stateTable: dynamodb.ITable;
   /** The bucket for outputs too large for the state table (RELAY_PAYLOAD_BUCKET). */
   readonly payloadBucket: PayloadBucket;
   /**
@@ -99,9 +107,15 @@ export interface RelayFunctionProps {
   readonly tuning?: Readonly<Partial<Record<(typeof TUNING_VARIABLES)[number], string>>>;
   /**
    * The handler to bundle; tests that skip bundling pass a stand-in.
-   * @default the relay handler in this repository
+   * @default the relay handler in this repository, or the prebuilt bundle of the published package
    */
   readonly entry?: string;
+  /**
+   * More variables for the function's environment (for example an endpoint option that has no prop of its own).
+   * They cannot replace a variable the construct sets.
+   * @default none
+   */
+  readonly environment?: RelayEnvironment;
 }
 
 /**
@@ -132,22 +146,44 @@ export class RelayFunction extends Construct {
     );
 
     const entry = props.entry ?? RELAY_HANDLER_ENTRY;
+    const code =
+      props.entry === undefined && !existsSync(RELAY_HANDLER_ENTRY) && existsSync(`${PREBUILT_RELAY_BUNDLE}/index.mjs`)
+        ? lambda.Code.fromAsset(PREBUILT_RELAY_BUNDLE)
+        : // Bundled here with esbuild's API, as `npm run build` and the benchmarks bundle it (infra/bundling.ts): code
+          // split at dynamic imports, which NodejsFunction's esbuild command line (one --outfile) cannot do.
+          lambda.Code.fromAsset(dirname(entry), {
+            assetHashType: AssetHashType.OUTPUT,
+            bundling: {
+              image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+              local: {
+                tryBundle(outputDir) {
+                  bundleLambdaSync(entry, outputDir);
+                  return true;
+                },
+              },
+            },
+          });
+    const ownEnvironment = {
+      ...(props.endpointBaseUrl ? { ENDPOINT_BASE_URL: props.endpointBaseUrl } : {}),
+      ...(props.responsesBaseUrl ? { RESPONSES_BASE_URL: props.responsesBaseUrl } : {}),
+      ...(props.endpointApiVersion ? { ENDPOINT_API_VERSION: props.endpointApiVersion } : {}),
+      ...(props.responsesApiVersion ? { RESPONSES_API_VERSION: props.responsesApiVersion } : {}),
+      ...(props.endpointSecret ? { ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn } : {}),
+      RESULTS_TOPIC_ARN: props.resultsTopic.topicArn,
+      DLQ_URL: props.deadLetterQueue.queueUrl,
+      INPUT_QUEUE_URL: props.inputQueue.queueUrl,
+      MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      RELAY_STATE_TABLE: props.stateTable.tableName,
+      RELAY_PAYLOAD_BUCKET: props.payloadBucket.bucket.bucketName,
+      ...props.tuning,
+    } satisfies RelayEnvironment;
+    const clashing = Object.keys(props.environment ?? {}).filter((name) => name in ownEnvironment);
+    if (clashing.length > 0) throw new Error(`environment: ${clashing.join(", ")} set by the relay's own props; use those`);
     this.function = new lambda.Function(this, "Function", {
       description: "Submits tool outputs from SQS to the endpoint and publishes the run's next state",
-      // Bundled here with esbuild's API, as `npm run build` and the benchmarks bundle it (infra/bundling.ts): code
-      // split at dynamic imports, which NodejsFunction's esbuild command line (one --outfile) cannot do.
-      code: lambda.Code.fromAsset(dirname(entry), {
-        assetHashType: AssetHashType.OUTPUT,
-        bundling: {
-          image: lambda.Runtime.NODEJS_24_X.bundlingImage,
-          local: {
-            tryBundle(outputDir) {
-              bundleLambdaSync(entry, outputDir);
-              return true;
-            },
-          },
-        },
-      }),
+      code,
       handler: "index.handler",
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -159,22 +195,7 @@ export class RelayFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel ?? "INFO"],
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      environment: {
-        ...(props.endpointBaseUrl ? { ENDPOINT_BASE_URL: props.endpointBaseUrl } : {}),
-        ...(props.responsesBaseUrl ? { RESPONSES_BASE_URL: props.responsesBaseUrl } : {}),
-        ...(props.endpointApiVersion ? { ENDPOINT_API_VERSION: props.endpointApiVersion } : {}),
-        ...(props.responsesApiVersion ? { RESPONSES_API_VERSION: props.responsesApiVersion } : {}),
-        ...(props.endpointSecret ? { ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn } : {}),
-        RESULTS_TOPIC_ARN: props.resultsTopic.topicArn,
-        DLQ_URL: props.deadLetterQueue.queueUrl,
-        INPUT_QUEUE_URL: props.inputQueue.queueUrl,
-        MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        RELAY_STATE_TABLE: props.stateTable.table.tableName,
-        RELAY_PAYLOAD_BUCKET: props.payloadBucket.bucket.bucketName,
-        ...props.tuning,
-      } satisfies RelayEnvironment,
+      environment: { ...ownEnvironment, ...props.environment },
     });
 
     // What SqsEventSource makes, with its id (an existing mapping is updated, not replaced: two mappings of one queue
@@ -206,7 +227,7 @@ export class RelayFunction extends Construct {
     // SNS encrypts with the topic's key on the publisher's behalf.
     props.resultsTopic.masterKey?.grant(this.role, "kms:GenerateDataKey", "kms:Decrypt");
     props.endpointSecret?.grantRead(this.role);
-    props.stateTable.grantStateAccess(this.role);
+    grantStateAccess(props.stateTable, this.role);
     props.payloadBucket.grantPayloadAccess(this.role);
 
     Validations.of(this.role).acknowledge({

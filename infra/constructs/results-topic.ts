@@ -9,6 +9,16 @@ import { createTopicKey } from "./topic-key";
 
 export interface ResultsTopicProps {
   /**
+   * Publish to this topic instead of creating one (its key, if any, is granted to the relay by the function).
+   * @default a topic created, encrypted with a rotating key of its own
+   */
+  readonly existingTopic?: sns.ITopic;
+  /**
+   * A queue to subscribe, with raw message delivery (as `subscriptionQueueArn`, for a queue of your app).
+   * @default no queue subscription
+   */
+  readonly subscriptionQueue?: sqs.IQueue;
+  /**
    * A FIFO topic, to go with a FIFO input queue; throughput and deduplication per message group (thread), as the
    * input queue's high-throughput mode.
    * @default false
@@ -42,22 +52,27 @@ export interface ResultsTopicProps {
  * The subscriptions it makes redrive what SNS cannot deliver to a DLQ of their own.
  */
 export class ResultsTopic extends Construct {
-  readonly topic: sns.Topic;
-  readonly key: kms.Key;
+  readonly topic: sns.ITopic;
+  /** The topic's key; absent for a topic brought in `existingTopic`. */
+  readonly key?: kms.Key;
   /** Where SNS puts results it could not deliver to the subscriptions made here; absent without such subscriptions. */
   readonly undelivered?: NotificationDeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ResultsTopicProps) {
     super(scope, id);
-    this.key = createTopicKey(this, "Key", "Encrypts the tool-output-relay results topic");
-    this.topic = new sns.Topic(this, "Topic", {
-      displayName: "tool-output-relay results",
-      masterKey: this.key,
-      enforceSSL: true,
-      ...(props.fifo ? { fifo: true, contentBasedDeduplication: true, fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP } : {}),
-    });
+    if (props.existingTopic) {
+      this.topic = props.existingTopic;
+    } else {
+      this.key = createTopicKey(this, "Key", "Encrypts the tool-output-relay results topic");
+      this.topic = new sns.Topic(this, "Topic", {
+        displayName: "tool-output-relay results",
+        masterKey: this.key,
+        enforceSSL: true,
+        ...(props.fifo ? { fifo: true, contentBasedDeduplication: true, fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP } : {}),
+      });
+    }
 
-    if (!props.subscriptionQueueArn && !props.subscriptionEmail) return;
+    if (!props.subscriptionQueueArn && !props.subscriptionQueue && !props.subscriptionEmail) return;
     this.undelivered = new NotificationDeadLetterQueue(this, "Undelivered", {
       fifo: props.fifo,
       queueName: props.fifo ? (props.deadLetterQueueName ?? "ToolOutputRelay-sns-dlq") : undefined,
@@ -71,8 +86,10 @@ export class ResultsTopic extends Construct {
       ? { type: sns.SubscriptionFilter.stringFilter({ allowlist: [...props.subscriptionTypes] }) }
       : undefined;
     const deadLetterQueue = this.undelivered.queue;
-    if (props.subscriptionQueueArn) {
-      const queue = sqs.Queue.fromQueueArn(this, "SubscribedQueue", props.subscriptionQueueArn);
+    const queue =
+      props.subscriptionQueue ??
+      (props.subscriptionQueueArn ? sqs.Queue.fromQueueArn(this, "SubscribedQueue", props.subscriptionQueueArn) : undefined);
+    if (queue) {
       // Raw delivery: the queue receives the results event itself, its attributes as message attributes.
       this.topic.addSubscription(new subscriptions.SqsSubscription(queue, { rawMessageDelivery: true, filterPolicy, deadLetterQueue }));
     }

@@ -36,8 +36,14 @@ export class StateTable extends Construct {
    * Written out because `Table.grant` also names the indexes.
    */
   grantStateAccess(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: [...STATE_TABLE_ACTIONS], resources: [this.table.tableArn] }),
-    );
+    grantStateAccess(this.table, grantee);
   }
+}
+
+/**
+ * `STATE_TABLE_ACTIONS` on `table` (one the relay created, or one brought to `ToolOutputRelay`), nothing on its indexes.
+ * @example grantStateAccess(dynamodb.Table.fromTableName(this, "State", "relay-state"), relay.role);
+ */
+export function grantStateAccess(table: dynamodb.ITable, grantee: iam.IGrantable): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...STATE_TABLE_ACTIONS], resources: [table.tableArn] }));
 }

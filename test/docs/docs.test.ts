@@ -130,6 +130,34 @@ describe("docs/deploy.md", () => {
   });
 });
 
+describe("the construct's props table in docs/deploy.md", () => {
+  const source = read("infra/constructs/tool-output-relay.ts");
+  const props = matches(source.split("export interface ToolOutputRelayProps {")[1]!.split("\n}\n")[0]!, /^\s{2}readonly (\w+)\?:/gm);
+
+  it("finds the props", () => {
+    expect(props.length).toBeGreaterThan(20);
+  });
+
+  it.each(props)("documents %s with a default", (prop) => {
+    const row = read("docs/deploy.md")
+      .split("\n")
+      .find((line) => line.startsWith(`| \`${prop}\` |`));
+    expect(row, prop).toBeDefined();
+    expect(row!.split("|")[3]!.trim(), `${prop}'s default`).not.toBe("");
+  });
+});
+
+describe("docs/operations.md", () => {
+  const alarms = matches(read("infra/constructs/relay-alarms.ts"), /new cloudwatch\.Alarm\(this, "(\w+)"/g);
+
+  it.each(alarms)("says what the alarm %s means and what to do", (alarm) => {
+    const row = read("docs/operations.md")
+      .split("\n")
+      .find((line) => line.startsWith(`| \`${alarm}\` |`));
+    expect(row?.split("|").filter((cell) => cell.trim() !== "")).toHaveLength(3);
+  });
+});
+
 describe("docs/configuration.md", () => {
   it("finds the function's variables in config.ts and the credential keys in credentials.ts", () => {
     expect(variables.length).toBeGreaterThan(10);

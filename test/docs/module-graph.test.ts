@@ -10,7 +10,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const FOLDERS = ["functions", "infra", "cli", "local", "fixtures", "bench", "scripts", "test"];
+const FOLDERS = ["functions", "infra", "cli", "local", "fixtures", "bench", "scripts", "test", "client", "lib", "examples"];
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {
@@ -85,6 +85,9 @@ describe("the layout", () => {
     ["infra", ["local", "test", "cli", "bench"]],
     ["bench", ["test"]],
     ["fixtures", ["local", "test", "bench"]],
+    // The tool-worker client stands on the contract alone: it ships without the relay.
+    ["client", ["functions", "infra", "local", "test", "cli", "bench", "lib"]],
+    ["lib", ["local", "test", "cli", "bench", "examples"]],
   ])("nothing in %s/ imports from %j", (folder, forbidden) => {
     const offending = edges.filter(({ from, to }) => folderOf(from) === folder && forbidden.includes(folderOf(to)));
     expect(offending).toEqual([]);

@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidContextError, parseContext } from "../../infra/context";
 import { relayApp } from "./helpers/relay-stack";
@@ -224,3 +228,34 @@ function catchError(act: () => unknown): InvalidContextError {
   }
   throw new Error("expected an InvalidContextError");
 }
+
+describe("a wrong option at synth, as `cdk synth` runs the app", () => {
+  it("prints its complaint once, alone (no stack trace), and exits non-zero", () => {
+    // Act: the CDK CLI hands the app its context in CDK_CONTEXT_JSON.
+    const run = spawnSync(process.execPath, [join(process.cwd(), "node_modules", "tsx", "dist", "cli.mjs"), "infra/app.ts"], {
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ endpointBaseUrl: "http://example.com/v1" }),
+        CDK_OUTDIR: mkdtempSync(join(tmpdir(), "synth-")),
+      },
+      encoding: "utf8",
+    });
+
+    // Assess
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split("\n")).toEqual([
+      'Invalid context: context option "endpointBaseUrl" must be an https URL such as https://api.portkey.ai/v1 (got "http://example.com/v1")',
+    ]);
+  });
+
+  it("names an option once however many of its checks fail", () => {
+    const error = (() => {
+      try {
+        parseContext({ endpointBaseUrl: "http://example.com/v1" });
+      } catch (thrown) {
+        return thrown as InvalidContextError;
+      }
+    })();
+    expect(error?.options).toEqual(["endpointBaseUrl"]);
+  });
+});

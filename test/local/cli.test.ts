@@ -30,6 +30,31 @@ function start(argv: string[], env: Record<string, string | undefined> = {}, sig
 const cli = (argv: string[], env: Record<string, string | undefined> = {}) => start(argv, env).done;
 
 describe("flags and validation (no AWS needed)", () => {
+  it("says the = is missing in --output call_1, and says a name is missing in --output =x", async () => {
+    // Act
+    const missingEquals = await cli(["send", "--thread", "thread_1", "--run", "run_1", "--output", "call_1"]);
+    const missingName = await cli(["send", "--thread", "thread_1", "--run", "run_1", "--output", "=x"]);
+
+    // Assess
+    expect(missingEquals).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--output takes <tool_call_id>=<output>: the "=" is missing'),
+    });
+    expect(missingEquals.err).not.toContain("without a name");
+    expect(missingName).toMatchObject({ code: 2, err: expect.stringContaining('without a name before "="') });
+  });
+
+  it("refuses tail --type with no such event type, naming the known ones, before anything is subscribed", async () => {
+    // Act: no AWS anywhere, so only the type check can answer.
+    const typo = await cli(["tail", "--type", "requires_actoin"]);
+    const mixed = await cli(["tail", "--type", "run.completed,respose.completed"]);
+
+    // Assess
+    expect(typo).toMatchObject({ code: 2, err: expect.stringContaining('--type "requires_actoin" is no event type') });
+    expect(typo.err).toContain("run.requires_action");
+    expect(mixed.err).toContain('"respose.completed"');
+  });
+
   it("refuses a message that breaks the contract, listing every problem, without quoting outputs or sending", async () => {
     const { code, err } = await cli([
       "send",

@@ -9,12 +9,15 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCli } from "../../cli/main";
 import { drainQueue } from "../../cli/queue-io";
 import { responseAnswerFor } from "../../fixtures/messages";
 import { ENDPOINT_VARIABLES } from "../../functions/submit-tool-outputs/config/config";
 import { readPublishedResult } from "../../functions/submit-tool-outputs/dialects/index";
 import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
+import { LOCAL_API_KEY, LOCAL_VIRTUAL_KEY } from "../../local/local-stack";
+import { relayVariablesFrom } from "../../local/serve";
 import { azureVariables } from "../endpoints/endpoint-rows";
 import { type PortkeyGateway, startPortkeyGateway } from "../helpers/portkey-gateway";
 import { answerFor } from "./helpers";
@@ -110,6 +113,81 @@ async function stop(served: Served): Promise<number | null> {
   const [code] = (await exited) as [number | null];
   return code;
 }
+
+/** The `npx tool-output-relay …` commands a served stack printed, as argv (comments dropped, quotes removed). */
+function printedCommands(stdout: string): string[][] {
+  return [...stdout.matchAll(/^npx tool-output-relay (send .+)$/gm)].map((m) =>
+    m[1]!
+      .split("   #")[0]!
+      .trim()
+      .split(/\s+/)
+      .map((token) => token.replace(/'/g, "")),
+  );
+}
+
+describe("npm start -- --serve with the simulator", () => {
+  it("seeds every API, prints the simulator's keys and commands that work as printed, and passes on the shell's relay variables", async () => {
+    // Prepare
+    const served = await serve({ RESPONSES_UNCONFIRMED: "dead_letter", DLQ_URL: "http://127.0.0.1:1/elsewhere" });
+    await vi.waitFor(() => expect(served.stdout()).toContain("npx tool-output-relay dlq list"), { timeout: 30_000 });
+    const env: Record<string, string> = { ...served.exported, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
+    const commands = printedCommands(served.stdout());
+
+    // Act: each printed send command, run as printed.
+    const codes: number[] = [];
+    const errors: string[] = [];
+    // The CLI's AWS SDK reads credentials from the process's environment, as a user's shell gives them.
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
+    for (const argv of commands) codes.push(await runCli(argv, { env, out: () => undefined, err: (line) => errors.push(line) }));
+    expect(errors).toEqual([]);
+    const sqs = new SQSClient({
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const types: string[] = [];
+    const reasons: string[] = [];
+    try {
+      await vi.waitFor(
+        async () => {
+          types.push(...(await drainQueue(sqs, env.RESULTS_QUEUE_URL!)).map((m) => readPublishedResult(m).event.type));
+          reasons.push(...(await drainQueue(sqs, env.DLQ_URL!)).map((m) => JSON.parse(m.Body!).reason as string));
+          expect(types).toHaveLength(4);
+          expect(reasons).toHaveLength(1);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+    } finally {
+      sqs.destroy();
+    }
+    vi.unstubAllEnvs();
+    const code = await stop(served);
+
+    // Assess: Assistants, a Responses turn and a conversation turn, each answered by its printed command.
+    expect(commands.map((argv) => argv[1])).toEqual(["--thread", "--thread", "--thread", "--response", "--conversation"]);
+    expect(codes).toEqual([0, 0, 0, 0, 0]);
+    expect(types.sort()).toEqual(["response.completed", "response.requires_action", "run.completed", "run.requires_action"]);
+    expect(reasons).toEqual(["tool_call_mismatch"]);
+    expect(served.stdout()).toContain(`x-portkey-api-key: ${LOCAL_API_KEY}`);
+    expect(served.stdout()).toContain(`x-portkey-virtual-key: ${LOCAL_VIRTUAL_KEY}`);
+    expect(served.stdout()).toContain("Relay variables from this shell: RESPONSES_UNCONFIRMED.");
+    expect(served.stdout()).toContain("Ignored (the local stack sets them to its own resources): DLQ_URL.");
+    expect(env.DLQ_URL).not.toBe("http://127.0.0.1:1/elsewhere");
+    expect(code).toBe(0);
+  }, 120_000);
+});
+
+describe("the relay variables --serve takes from the shell", () => {
+  it("passes every tuning variable on and names those the local stack sets itself", () => {
+    expect(
+      relayVariablesFrom({ RESPONSES_UNCONFIRMED: "dead_letter", FOLLOW_BUDGET_MS: "5000", INPUT_QUEUE_URL: "x", HOME: "/root" }),
+    ).toEqual({
+      passed: { RESPONSES_UNCONFIRMED: "dead_letter", FOLLOW_BUDGET_MS: "5000" },
+      ignored: ["INPUT_QUEUE_URL"],
+    });
+  });
+});
 
 describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
   let sim: EndpointSimulator;

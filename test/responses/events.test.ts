@@ -47,9 +47,11 @@ describe("the event of every resting state a continuation reaches", () => {
     });
     expect(event.event_id).toMatch(HEX_ID);
     expect(Date.parse(event.at)).toBeGreaterThan(0);
-    expect(attributes).toEqual({ type, status, api: "responses", response_id: childId });
     // The one tool-call shape: the Responses call_id is the id.
     const calls = child.output.flatMap((item) => (item.type === "function_call" ? [item] : []));
+    // tool_names: a String.Array of the tools asked for, each once (SQS gives its value as the JSON text).
+    const toolNames = calls.length > 0 ? { tool_names: JSON.stringify([...new Set(calls.map((c) => c.name))]) } : {};
+    expect(attributes).toEqual({ type, status, api: "responses", ...toolNames, response_id: childId });
     expect(event.tool_calls).toEqual(
       calls.map((c) => ({ id: c.call_id, type: "function", function: { name: c.name, arguments: c.arguments } })),
     );
@@ -81,6 +83,7 @@ describe("the event of every resting state a continuation reaches", () => {
       type: "response.requires_action",
       status: "completed",
       api: "responses",
+      tool_names: JSON.stringify(published!.event.tool_calls.map((c) => c.function.name)),
       response_id: childId,
     });
   });
@@ -211,6 +214,12 @@ describe("the Assistants API's events carry the shared fields too", () => {
       required.map((c) => ({ id: c.id, type: "function", function: { name: c.function.name, arguments: c.function.arguments } })),
     );
     expect(event.tool_calls.map((c) => c.id)).toEqual(["call_r2a", "call_r2b"]);
-    expect(attributes).toEqual({ type: "run.requires_action", status: "requires_action", api: "assistants", thread_id: run.threadId });
+    expect(attributes).toEqual({
+      type: "run.requires_action",
+      status: "requires_action",
+      api: "assistants",
+      tool_names: JSON.stringify([...new Set(required.map((c) => c.function.name))]),
+      thread_id: run.threadId,
+    });
   });
 });

@@ -19,6 +19,25 @@ describe("parseMessage accepts the contract", () => {
     if (parsed.ok) expect(parsed.message.type).toBe("tool_outputs");
   });
 
+  it.each([
+    ["an Assistants message", body({ metadata: null })],
+    ["a Responses message", JSON.stringify({ response_id: "resp_1", tool_outputs: valid.tool_outputs, metadata: null })],
+    ["a watch_run message", JSON.stringify({ type: "watch_run", thread_id: "thread_a", run_id: "run_b", metadata: null })],
+    ["a watch_response message", JSON.stringify({ type: "watch_response", response_id: "resp_1", metadata: null })],
+  ])("reads metadata null in %s as no metadata (a worker copying an event's absent metadata sends null)", (_, text) => {
+    // Act
+    const parsed = parseMessage(text);
+
+    // Assess: accepted, and nothing null is carried on into events or DLQ records.
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect((parsed.message as { metadata?: unknown }).metadata).toBeUndefined();
+  });
+
+  it("still refuses metadata that is neither an object nor null", () => {
+    const parsed = parseMessage(body({ metadata: "acme" }));
+    expect(parsed).toMatchObject({ ok: false, problems: [expect.stringContaining("metadata")] });
+  });
+
   it("reads a watch_run message", () => {
     const parsed = parseMessage(JSON.stringify({ type: "watch_run", thread_id: "thread_a", run_id: "run_b", metadata: { k: "v" } }));
     expect(parsed).toMatchObject({

@@ -50,6 +50,7 @@ describe("the event of a response", () => {
       type: "response.requires_action",
       status: "completed",
       api: "responses",
+      tool_names: ["get_weather"],
       response_id: "resp_new",
     });
   });
@@ -93,6 +94,7 @@ describe("the event of outputs a conversation took, the new response's id unknow
       type: "response.requires_action",
       status: "completed",
       api: "responses",
+      tool_names: ["get_weather"],
       conversation_id: "conv_1",
     });
   });
@@ -137,5 +139,20 @@ describe("SNS's 256 KB", () => {
     const event = eventOf({ api: "responses", response: response({ output: [text("msg_ok", "x".repeat(200 * 1024))] }) });
     expect(event).not.toHaveProperty("output_truncated");
     expect(JSON.stringify(event.response.output)).toContain("x".repeat(200 * 1024));
+  });
+});
+
+describe("the tool_names attribute", () => {
+  it("names each tool an event asks for once, and is absent when it asks for none", () => {
+    // Prepare
+    const asking = eventOf({
+      api: "responses",
+      response: response({ output: [call("call_a"), call("call_b"), { ...call("call_c"), name: "lookup_order" }] }),
+    });
+    const done = eventOf({ api: "responses", response: response() });
+
+    // Assess
+    expect(resultAttributes(asking).tool_names).toEqual(["get_weather", "lookup_order"]);
+    expect(resultAttributes(done)).not.toHaveProperty("tool_names");
   });
 });

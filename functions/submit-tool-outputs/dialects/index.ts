@@ -118,8 +118,8 @@ export function buildResultsEvent(
   return definitionFor(state.api).results.event(state, envelope);
 }
 
-/** The SNS message attributes subscribers filter on: the envelope's (`type`, `status`, `api`) and the API's ids. */
-export function resultAttributes(event: ResultsEvent): Record<string, string> {
+/** The SNS message attributes subscribers filter on: the envelope's (`type`, `status`, `api`, `tool_names`) and the API's ids. */
+export function resultAttributes(event: ResultsEvent): Record<string, string | string[]> {
   return { ...envelopeAttributes(event), ...definitionFor(event.api).results.attributes(event) };
 }
 

@@ -50,6 +50,8 @@ const SNS_BATCH_BYTES = 262_144;
 const SQS_BATCH_BYTES = 1_048_576;
 
 const text = (value: string): MessageAttributeValue => ({ DataType: "String", StringValue: value });
+/** SNS's String.Array: a JSON array; a filter policy matches when any element matches. */
+const textList = (values: string[]): MessageAttributeValue => ({ DataType: "String.Array", StringValue: JSON.stringify(values) });
 
 /**
  * The real sinks: SNS for results, SQS for the DLQ, follow-ups and redelivery delays. The wire formats
@@ -95,7 +97,9 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
 
   return {
     async publishResult(event, signal) {
-      const attributes = Object.fromEntries(Object.entries(resultAttributes(event)).map(([name, value]) => [name, text(value)]));
+      const attributes = Object.fromEntries(
+        Object.entries(resultAttributes(event)).map(([name, value]) => [name, typeof value === "string" ? text(value) : textList(value)]),
+      );
       const message = JSON.stringify(event);
       const entry = {
         Message: message,

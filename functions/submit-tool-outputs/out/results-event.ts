@@ -34,8 +34,11 @@ export interface EventEnvelope {
 /** The envelope fields the pipeline sets, whatever the API. */
 export type EnvelopeSource = Pick<EventEnvelope, "source_message_id" | "source_message_ids" | "metadata" | "at">;
 
-/** SNS refuses a message over 256 KiB (body and attributes); this leaves room for the attributes. */
-export const MAX_EVENT_BYTES = 256 * 1024 - 2048;
+/**
+ * SNS refuses a message over 256 KiB (body and attributes); this leaves room for the attributes: the ids, and
+ * `tool_names` (at most 128 distinct names of at most 64 characters, quoted, in a JSON array).
+ */
+export const MAX_EVENT_BYTES = 256 * 1024 - 12 * 1024;
 
 /** A stable event id from what identifies a state: the same state always gets the same id. */
 export const eventDigest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 32);
@@ -51,9 +54,14 @@ export function toolCall(id: string, name = "", args = ""): ToolCall {
   return { id, type: "function", function: { name, arguments: args } };
 }
 
-/** The envelope's own SNS message attributes; an API adds its ids (subscribers filter on `type` `*.requires_action`). */
-export function envelopeAttributes(event: EventEnvelope): Record<string, string> {
-  return { type: event.type, status: event.status, api: event.api };
+/**
+ * The envelope's own SNS message attributes; an API adds its ids. Tool workers subscribe to `type`
+ * `*.requires_action`; a fleet per tool also to `tool_names`, a String.Array of the names the event asks for (each
+ * once, present when it asks for any), the same for every API since `tool_calls` is the envelope's.
+ */
+export function envelopeAttributes(event: EventEnvelope): Record<string, string | string[]> {
+  const toolNames = [...new Set(event.tool_calls.map((call) => call.function.name))];
+  return { type: event.type, status: event.status, api: event.api, ...(toolNames.length > 0 ? { tool_names: toolNames } : {}) };
 }
 
 /** A results event as a subscriber reads it (from an SQS queue subscribed to the topic). */

@@ -32,6 +32,17 @@ export const Metadata = z.pipe(
     .check(z.refine((m) => Object.keys(m).length <= 16, { error: "metadata may have at most 16 keys" })),
 );
 
+/**
+ * A message's `metadata`: absent, `null` (read as absent, as `stream` takes null: a worker that copies
+ * `event.get("metadata")` from an event without metadata sends null), or the relay's metadata.
+ */
+export const OptionalMetadata = z.optional(
+  z.pipe(
+    z.nullable(Metadata),
+    z.transform((metadata) => metadata ?? undefined),
+  ),
+);
+
 /** 1 to MAX_TOOL_OUTPUTS items whose `tool_call_id`s are unique, each checked by `output`. */
 export function toolOutputList<Output extends z.ZodMiniType>(output: Output) {
   const item = z.strictObject({ tool_call_id: Id, output });
@@ -61,7 +72,7 @@ export function toolOutputList<Output extends z.ZodMiniType>(output: Output) {
  * @example const WatchOrderSchema = watchMessage("watch_order", { order_id: Id }); // an API whose objects are orders
  */
 export function watchMessage<Type extends string, Ids extends Record<string, typeof Id>>(type: Type, ids: Ids) {
-  return z.strictObject({ type: z.literal(type), ...ids, metadata: z.optional(Metadata) });
+  return z.strictObject({ type: z.literal(type), ...ids, metadata: OptionalMetadata });
 }
 
 /** `stream`: optional boolean or null, as in the endpoint. */

@@ -193,6 +193,12 @@ export function physicalResources(
         physical[id] = { ref: name, attributes: { Arn: arn("lambda", `function:${name}`) } };
         break;
       }
+      case "AWS::CloudWatch::Alarm": {
+        // The dashboard's alarm-status widget names its alarms by ARN.
+        const name: string = p.AlarmName ?? generated(id);
+        physical[id] = { ref: name, attributes: { Arn: arn("cloudwatch", `alarm:${name}`) } };
+        break;
+      }
       default:
         // Resources nothing refers to in the function's environment or policies (alarms, policies, subscriptions…)
         // get a stand-in that names them; a reference to an attribute of theirs fails loudly.

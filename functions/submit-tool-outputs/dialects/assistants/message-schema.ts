@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { Id, Metadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
+import { Id, OptionalMetadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
 import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** A tool-output message for the Assistants API (docs/contract.md, "The message"). */
@@ -8,7 +8,7 @@ export const ToolOutputMessageSchema = z.strictObject({
   run_id: Id,
   tool_outputs: toolOutputList(z.string({ error: "must be a string (send JSON as a string)" })),
   stream: Stream,
-  metadata: z.optional(Metadata),
+  metadata: OptionalMetadata,
   collect: z.optional(z.boolean()),
 });
 

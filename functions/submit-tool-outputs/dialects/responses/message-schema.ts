@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { Id, Metadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
+import { Id, OptionalMetadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
 import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** Content parts a function call's output may be, instead of a string (`input_text`, `input_image`, `input_file`). */
@@ -81,7 +81,7 @@ export const ResponsesToolOutputMessageSchema = z
     ...ids,
     tool_outputs: toolOutputList(Output),
     stream: Stream,
-    metadata: z.optional(Metadata),
+    metadata: OptionalMetadata,
     request: z.optional(Request),
     collect: z.optional(z.boolean()),
   })
