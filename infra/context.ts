@@ -214,7 +214,8 @@ const ContextSchema = z
           );
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;
-        fail("relayTuning", error.message);
+        // An endpoint variable's problem is its option's, named above already.
+        if (!(error.variable in ENDPOINT_OPTIONS)) fail("relayTuning", error.message);
       }
     }
   });
