@@ -125,7 +125,7 @@ export class CollectionChecks {
    */
   async close(collection: Collection, reason: DlqReason, why: string, ctx: RecordContext): Promise<Collection | undefined> {
     const store = await this.parts.store();
-    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
+    const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
     const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } });
     if (ended) await this.messages.deadLetterAll(ended, ctx);
