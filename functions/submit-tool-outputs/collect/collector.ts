@@ -230,11 +230,14 @@ export class Collector {
       const decideCtx = firstAttempt ? ctx : { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) };
       outcome = await dialect.decide(dialect.collecting.combine(message, outputs), decideCtx);
       // Part 1's "a run that moved on took these outputs" is for messages that do not collect: a set is only reported
-      // as taken when it was this set that the turn took.
+      // as taken when it was this set that the turn took (rules 12 and 13).
       if (outcome.kind === "report" && outcome.via === "already_accepted") {
         const why = await dialect.collecting.answeredElsewhere(claim.collection.turn, outputs, firstAttempt, ctx);
         if (why) outcome = { kind: "dead_letter", reason: "collect_incomplete", detail: why };
       }
+      // The turn took other outputs for these ids: it was answered without this collection.
+      if (outcome.kind === "dead_letter" && outcome.reason === "conflicting_output")
+        outcome = { ...outcome, reason: "collect_incomplete", detail: `the turn was answered without this collection: ${outcome.detail}` };
     } catch (error) {
       await store.release(claim.collection.scope, claim.collection.round, claim.attempt).catch(() => undefined);
       throw error;

@@ -124,6 +124,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
             endpoint_calls: ctx.stats.endpointCalls,
             retries: ctx.stats.retries,
             unconfirmed_resubmits: ctx.stats.unconfirmedResubmits || undefined,
+            unrecorded_submissions: ctx.stats.unrecordedSubmissions || undefined,
             duration_ms: Date.now() - started,
           },
           settled,
