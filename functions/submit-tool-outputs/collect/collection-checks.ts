@@ -127,7 +127,8 @@ export class CollectionChecks {
     const store = await this.parts.store();
     const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
-    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } });
+    // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.
+    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } }, undefined, collection);
     if (ended) await this.messages.deadLetterAll(ended, ctx);
     return ended;
   }

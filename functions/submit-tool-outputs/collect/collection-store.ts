@@ -204,6 +204,12 @@ export class CollectionStore {
     round: string,
     end: { status: "submitted"; continuation?: string } | { status: "closed"; letters: Letters },
     attempt?: string,
+    /**
+     * A close decided from a read (a check, a timeout, a new round): only if the collection is still as read — the
+     * same `missing`, and no live claim on a complete set (rule 3: a check never closes a set that is complete or
+     * being submitted; a part is never both accepted and dead-lettered).
+     */
+    seen?: Pick<Collection, "missing">,
   ): Promise<Collection | undefined> {
     const values: Record<string, unknown> = { ":status": end.status, ":round": round, ":open": "open" };
     const set = ["#status = :status"];
@@ -217,14 +223,19 @@ export class CollectionStore {
       set.push("letters = :letters", "closed_reason = :reason");
     }
     if (attempt) values[":attempt"] = attempt;
+    const checks = ["round = :round", "#status = :open"];
+    if (attempt) checks.push("attempt = :attempt");
+    const names: Record<string, string> = { "#status": "status" };
+    if (seen) {
+      values[":seen"] = seen.missing;
+      values[":now"] = this.now();
+      names["#missing"] = "missing";
+      checks.push("#missing = :seen", "(attribute_not_exists(lease_until) OR lease_until < :now)");
+    }
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: `SET ${set.join(", ")}`, names: { "#status": "status" }, values },
-      {
-        expression: `round = :round AND #status = :open${attempt ? " AND attempt = :attempt" : ""}`,
-        names: { "#status": "status" },
-        values,
-      },
+      { expression: checks.join(" AND "), names, values },
     );
     return updated ? collectionOf(scope, updated) : undefined;
   }
