@@ -240,6 +240,23 @@ export class CollectionStore {
     return updated ? collectionOf(scope, updated) : undefined;
   }
 
+  /**
+   * A submitted round whose event can never be published (rule 2): its messages are to be dead-lettered
+   * (`letters`, as for a closed round). The collection as it is then, or undefined when the round is not this one.
+   */
+  async unpublished(scope: string, round: string, letters: Letters): Promise<Collection | undefined> {
+    const updated = await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET letters = :letters", values: { ":letters": letters } },
+      {
+        expression: "round = :round AND #status = :submitted",
+        names: { "#status": "status" },
+        values: { ":round": round, ":submitted": "submitted" },
+      },
+    );
+    return updated ? collectionOf(scope, updated) : undefined;
+  }
+
   /** Every collected message of the closed round has its DLQ record. */
   async lettersSent(scope: string, round: string): Promise<void> {
     await this.table.update(
