@@ -228,9 +228,11 @@ export class CollectionStore {
     const names: Record<string, string> = { "#status": "status" };
     if (seen) {
       values[":seen"] = seen.missing;
-      values[":now"] = this.now();
       names["#missing"] = "missing";
-      checks.push("#missing = :seen", "(attribute_not_exists(lease_until) OR lease_until < :now)");
+      if (seen.missing === 0) values[":now"] = this.now();
+      checks.push("#missing = :seen");
+      // A claim counts only on a complete set (every add writes one; only the completing add's is a submission's).
+      if (seen.missing === 0) checks.push("(attribute_not_exists(lease_until) OR lease_until < :now)");
     }
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
