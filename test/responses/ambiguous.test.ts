@@ -181,7 +181,7 @@ describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the 
     expect(h.sim.counters.forks).toBe(0);
   });
 
-  it("rule 7: a record redriven whole is no go-ahead (dead-lettered again, saying how to give one); `dlq redrive --go-ahead` is", async () => {
+  it("the operator's go-ahead: a record redriven whole is none (dead-lettered again, saying how to give one); `dlq redrive --go-ahead` is (rule 7)", async () => {
     // Prepare: the POST was refused with a 500 before anything was taken, so the operator finds no child.
     const prev = h.sim.createResponse();
     h.sim.inject({ on: "response_create", kind: "server_error", responseId: prev.responseId });

@@ -13,7 +13,7 @@ import { claimsTable, keyOf } from "./claims-table";
 let h: Harness;
 useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 
-describe("the body is built before the claim", () => {
+describe("the request body cannot be built: it is built before the claim (rule 6)", () => {
   it("a request nested too deeply to serialise is dead-lettered as invalid_message; nothing claimed, nothing POSTed", async () => {
     const prev = h.sim.createResponse();
     const depth = 20_000;

@@ -164,7 +164,7 @@ describe("the rows that end a conversation_id message before it is submitted", (
     ["conversation_id", true],
     ["response_id", false],
   ] as const)(
-    "rule 12: other outputs the conversation already holds for these ids (%s): conflicting_output, nothing sent",
+    "other outputs for ids already answered: the conversation holds others (%s): conflicting_output, nothing sent (rule 12)",
     async (_m, byConversation) => {
       const prev = h.sim.createResponse({ conversation: true });
       const conversationId = prev.conversationId!;
