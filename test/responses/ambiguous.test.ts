@@ -7,8 +7,8 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type DlqRecord, dlqMessage } from "../../functions/submit-tool-outputs/out/dlq-record";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { postsContinuing, postsOnConversation } from "./endpoint-requests";

@@ -49,13 +49,15 @@ describe("a call that never left", () => {
       headers: {},
       timeoutMs: 50,
       // A token fetch slower than the call's timer: it gives up when the timer aborts its wait.
-      authorize: (send, signal) =>
-        new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })).then(() =>
-          send({}),
-        ),
+      authorizer: {
+        authorize: (request) =>
+          new Promise<Record<string, string>>((_resolve, reject) =>
+            request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true }),
+          ),
+      },
     });
     const before = requests;
-    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: new AbortController().signal }, "{}");
+    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: new AbortController().signal }, { body: "{}" });
     expect(answer).toMatchObject({ ok: false, failure: { kind: "transient", ambiguous: false, notSent: true } });
     expect(requests).toBe(before);
   });
@@ -65,7 +67,7 @@ describe("a call that never left", () => {
     const stop = new AbortController();
     stop.abort(new DOMException("the invocation stops", "AbortError"));
     const before = requests;
-    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: stop.signal }, "{}");
+    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: stop.signal }, { body: "{}" });
     expect(answer).toMatchObject({ ok: false, failure: { kind: "transient", ambiguous: false, notSent: true } });
     expect(requests).toBe(before);
   });
@@ -76,7 +78,12 @@ describe("a call that never left", () => {
     try {
       const port = (hanging.address() as { port: number }).port;
       const http = new EndpointHttp({ baseUrl: new URL(`http://127.0.0.1:${port}/v1`), headers: {}, timeoutMs: 50 });
-      const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: new AbortController().signal }, "{}");
+      const answer = await http.call(
+        "POST",
+        http.url(["responses"]),
+        { traceId: "t", signal: new AbortController().signal },
+        { body: "{}" },
+      );
       expect(answer).toMatchObject({ ok: false, failure: { kind: "transient", ambiguous: true } });
     } finally {
       hanging.closeAllConnections();
