@@ -5,7 +5,6 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { CollectState } from "./collect/collect-state";
-import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
 import { loadConfig, type RelayConfig } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
