@@ -1,3 +1,4 @@
+import type { RelaySinks } from "../out/aws-sinks";
 import type { StateTable } from "../state/state-table";
 import { CollectionStore } from "./collection-store";
 import type { PayloadStore } from "./payload-store";
@@ -39,4 +40,15 @@ export class CollectState {
     this.#payloads ??= import("./payload-store").then(({ PayloadStore }) => new PayloadStore(at.bucket, at));
     return this.#payloads;
   }
+}
+
+/** What collecting needs: its state, where its effects go, and its limits. */
+export interface CollectorParts {
+  /** The state table's collections and the payload bucket, each opened on first use. */
+  state: CollectState;
+  sinks: RelaySinks;
+  maxReceiveCount: number;
+  collectTimeoutSeconds: number;
+  /** See CollectionChecksParts. */
+  submitterWindowMs?: number;
 }

@@ -6,7 +6,7 @@ import type { RelaySinks } from "../out/aws-sinks";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
-import type { CollectState } from "./collect-state";
+import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
 import { type Collection, type EndedRound, outputHash, roundOf } from "./collection";
 import { CollectionChecks } from "./collection-checks";
@@ -19,16 +19,6 @@ interface Joining {
   turn: TurnIds;
   hashed: HashedOutput[];
   body: ReturnType<CollectedMessages["bodyFor"]>;
-}
-
-export interface CollectorParts {
-  /** The state table's collections and the payload bucket, each opened on first use. */
-  state: CollectState;
-  sinks: RelaySinks;
-  maxReceiveCount: number;
-  collectTimeoutSeconds: number;
-  /** See CollectionChecksParts. */
-  submitterWindowMs?: number;
 }
 
 /**

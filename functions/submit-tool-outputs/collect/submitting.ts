@@ -5,9 +5,9 @@ import { eventFits } from "../out/results-event";
 import { parseMessage } from "../pipeline/message";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
+import type { CollectorParts } from "./collect-state";
 import type { CollectedMessages } from "./collected-messages";
 import type { SubmissionClaim } from "./collection";
-import type { CollectorParts } from "./collector";
 
 /** A collecting message: its outputs and its turn. */
 export interface CollectingMessage {
