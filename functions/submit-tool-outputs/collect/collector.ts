@@ -2,7 +2,6 @@ import type { SQSRecord } from "aws-lambda";
 import type { Collecting, Dialect, TurnIds } from "../dialects/dialect";
 import { type Api, scopeOf as scopeOfTurn } from "../dialects/index";
 import { toolCallMismatch } from "../endpoint/endpoint-outcome";
-import type { RelaySinks } from "../out/aws-sinks";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
