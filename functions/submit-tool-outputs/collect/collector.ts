@@ -136,7 +136,7 @@ export class Collector {
       const outcome = await this.late(current, current.turn, dialect, ctx);
       // The set's own message, come again (its event was not published): the event names every part again (rule 2).
       if (current.owner === record.messageId && outcome.kind === "report")
-        return { outcome: { ...outcome, sources: [...current.messages.keys()].sort() } };
+        return { outcome: { ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } } };
       return { outcome };
     }
     const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
@@ -153,6 +153,18 @@ export class Collector {
     }
     const added = await body((stored) => store.addSeen(current, record.messageId, hashed, stored, ctx.leaseUntil));
     return added.ok ? { added: added.value } : { outcome: added.outcome };
+  }
+
+  /**
+   * A submitted set whose event could not be published on its completing message's last receive (rule 2): every
+   * other part goes to the DLQ (`results_unpublished`, its own body) through the round's letters, as a closed round's.
+   */
+  async unpublished(at: { scope: string; round: string }, completing: string, ctx: RecordContext): Promise<void> {
+    const store = await this.parts.state.collections();
+    const detail =
+      "the collected set was submitted, but its results event could not be published (SNS refused it to the last receive of the message that completed the set)";
+    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, except: completing });
+    if (told) await this.messages.deadLetterAll(told, ctx);
   }
 
   /**

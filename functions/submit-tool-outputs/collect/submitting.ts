@@ -88,7 +88,7 @@ export class SetSubmission {
           if (told) await this.messages.deadLetterAll(told, ctx);
           return { kind: "dead_letter", reason: "results_unpublished", detail };
         }
-        return { ...outcome, sources };
+        return { ...outcome, sources, round: { scope, round } };
       }
       case "dead_letter":
         await close(outcome.reason, `the collected set was refused: ${outcome.detail}`);
