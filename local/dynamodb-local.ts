@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { STATE_TABLE_KEYS } from "../functions/submit-tool-outputs/state/table-keys";
+import { startDynamodbLimits } from "./dynamodb-limits";
 
 /** dynalite ships no types; this is the one call used. */
 const dynalite = createRequire(import.meta.url)("dynalite") as (options: { createTableMs?: number; deleteTableMs?: number }) => Server;
@@ -14,16 +15,20 @@ export interface DynamodbLocal {
 
 /**
  * A real DynamoDB-compatible server on loopback (dynalite: DynamoDB's own validation, conditional writes), in
- * memory, for the local stack and the tests.
+ * memory, for the local stack and the tests, behind DynamoDB's limits that dynalite does not enforce
+ * (dynamodb-limits.ts: 4 KB expressions, 100 items a transaction), so that code passing them fails here as on AWS.
  * @example const dynamodb = await startDynamodbLocal(); … await dynamodb.close();
  */
 export async function startDynamodbLocal(): Promise<DynamodbLocal> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const limits = await startDynamodbLimits(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
   return {
-    endpoint,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    endpoint: limits.endpoint,
+    close: async () => {
+      await limits.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AssetHashType, type Duration, Names, Validations } from "aws-cdk-lib";
+import { AssetHashType, Duration, Names, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -13,8 +13,10 @@ import type { TUNING_VARIABLES } from "../../functions/submit-tool-outputs/confi
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
 import { bundleLambdaSync } from "../bundling";
+import { INPUT_RETENTION_SECONDS } from "../retry-window";
 import type { EndpointSecret } from "./endpoint-secret";
 import type { PayloadBucket } from "./payload-bucket";
+import { visibilityTimeoutFor } from "./relay-queues";
 import { grantStateAccess } from "./state-table";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -68,6 +70,11 @@ export interface RelayFunctionProps {
   readonly responsesApiVersion?: string;
   /** The input queue's max receive count, so the relay knows the last attempt (MAX_RECEIVE_COUNT). Required: it must match the queue. */
   readonly maxReceiveCount: number;
+  /**
+   * How long the input queue keeps a message (INPUT_RETENTION_SECONDS): no hand-back outlives it.
+   * @default the retention of the queue RelayQueues creates
+   */
+  readonly inputRetention?: Duration;
   /** The function's timeout. */
   readonly timeout: Duration;
   /**
@@ -173,6 +180,11 @@ export class RelayFunction extends Construct {
       DLQ_URL: props.deadLetterQueue.queueUrl,
       INPUT_QUEUE_URL: props.inputQueue.queueUrl,
       MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
+      // Rule 1: the relay cuts every hand-back to what the input queue's retention leaves (less one receive).
+      INPUT_RETENTION_SECONDS: String(props.inputRetention?.toSeconds() ?? INPUT_RETENTION_SECONDS),
+      INPUT_VISIBILITY_TIMEOUT_SECONDS: String(
+        visibilityTimeoutFor(props.timeout, props.batchingWindow ?? Duration.seconds(0)).toSeconds(),
+      ),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       RELAY_STATE_TABLE: props.stateTable.tableName,

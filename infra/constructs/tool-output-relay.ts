@@ -42,6 +42,12 @@ export interface ToolOutputRelayProps {
    */
   readonly existingDeadLetterQueue?: sqs.DeadLetterQueue;
   /**
+   * How long `existingInputQueue` keeps a message: the relay never hands a message back for longer than is left, and
+   * writes its DLQ record itself when no further receive fits.
+   * @default 4 days (SQS's default retention)
+   */
+  readonly existingInputQueueRetention?: Duration;
+  /**
    * The topic the relay publishes results events to. If it is encrypted with a customer managed key, give the topic
    * with its `masterKey` so the relay's role may use it.
    * @default a topic created, encrypted with a rotating key of its own, TLS only
@@ -329,6 +335,7 @@ export class ToolOutputRelay extends Construct {
       endpointApiVersion: props.endpointApiVersion,
       responsesApiVersion: props.responsesApiVersion,
       maxReceiveCount: this.maxReceiveCount,
+      inputRetention: props.existingInputQueue ? (props.existingInputQueueRetention ?? Duration.days(4)) : undefined,
       timeout,
       memorySize: props.memorySize,
       batchSize: props.batchSize,

@@ -22,6 +22,7 @@ const ALWAYS = [
   "FunctionErrors",
   "FunctionThrottles",
   "EndpointRefused",
+  "SubmissionsUnrecorded",
   "ResultsUndelivered",
 ];
 
@@ -59,6 +60,14 @@ describe("the alarms", () => {
       Threshold: 1,
     });
     expect(named("FunctionThrottles")).toMatchObject({ MetricName: "Throttles", Dimensions: [{ Name: "FunctionName", Value: fn }] });
+    // A submission whose claim record the state table did not take (rule 4): counted as SubmissionsUnrecorded.
+    expect(named("SubmissionsUnrecorded")).toMatchObject({
+      Namespace: "ToolOutputRelay",
+      MetricName: "SubmissionsUnrecorded",
+      Dimensions: [{ Name: "service", Value: "tool-output-relay" }],
+      Statistic: "Sum",
+      Threshold: 1,
+    });
     // 401 / 403 / insufficient_quota: the relay counts them as EndpointRefused under its Powertools service dimension.
     expect(named("EndpointRefused")).toMatchObject({
       Namespace: "ToolOutputRelay",

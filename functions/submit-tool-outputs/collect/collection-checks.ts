@@ -4,12 +4,16 @@ import type { RelaySinks } from "../out/aws-sinks";
 import type { DlqReason, Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
+import type { CollectState } from "./collect-state";
 import type { CollectedMessages } from "./collected-messages";
 import type { Collection } from "./collection";
-import type { CollectionStore } from "./collection-store";
+
+/** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
+const OVERDUE_MS = 30_000;
 
 export interface CollectionChecksParts {
-  store: () => Promise<CollectionStore>;
+  /** The collections, opened on first use. */
+  state: CollectState;
   sinks: RelaySinks;
   maxReceiveCount: number;
   collectTimeoutSeconds: number;
@@ -58,6 +62,16 @@ export class CollectionChecks {
       await this.send(check, ctx);
       return checked("not due yet; sent again for later");
     }
+    if (ctx.receiveCount >= 2 && !lastReceive && Date.now() - check.due > OVERDUE_MS) {
+      // An earlier receive of this check failed (an error, or the whole invocation: a crash, a timeout); an early
+      // copy handed back until due comes back at its due, not this late. Before it can run out of receives (and be
+      // moved raw to the DLQ), the chain passes to a fresh copy (rule 9): the same check (same due, so it is live if
+      // this one was), with its receives ahead of it. Only the queue is needed, not the table nor the endpoint;
+      // should the send fail, this copy is handed back and tries again on its next receive. Were this copy not
+      // acknowledged after all, the two would each look once, and only one of them moves the chain on (moveCheck).
+      await this.send(check, ctx);
+      return checked(`receive ${ctx.receiveCount}: an earlier receive failed; passed on to a fresh copy`);
+    }
     try {
       return await this.look(check, dialects, ctx);
     } catch (error) {
@@ -74,12 +88,12 @@ export class CollectionChecks {
     dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>,
     ctx: RecordContext,
   ): Promise<Outcome> {
-    const store = await this.parts.store();
+    const store = await this.parts.state.collections();
     const collection = await store.current(check.scope);
     if (!collection || collection.round !== check.round) return checked("the collection has ended");
-    if (collection.status === "closed" && collection.letters) {
+    if (collection.letters) {
       await this.messages.deadLetterAll(collection, ctx); // a crash left some of its DLQ records unwritten
-      return checked("closed; its DLQ records are written");
+      return checked(`${collection.status}; its DLQ records are written`);
     }
     if (collection.status === "submitted" || collection.status === "closed") return checked("the collection has ended");
 
@@ -122,10 +136,17 @@ export class CollectionChecks {
    * undefined when someone else ended it first.
    */
   async close(collection: Collection, reason: DlqReason, why: string, ctx: RecordContext): Promise<Collection | undefined> {
-    const store = await this.parts.store();
-    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
+    const store = await this.parts.state.collections();
+    const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
-    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } });
+    // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.
+    const ended = await store.finish(
+      collection.scope,
+      collection.round,
+      { status: "closed", letters: { reason, detail } },
+      undefined,
+      collection,
+    );
     if (ended) await this.messages.deadLetterAll(ended, ctx);
     return ended;
   }

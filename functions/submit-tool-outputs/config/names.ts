@@ -34,6 +34,8 @@ export const METRICS = {
   Retries: "Retries",
   /** Responses: POSTs sent again after an ambiguous failure (RESPONSES_UNCONFIRMED=resubmit). */
   UnconfirmedResubmits: "UnconfirmedResubmits",
+  /** Responses: submissions whose claim record the state table did not take before the deadline (handed back; rule 4). */
+  SubmissionsUnrecorded: "SubmissionsUnrecorded",
   /** Time to the answer's headers of each endpoint call. */
   EndpointLatency: "EndpointLatency",
 } as const;

@@ -40,6 +40,11 @@ export type EnvelopeSource = Pick<EventEnvelope, "source_message_id" | "source_m
  */
 export const MAX_EVENT_BYTES = 256 * 1024 - 12 * 1024;
 
+/** Whether an event (as built, fitted) is within SNS's 256 KB: one that is not can never be published (rule 2). */
+export function eventFits(event: EventEnvelope): boolean {
+  return Buffer.byteLength(JSON.stringify(event)) <= MAX_EVENT_BYTES;
+}
+
 /** A stable event id from what identifies a state: the same state always gets the same id. */
 export const eventDigest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 32);
 

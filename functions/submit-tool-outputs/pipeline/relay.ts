@@ -5,6 +5,7 @@ import { StateUnavailableError } from "../config/errors";
 import { type ApiMessage, type Dialects, endpointOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { Telemetry } from "../out/observability";
+import { withinRecord } from "../state/call-deadline";
 import { runBatch } from "./batch-runner";
 import { parseMessage, type RelayMessage } from "./message";
 import type { Outcome } from "./outcome";
@@ -86,7 +87,9 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       let outcome: Outcome;
       deciding.count++;
       try {
-        outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, kept, ctx) : invalid(parsed.problems));
+        // Every state-table call of the decision ends by the invocation's cutoff (rule 11, state/call-deadline.ts).
+        outcome =
+          preset ?? (parsed.ok ? await withinRecord(cutoff, () => decideRecord(parsed.message, kept, ctx)) : invalid(parsed.problems));
       } catch (error) {
         // The state table or bucket not answering is an outage, not a bug: tried again later, without an error log.
         if (error instanceof StateUnavailableError) outcome = { kind: "hand_back", reason: "state_unavailable", detail: error.message };
@@ -102,8 +105,18 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         deciding.count--;
       }
       const followUpIfTaken = api ? dialects[api.api]?.followUpIfTaken(api) : undefined;
-      const message = { record: kept, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
+      const message = {
+        record: kept,
+        context: parsed.context,
+        receiveCount: ctx.receiveCount,
+        invokedAt,
+        followUpIfTaken,
+        functionTimeoutMs: remaining,
+      };
       const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
+      // Rule 2: a collected set's event that could not be published on this last receive: every other part is told too.
+      if (outcome.kind === "report" && outcome.round && settled.reason === "results_unpublished" && collector)
+        await withinRecord(cutoff, () => collector.unpublished(outcome.round!, record.messageId, ctx)).catch(() => undefined);
       try {
         const { metadata: _metadata, ...ids } = parsed.context;
         telemetry.settled(
@@ -118,6 +131,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
             endpoint_calls: ctx.stats.endpointCalls,
             retries: ctx.stats.retries,
             unconfirmed_resubmits: ctx.stats.unconfirmedResubmits || undefined,
+            unrecorded_submissions: ctx.stats.unrecordedSubmissions || undefined,
             duration_ms: Date.now() - started,
           },
           settled,

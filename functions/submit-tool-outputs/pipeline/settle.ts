@@ -4,12 +4,15 @@ import type { RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
 import type { MessageContext } from "./message";
 import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome, type RestingState } from "./outcome";
-import { redeliveryDelaySeconds } from "./retry-timing";
+import { redeliveryDelaySeconds, retentionAllowsSeconds } from "./retry-timing";
 
 export interface SettleLimits {
   maxReceiveCount: number;
   retryVisibilityBaseSeconds: number;
   retryVisibilityMaxSeconds: number;
+  /** The input queue's retention and visibility timeout (rule 1: no message outlives the retention). */
+  inputRetentionSeconds: number;
+  inputVisibilityTimeoutSeconds: number;
 }
 
 /** The message an outcome is about. */
@@ -23,6 +26,8 @@ export interface SettledMessage {
   invokedAt: number;
   /** What reports the message's fate if the endpoint may have taken its outputs (its dialect's followUpIfTaken). */
   followUpIfTaken?: FollowUp;
+  /** The function's timeout (ms), as much as one more receive can take (rule 1's margin, with the visibility timeout). */
+  functionTimeoutMs?: number;
 }
 
 /** How a record ended in this invocation: for the batch response, the log line and the metrics. */
@@ -53,13 +58,26 @@ type OutcomeOf<Kind extends Outcome["kind"]> = Extract<Outcome, { kind: Kind }>;
 class Settling {
   private readonly lastReceive: boolean;
   private readonly lastTry: string;
+  /** Rule 1: the longest hand-back delay the input queue's retention leaves room for; undefined when none does. */
+  private readonly retentionAllows: number | undefined;
 
   constructor(
     private readonly message: SettledMessage,
     private readonly parts: SettleParts,
   ) {
-    this.lastReceive = message.receiveCount >= parts.limits.maxReceiveCount;
-    this.lastTry = `receive ${message.receiveCount} of ${parts.limits.maxReceiveCount}, the last one`;
+    const { limits } = parts;
+    this.retentionAllows = retentionAllowsSeconds({
+      sentAt: Number(message.record.attributes.SentTimestamp),
+      retentionSeconds: limits.inputRetentionSeconds,
+      visibilityTimeoutSeconds: limits.inputVisibilityTimeoutSeconds,
+      functionTimeoutSeconds: Math.ceil((message.functionTimeoutMs ?? 0) / 1000),
+    });
+    // When no further receive fits in the retention, this one is the last: the DLQ record is written now, saying why.
+    const retentionEnds = this.retentionAllows === undefined;
+    this.lastReceive = message.receiveCount >= limits.maxReceiveCount || retentionEnds;
+    this.lastTry = retentionEnds
+      ? `receive ${message.receiveCount} of ${limits.maxReceiveCount}, the last one the input queue's retention (${limits.inputRetentionSeconds} s from when the message was sent) leaves time for`
+      : `receive ${message.receiveCount} of ${limits.maxReceiveCount}, the last one`;
   }
 
   /** At rest: publish its state, acknowledge. */
@@ -144,7 +162,8 @@ class Settling {
     if (!signal?.aborted) {
       const sinceInvocationSeconds = (Date.now() - this.message.invokedAt) / 1000;
       const limitsSeconds = { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds };
-      const seconds = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const wanted = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const seconds = Math.min(wanted, this.retentionAllows ?? 0);
       // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
       await sinks.delayRedelivery(this.message.record, seconds, signal).catch(() => undefined);
     }

@@ -41,10 +41,13 @@ export class ResponsesClient {
     return pollAfterMs === undefined ? { ok: true, response: read.value } : { ok: true, response: read.value, pollAfterMs };
   }
 
-  /** `POST /responses`: answers with the new response (background: at once, `queued`) or its event stream. */
-  async createResponse(body: Record<string, unknown>, call: CallOptions): Promise<CreateResult> {
-    const stream = body.stream === true;
-    const answer = await this.http.call("POST", this.http.url(["responses"]), call, { body: JSON.stringify(body), streaming: stream });
+  /**
+   * `POST /responses`: answers with the new response (background: at once, `queued`) or its event stream. The body
+   * comes serialised (decide.ts builds it before the claim: a body that cannot be built never leaves one behind).
+   */
+  async createResponse(body: { json: string; stream: boolean }, call: CallOptions): Promise<CreateResult> {
+    const stream = body.stream;
+    const answer = await this.http.call("POST", this.http.url(["responses"]), call, { body: body.json, streaming: stream });
     if (!answer.ok) return refused(answer.failure);
     const events = this.http.eventStream(answer, stream);
     if (events) return { ok: true, stream: responseStreamItems(events) };
