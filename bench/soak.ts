@@ -258,6 +258,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 function answerExpectation(answer: ToolWorkerAnswer): TurnExpectation {
   const { event, reply } = answer;
   if (event.api === "assistants") return { kind: "answer", subject: { api: "assistants", runKey: subjectOf(event) }, unconfirmable: false };
+  if (event.api === "agents") throw new Error(`the soak sends no Agents rounds yet: ${event.event_id}`);
   if ("response_id" in reply)
     return { kind: "answer", subject: { api: "responses", answers: reply.response_id }, unconfirmable: event.conversation_id === null };
   if ("conversation_id" in reply)
@@ -280,6 +281,7 @@ function reportedBy(events: ResultsEvent[], children: (responseId: string) => st
       runs.add(subjectOf(event));
       continue;
     }
+    if (event.api === "agents") continue;
     if (event.previous_response_id) answered.add(event.previous_response_id);
     if (event.response_id) responses.add(event.response_id);
     if (event.conversation_id) conversations.add(event.conversation_id);

@@ -8,6 +8,8 @@ import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
 import { loadConfig, type RelayConfig } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
+import { AgentsClient } from "./dialects/agents/client";
+import { agentsDialect } from "./dialects/agents/dialect";
 import { AssistantsClient } from "./dialects/assistants/client";
 import { assistantsDialect } from "./dialects/assistants/dialect";
 import { ResponsesClient } from "./dialects/responses/client";
@@ -109,6 +111,12 @@ function dialectsFor(config: RelayConfig, http: Omit<EndpointHttpOptions, "baseU
       state,
       background: config.responsesBackground,
       unconfirmed: config.responsesUnconfirmed,
+      ...limits,
+    }),
+    // No api-version: the Agents API is OpenAI's own (Azure has no such surface).
+    agents: agentsDialect({
+      endpoint: new AgentsClient({ ...http, baseUrl: config.agentsBaseUrl }),
+      maxReceiveCount: config.maxReceiveCount,
       ...limits,
     }),
   };

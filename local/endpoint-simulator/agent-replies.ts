@@ -50,6 +50,9 @@ export const agentReplies = {
       null,
       "request_too_large",
     ),
+  /** A 400 the relay cannot place otherwise (the fault `invalid_request`). */
+  invalidRequest: () =>
+    invalidRequest(400, "Invalid 'events[0].output': the value could not be processed.", "events[0].output", "invalid_value"),
   serviceUnavailable: (retryAfterSeconds: number) =>
     openAIError(
       503,

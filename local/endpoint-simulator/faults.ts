@@ -24,6 +24,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "stream_cut_after_created",
   "accept_then_drop",
   "service_unavailable",
+  "invalid_request",
 ];
 
 export const FAULT_ROUTES: readonly Fault["on"][] = [
@@ -215,6 +216,8 @@ export function faultReply(fault: Fault): Reply | undefined {
       return responseReplies.conversationLocked();
     case "service_unavailable":
       return agentReplies.serviceUnavailable(fault.retryAfterSeconds ?? 1);
+    case "invalid_request":
+      return agentReplies.invalidRequest();
     default:
       return undefined;
   }

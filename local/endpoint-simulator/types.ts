@@ -103,7 +103,9 @@ export type FaultKind =
   /** Agents API events POSTs only: admit the results for real, then destroy the socket without answering. */
   | "accept_then_drop"
   /** 503 `service_unavailable_error` with `retry-after` (retryAfterSeconds, default 1). */
-  | "service_unavailable";
+  | "service_unavailable"
+  /** 400 `invalid_request_error` that is neither the race nor a known refusal (nothing is applied). */
+  | "invalid_request";
 
 export interface Fault {
   /**

@@ -3,7 +3,7 @@ import type { FollowUp, Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 
 /** The ids naming a turn, as the messages carry them (`thread_id` + `run_id`, `response_id` or `conversation_id`). */
-export type TurnIds = Partial<Record<"thread_id" | "run_id" | "response_id" | "conversation_id", string>>;
+export type TurnIds = Partial<Record<"thread_id" | "run_id" | "response_id" | "conversation_id" | "session_id" | "turn_id", string>>;
 
 /** A tool output as a message carries it (a string, or the Responses API's content parts). */
 export type ToolOutput = { tool_call_id: string; output: unknown };
@@ -42,13 +42,13 @@ export interface Collecting<Message> {
 }
 
 /** The APIs the relay speaks; results events and DLQ records name them. */
-export type Api = "assistants" | "responses";
+export type Api = "assistants" | "responses" | "agents";
 
 /** How the pipeline (message.ts) tells an API's messages and checks them. */
 export interface ApiMessages {
   api: Api;
   /** Top-level fields naming this API's objects: a message carrying any of them is for this API. */
-  idFields: readonly ("thread_id" | "run_id" | "response_id" | "conversation_id")[];
+  idFields: readonly ("thread_id" | "run_id" | "response_id" | "conversation_id" | "session_id" | "turn_id")[];
   /** Those ids in words, for a message that names no API. */
   describeIds: string;
   /** A message of tool outputs. */

@@ -32,6 +32,8 @@ export interface CallOptions {
    * work is done (a foreground `POST /responses`) may take as long as the relay would follow that work.
    */
   timeoutMs?: number;
+  /** Headers of this call only (the Agents API's `Idempotency-Key`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
@@ -66,7 +68,7 @@ export class EndpointHttp {
   async call(
     method: "GET" | "POST",
     url: URL,
-    { traceId, signal, timeoutMs }: CallOptions,
+    { traceId, signal, timeoutMs, headers: callHeaders }: CallOptions,
     body?: string,
     streaming = false,
   ): Promise<Answer> {
@@ -74,7 +76,7 @@ export class EndpointHttp {
     const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
     const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
     const release = () => clearTimeout(timer);
-    const headers: Record<string, string> = { ...this.options.headers, "x-portkey-trace-id": traceId };
+    const headers: Record<string, string> = { ...this.options.headers, ...callHeaders, "x-portkey-trace-id": traceId };
     headers.accept = streaming ? "text/event-stream" : "application/json";
     if (body !== undefined) headers["content-type"] = "application/json";
     try {

@@ -119,7 +119,8 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
     },
 
     async enqueueWatch(message, source, signal) {
-      const group = "thread_id" in message ? message.thread_id : message.response_id;
+      // The follow-up's first id (thread, response, session) keeps one object's follow-ups in one group.
+      const group = Object.entries(message).find(([key, value]) => key !== "type" && typeof value === "string")?.[1] as string;
       await o.sqs.send(
         new SendMessageCommand({
           QueueUrl: o.inputQueueUrl,

@@ -20,6 +20,8 @@ export interface DlqRecord {
   run_id?: string;
   response_id?: string;
   conversation_id?: string;
+  session_id?: string;
+  turn_id?: string;
   metadata?: Record<string, string>;
   original: string;
   source_message_id: string;

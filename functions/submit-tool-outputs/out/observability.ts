@@ -20,6 +20,7 @@ export interface RecordLogLine {
   message_id: string;
   api?: string;
   thread_id?: string;
+  session_id?: string;
   run_id?: string;
   response_id?: string;
   conversation_id?: string;

@@ -1,5 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Message } from "@aws-sdk/client-sqs";
+import {
+  type AgentsRestingState,
+  type AgentsResultsEvent,
+  agentsEventAttributes,
+  buildAgentsEvent,
+} from "../dialects/agents/results-event";
 import { type Run, requiredToolCallIds } from "../dialects/assistants/run-state";
 import { type ConversationItem, functionCalls, type ResponseObject } from "../dialects/responses/response-state";
 
@@ -16,7 +22,11 @@ export interface ToolCall {
 }
 
 /** Exactly the id fields a tool worker puts in its answer: `{ ...event.reply, tool_outputs }`. */
-export type Reply = { thread_id: string; run_id: string } | { response_id: string } | { conversation_id: string };
+export type Reply =
+  | { thread_id: string; run_id: string }
+  | { response_id: string }
+  | { conversation_id: string }
+  | { session_id: string; turn_id: string };
 
 interface EventEnvelope {
   event_id: string;
@@ -52,7 +62,8 @@ export interface ResponsesResultsEvent extends EventEnvelope {
   output_truncated?: true;
 }
 
-export type ResultsEvent = AssistantsResultsEvent | ResponsesResultsEvent;
+export type ResultsEvent = AssistantsResultsEvent | ResponsesResultsEvent | AgentsResultsEvent;
+export type { AgentsResultsEvent };
 
 /** A resting state a dialect reports: what an event is built from. */
 export type RestingState =
@@ -60,7 +71,9 @@ export type RestingState =
   /** A final response; `answered` is the response its outputs answered, when the relay knows it. */
   | { api: "responses"; response: ResponseObject; answered?: string }
   /** A conversation took the outputs and the new response's id was never learnt: its output items (newest first). */
-  | { api: "responses"; conversationId: string; items: ConversationItem[]; answered?: string };
+  | { api: "responses"; conversationId: string; items: ConversationItem[]; answered?: string }
+  /** A session at rest (the Agents dialect builds its own event: dialects/agents/results-event.ts). */
+  | AgentsRestingState;
 
 /** Fields a results consumer needs; instructions, tools and other bulky fields stay out of the event. */
 const KEPT_RUN_FIELDS = [
@@ -115,6 +128,7 @@ function kept(value: Record<string, unknown>, fields: readonly string[]): Record
 /** The status a resting state reports (for log lines). */
 export function statusOf(state: RestingState): string {
   if (state.api === "assistants") return state.run.status;
+  if (state.api === "agents") return state.session.status;
   return "response" in state ? (state.response.status ?? "completed") : "completed";
 }
 
@@ -143,6 +157,7 @@ export function buildResultsEvent(
     ...(source.metadata ? { metadata: source.metadata } : {}),
     at: new Date().toISOString(),
   };
+  if (state.api === "agents") return buildAgentsEvent(state, envelope);
   if (state.api === "assistants") {
     const { threadId, run } = state;
     const calls = (run.required_action?.submit_tool_outputs?.tool_calls ?? []) as Array<{
@@ -215,11 +230,13 @@ function toolCall(id: string, name = "", args = ""): ToolCall {
 /** What an event is about, in words: `thread / run` or the response (or the conversation). */
 export function subjectOf(event: ResultsEvent): string {
   if (event.api === "assistants") return `${event.thread_id} / ${event.run_id}`;
+  if (event.api === "agents") return `${event.session_id} / ${event.turn_id}`;
   return event.response_id ?? `conversation ${event.conversation_id}`;
 }
 
 /** The SNS message attributes subscribers filter on (tool workers subscribe to `type` `*.requires_action`). */
 export function resultAttributes(event: ResultsEvent): Record<string, string> {
+  if (event.api === "agents") return agentsEventAttributes(event);
   const common = { type: event.type, status: event.status, api: event.api };
   if (event.api === "assistants") return { ...common, thread_id: event.thread_id };
   if (event.response_id !== null) return { ...common, response_id: event.response_id };
@@ -229,6 +246,7 @@ export function resultAttributes(event: ResultsEvent): Record<string, string> {
 /** The SNS FIFO group of an event: one thread's (conversation's, response chain's) events stay in order. */
 export function resultGroupOf(event: ResultsEvent): string {
   if (event.api === "assistants") return event.thread_id;
+  if (event.api === "agents") return event.session_id;
   return event.conversation_id ?? event.previous_response_id ?? event.response_id ?? "responses";
 }
 

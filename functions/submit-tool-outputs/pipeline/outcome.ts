@@ -26,7 +26,11 @@ export type DlqReason =
   /** Collecting: the turn can no longer take the set (the missing ids are named), or the collection timed out. */
   | "collect_incomplete"
   /** Collecting: an output too large for the state table, and no payload bucket. */
-  | "output_too_large";
+  | "output_too_large"
+  /** Agents: the endpoint has no such session (404). */
+  | "session_not_found"
+  /** Agents: the turn ended (or the session failed) without these outputs. */
+  | "session_not_awaiting_outputs";
 
 /** Why a message goes back to SQS to be tried again later. */
 export type HandBackReason =
@@ -49,10 +53,15 @@ export type HandBackReason =
   /** The state table or the payload bucket did not answer. */
   | "state_unavailable"
   /** A collection check that came early (FIFO queues take no delay): it waits by its visibility timeout. */
-  | "not_due";
+  | "not_due"
+  /** Agents: the session lists the calls as items but has not registered them as pending yet (the registration race). */
+  | "calls_not_registered";
 
 /** What to send to the input queue to have an object's next resting state reported (`watch_run`, `watch_response`). */
-export type FollowUp = { type: "watch_run"; thread_id: string; run_id: string } | { type: "watch_response"; response_id: string };
+export type FollowUp =
+  | { type: "watch_run"; thread_id: string; run_id: string }
+  | { type: "watch_response"; response_id: string }
+  | { type: "watch_session"; session_id: string; turn_id?: string };
 
 /** What the relay decided for one message; settle.ts carries it out. */
 export type Outcome =

@@ -3,6 +3,7 @@ import type { CollectCheck } from "../collect/check-message";
 import type { Collector } from "../collect/collector";
 import type { RelayConfig } from "../config/config";
 import { StateUnavailableError } from "../config/errors";
+import type { AgentsMessage } from "../dialects/agents/message-schema";
 import type { AssistantsMessage } from "../dialects/assistants/message-schema";
 import type { Dialect } from "../dialects/dialect";
 import type { ResponsesMessage } from "../dialects/responses/message-schema";
@@ -18,6 +19,7 @@ import { settle } from "./settle";
 export interface Dialects {
   assistants: Dialect<AssistantsMessage>;
   responses: Dialect<ResponsesMessage>;
+  agents: Dialect<AgentsMessage>;
 }
 
 export interface RelayParts {
@@ -50,7 +52,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
   const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
     if (message.type === "collect_check") return collector ? collector.check(message, dialects, ctx) : noTable;
     const dialect = dialectOf(message);
-    if (message.type === "tool_outputs" && message.collect === true)
+    if (message.type === "tool_outputs" && "collect" in message && message.collect === true)
       return collector ? collector.collect(message, dialect, record, ctx) : noTable;
     return dialect.decide(message, ctx);
   };
@@ -117,6 +119,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
             run_id: parsed.context.run_id,
             response_id: parsed.context.response_id,
             conversation_id: parsed.context.conversation_id,
+            session_id: parsed.context.session_id,
             message_type: parsed.ok ? parsed.message.type : "invalid",
             receive_count: ctx.receiveCount,
             body_bytes: Buffer.byteLength(record.body),

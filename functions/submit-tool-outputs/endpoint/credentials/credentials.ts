@@ -131,9 +131,14 @@ const HOSTED_PORTKEY = "api.portkey.ai";
  * @throws CredentialsError naming the keys and the variable, never a value.
  * @example checkCredentialDestinations(await loadCredentials(config.endpointSecretArn, env), config);
  */
-export function checkCredentialDestinations(c: EndpointCredentials, urls: Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl">): void {
+export function checkCredentialDestinations(
+  c: EndpointCredentials,
+  urls: Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl"> & Partial<Pick<RelayConfig, "agentsBaseUrl">>,
+): void {
   const destinations: Array<[string, URL]> = [["ENDPOINT_BASE_URL", urls.endpointBaseUrl]];
   if (urls.responsesBaseUrl.href !== urls.endpointBaseUrl.href) destinations.push(["RESPONSES_BASE_URL", urls.responsesBaseUrl]);
+  if (urls.agentsBaseUrl && urls.agentsBaseUrl.href !== urls.endpointBaseUrl.href)
+    destinations.push(["AGENTS_BASE_URL", urls.agentsBaseUrl]);
   const portkeySecrets = PORTKEY_SECRETS.filter((key) => c[key] !== undefined);
   for (const [variable, url] of destinations) {
     if (AZURE_HOST.test(url.hostname) && portkeySecrets.length > 0) {

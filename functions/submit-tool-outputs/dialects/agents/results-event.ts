@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import type { ToolCall } from "../../out/results-event";
+import { type AgentSession, pendingFunctionCalls, pendingIds, type RequiredAction, type Turn } from "./session-state";
+
+/** A session at rest, as the relay reports it (docs/agents.md, "Results events"). */
+export interface AgentsRestingState {
+  api: "agents";
+  session: AgentSession;
+  /** The turn the event is about: the turn of the new calls, else the message's (or, for a watch, the latest) turn. */
+  turnId: string;
+  /** That turn, when it was read (always for an ending). */
+  turn?: Turn;
+  /** The pending function calls that are new work for the workers; the rest are answered by other messages. */
+  newCallIds: readonly string[];
+  /** A pending approval (or other non-function action) is new work too. */
+  otherActions: boolean;
+}
+
+export interface AgentsResultsEvent {
+  event_id: string;
+  api: "agents";
+  type: `session.${string}`;
+  status: string;
+  session_id: string;
+  turn_id: string;
+  tool_calls: ToolCall[];
+  required_actions: RequiredAction[];
+  reply: { session_id: string; turn_id: string };
+  session: Record<string, unknown>;
+  turn?: Record<string, unknown>;
+  source_message_id: string;
+  source_message_ids?: string[];
+  metadata?: Record<string, string>;
+  at: string;
+}
+
+const SESSION_FIELDS = ["id", "status", "error", "usage", "last_active_at", "metadata"] as const;
+const TURN_FIELDS = ["id", "status", "error", "usage"] as const;
+
+const digest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 32);
+
+/**
+ * The event's type: new work → `session.requires_action`; waiting only for calls other messages answer →
+ * `session.waiting` (workers must not run anything again); an idle session → its turn's ending; `session.failed`.
+ */
+export function eventTypeOf(state: AgentsRestingState): AgentsResultsEvent["type"] {
+  const { session } = state;
+  if (session.status === "failed") return "session.failed";
+  if (session.status === "requires_action")
+    return state.newCallIds.length > 0 || state.otherActions ? "session.requires_action" : "session.waiting";
+  return `session.turn_${state.turn?.status ?? "completed"}`;
+}
+
+/**
+ * Stable for the same session state: the session, its status, the turn and the set of pending ids (or the turn's
+ * ending) give the id, so two copies of one message report one event id, whoever publishes it.
+ */
+export function agentsEventId(state: AgentsRestingState): string {
+  const { session } = state;
+  const what = session.status === "requires_action" ? pendingIds(session).join(",") : (state.turn?.status ?? "");
+  return digest(`agents\n${session.id}\n${session.status}\n${state.turnId}\n${what}`);
+}
+
+/** @example buildAgentsEvent(state, { source_message_id: record.messageId, at: new Date().toISOString() }) */
+export function buildAgentsEvent(
+  state: AgentsRestingState,
+  envelope: Pick<AgentsResultsEvent, "source_message_id" | "source_message_ids" | "metadata" | "at">,
+): AgentsResultsEvent {
+  const { session } = state;
+  const newIds = new Set(state.newCallIds);
+  const calls = pendingFunctionCalls(session).filter((call) => newIds.has(call.call_id));
+  return {
+    event_id: agentsEventId(state),
+    api: "agents",
+    type: eventTypeOf(state),
+    status: session.status,
+    session_id: session.id,
+    turn_id: state.turnId,
+    tool_calls: calls.map((call) => ({
+      id: call.call_id,
+      type: "function",
+      function: {
+        name: call.name ?? "",
+        arguments: typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {}),
+      },
+    })),
+    required_actions: session.status === "requires_action" ? session.required_actions : [],
+    reply: { session_id: session.id, turn_id: state.turnId },
+    session: kept(session, SESSION_FIELDS),
+    ...(state.turn ? { turn: kept(state.turn, TURN_FIELDS) } : {}),
+    ...envelope,
+  };
+}
+
+/** The SNS message attributes subscribers filter on. */
+export function agentsEventAttributes(event: AgentsResultsEvent): Record<string, string> {
+  return { type: event.type, status: event.status, api: event.api, session_id: event.session_id };
+}
+
+function kept(value: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const summary: Record<string, unknown> = {};
+  for (const field of fields) if (field in value) summary[field] = value[field];
+  return summary;
+}
