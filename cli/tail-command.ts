@@ -67,11 +67,16 @@ export async function tailResults(targets: Targets, o: TailOptions): Promise<num
   return printed;
 }
 
-/** `run.x` and `response.x` name one type; a bare status (`completed`) names that status in both APIs. */
+/**
+ * `run.x`, `response.x` and `session.x` name one type; a bare status (`completed`) names it for the Assistants and
+ * Responses APIs, and `requires_action` also the Agents API's `session.requires_action`.
+ */
 function eventTypes(type: string): string[] {
   const trimmed = type.trim();
-  if (trimmed.startsWith("run.") || trimmed.startsWith("response.")) return [trimmed];
-  return [`run.${trimmed}`, `response.${trimmed}`];
+  if (trimmed.startsWith("run.") || trimmed.startsWith("response.") || trimmed.startsWith("session.")) return [trimmed];
+  return trimmed === "requires_action"
+    ? [`run.${trimmed}`, `response.${trimmed}`, `session.${trimmed}`]
+    : [`run.${trimmed}`, `response.${trimmed}`];
 }
 
 /** One line per event: time, type, ids, what it asks for, where it came from. */

@@ -50,12 +50,16 @@ export RESULTS_QUEUE_URL=${aws.results.url}${stack.sim ? `\nexport ENDPOINT_SIMU
   const waiting = stack.sim.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 1 }, "completed"] });
   const simple = stack.sim.createRun({ toolCalls: 2 });
   const mismatched = stack.sim.createRun({ toolCalls: 1 });
-  console.log(`Three runs wait for tool outputs in the simulator. Try:
+  const session = stack.sim.createSession({ toolCalls: 2 });
+  const [first, second] = session.callIds as [string, string];
+  console.log(`Three runs and an Agents session wait for tool outputs in the simulator. Try:
 
 npx tool-output-relay tail
 npx tool-output-relay send --thread ${simple.threadId} --run ${simple.runId} ${simple.toolCallIds.map((id) => `--output ${id}='{"temp":21}'`).join(" ")}
 npx tool-output-relay send --thread ${waiting.threadId} --run ${waiting.runId} --output ${waiting.toolCallIds[0]}=sunny   # asks for a second round: see tail
 npx tool-output-relay send --thread ${mismatched.threadId} --run ${mismatched.runId} --output call_wrong=x   # not the call it asked for: DLQ tool_call_mismatch
+npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --output ${first}=sunny   # Agents: session.waiting (one call still open)
+npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --error ${second}='order service down'   # session.turn_completed
 npx tool-output-relay dlq list
 `);
 }

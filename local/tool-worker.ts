@@ -40,13 +40,13 @@ export interface ToolWorker {
   stop(): Promise<void>;
 }
 
-/** `run.requires_action` and `response.requires_action`: the events that ask for tools, in either API. */
+/** `run.requires_action`, `response.requires_action` and `session.requires_action`: the events that ask for tools. */
 export function asksForTools(event: ResultsEvent): boolean {
   return event.type.endsWith(".requires_action") && event.tool_calls.length > 0;
 }
 
 /**
- * The answering message for an event, the same for both APIs: the event's `reply` ids, an output per tool call,
+ * The answering message for an event, the same for every API: the event's `reply` ids, an output per tool call,
  * and its metadata echoed back.
  * @example stack.send(answerEvent(event, (call) => JSON.stringify({ temp: 21 })));
  */
@@ -77,7 +77,8 @@ export function collectedAnswers(
 }
 
 /**
- * A tiny tool worker that closes the loop for both APIs: it reads `*.requires_action` events from the results
+ * A tiny tool worker that closes the loop for every API (Assistants, Responses, Agents): it reads `*.requires_action`
+ * events from the results
  * topic (through the stack's reader queue), runs the tool calls and sends `{ ...event.reply, tool_outputs }` to
  * the input queue. Duplicate events (same `event_id`) are answered once; events read before it started are not its own.
  * @example const worker = startToolWorker(stack); … await worker.stop();
