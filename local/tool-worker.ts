@@ -78,9 +78,8 @@ export function collectedAnswers(
 
 /**
  * A tiny tool worker that closes the loop for every API (Assistants, Responses, Agents): it reads `*.requires_action`
- * events from the results
- * topic (through the stack's reader queue), runs the tool calls and sends `{ ...event.reply, tool_outputs }` to
- * the input queue. Duplicate events (same `event_id`) are answered once; events read before it started are not its own.
+ * events from the results topic (through the stack's reader queue), runs the tool calls and sends
+ * `{ ...event.reply, tool_outputs }` to the input queue. Duplicate events (same `event_id`) are answered once; events read before it started are not its own.
  * @example const worker = startToolWorker(stack); … await worker.stop();
  */
 export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = {}): ToolWorker {
