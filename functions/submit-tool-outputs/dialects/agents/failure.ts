@@ -7,7 +7,8 @@ import type { EndpointError, HttpFailure } from "../../endpoint/endpoint-failure
  */
 export type AgentsFailure = HttpFailure | { kind: "not_pending"; httpStatus: 400; error?: EndpointError; callId: string };
 
-const NOT_PENDING = /^Unknown pending tool call: (\S+)/;
+// Unanchored: a gateway may put its own words before the endpoint's (Portkey's explicit routes add "openai error: ").
+const NOT_PENDING = /Unknown pending tool call: (\S+)/;
 
 /** @example classifyAgentsFailure({ kind: "rejected", httpStatus: 400, error }).kind // "not_pending" when the text says so */
 export function classifyAgentsFailure(failure: HttpFailure): AgentsFailure {

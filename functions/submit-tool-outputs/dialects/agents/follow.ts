@@ -1,7 +1,7 @@
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
 import { pause } from "../../pipeline/retry-timing";
-import type { AgentsClient } from "./client";
+import type { AgentsClient, SessionStreamItem } from "./client";
 import type { AgentsRestingState } from "./results-event";
 import { type AgentSession, pendingFunctionCalls, TURN_ENDINGS, type Turn } from "./session-state";
 
@@ -59,37 +59,76 @@ function report(state: AgentsRestingState, via: Via): Outcome {
   return { kind: "report", state, via };
 }
 
+/**
+ * Follows on the live stream, reading the session whenever the stream is quiet for a poll interval: the stream does
+ * not replay what happened before it opened, and a gateway may hold its headers until its first event (Portkey's
+ * proxy does, test/gateway/agents-through-gateway.test.ts), so a stream alone could wait for an event that already
+ * happened. Ends with the resting state, or with what is known when the stream ends, breaks or the budget is spent.
+ */
 async function followStream(
   subject: FollowSubject,
   ctx: RecordContext,
   deps: FollowDeps,
   until: number,
 ): Promise<{ state?: AgentsRestingState; status?: string }> {
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, until - Date.now()))]);
-  const opened = await deps.endpoint.openStream(subject.sessionId, callOptions(ctx, signal));
-  if (!opened.ok) return {};
+  const done = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, done.signal, AbortSignal.timeout(Math.max(0, until - Date.now()))]);
+  // Opened first, so that what the session does after its read below is on the stream.
+  const opening = deps.endpoint.openStream(subject.sessionId, callOptions(ctx, signal));
+  let items: AsyncGenerator<SessionStreamItem> | undefined;
+  let next: Promise<IteratorResult<SessionStreamItem>> | undefined;
   let status: string | undefined;
   try {
-    // The stream does not replay: what happened before it opened is read once, after it opened.
-    const seen = await deps.endpoint.getSession(subject.sessionId, callOptions(ctx));
-    if (seen.ok) {
-      status = seen.session.status;
-      const state = await restingState(subject, seen.session, ctx, deps);
-      if (state) return { state };
-    }
-    for await (const item of opened.items) {
-      if (item.kind === "error") break;
-      if (item.kind !== "session") continue;
-      status = item.session.status;
-      const state = await restingState(subject, item.session, ctx, deps);
-      if (state) return { state };
+    while (Date.now() < until && !signal.aborted) {
+      const seen = await deps.endpoint.getSession(subject.sessionId, callOptions(ctx));
+      if (seen.ok) {
+        status = seen.session.status;
+        const state = await restingState(subject, seen.session, ctx, deps);
+        if (state) return { state };
+      }
+      const quietUntil = Math.min(until, Date.now() + Math.max(MIN_POLL_MS, deps.pollIntervalMs));
+      for (;;) {
+        if (items === undefined) {
+          const opened = await within(opening, quietUntil);
+          if (opened === QUIET) break;
+          if (!opened.ok) return status ? { status } : {};
+          items = opened.items;
+        }
+        next ??= items.next();
+        const item = await within(next, quietUntil);
+        if (item === QUIET) break;
+        next = undefined;
+        if (item.done || item.value.kind === "error") return status ? { status } : {};
+        if (item.value.kind !== "session") continue;
+        status = item.value.session.status;
+        const state = await restingState(subject, item.value.session, ctx, deps);
+        if (state) return { state };
+      }
     }
   } catch {
     // Cut, reset, or the follow budget ended: what is known stands, and the poll goes on from there.
   } finally {
-    await opened.items.return(undefined).catch(() => undefined);
+    done.abort();
+    await items?.return(undefined).catch(() => undefined);
+    opening.catch(() => undefined);
+    next?.catch(() => undefined);
   }
   return status ? { status } : {};
+}
+
+const QUIET = Symbol("quiet");
+
+/** The promise's value, or QUIET when it has not settled by `until` (the promise goes on). */
+async function within<T>(promise: Promise<T>, until: number): Promise<T | typeof QUIET> {
+  let timer: NodeJS.Timeout | undefined;
+  const quiet = new Promise<typeof QUIET>((resolve) => {
+    timer = setTimeout(() => resolve(QUIET), Math.max(0, until - Date.now()));
+  });
+  try {
+    return await Promise.race([promise, quiet]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
