@@ -9,7 +9,7 @@ import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
  * or the `context` block of cdk.json. Values from `-c` arrive as strings, so numbers and booleans
- * are accepted in both forms. Every option is documented in README.md ("Context options").
+ * are accepted in both forms. Every option is documented in docs/deploy.md ("Context options").
  */
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -87,6 +87,8 @@ const ContextSchema = z
         error: "must be an https URL such as https://<resource>.services.ai.azure.com/api/projects/<project>/openai/v1",
       })
       .optional(),
+    /** Base URL of the OpenAI Agents API when it is not at endpointBaseUrl; https only. */
+    agentsBaseUrl: z.url({ protocol: /^https$/, error: "must be an https URL such as https://api.openai.com/v1" }).optional(),
     /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents: v1). */
     endpointApiVersion: z.string({ error: "must be an api-version such as v1 or 2025-05-01" }).optional(),
     /** `api-version` on every Responses-API call (unset for Azure's /openai/v1). */
@@ -213,6 +215,7 @@ const ContextSchema = z
 const ENDPOINT_OPTIONS = {
   ENDPOINT_BASE_URL: "endpointBaseUrl",
   RESPONSES_BASE_URL: "responsesBaseUrl",
+  AGENTS_BASE_URL: "agentsBaseUrl",
   ENDPOINT_API_VERSION: "endpointApiVersion",
   RESPONSES_API_VERSION: "responsesApiVersion",
 } as const;
@@ -222,7 +225,7 @@ const ENDPOINT_OPTIONS = {
  * @example endpointEnvironment(parseContext({ endpointApiVersion: "v1" })) // { ENDPOINT_BASE_URL: "https://api.portkey.ai/v1", ENDPOINT_API_VERSION: "v1" }
  */
 function endpointEnvironment(
-  options: Pick<RelayContext, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
+  options: Pick<RelayContext, "endpointBaseUrl" | "responsesBaseUrl" | "agentsBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
 ): Partial<Record<keyof typeof ENDPOINT_OPTIONS, string>> {
   return Object.fromEntries(
     Object.entries(ENDPOINT_OPTIONS).flatMap(([variable, option]) => (options[option] ? [[variable, options[option]]] : [])),

@@ -4,7 +4,7 @@
  * doing what a claims table does for the Responses API. Also the SSE way of following.
  */
 import { describe, expect, it } from "vitest";
-import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, useHarness } from "../helpers/relay-harness";
 import { agentsMessage, eventPosts, expectNoDynamoDb } from "./agents-rig";
 

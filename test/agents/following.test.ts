@@ -3,7 +3,7 @@
  * handing a new session's first `requires_action` to the tool workers). A budget of 0 makes every follow hand over.
  */
 import { describe, expect, it } from "vitest";
-import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, useHarness } from "../helpers/relay-harness";
 import { agentsMessage, expectNoDynamoDb } from "./agents-rig";
 

@@ -3,7 +3,7 @@
  * against the loopback endpoint simulator's Agents API, fauxqs for SQS/SNS, and dynalite present but never asked.
  */
 import { describe, expect, it } from "vitest";
-import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { parseMessage } from "../../functions/submit-tool-outputs/pipeline/message";
 import { type Harness, useHarness } from "../helpers/relay-harness";
 import { agentsMessage, answerOutside, eventPosts, expectNoDynamoDb, turnItems } from "./agents-rig";

@@ -6,7 +6,7 @@
  * handler in the self-hosted mode (PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN + PORTKEY_CUSTOM_HOST) and directly.
  */
 import { describe, expect, it } from "vitest";
-import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
 import type { PortkeyGateway } from "../helpers/portkey-gateway";
 import { type Harness, TEST_API_KEY } from "../helpers/relay-harness";

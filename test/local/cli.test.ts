@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main";
 import { receiveBatch } from "../../cli/queue-io";
 import { buildMessageBody } from "../../cli/send-command";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { answerFor, ended } from "./helpers";

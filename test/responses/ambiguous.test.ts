@@ -5,7 +5,7 @@
  * `resubmit` is in unconfirmed.test.ts, which reads the log line).
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { postsContinuing, postsOnConversation } from "./endpoint-requests";

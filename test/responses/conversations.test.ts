@@ -4,7 +4,7 @@
  * knows, and the rows that end such a message before anything is submitted.
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor, TEST_API_KEY, TEST_VIRTUAL_KEY, useHarness } from "../helpers/relay-harness";
 import { claimsTable } from "./claims-table";
 import { listingsOf, postsOnConversation } from "./endpoint-requests";

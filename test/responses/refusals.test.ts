@@ -4,7 +4,7 @@
  * configuration refusals (401 / 403 / insufficient_quota: handed back, named on the last receive).
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";

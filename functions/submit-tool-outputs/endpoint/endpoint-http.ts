@@ -1,11 +1,6 @@
 import { CredentialsError } from "../config/errors";
+import type { EndpointRequest, RequestAuthorizer } from "./credentials/credential-kind";
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
-
-/**
- * Sends one request with per-request credentials (an Entra ID token) and may send it once more (a 401 answered
- * with a fresh token): `send` does the request with the headers it is given.
- */
-export type Authorize = (send: (auth: Record<string, string>) => Promise<Response>, signal: AbortSignal) => Promise<Response>;
 
 export interface EndpointHttpOptions {
   /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
@@ -14,16 +9,18 @@ export interface EndpointHttpOptions {
   query?: Readonly<Record<string, string>>;
   /** Credential and protocol headers sent on every call. */
   headers: Readonly<Record<string, string>>;
+  /** The header that carries the message id (`CallOptions.traceId`) to this endpoint, if it takes one (the credential kind's). */
+  traceHeader?: string;
   /** Limit for one call, up to the response headers (and the whole body for JSON answers). */
   timeoutMs: number;
   /** Told the time to the answer's headers of every call (for the latency metric). */
   onCall?: (ms: number) => void;
-  /** Per-request credentials, when static headers are not enough (Entra ID). */
-  authorize?: Authorize;
+  /** Per-request credentials, when static headers are not enough (the credential kind's: an Entra ID token). */
+  authorizer?: RequestAuthorizer;
 }
 
 export interface CallOptions {
-  /** Sent as `x-portkey-trace-id` so a submission can be found in Portkey's logs: the SQS message id. */
+  /** The SQS message id, sent in the endpoint's trace header so a submission can be found in its logs. */
   traceId: string;
   /** Aborts the call (the invocation's deadline). */
   signal: AbortSignal;
@@ -76,14 +73,16 @@ export class EndpointHttp {
     const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
     const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
     const release = () => clearTimeout(timer);
-    const headers: Record<string, string> = { ...this.options.headers, ...callHeaders, "x-portkey-trace-id": traceId };
+    const headers: Record<string, string> = { ...this.options.headers, ...callHeaders };
+    if (this.options.traceHeader !== undefined) headers[this.options.traceHeader] = traceId;
     headers.accept = streaming ? "text/event-stream" : "application/json";
     if (body !== undefined) headers["content-type"] = "application/json";
     try {
       const sent = performance.now();
       const both = AbortSignal.any([signal, timeout.signal]);
       const send = (auth: Record<string, string>) => fetch(url, { method, headers: { ...headers, ...auth }, body, signal: both });
-      const response = await (this.options.authorize ? this.options.authorize(send, both) : send({}));
+      const request = { method, url, headers, body, signal: both };
+      const response = await (this.options.authorizer ? sendAuthorized(this.options.authorizer, request, send) : send({}));
       this.options.onCall?.(performance.now() - sent);
       if (response.ok) return { ok: true, response, release };
       // Read as text first: a gateway's own failures may be text/plain, and their words matter (endpoint-failure.ts).
@@ -95,6 +94,23 @@ export class EndpointHttp {
       return { ok: false, failure: error instanceof CredentialsError ? credentialsFailure(error) : networkFailure(error) };
     }
   }
+}
+
+/**
+ * Sends `request` with the authorizer's headers, and once more, authorized anew, when the endpoint answers 401 and
+ * the authorizer renews (a fresh token); the first answer's body is dropped then. A second 401 stands.
+ * @example const response = await sendAuthorized(authorizer, request, (auth) => fetch(url, { headers: { ...headers, ...auth } }));
+ */
+export async function sendAuthorized(
+  authorizer: RequestAuthorizer,
+  request: EndpointRequest,
+  send: (auth: Record<string, string>) => Promise<Response>,
+): Promise<Response> {
+  const first = await authorizer.authorize(request);
+  const response = await send(first);
+  if (response.status !== 401 || authorizer.renew === undefined || !(await authorizer.renew(first, request.signal))) return response;
+  await response.body?.cancel();
+  return send(await authorizer.authorize(request));
 }
 
 function jsonOrUndefined(text: string): unknown {
@@ -110,7 +126,7 @@ function jsonOrUndefined(text: string): unknown {
  * refusal is configuration (hand back, alarm); an outage is retried like any transient failure.
  */
 function credentialsFailure(error: CredentialsError): HttpFailure {
-  const details = (error as { details?: { httpStatus?: number; transient?: boolean } }).details ?? {};
+  const details = error.details;
   const endpointError = { message: error.message, type: "credentials", code: null, param: null };
   if (details.transient) return { kind: "transient", ambiguous: false, notSent: true, detail: error.message, error: endpointError };
   return { kind: "unauthorized", httpStatus: details.httpStatus ?? 401, error: endpointError };

@@ -1,29 +1,18 @@
 import * as z from "zod/mini";
 import "../config/zod-messages";
 import { type CollectCheck, CollectCheckSchema } from "../collect/check-message";
-import { AGENTS_MESSAGES, type AgentsMessage } from "../dialects/agents/message-schema";
-import { ASSISTANTS_MESSAGES, type AssistantsMessage } from "../dialects/assistants/message-schema";
 import type { ApiMessages } from "../dialects/dialect";
-import { RESPONSES_MESSAGES, type ResponsesMessage } from "../dialects/responses/message-schema";
+import { type ApiMessage, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
 import { Id, Metadata } from "./message-fields";
 
-/** Every API the relay speaks, in the order their ids are named in problems (the first is the default). */
-const APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES, RESPONSES_MESSAGES, AGENTS_MESSAGES];
-const ID_FIELDS = APIS.flatMap((api) => api.idFields);
+/** Every API the relay speaks, in the registry's order: their ids are named so in problems (the first is the default). */
+const APIS: readonly ApiMessages[] = Object.values(DIALECTS).map((dialect) => dialect.messages);
 
 /** A valid message, for whichever API its ids name; or the relay's own check of a collection. */
-export type RelayMessage = AssistantsMessage | ResponsesMessage | AgentsMessage | CollectCheck;
+export type RelayMessage = ApiMessage | CollectCheck;
 
-/** What could be read of a message even when it is invalid, so DLQ records still carry it. */
-export interface MessageContext {
-  thread_id?: string;
-  run_id?: string;
-  response_id?: string;
-  conversation_id?: string;
-  session_id?: string;
-  turn_id?: string;
-  metadata?: Record<string, string>;
-}
+/** What could be read of a message even when it is invalid, so DLQ records still carry it: its ids and metadata. */
+export type MessageContext = MessageIds & { metadata?: Record<string, string> };
 
 export type ParsedMessage =
   /**

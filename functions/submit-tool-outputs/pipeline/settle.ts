@@ -1,9 +1,9 @@
 import type { SQSRecord } from "aws-lambda";
+import { buildResultsEvent, statusOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
-import { buildResultsEvent, type RestingState, statusOf } from "../out/results-event";
 import type { MessageContext } from "./message";
-import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome } from "./outcome";
+import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome, type RestingState } from "./outcome";
 import { redeliveryDelaySeconds } from "./retry-timing";
 
 export interface SettleLimits {

@@ -69,7 +69,7 @@ export type WatchSessionMessage = z.infer<typeof WatchSessionMessageSchema>;
 export type AgentsMessage = { api: "agents" } & (({ type: "tool_outputs" } & AgentsToolOutputMessage) | WatchSessionMessage);
 
 /** How the pipeline tells and checks Agents-API messages. */
-export const AGENTS_MESSAGES: ApiMessages = {
+export const AGENTS_MESSAGES: ApiMessages<"session_id" | "turn_id"> = {
   api: "agents",
   idFields: ["session_id", "turn_id"],
   describeIds: "session_id and turn_id (Agents API)",

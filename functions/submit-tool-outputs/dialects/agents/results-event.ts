@@ -1,9 +1,10 @@
-import { createHash } from "node:crypto";
-import type { ToolCall } from "../../out/results-event";
+import { type EnvelopeSource, type EventEnvelope, eventDigest, kept, toolCall } from "../../out/results-event";
+import type { DialectResults } from "../dialect";
 import { type AgentSession, pendingFunctionCalls, pendingIds, type RequiredAction, type Turn } from "./session-state";
 
 /** A session at rest, as the relay reports it (docs/agents.md, "Results events"). */
 export interface AgentsRestingState {
+  readonly [field: string]: unknown;
   api: "agents";
   session: AgentSession;
   /** The turn the event is about: the turn of the new calls, else the message's (or, for a watch, the latest) turn. */
@@ -16,28 +17,20 @@ export interface AgentsRestingState {
   otherActions: boolean;
 }
 
-export interface AgentsResultsEvent {
-  event_id: string;
+/** An Agents-API results event (docs/agents.md, "Results events"). */
+export interface AgentsResultsEvent extends EventEnvelope {
   api: "agents";
   type: `session.${string}`;
-  status: string;
   session_id: string;
   turn_id: string;
-  tool_calls: ToolCall[];
   required_actions: RequiredAction[];
   reply: { session_id: string; turn_id: string };
   session: Record<string, unknown>;
   turn?: Record<string, unknown>;
-  source_message_id: string;
-  source_message_ids?: string[];
-  metadata?: Record<string, string>;
-  at: string;
 }
 
 const SESSION_FIELDS = ["id", "status", "error", "usage", "last_active_at", "metadata"] as const;
 const TURN_FIELDS = ["id", "status", "error", "usage"] as const;
-
-const digest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 32);
 
 /**
  * The event's type: new work → `session.requires_action`; waiting only for calls other messages answer →
@@ -58,14 +51,11 @@ export function eventTypeOf(state: AgentsRestingState): AgentsResultsEvent["type
 export function agentsEventId(state: AgentsRestingState): string {
   const { session } = state;
   const what = session.status === "requires_action" ? pendingIds(session).join(",") : (state.turn?.status ?? "");
-  return digest(`agents\n${session.id}\n${session.status}\n${state.turnId}\n${what}`);
+  return eventDigest(`agents\n${session.id}\n${session.status}\n${state.turnId}\n${what}`);
 }
 
 /** @example buildAgentsEvent(state, { source_message_id: record.messageId, at: new Date().toISOString() }) */
-export function buildAgentsEvent(
-  state: AgentsRestingState,
-  envelope: Pick<AgentsResultsEvent, "source_message_id" | "source_message_ids" | "metadata" | "at">,
-): AgentsResultsEvent {
+export function buildAgentsEvent(state: AgentsRestingState, envelope: EnvelopeSource): AgentsResultsEvent {
   const { session } = state;
   const newIds = new Set(state.newCallIds);
   const calls = pendingFunctionCalls(session).filter((call) => newIds.has(call.call_id));
@@ -92,13 +82,11 @@ export function buildAgentsEvent(
   };
 }
 
-/** The SNS message attributes subscribers filter on. */
-export function agentsEventAttributes(event: AgentsResultsEvent): Record<string, string> {
-  return { type: event.type, status: event.status, api: event.api, session_id: event.session_id };
-}
-
-function kept(value: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
-  const summary: Record<string, unknown> = {};
-  for (const field of fields) if (field in value) summary[field] = value[field];
-  return summary;
-}
+/** The Agents API's results: its event, its SNS attribute (`session_id`) and FIFO group (the session). */
+export const agentsResults: DialectResults<AgentsRestingState, AgentsResultsEvent> = {
+  event: buildAgentsEvent,
+  attributes: (event) => ({ session_id: event.session_id }),
+  group: (event) => event.session_id,
+  subject: (event) => `${event.session_id} / ${event.turn_id}`,
+  status: (state) => state.session.status,
+};

@@ -1,12 +1,9 @@
 import { callOptions, type RecordContext } from "../../pipeline/record-context";
 import { patiently } from "../../pipeline/retry-timing";
-import type { Collecting, TurnIds } from "../dialect";
+import { CHECK_EVERY_MS, type Collecting, type TurnIds } from "../dialect";
 import type { AssistantsDeps } from "./decide";
 import type { AssistantsMessage } from "./message-schema";
 import { requiredToolCallIds } from "./run-state";
-
-/** How often an open collection looks at its run at most, so an answer from elsewhere is noticed within a minute. */
-const CHECK_EVERY_MS = 60_000;
 
 /**
  * Collecting for the Assistants API: a turn is one round of a run's `required_action`; the run says which ids it

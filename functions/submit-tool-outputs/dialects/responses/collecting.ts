@@ -1,13 +1,11 @@
 import { callOptions } from "../../pipeline/record-context";
 import { patiently } from "../../pipeline/retry-timing";
-import type { Collecting, TurnIds } from "../dialect";
+import { CHECK_EVERY_MS, type Collecting, type TurnIds } from "../dialect";
 import type { ResponsesDeps } from "./decide";
 import type { ResponsesMessage, ResponsesToolOutputMessage } from "./message-schema";
 import { conversationOf, functionCalls, isFinal, sameIds } from "./response-state";
 import { turnKey } from "./submission-claims";
 import { itemsAfterOutputs, listTail, waitingCalls } from "./turn";
-
-const CHECK_EVERY_MS = 60_000;
 
 /**
  * Collecting for the Responses API: a turn is the function calls of one response (or those waiting at a

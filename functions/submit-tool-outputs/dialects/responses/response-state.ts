@@ -79,7 +79,7 @@ export function sameIds(a: readonly string[], b: readonly string[]): boolean {
  * (instructions and tools least of all). `store` is true unless `request` says otherwise (background needs it;
  * the endpoint refuses the combination by name); `include` is not repeated.
  */
-const REPEATED_SETTINGS = [
+export const REPEATED_SETTINGS = [
   "model",
   "instructions",
   "tools",
