@@ -66,14 +66,10 @@ export function buildAgentsEvent(state: AgentsRestingState, envelope: EnvelopeSo
     status: session.status,
     session_id: session.id,
     turn_id: state.turnId,
-    tool_calls: calls.map((call) => ({
-      id: call.call_id,
-      type: "function",
-      function: {
-        name: call.name ?? "",
-        arguments: typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {}),
-      },
-    })),
+    // `arguments` as a JSON string, as the other APIs give it (the Agents API sends an object).
+    tool_calls: calls.map((call) =>
+      toolCall(call.call_id, call.name, typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments ?? {})),
+    ),
     required_actions: session.status === "requires_action" ? session.required_actions : [],
     reply: { session_id: session.id, turn_id: state.turnId },
     session: kept(session, SESSION_FIELDS),
