@@ -301,6 +301,10 @@ export class AgentsHttp {
       counters.agentIdempotentReplays += 1;
       return accepted(res, answerHeaders());
     }
+    // What the real API does with a second result for a call it took is not documented: a correct client never sends
+    // one except as an exact retry under the same key (answered above).
+    for (const event of parsed)
+      if (event.kind === "tool_result" && (session.admissions.get(event.callId) ?? 0) > 0) counters.agentResultsForAnsweredCalls += 1;
     const problem = this.#check(session, parsed, now);
     if (problem !== undefined) return refuse(problem);
 
@@ -638,11 +642,19 @@ function validParts(output: unknown): boolean {
 /** The Agents API's counters, all zero (spread into the simulator's counters). */
 export function agentCounters(): Pick<
   SimulatorCounters,
-  "agentEventPosts" | "agentResultsAdmitted" | "agentIdempotentReplays" | "agentRejected" | "agentReads" | "agentItemLists" | "agentStreams"
+  | "agentEventPosts"
+  | "agentResultsAdmitted"
+  | "agentResultsForAnsweredCalls"
+  | "agentIdempotentReplays"
+  | "agentRejected"
+  | "agentReads"
+  | "agentItemLists"
+  | "agentStreams"
 > {
   return {
     agentEventPosts: 0,
     agentResultsAdmitted: 0,
+    agentResultsForAnsweredCalls: 0,
     agentIdempotentReplays: 0,
     agentRejected: 0,
     agentReads: 0,

@@ -211,6 +211,12 @@ export interface SimulatorCounters {
   agentEventPosts: number;
   /** Agents API: tool results admitted (one per call id for a correct client; see `agentAdmissions`). */
   agentResultsAdmitted: number;
+  /**
+   * Agents API: tool results sent for a call the session had already taken, under another `Idempotency-Key` or none
+   * (refused 400 here; the real API's answer is undocumented). A client that reads the session before sending again
+   * keeps it at 0 unless someone else answered the call.
+   */
+  agentResultsForAnsweredCalls: number;
   /** Agents API: events POSTs answered 202 again for an `Idempotency-Key` already admitted, changing nothing. */
   agentIdempotentReplays: number;
   /** Agents API: events POSTs refused (400 race / not pending, 404, 409, validation). */

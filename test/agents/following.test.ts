@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, useHarness } from "../helpers/relay-harness";
-import { agentsMessage, expectNoDynamoDb } from "./agents-rig";
+import { agentsMessage, answerOutside, expectNoDynamoDb } from "./agents-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 3, env: { FOLLOW_BUDGET_MS: "0" }, simulator: { processingMs: 150 } }, (started) => (h = started));
@@ -62,6 +62,15 @@ describe("a watch_session anyone sends", () => {
       reply: { session_id: sessionId, turn_id: turnId },
     });
     expect(event!.tool_calls.map((call) => call.id)).toEqual(callIds);
+  });
+
+  it("with a turn_id, announces no call another message is answering: session.waiting", async () => {
+    const { sessionId, turnId, callIds } = h.sim.createSession({ toolCalls: 2 });
+    expect(await answerOutside(h.sim, sessionId, turnId, callIds[0]!, "a")).toBe(202);
+    await h.send({ type: "watch_session", session_id: sessionId, turn_id: turnId });
+    const [event] = await deliverUntilPublished();
+    expect(event).toMatchObject({ type: "session.waiting", tool_calls: [] });
+    expect(event!.required_actions.map((action) => action.call_id)).toEqual([callIds[1]]);
   });
 
   it("reports an idle session's latest turn ending, and dead-letters an unknown session", async () => {

@@ -159,7 +159,11 @@ export async function restingState(
   const answered = subject.answered;
   if (answered !== undefined && pending.some((call) => answered.has(call.call_id))) return undefined;
   const otherActions = session.required_actions.some((action) => action.type !== "function_call");
-  const newCallIds = answered === undefined ? pending.map((call) => call.call_id) : await newCalls(subject, pending, answered, ctx, deps);
+  // A watch naming no turn (a backend handing a new session over) reports every pending call as new work.
+  const newCallIds =
+    answered === undefined && subject.turnId === undefined
+      ? pending.map((call) => call.call_id)
+      : await newCalls(subject, pending, answered, ctx, deps);
   const firstNew = pending.find((call) => newCallIds.includes(call.call_id));
   const approvalTurn = session.required_actions.find((action) => action.type !== "function_call")?.turn_id;
   const turnId = firstNew?.turn_id ?? subject.turnId ?? approvalTurn ?? pending[0]?.turn_id ?? "";
@@ -168,14 +172,15 @@ export async function restingState(
 
 /**
  * Which pending calls are new work: those of another turn, and those whose `function_call` item comes after this
- * message's outputs in its turn's items. When that cannot be told (the items unreadable, ours not listed), a call
- * counts as new: a worker answering it twice gets `conflicting_output` or a duplicate, a call never announced would
- * stall the turn.
+ * message's outputs in its turn's items (for a watch, which answered none: after the turn's latest output, so calls
+ * other messages are answering are not announced again). When that cannot be told (the items unreadable, no output
+ * listed), a call counts as new: a worker answering it twice gets `conflicting_output` or a duplicate, a call never
+ * announced would stall the turn.
  */
 async function newCalls(
   subject: FollowSubject,
   pending: ReadonlyArray<{ call_id: string; turn_id: string }>,
-  answered: ReadonlySet<string>,
+  answered: ReadonlySet<string> | undefined,
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<string[]> {
@@ -185,7 +190,7 @@ async function newCalls(
   const listed = await deps.endpoint.listTurnItems(subject.sessionId, subject.turnId, callOptions(ctx));
   if (!listed.ok) return [...fresh, ...sameTurn.map((call) => call.call_id)];
   const items = listed.items;
-  const lastOurs = items.findLastIndex((item) => item.type === "function_call_output" && answered.has(item.call_id ?? ""));
+  const lastOurs = items.findLastIndex((item) => item.type === "function_call_output" && (answered?.has(item.call_id ?? "") ?? true));
   for (const call of sameTurn) {
     const at = items.findIndex((item) => item.type === "function_call" && item.call_id === call.call_id);
     if (lastOurs < 0 || at < 0 || at > lastOurs) fresh.push(call.call_id);
