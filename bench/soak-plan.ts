@@ -101,14 +101,15 @@ export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[
       validMessages += parts.length;
       continue;
     }
-    if (random() < options.agentsShare) {
+    const api = random();
+    if (api >= options.responsesShare && api < options.responsesShare + options.agentsShare) {
       const turn = agentsTurn(sim, random, output(i), metadata(i));
       valid.push(...turn);
       validMessages += turn.length;
       continue;
     }
     validMessages++;
-    if (random() < options.responsesShare) {
+    if (api < options.responsesShare) {
       valid.push(responseTurn(sim, random, output(i), metadata(i)));
       continue;
     }

@@ -39,7 +39,7 @@ export interface SoakOptions {
   duplicateShare?: number;
   /** Share of the valid messages that are Responses-API turns. Default 0.4. */
   responsesShare?: number;
-  /** Share of the valid messages that answer Agents-API sessions (taken before the Responses share). Default 0.2. */
+  /** Share of the valid messages that answer Agents-API sessions (the rest of the valid ones are runs). Default 0.2. */
   agentsShare?: number;
   /** Share of the valid turns whose outputs are collected from 2–4 messages. Default 0.3. */
   collectShare?: number;

@@ -164,6 +164,9 @@ export async function restingState(
     answered === undefined && subject.turnId === undefined
       ? pending.map((call) => call.call_id)
       : await newCalls(subject, pending, answered, ctx, deps);
+  // Which calls are new could not be told yet: look again rather than guess (a guess either stalls the turn or has
+  // a call run twice).
+  if (newCallIds === undefined) return undefined;
   const firstNew = pending.find((call) => newCallIds.includes(call.call_id));
   const approvalTurn = session.required_actions.find((action) => action.type !== "function_call")?.turn_id;
   const turnId = firstNew?.turn_id ?? subject.turnId ?? approvalTurn ?? pending[0]?.turn_id ?? "";
@@ -173,9 +176,8 @@ export async function restingState(
 /**
  * Which pending calls are new work: those of another turn, and those whose `function_call` item comes after this
  * message's outputs in its turn's items (for a watch, which answered none: after the turn's latest output, so calls
- * other messages are answering are not announced again). When that cannot be told (the items unreadable, no output
- * listed), a call counts as new: a worker answering it twice gets `conflicting_output` or a duplicate, a call never
- * announced would stall the turn.
+ * other messages are answering are not announced again; a turn with no output yet announces every call). Undefined
+ * when that cannot be told yet (the items unreadable, or this message's outputs not listed yet).
  */
 async function newCalls(
   subject: FollowSubject,
@@ -183,14 +185,15 @@ async function newCalls(
   answered: ReadonlySet<string> | undefined,
   ctx: RecordContext,
   deps: FollowDeps,
-): Promise<string[]> {
+): Promise<string[] | undefined> {
   const sameTurn = pending.filter((call) => call.turn_id === subject.turnId);
   const fresh = pending.filter((call) => call.turn_id !== subject.turnId).map((call) => call.call_id);
   if (sameTurn.length === 0 || subject.turnId === undefined) return fresh;
   const listed = await deps.endpoint.listTurnItems(subject.sessionId, subject.turnId, callOptions(ctx));
-  if (!listed.ok) return [...fresh, ...sameTurn.map((call) => call.call_id)];
+  if (!listed.ok) return undefined;
   const items = listed.items;
   const lastOurs = items.findLastIndex((item) => item.type === "function_call_output" && (answered?.has(item.call_id ?? "") ?? true));
+  if (lastOurs < 0 && answered !== undefined) return undefined;
   for (const call of sameTurn) {
     const at = items.findIndex((item) => item.type === "function_call" && item.call_id === call.call_id);
     if (lastOurs < 0 || at < 0 || at > lastOurs) fresh.push(call.call_id);
