@@ -18,7 +18,9 @@ export type AgentScript =
   | "cancelled"
   /** The whole session fails (status `failed`, `error` set); its turn ends failed. */
   | "session_failed"
-  | { functionCalls: number | string[]; approvals?: number };
+  | { functionCalls: number | string[]; approvals?: number }
+  /** Stay in progress this much longer, then do the next script item. */
+  | { stayInProgressMs: number };
 
 export interface AgentCall {
   callId: string;
@@ -183,6 +185,10 @@ export class AgentSessionStore {
         session.failed = { at, error: "The agent session failed while processing the turn." };
         return;
       }
+      if (typeof step === "object" && "stayInProgressMs" in step) {
+        turn.resumedAt = at + step.stayInProgressMs - this.#processingMs;
+        continue;
+      }
       if (typeof step === "string") {
         turn.ending = { status: step, at, ...(step === "completed" ? { messageItemId: newId("msg") } : {}) };
         return;
@@ -191,7 +197,12 @@ export class AgentSessionStore {
     }
   }
 
-  #round(session: AgentSessionRecord, turn: AgentTurnRecord, step: Exclude<AgentScript, string>, at: number): AgentRound {
+  #round(
+    session: AgentSessionRecord,
+    turn: AgentTurnRecord,
+    step: Extract<AgentScript, { functionCalls: unknown }>,
+    at: number,
+  ): AgentRound {
     const ids =
       typeof step.functionCalls === "number" ? Array.from({ length: step.functionCalls }, () => newId("call")) : step.functionCalls;
     const registeredAt = at + session.registrationDelayMs;
