@@ -27,6 +27,8 @@ export interface SoakReport {
   /** Never settled, or acknowledged without any trace (no result, no DLQ record): must be 0. */
   lost: number;
   lostIds: string[];
+  /** What each lost message was and how it was lost, in words (no bodies). */
+  lostAs: string[];
   /** Messages that ended other than expected (a valid one acknowledged without trace, a poison one with the wrong reason, …). */
   unexpected: Array<{ messageId: string; expected: string; got: string }>;
   /**
@@ -100,7 +102,7 @@ export function formatSoakReport(r: SoakReport): string {
     `accepted (acknowledged)   ${r.accepted}`,
     `dead-lettered             ${Object.values(r.deadLettered).reduce((a, b) => a + b, 0)}`,
     reasons,
-    `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}` : ""}`,
+    `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}: ${[...new Set(r.lostAs)].slice(0, 4).join("; ")}` : ""}`,
     `unexpected outcomes       ${r.unexpected.length}${r.unexpected.length ? `  e.g. ${JSON.stringify(r.unexpected.slice(0, 3))}` : ""}`,
     `gave up (retries_exh.)    ${r.gaveUp.length}${examples(r.gaveUp)}`,
     `unconfirmed (allowed)     ${r.unconfirmed.length}${examples(r.unconfirmed)}`,

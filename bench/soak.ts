@@ -234,6 +234,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       deadLettered,
       lost: lostIds.length,
       lostIds,
+      lostAs: lostIds.map((id) => {
+        const expected = expectations.get(id);
+        const how = accounting.pending.includes(id) ? "never settled" : "acknowledged, nothing reported";
+        if (expected === undefined || expected.kind === "dead_letter" || expected.kind === "collected") return `${how}: ${expected?.kind}`;
+        return `${how}: ${describe(expected)}`;
+      }),
       unexpected,
       gaveUp,
       unconfirmed,
