@@ -50,10 +50,16 @@ const integer = (min: number, max: number) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
-/** Every results event type: `run.` + a run status, and the Responses API's `response.*` (functions/…/results-event.ts). */
+/**
+ * Every results event type: `run.` + a run status, the Responses API's `response.*` and the Agents API's `session.*`
+ * (each dialect's results-event.ts).
+ */
 const EVENT_TYPES = [
   ...RUN_STATUSES.map((status) => `run.${status}` as const),
   ...(["requires_action", "completed", "failed", "incomplete", "cancelled"] as const).map((status) => `response.${status}` as const),
+  ...(["requires_action", "waiting", "turn_completed", "turn_failed", "turn_cancelled", "failed"] as const).map(
+    (status) => `session.${status}` as const,
+  ),
 ];
 
 /** Event types as a JSON array in cdk.json, or comma-separated on the command line. */

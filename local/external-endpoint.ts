@@ -18,6 +18,7 @@ export interface ExternalEndpoint {
   /** Where each API goes, for the operator (origins and paths only, no credential). */
   endpointBaseUrl: URL;
   responsesBaseUrl: URL;
+  agentsBaseUrl: URL;
   /** Which credentials are in use, by key name (never a value). */
   credentialKeys: string[];
 }

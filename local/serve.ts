@@ -67,9 +67,15 @@ npx tool-output-relay dlq list
 /** Where each API goes and with which credential keys: no query, no user info, no value. */
 function describe(endpoint: ExternalEndpoint): string {
   const where = (url: URL) => `${url.origin}${url.pathname}`;
-  const apis =
-    endpoint.responsesBaseUrl.href === endpoint.endpointBaseUrl.href
-      ? `${where(endpoint.endpointBaseUrl)} (both APIs)`
-      : `${where(endpoint.endpointBaseUrl)} (Assistants API) and ${where(endpoint.responsesBaseUrl)} (Responses API)`;
+  const byUrl = new Map<string, string[]>();
+  for (const [api, url] of [
+    ["Assistants", endpoint.endpointBaseUrl],
+    ["Responses", endpoint.responsesBaseUrl],
+    ["Agents", endpoint.agentsBaseUrl],
+  ] as const)
+    byUrl.set(where(url), [...(byUrl.get(where(url)) ?? []), api]);
+  const named = (names: string[]) =>
+    names.length === 3 ? "every API" : names.length === 2 ? `${names.join(" and ")} APIs` : `${names[0]} API`;
+  const apis = [...byUrl].map(([url, names]) => `${url} (${named(names)})`).join(" and ");
   return `your endpoint: ${apis}, with ${endpoint.credentialKeys.join(", ")}`;
 }
