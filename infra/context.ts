@@ -1,8 +1,8 @@
 import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
-import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
+import { loadConfig, loadEndpointConfig, SHARED_DEFAULTS, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
-import { RUN_STATUSES } from "../functions/submit-tool-outputs/dialects/assistants/run-state";
+import { RESULTS_EVENT_TYPES } from "../functions/submit-tool-outputs/dialects/index";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
 
@@ -50,17 +50,8 @@ const integer = (min: number, max: number) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
-/**
- * Every results event type: `run.` + a run status, the Responses API's `response.*` and the Agents API's `session.*`
- * (each dialect's results-event.ts).
- */
-const EVENT_TYPES = [
-  ...RUN_STATUSES.map((status) => `run.${status}` as const),
-  ...(["requires_action", "completed", "failed", "incomplete", "cancelled"] as const).map((status) => `response.${status}` as const),
-  ...(["requires_action", "waiting", "turn_completed", "turn_failed", "turn_cancelled", "failed"] as const).map(
-    (status) => `session.${status}` as const,
-  ),
-];
+/** Every results event type the relay publishes, as each API's dialect declares it (dialects/index.ts). */
+const EVENT_TYPES = RESULTS_EVENT_TYPES;
 
 /** Event types as a JSON array in cdk.json, or comma-separated on the command line. */
 const eventTypes = z
@@ -85,7 +76,7 @@ const ContextSchema = z
     /** Base URL of the Assistants-compatible endpoint; https only in AWS. */
     endpointBaseUrl: z
       .url({ protocol: /^https$/, error: "must be an https URL such as https://api.portkey.ai/v1" })
-      .default("https://api.portkey.ai/v1"),
+      .default(SHARED_DEFAULTS.endpointBaseUrl),
     /** Base URL of the Responses API when it is not at endpointBaseUrl (Azure AI Foundry: …/openai/v1); https only. */
     responsesBaseUrl: z
       .url({
@@ -102,7 +93,7 @@ const ContextSchema = z
     /** FIFO input queue, DLQ and results topic instead of standard ones. */
     fifo: bool(false),
     /** Receives of a message before it goes to the DLQ; passed to the relay as MAX_RECEIVE_COUNT. */
-    maxReceiveCount: integer(1, 1000).default(5),
+    maxReceiveCount: integer(1, 1000).default(SHARED_DEFAULTS.maxReceiveCount),
     functionTimeoutSeconds: integer(10, 900).default(60),
     functionMemoryMb: integer(128, 10_240).default(512),
     batchSize: integer(1, 10_000).default(10),

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { INLINE_BODY_BYTES, MAX_ITEM_BODY_BYTES } from "../../functions/submit-tool-outputs/collect/collected-messages";
 import { EnvironmentSchema } from "../../functions/submit-tool-outputs/config/config";
 import { METRICS } from "../../functions/submit-tool-outputs/config/names";
+import { RESULTS_EVENT_TYPES } from "../../functions/submit-tool-outputs/dialects/index";
 import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/dialects/responses/message-schema";
 import { REPEATED_SETTINGS } from "../../functions/submit-tool-outputs/dialects/responses/response-state";
 import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
@@ -199,6 +200,17 @@ describe("the DLQ record in docs/contract.md", () => {
   });
   it.each(handBackReasons)("documents the hand-back reason %s and what the last receive turns it into", (reason) => {
     expect(section("docs/contract.md", "DLQ record (SQS)")).toContain(`\`${reason}\``);
+  });
+});
+
+describe("the results event in docs/contract.md", () => {
+  const typeBullet = section("docs/contract.md", "Results event (SNS)").split("- **`type`**")[1]!.split("\n- ")[0]!;
+  it("finds every API's event types in the registry", () => {
+    expect(RESULTS_EVENT_TYPES.length).toBeGreaterThanOrEqual(10);
+  });
+  it.each(RESULTS_EVENT_TYPES)("names the event type %s (or its status after its API's prefix)", (type) => {
+    const status = type.slice(type.indexOf(".") + 1);
+    expect(typeBullet.includes(`\`${type}\``) || typeBullet.includes(`\`${status}\``)).toBe(true);
   });
 });
 

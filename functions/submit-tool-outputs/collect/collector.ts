@@ -1,6 +1,7 @@
 import type { SQSRecord } from "aws-lambda";
 import type { Collecting, Dialect, ToolOutput, TurnIds } from "../dialects/dialect";
 import { type Api, continuationOf, scopeOf as scopeOfTurn } from "../dialects/index";
+import { toolCallMismatch } from "../endpoint/endpoint-outcome";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
@@ -310,13 +311,8 @@ const within = (given: readonly string[], required: readonly string[]) => given.
 
 function mismatch(expected: string[], given: string[]): Outcome {
   const others = given.filter((id) => !expected.includes(id));
-  return {
-    kind: "dead_letter",
-    reason: "tool_call_mismatch",
-    detail: `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`,
-    expectedToolCallIds: expected,
-    givenToolCallIds: given,
-  };
+  const detail = `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`;
+  return toolCallMismatch({ expected, given, detail });
 }
 
 function retryShortly(detail: string): Outcome {

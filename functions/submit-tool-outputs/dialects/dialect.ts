@@ -26,27 +26,27 @@ export type TurnStanding =
  * What collecting outputs from many messages into one submission needs from an API (docs/collecting.md,
  * "What happens to a collected message"). The collection itself (storing, completing, checking) is the pipeline's.
  */
-export interface Collecting<Message> {
+export interface Collecting<Message, Turn extends TurnIds = TurnIds> {
   /** The ids of the turn a collecting message answers. */
-  turnOf(message: Message): TurnIds;
+  turnOf(message: Message): Turn;
   /** The call ids the turn asks for now, read from the endpoint (once per turn), or the row that ends the message. */
-  requiredIds(
-    turn: TurnIds,
-    ctx: RecordContext,
-  ): Promise<{ ok: true; ids: string[]; expiresAt?: number } | { ok: false; outcome: Outcome }>;
+  requiredIds(turn: Turn, ctx: RecordContext): Promise<{ ok: true; ids: string[]; expiresAt?: number } | { ok: false; outcome: Outcome }>;
   /** Whether the turn can still take the set, after `required` were learnt. */
-  standing(turn: TurnIds, required: readonly string[], ctx: RecordContext): Promise<TurnStanding>;
+  standing(turn: Turn, required: readonly string[], ctx: RecordContext): Promise<TurnStanding>;
   /** The one message that submits the whole set: the completing message with every collected output. */
   combine(message: Message, outputs: ToolOutput[]): Message;
   /** A follow-up that reports the turn's state after its set was submitted (for a late duplicate). */
-  reportAfterSubmission(turn: TurnIds, continuation?: string): Message | undefined;
+  reportAfterSubmission(turn: Turn, continuation?: string): Message | undefined;
   /**
    * The set's submission found the turn already answered (`via: "already_accepted"`): why, when that answer was not
    * this set (a message that did not collect, or outside the relay); undefined when it was (an earlier attempt of
    * ours, or the same outputs). `firstAttempt`: no earlier attempt of this collection submitted anything.
    */
-  answeredElsewhere(turn: TurnIds, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
+  answeredElsewhere(turn: Turn, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
 }
+
+/** A valid message of one API, as the pipeline hands it to the dialect: its tool outputs, or its follow-up. */
+export type ApiMessageOf<Api extends string, ToolOutputs, Watch> = { api: Api } & (({ type: "tool_outputs" } & ToolOutputs) | Watch);
 
 /** How the pipeline (message.ts) tells an API's messages and checks them. */
 export interface ApiMessages<IdField extends string = string> {
@@ -87,6 +87,8 @@ export type ApiDialect<Message> = Omit<Dialect<Message>, "collecting"> & { reado
 
 /** What an API's results are: its event for a resting state, the SNS attributes and FIFO group of that event. */
 export interface DialectResults<State extends RestingState, Event extends EventEnvelope> {
+  /** Every event `type` this API publishes (public names: subscriptions filter on them). */
+  types: readonly string[];
   /** The event reporting `state`, with the envelope fields the pipeline sets. */
   event(state: State, envelope: EnvelopeSource): Event;
   /** The API's own SNS message attributes (its ids); `type`, `status` and `api` are the envelope's. */
@@ -108,6 +110,23 @@ export interface DialectEndpoint {
   baseUrl(config: EndpointConfig): URL | undefined;
   /** The `api-version` query parameter on every call of this API, when set. */
   apiVersion(config: EndpointConfig): string | undefined;
+}
+
+/** The configuration's base-URL fields and `api-version` fields (config.ts), by name. */
+type UrlField = { [K in keyof EndpointConfig]-?: NonNullable<EndpointConfig[K]> extends URL ? K : never }[keyof EndpointConfig];
+type VersionField = { [K in keyof EndpointConfig]-?: NonNullable<EndpointConfig[K]> extends string ? K : never }[keyof EndpointConfig];
+
+/**
+ * An API's endpoint as its variable and its configuration fields name it (the context option is the field's name).
+ * @example endpoint: configuredBy({ variable: "RESPONSES_BASE_URL", baseUrl: "responsesBaseUrl", apiVersion: "responsesApiVersion" })
+ */
+export function configuredBy(e: { variable: string; baseUrl: UrlField; apiVersion?: VersionField }): DialectEndpoint {
+  return {
+    variable: e.variable,
+    contextOption: e.baseUrl,
+    baseUrl: (config) => config[e.baseUrl],
+    apiVersion: (config) => (e.apiVersion === undefined ? undefined : config[e.apiVersion]),
+  };
 }
 
 /** What a dialect is built from, by the handler's wiring (create-handler.ts), the same for every API. */

@@ -43,8 +43,16 @@ export type MessageIds = Partial<Record<IdField, string>>;
 
 /** Every API, in the registry's order. */
 export const APIS = Object.keys(DIALECTS) as Api[];
+const [first] = APIS;
+if (first === undefined) throw new Error("the registry holds no API");
+/** The API whose rules check a message that names none (the registry's first). */
+export const DEFAULT_API: Api = first;
+
 /** Every API's id fields. */
 export const ID_FIELDS: readonly IdField[] = APIS.flatMap((api): readonly IdField[] => DIALECTS[api].messages.idFields);
+
+/** Every results event `type` the relay publishes, all APIs (subscriptions filter on them). */
+export const RESULTS_EVENT_TYPES: readonly string[] = APIS.flatMap((api) => DIALECTS[api].results.types);
 
 /** An API's definition, seen through the seam's own types (each API's are checked where it is written). */
 const definitionOf = (api: string): DialectDefinition<unknown, TaggedState, ResultsEvent> | undefined =>

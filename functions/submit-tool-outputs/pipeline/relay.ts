@@ -103,7 +103,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       }
       const followUpIfTaken = api ? dialects[api.api]?.followUpIfTaken(api) : undefined;
       const message = { record: kept, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
-      const settled = await settle(outcome, message, sinks, config, cutoff);
+      const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
       try {
         const { metadata: _metadata, ...ids } = parsed.context;
         telemetry.settled(

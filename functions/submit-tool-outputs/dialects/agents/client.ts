@@ -34,7 +34,7 @@ export class AgentsClient {
 
   /** `POST …/events` with its `Idempotency-Key`; any 2xx is acceptance (202 today, empty body). */
   async postEvents(sessionId: string, body: string, key: string, call: CallOptions): Promise<AgentsResult<object>> {
-    const answer = await this.http.call("POST", this.url(sessionId, "events"), { ...call, headers: { "idempotency-key": key } }, body);
+    const answer = await this.http.call("POST", this.url(sessionId, "events"), { ...call, headers: { "idempotency-key": key } }, { body });
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     // The body is empty; reading it frees the connection.
     await answer.response.arrayBuffer().catch(() => undefined);
@@ -93,7 +93,7 @@ export class AgentsClient {
 
   /** The live stream (`GET …/events`): no replay, so the caller reads the session once it is open. */
   async openStream(sessionId: string, call: CallOptions): Promise<AgentsResult<{ items: AsyncGenerator<SessionStreamItem> }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "events"), call, undefined, true);
+    const answer = await this.http.call("GET", this.url(sessionId, "events"), call, { streaming: true });
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     const body = answer.response.body;
     if (body === null || !answer.response.headers.get("content-type")?.includes("text/event-stream")) {

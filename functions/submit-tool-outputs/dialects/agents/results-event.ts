@@ -80,6 +80,7 @@ export function buildAgentsEvent(state: AgentsRestingState, envelope: EnvelopeSo
 
 /** The Agents API's results: its event, its SNS attribute (`session_id`) and FIFO group (the session). */
 export const agentsResults: DialectResults<AgentsRestingState, AgentsResultsEvent> = {
+  types: ["requires_action", "waiting", "turn_completed", "turn_failed", "turn_cancelled", "failed"].map((type) => `session.${type}`),
   event: buildAgentsEvent,
   attributes: (event) => ({ session_id: event.session_id }),
   group: (event) => event.session_id,

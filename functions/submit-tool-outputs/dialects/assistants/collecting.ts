@@ -1,17 +1,20 @@
 import { callOptions, type RecordContext } from "../../pipeline/record-context";
 import { patiently } from "../../pipeline/retry-timing";
-import { CHECK_EVERY_MS, type Collecting, type TurnIds } from "../dialect";
+import { CHECK_EVERY_MS, type Collecting } from "../dialect";
 import type { AssistantsDeps } from "./decide";
 import type { AssistantsMessage } from "./message-schema";
 import { requiredToolCallIds } from "./run-state";
+
+/** An Assistants turn: one round of a run's `required_action`, named by its thread and run. */
+type RunTurn = { thread_id: string; run_id: string };
 
 /**
  * Collecting for the Assistants API: a turn is one round of a run's `required_action`; the run says which ids it
  * wants and when it expires (`expires_at`).
  */
-export function assistantsCollecting(deps: AssistantsDeps): Collecting<AssistantsMessage> {
-  const getRun = (turn: TurnIds, ctx: RecordContext) =>
-    patiently(() => deps.endpoint.getRun(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+export function assistantsCollecting(deps: AssistantsDeps): Collecting<AssistantsMessage, RunTurn> {
+  const getRun = (turn: RunTurn, ctx: RecordContext) =>
+    patiently(() => deps.endpoint.getRun(turn.thread_id, turn.run_id, callOptions(ctx)), ctx, deps);
   return {
     turnOf: (message) => ({ thread_id: message.thread_id, run_id: message.run_id }),
     async requiredIds(turn, ctx) {
@@ -64,10 +67,10 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
       const { collect: _collected, ...rest } = message;
       return { ...rest, tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output) })) };
     },
-    reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id!, run_id: turn.run_id! }),
+    reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id, run_id: turn.run_id }),
     async answeredElsewhere(turn, outputs, _firstAttempt, ctx) {
       // The run's steps keep the outputs it took: the same as the set's, ours (or an identical copy); others, not.
-      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id, turn.run_id, callOptions(ctx)), ctx, deps);
       if (!listed.ok) return undefined;
       const taken = new Map<string, string>();
       for (const step of listed.steps)

@@ -1,6 +1,6 @@
 import { type EnvelopeSource, type EventEnvelope, eventDigest, kept, toolCall } from "../../out/results-event";
 import type { DialectResults } from "../dialect";
-import { type Run, requiredToolCallIds } from "./run-state";
+import { type Run, requiredToolCallIds, TERMINAL_RUN_STATUSES } from "./run-state";
 
 /** An Assistants-API results event (docs/contract.md, "Results event"). */
 export interface AssistantsResultsEvent extends EventEnvelope {
@@ -53,6 +53,8 @@ export function eventIdOf(threadId: string, run: Run): string {
 
 /** The Assistants API's results: its event, its SNS attribute (`thread_id`) and FIFO group (the thread). */
 export const assistantsResults: DialectResults<AssistantsState, AssistantsResultsEvent> = {
+  // Only a run at rest is reported: paused for tools, or ended.
+  types: ["run.requires_action", ...TERMINAL_RUN_STATUSES.map((status) => `run.${status}`)],
   event({ threadId, run }: AssistantsState, envelope: EnvelopeSource): AssistantsResultsEvent {
     const calls = (run.required_action?.submit_tool_outputs?.tool_calls ?? []) as Array<{
       id: string;

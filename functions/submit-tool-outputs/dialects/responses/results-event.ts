@@ -1,6 +1,6 @@
 import { type EnvelopeSource, type EventEnvelope, eventDigest, kept, MAX_EVENT_BYTES, toolCall } from "../../out/results-event";
 import type { DialectResults } from "../dialect";
-import { type ConversationItem, functionCalls, type ResponseObject } from "./response-state";
+import { type ConversationItem, FINAL_RESPONSE_STATUSES, functionCalls, type ResponseObject } from "./response-state";
 
 /** A Responses-API results event (docs/responses.md). */
 export interface ResponsesResultsEvent extends EventEnvelope {
@@ -87,6 +87,8 @@ function fitted(event: ResponsesResultsEvent): ResponsesResultsEvent {
  * conversation, else the response chain).
  */
 export const responsesResults: DialectResults<ResponsesState, ResponsesResultsEvent> = {
+  // A completed response whose output asks for function calls is `response.requires_action`.
+  types: ["response.requires_action", ...FINAL_RESPONSE_STATUSES.map((status) => `response.${status}`)],
   event: (state, envelope) => fitted(responseEvent(state, envelope)),
   attributes: (event): Record<string, string> =>
     event.response_id !== null ? { response_id: event.response_id } : { conversation_id: event.conversation_id ?? "" },

@@ -10,14 +10,14 @@ const PORTKEY_SECRETS = ["PORTKEY_API_KEY", "PORTKEY_VIRTUAL_KEY", "PORTKEY_CONF
 const AZURE_HOST = /\.azure\.(com|us|cn)$/i;
 const HOSTED_PORTKEY = "api.portkey.ai";
 
-/** The headers each key is sent as. */
-const HEADER_OF: Record<PortkeyKey, string> = {
-  PORTKEY_API_KEY: "x-portkey-api-key",
-  PORTKEY_VIRTUAL_KEY: "x-portkey-virtual-key",
-  PORTKEY_PROVIDER: "x-portkey-provider",
-  PORTKEY_CONFIG: "x-portkey-config",
-  PORTKEY_CUSTOM_HOST: "x-portkey-custom-host",
-};
+/** Each key, and the header it is sent as. */
+const HEADER_OF = [
+  ["PORTKEY_API_KEY", "x-portkey-api-key"],
+  ["PORTKEY_VIRTUAL_KEY", "x-portkey-virtual-key"],
+  ["PORTKEY_PROVIDER", "x-portkey-provider"],
+  ["PORTKEY_CONFIG", "x-portkey-config"],
+  ["PORTKEY_CUSTOM_HOST", "x-portkey-custom-host"],
+] as const;
 
 /**
  * Portkey, hosted (PORTKEY_API_KEY + PORTKEY_VIRTUAL_KEY, or a Model Catalog PORTKEY_PROVIDER `@slug`, or PORTKEY_CONFIG)
@@ -28,7 +28,7 @@ const HEADER_OF: Record<PortkeyKey, string> = {
 export const portkeyKind: CredentialKind<PortkeyKey> = {
   name: "portkey",
   keys: ["PORTKEY_API_KEY", "PORTKEY_VIRTUAL_KEY", "PORTKEY_PROVIDER", "PORTKEY_CONFIG", "PORTKEY_CUSTOM_HOST"],
-  uses: (c) => Object.keys(HEADER_OF).some((key) => c[key as PortkeyKey] !== undefined),
+  uses: (c) => HEADER_OF.some(([key]) => c[key] !== undefined),
   suffices: (c) => c.PORTKEY_API_KEY !== undefined || c.PORTKEY_CONFIG !== undefined,
   needs: "PORTKEY_API_KEY (hosted Portkey), PORTKEY_CONFIG or PORTKEY_PROVIDER + ENDPOINT_BEARER_TOKEN (a self-hosted gateway)",
   traceHeader: "x-portkey-trace-id",
@@ -79,8 +79,8 @@ export const portkeyKind: CredentialKind<PortkeyKey> = {
   },
   headers(c) {
     const headers: Record<string, string> = {};
-    for (const [key, header] of Object.entries(HEADER_OF)) {
-      const value = c[key as PortkeyKey];
+    for (const [key, header] of HEADER_OF) {
+      const value = c[key];
       if (value) headers[header] = value;
     }
     return headers;
