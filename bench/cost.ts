@@ -41,7 +41,9 @@ const AWS_MS = Number(process.env.BENCH_COST_AWS_MS ?? 15);
 const COLD_SHARE = Number(process.env.BENCH_COST_COLD_SHARE ?? 0.01);
 const BATCHES = [1, 10] as const;
 const RESTS_S = [2, 10, 30] as const;
-const APIS: Api[] = ["assistants", "responses"];
+const APIS: Api[] = ["assistants", "responses", "agents"];
+/** The Agents API never collects (each result goes alone): no collected rows for it. */
+const collects = (api: Api) => api !== "agents";
 const MODES: Mode[] = ["stream", "poll", "watch"];
 const cpuStretch = Math.max(1, LAMBDA_MB_PER_VCPU / MEMORY_MB);
 
@@ -77,22 +79,24 @@ const measuredRest2s = new Map<string, PhaseFigures>();
 for (const api of APIS) {
   for (const batch of BATCHES) {
     process.stderr.write(`cost: ${api}, batch ${batch} …\n`);
-    const collect = await phases.collectTurns(api, batch);
+    const collect = collects(api) ? await phases.collectTurns(api, batch) : undefined;
     sets.set(`${api} ${batch}`, {
       restPoll: await phases.restAtOnce(api, batch, "poll"),
       restStream: await phases.restAtOnce(api, batch, "stream"),
       leaveWatch: await phases.leaveWatch(api, batch),
       watchMoving: await phases.watchMoving(api, batch),
       watchRest: await phases.watchRest(api, batch),
-      collect: { figures: collect.figures, turnsPerUnit: collect.turnsPerUnit },
-      check: await phases.check(collect.checks, batch),
+      ...(collect
+        ? { collect: { figures: collect.figures, turnsPerUnit: collect.turnsPerUnit }, check: await phases.check(collect.checks, batch) }
+        : {}),
     });
   }
   for (const mode of ["poll", "stream"] as const) measuredRest2s.set(`${api} ${mode}`, await phases.restAfter(api, 10, mode, 2000));
 }
 const counters = await rig.counters();
 await rig.close();
-if (counters.doubleAcceptances !== 0 || counters.forks !== 0) throw new Error("cost: outputs taken twice");
+if (counters.doubleAcceptances !== 0 || counters.forks !== 0 || counters.agentResultsForAnsweredCalls !== 0)
+  throw new Error("cost: outputs taken twice");
 
 const usd = (value: number) => (value >= 100 ? `$${value.toFixed(0)}` : value >= 10 ? `$${value.toFixed(1)}` : `$${value.toFixed(2)}`);
 const perMillion = (usage: Usage) => usage.total() * 1e6;
@@ -104,7 +108,7 @@ const scenario = (api: Api, batch: number, mode: Mode, restS: number, collect: b
 // The matrix: dollars per million messages.
 const matrixRows: string[][] = [];
 for (const api of APIS)
-  for (const collect of [false, true])
+  for (const collect of collects(api) ? [false, true] : [false])
     for (const mode of MODES) {
       const cells = BATCHES.flatMap((batch) => RESTS_S.map((rest) => usd(perMillion(scenario(api, batch, mode, rest, collect)))));
       matrixRows.push([api, collect ? "3 per turn" : "no", mode === "watch" ? "watch only (FOLLOW_BUDGET_MS=0)" : mode, ...cells]);
@@ -160,6 +164,7 @@ const breakdown = formatGrid(
     breakdownOf("assistants, stream, batch 1, rests 10 s", scenario("assistants", 1, "stream", 10, false)),
     breakdownOf("responses, stream, batch 10, rests 10 s", scenario("responses", 10, "stream", 10, false)),
     breakdownOf("responses, stream, batch 10, rests 10 s, collected", scenario("responses", 10, "stream", 10, true)),
+    breakdownOf("agents, stream, batch 10, rests 10 s", scenario("agents", 10, "stream", 10, false)),
     breakdownOf("assistants, stream, batch 10, rests 30 s", scenario("assistants", 10, "stream", 30, false)),
     breakdownOf("assistants, watch only, batch 10, rests 30 s", scenario("assistants", 10, "watch", 30, false)),
   ],
@@ -196,8 +201,11 @@ for (const api of APIS)
         requestsText(phase),
         `${(phase.logBytes / 1024).toFixed(1)} KiB`,
       ]);
-    for (const [key, name] of phaseNames) row(name, set[key]);
-    row(`${set.collect.turnsPerUnit} collected turn(s) of 3 messages`, set.collect.figures);
+    for (const [key, name] of phaseNames) {
+      const phase = set[key];
+      if (phase !== undefined) row(name, phase);
+    }
+    if (set.collect) row(`${set.collect.turnsPerUnit} collected turn(s) of 3 messages`, set.collect.figures);
   }
 const phaseTable = formatGrid(
   ["api", "batch", "phase", "billed", "wall here", "CPU here", "invocations", "endpoint calls", "AWS requests (billed units)", "logged"],
@@ -244,6 +252,7 @@ const rows: BenchRow[] = [
   ["assistants", 10, "stream", 10],
   ["assistants", 10, "watch", 10],
   ["responses", 10, "stream", 10],
+  ["agents", 10, "stream", 10],
   ["assistants", 1, "stream", 10],
 ].map(([api, batch, mode, rest]) => ({
   bench: "cost",

@@ -109,7 +109,7 @@ function whyInDlq(letters: Array<{ reason: string; record: { detail?: string } }
 
 const label = (turn: CollectedTurn) => {
   const s = turn.subject;
-  const what = s.api === "assistants" ? s.runKey : "conversation" in s ? s.conversation : s.answers;
+  const what = s.api === "assistants" ? s.runKey : s.api === "agents" ? s.sessionId : "conversation" in s ? s.conversation : s.answers;
   return `${turn.complete ? "complete" : "incomplete"} set of ${turn.parts} (${what})`;
 };
 

@@ -1,12 +1,13 @@
 /**
- * The soak's message mix: valid turns of both APIs (runs, and responses in each of the Responses API's modes), turns
+ * The soak's message mix: valid turns of every API (runs, responses in each of the Responses API's modes, Agents
+ * sessions, some answered by two workers), turns
  * whose outputs are collected from 2–4 messages (`collect: true`), poison of every kind, and duplicate deliveries;
  * each with what must become of it. Kept apart from bench/soak.ts, which
  * sends the mix and counts what happened.
  */
 import { BAD_INPUT_CORPUS } from "../fixtures/bad-input-corpus";
 import { answerFor, responseAnswerFor } from "../fixtures/messages";
-import { type EndpointSimulator, type ResponseScript, seededRandom } from "../local/endpoint-simulator";
+import { type AgentScript, type EndpointSimulator, type ResponseScript, seededRandom } from "../local/endpoint-simulator";
 
 /** What a message answers, so the soak can find the results event that reports it. */
 export type Subject =
@@ -15,7 +16,9 @@ export type Subject =
   /** The response whose function calls the outputs answer: its continuation must be reported. */
   | { api: "responses"; answers: string }
   /** The conversation whose waiting calls the outputs answer. */
-  | { api: "responses"; conversation: string };
+  | { api: "responses"; conversation: string }
+  /** The Agents session whose pending calls the outputs answer: any of its events reports it. */
+  | { api: "agents"; sessionId: string };
 
 /**
  * A turn that must be acknowledged with its subject reported: sent by the soak, a duplicate, or a second round the
@@ -59,6 +62,8 @@ export interface PlanOptions {
   duplicateShare: number;
   /** Share of the valid messages that are Responses-API turns. */
   responsesShare: number;
+  /** Share of the valid messages that answer Agents-API sessions. */
+  agentsShare: number;
   /** Share of the valid turns whose outputs are collected from 2–4 messages. */
   collectShare: number;
   /** Share of the collected turns that never complete (a part is held back). */
@@ -96,8 +101,15 @@ export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[
       validMessages += parts.length;
       continue;
     }
+    const api = random();
+    if (api >= options.responsesShare && api < options.responsesShare + options.agentsShare) {
+      const turn = agentsTurn(sim, random, output(i), metadata(i));
+      valid.push(...turn);
+      validMessages += turn.length;
+      continue;
+    }
     validMessages++;
-    if (random() < options.responsesShare) {
+    if (api < options.responsesShare) {
       valid.push(responseTurn(sim, random, output(i), metadata(i)));
       continue;
     }
@@ -137,6 +149,26 @@ export function planSoak(sim: EndpointSimulator, options: PlanOptions): Planned[
       poison.push(deadLetter({ response_id: response.responseId, tool_outputs: one }, "tool_call_mismatch", "wrong call ids (response)"));
     } else if (roll < 0.93) {
       poison.push(deadLetter({ response_id: `resp_missing${i}`, tool_outputs: one }, "response_not_found", "unknown response"));
+    } else if (roll < 0.96) {
+      const ended = sim.createSession({ toolCalls: ["call_expected"] });
+      sim.cancelTurn(ended.sessionId);
+      const agentsPoison = random();
+      if (agentsPoison < 0.34)
+        poison.push(
+          deadLetter({ session_id: `sess_missing${i}`, turn_id: "turn_a", tool_outputs: one }, "session_not_found", "unknown session"),
+        );
+      else if (agentsPoison < 0.67)
+        poison.push(
+          deadLetter(
+            { session_id: ended.sessionId, turn_id: ended.turnId, tool_outputs: one },
+            "tool_call_mismatch",
+            "wrong call ids (session)",
+          ),
+        );
+      else {
+        const body = { session_id: ended.sessionId, turn_id: ended.turnId, tool_outputs: [{ tool_call_id: "call_expected", output: "1" }] };
+        poison.push(deadLetter(body, "session_not_awaiting_outputs", "a cancelled turn"));
+      }
     } else {
       const response = random() < 0.5 ? sim.createResponse({ toolCalls: 0 }) : sim.createResponse({ status: "failed" });
       const body = { response_id: response.responseId, tool_outputs: one };
@@ -258,4 +290,33 @@ function responseTurn(
   const message = responseAnswerFor(response, { ...stream, ...metadata }, output);
   const subject: Subject = { api: "responses", answers: response.responseId };
   return { body: JSON.stringify(message), expect: { kind: "accepted", subject, unconfirmable: !onConversation }, wave: 1 };
+}
+
+/**
+ * One Agents turn: a session waiting for 1–3 calls, answered in one message or, a third of the time, by two workers
+ * (two messages: the first is reported `session.waiting`). A tenth of the results are a tool's failure (`error`); a
+ * quarter of the turns ask for another round (the tool worker answers it); some end failed; some are followed on the
+ * session's event stream.
+ */
+function agentsTurn(
+  sim: EndpointSimulator,
+  random: () => number,
+  output: () => string,
+  metadata: { metadata?: Record<string, string> },
+): Planned[] {
+  const roll = random();
+  const afterOutputs: AgentScript[] =
+    roll < 0.25 ? [{ functionCalls: 1 + Math.floor(random() * 2) }, "completed"] : roll < 0.3 ? ["failed"] : ["completed"];
+  const session = sim.createSession({ toolCalls: 1 + Math.floor(random() * 3), afterOutputs });
+  const outputs = session.callIds.map((id) =>
+    random() < 0.1 ? { tool_call_id: id, error: "the tool failed (soak)" } : { tool_call_id: id, output: output() },
+  );
+  const stream = random() < 0.2 ? { stream: true } : {};
+  const split = outputs.length > 1 && random() < 1 / 3 ? [outputs.slice(0, 1), outputs.slice(1)] : [outputs];
+  const subject: Subject = { api: "agents", sessionId: session.sessionId };
+  return split.map((part) => ({
+    body: JSON.stringify({ session_id: session.sessionId, turn_id: session.turnId, tool_outputs: part, ...stream, ...metadata }),
+    expect: { kind: "accepted", subject, unconfirmable: false },
+    wave: 1,
+  }));
 }

@@ -8,6 +8,13 @@ export interface SoakReport {
   /** Of the valid turns: runs, and responses (conversation mode included). */
   validRuns: number;
   validResponses: number;
+  /** Of the valid messages: those answering Agents sessions (a turn answered by two workers counts twice). */
+  validSessions: number;
+  /** Agents: results the sessions admitted, and results sent for a call a session had already taken (must be 0). */
+  agentResultsAdmitted: number;
+  agentResultsForAnsweredCalls: number;
+  /** Agents API calls (events POSTs, session and turn reads, item lists, streams). */
+  agentCalls: number;
   duplicates: number;
   poison: number;
   /** The collected turns (outputs from 2–4 messages each): their messages are counted in `sent`, not in `valid`. */
@@ -20,6 +27,8 @@ export interface SoakReport {
   /** Never settled, or acknowledged without any trace (no result, no DLQ record): must be 0. */
   lost: number;
   lostIds: string[];
+  /** What each lost message was and how it was lost, in words (no bodies). */
+  lostAs: string[];
   /** Messages that ended other than expected (a valid one acknowledged without trace, a poison one with the wrong reason, …). */
   unexpected: Array<{ messageId: string; expected: string; got: string }>;
   /**
@@ -83,22 +92,23 @@ export function formatSoakReport(r: SoakReport): string {
     .map(([reason, n]) => `    ${reason.padEnd(30)} ${n}`)
     .join("\n");
   return [
-    `sent                      ${r.sent} (${r.valid} valid turns: ${r.validRuns} runs, ${r.validResponses} responses; ${r.duplicates} duplicate deliveries, ${r.poison} poison)`,
+    `sent                      ${r.sent} (${r.valid} valid: ${r.validRuns} runs, ${r.validResponses} responses, ${r.validSessions} Agents messages; ${r.duplicates} duplicate deliveries, ${r.poison} poison)`,
     `collected turns           ${r.collected.turns} (${r.collected.completeTurns} complete, ${r.collected.incompleteTurns} with a part held back) in ${r.collected.messages} messages (${r.collected.duplicates} duplicate deliveries)`,
     `  complete sets           ${r.collected.submittedOnce} submitted once and reported, ${r.collected.endedInDlq.length} in the DLQ under faults, ${r.collected.submittedTwice} submitted twice`,
     ...inDlqByWhy(r.collected.endedInDlq),
     `  incomplete sets         ${r.collected.incompleteInDlq} with every message in the DLQ, ${r.collected.incompleteSubmitted} submitted`,
     `second rounds             ${r.secondRounds} sent by the tool worker, ${r.secondRoundDuplicates} of them sent twice (included in sent)`,
-    `endpoint calls            ${r.endpointCalls} (${r.responsesCalls} to the Responses API), ${r.faultsInjected} failed on purpose (${(r.faultRate * 100).toFixed(1)}%)`,
+    `endpoint calls            ${r.endpointCalls} (${r.responsesCalls} to the Responses API, ${r.agentCalls} to the Agents API), ${r.faultsInjected} failed on purpose (${(r.faultRate * 100).toFixed(1)}%)`,
     `accepted (acknowledged)   ${r.accepted}`,
     `dead-lettered             ${Object.values(r.deadLettered).reduce((a, b) => a + b, 0)}`,
     reasons,
-    `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}` : ""}`,
+    `lost                      ${r.lost}${r.lost ? `  e.g. ${r.lostIds.slice(0, 3).join(", ")}: ${[...new Set(r.lostAs)].slice(0, 4).join("; ")}` : ""}`,
     `unexpected outcomes       ${r.unexpected.length}${r.unexpected.length ? `  e.g. ${JSON.stringify(r.unexpected.slice(0, 3))}` : ""}`,
     `gave up (retries_exh.)    ${r.gaveUp.length}${examples(r.gaveUp)}`,
     `unconfirmed (allowed)     ${r.unconfirmed.length}${examples(r.unconfirmed)}`,
     `runs given outputs twice  ${r.doubleAcceptances}`,
     `responses forked          ${r.forks}`,
+    `Agents results admitted   ${r.agentResultsAdmitted}; sent again for a call already taken: ${r.agentResultsForAnsweredCalls}`,
     `retried after a failure   ${r.retriesAfterFailure} (a response continued again once its continuation failed; allowed)`,
     `valid runs never accepted ${r.runsNeverAccepted}`,
     `responses never continued ${r.responsesNeverContinued}`,

@@ -39,6 +39,8 @@ export interface SoakOptions {
   duplicateShare?: number;
   /** Share of the valid messages that are Responses-API turns. Default 0.4. */
   responsesShare?: number;
+  /** Share of the valid messages that answer Agents-API sessions (the rest of the valid ones are runs). Default 0.2. */
+  agentsShare?: number;
   /** Share of the valid turns whose outputs are collected from 2–4 messages. Default 0.3. */
   collectShare?: number;
   /** Share of the collected turns that never complete (one part held back). Default 0.15. */
@@ -63,7 +65,8 @@ export interface SoakOptions {
 /** The transient faults the endpoint throws (the outcome tables' retry and ambiguous rows): each one the relay must survive. */
 export const SOAK_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter(
   // A quota used up or a key refused is a standing condition, not a transient fault: not in the soak's mix.
-  (kind) => kind !== "insufficient_quota" && kind !== "unauthorized",
+  // A plain 400 is a refusal the message deserves, not a transient fault.
+  (kind) => kind !== "insufficient_quota" && kind !== "unauthorized" && kind !== "invalid_request",
 );
 
 /** A `slow` fault answers after this long, past the relay's endpoint timeout: a timeout every time. */
@@ -82,6 +85,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     poisonShare: 0.06,
     duplicateShare: 0.06,
     responsesShare: 0.4,
+    agentsShare: 0.2,
     collectShare: 0.3,
     incompleteShare: 0.15,
     seed: 42,
@@ -206,7 +210,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const c = sim.counters;
     const responsesCalls = c.responsePosts + c.responseGets + c.inputItemLists + c.conversationItemLists + c.cancels;
-    const endpointCalls = c.submits + c.gets + c.stepLists + responsesCalls;
+    const endpointCalls =
+      c.submits + c.gets + c.stepLists + responsesCalls + c.agentEventPosts + c.agentReads + c.agentItemLists + c.agentStreams;
     const collectedReport = collectedOutcome(collected, stack.ledger, sim);
     unexpected.push(...collectedReport.unexpected);
     const lostIds = [...accounting.pending, ...silent, ...collectedReport.lostIds];
@@ -216,6 +221,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       valid: firstRounds.length,
       validRuns: firstRounds.filter((p) => p.expect.subject.api === "assistants").length,
       validResponses: firstRounds.filter((p) => p.expect.subject.api === "responses").length,
+      validSessions: firstRounds.filter((p) => p.expect.subject.api === "agents").length,
+      agentResultsAdmitted: c.agentResultsAdmitted,
+      agentResultsForAnsweredCalls: c.agentResultsForAnsweredCalls,
+      agentCalls: c.agentEventPosts + c.agentReads + c.agentItemLists + c.agentStreams,
       duplicates: [...expectations.values()].filter((e) => e.kind === "duplicate" || (e.kind === "collected" && e.duplicate)).length,
       poison: planned.filter((p) => p.expect.kind === "dead_letter").length,
       collected: collectedReport,
@@ -225,6 +234,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       deadLettered,
       lost: lostIds.length,
       lostIds,
+      lostAs: lostIds.map((id) => {
+        const expected = expectations.get(id);
+        const how = accounting.pending.includes(id) ? "never settled" : "acknowledged, nothing reported";
+        if (expected === undefined || expected.kind === "dead_letter" || expected.kind === "collected") return `${how}: ${expected?.kind}`;
+        return `${how}: ${describe(expected)}`;
+      }),
       unexpected,
       gaveUp,
       unconfirmed,
@@ -258,6 +273,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 function answerExpectation(answer: ToolWorkerAnswer): TurnExpectation {
   const { event, reply } = answer;
   if (event.api === "assistants") return { kind: "answer", subject: { api: "assistants", runKey: subjectOf(event) }, unconfirmable: false };
+  if (event.api === "agents") return { kind: "answer", subject: { api: "agents", sessionId: event.session_id }, unconfirmable: false };
   if ("response_id" in reply)
     return { kind: "answer", subject: { api: "responses", answers: reply.response_id }, unconfirmable: event.conversation_id === null };
   if ("conversation_id" in reply)
@@ -275,9 +291,14 @@ function reportedBy(events: ResultsEvent[], children: (responseId: string) => st
   const answered = new Set<string>();
   const responses = new Set<string>();
   const conversations = new Set<string>();
+  const sessions = new Set<string>();
   for (const event of events) {
     if (event.api === "assistants") {
       runs.add(subjectOf(event));
+      continue;
+    }
+    if (event.api === "agents") {
+      sessions.add(event.session_id);
       continue;
     }
     if (event.previous_response_id) answered.add(event.previous_response_id);
@@ -286,6 +307,7 @@ function reportedBy(events: ResultsEvent[], children: (responseId: string) => st
   }
   return (subject) => {
     if (subject.api === "assistants") return runs.has(subject.runKey);
+    if (subject.api === "agents") return sessions.has(subject.sessionId);
     if ("conversation" in subject) return conversations.has(subject.conversation);
     return answered.has(subject.answers) || children(subject.answers).some((child) => responses.has(child));
   };
@@ -293,7 +315,8 @@ function reportedBy(events: ResultsEvent[], children: (responseId: string) => st
 
 function describe(expected: TurnExpectation): string {
   const s = expected.subject;
-  const what = s.api === "assistants" ? "run" : "conversation" in s ? "conversation turn" : "response turn";
+  const what =
+    s.api === "assistants" ? "run" : s.api === "agents" ? "session turn" : "conversation" in s ? "conversation turn" : "response turn";
   return `${expected.kind} (${what})`;
 }
 

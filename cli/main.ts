@@ -35,12 +35,14 @@ Commands
   send        send tool outputs to the input queue, checked against the relay's contract first
                 Assistants API: --thread <thread_id> --run <run_id>
                 Responses API:  --response <response_id>, or --conversation <conversation_id> [--model <model>]
-                then --output <tool_call_id>=<output> [--output …] (for the Responses API, the call_id)
+                Agents API:     --session <session_id> --turn <turn_id>
+                then --output <tool_call_id>=<output> [--output …] (for the Responses and Agents APIs, the call_id)
+                Agents API: --error <call_id>=<what failed> tells the agent the tool failed
                 [--metadata key=value …] [--stream] [--group-id <id>] [--dedup-id <id>] [--delay-seconds <n>]
-                or --file message.json (- for stdin; sent as it is, e.g. a watch_run or watch_response)
+                or --file message.json (- for stdin; sent as it is, e.g. a watch_run, watch_response or watch_session)
                 an output of @path reads the output from a file; FIFO: the group defaults to the
-                thread, conversation or response id
-  tail        print results events of both APIs as they arrive (Ctrl-C stops)
+                thread, conversation, response or session id
+  tail        print results events of every API as they arrive (Ctrl-C stops)
                 [--type requires_action[,run.completed,response.completed]] [--json] [--max <n>]
                 (a bare status such as requires_action means run.… and response.…)
   dlq list    what is in the DLQ, by reason, without taking anything out   [--max <n>] [--json]

@@ -9,8 +9,11 @@ export const SEND_OPTIONS = {
   run: { type: "string" },
   response: { type: "string" },
   conversation: { type: "string" },
+  session: { type: "string" },
+  turn: { type: "string" },
   model: { type: "string" },
   output: { type: "string", multiple: true },
+  error: { type: "string", multiple: true },
   metadata: { type: "string", multiple: true },
   stream: { type: "boolean" },
   file: { type: "string" },
@@ -27,10 +30,15 @@ export interface SendFlags {
   response?: string;
   /** … or `conversation_id` (the calls waiting at the conversation's tail). */
   conversation?: string;
+  /** Agents API: `session_id` and `turn_id` (the turn whose pending calls these results answer). */
+  session?: string;
+  turn?: string;
   /** Responses API: `request.model` of the continuation (a conversation the relay has not seen needs it). */
   model?: string;
   /** `call_id=text`, or `call_id=@path` to read the output from a file. */
   output?: string[];
+  /** Agents API: `call_id=text`, a tool's failure told to the agent instead of an output. */
+  error?: string[];
   /** `key=value` */
   metadata?: string[];
   stream?: boolean;
@@ -54,17 +62,22 @@ export async function buildMessageBody(flags: SendFlags, readText: (path: string
       throw new UsageError(`--file sends the file as it is: drop ${mixed.map((f) => `--${f}`).join(", ")}, or drop --file.`);
     body = await readText(flags.file);
   } else {
-    const named = flags.thread ?? flags.run ?? flags.response ?? flags.conversation;
-    if (named === undefined || !flags.output?.length) {
+    const named = flags.thread ?? flags.run ?? flags.response ?? flags.conversation ?? flags.session ?? flags.turn;
+    if (named === undefined || !(flags.output?.length || flags.error?.length)) {
       throw new UsageError(
         "send needs --thread <thread_id> --run <run_id> (Assistants API), or --response <response_id> or --conversation <conversation_id> " +
-          "(Responses API), and at least one --output <tool_call_id>=<output> (or --file message.json).",
+          "(Responses API), or --session <session_id> --turn <turn_id> (Agents API), and at least one --output <tool_call_id>=<output> " +
+          "(Agents API: or --error <tool_call_id>=<what failed>) (or --file message.json).",
       );
     }
-    const tool_outputs = [];
-    for (const item of flags.output) {
+    const tool_outputs: Array<Record<string, string>> = [];
+    for (const item of flags.output ?? []) {
       const [id, value] = splitPair(item, "--output", "<tool_call_id>=<output>");
       tool_outputs.push({ tool_call_id: id, output: value.startsWith("@") ? await readText(value.slice(1)) : value });
+    }
+    for (const item of flags.error ?? []) {
+      const [id, value] = splitPair(item, "--error", "<tool_call_id>=<what failed>");
+      tool_outputs.push({ tool_call_id: id, error: value });
     }
     const metadata = flags.metadata?.length
       ? Object.fromEntries(flags.metadata.map((m) => splitPair(m, "--metadata", "<key>=<value>")))
@@ -75,6 +88,8 @@ export async function buildMessageBody(flags: SendFlags, readText: (path: string
       ...(flags.run !== undefined ? { run_id: flags.run } : {}),
       ...(flags.response !== undefined ? { response_id: flags.response } : {}),
       ...(flags.conversation !== undefined ? { conversation_id: flags.conversation } : {}),
+      ...(flags.session !== undefined ? { session_id: flags.session } : {}),
+      ...(flags.turn !== undefined ? { turn_id: flags.turn } : {}),
       tool_outputs,
       ...(flags.stream ? { stream: true } : {}),
       ...(metadata ? { metadata } : {}),
@@ -90,7 +105,19 @@ export async function buildMessageBody(flags: SendFlags, readText: (path: string
 }
 
 /** The flags that build a message, which --file replaces. */
-const MESSAGE_FLAGS = ["thread", "run", "response", "conversation", "model", "output", "metadata", "stream"] as const;
+const MESSAGE_FLAGS = [
+  "thread",
+  "run",
+  "response",
+  "conversation",
+  "session",
+  "turn",
+  "model",
+  "output",
+  "error",
+  "metadata",
+  "stream",
+] as const;
 
 /** Sends one message to the input queue; returns a line to print (ids and sizes only, never outputs). */
 export async function sendCommand(flags: SendFlags, targets: Targets): Promise<string> {
@@ -130,20 +157,28 @@ export async function sendCommand(flags: SendFlags, targets: Targets): Promise<s
   }
 }
 
-type MessageIds = { thread_id?: string; run_id?: string; response_id?: string; conversation_id?: string };
+type MessageIds = {
+  thread_id?: string;
+  run_id?: string;
+  response_id?: string;
+  conversation_id?: string;
+  session_id?: string;
+  turn_id?: string;
+};
 
 /**
  * The FIFO group a message goes in by default: its thread, else its conversation, else its response, so one
  * thread's (conversation's) messages stay in order.
  */
 function groupOf(message: MessageIds): string {
-  return message.thread_id ?? message.conversation_id ?? message.response_id ?? "tool-output-relay";
+  return message.thread_id ?? message.conversation_id ?? message.response_id ?? message.session_id ?? "tool-output-relay";
 }
 
 /** What the message is for, in the words `tail` prints. */
 function subjectOf(message: MessageIds): string {
   if (message.response_id !== undefined) return message.response_id;
   if (message.conversation_id !== undefined) return `conversation ${message.conversation_id}`;
+  if (message.session_id !== undefined) return `${message.session_id}${message.turn_id ? ` / ${message.turn_id}` : ""}`;
   return `${message.thread_id} / ${message.run_id}`;
 }
 

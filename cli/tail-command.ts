@@ -89,7 +89,7 @@ export function eventTypes(type: string): string[] {
 export function formatResultLine(event: ResultsEvent): string {
   const calls = event.tool_calls ?? [];
   const asks = calls.length ? `  asks for ${calls.map((c) => `${c.id}${c.function.name ? ` (${c.function.name})` : ""}`).join(", ")}` : "";
-  const failure = event.api === "assistants" ? event.run.last_error : event.response.error;
+  const failure = event.api === "assistants" ? event.run.last_error : event.api === "agents" ? event.turn?.error : event.response.error;
   const code = (failure as { code?: string } | null | undefined)?.code;
   const error = code ? `  ${event.api === "assistants" ? "last_error" : "error"} ${code}` : "";
   const metadata =

@@ -96,6 +96,8 @@ const ContextSchema = z
       })
       .transform((ids) => ids.map((id) => id.trim()).filter((id) => id !== ""))
       .optional(),
+    /** Base URL of the OpenAI Agents API when it is not at endpointBaseUrl; https only. */
+    agentsBaseUrl: z.url({ protocol: /^https$/, error: "must be an https URL such as https://api.openai.com/v1" }).optional(),
     /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents: v1). */
     endpointApiVersion: z.string({ error: "must be an api-version such as v1 or 2025-05-01" }).optional(),
     /** `api-version` on every Responses-API call (unset for Azure's /openai/v1). */
@@ -255,6 +257,7 @@ function checkBedrock(
 const ENDPOINT_OPTIONS = {
   ENDPOINT_BASE_URL: "endpointBaseUrl",
   RESPONSES_BASE_URL: "responsesBaseUrl",
+  AGENTS_BASE_URL: "agentsBaseUrl",
   ENDPOINT_API_VERSION: "endpointApiVersion",
   RESPONSES_API_VERSION: "responsesApiVersion",
 } as const;
@@ -264,7 +267,7 @@ const ENDPOINT_OPTIONS = {
  * @example endpointEnvironment(parseContext({ endpointApiVersion: "v1" })) // { ENDPOINT_BASE_URL: "https://api.portkey.ai/v1", ENDPOINT_API_VERSION: "v1" }
  */
 function endpointEnvironment(
-  options: Pick<RelayContext, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
+  options: Pick<RelayContext, "endpointBaseUrl" | "responsesBaseUrl" | "agentsBaseUrl" | "endpointApiVersion" | "responsesApiVersion">,
 ): Partial<Record<keyof typeof ENDPOINT_OPTIONS, string>> {
   return Object.fromEntries(
     Object.entries(ENDPOINT_OPTIONS).flatMap(([variable, option]) => (options[option] ? [[variable, options[option]]] : [])),

@@ -65,6 +65,7 @@ export class RelayStack extends Stack {
       endpointBaseUrl: config.endpointBaseUrl ?? null,
       responsesBaseUrl: config.responsesBaseUrl,
       bedrockModels: config.bedrockModels,
+      agentsBaseUrl: config.agentsBaseUrl,
       endpointApiVersion: config.endpointApiVersion,
       responsesApiVersion: config.responsesApiVersion,
       timeout: Duration.seconds(config.functionTimeoutSeconds),

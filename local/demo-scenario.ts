@@ -33,8 +33,8 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
     runTool: OUTPUT,
     onAnswer: (a) =>
       answers.set(a.messageId, {
-        label: `second round of the ${a.api === "assistants" ? "run" : "response"}, by the tool worker`,
-        subject: "run_id" in a.reply ? `${a.reply.thread_id} / ${a.reply.run_id}` : Object.values(a.reply)[0],
+        label: `second round of the ${{ assistants: "run", responses: "response", agents: "session" }[a.api]}, by the tool worker`,
+        subject: "run_id" in a.reply ? `${a.reply.thread_id} / ${a.reply.run_id}` : Object.values(a.reply).join(" / "),
         toolOutputs: a.toolCallIds.length,
       }),
   });
@@ -60,6 +60,14 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
     const turn = sim.createResponse({ toolCalls: 2 });
     const mismatched = sim.createResponse({ toolCalls: 1 });
     const fanIn = sim.createRun({ toolCalls: 3, afterOutputs: ["completed"] });
+    const session = sim.createSession({ toolCalls: 2, metadata: METADATA });
+    const [weatherCall, orderCall] = session.callIds as [string, string];
+    const agentsAnswer = (call: string, result: { output: string } | { error: string }) => ({
+      session_id: session.sessionId,
+      turn_id: session.turnId,
+      tool_outputs: [{ tool_call_id: call, ...result }],
+      metadata: METADATA,
+    });
 
     await send("valid outputs", answer(weather));
     await send("valid outputs, streamed, one 429 on the way", answer(twoTools, { stream: true }));
@@ -79,10 +87,18 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
       await send("collected: 1 of 3 parallel calls, own worker", { ...answer(fanIn), tool_outputs: [output], collect: true });
     }
 
+    // Agents: a turn of two calls run by two workers; the first answer leaves the session waiting for the other.
+    await send("Agents: 1 of 2 calls, own worker", agentsAnswer(weatherCall, { output: OUTPUT() }));
+
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     await settleWithWorker(stack, worker, [...sent.keys(), ...answers.keys()], deadline);
+    // The second worker's tool failed: the agent is told so (`error`), and the turn goes on.
+    const failedCall = agentsAnswer(orderCall, { error: "order service timed out" });
+    await send("Agents: 2 of 2 calls, own worker, a tool failure", failedCall);
     // A duplicate delivery, as SQS's at-least-once brings one: the same body again, after the first copy was accepted.
     await send("Responses: the same turn again (a duplicate)", turnMessage);
+    await settleWithWorker(stack, worker, [...sent.keys(), ...answers.keys()], deadline);
+    await send("Agents: the failed call again (a duplicate)", failedCall);
     await settleWithWorker(stack, worker, [...sent.keys(), ...answers.keys()], deadline);
     const labels = new Map([...sent, ...[...answers].sort(([, a], [, b]) => a.label.localeCompare(b.label))]);
     const accounting = stack.ledger.account(labels.keys());
@@ -92,13 +108,14 @@ export async function runDemoScenario(options: Omit<LocalStackOptions, "endpoint
       labels,
       accounting,
       {
-        endpoint: `endpoint simulator on ${stack.endpointBaseUrl} (Assistants and Responses APIs)`,
+        endpoint: `endpoint simulator on ${stack.endpointBaseUrl} (Assistants, Responses and Agents APIs)`,
         aws: `fauxqs on ${stack.aws.endpoint}, dynalite on ${stack.aws.dynamodb.endpoint}`,
         maxReceiveCount,
         pollers,
       },
       { weather, twoTools, twoRounds, expired, fanIn },
       { chain, turn, mismatched },
+      session,
     );
   } finally {
     await worker.stop();
@@ -119,6 +136,7 @@ async function settleWithWorker(stack: LocalStack, worker: ToolWorker, ids: stri
 function subjectOfMessage(message: Record<string, unknown>): string | undefined {
   if (typeof message.response_id === "string") return message.response_id;
   if (typeof message.conversation_id === "string") return `conversation ${message.conversation_id}`;
+  if (typeof message.session_id === "string") return `${message.session_id} / ${message.turn_id}`;
   return typeof message.thread_id === "string" && typeof message.run_id === "string"
     ? `${message.thread_id} / ${message.run_id}`
     : undefined;
@@ -134,6 +152,7 @@ function buildReport(
   setup: ScenarioReport["setup"],
   runs: Record<"weather" | "twoTools" | "twoRounds" | "expired" | "fanIn", RunIds>,
   responses: Record<"chain" | "turn" | "mismatched", ResponseIds>,
+  session: { sessionId: string; turnId: string; callIds: string[] },
 ): ScenarioReport {
   const sim = stack.sim!;
   const labelOf = (id: string) => labels.get(id)?.label ?? `message ${id.slice(0, 8)}`;
@@ -156,7 +175,7 @@ function buildReport(
   });
   const deadLetters = stack.ledger.deadLetters.map((d) => {
     const r = d.record;
-    const subject = r.thread_id && r.run_id ? `${r.thread_id} / ${r.run_id}` : (r.response_id ?? r.conversation_id);
+    const subject = r.thread_id && r.run_id ? `${r.thread_id} / ${r.run_id}` : (r.response_id ?? r.conversation_id ?? r.session_id);
     return {
       reason: d.reason,
       ...(subject ? { subject } : {}),
@@ -185,6 +204,15 @@ function buildReport(
     submissions: sim.requests.filter((r) => r.method === "POST" && r.path.includes(`/runs/${runs.fanIn.runId}/submit_tool_outputs`)).length,
     inEvent: fanInEvent?.source_message_ids?.length ?? 0,
   };
+  const sessionEvents = events.filter((e) => e.api === "agents" && e.session_id === session.sessionId).map((e) => e.type);
+  const agentCopies = [...labels].filter(([, m]) => m.label.startsWith("Agents: ")).map(([id]) => id);
+  const agents = {
+    sessionId: session.sessionId,
+    messages: agentCopies.length,
+    accepted: agentCopies.filter((id) => accounting.accepted.includes(id)).length,
+    admissions: session.callIds.map((id) => sim.agentAdmissions(session.sessionId, id)),
+    events: sessionEvents,
+  };
   const expectations: Array<[boolean, string]> = [
     [has("run.completed", runs.weather), "run.completed for the one-tool run"],
     [has("run.completed", runs.twoTools), "run.completed for the two-tool run (after a 429)"],
@@ -205,6 +233,12 @@ function buildReport(
       collected.submissions === 1 && collected.inEvent === 3,
       "the parallel turn's three outputs submitted once, the event naming all three messages",
     ],
+    [sessionEvents[0] === "session.waiting", "Agents: session.waiting after the first worker's answer"],
+    [sessionEvents.includes("session.turn_completed"), "Agents: session.turn_completed after the second worker's (an error)"],
+    [
+      agents.messages === 3 && agents.accepted === 3 && agents.admissions.every((n) => n === 1),
+      "Agents: every copy acknowledged, each call id admitted once (the duplicate by its Idempotency-Key)",
+    ],
   ];
   const missing = expectations.filter(([seen]) => !seen).map(([, what]) => what);
   const c = sim.counters;
@@ -224,8 +258,14 @@ function buildReport(
     },
     duplicate,
     collected,
+    agents,
     missing,
-    ok: missing.length === 0 && accounting.pending.length === 0 && c.doubleAcceptances === 0 && c.forks === 0,
+    ok:
+      missing.length === 0 &&
+      accounting.pending.length === 0 &&
+      c.doubleAcceptances === 0 &&
+      c.forks === 0 &&
+      agents.admissions.every((n) => n === 1),
     setup,
   };
 }

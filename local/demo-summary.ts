@@ -30,6 +30,8 @@ export interface ScenarioReport {
   duplicate: { responseId: string; copies: number; accepted: number; created: number };
   /** The collected turn: messages sent for it, submissions the endpoint got, messages its results event names. */
   collected: { messages: number; submissions: number; inEvent: number };
+  /** The Agents round: messages sent (with the duplicate), acknowledged, admissions per call id, the session's event types. */
+  agents: { sessionId: string; messages: number; accepted: number; admissions: number[]; events: string[] };
   /** What the scenario expected and did not see (empty when all went as designed). */
   missing: string[];
   /** True when nothing was lost, nothing was taken twice and everything expected happened: `npm start` exits 0. */
@@ -85,6 +87,10 @@ export function formatScenarioReport(report: ScenarioReport): string {
   const k = report.collected;
   lines.push(
     `Collected: a turn of 3 parallel calls answered by ${k.messages} workers in random order: ${plural(k.submissions, "submission")}, ${k.inEvent} messages named in its event`,
+  );
+  const a = report.agents;
+  lines.push(
+    `Agents: a turn of 2 calls answered by 2 workers (one an error), ${a.accepted} of ${a.messages} messages acknowledged (one a duplicate), admissions per call id: ${a.admissions.join(", ")} · events: ${a.events.join(" → ")}`,
   );
   for (const what of report.missing) lines.push(`MISSING: ${what}`);
   lines.push(report.ok ? "OK: the relay did its whole job." : "NOT OK: see above.");

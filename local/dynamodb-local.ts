@@ -10,6 +10,8 @@ const dynalite = createRequire(import.meta.url)("dynalite") as (options: { creat
 export interface DynamodbLocal {
   /** What `AWS_ENDPOINT_URL_DYNAMODB` should be. */
   endpoint: string;
+  /** The `X-Amz-Target` of every request received so far, oldest first (tests assert which calls were made, or none). */
+  readonly targets: readonly string[];
   close(): Promise<void>;
 }
 
@@ -21,10 +23,15 @@ export interface DynamodbLocal {
  */
 export async function startDynamodbLocal(): Promise<DynamodbLocal> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
+  const targets: string[] = [];
+  server.prependListener("request", (req: { headers: Record<string, string | string[] | undefined> }) => {
+    targets.push(String(req.headers["x-amz-target"] ?? "(none)"));
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const limits = await startDynamodbLimits(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
   return {
     endpoint: limits.endpoint,
+    targets,
     close: async () => {
       await limits.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -22,6 +22,7 @@ export interface ExternalEndpoint {
   responsesBaseUrl: URL;
   /** When every call is signed with SigV4 (Amazon Bedrock): the service and region, for the operator. */
   sigV4?: { service: string; region: string };
+  agentsBaseUrl: URL | undefined;
   /** Which credentials are in use, by key name (never a value). */
   credentialKeys: string[];
 }

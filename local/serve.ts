@@ -68,6 +68,17 @@ export const SIMULATOR_SEEDS: ReadonlyArray<(sim: EndpointSimulator) => Seed> = 
       ],
     };
   },
+  (sim) => {
+    const session = sim.createSession({ toolCalls: 2 });
+    const [first, second] = session.callIds as [string, string];
+    return {
+      what: "Agents API: a session's turn waits for two function calls",
+      commands: [
+        `npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --output ${first}=sunny   # Agents: session.waiting (one call still open)`,
+        `npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --error ${second}='order service down'   # session.turn_completed`,
+      ],
+    };
+  },
 ];
 
 /**
@@ -140,15 +151,24 @@ npx tool-output-relay dlq list
 /** Where each API goes and with which credential keys: no query, no user info, no value. */
 function describe(endpoint: ExternalEndpoint): string {
   const where = (url: URL) => `${url.origin}${url.pathname}`;
-  const { endpointBaseUrl, responsesBaseUrl, sigV4 } = endpoint;
+  const { sigV4 } = endpoint;
+  const byUrl = new Map<string, string[]>();
+  const unconfigured: string[] = [];
+  for (const [api, url] of [
+    ["Assistants", endpoint.endpointBaseUrl],
+    ["Responses", endpoint.responsesBaseUrl],
+    ["Agents", endpoint.agentsBaseUrl],
+  ] as const) {
+    if (url === undefined) unconfigured.push(api);
+    else byUrl.set(where(url), [...(byUrl.get(where(url)) ?? []), api]);
+  }
+  const named = (names: string[]) =>
+    names.length === 3 ? "every API" : names.length === 2 ? `${names.join(" and ")} APIs` : `${names[0]} API`;
   const apis =
-    endpointBaseUrl === undefined
-      ? `${where(responsesBaseUrl)} (Responses API only; Assistants messages go to the DLQ as api_not_configured)`
-      : responsesBaseUrl.href === endpointBaseUrl.href
-        ? `${where(endpointBaseUrl)} (both APIs)`
-        : `${where(endpointBaseUrl)} (Assistants API) and ${where(responsesBaseUrl)} (Responses API)`;
+    [...byUrl].map(([url, names]) => `${url} (${named(names)})`).join(" and ") +
+    (unconfigured.length > 0 ? `; ${unconfigured.join(" and ")} messages go to the DLQ as api_not_configured` : "");
   if (sigV4 !== undefined) {
-    const bedrock = bedrockHost(responsesBaseUrl.hostname);
+    const bedrock = bedrockHost(endpoint.responsesBaseUrl.hostname);
     const name = bedrock === undefined ? "your endpoint" : `Amazon Bedrock ${bedrock.endpoint}`;
     return `${name}: ${apis}, every call signed with SigV4 (service ${sigV4.service}, region ${sigV4.region}) with this shell's AWS credentials`;
   }

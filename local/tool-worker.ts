@@ -111,7 +111,7 @@ function ledgerSource(stack: LocalStack): EventSource {
 /**
  * The tool worker of the local stack: the tool-worker client (client/) reading `*.requires_action` events from the
  * results topic (through the stack's reader queue), running each call and sending `{ ...event.reply, tool_outputs }`
- * to the input queue, for every API. Duplicate events (same `event_id`) are answered once.
+ * to the input queue, for every API (Assistants, Responses, Agents). Duplicate events (same `event_id`) are answered once.
  * @example const worker = startToolWorker(stack); … await worker.stop();
  */
 export function startToolWorker(stack: LocalStack, options: ToolWorkerOptions = {}): ToolWorker {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as z from "zod";
 import * as zm from "zod/mini";
+import { AgentsResultsEventSchema } from "../functions/submit-tool-outputs/dialects/agents/event-schema";
 import { AssistantsResultsEventSchema } from "../functions/submit-tool-outputs/dialects/assistants/event-schema";
 import type { ApiMessages } from "../functions/submit-tool-outputs/dialects/dialect";
 import { APIS, type Api, DIALECTS, ID_FIELDS } from "../functions/submit-tool-outputs/dialects/index";
@@ -25,6 +26,7 @@ export const PUBLISHED_APIS: readonly ApiMessages[] = APIS.map((api) => DIALECTS
  * fails to compile.
  */
 const EVENT_SCHEMAS = {
+  agents: AgentsResultsEventSchema,
   assistants: AssistantsResultsEventSchema,
   responses: ResponsesResultsEventSchema,
 } satisfies Record<Api, z.core.$ZodType>;

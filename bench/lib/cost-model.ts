@@ -35,9 +35,9 @@ export interface PhaseSet {
   leaveWatch: PhaseFigures;
   watchMoving: PhaseFigures;
   watchRest: PhaseFigures;
-  /** A unit of collected turns (figures per unit), and how many turns one unit holds. */
-  collect: { figures: PhaseFigures; turnsPerUnit: number };
-  check: PhaseFigures;
+  /** A unit of collected turns (figures per unit), and how many turns one unit holds; none for an API that never collects. */
+  collect?: { figures: PhaseFigures; turnsPerUnit: number };
+  check?: PhaseFigures;
 }
 
 export type Mode = "poll" | "stream" | "watch";
@@ -182,6 +182,7 @@ export function resultDelayMs(mode: Mode, restMs: number, a: Assumptions): numbe
  * collecting adds to it (storing each message, the completing invocation, the collection's check), over its messages.
  */
 export function composeCollected(p: PhaseSet, mode: Mode, restMs: number, a: Assumptions, perTurn = 3): Usage {
+  if (p.collect === undefined || p.check === undefined) throw new Error("composeCollected: the phases hold no collected turns");
   const submission = composeMessage(p, mode, restMs, a);
   const unit = p.collect.figures;
   const turn = new Usage(a).add(unit, 1 / p.collect.turnsPerUnit);

@@ -11,11 +11,11 @@ import { roundOf } from "../../functions/submit-tool-outputs/collect/collection"
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import type { SimulatorCounters } from "../../local/endpoint-simulator";
-import type { Rig } from "./relay-rig";
+import type { Rig, SimSession } from "./relay-rig";
 import type { MeterCounts } from "./request-meter";
 import { median } from "./stats";
 
-export type Api = "assistants" | "responses";
+export type Api = "assistants" | "responses" | "agents";
 
 /** One phase, per invocation (medians for times, means for counts). */
 export interface PhaseFigures {
@@ -41,7 +41,26 @@ const MOVING = [{ stayInProgressMs: 600_000 }, "completed" as const];
 const output = (_: string, i: number) => JSON.stringify({ answer: i, text: "bench output ".repeat(8) });
 
 const endpointCallsOf = (c: SimulatorCounters) =>
-  c.submits + c.gets + c.stepLists + c.responsePosts + c.responseGets + c.inputItemLists + c.conversationItemLists;
+  c.submits +
+  c.gets +
+  c.stepLists +
+  c.responsePosts +
+  c.responseGets +
+  c.inputItemLists +
+  c.conversationItemLists +
+  c.agentEventPosts +
+  c.agentReads +
+  c.agentItemLists +
+  c.agentStreams;
+
+/** An Agents message answering every call of a session's turn. */
+const sessionAnswer = (session: SimSession, extra: Record<string, unknown>) =>
+  JSON.stringify({
+    session_id: session.sessionId,
+    turn_id: session.turnId,
+    tool_outputs: session.callIds.map((id, i) => ({ tool_call_id: id, output: output(id, i) })),
+    ...extra,
+  });
 
 /** Counts what the handler writes to stdout while `work` runs, without printing it. */
 async function counted<T>(work: () => Promise<T>): Promise<{ value: T; bytes: number }> {
@@ -148,10 +167,14 @@ export function costPhases(rig: Rig, o: { cpuStretch: number; runs: number; env?
     const extra = stream ? { stream: true } : {};
     if (api === "assistants") {
       const runs = await rig.createRuns(batch, { afterOutputs: afterOutputs as never });
-      return { bodies: runs.map((run) => JSON.stringify(answerFor(run, extra, output))), runs, responses: [] };
+      return { bodies: runs.map((run) => JSON.stringify(answerFor(run, extra, output))), runs, responses: [], sessions: [] };
+    }
+    if (api === "agents") {
+      const sessions = await rig.createSessions(batch, { afterOutputs: afterOutputs as never });
+      return { bodies: sessions.map((session) => sessionAnswer(session, extra)), runs: [], responses: [], sessions };
     }
     const responses = await rig.createResponses(batch, { afterOutputs: afterOutputs as never });
-    return { bodies: responses.map((r) => JSON.stringify(responseAnswerFor(r, extra, output))), runs: [], responses };
+    return { bodies: responses.map((r) => JSON.stringify(responseAnswerFor(r, extra, output))), runs: [], responses, sessions: [] };
   }
 
   return {
@@ -179,17 +202,19 @@ export function costPhases(rig: Rig, o: { cpuStretch: number; runs: number; env?
     /** A watch for a run still moving: one look, and the watch goes out again (FOLLOW_BUDGET_MS=0). */
     watchMoving: async (api: Api, batch: number) => {
       const make = async () => {
-        const { bodies, runs, responses } = await submissions(api, batch, MOVING, false);
+        const { bodies, runs, responses, sessions } = await submissions(api, batch, MOVING, false);
         const submitted = await rig.eventOf(bodies);
         await counted(() => handlers.watchOnly(submitted));
         await rig.ack(submitted);
         const watches =
           api === "assistants"
             ? runs.map((run) => ({ type: "watch_run", thread_id: run.threadId, run_id: run.runId }))
-            : (await rig.children(responses.map((r) => r.responseId))).map((children) => ({
-                type: "watch_response",
-                response_id: children[0],
-              }));
+            : api === "agents"
+              ? sessions.map((session) => ({ type: "watch_session", session_id: session.sessionId, turn_id: session.turnId }))
+              : (await rig.children(responses.map((r) => r.responseId))).map((children) => ({
+                  type: "watch_response",
+                  response_id: children[0],
+                }));
         return [{ event: await rig.eventOf(watches.map((w) => JSON.stringify(w))), handler: handlers.watchOnly }];
       };
       return measure(await unitsOf(make));
@@ -201,7 +226,9 @@ export function costPhases(rig: Rig, o: { cpuStretch: number; runs: number; env?
         const watches =
           api === "assistants"
             ? (await rig.createRuns(batch)).map((run) => ({ type: "watch_run", thread_id: run.threadId, run_id: run.runId }))
-            : (await rig.createResponses(batch)).map((r) => ({ type: "watch_response", response_id: r.responseId }));
+            : api === "agents"
+              ? (await rig.createSessions(batch)).map((s) => ({ type: "watch_session", session_id: s.sessionId, turn_id: s.turnId }))
+              : (await rig.createResponses(batch)).map((r) => ({ type: "watch_response", response_id: r.responseId }));
         return [{ event: await rig.eventOf(watches.map((w) => JSON.stringify(w))), handler: handlers.follow }];
       }).then(measure),
 

@@ -5,7 +5,7 @@
  * Talks over the fork IPC channel; see relay-rig.ts for the other side.
  */
 import { startEmbeddedAws } from "../../local/embedded-aws";
-import type { CreateResponseOptions, CreateRunOptions, Fault, RandomFaults } from "../../local/endpoint-simulator";
+import type { CreateResponseOptions, CreateRunOptions, CreateSessionOptions, Fault, RandomFaults } from "../../local/endpoint-simulator";
 import { startEndpointSimulator } from "../../local/endpoint-simulator";
 import { type MeterCounts, startRequestMeter } from "./request-meter";
 
@@ -18,6 +18,7 @@ export type RestingOf = { threadId: string; runId: string } | { responseId: stri
 export type ServersRequest =
   | { id: number; op: "createRuns"; count: number; options?: CreateRunOptions }
   | { id: number; op: "createResponses"; count: number; options?: CreateResponseOptions }
+  | { id: number; op: "createSessions"; count: number; options?: CreateSessionOptions }
   | { id: number; op: "restingSince"; of: RestingOf[] }
   | { id: number; op: "children"; responseIds: string[] }
   | { id: number; op: "inject"; faults: Fault[] }
@@ -86,6 +87,9 @@ if (process.send) {
         break;
       case "createResponses":
         result = Array.from({ length: request.count }, () => sim.createResponse(request.options));
+        break;
+      case "createSessions":
+        result = Array.from({ length: request.count }, () => sim.createSession(request.options));
         break;
       case "restingSince":
         result = request.of.map((of) => sim.restingSince(of) ?? null);

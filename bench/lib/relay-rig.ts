@@ -10,13 +10,21 @@ import { deleteMessages, receiveBatch, sendMessages } from "../../cli/queue-io";
 import { answerFor } from "../../fixtures/messages";
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import type { CreateResponseOptions, CreateRunOptions, Fault, RandomFaults, SimulatorCounters } from "../../local/endpoint-simulator";
+import type {
+  CreateResponseOptions,
+  CreateRunOptions,
+  CreateSessionOptions,
+  Fault,
+  RandomFaults,
+  SimulatorCounters,
+} from "../../local/endpoint-simulator";
 import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type RestingOf, type ServersInfo, type ServersRequest } from "./loopback-servers";
 import type { MeterCounts } from "./request-meter";
 
 export type SimRun = { threadId: string; runId: string; toolCallIds: string[] };
 export type SimResponse = { responseId: string; callIds: string[]; conversationId?: string };
+export type SimSession = { sessionId: string; turnId: string; callIds: string[] };
 
 export interface Rig {
   info: ServersInfo;
@@ -25,6 +33,8 @@ export interface Rig {
   env: RelayEnvironment;
   createRuns(count: number, options?: CreateRunOptions): Promise<SimRun[]>;
   createResponses(count: number, options?: CreateResponseOptions): Promise<SimResponse[]>;
+  /** Agents API sessions waiting for their first round of calls. */
+  createSessions(count: number, options?: CreateSessionOptions): Promise<SimSession[]>;
   /** The simulator's restingSince for each (epoch ms, sub-millisecond), null while one still moves. */
   restingSince(of: RestingOf[]): Promise<Array<number | null>>;
   /** The responses created on each (continuations). */
@@ -105,6 +115,7 @@ export async function startRig(options: { processingMs?: number; pollAfterMs?: n
     env,
     createRuns: (count, o) => call({ op: "createRuns", count, options: o }),
     createResponses: (count, o) => call({ op: "createResponses", count, options: o }),
+    createSessions: (count, o) => call({ op: "createSessions", count, options: o }),
     restingSince: (of) => call({ op: "restingSince", of }),
     children: (responseIds) => call({ op: "children", responseIds }),
     meter: (reset = false) => call({ op: "meter", reset }),

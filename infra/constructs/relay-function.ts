@@ -59,6 +59,11 @@ export interface RelayFunctionProps {
    */
   readonly responsesBaseUrl?: string;
   /**
+   * Where the OpenAI Agents API lives (AGENTS_BASE_URL).
+   * @default endpointBaseUrl
+   */
+  readonly agentsBaseUrl?: string;
+  /**
    * `api-version` on every Assistants-API call (ENDPOINT_API_VERSION); Azure AI Foundry classic agents need `v1`.
    * @default none
    */
@@ -173,6 +178,7 @@ export class RelayFunction extends Construct {
     const ownEnvironment = {
       ...(props.endpointBaseUrl ? { ENDPOINT_BASE_URL: props.endpointBaseUrl } : {}),
       ...(props.responsesBaseUrl ? { RESPONSES_BASE_URL: props.responsesBaseUrl } : {}),
+      ...(props.agentsBaseUrl ? { AGENTS_BASE_URL: props.agentsBaseUrl } : {}),
       ...(props.endpointApiVersion ? { ENDPOINT_API_VERSION: props.endpointApiVersion } : {}),
       ...(props.responsesApiVersion ? { RESPONSES_API_VERSION: props.responsesApiVersion } : {}),
       ...(props.endpointSecret ? { ENDPOINT_SECRET_ARN: props.endpointSecret.secret.secretArn } : {}),

@@ -115,6 +115,11 @@ export interface ToolOutputRelayProps {
    */
   readonly bedrockModels?: readonly string[];
   /**
+   * The OpenAI Agents API's base URL (AGENTS_BASE_URL), when not under `endpointBaseUrl`.
+   * @default endpointBaseUrl
+   */
+  readonly agentsBaseUrl?: string;
+  /**
    * `api-version` on every Assistants-API call (ENDPOINT_API_VERSION).
    * @default none
    */
@@ -332,6 +337,7 @@ export class ToolOutputRelay extends Construct {
       payloadBucket: payloads,
       endpointBaseUrl: props.endpointBaseUrl === null ? undefined : (props.endpointBaseUrl ?? SHARED_DEFAULTS.endpointBaseUrl),
       responsesBaseUrl: props.responsesBaseUrl,
+      agentsBaseUrl: props.agentsBaseUrl,
       endpointApiVersion: props.endpointApiVersion,
       responsesApiVersion: props.responsesApiVersion,
       maxReceiveCount: this.maxReceiveCount,

@@ -5,6 +5,7 @@
  * cancels and conversation reads. `POST /threads/runs`, first-turn `POST /responses` and
  * `POST /conversations` are how the demo starts a chain, not relay calls.
  */
+import { agentReplies } from "./agent-replies";
 import { type Reply, replies } from "./replies";
 import { responseReplies } from "./response-replies";
 import type { Fault, FaultKind, RandomFaults } from "./types";
@@ -21,6 +22,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "stream_error",
   "conversation_locked",
   "stream_cut_after_created",
+  "accept_then_drop",
+  "service_unavailable",
+  "invalid_request",
 ];
 
 export const FAULT_ROUTES: readonly Fault["on"][] = [
@@ -30,6 +34,9 @@ export const FAULT_ROUTES: readonly Fault["on"][] = [
   "response_get",
   "response_cancel",
   "conversation_items",
+  "agent_events",
+  "agent_get",
+  "agent_stream",
   "any",
 ];
 
@@ -43,6 +50,7 @@ const FAULT_KEYS = new Set([
   "runId",
   "responseId",
   "conversationId",
+  "sessionId",
 ]);
 const RANDOM_KEYS = new Set(["probability", "kinds", "seed", "on", "retryAfterMs", "delayMs"]);
 
@@ -54,6 +62,8 @@ export interface FaultTarget {
   responseId?: string;
   /** The conversation the request is about (path id, or a continuation's conversation). */
   conversationId?: string;
+  /** The Agents API session the request is about. */
+  sessionId?: string;
   stream: boolean;
 }
 
@@ -69,9 +79,10 @@ interface RandomMode {
 
 /** Whether a kind makes sense for this request at all; a kind that does not is not used up on it. */
 function fits(kind: FaultKind, target: FaultTarget): boolean {
-  const creates = target.route === "submit" || target.route === "response_create";
+  const creates = target.route === "submit" || target.route === "response_create" || target.route === "agent_events";
   if (kind === "accept_then_500") return creates;
-  if (kind === "stream_error") return creates && target.stream;
+  if (kind === "accept_then_drop") return target.route === "agent_events";
+  if (kind === "stream_error") return (creates && target.stream) || target.route === "agent_stream";
   if (kind === "stream_cut_after_created") return target.route === "response_create" && target.stream;
   if (kind === "conversation_locked") return target.route === "response_create" && target.conversationId !== undefined;
   return true;
@@ -82,7 +93,8 @@ function selects(fault: Fault, target: FaultTarget): boolean {
   return (
     (fault.runId === undefined || fault.runId === target.runId) &&
     (fault.responseId === undefined || fault.responseId === target.responseId) &&
-    (fault.conversationId === undefined || fault.conversationId === target.conversationId)
+    (fault.conversationId === undefined || fault.conversationId === target.conversationId) &&
+    (fault.sessionId === undefined || fault.sessionId === target.sessionId)
   );
 }
 
@@ -202,6 +214,10 @@ export function faultReply(fault: Fault): Reply | undefined {
       return replies.invalidApiKey();
     case "conversation_locked":
       return responseReplies.conversationLocked();
+    case "service_unavailable":
+      return agentReplies.serviceUnavailable(fault.retryAfterSeconds ?? 1);
+    case "invalid_request":
+      return agentReplies.invalidRequest();
     default:
       return undefined;
   }

@@ -8,9 +8,11 @@ export { FAULT_KINDS, FAULT_ROUTES, seededRandom } from "./faults";
 export { startEndpointSimulator } from "./server";
 export { UNKNOWN_EVENT_NAME } from "./stream";
 export type {
+  AgentScript,
   ConversationItem,
   CreateResponseOptions,
   CreateRunOptions,
+  CreateSessionOptions,
   EndpointSimulator,
   EndpointSimulatorOptions,
   Fault,

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AgentsHttp, agentCounters, isAgentsApiPath } from "./agent-http";
 import { type AzureApi, AzureFrontDoor, azureScriptProblem } from "./azure";
 import { BedrockFrontDoor } from "./bedrock";
 import { FaultPlan, faultReply } from "./faults";
@@ -131,6 +132,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     signaturesVerified: 0,
     signaturesRejected: 0,
     ...responseCounters(),
+    ...agentCounters(),
   };
   const azure = opts.azure === undefined ? undefined : new AzureFrontDoor(opts.azure, now, counters);
   const bedrock = opts.bedrock === undefined ? undefined : new BedrockFrontDoor(opts.bedrock, now, counters);
@@ -142,6 +144,15 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     now,
     pollAfterMs,
     processingMs: opts.processingMs ?? 30,
+    counters,
+    faults,
+    closing: closing.signal,
+    openStreams,
+  });
+  const agents = new AgentsHttp({
+    now,
+    processingMs: opts.processingMs ?? 30,
+    requireBetaHeader,
     counters,
     faults,
     closing: closing.signal,
@@ -225,6 +236,12 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       // Azure serves the API under the project's `/openai/v1`: route on the path it resolves to.
       const routed = new URL(`${path}${url.search}`, url);
       return responses.handle({ req, res, method, url: routed, text, parsed, answerHeaders, gatewayCheck: gatewayChecked });
+    }
+    if (isAgentsApiPath(path)) {
+      const denied = azure?.check(method, url.pathname, azureApi, url.searchParams, headers);
+      if (denied !== undefined) return send(res, denied, answerHeaders());
+      const gatewayChecked = () => gatewayCheck(headers, false);
+      return agents.handle({ req, res, method, url, text, parsed, headers, answerHeaders, gatewayCheck: gatewayChecked });
     }
     const target = route(method, path);
     if (target.name === "submit") counters.submits += 1;
@@ -314,6 +331,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     },
     restingSince(of) {
       if ("responseId" in of) return responses.restingSince(of.responseId);
+      if ("sessionId" in of) return agents.restingSince(of.sessionId);
       const run = store.get(of.threadId, of.runId);
       return run === undefined ? undefined : restingSince(run, now());
     },
@@ -321,6 +339,11 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     response: (responseId) => responses.response(responseId),
     children: (responseId) => responses.children(responseId),
     conversationItems: (conversationId) => responses.conversationItems(conversationId),
+    createSession: (createOpts) => agents.createSession(createOpts),
+    session: (sessionId) => agents.session(sessionId),
+    agentAdmissions: (sessionId, callId) => agents.admissions(sessionId, callId),
+    forgetIdempotencyKeys: () => agents.forgetIdempotencyKeys(),
+    cancelTurn: (sessionId) => agents.cancelTurn(sessionId),
     inject(...list) {
       faults.inject(...list);
     },
@@ -332,6 +355,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     reset() {
       store.clear();
       responses.clear();
+      agents.clear();
       faults.reset();
       for (const key of Object.keys(counters) as Array<keyof SimulatorCounters>) counters[key] = 0;
       requests.length = 0;

@@ -8,8 +8,11 @@ import type { RunObject } from "./run-object";
 export type { ConversationItem, ResponseFunctionTool, ResponseObject } from "./response-object";
 export type { RunObject } from "./run-object";
 
+import type { AgentScript } from "./agent-sessions";
 import type { ResponseScript } from "./responses";
 import type { CreateRunOptions } from "./runs";
+
+export type { AgentScript } from "./agent-sessions";
 
 export type { ResponseScript } from "./responses";
 export type { CreateRunOptions, RunScript } from "./runs";
@@ -147,7 +150,13 @@ export type FaultKind =
   /** Responses continuations on a conversation only: 400 conversation_locked; nothing is created. */
   | "conversation_locked"
   /** Responses continuations with `stream: true` only: create for real, send `response.created`, then destroy the socket. */
-  | "stream_cut_after_created";
+  | "stream_cut_after_created"
+  /** Agents API events POSTs only: admit the results for real, then destroy the socket without answering. */
+  | "accept_then_drop"
+  /** 503 `service_unavailable_error` with `retry-after` (retryAfterSeconds, default 1). */
+  | "service_unavailable"
+  /** 400 `invalid_request_error` that is neither the race nor a known refusal (nothing is applied). */
+  | "invalid_request";
 
 export interface Fault {
   /**
@@ -156,7 +165,20 @@ export interface Fault {
    * `response_get` = GET /responses/{id} and its input_items, `response_cancel` = POST /responses/{id}/cancel,
    * `conversation_items` = GET /conversations/{id} and its items. `any` covers all of them and submits.
    */
-  on: "submit" | "get" | "response_create" | "response_get" | "response_cancel" | "conversation_items" | "any";
+  on:
+    | "submit"
+    | "get"
+    | "response_create"
+    | "response_get"
+    | "response_cancel"
+    | "conversation_items"
+    /** Agents API: `POST /agents/sessions/{id}/events`. */
+    | "agent_events"
+    /** Agents API: GET session, turns, a turn, items. */
+    | "agent_get"
+    /** Agents API: the SSE `GET /agents/sessions/{id}/events` (`stream_error` sends an `error` event and ends it). */
+    | "agent_stream"
+    | "any";
   kind: FaultKind;
   retryAfterMs?: number;
   retryAfterSeconds?: number;
@@ -170,6 +192,8 @@ export interface Fault {
   responseId?: string;
   /** Only requests about this conversation: the path id, or for `response_create` the body's `conversation`. */
   conversationId?: string;
+  /** Only Agents API requests about this session. */
+  sessionId?: string;
 }
 
 export interface RandomFaults {
@@ -238,6 +262,46 @@ export interface SimulatorCounters {
   cancels: number;
   /** Every GET /conversations/{id}/items that reached the route. */
   conversationItemLists: number;
+  /** Agents API: every `POST /agents/sessions/{id}/events` that reached the route (faulted or not). */
+  agentEventPosts: number;
+  /** Agents API: tool results admitted (one per call id for a correct client; see `agentAdmissions`). */
+  agentResultsAdmitted: number;
+  /**
+   * Agents API: tool results sent for a call the session had already taken, under another `Idempotency-Key` or none
+   * (refused 400 here; the real API's answer is undocumented). A client that reads the session before sending again
+   * keeps it at 0 unless someone else answered the call.
+   */
+  agentResultsForAnsweredCalls: number;
+  /** Agents API: events POSTs answered 202 again for an `Idempotency-Key` already admitted, changing nothing. */
+  agentIdempotentReplays: number;
+  /** Agents API: events POSTs refused (400 race / not pending, 404, 409, validation). */
+  agentRejected: number;
+  /** Agents API: GET session and GET turn. */
+  agentReads: number;
+  /** Agents API: item lists (session or turn). */
+  agentItemLists: number;
+  /** Agents API: SSE streams opened. */
+  agentStreams: number;
+}
+
+export interface CreateSessionOptions {
+  /** Generated `sess_…` / `turn_…` ids when absent. */
+  sessionId?: string;
+  turnId?: string;
+  /** The first round of the turn, pending at once: a count or explicit `call_id`s. Default 1. */
+  toolCalls?: number | string[];
+  /** MCP approval requests pending beside the calls. Default 0. */
+  approvals?: number;
+  /** What the turn does after each answered round. Default `["completed"]`. */
+  afterOutputs?: AgentScript[];
+  /**
+   * New rounds' calls appear as items this long before they are pending (the documented registration race: a result
+   * sent in between gets 400 `Unknown pending tool call`). Default 0. The first round is pending at once.
+   */
+  registrationDelayMs?: number;
+  metadata?: Record<string, string>;
+  model?: string;
+  instructions?: string | null;
 }
 
 export interface CreateResponseOptions {
@@ -291,7 +355,7 @@ export interface EndpointSimulator {
    * a run's `requires_action` or terminal status, a response's terminal one. Undefined while it still moves, or
    * when unknown. For benchmarks that time what a client does after the rest (`completed_at` is in seconds).
    */
-  restingSince(of: { threadId: string; runId: string } | { responseId: string }): number | undefined;
+  restingSince(of: { threadId: string; runId: string } | { responseId: string } | { sessionId: string }): number | undefined;
   /**
    * Responses API: a stored response waiting for its function calls (completed with `function_call` items),
    * as if the model had just asked for tools. `callIds` are its calls' `call_id`s, in output order.
@@ -303,6 +367,19 @@ export interface EndpointSimulator {
   children(responseId: string): string[];
   /** The conversation's items as listed now, oldest first (a response's items appear once it completed); undefined when unknown. */
   conversationItems(conversationId: string): ConversationItem[] | undefined;
+  /**
+   * Agents API: a session whose turn waits for its first round of function calls (status `requires_action`),
+   * as if the agent had just asked for tools.
+   */
+  createSession(opts?: CreateSessionOptions): { sessionId: string; turnId: string; callIds: string[] };
+  /** The current `AgentSession` (undefined when unknown). */
+  session(sessionId: string): Record<string, unknown> | undefined;
+  /** How many times the session admitted a result for this call id: at most 1 for a correct client. */
+  agentAdmissions(sessionId: string, callId: string): number;
+  /** Forget every `Idempotency-Key` seen so far (the API does not say how long it keeps them). */
+  forgetIdempotencyKeys(): void;
+  /** End the session's running turn as cancelled (as a client's `agent.session.input.cancel` would). */
+  cancelTurn(sessionId: string): void;
   inject(...faults: Fault[]): void;
   /** Fault rate mode for soak tests: each matching request fails with probability p, picking a kind from the list; deterministic with a seed. */
   setRandomFaults(opts: RandomFaults | undefined): void;

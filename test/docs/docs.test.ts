@@ -98,6 +98,12 @@ const responsesRows = tableRows(section("docs/responses.md", "What happens to a 
   tests: matches(cells.at(-1)!, /`([\w/.-]+\.test\.ts)`/g),
   code: cells[2]!,
 }));
+/** The Agents outcome table (docs/agents.md), read the same way. */
+const agentsRows = tableRows(section("docs/agents.md", "What happens to an Agents message")).map((cells) => ({
+  row: boldName(cells[0]!),
+  tests: matches(cells.at(-1)!, /`([\w/.-]+\.test\.ts)`/g),
+  code: cells[2]!,
+}));
 /** The titles of a test file's groups and tests (`describe("…")`, `it("…")`). */
 const titlesIn = (file: string) => matches(read(`test/${file}`), /\b(?:describe|it|test)\(\s*"((?:\\.|[^"\\])*)"/g);
 /** A test title is named after a row when it is the row's name, or begins with it and goes on with ": " or " → ". */
@@ -117,7 +123,11 @@ const codeRefs = (cell: string) =>
       name,
     })),
   );
-const codeColumns = [...tableRows(outcomeTable).map((cells) => cells[2]!), ...responsesRows.map((row) => row.code)];
+const codeColumns = [
+  ...tableRows(outcomeTable).map((cells) => cells[2]!),
+  ...responsesRows.map((row) => row.code),
+  ...agentsRows.map((row) => row.code),
+];
 const declares = (file: string, name: string) =>
   new RegExp(`(?:function\\*?\\s+${name}\\b|^\\s*(?:(?:export|public|private|static|async)\\s+)*${name}\\s*[(<])`, "m").test(read(file));
 
@@ -265,7 +275,7 @@ describe("the code map in README.md", () => {
   });
 });
 
-describe("the code columns of both outcome tables", () => {
+describe("the code columns of the outcome tables", () => {
   const refs = codeColumns.flatMap(codeRefs);
   it("name files and functions", () => {
     expect(refs.length).toBeGreaterThan(40);
@@ -281,6 +291,20 @@ describe("the Responses outcome table in docs/responses.md", () => {
     for (const { row, tests } of responsesRows) expect(tests, row).not.toEqual([]);
   });
   it.each(responsesRows)("row $row has a test group or test named after it in $tests", ({ row, tests }) => {
+    for (const file of tests)
+      expect(
+        titlesIn(file).filter((title) => namedAfter(title, row)),
+        file,
+      ).not.toEqual([]);
+  });
+});
+
+describe("the Agents outcome table in docs/agents.md", () => {
+  it("has named rows, each naming its test file", () => {
+    expect(agentsRows.length).toBeGreaterThanOrEqual(15);
+    for (const { row, tests } of agentsRows) expect(tests, row).not.toEqual([]);
+  });
+  it.each(agentsRows)("row $row has a test group or test named after it in $tests", ({ row, tests }) => {
     for (const file of tests)
       expect(
         titlesIn(file).filter((title) => namedAfter(title, row)),

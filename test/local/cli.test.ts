@@ -11,6 +11,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main";
 import { receiveBatch } from "../../cli/queue-io";
+import { buildMessageBody } from "../../cli/send-command";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
@@ -121,6 +122,24 @@ describe("flags and validation (no AWS needed)", () => {
     const { code, err } = await cli(argv);
     expect(code).toBe(2);
     expect(err).toContain(advice);
+  });
+
+  it("send --session --turn builds an Agents message: --output for a result, --error for a tool's failure", async () => {
+    // Act
+    const body = await buildMessageBody({ session: "sess_a", turn: "turn_a", output: ["call_1=21"], error: ["call_2=timed out"] });
+    const refused = await cli(["send", "--session", "sess_a", "--turn", "turn_a", "--error", "call_1="]);
+
+    // Assess
+    expect(JSON.parse(body)).toEqual({
+      session_id: "sess_a",
+      turn_id: "turn_a",
+      tool_outputs: [
+        { tool_call_id: "call_1", output: "21" },
+        { tool_call_id: "call_2", error: "timed out" },
+      ],
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("  - tool_outputs.0.error: must be a non-empty string");
   });
 
   it("a valid message with no queue anywhere says where the queue can come from", async () => {

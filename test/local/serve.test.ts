@@ -210,7 +210,7 @@ describe("npm start -- --serve against Azure AI Foundry with Entra ID", () => {
     expect(relayed).toEqual(["assistants completed", "responses completed"]);
     expect(code).toBe(0);
     expect(served.stdout()).toContain(
-      `The relay talks to your endpoint: ${sim.azure!.projectEndpoint} (Assistants API) and ${sim.azure!.openaiBaseUrl} (Responses API), ` +
+      `The relay talks to your endpoint: ${sim.azure!.projectEndpoint} (Assistants and Agents APIs) and ${sim.azure!.openaiBaseUrl} (Responses API), ` +
         "with AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST",
     );
     expect(served.stdout()).not.toContain(AZURE_APP.clientSecret);
@@ -254,7 +254,7 @@ describe("npm start -- --serve against a self-hosted Portkey gateway", () => {
     expect(relayed).toEqual(["assistants completed"]);
     expect(code).toBe(0);
     expect(served.stdout()).toContain(
-      `The relay talks to your endpoint: ${gateway.baseUrl} (both APIs), with PORTKEY_PROVIDER, PORTKEY_CUSTOM_HOST, ENDPOINT_BEARER_TOKEN`,
+      `The relay talks to your endpoint: ${gateway.baseUrl} (every API), with PORTKEY_PROVIDER, PORTKEY_CUSTOM_HOST, ENDPOINT_BEARER_TOKEN`,
     );
     expect(served.stdout()).not.toContain(PROVIDER_KEY);
     expect(sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });

@@ -10,7 +10,7 @@ import type { SqsHandler } from "../../local/event-source-poller";
 const tsx = join(process.cwd(), "node_modules", "tsx", "dist", "cli.mjs");
 
 describe("npm start", () => {
-  it("the scenario accounts for every message of both APIs: eleven accepted, three dead-lettered with their reasons, none lost", async () => {
+  it("the scenario accounts for every message of the three APIs: fourteen accepted, three dead-lettered with their reasons, none lost", async () => {
     // Act
     const report = await runDemoScenario();
     // Assess
@@ -28,7 +28,10 @@ describe("npm start", () => {
       ["collected: 1 of 3 parallel calls, own worker", "accepted", ""],
       ["collected: 1 of 3 parallel calls, own worker", "accepted", ""],
       ["collected: 1 of 3 parallel calls, own worker", "accepted", ""],
+      ["Agents: 1 of 2 calls, own worker", "accepted", ""],
+      ["Agents: 2 of 2 calls, own worker, a tool failure", "accepted", ""],
       ["Responses: the same turn again (a duplicate)", "accepted", ""],
+      ["Agents: the failed call again (a duplicate)", "accepted", ""],
       ["second round of the response, by the tool worker", "accepted", ""],
       ["second round of the run, by the tool worker", "accepted", ""],
     ]);
@@ -43,12 +46,22 @@ describe("npm start", () => {
       "run.completed",
       "run.expired",
       "run.requires_action",
+      "session.turn_completed",
+      "session.turn_completed",
+      "session.waiting",
     ]);
     expect(report.counters).toMatchObject({ doubleAcceptances: 0, forks: 0, continuations: 3 });
     expect(report.duplicate).toMatchObject({ copies: 2, accepted: 2, created: 1 });
     expect(report.collected).toEqual({ messages: 3, submissions: 1, inEvent: 3 });
+    expect(report.agents).toMatchObject({
+      messages: 3,
+      accepted: 3,
+      admissions: [1, 1],
+      events: ["session.waiting", "session.turn_completed", "session.turn_completed"],
+    });
     const summary = formatScenarioReport(report);
-    expect(summary).toContain("14 sent · 11 accepted · 3 dead-lettered · 0 lost");
+    expect(summary).toContain("17 sent · 14 accepted · 3 dead-lettered · 0 lost");
+    expect(summary).toContain("admissions per call id: 1, 1 · events: session.waiting → session.turn_completed → session.turn_completed");
     expect(summary).toContain("forks: 0 · the turn delivered twice: 2 of 2 copies acknowledged, accepted once (1 response created)");
   });
 
@@ -74,7 +87,7 @@ describe("npm start", () => {
     const env = { ...process.env, ENDPOINT_BASE_URL: "", PORTKEY_API_KEY: "" };
     const run = spawnSync(process.execPath, [tsx, "local/start.ts"], { encoding: "utf8", timeout: 120_000, env });
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("Results topic (10 events)");
+    expect(run.stdout).toContain("Results topic (13 events)");
     expect(run.stdout).toContain("answered by 3 workers in random order: 1 submission, 3 messages named in its event");
     expect(run.stdout).toContain("DLQ (3 records)");
     expect(run.stdout).toContain("OK: the relay did its whole job.");

@@ -42,6 +42,13 @@ describe("a soak of 300 messages under transient endpoint faults", () => {
     expect(report.responsesNeverContinued).toBeLessThanOrEqual(report.unconfirmed.length + report.gaveUp.length);
   });
 
+  it("answers Agents sessions too (some by two workers), never sending a result again for a call a session took", () => {
+    expect(report.validSessions / report.valid).toBeGreaterThanOrEqual(0.1);
+    expect(report.agentCalls).toBeGreaterThan(0);
+    expect(report.agentResultsAdmitted).toBeGreaterThan(0);
+    expect(report.agentResultsForAnsweredCalls).toBe(0);
+  });
+
   it("ends every message as expected: poison in the DLQ with its specific reason, valid ones acknowledged", () => {
     expect(report.unexpected).toEqual([]);
     // retries_exhausted is allowed under transient faults, but with 4 attempts × 5 receives it stays rare.

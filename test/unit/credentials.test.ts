@@ -149,7 +149,7 @@ describe("rules from the gateway findings", () => {
 
 describe("where the credentials may be sent", () => {
   const urls = (endpoint: string, responses = endpoint) =>
-    endpointDestinations({ endpointBaseUrl: new URL(endpoint), responsesBaseUrl: new URL(responses) });
+    endpointDestinations({ endpointBaseUrl: new URL(endpoint), responsesBaseUrl: new URL(responses), agentsBaseUrl: new URL(endpoint) });
   const entra = { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "entra-very-secret" };
   const azure = "https://acme.services.ai.azure.com/api/projects/p";
 

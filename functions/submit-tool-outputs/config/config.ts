@@ -16,6 +16,8 @@ export interface RelayConfig {
   endpointBaseUrl: URL | undefined;
   /** Where the Responses API lives. Default: `endpointBaseUrl` (Portkey and OpenAI serve both under one `/v1`). */
   responsesBaseUrl: URL;
+  /** Where the Agents API lives (`AGENTS_BASE_URL`). Default: `endpointBaseUrl` (none at Bedrock only). */
+  agentsBaseUrl: URL | undefined;
   /** `api-version` on every Assistants-API call (Azure AI Foundry classic agents), when set. */
   endpointApiVersion?: string;
   /** `api-version` on every Responses-API call, when set. */
@@ -119,6 +121,7 @@ export const SHARED_DEFAULTS = {
 export const EnvironmentSchema = z.object({
   ENDPOINT_BASE_URL: z.optional(endpointBaseUrl),
   RESPONSES_BASE_URL: z.optional(endpointBaseUrl),
+  AGENTS_BASE_URL: z.optional(endpointBaseUrl),
   ENDPOINT_API_VERSION: z.optional(apiVersion),
   RESPONSES_API_VERSION: z.optional(apiVersion),
   ENDPOINT_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
@@ -168,17 +171,27 @@ export const TUNING_VARIABLES = [
 ] as const satisfies ReadonlyArray<keyof z.input<typeof EnvironmentSchema>>;
 
 /** The variables that say where the endpoint is and how each API is called there (docs/endpoints.md). */
-export const ENDPOINT_VARIABLES = ["ENDPOINT_BASE_URL", "RESPONSES_BASE_URL", "ENDPOINT_API_VERSION", "RESPONSES_API_VERSION"] as const;
+export const ENDPOINT_VARIABLES = [
+  "ENDPOINT_BASE_URL",
+  "RESPONSES_BASE_URL",
+  "AGENTS_BASE_URL",
+  "ENDPOINT_API_VERSION",
+  "RESPONSES_API_VERSION",
+] as const;
 
 const EndpointSchema = z.pick(EnvironmentSchema, {
   ENDPOINT_BASE_URL: true,
   RESPONSES_BASE_URL: true,
+  AGENTS_BASE_URL: true,
   ENDPOINT_API_VERSION: true,
   RESPONSES_API_VERSION: true,
 });
 
 /** The endpoint part of the configuration. */
-export type EndpointConfig = Pick<RelayConfig, "endpointBaseUrl" | "responsesBaseUrl" | "endpointApiVersion" | "responsesApiVersion">;
+export type EndpointConfig = Pick<
+  RelayConfig,
+  "endpointBaseUrl" | "responsesBaseUrl" | "agentsBaseUrl" | "endpointApiVersion" | "responsesApiVersion"
+>;
 
 /** Parses `env` with `schema`; empty strings mean "unset" (CloudFormation and shells both produce them). */
 function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {
@@ -208,6 +221,7 @@ function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
   return {
     endpointBaseUrl,
     responsesBaseUrl: e.RESPONSES_BASE_URL ?? (endpointBaseUrl as URL),
+    agentsBaseUrl: e.AGENTS_BASE_URL ?? endpointBaseUrl,
     endpointApiVersion: e.ENDPOINT_API_VERSION,
     responsesApiVersion: e.RESPONSES_API_VERSION,
   };

@@ -7,6 +7,7 @@ import {
   readPublishedResult as readEvent,
 } from "../out/results-event";
 import type { FollowUp, Outcome, RestingState as TaggedState } from "../pipeline/outcome";
+import { agents } from "./agents/dialect";
 import { assistants } from "./assistants/dialect";
 import type { ApiDialect, DialectDefinition, DialectWiring, TurnIds } from "./dialect";
 import { responses } from "./responses/dialect";
@@ -18,6 +19,7 @@ import { responses } from "./responses/dialect";
 export const DIALECTS = {
   assistants,
   responses,
+  agents,
 } as const;
 
 /** The APIs the relay speaks; results events, DLQ records and log lines name them (`api`). */
@@ -169,5 +171,6 @@ export const readPublishedResult = <Event extends ResultsEvent = ResultsEvent>(m
   readEvent<Event>(message);
 
 export type { ToolCall } from "../out/results-event";
+export type { AgentsResultsEvent } from "./agents/results-event";
 export type { AssistantsResultsEvent } from "./assistants/results-event";
 export type { ResponsesResultsEvent } from "./responses/results-event";

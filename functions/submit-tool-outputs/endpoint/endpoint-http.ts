@@ -29,6 +29,8 @@ export interface CallOptions {
    * work is done (a foreground `POST /responses`) may take as long as the relay would follow that work.
    */
   timeoutMs?: number;
+  /** Headers of this call only (the Agents API's `Idempotency-Key`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
@@ -105,14 +107,14 @@ export class EndpointHttp {
   async call(
     method: "GET" | "POST",
     url: URL,
-    { traceId, signal, timeoutMs }: CallOptions,
+    { traceId, signal, timeoutMs, headers: callHeaders }: CallOptions,
     { body, streaming = false }: { body?: string; streaming?: boolean } = {},
   ): Promise<Answer> {
     const timeout = new AbortController();
     const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
     const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
     const release = () => clearTimeout(timer);
-    const headers: Record<string, string> = { ...this.options.headers };
+    const headers: Record<string, string> = { ...this.options.headers, ...callHeaders };
     if (this.options.traceHeader !== undefined) headers[this.options.traceHeader] = traceId;
     headers.accept = streaming ? "text/event-stream" : "application/json";
     if (body !== undefined) headers["content-type"] = "application/json";

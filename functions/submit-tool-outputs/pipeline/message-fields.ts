@@ -45,7 +45,11 @@ export const OptionalMetadata = z.optional(
 
 /** 1 to MAX_TOOL_OUTPUTS items whose `tool_call_id`s are unique, each checked by `output`. */
 export function toolOutputList<Output extends z.ZodMiniType>(output: Output) {
-  const item = z.strictObject({ tool_call_id: Id, output });
+  return toolOutputItems(z.strictObject({ tool_call_id: Id, output }));
+}
+
+/** 1 to MAX_TOOL_OUTPUTS items of any shape that has a `tool_call_id`, their ids unique. */
+export function toolOutputItems<Item extends z.ZodMiniType<{ tool_call_id: string }>>(item: Item) {
   return z.array(item).check(
     z.minLength(1, { error: "must hold at least one tool output" }),
     z.maxLength(MAX_TOOL_OUTPUTS, { error: `must hold at most ${MAX_TOOL_OUTPUTS} tool outputs` }),

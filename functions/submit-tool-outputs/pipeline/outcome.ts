@@ -37,6 +37,10 @@ export const DLQ_REASONS = [
   "collect_incomplete",
   /** Collecting: an output too large for the state table, and no payload bucket. */
   "output_too_large",
+  /** Agents: the endpoint has no such session (404). */
+  "session_not_found",
+  /** Agents: the turn ended (or the session failed) without these outputs. */
+  "session_not_awaiting_outputs",
 ] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 
@@ -62,6 +66,8 @@ export const HAND_BACK_REASONS = [
   "state_unavailable",
   /** A collection check that came early (FIFO queues take no delay): it waits by its visibility timeout. */
   "not_due",
+  /** Agents: the session lists the calls as items but has not registered them as pending yet (the registration race). */
+  "calls_not_registered",
 ] as const;
 export type HandBackReason = (typeof HAND_BACK_REASONS)[number];
 

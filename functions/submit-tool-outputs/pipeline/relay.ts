@@ -47,7 +47,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
     const dialect = dialects[message.api];
     if (dialect === undefined) return notConfigured(message);
     const turns = dialect.collecting;
-    if (message.type === "tool_outputs" && message.collect === true && turns !== undefined)
+    if (message.type === "tool_outputs" && "collect" in message && message.collect === true && turns !== undefined)
       return collector ? collector.collect(message, { ...dialect, collecting: turns }, record, ctx) : noTable;
     return dialect.decide(message, ctx);
   };
