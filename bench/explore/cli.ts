@@ -1,0 +1,147 @@
+/**
+ * `npm run explore`: explores schedules from fixed seeds and prints schedules explored, faults injected by kind and
+ * violations; a violation prints its seed and its trace, and `npm run explore -- --seed N` replays it.
+ *   --schedules N   how many (default 100000), seeds from --from (default 1)
+ *   --workers N     processes (default 2: one per core of the reference machine)
+ *   --seed N        replay one seed with its trace
+ *   --json          print the summary as JSON (for the test)
+ */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+// The relay's logs and metrics would cost time and say nothing here: silence them before its modules load.
+process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
+process.env.POWERTOOLS_METRICS_DISABLED = "true";
+process.env.POWERTOOLS_DEV = "false";
+process.env.AWS_ACCESS_KEY_ID ??= "explore";
+process.env.AWS_SECRET_ACCESS_KEY ??= "explore";
+
+const { values } = parseArgs({
+  options: {
+    schedules: { type: "string", default: "100000" },
+    from: { type: "string", default: "1" },
+    workers: { type: "string", default: "2" },
+    seed: { type: "string" },
+    json: { type: "boolean", default: false },
+    child: { type: "boolean", default: false },
+  },
+});
+
+interface Summary {
+  schedules: number;
+  steps: number;
+  faults: Record<string, number>;
+  violations: Array<{ seed: number; violations: string[] }>;
+  ms: number;
+}
+
+/** The relay's Powertools write to the console (a metrics warning per invocation): silenced in this process. */
+function silenceConsole(): void {
+  for (const name of ["log", "info", "warn", "error", "debug", "trace"] as const) console[name] = () => undefined;
+}
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+async function explore(from: number, count: number): Promise<Summary> {
+  silenceConsole();
+  const { installSimRuntime } = await import("./sim-runtime");
+  installSimRuntime();
+  const { installWorldBoundary } = await import("./world");
+  installWorldBoundary();
+  // Modules the relay imports on first use are loaded now, so that loading them never takes a schedule's time.
+  await import("../../functions/submit-tool-outputs/state/state-table");
+  const { runSchedule, FAULT_KINDS } = await import("./schedule");
+  const summary: Summary = {
+    schedules: 0,
+    steps: 0,
+    faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])),
+    violations: [],
+    ms: 0,
+  };
+  const started = process.hrtime.bigint();
+  for (let seed = from; seed < from + count; seed++) {
+    const result = await runSchedule(seed);
+    summary.schedules++;
+    summary.steps += result.steps;
+    for (const [k, n] of Object.entries(result.faults)) summary.faults[k] = (summary.faults[k] ?? 0) + n;
+    if (result.violations.length > 0) summary.violations.push({ seed, violations: result.violations });
+  }
+  summary.ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
+  return summary;
+}
+
+async function replay(seed: number): Promise<void> {
+  silenceConsole();
+  const { installSimRuntime } = await import("./sim-runtime");
+  installSimRuntime();
+  const { installWorldBoundary } = await import("./world");
+  installWorldBoundary();
+  await import("../../functions/submit-tool-outputs/state/state-table");
+  const { runSchedule } = await import("./schedule");
+  const result = await runSchedule(seed, true);
+  print(`seed ${seed}: ${JSON.stringify(result.scenario)}`);
+  for (const line of result.trace) print(line);
+  print(`${result.steps} steps; faults ${JSON.stringify(Object.fromEntries(Object.entries(result.faults).filter(([, n]) => n > 0)))}`);
+  if (result.violations.length === 0) print("no violation");
+  for (const v of result.violations) print(`VIOLATION ${v}`);
+  process.exitCode = result.violations.length > 0 ? 1 : 0;
+}
+
+function merge(parts: Summary[]): Summary {
+  const out: Summary = { schedules: 0, steps: 0, faults: {}, violations: [], ms: 0 };
+  for (const p of parts) {
+    out.schedules += p.schedules;
+    out.steps += p.steps;
+    for (const [k, n] of Object.entries(p.faults)) out.faults[k] = (out.faults[k] ?? 0) + n;
+    out.violations.push(...p.violations);
+    out.ms = Math.max(out.ms, p.ms);
+  }
+  out.violations.sort((a, b) => a.seed - b.seed);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const from = Number(values.from);
+  const count = Number(values.schedules);
+  if (values.seed !== undefined) return replay(Number(values.seed));
+  if (values.child) {
+    const summary = await explore(from, count);
+    process.send?.(summary);
+    return;
+  }
+  const workers = Math.max(1, Math.min(Number(values.workers), count));
+  const started = Date.now();
+  const share = Math.ceil(count / workers);
+  const parts = await Promise.all(
+    Array.from({ length: workers }, (_, i) => {
+      const start = from + i * share;
+      const n = Math.max(0, Math.min(share, from + count - start));
+      return new Promise<Summary>((resolve, reject) => {
+        const child = fork(fileURLToPath(import.meta.url), ["--child", "--from", String(start), "--schedules", String(n)], {
+          stdio: ["ignore", "ignore", "inherit", "ipc"],
+        });
+        child.once("message", (m) => resolve(m as Summary));
+        child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`explorer worker exited with ${code}`))));
+      });
+    }),
+  );
+  const summary = { ...merge(parts), ms: Date.now() - started };
+  if (values.json) {
+    print(JSON.stringify(summary));
+    return;
+  }
+  print(
+    `schedules explored: ${summary.schedules} (seeds ${from}–${from + count - 1}, ${workers} workers, ${(summary.ms / 1000).toFixed(1)} s)`,
+  );
+  print(`operations scheduled: ${summary.steps}`);
+  print("faults injected by kind:");
+  for (const [k, n] of Object.entries(summary.faults)) print(`  ${k.padEnd(20)} ${n}`);
+  print(`violations: ${summary.violations.length}`);
+  for (const v of summary.violations.slice(0, 20))
+    print(`  seed ${v.seed}: ${v.violations.join("; ")}  (replay: npm run explore -- --seed ${v.seed})`);
+  if (summary.violations.length > 20) print(`  … and ${summary.violations.length - 20} more`);
+  process.exitCode = summary.violations.length > 0 ? 1 : 0;
+}
+
+await main();
