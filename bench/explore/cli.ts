@@ -13,7 +13,8 @@ import { parseArgs } from "node:util";
 // The relay's logs and metrics would cost time and say nothing here: silence them before its modules load.
 process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
-process.env.POWERTOOLS_DEV = "false";
+// Dev mode: Powertools writes through the global console, which the explorer silences.
+process.env.POWERTOOLS_DEV = "true";
 process.env.AWS_ACCESS_KEY_ID ??= "explore";
 process.env.AWS_SECRET_ACCESS_KEY ??= "explore";
 

@@ -65,10 +65,10 @@ export class MemoryTable {
       get: (key: string, cb: Callback) => {
         const item = this.items.get(key);
         if (item === undefined) return cb(Object.assign(new Error("not found"), { name: "NotFoundError" }));
-        cb(null, structuredClone(item));
+        cb(null, clone(item));
       },
       put: (key: string, item: Record<string, unknown>, cb: Callback) => {
-        this.items.set(key, structuredClone(item));
+        this.items.set(key, clone(item));
         cb(null);
       },
       del: (key: string, cb: Callback) => {
@@ -90,7 +90,7 @@ export class MemoryTable {
     const { run, check } = actions[operation];
     let data: Record<string, unknown>;
     try {
-      data = validations.checkTypes(structuredClone(input), check.types);
+      data = validations.checkTypes(clone(input), check.types);
       validations.checkValidations(data, check.types, check.custom, this.store);
     } catch (error) {
       throw asTableError(error);
@@ -102,7 +102,7 @@ export class MemoryTable {
     if (answer === undefined) throw new Error(`memory table: ${operation} did not answer synchronously`);
     if (answer.error) throw asTableError(answer.error);
     const { ConsumedCapacity: _, ...rest } = (answer.value ?? {}) as Record<string, unknown>;
-    return structuredClone(rest);
+    return clone(rest);
   }
 }
 
@@ -111,4 +111,9 @@ function asTableError(error: unknown): unknown {
   if (!body?.__type) return error;
   const type = body.__type.split("#").pop()!;
   return new TableError(type, body.message ?? body.Message ?? type);
+}
+
+/** Wire-shaped values are JSON (strings, booleans, lists, maps): a JSON round trip copies them faster than structuredClone. */
+function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
