@@ -89,6 +89,18 @@ async function replay(seed: number): Promise<void> {
   process.exitCode = result.violations.length > 0 ? 1 : 0;
 }
 
+const CHUNK = 2_000;
+
+function runChunk(start: number, n: number): Promise<Summary> {
+  return new Promise<Summary>((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ["--child", "--from", String(start), "--schedules", String(n)], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    child.once("message", (m) => resolve(m as Summary));
+    child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`explorer worker exited with ${code}`))));
+  });
+}
+
 function merge(parts: Summary[]): Summary {
   const out: Summary = { schedules: 0, steps: 0, faults: {}, violations: [], ms: 0 };
   for (const p of parts) {
@@ -96,7 +108,7 @@ function merge(parts: Summary[]): Summary {
     out.steps += p.steps;
     for (const [k, n] of Object.entries(p.faults)) out.faults[k] = (out.faults[k] ?? 0) + n;
     out.violations.push(...p.violations);
-    out.ms = Math.max(out.ms, p.ms);
+    out.ms += p.ms;
   }
   out.violations.sort((a, b) => a.seed - b.seed);
   return out;
@@ -113,20 +125,16 @@ async function main(): Promise<void> {
   }
   const workers = Math.max(1, Math.min(Number(values.workers), count));
   const started = Date.now();
-  const share = Math.ceil(count / workers);
-  const parts = await Promise.all(
-    Array.from({ length: workers }, (_, i) => {
-      const start = from + i * share;
-      const n = Math.max(0, Math.min(share, from + count - start));
-      return new Promise<Summary>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ["--child", "--from", String(start), "--schedules", String(n)], {
-          stdio: ["ignore", "ignore", "inherit", "ipc"],
-        });
-        child.once("message", (m) => resolve(m as Summary));
-        child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`explorer worker exited with ${code}`))));
-      });
-    }),
-  );
+  // Seeds go out in chunks to fresh worker processes: a process holds some memory per schedule it ran (the SDK
+  // clients of every environment it started), so none runs more than one chunk.
+  const chunks: Array<[number, number]> = [];
+  const size = Math.min(CHUNK, Math.ceil(count / workers));
+  for (let start = from; start < from + count; start += size) chunks.push([start, Math.min(size, from + count - start)]);
+  const parts: Summary[] = [];
+  const worker = async () => {
+    for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) parts.push(await runChunk(chunk[0], chunk[1]));
+  };
+  await Promise.all(Array.from({ length: workers }, worker));
   const summary = { ...merge(parts), ms: Date.now() - started };
   if (values.json) {
     print(JSON.stringify(summary));

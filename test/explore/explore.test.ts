@@ -1,0 +1,38 @@
+/**
+ * A short run of the interleaving explorer (bench/explore): a few thousand schedules from fixed seeds keep the
+ * promise, every fault kind is injected, and a seed replays to the same trace. The explorer runs in its own
+ * process: it replaces time, randomness and the AWS/endpoint boundary there, never in a test worker.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const tsx = "node_modules/.bin/tsx";
+const SCHEDULES = 2_000;
+
+describe("npm run explore, short", () => {
+  it(`${SCHEDULES} schedules from fixed seeds: every fault kind injected, no violation`, async () => {
+    const { stdout } = await run(tsx, ["bench/explore/cli.ts", "--schedules", String(SCHEDULES), "--workers", "1", "--json"], {
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }));
+    const summary = JSON.parse(stdout.trim().split("\n").pop()!) as {
+      schedules: number;
+      faults: Record<string, number>;
+      violations: Array<{ seed: number; violations: string[] }>;
+    };
+    expect(summary.schedules).toBe(SCHEDULES);
+    for (const kind of ["lost_answer", "write_refused", "publish_refused", "crash_before", "crash_after", "lease_lapse", "duplicate_delivery", "redrive"])
+      expect(summary.faults[kind], kind).toBeGreaterThan(0);
+    expect(summary.violations).toEqual([]);
+  }, 180_000);
+
+  it("replays a seed to the same trace", async () => {
+    const replay = async () =>
+      (await run(tsx, ["bench/explore/cli.ts", "--seed", "7"]).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }))).stdout;
+    const first = await replay();
+    expect(first).toMatch(/ReceiveMessage/);
+    expect(first.split("\n").length).toBeGreaterThan(10);
+    expect(await replay()).toBe(first);
+  }, 60_000);
+});
