@@ -33,6 +33,8 @@ export interface ScheduleResult {
   steps: number;
   faults: Record<FaultKind, number>;
   violations: string[];
+  /** Outcomes outside the relay's reach (see checkPromise), counted apart. */
+  excused: number;
   trace: string[];
 }
 
@@ -113,6 +115,9 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
   // The execution environments: each polls, invokes its handler, deletes what succeeded; a crash starts it cold.
   const generations: Generation[] = [];
   let busy = 0;
+  /** Receives whose invocation died (`id#count`): SQS may move such a message raw, after its last receive. */
+  const diedHolding = new Set<string>();
+  const holding = new Map<Generation, string[]>();
   const start = (envIndex: number, gen: number) => {
     const owner: Generation = { env: envIndex, gen, dead: false };
     generations[envIndex] = owner;
@@ -123,11 +128,19 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
           "receive",
           "ReceiveMessage",
           false,
-          (fault) => world.input.receive(2, { keepVisible: fault === "duplicate_delivery" }),
+          (fault) => {
+            const got = world.input.receive(2, { keepVisible: fault === "duplicate_delivery" });
+            holding.set(owner, got.map((m) => `${m.MessageId}#${m.Attributes.ApproximateReceiveCount}`));
+            return got;
+          },
           undefined,
           () => world.input.hasVisible(),
         );
         if (received.length === 0) continue;
+        holding.set(
+          owner,
+          received.map((m) => `${m.MessageId}#${m.Attributes.ApproximateReceiveCount}`),
+        );
         busy++;
         try {
           world.note(
@@ -153,6 +166,7 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
           }
         } finally {
           busy--;
+          if (!owner.dead) holding.delete(owner);
         }
       }
     });
@@ -161,6 +175,8 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
     if (owner.dead) return;
     owner.dead = true;
     world.note(`env${owner.env}.${owner.gen} crashed (${why})`);
+    for (const held of holding.get(owner) ?? []) diedHolding.add(held);
+    holding.delete(owner);
     world.forget(owner);
     start(owner.env, owner.gen + 1);
   };
@@ -207,7 +223,8 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
               Body: letter.body,
               MessageAttributes: letter.attributes,
             } as never);
-            const id = world.input.send(letter.body);
+            // The console's redrive moves the message as it is: body and attributes.
+            const id = world.input.send(letter.body, { attributes: letter.attributes });
             root.set(id, root.get(source.sourceMessageId) ?? root.get(letter.messageId) ?? id);
             world.faults.redrive++;
             world.note(`operator redrives DLQ ${letter.messageId} (${source.reason}) as ${id}`);
@@ -215,7 +232,7 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
           }
           break;
         }
-        const next = [clock.nextDue(), world.input.nextChange(), world.dlq.nextChange()].filter((t): t is number => t !== undefined);
+        const next = [clock.nextDue(), world.input.nextChange()].filter((t): t is number => t !== undefined);
         if (next.length === 0) break;
         clock.now = Math.max(clock.now, Math.min(...next));
         clock.fireDue();
@@ -243,12 +260,21 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
     for (const g of generations) if (g) g.dead = true;
     enterWorld(undefined);
   }
-  violations.push(...checkPromise(world, root, bodyOf, outputFor));
-  return { seed, scenario, steps, faults: world.faults, violations, trace: world.trace };
+  const excused: string[] = [];
+  violations.push(...checkPromise(world, root, bodyOf, outputFor, diedHolding, excused));
+  for (const line of excused) world.note(`excused: ${line}`);
+  return { seed, scenario, steps, faults: world.faults, violations, excused: excused.length, trace: world.trace };
 }
 
 /** The promise, over the world as the schedule left it. */
-function checkPromise(world: World, root: Map<string, string>, bodyOf: Map<string, string>, outputFor: (id: string) => string): string[] {
+function checkPromise(
+  world: World,
+  root: Map<string, string>,
+  bodyOf: Map<string, string>,
+  outputFor: (id: string) => string,
+  diedHolding: Set<string>,
+  excused: string[],
+): string[] {
   const violations: string[] = [];
   const reported = new Map<string, string[]>();
   for (const { message } of world.topic.published) {
@@ -263,6 +289,15 @@ function checkPromise(world: World, root: Map<string, string>, bodyOf: Map<strin
     const letter = readDeadLetter({ MessageId: m.messageId, Body: m.body, MessageAttributes: m.attributes } as never);
     const r = root.get(letter.sourceMessageId) ?? root.get(m.messageId);
     if (!r) continue;
+    // SQS moves a message raw when a receive would pass maxReceiveCount; when the invocation holding its last
+    // receive died (a crash, a function timeout), the relay never had the chance to write its record: not the
+    // relay's doing, counted apart and named in the trace, never hidden.
+    if (letter.writtenBy === "redrive" && diedHolding.has(`${m.messageId}#${MAX_RECEIVE_COUNT}`) && reported.has(r)) {
+      excused.push(`${r} reported, then moved raw by SQS after the invocation holding its last receive died`);
+      if (originalOf(letter.original) !== bodyOf.get(r))
+        violations.push(`DLQ record for ${r} (${letter.reason}) does not keep the original body`);
+      continue;
+    }
     dead.set(r, letter.reason);
     if (originalOf(letter.original) !== bodyOf.get(r))
       violations.push(`DLQ record for ${r} (${letter.reason}) does not keep the original body`);
@@ -302,9 +337,14 @@ export { FAULT_KINDS };
 /** A body an operator redrove from the DLQ is itself a DLQ record: its original is the one inside, however deep. */
 function originalOf(body: string): string {
   for (let depth = 0; depth < 5; depth++) {
-    const letter = readDeadLetter({ MessageId: "x", Body: body } as never);
-    if (letter.writtenBy !== "relay" || letter.original === body) return body;
-    body = letter.original;
+    let record: { reason?: unknown; original?: unknown };
+    try {
+      record = JSON.parse(body) as typeof record;
+    } catch {
+      return body;
+    }
+    if (typeof record?.reason !== "string" || typeof record.original !== "string") return body;
+    body = record.original;
   }
   return body;
 }
