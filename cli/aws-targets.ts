@@ -30,6 +30,8 @@ export interface Targets {
   dlqUrl?: string;
   resultsQueueUrl?: string;
   resultsTopicArn?: string;
+  /** The relay's state table (`dlq redrive --go-ahead` marks the go-ahead there). */
+  stateTable?: string;
   /** Set when talking to an emulator (AWS_ENDPOINT_URL or --endpoint-url), not to AWS. */
   endpoint?: string;
   region?: string;
@@ -38,7 +40,12 @@ export interface Targets {
 }
 
 /** The stack's CloudFormation outputs the CLI reads (infra/relay-stack.ts). */
-const STACK_OUTPUTS = { InputQueueUrl: "inputQueueUrl", DeadLetterQueueUrl: "dlqUrl", ResultsTopicArn: "resultsTopicArn" } as const;
+const STACK_OUTPUTS = {
+  InputQueueUrl: "inputQueueUrl",
+  DeadLetterQueueUrl: "dlqUrl",
+  ResultsTopicArn: "resultsTopicArn",
+  StateTableName: "stateTable",
+} as const;
 
 /**
  * Resolves queue URLs and the topic: a flag first, then the stack's outputs (with --stack), then the
@@ -58,6 +65,7 @@ export async function resolveTargets(flags: TargetFlags, env: Record<string, str
     // over RESULTS_QUEUE_URL from the environment; an explicit --results-queue wins over both.
     resultsQueueUrl: flags["results-queue"] ?? (resultsTopicArn ? undefined : env.RESULTS_QUEUE_URL || undefined),
     resultsTopicArn,
+    stateTable: fromStack.stateTable ?? (env.RELAY_STATE_TABLE || undefined),
     endpoint,
     region,
     sqs: new SQSClient(config),

@@ -15,6 +15,7 @@ import {
   redriveDeadLetters,
   startMoveTask,
 } from "./dlq-commands";
+import { giveGoAhead } from "./go-ahead";
 import { queueName, SEND_OPTIONS, type SendFlags, sendCommand } from "./send-command";
 import { tailResults } from "./tail-command";
 
@@ -45,6 +46,9 @@ Commands
   dlq list    what is in the DLQ, by reason, without taking anything out   [--max <n>] [--json]
   dlq redrive move DLQ messages back to the input queue
                 [--reason <reason>[,…]] [--max <n>] [--method auto|copy|move-task]
+                a submission_unconfirmed record moved back this way is dead-lettered again; to submit its
+                outputs, look for the response's children, then give the go-ahead for that one record:
+                --go-ahead <message id> [--state-table <name>]   (RELAY_STATE_TABLE; with --stack, its output)
 
 Where the queues are (a flag wins, then --stack, then the environment)
   --stack <name>           read the CloudFormation stack's outputs (e.g. ToolOutputRelay)
@@ -159,8 +163,15 @@ async function dlqList(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promise<number> {
-  const values = parse(argv, { reason: { type: "string", multiple: true }, max: { type: "string" }, method: { type: "string" } });
+  const values = parse(argv, {
+    reason: { type: "string", multiple: true },
+    max: { type: "string" },
+    method: { type: "string" },
+    "go-ahead": { type: "string" },
+    "state-table": { type: "string" },
+  });
   if (values.help) return help(io);
+  if (values["go-ahead"] !== undefined) return goAhead(String(values["go-ahead"]), values, io);
   const requested = (values.method ?? "auto") as string;
   if (requested !== "auto" && requested !== "copy" && requested !== "move-task")
     throw new UsageError("--method is auto, copy or move-task.");
@@ -215,6 +226,52 @@ async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promi
     `moved ${result.moved} message${result.moved === 1 ? "" : "s"} back to ${queueName(inputQueueUrl)}${result.skipped ? `; ${result.skipped} left in the DLQ (other reasons)` : ""}`,
   );
   return 0;
+}
+
+/** `dlq redrive --go-ahead <message id>`: one submission_unconfirmed record, after showing what is known (go-ahead.ts). */
+async function goAhead(messageId: string, values: Values, io: CliIo): Promise<number> {
+  if (values.reason !== undefined || values.max !== undefined || values.method !== undefined)
+    throw new UsageError("--go-ahead names one record: drop --reason, --max and --method.");
+  const targets = await resolveTargets(values as TargetFlags, io.env);
+  const dlqUrl = need(targets.dlqUrl, { name: "DLQ", flag: "dlq", env: "DLQ_URL", stackOutput: "DeadLetterQueueUrl" });
+  const inputQueueUrl = need(targets.inputQueueUrl, {
+    name: "input queue",
+    flag: "input-queue",
+    env: "INPUT_QUEUE_URL",
+    stackOutput: "InputQueueUrl",
+  });
+  const tableName = need((values["state-table"] as string | undefined) ?? targets.stateTable, {
+    name: "state table",
+    flag: "state-table",
+    env: "RELAY_STATE_TABLE",
+    stackOutput: "StateTableName",
+  });
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { DynamoDBDocumentClient } = await import("@aws-sdk/lib-dynamodb");
+  const dynamoEndpoint = io.env.AWS_ENDPOINT_URL_DYNAMODB || targets.endpoint;
+  const client = new DynamoDBClient({
+    ...(targets.region ? { region: targets.region } : {}),
+    ...(dynamoEndpoint ? { endpoint: dynamoEndpoint } : {}),
+  });
+  try {
+    const { sentMessageId } = await guarded(targets.endpoint, "giving the go-ahead", () =>
+      giveGoAhead({
+        sqs: targets.sqs,
+        dynamodb: DynamoDBDocumentClient.from(client),
+        tableName,
+        dlqUrl,
+        inputQueueUrl,
+        messageId,
+        show: (line) => io.err(line),
+      }),
+    );
+    io.out(
+      `go-ahead given for message ${messageId}: its record is back on ${queueName(inputQueueUrl)} as ${sentMessageId}; the relay submits its outputs once`,
+    );
+    return 0;
+  } finally {
+    client.destroy();
+  }
 }
 
 async function guarded<T>(endpoint: string | undefined, what: string, work: () => Promise<T>): Promise<T> {

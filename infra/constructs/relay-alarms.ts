@@ -110,6 +110,18 @@ export class RelayAlarms extends Construct {
           statistic: "Sum",
         }),
       }),
+      new cloudwatch.Alarm(this, "SubmissionsUnrecorded", {
+        ...atLeastOnce,
+        alarmDescription:
+          "A Responses submission was made but the state table did not take its record before the deadline (the message was handed back): check DynamoDB's health and throttling; a copy in another execution environment may find the claim unconfirmed.",
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: "SubmissionsUnrecorded",
+          dimensionsMap: { service: SERVICE_NAME },
+          period: oneMinute,
+          statistic: "Sum",
+        }),
+      }),
       new cloudwatch.Alarm(this, "ResultsUndelivered", {
         ...atLeastOnce,
         alarmDescription:

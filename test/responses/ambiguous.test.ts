@@ -4,7 +4,10 @@
  * `previous_response_id` mode nothing can, and RESPONSES_UNCONFIRMED decides (here its default, `dead_letter`;
  * `resubmit` is in unconfirmed.test.ts, which reads the log line).
  */
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../../cli/main";
+import { type DlqRecord, dlqMessage } from "../../functions/submit-tool-outputs/out/dlq-record";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
@@ -178,7 +181,7 @@ describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the 
     expect(h.sim.counters.forks).toBe(0);
   });
 
-  it("the record redriven whole is the operator's go-ahead: the outputs are submitted; the original body alone is not", async () => {
+  it("rule 7: a record redriven whole is no go-ahead (dead-lettered again, saying how to give one); `dlq redrive --go-ahead` is", async () => {
     // Prepare: the POST was refused with a 500 before anything was taken, so the operator finds no child.
     const prev = h.sim.createResponse();
     h.sim.inject({ on: "response_create", kind: "server_error", responseId: prev.responseId });
@@ -187,17 +190,38 @@ describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the 
     const [dead] = await h.deadLetters();
     expect(dead!.record.reason).toBe("submission_unconfirmed");
     expect(h.sim.children(prev.responseId)).toEqual([]);
-    // Act: the original alone (a copy, not the record) stays unconfirmed…
-    await h.send(dead!.record.original);
+    // Act 1: the record moved back whole (a bulk redrive, SQS's move task, or anyone with SendMessage) is no go-ahead…
+    const forged = await h.send(dead!.body);
     await h.deliver();
     const [again] = await h.deadLetters();
-    // …the record moved back whole (as SQS's message-move task moves it) is submitted.
-    await h.send(dead!.body);
+    expect(again).toMatchObject({ sourceMessageId: forged, reason: "submission_unconfirmed", original: dead!.original });
+    expect(again!.record.detail).toContain(`dlq redrive --go-ahead ${forged}`);
+    expect(h.sim.children(prev.responseId)).toEqual([]);
+    // …put it back in the DLQ as it was, for the CLI to find.
+    const letter = dlqMessage(again!.record as DlqRecord);
+    await h.aws.sqs.send(
+      new SendMessageCommand({ QueueUrl: h.aws.dlq.url, MessageBody: letter.body, MessageAttributes: letter.attributes }),
+    );
+    // Act 2: the operator's go-ahead, through the CLI, for that one record.
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(["dlq", "redrive", "--go-ahead", forged], {
+      env: { ...h.env, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
+    expect({ code, err: code === 0 ? "" : err.join("\n") }).toEqual({ code: 0, err: "" });
+    expect(err.join("\n")).toContain(`previous_response_id is ${prev.responseId}`);
+    expect(await claimsTable(h).get(keyOf({ responseId: prev.responseId }, prev.callIds))).toMatchObject({ go_ahead_for: forged });
     const { response } = await h.deliver();
-    // Assess
-    expect(again!.record.reason).toBe("submission_unconfirmed");
+    // Assess: submitted once; the DLQ holds nothing more.
     expect(response.batchItemFailures).toEqual([]);
     expect(h.sim.children(prev.responseId)).toHaveLength(1);
     expect((await h.results<ResponsesResultsEvent>()).map((r) => r.event.previous_response_id)).toEqual([prev.responseId]);
+    expect(await h.deadLetters()).toEqual([]);
+    // A second copy of the same record finds the turn submitted: no second POST.
+    await h.send(dead!.body);
+    await h.deliver();
+    expect(h.sim.children(prev.responseId)).toHaveLength(1);
   });
 });

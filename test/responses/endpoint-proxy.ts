@@ -27,7 +27,9 @@ export type Interception =
   /** Forward it (the simulator acts on it), send the stream's headers, then cut the connection before any event. */
   | { cutStreamBeforeFirstEvent: true }
   /** Forward it, then stop listening before answering: every later connection is refused until `listen()`. */
-  | { stopListeningAfter: true };
+  | { stopListeningAfter: true }
+  /** Forward it (the simulator acts on it), then answer this instead of the simulator's answer (a gateway's own 408). */
+  | { forwardThenAnswer: { status: number; body: unknown } };
 
 export interface InterceptRule {
   method: "GET" | "POST";
@@ -115,6 +117,11 @@ export async function startEndpointProxy(): Promise<EndpointProxy> {
       return;
     }
     if (does && "stopListeningAfter" in does) server.close();
+    if (does && "forwardThenAnswer" in does) {
+      await answer.body?.cancel();
+      const { status, body } = does.forwardThenAnswer;
+      return answerWith(res, status, { "content-type": "application/json" }, JSON.stringify(body));
+    }
     if (does && "rewrite" in does && answer.ok) {
       const rewritten = does.rewrite((await answer.json()) as Record<string, unknown>);
       return answerWith(res, answer.status, answer.headers, JSON.stringify(rewritten));

@@ -1,7 +1,8 @@
 /**
  * The rows where the endpoint refuses the POST for certain: a definite refusal (conversation_locked, 409, 429,
  * a refused connection: nothing was taken, so it is retried and then handed back, and nothing forks), and the
- * configuration refusals (401 / 403 / insufficient_quota: handed back, named on the last receive).
+ * configuration refusals (401 / 403 / insufficient_quota: handed back, named on the last receive). A 408 is not one
+ * (DESIGN Part 3, rule 5): a gateway may answer it after forwarding the POST.
  */
 import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
@@ -21,7 +22,7 @@ async function deliverTimes(receives: number): Promise<number[]> {
   return answers;
 }
 
-describe("a definite refusal (conversation_locked, 408, 409, 429, a refused connection) → retry with backoff, then hand back; nothing forks", () => {
+describe("a definite refusal (conversation_locked, 409, 429, a refused connection) → retry with backoff, then hand back; nothing forks", () => {
   it("retries a conversation_locked answer within the invocation and submits once the lock is gone", async () => {
     // Prepare
     const prev = h.sim.createResponse({ conversation: true });
@@ -66,7 +67,20 @@ describe("a definite refusal (conversation_locked, 408, 409, 429, a refused conn
     expect((await h.results()).length).toBe(1);
   });
 
-  it.each([408, 409])("retries a %i and submits once", async (status) => {
+  it("rule 5: a gateway's 408 after it forwarded the POST is ambiguous: never resubmitted, DLQ submission_unconfirmed, no fork", async () => {
+    const prev = h.sim.createResponse();
+    const body = { error: { message: "Request timed out.", type: "timeout", param: null, code: null } };
+    proxy.intercept({ method: "POST", path: /\/responses$/, times: 3, does: { forwardThenAnswer: { status: 408, body } } });
+    await h.send(responseAnswerFor(prev));
+    const { response } = await h.deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    expect(proxy.seen.filter((r) => r.method === "POST")).toHaveLength(1);
+    expect(h.sim.children(prev.responseId)).toHaveLength(1);
+    expect(h.sim.counters.forks).toBe(0);
+    expect((await h.deadLetters()).map((d) => [d.reason, d.record.http_status])).toEqual([["submission_unconfirmed", 408]]);
+  });
+
+  it.each([409])("retries a %i and submits once", async (status) => {
     const prev = h.sim.createResponse();
     const body = { error: { message: "Request conflict, try again.", type: "invalid_request_error", param: null, code: null } };
     proxy.intercept({ method: "POST", path: /\/responses$/, times: 2, does: { answer: { status, body } } });

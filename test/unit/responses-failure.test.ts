@@ -59,7 +59,6 @@ describe("classifyResponsesFailure sorts the endpoint's answers into the rows of
         "conversation",
       ),
     ],
-    ["a 408 (for a POST /responses, a refusal: the request was not run)", 408, openAi("Request timed out")],
     ["a 409", 409, openAi("Conflict")],
     ["a 429 rate limit", 429, openAi("Rate limit reached for gpt-5 … Please try again in 644ms.", "rate_limit_exceeded", null, "tokens")],
   ])("%s is a definite refusal: transient and not ambiguous", (_case, status, body) => {
@@ -70,6 +69,7 @@ describe("classifyResponsesFailure sorts the endpoint's answers into the rows of
     ["a 500", 500, openAi("The server had an error while processing your request.", null, null, "server_error")],
     ["a 503 overloaded", 503, openAi("The engine is currently overloaded", "server_is_overloaded")],
     ["a gateway's 502", 502, { status: "failure", message: "upstream failed" }],
+    ["a 408 (rule 5: a gateway may answer it after forwarding the POST)", 408, openAi("Request timed out")],
   ])("%s may have been acted on: transient and ambiguous", (_case, status, body) => {
     expect(classify(status, body)).toMatchObject({ kind: "transient", ambiguous: true });
   });

@@ -79,13 +79,13 @@ export class CollectedMessages {
   /** Each required id's output, from the message its first stored output came in. */
   async outputsOf(collection: Collection, ctx: RecordContext): Promise<ToolOutput[]> {
     const byMessage = new Map<string, ToolOutput[]>();
-    for (const from of new Set(Object.values(collection.outputs).map((o) => o.m))) {
-      const stored = collection.messages[from];
+    for (const from of new Set([...collection.outputs.values()].map((o) => o.m))) {
+      const stored = collection.messages.get(from);
       const parsed = stored ? parseMessage(await this.bodyOf(collection.scope, from, stored, ctx)) : undefined;
       if (parsed?.ok && "tool_outputs" in parsed.message) byMessage.set(from, parsed.message.tool_outputs as ToolOutput[]);
     }
     return collection.required.map((id) => {
-      const from = collection.outputs[id]?.m;
+      const from = collection.outputs.get(id)?.m;
       const output = from === undefined ? undefined : byMessage.get(from)?.find((o) => o.tool_call_id === id);
       if (!output) throw new Error(`collected output ${id} (message ${from}) is missing from the state table`);
       return output;
@@ -100,7 +100,7 @@ export class CollectedMessages {
   async deadLetterAll(collection: Collection, ctx: RecordContext): Promise<void> {
     const letters = collection.letters;
     if (!letters) return;
-    for (const [messageId, stored] of Object.entries(collection.messages)) {
+    for (const [messageId, stored] of collection.messages) {
       if (messageId === letters.except) continue;
       const body = await this.bodyOf(collection.scope, messageId, stored, ctx);
       const parsed = parseMessage(body);

@@ -9,6 +9,8 @@ import type { CollectionStore } from "./collection-store";
 
 /** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
 const CHECK_EVERY_MS = 60_000;
+/** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
+const OVERDUE_MS = 30_000;
 
 export interface CollectionChecksParts {
   store: () => Promise<CollectionStore>;
@@ -59,6 +61,16 @@ export class CollectionChecks {
         return { kind: "hand_back", reason: "not_due", detail: "the check is not due yet", retryAfterMs: check.due - Date.now() };
       await this.send(check, ctx);
       return checked("not due yet; sent again for later");
+    }
+    if (ctx.receiveCount >= 2 && !lastReceive && Date.now() - check.due > OVERDUE_MS) {
+      // An earlier receive of this check failed (an error, or the whole invocation: a crash, a timeout); an early
+      // copy handed back until due comes back at its due, not this late. Before it can run out of receives (and be
+      // moved raw to the DLQ), the chain passes to a fresh copy (rule 9): the same check (same due, so it is live if
+      // this one was), with its receives ahead of it. Only the queue is needed, not the table nor the endpoint;
+      // should the send fail, this copy is handed back and tries again on its next receive. Were this copy not
+      // acknowledged after all, the two would each look once, and only one of them moves the chain on (moveCheck).
+      await this.send(check, ctx);
+      return checked(`receive ${ctx.receiveCount}: an earlier receive failed; passed on to a fresh copy`);
     }
     try {
       return await this.look(check, dialects, ctx);
@@ -125,9 +137,10 @@ export class CollectionChecks {
    */
   async close(collection: Collection, reason: DlqReason, why: string, ctx: RecordContext): Promise<Collection | undefined> {
     const store = await this.parts.store();
-    const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
+    const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
-    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } });
+    // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.
+    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } }, undefined, collection);
     if (ended) await this.messages.deadLetterAll(ended, ctx);
     return ended;
   }

@@ -56,7 +56,9 @@ export class CollectionStore {
 
   /**
    * Adds outputs that are all new to the scope's open collection, without knowing its round: undefined when it is
-   * not so (no collection, other ids, one of them stored already, the round ended): read it and look.
+   * not so (no collection, other ids, one of them stored already, the round ended): read it and look. Its condition
+   * grows with the outputs (two checks each); a message with more outputs than fit DynamoDB's 4 KB expression
+   * (about 60) skips it and is placed by `addSeen`, whose condition does not grow.
    */
   async addNew(scope: string, messageId: string, outputs: HashedOutput[], message: CollectedMessage, leaseUntil: number) {
     const names: Record<string, string> = {
@@ -70,9 +72,10 @@ export class CollectionStore {
     outputs.forEach(({ callId, hash }, i) => {
       names[`#o${i}`] = outputAttribute(callId);
       values[`:o${i}`] = { h: hash, m: messageId };
-      values[`:id${i}`] = callId;
-      checks.push(`contains(#required, :id${i})`, `attribute_not_exists(#o${i})`);
+      values[`:i${i}`] = callId;
+      checks.push(`contains(#required, :i${i})`, `attribute_not_exists(#o${i})`);
     });
+    if (!fitsExpression(checks.join(" AND "))) return undefined;
     const sets = ["#m = :m", "#missing = #missing - :k", ...outputs.map((_, i) => `#o${i} = :o${i}`)];
     // No add can follow the one that completes the set, so each writes the claim and the completing one keeps it.
     return this.add(scope, messageId, leaseUntil, { sets, names, values }, checks, (after) => after.missing === 0);
@@ -82,29 +85,27 @@ export class CollectionStore {
    * Adds a message's outputs to a collection as it was read (`seen`, open and asking for them; the caller has
    * refused conflicts): the new outputs stored, the duplicates checked equal, `missing` lowered. Undefined when the
    * collection changed meanwhile: read it again.
+   * Its condition is the same size for 1 output or 128 (DynamoDB's 4 KB expression limit): within one opening of a
+   * round (`first_at`) outputs are only ever added, and each new one lowers `missing`, so an unchanged `missing`
+   * means the stored outputs are exactly those `seen` holds, and the caller's comparison with them still stands.
    */
   async addSeen(seen: Collection, messageId: string, outputs: HashedOutput[], message: CollectedMessage, leaseUntil: number) {
-    const fresh = outputs.filter((o) => seen.outputs[o.callId] === undefined);
+    const fresh = outputs.filter((o) => !seen.outputs.has(o.callId));
     const names: Record<string, string> = { "#status": "status", "#missing": "missing", "#m": messageAttribute(messageId) };
     const values: Record<string, unknown> = {
       ":open": "open",
       ":round": seen.round,
+      ":first": seen.firstAt,
       ":seen": seen.missing,
       ":left": seen.missing - fresh.length,
       ":m": storedMessage(message),
     };
-    const checks = ["round = :round", "#status = :open", "#missing = :seen"];
-    outputs.forEach(({ callId, hash }, i) => {
+    const checks = ["round = :round", "first_at = :first", "#status = :open", "#missing = :seen"];
+    fresh.forEach(({ callId, hash }, i) => {
       names[`#o${i}`] = outputAttribute(callId);
-      if (seen.outputs[callId] === undefined) values[`:o${i}`] = { h: hash, m: messageId };
-      else values[`:h${i}`] = hash;
-      checks.push(seen.outputs[callId] === undefined ? `attribute_not_exists(#o${i})` : `#o${i}.h = :h${i}`);
+      values[`:o${i}`] = { h: hash, m: messageId };
     });
-    const sets = [
-      "#m = :m",
-      "#missing = :left",
-      ...outputs.flatMap((o, i) => (seen.outputs[o.callId] === undefined ? [`#o${i} = :o${i}`] : [])),
-    ];
+    const sets = ["#m = :m", "#missing = :left", ...fresh.map((_, i) => `#o${i} = :o${i}`)];
     // The claim is written only by the add that completes the set (a duplicate of a complete set must not take it).
     const completes = fresh.length > 0 && seen.missing === fresh.length;
     return this.add(seen.scope, messageId, completes ? leaseUntil : undefined, { sets, names, values }, checks, () => completes);
@@ -203,6 +204,12 @@ export class CollectionStore {
     round: string,
     end: { status: "submitted"; continuation?: string } | { status: "closed"; letters: Letters },
     attempt?: string,
+    /**
+     * A close decided from a read (a check, a timeout, a new round): only if the collection is still as read — the
+     * same `missing`, and no live claim on a complete set (rule 3: a check never closes a set that is complete or
+     * being submitted; a part is never both accepted and dead-lettered).
+     */
+    seen?: Pick<Collection, "missing">,
   ): Promise<Collection | undefined> {
     const values: Record<string, unknown> = { ":status": end.status, ":round": round, ":open": "open" };
     const set = ["#status = :status"];
@@ -216,14 +223,19 @@ export class CollectionStore {
       set.push("letters = :letters", "closed_reason = :reason");
     }
     if (attempt) values[":attempt"] = attempt;
+    const checks = ["round = :round", "#status = :open"];
+    if (attempt) checks.push("attempt = :attempt");
+    const names: Record<string, string> = { "#status": "status" };
+    if (seen) {
+      values[":seen"] = seen.missing;
+      values[":now"] = this.now();
+      names["#missing"] = "missing";
+      checks.push("#missing = :seen", "(attribute_not_exists(lease_until) OR lease_until < :now)");
+    }
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: `SET ${set.join(", ")}`, names: { "#status": "status" }, values },
-      {
-        expression: `round = :round AND #status = :open${attempt ? " AND attempt = :attempt" : ""}`,
-        names: { "#status": "status" },
-        values,
-      },
+      { expression: checks.join(" AND "), names, values },
     );
     return updated ? collectionOf(scope, updated) : undefined;
   }
@@ -291,9 +303,20 @@ function pick<T extends object, K extends keyof T>(value: T, key: K): Partial<Pi
   return value[key] === undefined ? {} : ({ [key]: value[key] } as Partial<Pick<T, K>>);
 }
 
-/** A write refused because the item would pass DynamoDB's 400 KB: the body goes to an item of its own instead. */
+/**
+ * A write refused because the item would pass DynamoDB's 400 KB: the body goes to an item of its own instead.
+ * DynamoDB's texts: "Item size has exceeded the maximum allowed size" (PutItem) and "Item size to update has
+ * exceeded …" (UpdateItem); an expression over 4 KB ("Invalid …Expression: Expression size has exceeded …") is not one.
+ */
 export function isItemTooLarge(error: unknown): boolean {
   // The state table reports a failed write as StateUnavailableError with DynamoDB's own error as its cause.
   const cause = error instanceof StateUnavailableError ? (error.cause as Error | undefined) : (error as Error | undefined);
-  return cause?.name === "ValidationException" && /size/i.test(cause.message);
+  return cause?.name === "ValidationException" && /^Item size\b/i.test(cause.message);
+}
+
+/** DynamoDB's limit on one expression, counted on its bytes as written (placeholders not substituted). */
+export const MAX_EXPRESSION_BYTES = 4_096;
+
+function fitsExpression(expression: string): boolean {
+  return Buffer.byteLength(expression) <= MAX_EXPRESSION_BYTES;
 }

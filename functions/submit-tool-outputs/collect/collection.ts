@@ -39,10 +39,10 @@ export interface Collection {
   /** Epoch ms of the first stored output: the timeout counts from it. */
   firstAt: number;
   expiresAt?: number;
-  /** Call id → the hash of its stored output and the message that gave it. */
-  outputs: Record<string, { h: string; m: string }>;
+  /** Call id → the hash of its stored output and the message that gave it (a Map: ids are data, never object keys). */
+  outputs: Map<string, { h: string; m: string }>;
   /** Message id → its record, for every message whose outputs counted. */
-  messages: Record<string, CollectedMessage>;
+  messages: Map<string, CollectedMessage>;
   /** The claim on a complete set: the message whose invocation submits it, that attempt, and until when. */
   owner?: string;
   attempt?: string;
@@ -99,11 +99,12 @@ export const messageAttribute = (messageId: string) => `m_${messageId}`;
 
 /** The item's attributes, read back as a Collection. */
 export function collectionOf(scope: string, item: StateItem): Collection {
-  const outputs: Collection["outputs"] = {};
-  const messages: Collection["messages"] = {};
+  // A call id is any string the API allows, `__proto__` and `constructor` included: read into Maps, never object keys.
+  const outputs: Collection["outputs"] = new Map();
+  const messages: Collection["messages"] = new Map();
   for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith("o_")) outputs[name.slice(2)] = value as { h: string; m: string };
-    else if (name.startsWith("m_")) messages[name.slice(2)] = messageOf(value as Record<string, unknown>);
+    if (name.startsWith("o_")) outputs.set(name.slice(2), value as { h: string; m: string });
+    else if (name.startsWith("m_")) messages.set(name.slice(2), messageOf(value as Record<string, unknown>));
   }
   const text = (name: string) => (typeof item[name] === "string" ? (item[name] as string) : undefined);
   const number = (name: string) => (typeof item[name] === "number" ? (item[name] as number) : undefined);

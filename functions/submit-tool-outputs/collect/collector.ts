@@ -108,7 +108,7 @@ export class Collector {
     if (added.claim) return this.submit(added.claim, message, dialect, record, ctx);
     const collection = added.collection;
     if (collection.missing > 0) {
-      const missing = collection.required.filter((id) => collection.outputs[id] === undefined);
+      const missing = collection.required.filter((id) => !collection.outputs.has(id));
       return { kind: "acknowledge", result: "collected", detail: `collected; waiting for [${missing.join(", ")}]` };
     }
     // A copy of an output of a complete set: its submitter settles it, unless that claim lapsed or was this message's.
@@ -148,7 +148,7 @@ export class Collector {
       return "outcome" in joined ? joined : { added: joined.added };
     }
     if (current.status === "submitted") return { outcome: await this.late(current, current.turn, dialect, ctx) };
-    const conflict = hashed.find(({ callId, hash }) => current.outputs[callId] !== undefined && current.outputs[callId]!.h !== hash);
+    const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
     if (conflict) {
       return {
         outcome: {
@@ -230,11 +230,14 @@ export class Collector {
       const decideCtx = firstAttempt ? ctx : { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) };
       outcome = await dialect.decide(dialect.collecting.combine(message, outputs), decideCtx);
       // Part 1's "a run that moved on took these outputs" is for messages that do not collect: a set is only reported
-      // as taken when it was this set that the turn took.
+      // as taken when it was this set that the turn took (rules 12 and 13).
       if (outcome.kind === "report" && outcome.via === "already_accepted") {
         const why = await dialect.collecting.answeredElsewhere(claim.collection.turn, outputs, firstAttempt, ctx);
         if (why) outcome = { kind: "dead_letter", reason: "collect_incomplete", detail: why };
       }
+      // The turn took other outputs for these ids: it was answered without this collection.
+      if (outcome.kind === "dead_letter" && outcome.reason === "conflicting_output")
+        outcome = { ...outcome, reason: "collect_incomplete", detail: `the turn was answered without this collection: ${outcome.detail}` };
     } catch (error) {
       await store.release(claim.collection.scope, claim.collection.round, claim.attempt).catch(() => undefined);
       throw error;
@@ -261,7 +264,7 @@ export class Collector {
         const continuation = continuationOf(outcome);
         const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
-        const collected = Object.keys((ended ?? (await store.current(scope)) ?? claim.collection).messages);
+        const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
         const sources = [...new Set([...collected, record.messageId])].sort();
         return outcome.kind === "report" ? { ...outcome, sources } : outcome;
       }

@@ -77,10 +77,20 @@ export class EndpointHttp {
     const headers: Record<string, string> = { ...this.options.headers, "x-portkey-trace-id": traceId };
     headers.accept = streaming ? "text/event-stream" : "application/json";
     if (body !== undefined) headers["content-type"] = "application/json";
+    // Rule 6 (DESIGN Part 3): only a request that was dispatched and not answered can have been acted on unseen. A
+    // failure before `fetch` is called (a token fetch that failed or outlasted the timer, a stop signal first), or
+    // after an answer came (a fresh token after a 401), is never ambiguous.
+    let dispatched = false;
     try {
       const sent = performance.now();
       const both = AbortSignal.any([signal, timeout.signal]);
-      const send = (auth: Record<string, string>) => fetch(url, { method, headers: { ...headers, ...auth }, body, signal: both });
+      const send = async (auth: Record<string, string>) => {
+        both.throwIfAborted();
+        dispatched = true;
+        const answered = await fetch(url, { method, headers: { ...headers, ...auth }, body, signal: both });
+        dispatched = false;
+        return answered;
+      };
       const response = await (this.options.authorize ? this.options.authorize(send, both) : send({}));
       this.options.onCall?.(performance.now() - sent);
       if (response.ok) return { ok: true, response, release };
@@ -90,9 +100,16 @@ export class EndpointHttp {
       return { ok: false, failure: classifyHttpFailure(response.status, jsonOrUndefined(text), response.headers, text) };
     } catch (error) {
       release();
-      return { ok: false, failure: error instanceof CredentialsError ? credentialsFailure(error) : networkFailure(error) };
+      if (error instanceof CredentialsError) return { ok: false, failure: credentialsFailure(error) };
+      return { ok: false, failure: dispatched ? networkFailure(error) : notDispatched(error) };
     }
   }
+}
+
+/** The request never left (the timer or the stop signal ended it before `fetch`): nothing can have been taken. */
+function notDispatched(cause: unknown): HttpFailure {
+  const name = (cause as Error)?.name ?? "Error";
+  return { kind: "transient", ambiguous: false, notSent: true, detail: `${name} before the request was sent` };
 }
 
 function jsonOrUndefined(text: string): unknown {

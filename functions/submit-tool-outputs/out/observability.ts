@@ -31,6 +31,8 @@ export interface RecordLogLine {
   retries: number;
   /** Responses: POSTs sent again after an ambiguous failure (RESPONSES_UNCONFIRMED=resubmit); each may fork. */
   unconfirmed_resubmits?: number;
+  /** Responses: submissions whose claim record the state table did not take before the deadline (handed back). */
+  unrecorded_submissions?: number;
   duration_ms: number;
 }
 
@@ -60,6 +62,7 @@ export const powertoolsTelemetry: Telemetry = {
     }
     if (line.retries > 0) metrics.addMetric("Retries", MetricUnit.Count, line.retries);
     if (line.unconfirmed_resubmits) metrics.addMetric("UnconfirmedResubmits", MetricUnit.Count, line.unconfirmed_resubmits);
+    if (line.unrecorded_submissions) metrics.addMetric("SubmissionsUnrecorded", MetricUnit.Count, line.unrecorded_submissions);
   },
   endpointCall(ms) {
     metrics.addMetric("EndpointLatency", MetricUnit.Milliseconds, ms);

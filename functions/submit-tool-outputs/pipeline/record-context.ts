@@ -14,7 +14,13 @@ export interface RecordContext {
   /** The reason on the relay's own DLQ record when the message came back as that whole record (a redrive). */
   redrivenAfter?: string;
   /** Counts for the record's log line. */
-  stats: { endpointCalls: number; retries: number; unconfirmedResubmits: number };
+  stats: {
+    endpointCalls: number;
+    retries: number;
+    unconfirmedResubmits: number;
+    /** Submissions whose record the state table did not take before the deadline (rule 4; alarmed). */
+    unrecordedSubmissions?: number;
+  };
 }
 
 /** The limits a decision works within (config.ts has their defaults). */

@@ -8,6 +8,7 @@ import type { Dialect } from "../dialects/dialect";
 import type { ResponsesMessage } from "../dialects/responses/message-schema";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { Telemetry } from "../out/observability";
+import { withinRecord } from "../state/call-deadline";
 import { runBatch } from "./batch-runner";
 import { parseMessage, type RelayMessage } from "./message";
 import type { Outcome } from "./outcome";
@@ -90,7 +91,9 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       let outcome: Outcome;
       deciding.count++;
       try {
-        outcome = preset ?? (parsed.ok ? await decideRecord(parsed.message, kept, ctx) : invalid(parsed.problems));
+        // Every state-table call of the decision ends by the invocation's cutoff (rule 11, state/call-deadline.ts).
+        outcome =
+          preset ?? (parsed.ok ? await withinRecord(cutoff, () => decideRecord(parsed.message, kept, ctx)) : invalid(parsed.problems));
       } catch (error) {
         // The state table or bucket not answering is an outage, not a bug: tried again later, without an error log.
         if (error instanceof StateUnavailableError) outcome = { kind: "hand_back", reason: "state_unavailable", detail: error.message };
@@ -124,6 +127,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
             endpoint_calls: ctx.stats.endpointCalls,
             retries: ctx.stats.retries,
             unconfirmed_resubmits: ctx.stats.unconfirmedResubmits || undefined,
+            unrecorded_submissions: ctx.stats.unrecordedSubmissions || undefined,
             duration_ms: Date.now() - started,
           },
           settled,

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { StateUnavailableError } from "../config/errors";
+import { callSignal } from "./call-deadline";
 
 /**
  * The relay's state table (docs/contract.md, "The state table"), over the AWS SDK's document client. This
@@ -26,7 +27,14 @@ export interface StateTableOptions {
   endpoint?: string;
   /** Told of every request (for the DynamoDB request count of the bench and the log line). */
   onRequest?: (operation: string) => void;
+  /**
+   * The longest one call may take, retries included (rule 11); it also ends at the record's deadline
+   * (call-deadline.ts). Default 5 s: a DynamoDB call answers in milliseconds, a hung one must not hold a scope.
+   */
+  callTimeoutMs?: number;
 }
+
+const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 
 /**
  * Reads and conditional writes on the state table; every read is strongly consistent (a claim must see
@@ -37,8 +45,10 @@ export class StateTable {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly onRequest: (operation: string) => void;
+  private readonly callTimeoutMs: number;
 
   constructor(options: StateTableOptions) {
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const client = new DynamoDBClient({
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -51,7 +61,9 @@ export class StateTable {
   async get(key: ItemKey, signal?: AbortSignal): Promise<StateItem | undefined> {
     this.onRequest("GetItem");
     const answer = await this.doc
-      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), { abortSignal: signal })
+      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), {
+        abortSignal: callSignal(this.callTimeoutMs, signal),
+      })
       .catch((error) => Promise.reject(unavailable("GetItem", error)));
     return answer.Item as StateItem | undefined;
   }
@@ -66,7 +78,7 @@ export class StateTable {
           Item: item,
           ...(condition ? conditionParams(condition) : {}),
         }),
-        { abortSignal: signal },
+        { abortSignal: callSignal(this.callTimeoutMs, signal) },
       ),
     );
   }
@@ -94,7 +106,7 @@ export class StateTable {
           ExpressionAttributeValues: nonEmpty({ ...update.values, ...condition?.values }),
           ReturnValues: "ALL_NEW",
         }),
-        { abortSignal: signal },
+        { abortSignal: callSignal(this.callTimeoutMs, signal) },
       );
       attributes = answer.Attributes as StateItem | undefined;
     });

@@ -68,15 +68,23 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
       return { ...rest, tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output) })) };
     },
     reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id!, run_id: turn.run_id! }),
-    async answeredElsewhere(turn, outputs, _firstAttempt, ctx) {
+    async answeredElsewhere(turn, outputs, firstAttempt, ctx) {
       // The run's steps keep the outputs it took: the same as the set's, ours (or an identical copy); others, not.
+      // Without them the relay cannot say the run took this set, so it never reports it as taken (rule 12).
       const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
-      if (!listed.ok) return undefined;
+      if (!listed.ok)
+        return firstAttempt
+          ? `run ${turn.run_id} moved on before this collection was submitted, and its steps could not be read to show what it took`
+          : `run ${turn.run_id} moved on; its steps could not be read to show whether it took this collection (an earlier attempt may have submitted it)`;
       const taken = new Map<string, string>();
       for (const step of listed.steps)
         for (const call of step.step_details?.tool_calls ?? [])
           if (call.id && typeof call.function?.output === "string") taken.set(call.id, call.function.output);
       const differing = outputs.filter((o) => taken.has(o.tool_call_id) && taken.get(o.tool_call_id) !== String(o.output));
+      // A first attempt submitted nothing: only steps showing every output of the set, equal, make it this set.
+      const unshown = firstAttempt ? outputs.filter((o) => !taken.has(o.tool_call_id)) : [];
+      if (differing.length === 0 && unshown.length > 0)
+        return `run ${turn.run_id} moved on before this collection was submitted; its steps do not show [${unshown.map((o) => o.tool_call_id).join(", ")}] taken from it`;
       if (differing.length === 0) return undefined;
       const ids = differing.map((o) => o.tool_call_id).join(", ");
       return `run ${turn.run_id} took other outputs for [${ids}] without this collection`;

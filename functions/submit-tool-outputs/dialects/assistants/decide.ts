@@ -152,7 +152,22 @@ async function judge(
 
   const steps = await patiently(() => deps.endpoint.listToolCallSteps(message.thread_id, message.run_id, callOptions(ctx)), ctx, deps);
   if (!steps.ok && steps.failure.kind === "transient") return settleWith(failed(steps.failure, ctx));
-  const taken = steps.ok ? givenIds.every((id) => answeredToolCallIds(steps.steps).has(id)) : where === "moved_on";
+  const took = steps.ok ? answeredToolCallIds(steps.steps) : undefined;
+  const taken = took ? givenIds.every((id) => took.has(id)) : where === "moved_on";
+  // Rule 12: the steps show the outputs the run took; another output for one of these ids is not this message's.
+  const differing = took
+    ? message.tool_outputs.filter((o) => typeof took.get(o.tool_call_id) === "string" && took.get(o.tool_call_id) !== o.output)
+    : [];
+  if (taken && differing.length > 0) {
+    const ids = differing.map((o) => o.tool_call_id);
+    return settleWith({
+      kind: "dead_letter",
+      reason: "conflicting_output",
+      detail: `run ${run.id} already took other outputs for [${ids.join(", ")}]; these were not submitted`,
+      expectedToolCallIds: requiredToolCallIds(run).length > 0 ? requiredToolCallIds(run) : givenIds,
+      givenToolCallIds: givenIds,
+    });
+  }
   // Row "… run moved on → the outputs were already accepted: publish its current state, acknowledge".
   if (taken) return settleWith(await followRun(run, message, "already_accepted", ctx, deps, followUntil(ctx, deps)));
   if (where === "other_ids") return settleWith(mismatch(expected, givenIds, answered));
@@ -165,17 +180,20 @@ async function judge(
   });
 }
 
-/** Call ids the run has outputs for: those of tool-call steps it completed, or that carry an output. */
-function answeredToolCallIds(steps: RunStep[]): Set<string> {
-  return new Set(
-    steps
-      .filter((step) => step.step_details?.type === "tool_calls")
-      .flatMap((step) =>
-        (step.step_details?.tool_calls ?? []).flatMap((call) =>
-          call.id && (step.status === "completed" || (call.function?.output ?? null) !== null) ? [call.id] : [],
-        ),
-      ),
-  );
+/**
+ * Call ids the run has outputs for (those of tool-call steps it completed, or that carry an output), each with the
+ * output it took when the step shows it (null when it does not).
+ */
+function answeredToolCallIds(steps: RunStep[]): Map<string, string | null> {
+  const taken = new Map<string, string | null>();
+  for (const step of steps) {
+    if (step.step_details?.type !== "tool_calls") continue;
+    for (const call of step.step_details.tool_calls ?? []) {
+      const output = typeof call.function?.output === "string" ? call.function.output : null;
+      if (call.id && (step.status === "completed" || output !== null)) taken.set(call.id, output);
+    }
+  }
+  return taken;
 }
 
 /** GET the run, with retries for transient failures. */

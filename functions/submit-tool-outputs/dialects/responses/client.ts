@@ -42,10 +42,13 @@ export class ResponsesClient {
     return Number.isFinite(pollAfter) ? { ok: true, response: read.value, pollAfterMs: pollAfter } : { ok: true, response: read.value };
   }
 
-  /** `POST /responses`: answers with the new response (background: at once, `queued`) or its event stream. */
-  async createResponse(body: Record<string, unknown>, call: CallOptions): Promise<CreateResult> {
-    const stream = body.stream === true;
-    const answer = await this.http.call("POST", this.http.url(["responses"]), call, JSON.stringify(body), stream);
+  /**
+   * `POST /responses`: answers with the new response (background: at once, `queued`) or its event stream. The body
+   * comes serialised (decide.ts builds it before the claim: a body that cannot be built never leaves one behind).
+   */
+  async createResponse(body: { json: string; stream: boolean }, call: CallOptions): Promise<CreateResult> {
+    const stream = body.stream;
+    const answer = await this.http.call("POST", this.http.url(["responses"]), call, body.json, stream);
     if (!answer.ok) return refused(answer.failure);
     if (stream && answer.response.headers.get("content-type")?.includes("text/event-stream") && answer.response.body) {
       // From here the caller's signal bounds the stream; the call's own timeout covered the headers.

@@ -8,7 +8,7 @@ import type { ResponsesFailure } from "./failure";
 import { followResponse, readResponseStream, reportOrWatch } from "./follow";
 import type { ResponsesMessage, ResponsesToolOutputMessage, WatchResponseMessage } from "./message-schema";
 import { conversationOf, type ResponseObject } from "./response-state";
-import type { ClaimVerdict, ConversationLatest, SubmissionClaims } from "./submission-claims";
+import { type ClaimVerdict, type ConversationLatest, outputsHashOf, type SubmissionClaims } from "./submission-claims";
 import { conversationTurn, itemsAfterOutputs, listTail, previousResponseTurn, type Turn } from "./turn";
 
 /** What deciding a Responses message needs: the endpoint, the state table (opened on first use) and the policies. */
@@ -24,6 +24,25 @@ export type ResponsesDeps = DecisionLimits & {
 
 /** The claim a decision holds while it submits. */
 type Held = { attempt: string; claimedAt: string };
+
+/**
+ * One message's attempt at its turn: everything each step of deciding it needs, passed as one (the message, its
+ * ids and outputs' hash, the turn found, the request body built before the claim, the record's context, the
+ * dependencies, and the state table's claims and conversations).
+ */
+interface Attempt {
+  message: ResponsesToolOutputMessage;
+  givenIds: string[];
+  /** The hash the claim keeps of these outputs (submission-claims.ts, outputsHashOf). */
+  outputsHash: string;
+  turn: Turn;
+  /** The POST body, serialised before the claim: a body that cannot be built never leaves a claim behind. */
+  body: PreparedBody;
+  ctx: RecordContext;
+  deps: ResponsesDeps;
+  claims: SubmissionClaims;
+  latest: ConversationLatest;
+}
 
 /** The stream broke before its first event: the POST may have been taken, and no id came back. */
 const STREAM_CUT: TransientFailure = { kind: "transient", ambiguous: true, detail: "the event stream ended before its first event" };
@@ -46,35 +65,42 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
       ? await previousResponseTurn({ ...message, response_id: message.response_id }, givenIds, ctx, deps)
       : await conversationTurn({ ...message, conversation_id: message.conversation_id! }, givenIds, ctx, deps, latest);
   // Row "the state table shows these outputs already submitted" (in a conversation, the outputs show there).
-  if (found.found === "accepted")
+  if (found.found === "accepted") {
+    // Rule 12: the conversation holds other outputs for these ids: this message's were never submitted.
+    const differing = message.tool_outputs.filter(
+      (o) => found.taken.has(o.tool_call_id) && JSON.stringify(found.taken.get(o.tool_call_id)) !== JSON.stringify(o.output),
+    );
+    if (differing.length > 0)
+      return conflicting(givenIds, `conversation ${message.conversation_id} already holds other outputs`, differing);
     return {
       kind: "report",
       state: { api: "responses", conversationId: message.conversation_id!, items: found.items },
       via: "already_accepted",
     };
+  }
   if (found.found === "outcome") return found.outcome;
   const turn = found.turn;
+  // Rule 6: the body is built before the claim, so a failure to build it is this message's and leaves no claim.
+  const body = prepareBody(message, turn, deps);
+  if (!body.ok) return { kind: "dead_letter", reason: "invalid_message", detail: body.problem, givenToolCallIds: givenIds };
+  const outputsHash = outputsHashOf(message.tool_outputs);
   const verdict = await claims.claim({
     key: turn.key,
     owner: ctx.messageId,
     leaseUntil: ctx.leaseUntil,
     callIds: givenIds,
+    outputsHash,
     previousResponseId: turn.previousResponseId,
     conversationId: turn.conversationId,
   });
-  return afterClaim(verdict, message, givenIds, turn, ctx, deps, claims, latest);
+  return afterClaim(verdict, { message, givenIds, outputsHash, turn, body: body.body, ctx, deps, claims, latest });
 }
 
-async function afterClaim(
-  verdict: ClaimVerdict,
-  message: ResponsesToolOutputMessage,
-  givenIds: string[],
-  turn: Turn,
-  ctx: RecordContext,
-  deps: ResponsesDeps,
-  claims: SubmissionClaims,
-  latest: ConversationLatest,
-): Promise<Outcome> {
+async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
+  const { message, givenIds, turn, ctx, deps } = a;
+  // Rule 12: a claim made for other outputs on these ids: the first stands, this copy is not a duplicate of it.
+  if (verdict.verdict !== "claimed" && verdict.outputsHash !== undefined && verdict.outputsHash !== a.outputsHash)
+    return conflicting(givenIds, "these ids were already submitted (or are being submitted) with other outputs", message.tool_outputs);
   switch (verdict.verdict) {
     case "claimed": {
       // A response on a conversation: the conversation shows outputs taken without a claim (outside the relay,
@@ -84,12 +110,13 @@ async function afterClaim(
         const listed = await listTail(deps, turn.conversationId, givenIds, ctx);
         const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
         if (items) {
-          await claims.record(turn.key, verdict.attempt, undefined).catch(() => undefined);
+          const recorded = await recordSurely(a, verdict.attempt, undefined);
+          if (recorded) return recorded;
           const state = { api: "responses" as const, conversationId: turn.conversationId, items, ...answeredBy(turn) };
           return { kind: "report", state, via: "already_accepted" };
         }
       }
-      return submit(message, givenIds, turn, verdict, ctx, deps, claims, latest);
+      return submit(a, verdict);
     }
     case "submitted":
       // Row "the state table shows these outputs already submitted → do not submit; follow / publish the recorded continuation".
@@ -113,40 +140,61 @@ async function afterClaim(
         // runs. Submitting again is then safe but for one instant: a response still running holds the conversation
         // locked, and the endpoint refuses the POST (`conversation_locked`, nothing taken); only a response
         // completing between this look and that POST would get a second answer (counted in UnconfirmedResubmits).
-        const shown = await conversationShows(givenIds, turn, verdict, ctx, deps, { claims, latest });
+        const shown = await conversationShows(a, verdict);
         if (shown === "unknown")
           return { kind: "hand_back", reason: "awaiting_confirmation", detail: `could not list conversation ${turn.conversationId}` };
         if (shown !== "absent") return shown;
-        const taken = await claims.takeOver(turn.key, verdict, ctx.messageId, ctx.leaseUntil);
-        if (!taken)
-          return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
-        ctx.stats.unconfirmedResubmits++;
-        return submit(message, givenIds, turn, { attempt: taken.attempt, claimedAt: verdict.claimedAt }, ctx, deps, claims, latest);
+        return takeOverAndSubmit(a, verdict);
       }
-      // A submission_unconfirmed record moved back whole (SQS's message-move task, `dlq redrive`) is the operator's
-      // go-ahead: they checked the response's children and want the outputs submitted.
-      const goAhead = ctx.redrivenAfter === "submission_unconfirmed";
-      if (deps.unconfirmed === "dead_letter" && !goAhead) return unconfirmed(message, givenIds, verdict.claimedAt, lapsed);
-      const taken = await claims.takeOver(turn.key, verdict, ctx.messageId, ctx.leaseUntil);
-      if (!taken)
-        return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
-      ctx.stats.unconfirmedResubmits++;
-      return submit(message, givenIds, turn, { attempt: taken.attempt, claimedAt: verdict.claimedAt }, ctx, deps, claims, latest);
+      // Rule 7: the go-ahead is the operator's, given through the relay's CLI (`dlq redrive --go-ahead`) and marked in
+      // the state table against this very attempt; a body shaped like a DLQ record carries none.
+      if (deps.unconfirmed === "dead_letter" && verdict.goAhead !== verdict.attempt) return unconfirmed(a, verdict.claimedAt, lapsed);
+      return takeOverAndSubmit(a, verdict);
     }
   }
 }
 
-/** Row "submit: POST /responses … record the new response id, follow it to rest, publish", with its failure rows. */
-async function submit(
+/** Takes a lapsed claim over (the go-ahead's mark goes with the attempt it named) and submits again. */
+async function takeOverAndSubmit(a: Attempt, lapsed: Extract<ClaimVerdict, { verdict: "unconfirmed" }>): Promise<Outcome> {
+  const taken = await a.claims.takeOver(a.turn.key, lapsed, a.ctx.messageId, a.ctx.leaseUntil);
+  if (!taken)
+    return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
+  a.ctx.stats.unconfirmedResubmits++;
+  return submit(a, { attempt: taken.attempt, claimedAt: lapsed.claimedAt });
+}
+
+/**
+ * Rule 4: the record of what a claim submitted is retried until the invocation's deadline; if it still cannot be
+ * written the message is handed back (never acknowledged, its outcome unreported) and the failure counted for the
+ * alarm, and this execution environment remembers the id, so that its next copy records it instead of taking the
+ * claim for an unconfirmed one. Undefined when recorded.
+ */
+async function recordSurely(a: Attempt, attempt: string, responseId: string | undefined): Promise<Outcome | undefined> {
+  for (let tries = 1; ; tries++) {
+    try {
+      await a.claims.record(a.turn.key, attempt, responseId);
+      return undefined;
+    } catch (error) {
+      if (!(await pause(backoffMs(tries, a.deps), a.ctx))) {
+        a.claims.remember(a.turn.key, attempt, responseId);
+        a.ctx.stats.unrecordedSubmissions = (a.ctx.stats.unrecordedSubmissions ?? 0) + 1;
+        const name = (error as Error)?.name ?? "Error";
+        const what = responseId ? `response ${responseId}` : "the accepted outputs";
+        const detail = `the outputs were submitted (${what}) but the state table did not take the record (${name}) before the deadline`;
+        return { kind: "hand_back", reason: "state_unavailable", detail, retryAfterMs: 1_000 };
+      }
+    }
+  }
+}
+
+/** The POST body, built and serialised once, before the claim. */
+type PreparedBody = { json: string; stream: boolean };
+
+function prepareBody(
   message: ResponsesToolOutputMessage,
-  givenIds: string[],
   turn: Turn,
-  held: Held,
-  ctx: RecordContext,
   deps: ResponsesDeps,
-  claims: SubmissionClaims,
-  latest: ConversationLatest,
-): Promise<Outcome> {
+): { ok: true; body: PreparedBody } | { ok: false; problem: string } {
   const stream = message.stream === true;
   const body = {
     ...turn.settings,
@@ -155,8 +203,23 @@ async function submit(
     background: deps.background,
     ...(stream ? { stream: true } : {}),
   };
+  try {
+    return { ok: true, body: { json: JSON.stringify(body), stream } };
+  } catch (error) {
+    return {
+      ok: false,
+      problem: `the request body cannot be built (${(error as Error)?.name ?? "Error"}: nested too deeply to serialise); nothing was submitted`,
+    };
+  }
+}
+
+/** Row "submit: POST /responses … record the new response id, follow it to rest, publish", with its failure rows. */
+async function submit(a: Attempt, held: Held): Promise<Outcome> {
+  const { turn, ctx, deps, claims, latest } = a;
+  const stream = a.body.stream;
+  let unrecorded: Outcome | undefined;
   const record = async (response: ResponseObject) => {
-    await claims.record(turn.key, held.attempt, response.id).catch(() => undefined);
+    unrecorded = await recordSurely(a, held.attempt, response.id);
     const conversationId = conversationOf(response) ?? turn.conversationId;
     if (conversationId !== undefined) await latest.remember(conversationId, response.id).catch(() => undefined);
   };
@@ -166,16 +229,18 @@ async function submit(
     const signal = stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
     // A foreground POST answers only once the response is done: it is the following, and may take as long.
     const foreground = !deps.background && !stream ? { timeoutMs: followUntil(ctx, deps) - Date.now() } : {};
-    const created = await deps.endpoint.createResponse(body, { ...callOptions(ctx, signal), ...foreground });
+    const created = await deps.endpoint.createResponse(a.body, { ...callOptions(ctx, signal), ...foreground });
     let failure: ResponsesFailure;
     if (created.ok && "response" in created) {
       await record(created.response);
+      if (unrecorded) return unrecorded;
       return answered(await followResponse(created.response, "submitted", ctx, deps, followUntil(ctx, deps)), turn);
     }
     if (created.ok) {
       const until = followUntil(ctx, deps);
       const timer = setTimeout(() => followEnd.abort(), until - Date.now());
       const end = await readResponseStream(created.stream, record).finally(() => clearTimeout(timer));
+      if (unrecorded) return unrecorded;
       if (end.ended === "final") return answered(end.outcome, turn);
       // A stream cut after its first event is followed by GET, never resubmitted.
       if (end.response) return answered(await followResponse(end.response, "submitted", ctx, deps, until), turn);
@@ -186,10 +251,10 @@ async function submit(
 
     if (failure.kind === "transient" && failure.ambiguous) {
       // Row "an ambiguous failure of the POST: the POST may have been taken and no id came back".
-      if (turn.conversationId !== undefined) return reconcileInConversation(givenIds, turn, held, failure, ctx, deps, { claims, latest });
+      if (turn.conversationId !== undefined) return reconcileInConversation(a, held, failure);
       if (deps.unconfirmed === "dead_letter") {
         await claims.lapse(turn.key, held.attempt).catch(() => undefined);
-        return unconfirmed(message, givenIds, held.claimedAt, failure);
+        return unconfirmed(a, held.claimedAt, failure);
       }
       ctx.stats.unconfirmedResubmits++; // RESPONSES_UNCONFIRMED=resubmit: the next POST may fork
     } else if (failure.kind !== "transient") {
@@ -198,7 +263,7 @@ async function submit(
       await claims.release(turn.key, held.attempt).catch(() => undefined);
       return failed(failure, ctx, "submit the outputs");
     }
-    // Row "a definite refusal (conversation_locked, 408, 409, 429, a connection refused) → retry with backoff, then hand back".
+    // Row "a definite refusal (conversation_locked, 409, 429, a connection refused) → retry with backoff, then hand back".
     if (attempt >= deps.maxAttempts || !(await pause(backoffMs(attempt, deps, failure.retryAfterMs), ctx))) {
       // Nothing taken: give the turn back. Maybe taken: the claim stays, its lease ends with this attempt.
       if (failure.ambiguous) await claims.lapse(turn.key, held.attempt).catch(() => undefined);
@@ -214,18 +279,11 @@ async function submit(
  * the response it started completes. Found → accepted; absent → look again within the follow budget, then hand
  * back (the claim stays, so a later copy looks again instead of submitting).
  */
-async function reconcileInConversation(
-  givenIds: string[],
-  turn: Turn,
-  held: { attempt: string },
-  failure: TransientFailure,
-  ctx: RecordContext,
-  deps: ResponsesDeps,
-  { claims, latest }: { claims: SubmissionClaims; latest: ConversationLatest },
-): Promise<Outcome> {
+async function reconcileInConversation(a: Attempt, held: { attempt: string }, failure: TransientFailure): Promise<Outcome> {
+  const { turn, ctx, deps, claims } = a;
   const until = followUntil(ctx, deps);
   for (;;) {
-    const shown = await conversationShows(givenIds, turn, held, ctx, deps, { claims, latest });
+    const shown = await conversationShows(a, held);
     if (shown !== "absent" && shown !== "unknown") return shown;
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
       // Ended with this invocation: the next copy looks once more, then submits again (afterClaim, "unconfirmed").
@@ -237,38 +295,44 @@ async function reconcileInConversation(
 }
 
 /** One look at the conversation: its items after these outputs, published as accepted; or absent; or unknown (no listing). */
-async function conversationShows(
-  givenIds: string[],
-  turn: Turn,
-  held: { attempt: string },
-  ctx: RecordContext,
-  deps: ResponsesDeps,
-  { claims, latest }: { claims: SubmissionClaims; latest: ConversationLatest },
-): Promise<Outcome | "absent" | "unknown"> {
+async function conversationShows(a: Attempt, held: { attempt: string }): Promise<Outcome | "absent" | "unknown"> {
+  const { givenIds, turn, ctx, deps, latest } = a;
   const conversationId = turn.conversationId!;
   const listed = await listTail(deps, conversationId, givenIds, ctx);
   if (!listed.ok) return "unknown";
   const items = itemsAfterOutputs(listed.items, givenIds);
   if (!items) return "absent";
-  await claims.record(turn.key, held.attempt, undefined).catch(() => undefined);
+  const unrecorded = await recordSurely(a, held.attempt, undefined);
+  if (unrecorded) return unrecorded;
   // The event's reply is `{conversation_id}`: the answer to it continues with the settings this turn was sent with.
   await latest.rememberSettings(conversationId, turn.settings).catch(() => undefined);
   return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
 }
 
 /** Row "previous_response_id mode … dead_letter (DLQ submission_unconfirmed …)": the API cannot tell whether the POST was taken. */
-function unconfirmed(message: ResponsesToolOutputMessage, givenIds: string[], claimedAt: string, failure: TransientFailure): Outcome {
+function unconfirmed(a: Attempt, claimedAt: string, failure: TransientFailure): Outcome {
   return {
     kind: "dead_letter",
     reason: "submission_unconfirmed",
     detail:
-      `the POST continuing ${message.response_id} failed ambiguously (${failure.detail}): the endpoint may have taken the outputs, ` +
-      "and the API cannot tell; check its children, then redrive this record as it is to submit them (the relay takes a " +
-      "submission_unconfirmed record moved back whole as the go-ahead)",
+      `the POST continuing ${a.message.response_id} failed ambiguously (${failure.detail}): the endpoint may have taken the outputs, ` +
+      "and the API cannot tell; look for a child of that response (Portkey's logs by this record's source_message_id, or the " +
+      "provider's dashboard), then either delete this record, or give the go-ahead to submit them with " +
+      `\`npx tool-output-relay dlq redrive --go-ahead ${a.ctx.messageId}\` (a redrive without it is dead-lettered again)`,
     httpStatus: failure.httpStatus,
     endpointError: failure.error,
-    givenToolCallIds: givenIds,
+    givenToolCallIds: a.givenIds,
     claimedAt,
+  };
+}
+
+/** Rule 12: outputs for ids that already have others; the first stand. */
+function conflicting(givenIds: string[], why: string, differing: ReadonlyArray<{ tool_call_id: string }>): Outcome {
+  return {
+    kind: "dead_letter",
+    reason: "conflicting_output",
+    detail: `${why} for [${differing.map((o) => o.tool_call_id).join(", ")}]; the first stand, these were not submitted`,
+    givenToolCallIds: givenIds,
   };
 }
 

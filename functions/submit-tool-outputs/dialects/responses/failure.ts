@@ -14,14 +14,13 @@ const PREVIOUS_NOT_FOUND = /Previous response with id .* not found/i;
 
 /**
  * Sorts a refused Responses-API call into the rows of its outcome table (docs/responses.md). A submission the
- * endpoint refused for certain (`conversation_locked`, 408, 409, 429, a refused connection) is transient and not
- * ambiguous: nothing was taken, so it is retried freely; a 5xx, a timeout or a reset stays ambiguous.
+ * endpoint refused for certain (`conversation_locked`, 409, 429, a refused connection) is transient and not
+ * ambiguous: nothing was taken, so it is retried freely; a 5xx, a timeout or a reset stays ambiguous, and so does
+ * a 408 (DESIGN Part 3, rule 5): a gateway may answer 408 after it forwarded the POST upstream.
  * @example classifyResponsesFailure(classifyHttpFailure(400, body, headers)).kind === "previous_not_found"
  */
 export function classifyResponsesFailure(failure: HttpFailure): ResponsesFailure {
-  if (failure.kind === "transient") {
-    return failure.httpStatus === 408 ? { ...failure, ambiguous: false } : failure;
-  }
+  if (failure.kind === "transient") return failure;
   if (failure.kind !== "rejected") return failure;
   const { error } = failure;
   const message = error?.message ?? "";

@@ -30,11 +30,20 @@ export type ClaimVerdict =
   /** Ours: submit. `attempt` makes the later writes conditional on still holding it. */
   | { verdict: "claimed"; attempt: string; claimedAt: string }
   /** Already submitted (a duplicate, or our own earlier attempt): the recorded continuation, if its id is known. */
-  | { verdict: "submitted"; responseId?: string }
+  | { verdict: "submitted"; responseId?: string; outputsHash?: string }
   /** Another copy holds a live lease: it is submitting right now. */
-  | { verdict: "held"; leaseUntil: number }
+  | { verdict: "held"; leaseUntil: number; outputsHash?: string }
   /** A claim whose lease passed with nothing recorded: its owner crashed or timed out, maybe after the POST. */
-  | { verdict: "unconfirmed"; claimedAt: string; owner: string; attempt: string; leaseUntil: number };
+  | {
+      verdict: "unconfirmed";
+      claimedAt: string;
+      owner: string;
+      attempt: string;
+      leaseUntil: number;
+      outputsHash?: string;
+      /** The attempt the operator gave the go-ahead to submit again for (`dlq redrive --go-ahead`), if any. */
+      goAhead?: string;
+    };
 
 export interface ClaimRequest {
   key: TurnKey;
@@ -43,6 +52,8 @@ export interface ClaimRequest {
   /** Epoch ms: the owner's Lambda deadline. */
   leaseUntil: number;
   callIds: readonly string[];
+  /** The hash of the outputs submitted under this claim: a later copy with other outputs is conflicting, not a duplicate. */
+  outputsHash: string;
   previousResponseId?: string;
   conversationId?: string;
 }
@@ -52,10 +63,21 @@ export interface ClaimRequest {
  * @example const verdict = await claims.claim({ key, owner: messageId, leaseUntil, callIds });
  */
 export class SubmissionClaims {
+  /**
+   * Records this execution environment could not write before its deadline (rule 4), by turn: the next copy that
+   * meets the same claim here writes them first, instead of taking a known submission for an unconfirmed one.
+   */
+  private readonly unwritten = new Map<string, { attempt: string; responseId: string | undefined }>();
+
   constructor(
     private readonly table: StateTable,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** A record that could not be written: kept for the next copy in this environment (see `unwritten`). */
+  remember(key: TurnKey, attempt: string, responseId: string | undefined): void {
+    this.unwritten.set(`${key.pk}\u0000${key.sk}`, { attempt, responseId });
+  }
 
   /** What the table holds for a turn now, without claiming it. */
   async peek(key: TurnKey): Promise<ClaimVerdict | undefined> {
@@ -75,6 +97,7 @@ export class SubmissionClaims {
       lease_until: request.leaseUntil,
       claimed_at: claimedAt,
       call_ids: [...request.callIds],
+      outputs_hash: request.outputsHash,
       ...(request.previousResponseId ? { previous_response_id: request.previousResponseId } : {}),
       ...(request.conversationId ? { conversation_id: request.conversationId } : {}),
       ttl: ttlInDays(CLAIM_TTL_DAYS, this.now()),
@@ -84,6 +107,14 @@ export class SubmissionClaims {
     if (await this.table.put(item, free)) return { verdict: "claimed", attempt, claimedAt };
     const found = await this.table.get(request.key);
     if (!found) return this.claim(request); // released and gone between the two calls: try again
+    const id = `${request.key.pk}\u0000${request.key.sk}`;
+    const unwritten = this.unwritten.get(id);
+    if (unwritten && found.phase === "claimed" && found.attempt === unwritten.attempt) {
+      // This environment knows what that attempt submitted: the record goes in now (it throws while the table fails).
+      await this.record(request.key, unwritten.attempt, unwritten.responseId);
+      this.unwritten.delete(id);
+      return { verdict: "submitted", ...(unwritten.responseId ? { responseId: unwritten.responseId } : {}), ...hashOf(found) };
+    }
     return verdictOf(found, this.now());
   }
 
@@ -93,7 +124,8 @@ export class SubmissionClaims {
     const updated = await this.table.update(
       key,
       {
-        expression: "SET #owner = :owner, attempt = :attempt, lease_until = :lease",
+        // The go-ahead named the lapsed attempt: it is spent with it.
+        expression: "SET #owner = :owner, attempt = :attempt, lease_until = :lease REMOVE go_ahead",
         names: { "#owner": "owner" },
         values: { ":owner": owner, ":attempt": attempt, ":lease": leaseUntil },
       },
@@ -170,16 +202,35 @@ export class ConversationLatest {
   }
 }
 
+function hashOf(item: StateItem): { outputsHash?: string } {
+  return typeof item.outputs_hash === "string" ? { outputsHash: item.outputs_hash } : {};
+}
+
 function verdictOf(item: StateItem, now: number): ClaimVerdict {
+  const hash = hashOf(item);
   if (item.phase === "submitted")
-    return { verdict: "submitted", ...(typeof item.response_id === "string" ? { responseId: item.response_id } : {}) };
+    return { verdict: "submitted", ...(typeof item.response_id === "string" ? { responseId: item.response_id } : {}), ...hash };
   const leaseUntil = Number(item.lease_until ?? 0);
-  if (leaseUntil > now) return { verdict: "held", leaseUntil };
+  if (leaseUntil > now) return { verdict: "held", leaseUntil, ...hash };
   return {
     verdict: "unconfirmed",
     claimedAt: String(item.claimed_at),
     owner: String(item.owner),
     attempt: String(item.attempt),
     leaseUntil,
+    ...hash,
+    ...(typeof item.go_ahead === "string" ? { goAhead: item.go_ahead } : {}),
   };
+}
+
+/**
+ * The hash a claim keeps of the outputs it submits, in call-id order (the same outputs in another order are the
+ * same submission).
+ */
+export function outputsHashOf(outputs: ReadonlyArray<{ tool_call_id: string; output: unknown }>): string {
+  const sorted = [...outputs].sort((a, b) => (a.tool_call_id < b.tool_call_id ? -1 : a.tool_call_id > b.tool_call_id ? 1 : 0));
+  return createHash("sha256")
+    .update(JSON.stringify(sorted.map((o) => [o.tool_call_id, o.output])))
+    .digest("hex")
+    .slice(0, 40);
 }

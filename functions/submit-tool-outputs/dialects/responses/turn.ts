@@ -22,7 +22,8 @@ export interface Turn {
 export type Found =
   | { found: "turn"; turn: Turn }
   | { found: "outcome"; outcome: Outcome }
-  | { found: "accepted"; items: ConversationItem[] };
+  /** `taken`: the outputs the conversation holds for the given ids (to tell a duplicate from a conflicting copy). */
+  | { found: "accepted"; items: ConversationItem[]; taken: Map<string, unknown> };
 
 export type TurnDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse" | "listConversationItems"> };
 
@@ -83,7 +84,7 @@ export async function conversationTurn(
   if (!listed.ok) return { found: "outcome", outcome: failed(listed.failure, ctx, "list the conversation's items") };
   const items = listed.items;
   const after = itemsAfterOutputs(items, givenIds);
-  if (after) return { found: "accepted", items: after };
+  if (after) return { found: "accepted", items: after, taken: outputsFor(items, givenIds) };
   const expected = waitingCalls(items);
   if (expected.length === 0)
     return { found: "outcome", outcome: notAwaiting(`conversation ${conversationId} waits for no function calls`) };
@@ -104,6 +105,15 @@ export async function conversationTurn(
     }
   }
   return { found: "turn", turn: { key: turnKey({ conversationId }, givenIds), conversationId, settings } };
+}
+
+/** The outputs the conversation holds for these call ids (the newest for each). */
+export function outputsFor(items: ConversationItem[], givenIds: readonly string[]): Map<string, unknown> {
+  const taken = new Map<string, unknown>();
+  for (const item of items)
+    if (item.type === "function_call_output" && item.call_id !== undefined && givenIds.includes(item.call_id) && !taken.has(item.call_id))
+      taken.set(item.call_id, item.output);
+  return taken;
 }
 
 /** The conversation's newest items, enough to hold the tail's calls and any outputs given for them. */

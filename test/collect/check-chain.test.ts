@@ -1,0 +1,94 @@
+/**
+ * DESIGN Part 3, rule 9: a collection's check chain is never lost, whatever fails around it. A live check whose
+ * first receive died with its invocation (a crash, a timeout: nothing the relay could catch) comes back late; on
+ * that receive it passes the chain to a fresh copy before it could run out of receives (and be moved raw to the
+ * DLQ), needing only the queue (here the state table hangs meanwhile), and the fresh copy is the one the collection
+ * waits for. Through the real handler, fauxqs and the local DynamoDB.
+ */
+
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import { startDynamodbProxy } from "../../local/dynamodb-proxy";
+import { lambdaContext } from "../../local/lambda-shapes";
+import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
+import { deliverAll, invokeAndDelete, part, pendingChecks } from "./collect-rig";
+
+let h: Harness;
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+
+async function checkDueOf(scope: string, set?: number): Promise<number> {
+  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+  const Key = { pk: { S: `collect#${scope}` }, sk: { S: "collection" } };
+  try {
+    if (set !== undefined)
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: h.aws.stateTableName,
+          Key,
+          UpdateExpression: "SET check_due = :due",
+          ExpressionAttributeValues: { ":due": { N: String(set) } },
+        }),
+      );
+    const item = await dynamodb.send(new GetItemCommand({ TableName: h.aws.stateTableName, Key, ConsistentRead: true }));
+    return Number(item.Item?.check_due?.N);
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+describe("rule 9: the check chain survives a receive that died with its invocation", () => {
+  it("the late receive passes the chain to a fresh copy, which becomes the live check", async () => {
+    // Prepare: one of two outputs collected; its live check, due a minute ago, was received once by an invocation that died.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    await h.send(part(answerFor(run), [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    const [pending] = pendingChecks(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const due = Date.now() - 60_000;
+    await checkDueOf(scope, due);
+    h.aws.server.reset(); // the relay's own (delayed) copy goes; the overdue one below stands for it
+    const body = JSON.stringify({ ...pending!.check, due });
+    await h.aws.sqs.send(new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: body }));
+    const died = await h.receive(1);
+    expect(died.Records[0]!.body).toBe(body);
+    await h.aws.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: h.aws.input.url,
+        ReceiptHandle: died.Records[0]!.receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    // Act: its second receive, while the state table hangs.
+    const again = await h.receive(1);
+    expect(again.Records[0]!.attributes.ApproximateReceiveCount).toBe("2");
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    proxy.stallFrom(() => true);
+    const handler = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await handler(again, lambdaContext(3_000))) as SQSBatchResponse;
+      const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+      if (!failed.has(again.Records[0]!.messageId)) await deleteMessages(h.aws.sqs, h.aws.input.url, [again.Records[0]!.receiptHandle]);
+    } finally {
+      await proxy.close();
+    }
+    // Assess: acknowledged; a fresh copy is on the queue and the collection waits for it.
+    expect(answer.batchItemFailures).toEqual([]);
+    const fresh = pendingChecks(h).map((p) => p.check);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toEqual({ ...pending!.check, due });
+    expect(await checkDueOf(scope)).toBe(due);
+    expect(await h.deadLetters()).toEqual([]);
+    // The fresh copy, live, looks (the run still waits) and moves the chain on to the next one.
+    const next = await h.receive(1);
+    expect((await invokeAndDelete(h, next)).batchItemFailures).toEqual([]);
+    const [following] = pendingChecks(h);
+    expect(following!.check.due).toBeGreaterThan(Date.now());
+    expect(await checkDueOf(scope)).toBe(following!.check.due);
+  });
+});

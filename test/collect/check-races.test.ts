@@ -1,0 +1,103 @@
+/**
+ * DESIGN Part 3, rule 3: a check never closes a set that is complete or claimed. The interleaving the check loses
+ * to is played in order, by hand, on the relay's real collection code against the local DynamoDB and fauxqs: the
+ * check reads the collection (one output missing), another execution environment stores the last output and claims
+ * the set, then the check's close lands. The close must find the collection changed and write nothing; no part is
+ * dead-lettered while the set is being submitted. The control: nothing changes, and the same close ends the round.
+ */
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { CollectedMessages } from "../../functions/submit-tool-outputs/collect/collected-messages";
+import { outputHash, roundOf } from "../../functions/submit-tool-outputs/collect/collection";
+import { CollectionChecks } from "../../functions/submit-tool-outputs/collect/collection-checks";
+import { CollectionStore } from "../../functions/submit-tool-outputs/collect/collection-store";
+import { awsSinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
+import type { RecordContext } from "../../functions/submit-tool-outputs/pipeline/record-context";
+import { StateTable } from "../../functions/submit-tool-outputs/state/state-table";
+import { type Harness, useHarness } from "../helpers/relay-harness";
+
+let h: Harness;
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+
+function parts() {
+  const aws = { region: h.aws.region, endpoint: h.aws.endpoint };
+  const sinks = awsSinks({
+    sqs: new SQSClient(aws),
+    sns: new SNSClient(aws),
+    resultsTopicArn: h.aws.resultsTopicArn,
+    dlqUrl: h.aws.dlq.url,
+    inputQueueUrl: h.aws.input.url,
+    watchDelaySeconds: 0,
+  });
+  const table = new StateTable({ tableName: h.aws.stateTableName, region: h.aws.region, endpoint: h.aws.dynamodb.endpoint });
+  const store = new CollectionStore(table, 3_600);
+  const collectParts = { store: async () => store, sinks, maxReceiveCount: 5, collectTimeoutSeconds: 3_600 };
+  const messages = new CollectedMessages(collectParts);
+  return { store, checks: new CollectionChecks(collectParts, messages) };
+}
+
+const ctx = (messageId: string): RecordContext => ({
+  messageId,
+  receiveCount: 1,
+  signal: new AbortController().signal,
+  deadline: Date.now() + 10_000,
+  leaseUntil: Date.now() + 10_000,
+  stats: { endpointCalls: 0, retries: 0, unconfirmedResubmits: 0 },
+});
+
+const body = (id: string) =>
+  JSON.stringify({ thread_id: "thread_r", run_id: "run_r", collect: true, tool_outputs: [{ tool_call_id: id, output: id }] });
+
+async function openedWithOneOfTwo(store: CollectionStore, scope: string) {
+  const required = ["call_a", "call_b"];
+  const opened = await store.open(
+    {
+      scope,
+      round: roundOf(required),
+      api: "assistants",
+      turn: { thread_id: "thread_r", run_id: "run_r" },
+      required,
+      checkDue: Date.now(),
+    },
+    {
+      messageId: "m-a",
+      outputs: [{ callId: "call_a", hash: outputHash("call_a") }],
+      message: { receiveCount: 1, body: body("call_a") },
+      leaseUntil: Date.now() + 10_000,
+    },
+  );
+  expect(opened?.collection.missing).toBe(1);
+  return (await store.current(scope))!;
+}
+
+describe("rule 3: the check's close is conditional on what the check read", () => {
+  it("a set completed and claimed between the check's read and its close stays open; nothing is dead-lettered", async () => {
+    const { store, checks } = parts();
+    const scope = `run#thread_r#run_${Date.now()}`;
+    const seen = await openedWithOneOfTwo(store, scope);
+    // Another environment stores the last output: the set is complete and claimed by m-b.
+    const added = await store.addNew(
+      scope,
+      "m-b",
+      [{ callId: "call_b", hash: outputHash("call_b") }],
+      { receiveCount: 1, body: body("call_b") },
+      Date.now() + 10_000,
+    );
+    expect(added?.claim).toBeDefined();
+    // The check, acting on its earlier read ("the run moved on"), closes.
+    const ended = await checks.close(seen, "collect_incomplete", "the run moved on", ctx("check-1"));
+    expect(ended).toBeUndefined();
+    expect(await store.current(scope)).toMatchObject({ status: "open", missing: 0, owner: "m-b" });
+    expect(await h.deadLetters()).toEqual([]);
+  });
+
+  it("control: the collection unchanged since the read, the same close ends the round and dead-letters its part", async () => {
+    const { store, checks } = parts();
+    const scope = `run#thread_r#run_${Date.now()}`;
+    const seen = await openedWithOneOfTwo(store, scope);
+    const ended = await checks.close(seen, "collect_incomplete", "the run moved on", ctx("check-2"));
+    expect(ended?.status).toBe("closed");
+    expect((await h.deadLetters()).map((d) => [d.sourceMessageId, d.reason])).toEqual([["m-a", "collect_incomplete"]]);
+  });
+});
