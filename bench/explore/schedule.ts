@@ -130,7 +130,10 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
           false,
           (fault) => {
             const got = world.input.receive(2, { keepVisible: fault === "duplicate_delivery" });
-            holding.set(owner, got.map((m) => `${m.MessageId}#${m.Attributes.ApproximateReceiveCount}`));
+            holding.set(
+              owner,
+              got.map((m) => `${m.MessageId}#${m.Attributes.ApproximateReceiveCount}`),
+            );
             return got;
           },
           undefined,
