@@ -151,7 +151,11 @@ describe("the in-memory table answers as dynalite (with DynamoDB's limits) does"
             ? new PutItemCommand(input as unknown as PutItemCommandInput)
             : new UpdateItemCommand(input as unknown as UpdateItemCommandInput);
       try {
-        const { $metadata: _, ConsumedCapacity: __, ...answer } = (await client.send(command as never)) as unknown as Record<string, unknown>;
+        const {
+          $metadata: _,
+          ConsumedCapacity: __,
+          ...answer
+        } = (await client.send(command as never)) as unknown as Record<string, unknown>;
         real.push({ ok: true, answer });
       } catch (error) {
         real.push({ ok: false, name: (error as Error).name, message: (error as Error).message });
