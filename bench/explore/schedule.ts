@@ -193,7 +193,7 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
       quiet = world.activity === before ? quiet + 1 : 0;
     }
   };
-  const otherPartyAt = scenario.otherParty ? 1 + Math.floor(world.random() * 12) : -1;
+  const otherPartyAt = scenario.otherParty ? 1 + Math.floor(world.random() * 30) : -1;
   let redrivesLeft = world.random() < 0.4 ? 2 : 0;
   let steps = 0;
   const violations: string[] = [];
