@@ -4,7 +4,7 @@ import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/s
 import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
 import { RUN_STATUSES } from "../functions/submit-tool-outputs/dialects/assistants/run-state";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
-import { INPUT_RETENTION_SECONDS, worstCaseRetrySeconds } from "./retry-window";
+import { INPUT_RETENTION_SECONDS, oneReceiveSeconds, worstCaseRetrySeconds } from "./retry-window";
 
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
@@ -194,13 +194,20 @@ const ContextSchema = z
             "payloadExpiryDays",
             `must keep payloads a day longer than a collection can stay open (relayTuning's COLLECT_TIMEOUT_SECONDS, ${relay.collectTimeoutSeconds} s)`,
           );
-        if (retrying > INPUT_RETENTION_SECONDS)
+        const spare = oneReceiveSeconds({
+          visibilityTimeoutSeconds: visibilityTimeoutFor(
+            Duration.seconds(options.functionTimeoutSeconds),
+            Duration.seconds(options.batchingWindowSeconds),
+          ).toSeconds(),
+          functionTimeoutSeconds: options.functionTimeoutSeconds,
+        });
+        if (retrying + spare > INPUT_RETENTION_SECONDS)
           fail(
             "maxReceiveCount",
             `is too high for the other settings: ${options.maxReceiveCount} receives can take up to ${retrying} s ` +
               "(visibility timeout from functionTimeoutSeconds and batchingWindowSeconds, hand-back delays from relayTuning's " +
               `RETRY_VISIBILITY_BASE_SECONDS and RETRY_VISIBILITY_MAX_SECONDS), longer than the input queue keeps a message ` +
-              `(${INPUT_RETENTION_SECONDS} s): it would expire before reaching the DLQ. Lower maxReceiveCount or the delays`,
+              `(${INPUT_RETENTION_SECONDS} s, less one receive to spare): it would expire before reaching the DLQ. Lower maxReceiveCount or the delays`,
           );
       } catch (error) {
         if (!(error instanceof ConfigurationError)) throw error;

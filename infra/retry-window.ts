@@ -2,7 +2,10 @@
  * How long a message can stay in the input queue while the relay retries it, at worst: every receive but the
  * last hands it back (or crashes), and the last one writes the DLQ record. SQS deletes a message when the queue's
  * retention ends, counted from when it was first sent, however many receives are left: a message whose retries
- * outlast the retention vanishes without a DLQ record. The stack refuses settings where that can happen.
+ * outlast the retention vanishes without a DLQ record. Two guards (DESIGN Part 3, rule 1): the stack refuses
+ * settings whose own delays cannot fit the retention with a receive to spare; and at run time, where an endpoint's
+ * `retry-after` asks for more (up to SQS's 12 h a hand-back), the relay cuts the delay to what the retention leaves
+ * (INPUT_RETENTION_SECONDS, set from this constant) and writes the DLQ record itself once no receive fits.
  */
 
 /** The input queue's retention: SQS's default of 4 days, set explicitly so that this check and the queue agree. */
@@ -46,6 +49,11 @@ export function longestHandBackSeconds(
  * @example worstCaseRetrySeconds({ maxReceiveCount: 5, visibilityTimeoutSeconds: 360, functionTimeoutSeconds: 60,
  *   batchingWindowSeconds: 0, retryVisibilityBaseSeconds: 10, retryVisibilityMaxSeconds: 900 }) // 1500
  */
+/** One more receive: what the relay keeps to spare before the retention ends (the visibility timeout plus the function's). */
+export function oneReceiveSeconds(settings: Pick<RetryWindowSettings, "visibilityTimeoutSeconds" | "functionTimeoutSeconds">): number {
+  return settings.visibilityTimeoutSeconds + settings.functionTimeoutSeconds;
+}
+
 export function worstCaseRetrySeconds(settings: RetryWindowSettings): number {
   const invocation = settings.batchingWindowSeconds + settings.functionTimeoutSeconds;
   let total = invocation;

@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AssetHashType, type Duration, Names, Validations } from "aws-cdk-lib";
+import { AssetHashType, Duration, Names, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -11,8 +11,10 @@ import type { TUNING_VARIABLES } from "../../functions/submit-tool-outputs/confi
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
 import { bundleLambdaSync } from "../bundling";
+import { INPUT_RETENTION_SECONDS } from "../retry-window";
 import type { EndpointSecret } from "./endpoint-secret";
 import type { PayloadBucket } from "./payload-bucket";
+import { visibilityTimeoutFor } from "./relay-queues";
 import type { StateTable } from "./state-table";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -163,6 +165,11 @@ export class RelayFunction extends Construct {
         DLQ_URL: props.deadLetterQueue.queueUrl,
         INPUT_QUEUE_URL: props.inputQueue.queueUrl,
         MAX_RECEIVE_COUNT: String(props.maxReceiveCount),
+        // Rule 1: the relay cuts every hand-back to what the input queue's retention leaves (less one receive).
+        INPUT_RETENTION_SECONDS: String(INPUT_RETENTION_SECONDS),
+        INPUT_VISIBILITY_TIMEOUT_SECONDS: String(
+          visibilityTimeoutFor(props.timeout, props.batchingWindow ?? Duration.seconds(0)).toSeconds(),
+        ),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         RELAY_STATE_TABLE: props.stateTable.table.tableName,

@@ -71,6 +71,9 @@ describe("the relay function", () => {
       DLQ_URL: { Ref: deadLetterId },
       INPUT_QUEUE_URL: { Ref: inputId },
       MAX_RECEIVE_COUNT: "5",
+      // Rule 1: the queue's retention (4 days) and visibility timeout (6 × the 60 s function timeout).
+      INPUT_RETENTION_SECONDS: "345600",
+      INPUT_VISIBILITY_TIMEOUT_SECONDS: "360",
       POWERTOOLS_SERVICE_NAME: "tool-output-relay",
       POWERTOOLS_METRICS_NAMESPACE: "ToolOutputRelay",
       RELAY_STATE_TABLE: ref("AWS::DynamoDB::Table"),

@@ -60,7 +60,7 @@ describe("retry settings that outlast the input queue's retention", () => {
     expect(act).toThrow(InvalidContextError);
     expect(act).toThrow('context option "maxReceiveCount" is too high for the other settings');
     expect(act).toThrow(/RETRY_VISIBILITY_BASE_SECONDS and RETRY_VISIBILITY_MAX_SECONDS/);
-    expect(act).toThrow(`(${INPUT_RETENTION_SECONDS} s): it would expire before reaching the DLQ`);
+    expect(act).toThrow(`(${INPUT_RETENTION_SECONDS} s, less one receive to spare): it would expire before reaching the DLQ`);
   });
 
   it.each([

@@ -15,14 +15,14 @@ useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 const latestOf = async (conversationId: string) => (await claimsTable(h).get({ pk: `conv#${conversationId}`, sk: "latest" }))?.response_id;
 
 /** Someone else answers a call on the conversation, straight at the endpoint: no claim in the state table. */
-async function answerOutsideTheRelay(conversationId: string, callId: string): Promise<void> {
+async function answerOutsideTheRelay(conversationId: string, callId: string, output = "done elsewhere"): Promise<void> {
   const direct = await fetch(`${h.sim.baseUrl}/responses`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-portkey-api-key": TEST_API_KEY, "x-portkey-virtual-key": TEST_VIRTUAL_KEY },
     body: JSON.stringify({
       model: "gpt-5-mini",
       conversation: conversationId,
-      input: [{ type: "function_call_output", call_id: callId, output: "done elsewhere" }],
+      input: [{ type: "function_call_output", call_id: callId, output }],
     }),
   });
   expect(direct.status).toBe(200);
@@ -121,12 +121,13 @@ describe("the rows that end a conversation_id message before it is submitted", (
   });
 
   it("outputs the conversation already holds (taken earlier, even outside the relay) are published from it, not sent again", async () => {
-    // Prepare: someone else answered the calls on the conversation, and that response completed.
+    // Prepare: someone else answered the calls on the conversation with these same outputs, and that response completed.
     const prev = h.sim.createResponse({ conversation: true });
     const conversationId = prev.conversationId!;
-    await answerOutsideTheRelay(conversationId, prev.callIds[0]!);
+    const message = responseAnswerFor(prev, { conversation: true, request: { model: "gpt-5-mini" } });
+    await answerOutsideTheRelay(conversationId, prev.callIds[0]!, message.tool_outputs[0]!.output as string);
     // Act
-    await h.send(responseAnswerFor(prev, { conversation: true, request: { model: "gpt-5-mini" } }));
+    await h.send(message);
     const { response } = await h.deliver();
     // Assess
     expect(response.batchItemFailures).toEqual([]);
@@ -138,12 +139,13 @@ describe("the rows that end a conversation_id message before it is submitted", (
   });
 
   it("outputs the conversation already holds are not sent again when the message names the response either", async () => {
-    // Prepare: the calls were answered on the conversation outside the relay (no claim in the table).
+    // Prepare: the calls were answered on the conversation outside the relay (no claim in the table), the same way.
     const prev = h.sim.createResponse({ conversation: true });
     const conversationId = prev.conversationId!;
-    await answerOutsideTheRelay(conversationId, prev.callIds[0]!);
+    const message = responseAnswerFor(prev);
+    await answerOutsideTheRelay(conversationId, prev.callIds[0]!, message.tool_outputs[0]!.output as string);
     // Act
-    await h.send(responseAnswerFor(prev));
+    await h.send(message);
     const { response } = await h.deliver();
     // Assess
     expect(response.batchItemFailures).toEqual([]);
@@ -157,6 +159,26 @@ describe("the rows that end a conversation_id message before it is submitted", (
       reply: { conversation_id: conversationId },
     });
   });
+
+  it.each([
+    ["conversation_id", true],
+    ["response_id", false],
+  ] as const)(
+    "rule 12: other outputs the conversation already holds for these ids (%s): conflicting_output, nothing sent",
+    async (_m, byConversation) => {
+      const prev = h.sim.createResponse({ conversation: true });
+      const conversationId = prev.conversationId!;
+      await answerOutsideTheRelay(conversationId, prev.callIds[0]!, "done elsewhere");
+      const sent = await h.send(
+        byConversation ? responseAnswerFor(prev, { conversation: true, request: { model: "gpt-5-mini" } }) : responseAnswerFor(prev),
+      );
+      const { response } = await h.deliver();
+      expect(response.batchItemFailures).toEqual([]);
+      expect(postsOnConversation(h.sim, conversationId)).toHaveLength(1);
+      expect((await h.deadLetters()).map((d) => [d.sourceMessageId, d.reason])).toEqual([[sent, "conflicting_output"]]);
+      expect(await h.results()).toEqual([]);
+    },
+  );
 
   it("a stale round-one copy during round two republishes round one's state with its event id, not round two's items", async () => {
     // Prepare: round one and round two accepted on the conversation.

@@ -9,7 +9,13 @@ import type { Outcome } from "../../functions/submit-tool-outputs/pipeline/outco
 import { settle } from "../../functions/submit-tool-outputs/pipeline/settle";
 import { sqsRecord } from "../helpers/factories";
 
-const limits = { maxReceiveCount: 3, retryVisibilityBaseSeconds: 10, retryVisibilityMaxSeconds: 900 };
+const limits = {
+  maxReceiveCount: 3,
+  retryVisibilityBaseSeconds: 10,
+  retryVisibilityMaxSeconds: 900,
+  inputRetentionSeconds: 345_600,
+  inputVisibilityTimeoutSeconds: 360,
+};
 const record = (receiveCount: number) => sqsRecord("{}", { receiveCount });
 const context = { thread_id: "thread_1", run_id: "run_1" };
 /** The message being settled: a tool-output message (its run may have taken the outputs) or a watch_run. */

@@ -91,9 +91,9 @@ export class CollectionChecks {
     const store = await this.parts.store();
     const collection = await store.current(check.scope);
     if (!collection || collection.round !== check.round) return checked("the collection has ended");
-    if (collection.status === "closed" && collection.letters) {
+    if (collection.letters) {
       await this.messages.deadLetterAll(collection, ctx); // a crash left some of its DLQ records unwritten
-      return checked("closed; its DLQ records are written");
+      return checked(`${collection.status}; its DLQ records are written`);
     }
     if (collection.status === "submitted" || collection.status === "closed") return checked("the collection has ended");
 
@@ -140,7 +140,13 @@ export class CollectionChecks {
     const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
     // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.
-    const ended = await store.finish(collection.scope, collection.round, { status: "closed", letters: { reason, detail } }, undefined, collection);
+    const ended = await store.finish(
+      collection.scope,
+      collection.round,
+      { status: "closed", letters: { reason, detail } },
+      undefined,
+      collection,
+    );
     if (ended) await this.messages.deadLetterAll(ended, ctx);
     return ended;
   }

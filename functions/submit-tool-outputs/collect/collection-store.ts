@@ -228,14 +228,33 @@ export class CollectionStore {
     const names: Record<string, string> = { "#status": "status" };
     if (seen) {
       values[":seen"] = seen.missing;
-      values[":now"] = this.now();
       names["#missing"] = "missing";
-      checks.push("#missing = :seen", "(attribute_not_exists(lease_until) OR lease_until < :now)");
+      if (seen.missing === 0) values[":now"] = this.now();
+      checks.push("#missing = :seen");
+      // A claim counts only on a complete set (every add writes one; only the completing add's is a submission's).
+      if (seen.missing === 0) checks.push("(attribute_not_exists(lease_until) OR lease_until < :now)");
     }
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: `SET ${set.join(", ")}`, names: { "#status": "status" }, values },
       { expression: checks.join(" AND "), names, values },
+    );
+    return updated ? collectionOf(scope, updated) : undefined;
+  }
+
+  /**
+   * A submitted round whose event can never be published (rule 2): its messages are to be dead-lettered
+   * (`letters`, as for a closed round). The collection as it is then, or undefined when the round is not this one.
+   */
+  async unpublished(scope: string, round: string, letters: Letters): Promise<Collection | undefined> {
+    const updated = await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET letters = :letters", values: { ":letters": letters } },
+      {
+        expression: "round = :round AND #status = :submitted",
+        names: { "#status": "status" },
+        values: { ":round": round, ":submitted": "submitted" },
+      },
     );
     return updated ? collectionOf(scope, updated) : undefined;
   }

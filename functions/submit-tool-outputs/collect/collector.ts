@@ -1,6 +1,8 @@
 import type { SQSRecord } from "aws-lambda";
 import type { Api, Collecting, Dialect, ToolOutput, TurnIds } from "../dialects/dialect";
 import type { RelaySinks } from "../out/aws-sinks";
+import { buildResultsEvent, eventFits } from "../out/results-event";
+import { parseMessage } from "../pipeline/message";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
@@ -136,8 +138,8 @@ export class Collector {
     const store = await this.parts.store();
     const given = hashed.map((o) => o.callId);
     const current = await store.current(scope);
-    // A closed round whose DLQ records did not all go out (a crash): they go now, before anything else.
-    if (current?.status === "closed" && current.letters) await this.messages.deadLetterAll(current, ctx);
+    // A round whose DLQ records did not all go out (a crash): they go now, before anything else.
+    if (current?.letters) await this.messages.deadLetterAll(current, ctx);
     if (current && !within(given, current.required)) {
       // A late copy of an output of a round that already ended: known from the history, no endpoint call.
       const ended = current.history.find((round) => within(given, round.required));
@@ -147,7 +149,13 @@ export class Collector {
       const joined = await this.join(message.api, joining, current, dialect.collecting, record, ctx);
       return "outcome" in joined ? joined : { added: joined.added };
     }
-    if (current.status === "submitted") return { outcome: await this.late(current, current.turn, dialect, ctx) };
+    if (current.status === "submitted") {
+      const outcome = await this.late(current, current.turn, dialect, ctx);
+      // The set's own message, come again (its event was not published): the event names every part again (rule 2).
+      if (current.owner === record.messageId && outcome.kind === "report")
+        return { outcome: { ...outcome, sources: [...current.messages.keys()].sort() } };
+      return { outcome };
+    }
     const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
     if (conflict) {
       return {
@@ -266,7 +274,19 @@ export class Collector {
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
         const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
         const sources = [...new Set([...collected, record.messageId])].sort();
-        return outcome.kind === "report" ? { ...outcome, sources } : outcome;
+        if (outcome.kind !== "report") return outcome;
+        // Rule 2: an event that cannot be made to fit SNS's 256 KB is never published; every part is told in the DLQ.
+        const metadata = parseMessage(record.body).context.metadata;
+        const event = buildResultsEvent(outcome.state, { sourceMessageId: record.messageId, sourceMessageIds: sources, metadata });
+        if (!eventFits(event)) {
+          const detail =
+            `the collected set was submitted, but its results event (${Buffer.byteLength(JSON.stringify(event))} bytes, function ` +
+            "call arguments included) cannot be made to fit SNS's 256 KB; it was not published";
+          const told = await store.unpublished(scope, round, { reason: "results_unpublished", detail, except: record.messageId });
+          if (told) await this.messages.deadLetterAll(told, ctx);
+          return { kind: "dead_letter", reason: "results_unpublished", detail };
+        }
+        return { ...outcome, sources };
       }
       case "dead_letter":
         await close(outcome.reason, `the collected set was refused: ${outcome.detail}`);

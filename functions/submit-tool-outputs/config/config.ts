@@ -52,6 +52,12 @@ export interface RelayConfig {
   responsesUnconfirmed: "dead_letter" | "resubmit";
   /** A collection that nothing ends closes this long after its first stored output. Default 3 600 s. */
   collectTimeoutSeconds: number;
+  /**
+   * `INPUT_RETENTION_SECONDS` and `INPUT_VISIBILITY_TIMEOUT_SECONDS` (set by the stack): no hand-back delay outlasts
+   * what is left of the retention, counted from the message's SentTimestamp, less one receive (rule 1).
+   */
+  inputRetentionSeconds: number;
+  inputVisibilityTimeoutSeconds: number;
 }
 
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]", "::1"]);
@@ -126,6 +132,9 @@ export const EnvironmentSchema = z.object({
   RESPONSES_BACKGROUND: flag(true),
   RESPONSES_UNCONFIRMED: z._default(z.enum(["dead_letter", "resubmit"], { error: 'must be "dead_letter" or "resubmit"' }), "dead_letter"),
   COLLECT_TIMEOUT_SECONDS: integer(3_600, 60, 1_209_600),
+  /** Set by the stack: the input queue's retention (SQS's default, 4 days, when unset) and visibility timeout. */
+  INPUT_RETENTION_SECONDS: integer(345_600, 60, 1_209_600),
+  INPUT_VISIBILITY_TIMEOUT_SECONDS: integer(30, 0, 43_200),
 });
 
 /** The optional settings (everything but what the stack itself sets), for the CDK stack's `relayTuning` option. */
@@ -219,5 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     responsesBackground: e.RESPONSES_BACKGROUND,
     responsesUnconfirmed: e.RESPONSES_UNCONFIRMED,
     collectTimeoutSeconds: e.COLLECT_TIMEOUT_SECONDS,
+    inputRetentionSeconds: e.INPUT_RETENTION_SECONDS,
+    inputVisibilityTimeoutSeconds: e.INPUT_VISIBILITY_TIMEOUT_SECONDS,
   };
 }

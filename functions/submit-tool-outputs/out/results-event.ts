@@ -200,12 +200,35 @@ function responseEvent(
   };
 }
 
-/** An event over SNS's limit loses its message text first (`output_truncated`); function calls always stay. */
+/**
+ * An event over SNS's limit (DESIGN Part 3, rule 2) loses, in turn and only as far as needed: the message text; then
+ * the bulky fields of the other output items (an image result, encrypted reasoning, a listing of tools…), each kept
+ * as its `type`, `id`, `status` and name; marked `output_truncated`. A function call is never touched: its
+ * arguments are what the tool worker needs. An event that still does not fit is told by `eventFits`.
+ */
 function fitted(event: ResponsesResultsEvent): ResponsesResultsEvent {
-  if (Buffer.byteLength(JSON.stringify(event)) <= MAX_EVENT_BYTES) return event;
+  if (fits(event)) return event;
   const output = (event.response.output as Array<{ type: string }> | undefined) ?? [];
   const withoutText = output.map((item) => (item.type === "message" ? { ...item, content: [] } : item));
-  return { ...event, response: { ...event.response, output: withoutText }, output_truncated: true };
+  const textless: ResponsesResultsEvent = { ...event, response: { ...event.response, output: withoutText }, output_truncated: true };
+  if (fits(textless)) return textless;
+  const slim = withoutText.map((item) => (item.type === "function_call" || item.type === "message" ? item : slimItem(item)));
+  return { ...textless, response: { ...textless.response, output: slim } };
+}
+
+/** An output item reduced to what names it (its bulky fields dropped): `type`, `id`, `status`, `name`, `server_label`. */
+function slimItem(item: { type: string } & Record<string, unknown>): { type: string } {
+  const keep = ["type", "id", "status", "name", "server_label", "call_id"];
+  return Object.fromEntries(Object.entries(item).filter(([key]) => keep.includes(key))) as { type: string };
+}
+
+function fits(event: ResultsEvent): boolean {
+  return Buffer.byteLength(JSON.stringify(event)) <= MAX_EVENT_BYTES;
+}
+
+/** Whether an event (as built, fitted) is within SNS's 256 KB: one that is not can never be published. */
+export function eventFits(event: ResultsEvent): boolean {
+  return fits(event);
 }
 
 function toolCall(id: string, name = "", args = ""): ToolCall {

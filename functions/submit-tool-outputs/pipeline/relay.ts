@@ -109,7 +109,14 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         deciding.count--;
       }
       const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
-      const message = { record: kept, context: parsed.context, receiveCount: ctx.receiveCount, invokedAt, followUpIfTaken };
+      const message = {
+        record: kept,
+        context: parsed.context,
+        receiveCount: ctx.receiveCount,
+        invokedAt,
+        followUpIfTaken,
+        functionTimeoutMs: remaining,
+      };
       const settled = await settle(outcome, message, sinks, config, cutoff);
       try {
         telemetry.settled(

@@ -76,3 +76,23 @@ export function redeliveryDelaySeconds(
   const ceiling = Math.max(0, MAX_VISIBILITY_SECONDS - RECEIVE_BEFORE_INVOCATION_SECONDS - Math.ceil(sinceInvocationSeconds));
   return Math.min(ceiling, Math.max(jittered, floor));
 }
+
+/**
+ * Rule 1 (DESIGN Part 3): the longest hand-back delay, in seconds, that still leaves the message one more receive
+ * (the queue's visibility timeout plus the function's timeout) before the input queue's retention ends, counted from
+ * the message's `SentTimestamp`; undefined when no further receive fits at all (the relay then writes the DLQ record
+ * now). Infinity when the queue did not say when the message was sent.
+ * @example retentionAllowsSeconds({ sentAt, retentionSeconds: 345_600, visibilityTimeoutSeconds: 360, functionTimeoutSeconds: 60 })
+ */
+export function retentionAllowsSeconds(o: {
+  sentAt?: number;
+  retentionSeconds: number;
+  visibilityTimeoutSeconds: number;
+  functionTimeoutSeconds: number;
+  now?: number;
+}): number | undefined {
+  if (o.sentAt === undefined || !Number.isFinite(o.sentAt)) return Number.POSITIVE_INFINITY;
+  const endsAt = o.sentAt + o.retentionSeconds * 1000;
+  const left = (endsAt - (o.now ?? Date.now())) / 1000 - o.visibilityTimeoutSeconds - o.functionTimeoutSeconds;
+  return left >= 0 ? Math.floor(left) : undefined;
+}

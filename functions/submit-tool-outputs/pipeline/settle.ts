@@ -4,12 +4,15 @@ import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
 import { buildResultsEvent, type RestingState, statusOf } from "../out/results-event";
 import type { MessageContext } from "./message";
 import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome } from "./outcome";
-import { redeliveryDelaySeconds } from "./retry-timing";
+import { redeliveryDelaySeconds, retentionAllowsSeconds } from "./retry-timing";
 
 export interface SettleLimits {
   maxReceiveCount: number;
   retryVisibilityBaseSeconds: number;
   retryVisibilityMaxSeconds: number;
+  /** The input queue's retention and visibility timeout (rule 1: no message outlives the retention). */
+  inputRetentionSeconds: number;
+  inputVisibilityTimeoutSeconds: number;
 }
 
 /** The message an outcome is about. */
@@ -21,6 +24,8 @@ export interface SettledMessage {
   receiveCount: number;
   /** Epoch ms when the invocation began: SQS counts a visibility timeout's 12 hours from the receive. */
   invokedAt: number;
+  /** The function's timeout (ms), as much as one more receive can take (rule 1's margin, with the visibility timeout). */
+  functionTimeoutMs?: number;
   /** What reports the message's fate if the endpoint may have taken its outputs (its dialect's followUpIfTaken). */
   followUpIfTaken?: FollowUp;
 }
@@ -53,9 +58,19 @@ export async function settle(
   signal?: AbortSignal,
 ): Promise<Settled> {
   const { record, context, receiveCount } = message;
-  const lastReceive = receiveCount >= limits.maxReceiveCount;
+  // Rule 1: a hand-back never outlasts the input queue's retention; when no further receive fits, this one is the last.
+  const retentionAllows = retentionAllowsSeconds({
+    sentAt: Number(record.attributes.SentTimestamp),
+    retentionSeconds: limits.inputRetentionSeconds,
+    visibilityTimeoutSeconds: limits.inputVisibilityTimeoutSeconds,
+    functionTimeoutSeconds: Math.ceil((message.functionTimeoutMs ?? 0) / 1000),
+  });
+  const retentionEnds = retentionAllows === undefined;
+  const lastReceive = receiveCount >= limits.maxReceiveCount || retentionEnds;
   const source = { body: record.body, messageId: record.messageId, receiveCount };
-  const lastTry = `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
+  const lastTry = retentionEnds
+    ? `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one the input queue's retention (${limits.inputRetentionSeconds} s from when the message was sent) leaves time for`
+    : `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
   const deadLetter = (input: DlqRecordInput) => sinks.writeDeadLetter(buildDlqRecord(input, context, source), record, signal);
   const publish = (state: RestingState, sources?: string[]) =>
     sinks.publishResult(
@@ -73,7 +88,8 @@ export async function settle(
     if (!signal?.aborted) {
       const sinceInvocationSeconds = (Date.now() - message.invokedAt) / 1000;
       const limitsSeconds = { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds };
-      const seconds = redeliveryDelaySeconds(receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const wanted = redeliveryDelaySeconds(receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const seconds = Math.min(wanted, retentionAllows ?? 0);
       // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
       await sinks.delayRedelivery(record, seconds, signal).catch(() => undefined);
     }

@@ -9,7 +9,7 @@ import { followResponse, readResponseStream, reportOrWatch } from "./follow";
 import type { ResponsesMessage, ResponsesToolOutputMessage, WatchResponseMessage } from "./message-schema";
 import { conversationOf, type ResponseObject } from "./response-state";
 import { type ClaimVerdict, type ConversationLatest, outputsHashOf, type SubmissionClaims } from "./submission-claims";
-import { conversationTurn, itemsAfterOutputs, listTail, previousResponseTurn, type Turn } from "./turn";
+import { conversationTurn, itemsAfterOutputs, listTail, outputsFor, previousResponseTurn, type Turn } from "./turn";
 
 /** What deciding a Responses message needs: the endpoint, the state table (opened on first use) and the policies. */
 export type ResponsesDeps = DecisionLimits & {
@@ -109,7 +109,14 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
       if (turn.conversationId !== undefined && message.response_id !== undefined) {
         const listed = await listTail(deps, turn.conversationId, givenIds, ctx);
         const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
-        if (items) {
+        if (items && listed.ok) {
+          // Rule 12: the conversation took other outputs for these ids: the turn is given back, this message refused.
+          const taken = outputsFor(listed.items, givenIds);
+          const differing = message.tool_outputs.filter((o) => JSON.stringify(taken.get(o.tool_call_id)) !== JSON.stringify(o.output));
+          if (differing.length > 0) {
+            await a.claims.release(turn.key, verdict.attempt).catch(() => undefined);
+            return conflicting(givenIds, `conversation ${turn.conversationId} already holds other outputs`, differing);
+          }
           const recorded = await recordSurely(a, verdict.attempt, undefined);
           if (recorded) return recorded;
           const state = { api: "responses" as const, conversationId: turn.conversationId, items, ...answeredBy(turn) };
