@@ -10,7 +10,17 @@ import { readDeadLetter } from "../../functions/submit-tool-outputs/out/dlq-reco
 import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
 import { ENDPOINT_ORIGIN } from "./memory-endpoint";
 import { clock, prng } from "./sim-runtime";
-import { enterWorld, FAULT_KINDS, type FaultKind, type Generation, LEASE_JUMP_MS, TABLE_NAME, World } from "./world";
+import {
+  enterWorld,
+  FAULT_KINDS,
+  type FaultKind,
+  type Generation,
+  LEASE_JUMP_MS,
+  RETENTION_SECONDS,
+  TABLE_NAME,
+  VISIBILITY_TIMEOUT_SECONDS,
+  World,
+} from "./world";
 
 const FUNCTION_TIMEOUT_MS = 60_000;
 const MAX_RECEIVE_COUNT = 3;
@@ -69,6 +79,9 @@ function environment(world: World): Record<string, string> {
     DEADLINE_RESERVE_MS: "2000",
     COLLECT_TIMEOUT_SECONDS: "60",
     WATCH_DELAY_SECONDS: "5",
+    // What the stack tells the function about its queue (rule 1), as the explorer's queue is.
+    INPUT_RETENTION_SECONDS: String(RETENTION_SECONDS),
+    INPUT_VISIBILITY_TIMEOUT_SECONDS: String(VISIBILITY_TIMEOUT_SECONDS),
   };
 }
 
