@@ -11,7 +11,7 @@
  * every complete collected set is submitted once and reported, every incomplete one's messages end in the DLQ.
  */
 import { performance } from "node:perf_hooks";
-import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/out/results-event";
+import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/dialects/index";
 import { FAULT_KINDS, type FaultKind } from "../local/endpoint-simulator";
 import { type LocalStack, startLocalStack } from "../local/local-stack";
 import { startToolWorker, type ToolWorkerAnswer } from "../local/tool-worker";

@@ -1,7 +1,7 @@
 import { SubscribeCommand, UnsubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import type { ResultsEvent } from "../functions/submit-tool-outputs/out/results-event";
-import { readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/out/results-event";
+import type { ResultsEvent } from "../functions/submit-tool-outputs/dialects/index";
+import { readPublishedResult, subjectOf } from "../functions/submit-tool-outputs/dialects/index";
 import type { Targets } from "./aws-targets";
 import { explainAwsError, UsageError } from "./cli-error";
 import { deleteMessages, receiveBatch } from "./queue-io";

@@ -2,14 +2,14 @@ import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
 import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
-import { RUN_STATUSES } from "../functions/submit-tool-outputs/dialects/assistants/run-state";
+import { RESULTS_EVENT_TYPES } from "../functions/submit-tool-outputs/dialects/index";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS, oneReceiveSeconds, worstCaseRetrySeconds } from "./retry-window";
 
 /**
  * The CDK context options of the relay stack: `npx cdk deploy -c fifo=true -c maxReceiveCount=3`,
  * or the `context` block of cdk.json. Values from `-c` arrive as strings, so numbers and booleans
- * are accepted in both forms. Every option is documented in README.md ("Context options").
+ * are accepted in both forms. Every option is documented in docs/deploy.md ("Context options").
  */
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -50,11 +50,8 @@ const integer = (min: number, max: number) =>
         .max(max, { error: `must be at most ${max}` }),
     );
 
-/** Every results event type: `run.` + a run status, and the Responses API's `response.*` (functions/…/results-event.ts). */
-const EVENT_TYPES = [
-  ...RUN_STATUSES.map((status) => `run.${status}` as const),
-  ...(["requires_action", "completed", "failed", "incomplete", "cancelled"] as const).map((status) => `response.${status}` as const),
-];
+/** Every results event type the relay publishes, as each API's dialect declares it (dialects/index.ts). */
+const EVENT_TYPES = RESULTS_EVENT_TYPES;
 
 /** Event types as a JSON array in cdk.json, or comma-separated on the command line. */
 const eventTypes = z

@@ -39,7 +39,7 @@ export class RelayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: RelayStackProps) {
     super(scope, id, {
-      description: "tool-output-relay: SQS tool outputs → Assistants endpoint → SNS run results",
+      description: "tool-output-relay: SQS tool outputs → the model's API (each dialect's endpoint) → SNS results",
       ...props,
     });
     const { config } = props;

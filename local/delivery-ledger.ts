@@ -1,5 +1,5 @@
+import type { PublishedResult } from "../functions/submit-tool-outputs/dialects/index";
 import type { DeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
-import type { PublishedResult } from "../functions/submit-tool-outputs/out/results-event";
 import type { InvocationReport } from "./event-source-poller";
 
 /** Where a sent message ended. */

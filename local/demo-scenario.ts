@@ -1,7 +1,7 @@
 import { answerFor, responseAnswerFor, type SimulatedResponse, type SimulatedRun } from "../fixtures/messages";
 import type { ToolOutputMessage } from "../functions/submit-tool-outputs/dialects/assistants/message-schema";
+import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/dialects/index";
 import type { ResponsesToolOutputMessage } from "../functions/submit-tool-outputs/dialects/responses/message-schema";
-import { type ResultsEvent, subjectOf } from "../functions/submit-tool-outputs/out/results-event";
 import type { DlqReason } from "../functions/submit-tool-outputs/pipeline/outcome";
 import type { ScenarioMessage, ScenarioReport } from "./demo-summary";
 import { type Accounting, type LocalStack, type LocalStackOptions, startLocalStack } from "./local-stack";

@@ -1,6 +1,7 @@
 import { ENDPOINT_VARIABLES, loadEndpointConfig } from "../functions/submit-tool-outputs/config/config";
 import type { RelayEnvironment } from "../functions/submit-tool-outputs/config/environment";
 import { ConfigurationError, CredentialsError } from "../functions/submit-tool-outputs/config/errors";
+import { endpointDestinations } from "../functions/submit-tool-outputs/dialects/index";
 import {
   CREDENTIAL_KEYS,
   checkCredentialDestinations,
@@ -44,7 +45,7 @@ export function externalEndpointFrom(env: Record<string, string | undefined>): E
     const urls = loadEndpointConfig(set);
     const credentialsSet = Object.fromEntries(CREDENTIAL_KEYS.flatMap((key) => (set[key] ? [[key, set[key]]] : [])));
     const credentials = parseCredentials(credentialsSet, "the environment");
-    checkCredentialDestinations(credentials, urls);
+    checkCredentialDestinations(credentials, endpointDestinations(urls));
     return { env: set, ...urls, credentialKeys: Object.keys(credentials) };
   } catch (error) {
     if (error instanceof ConfigurationError || error instanceof CredentialsError) throw new EndpointSetupError(error.message);

@@ -2,16 +2,16 @@ import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-s
 import { drainQueue, sendMessages } from "../cli/queue-io";
 import type { RelayEnvironment } from "../functions/submit-tool-outputs/config/environment";
 import { createHandler } from "../functions/submit-tool-outputs/create-handler";
+import { type PublishedResult, readPublishedResult } from "../functions/submit-tool-outputs/dialects/index";
 import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
-import { type PublishedResult, readPublishedResult } from "../functions/submit-tool-outputs/out/results-event";
 import { type Accounting, DeliveryLedger } from "./delivery-ledger";
 import { type EmbeddedAws, startEmbeddedAws } from "./embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "./endpoint-simulator";
 import { type EventSourcePoller, type InvocationReport, type SqsHandler, startEventSourcePoller } from "./event-source-poller";
 import type { ExternalEndpoint } from "./external-endpoint";
 
+export type { PublishedResult } from "../functions/submit-tool-outputs/dialects/index";
 export type { DeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
-export type { PublishedResult } from "../functions/submit-tool-outputs/out/results-event";
 export type { Accounting } from "./delivery-ledger";
 export type { ExternalEndpoint } from "./external-endpoint";
 

@@ -1,7 +1,7 @@
-import type { Reply, ResultsEvent, ToolCall } from "../functions/submit-tool-outputs/out/results-event";
+import type { Reply, ResultsEvent, ToolCall } from "../functions/submit-tool-outputs/dialects/index";
 import type { LocalStack } from "./local-stack";
 
-export type { ToolCall } from "../functions/submit-tool-outputs/out/results-event";
+export type { ToolCall } from "../functions/submit-tool-outputs/dialects/index";
 
 /** One message the worker sent: its id, the event it answers, and the body as sent (holds tool outputs: never log it). */
 export interface ToolWorkerAnswer {

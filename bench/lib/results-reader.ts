@@ -7,7 +7,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { readPublishedResult } from "../../functions/submit-tool-outputs/out/results-event";
+import { readPublishedResult } from "../../functions/submit-tool-outputs/dialects/index";
 
 /** Epoch ms with the fraction performance.now() has (the simulator's clock in the benchmark rig is the same). */
 export const preciseNow = () => performance.timeOrigin + performance.now();

@@ -8,24 +8,13 @@ import { CollectionStore } from "./collect/collection-store";
 import { Collector } from "./collect/collector";
 import { loadConfig, type RelayConfig } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
-import { AssistantsClient } from "./dialects/assistants/client";
-import { assistantsDialect } from "./dialects/assistants/dialect";
-import { ResponsesClient } from "./dialects/responses/client";
-import type { ResponsesDeps } from "./dialects/responses/decide";
-import { responsesDialect } from "./dialects/responses/dialect";
-import { ConversationLatest, SubmissionClaims } from "./dialects/responses/submission-claims";
-import {
-  checkCredentialDestinations,
-  credentialHeaders,
-  type EndpointCredentials,
-  loadCredentials,
-  usesEntraId,
-} from "./endpoint/credentials/credentials";
-import type { Authorize, EndpointHttpOptions } from "./endpoint/endpoint-http";
+import { createDialects, endpointDestinations } from "./dialects/index";
+import { checkCredentialDestinations, loadCredentials, openEndpointAuth } from "./endpoint/credentials/credentials";
 import { awsSinks, type RelaySinks } from "./out/aws-sinks";
 import { logger, metrics, powertoolsTelemetry } from "./out/observability";
-import { createRelay, type Dialects } from "./pipeline/relay";
+import { createRelay } from "./pipeline/relay";
 import { lazyStateTable } from "./state/lazy-state-table";
+import type { StateTable } from "./state/state-table";
 
 /**
  * Builds the Lambda handler from an environment. Configuration is validated here, at cold start, and a
@@ -56,14 +45,10 @@ export function createHandler(env: RelayEnvironment) {
   const relayOnce = () => {
     relay ??= loadCredentials(config.endpointSecretArn, env)
       .then(async (credentials) => {
-        checkCredentialDestinations(credentials, config);
-        const http = {
-          headers: credentialHeaders(credentials),
-          timeoutMs: config.endpointTimeoutMs,
-          onCall: powertoolsTelemetry.endpointCall,
-          authorize: usesEntraId(credentials) ? await entraAuthorize(credentials, config) : undefined,
-        };
-        const dialects = dialectsFor(config, http, state.claims);
+        checkCredentialDestinations(credentials, endpointDestinations(config));
+        const auth = await openEndpointAuth(credentials, { timeoutMs: config.endpointTimeoutMs });
+        const http = { ...auth, timeoutMs: config.endpointTimeoutMs, onCall: powertoolsTelemetry.endpointCall };
+        const dialects = createDialects(config, http, state.table);
         return createRelay({ config, dialects, collector: state.collector, sinks, telemetry: powertoolsTelemetry, deciding });
       })
       .catch((error) => {
@@ -89,37 +74,12 @@ export function createHandler(env: RelayEnvironment) {
   );
 }
 
-/** Each API's dialect, with its endpoint client. */
-function dialectsFor(config: RelayConfig, http: Omit<EndpointHttpOptions, "baseUrl" | "query">, state: ResponsesDeps["state"]): Dialects {
-  const limits = {
-    maxAttempts: config.maxAttempts,
-    retryBaseDelayMs: config.retryBaseDelayMs,
-    retryMaxDelayMs: config.retryMaxDelayMs,
-    followBudgetMs: config.followBudgetMs,
-    pollIntervalMs: config.pollIntervalMs,
-  };
-  const version = (value: string | undefined) => (value === undefined ? {} : { query: { "api-version": value } });
-  return {
-    assistants: assistantsDialect({
-      endpoint: new AssistantsClient({ ...http, baseUrl: config.endpointBaseUrl, ...version(config.endpointApiVersion) }),
-      ...limits,
-    }),
-    responses: responsesDialect({
-      endpoint: new ResponsesClient({ ...http, baseUrl: config.responsesBaseUrl, ...version(config.responsesApiVersion) }),
-      state,
-      background: config.responsesBackground,
-      unconfirmed: config.responsesUnconfirmed,
-      ...limits,
-    }),
-  };
-}
-
-/** What needs the state table, opened on first use: the Responses claims and the collector; none when RELAY_STATE_TABLE is unset. */
+/** The state table, opened on first use, and the collector that needs it; none when RELAY_STATE_TABLE is unset. */
 function stateFor(
   config: RelayConfig,
   env: RelayEnvironment,
   sinks: RelaySinks,
-): { claims?: ResponsesDeps["state"]; collector?: Collector } {
+): { table?: () => Promise<StateTable>; collector?: Collector } {
   if (config.stateTableName === undefined) return {};
   const table = lazyStateTable({
     tableName: config.stateTableName,
@@ -147,15 +107,5 @@ function stateFor(
     // collection item's TTL (plus two days) keep.
     submitterWindowMs: Math.min(43_200_000, config.maxReceiveCount * (config.retryVisibilityMaxSeconds + 900) * 1000),
   });
-  return {
-    claims: once(async () => ({ claims: new SubmissionClaims(await table()), latest: new ConversationLatest(await table()) })),
-    collector,
-  };
-}
-
-/** Entra ID tokens, shared by every request of the execution environment; the token code loads only in this mode. */
-async function entraAuthorize(credentials: EndpointCredentials, config: RelayConfig): Promise<Authorize> {
-  const { entraTokenSourceFromCredentials, sendWithToken } = await import("./endpoint/credentials/entra-token");
-  const tokens = entraTokenSourceFromCredentials(credentials, { timeoutMs: config.endpointTimeoutMs });
-  return (send, signal) => sendWithToken(tokens, signal, send);
+  return { table, collector };
 }

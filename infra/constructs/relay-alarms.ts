@@ -7,7 +7,7 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
+import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/submit-tool-outputs/config/names";
 import { NotificationDeadLetterQueue } from "./notification-dead-letter-queue";
 import { createTopicKey } from "./topic-key";
 
@@ -104,7 +104,7 @@ export class RelayAlarms extends Construct {
         // Emitted by the relay (Powertools EMF), which adds its service name as the `service` dimension.
         metric: new cloudwatch.Metric({
           namespace: METRICS_NAMESPACE,
-          metricName: "EndpointRefused",
+          metricName: METRICS.EndpointRefused,
           dimensionsMap: { service: SERVICE_NAME },
           period: oneMinute,
           statistic: "Sum",
@@ -116,7 +116,7 @@ export class RelayAlarms extends Construct {
           "A Responses submission was made but the state table did not take its record before the deadline (the message was handed back): check DynamoDB's health and throttling; a copy in another execution environment may find the claim unconfirmed.",
         metric: new cloudwatch.Metric({
           namespace: METRICS_NAMESPACE,
-          metricName: "SubmissionsUnrecorded",
+          metricName: METRICS.SubmissionsUnrecorded,
           dimensionsMap: { service: SERVICE_NAME },
           period: oneMinute,
           statistic: "Sum",

@@ -7,7 +7,7 @@
 import type { SQSBatchResponse } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
 import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";

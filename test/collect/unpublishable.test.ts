@@ -7,7 +7,7 @@
  * inflates the continuation as the endpoint would send it.
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor } from "../helpers/relay-harness";
 import { type EndpointProxy, useProxiedHarness } from "../responses/endpoint-proxy";
 import { deliverAll, part } from "./collect-rig";

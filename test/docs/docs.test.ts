@@ -8,7 +8,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { INLINE_BODY_BYTES, MAX_ITEM_BODY_BYTES } from "../../functions/submit-tool-outputs/collect/collected-messages";
+import { EnvironmentSchema } from "../../functions/submit-tool-outputs/config/config";
+import { METRICS } from "../../functions/submit-tool-outputs/config/names";
+import { RESULTS_EVENT_TYPES } from "../../functions/submit-tool-outputs/dialects/index";
 import { REQUEST_FIELDS } from "../../functions/submit-tool-outputs/dialects/responses/message-schema";
+import { REPEATED_SETTINGS } from "../../functions/submit-tool-outputs/dialects/responses/response-state";
+import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
+import { DLQ_REASONS, HAND_BACK_REASONS } from "../../functions/submit-tool-outputs/pipeline/outcome";
 import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
 import { STATE_TABLE_ACTIONS } from "../../infra/constructs/state-table";
 import { CONTEXT_OPTIONS } from "../../infra/context";
@@ -22,11 +28,30 @@ const prose = (page: string) => read(page).replace(/```[\s\S]*?```/g, "");
 const pages = ["README.md", "bench/README.md", ...readdirSync(join(root, "docs")).map((name) => `docs/${name}`)].filter((page) =>
   page.endsWith(".md"),
 );
-const variables = matches(read("functions/submit-tool-outputs/config/config.ts"), /^\s{2}([A-Z][A-Z_]+):/gm);
-const credentialKeys = matches(
-  read("functions/submit-tool-outputs/endpoint/credentials/credentials.ts"),
-  /"((?:PORTKEY|ENDPOINT|AZURE)_[A-Z_]+)"/g,
+const variables = Object.keys(EnvironmentSchema.shape);
+/** Every variable's default, as the schema gives it to an environment that sets only the required ones. */
+const required: Record<string, string> = { RESULTS_TOPIC_ARN: "arn", DLQ_URL: "dlq", INPUT_QUEUE_URL: "input" };
+const defaults: Record<string, unknown> = EnvironmentSchema.parse(required);
+const withDefault = variables.filter((variable) => defaults[variable] !== undefined && !(variable in required));
+/** The default column of docs/configuration.md's tables: `| \`A\`, \`B\` | meaning | a, b |` gives A → a, B → b. */
+const documentedDefaults = new Map(
+  read("docs/configuration.md")
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .flatMap((line) => {
+      const cells = line
+        .split("|")
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+      const names = matches(cells[0]!, /`([A-Z_]+)`/g);
+      const values = cells
+        .at(-1)!
+        .split(",")
+        .map((value) => value.trim().replace(/`/g, ""));
+      return names.length === values.length ? names.map((name, i) => [name, values[i]!] as const) : [];
+    }),
 );
+const credentialKeys = [...CREDENTIAL_KEYS];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 const anchorsOf = (page: string) =>
@@ -96,11 +121,8 @@ const codeColumns = [...tableRows(outcomeTable).map((cells) => cells[2]!), ...re
 const declares = (file: string, name: string) =>
   new RegExp(`(?:function\\*?\\s+${name}\\b|^\\s*(?:(?:export|public|private|static|async)\\s+)*${name}\\s*[(<])`, "m").test(read(file));
 
-/** The union members of a type in outcome.ts (`export type DlqReason = | "a" | "b" …;`). */
-const unionOf = (type: string) =>
-  matches(read("functions/submit-tool-outputs/pipeline/outcome.ts").split(`export type ${type} =`)[1]!.split(";")[0]!, /"([a-z_]+)"/g);
-const dlqReasons = unionOf("DlqReason");
-const handBackReasons = unionOf("HandBackReason");
+const dlqReasons = [...DLQ_REASONS];
+const handBackReasons = [...HAND_BACK_REASONS];
 
 describe("docs/deploy.md", () => {
   it.each(CONTEXT_OPTIONS)("documents the context option %s", (option) => {
@@ -119,6 +141,19 @@ describe("docs/configuration.md", () => {
   it.each(credentialKeys)("documents the credential key %s", (key) => {
     expect(read("docs/configuration.md")).toContain(`\`${key}\``);
   });
+  it("finds the variables with a default in the schema", () => {
+    expect(withDefault.length).toBeGreaterThan(14);
+  });
+  it.each(withDefault)("states %s's default as the schema has it (written once, in config.ts)", (variable) => {
+    expect(documentedDefaults.get(variable)).toBe(String(defaults[variable]));
+  });
+  it.each(Object.keys(required))("says %s is required, as the schema does", (variable) => {
+    expect(() => EnvironmentSchema.parse({ ...required, [variable]: undefined })).toThrow();
+    expect(documentedDefaults.get(variable)).toBe("required");
+  });
+  it.each(Object.values(METRICS))("documents the metric %s (names.ts) in its table", (metric) => {
+    expect(section("docs/configuration.md", "Observability")).toContain(`| \`${metric}\` |`);
+  });
 });
 
 describe("README.md", () => {
@@ -129,6 +164,9 @@ describe("README.md", () => {
   });
   it("stays a five-minute read: at most 15 KB", () => {
     expect(Buffer.byteLength(read("README.md"))).toBeLessThanOrEqual(15_000);
+  });
+  it("has a bench page of the latest figures only: at most 15 KB (earlier runs live in git)", () => {
+    expect(Buffer.byteLength(read("bench/README.md"))).toBeLessThanOrEqual(15_000);
   });
 });
 
@@ -155,6 +193,17 @@ describe("the DLQ record in docs/contract.md", () => {
   });
 });
 
+describe("the results event in docs/contract.md", () => {
+  const typeBullet = section("docs/contract.md", "Results event (SNS)").split("- **`type`**")[1]!.split("\n- ")[0]!;
+  it("finds every API's event types in the registry", () => {
+    expect(RESULTS_EVENT_TYPES.length).toBeGreaterThanOrEqual(10);
+  });
+  it.each(RESULTS_EVENT_TYPES)("names the event type %s (or its status after its API's prefix)", (type) => {
+    const status = type.slice(type.indexOf(".") + 1);
+    expect(typeBullet.includes(`\`${type}\``) || typeBullet.includes(`\`${status}\``)).toBe(true);
+  });
+});
+
 describe("the pages the contract was split into", () => {
   it.each(["docs/contract.md", "docs/responses.md", "docs/collecting.md", "docs/state-table.md"])("%s stays under 25 KB", (page) => {
     expect(Buffer.byteLength(read(page))).toBeLessThanOrEqual(25_000);
@@ -166,13 +215,10 @@ describe("the pages the contract was split into", () => {
     expect(row).toContain(`\`${field}\``);
   });
   it("docs/responses.md lists exactly the settings a continuation repeats (response-state.ts)", () => {
-    const code = read("functions/submit-tool-outputs/dialects/responses/response-state.ts")
-      .split("const REPEATED_SETTINGS = [")[1]!
-      .split("]")[0]!;
     const documented = read("docs/responses.md").split("**Settings repeated from the previous response**")[1]!.split("`store`")[0]!;
-    expect(matches(documented, /`(\w+)`/g).filter((name) => name !== "continuationSettings" && !name.includes("."))).toEqual(
-      matches(code, /"(\w+)"/g),
-    );
+    expect(matches(documented, /`(\w+)`/g).filter((name) => name !== "continuationSettings" && !name.includes("."))).toEqual([
+      ...REPEATED_SETTINGS,
+    ]);
   });
   it("docs/state-table.md names the table's keys", () => {
     for (const key of Object.values(STATE_TABLE_KEYS)) expect(read("docs/state-table.md")).toContain(`**\`${key}\`**`);

@@ -6,7 +6,7 @@
  * the relay reads them the same.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { AssistantsResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AssistantsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { answerFor, type Harness, startHarness } from "../helpers/relay-harness";
 import {
   AZURE_APP,
@@ -38,6 +38,7 @@ const foundry = (): RowPromise => {
     basePath: { assistants: project, responses: `${project}/openai/v1` },
     search: { assistants: "?api-version=v1", responses: "" },
     credentials: { authorization: expect.stringMatching(/^Bearer simtok_[\w-]+$/) },
+    traceHeader: "x-ms-client-request-id",
   };
 };
 

@@ -3,7 +3,7 @@
  * it (URLs and the relay's own headers, transport headers aside), and the Azure simulator's settings.
  */
 import { expect } from "vitest";
-import type { ResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { EndpointSimulator, RecordedRequest } from "../../local/endpoint-simulator";
 import { answerFor, type Harness, type HarnessOptions, responseAnswerFor } from "../helpers/relay-harness";
 
@@ -35,13 +35,13 @@ export const tokenRequests = (h: Harness) => h.sim.requests.filter((request) => 
 export const urlsOf = (calls: RecordedRequest[]) => calls.map((call) => `${call.method} ${call.path}${call.search}`);
 
 /**
- * The headers a row promises on every call of one API, besides its credentials: the trace id (the SQS message id),
- * `accept`, `content-type` on a POST, and `OpenAI-Beta` on the Assistants API.
+ * The headers a row promises on every call of one API, besides its credentials: the message id in the endpoint's own
+ * trace header, `accept`, `content-type` on a POST, and `OpenAI-Beta` on the Assistants API.
  */
-export function callHeaders(api: Api, call: RecordedRequest, messageId: string): Record<string, string> {
+export function callHeaders(api: Api, call: RecordedRequest, messageId: string, traceHeader: string): Record<string, string> {
   return {
     accept: "application/json",
-    "x-portkey-trace-id": messageId,
+    [traceHeader]: messageId,
     ...(call.method === "POST" ? { "content-type": "application/json" } : {}),
     ...(api === "assistants" ? { "openai-beta": "assistants=v2" } : {}),
   };
@@ -74,12 +74,17 @@ export interface RowPromise {
   search: Record<Api, string>;
   /** The credential headers, exactly (values or matchers): any other header on a call fails the test. */
   credentials: Record<string, unknown>;
+  /**
+   * The header that carries the message id to this endpoint, as its docs name it: `x-portkey-trace-id` to Portkey,
+   * `x-client-request-id` to OpenAI or a compatible server, `x-ms-client-request-id` to Azure.
+   */
+  traceHeader: string;
 }
 
 /**
  * Sends one message of `api`, delivers it once and checks the row's promise: accepted and reported, nothing in the
  * DLQ, every call at the row's URL with its query, and no header beyond the credentials and the call's own.
- * @example await expectDeliveredAsPromised(h, "responses", { basePath, search, credentials: { authorization: "Bearer sk" } });
+ * @example await expectDeliveredAsPromised(h, "responses", { basePath, search, credentials: { authorization: "Bearer sk" }, traceHeader: "x-client-request-id" });
  */
 export async function expectDeliveredAsPromised(h: Harness, api: Api, row: RowPromise): Promise<Sent> {
   // Act
@@ -104,7 +109,8 @@ export async function expectDeliveredAsPromised(h: Harness, api: Api, row: RowPr
     expect(calls.length).toBeGreaterThanOrEqual(3);
     expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
   }
-  for (const call of calls) expect(relayHeadersOf(call)).toEqual({ ...row.credentials, ...callHeaders(api, call, sent.messageId) });
+  for (const call of calls)
+    expect(relayHeadersOf(call)).toEqual({ ...row.credentials, ...callHeaders(api, call, sent.messageId, row.traceHeader) });
   return sent;
 }
 

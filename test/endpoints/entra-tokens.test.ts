@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, type HarnessOptions, startHarness } from "../helpers/relay-harness";
 import { APIS, AZURE_APP, azureEndpoint, azureSimulator, endpointCalls, sendOne, tokenRequests } from "./endpoint-rows";
 

@@ -47,6 +47,7 @@ describe("Portkey hosted", () => {
     await expectDeliveredAsPromised(harness, api, {
       basePath: ON_V1,
       search: NO_QUERY,
+      traceHeader: "x-portkey-trace-id",
       credentials: { "x-portkey-api-key": TEST_API_KEY, "x-portkey-virtual-key": TEST_VIRTUAL_KEY },
     });
   });
@@ -63,6 +64,7 @@ describe("Portkey hosted", () => {
     await expectDeliveredAsPromised(harness, api, {
       basePath: ON_V1,
       search: NO_QUERY,
+      traceHeader: "x-portkey-trace-id",
       credentials: { "x-portkey-api-key": TEST_API_KEY, "x-portkey-provider": "@openai-prod" },
     });
   });
@@ -81,6 +83,7 @@ describe("Portkey self-hosted", () => {
     await expectDeliveredAsPromised(harness, api, {
       basePath: ON_V1,
       search: NO_QUERY,
+      traceHeader: "x-portkey-trace-id",
       credentials: { "x-portkey-provider": "openai", authorization: `Bearer ${PROVIDER_KEY}` },
     });
   });
@@ -99,6 +102,7 @@ describe("Portkey self-hosted", () => {
     await expectDeliveredAsPromised(harness, api, {
       basePath: ON_V1,
       search: NO_QUERY,
+      traceHeader: "x-portkey-trace-id",
       credentials: { "x-portkey-provider": "openai", authorization: `Bearer ${PROVIDER_KEY}`, "x-portkey-custom-host": upstream },
     });
   });
@@ -112,7 +116,12 @@ describe("Portkey self-hosted", () => {
     }));
 
     // Act, Assess
-    await expectDeliveredAsPromised(harness, api, { basePath: ON_V1, search: NO_QUERY, credentials: { "x-portkey-config": config } });
+    await expectDeliveredAsPromised(harness, api, {
+      basePath: ON_V1,
+      search: NO_QUERY,
+      traceHeader: "x-portkey-trace-id",
+      credentials: { "x-portkey-config": config },
+    });
   });
 });
 
@@ -125,6 +134,7 @@ describe("OpenAI or any compatible server", () => {
     await expectDeliveredAsPromised(harness, api, {
       basePath: ON_V1,
       search: NO_QUERY,
+      traceHeader: "x-client-request-id",
       credentials: { authorization: `Bearer ${PROVIDER_KEY}` },
     });
   });
@@ -142,6 +152,7 @@ describe("OpenAI or any compatible server", () => {
     await expectDeliveredAsPromised(harness, api, {
       basePath: ON_V1,
       search: { assistants: "?api-version=2024-05-01-preview", responses: "?api-version=2025-04-01-preview" },
+      traceHeader: "x-client-request-id",
       credentials: { authorization: `Bearer ${PROVIDER_KEY}` },
     });
   });

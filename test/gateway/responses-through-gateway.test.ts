@@ -6,7 +6,7 @@
  * this route) is a definite refusal (retried later, never a fork, never `submission_unconfirmed`).
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
 import { describeGatewayOutputHoldsNoSecret, type PortkeyGateway } from "../helpers/portkey-gateway";
 import { type Harness, responseAnswerFor, startHarness, TEST_API_KEY } from "../helpers/relay-harness";

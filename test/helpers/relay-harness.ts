@@ -4,21 +4,21 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { drainQueue } from "../../cli/queue-io";
 import type { RelayEnvironment } from "../../functions/submit-tool-outputs/config/environment";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import { type DeadLetter, readDeadLetter } from "../../functions/submit-tool-outputs/out/dlq-record";
 import {
   type AssistantsResultsEvent,
   type PublishedResult,
   type ResultsEvent,
   readPublishedResult,
-} from "../../functions/submit-tool-outputs/out/results-event";
+} from "../../functions/submit-tool-outputs/dialects/index";
+import { type DeadLetter, readDeadLetter } from "../../functions/submit-tool-outputs/out/dlq-record";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { deliverOnce, receiveEvent } from "../../local/lambda-invocation";
 import { lambdaContext } from "../../local/lambda-shapes";
 
 export { answerFor, responseAnswerFor } from "../../fixtures/messages";
+export type { PublishedResult } from "../../functions/submit-tool-outputs/dialects/index";
 export type { DeadLetter } from "../../functions/submit-tool-outputs/out/dlq-record";
-export type { PublishedResult } from "../../functions/submit-tool-outputs/out/results-event";
 
 export const TEST_API_KEY = "pk-test-5ecret-api-key-0000";
 export const TEST_VIRTUAL_KEY = "vk-test-5ecret-virtual-key";

@@ -60,15 +60,15 @@ describe("the alarms", () => {
       Threshold: 1,
     });
     expect(named("FunctionThrottles")).toMatchObject({ MetricName: "Throttles", Dimensions: [{ Name: "FunctionName", Value: fn }] });
-    // 401 / 403 / insufficient_quota: the relay counts them as EndpointRefused under its Powertools service dimension.
     // A submission whose claim record the state table did not take (rule 4): counted as SubmissionsUnrecorded.
     expect(named("SubmissionsUnrecorded")).toMatchObject({
-      Properties: {
-        Namespace: "ToolOutputRelay",
-        MetricName: "SubmissionsUnrecorded",
-        Dimensions: [{ Name: "service", Value: "tool-output-relay" }],
-      },
+      Namespace: "ToolOutputRelay",
+      MetricName: "SubmissionsUnrecorded",
+      Dimensions: [{ Name: "service", Value: "tool-output-relay" }],
+      Statistic: "Sum",
+      Threshold: 1,
     });
+    // 401 / 403 / insufficient_quota: the relay counts them as EndpointRefused under its Powertools service dimension.
     expect(named("EndpointRefused")).toMatchObject({
       Namespace: "ToolOutputRelay",
       MetricName: "EndpointRefused",

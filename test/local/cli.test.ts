@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main";
 import { receiveBatch } from "../../cli/queue-io";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { answerFor, ended } from "./helpers";

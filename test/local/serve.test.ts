@@ -12,8 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { drainQueue } from "../../cli/queue-io";
 import { responseAnswerFor } from "../../fixtures/messages";
 import { ENDPOINT_VARIABLES } from "../../functions/submit-tool-outputs/config/config";
+import { readPublishedResult } from "../../functions/submit-tool-outputs/dialects/index";
 import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
-import { readPublishedResult } from "../../functions/submit-tool-outputs/out/results-event";
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { azureVariables } from "../endpoints/endpoint-rows";
 import { type PortkeyGateway, startPortkeyGateway } from "../helpers/portkey-gateway";

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Run } from "../../functions/submit-tool-outputs/dialects/assistants/run-state";
-import { buildResultsEvent, type RestingState } from "../../functions/submit-tool-outputs/out/results-event";
+import { buildResultsEvent, type RestingState } from "../../functions/submit-tool-outputs/dialects/index";
 import { parseMessage } from "../../functions/submit-tool-outputs/pipeline/message";
 import { answerEvent, asksForTools } from "../../local/tool-worker";
 

@@ -30,7 +30,7 @@ async function submitDirectly(threadId: string, runId: string, outputs: Array<{ 
   expect(answer.status).toBe(200);
 }
 
-describe("rule 12: a different output for ids already answered is conflicting_output", () => {
+describe("other outputs for ids already answered: conflicting_output, for every API (rule 12)", () => {
   it("Assistants: the run's steps show another output for the id → conflicting_output; the same output → already_accepted", async () => {
     const run = h.sim.createRun({ toolCalls: 1 });
     await h.send(answerFor(run, {}, () => "first"));

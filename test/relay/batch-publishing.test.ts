@@ -6,9 +6,9 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drainQueue } from "../../cli/queue-io";
+import { buildResultsEvent, readPublishedResult } from "../../functions/submit-tool-outputs/dialects/index";
 import { awsSinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
 import { buildDlqRecord, readDeadLetter } from "../../functions/submit-tool-outputs/out/dlq-record";
-import { buildResultsEvent, readPublishedResult } from "../../functions/submit-tool-outputs/out/results-event";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { sqsRecord } from "../helpers/factories";
 

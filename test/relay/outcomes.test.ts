@@ -1,5 +1,5 @@
 /**
- * One scenario per row of README.md's table "What happens to each message", run through the real
+ * One scenario per row of docs/contract.md's table "What happens to each message", run through the real
  * handler against the loopback endpoint simulator and the SQS/SNS emulator.
  */
 import { describe, expect, it } from "vitest";

@@ -7,8 +7,8 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../cli/main";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type DlqRecord, dlqMessage } from "../../functions/submit-tool-outputs/out/dlq-record";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { postsContinuing, postsOnConversation } from "./endpoint-requests";
@@ -181,7 +181,7 @@ describe("previous_response_id mode with RESPONSES_UNCONFIRMED=dead_letter (the 
     expect(h.sim.counters.forks).toBe(0);
   });
 
-  it("rule 7: a record redriven whole is no go-ahead (dead-lettered again, saying how to give one); `dlq redrive --go-ahead` is", async () => {
+  it("the operator's go-ahead: a record redriven whole is none (dead-lettered again, saying how to give one); `dlq redrive --go-ahead` is (rule 7)", async () => {
     // Prepare: the POST was refused with a 500 before anything was taken, so the operator finds no child.
     const prev = h.sim.createResponse();
     h.sim.inject({ on: "response_create", kind: "server_error", responseId: prev.responseId });

@@ -13,7 +13,7 @@ import { claimsTable, keyOf } from "./claims-table";
 let h: Harness;
 useHarness({ maxReceiveCount: 3 }, (started) => (h = started));
 
-describe("the body is built before the claim", () => {
+describe("the request body cannot be built: it is built before the claim (rule 6)", () => {
   it("a request nested too deeply to serialise is dead-lettered as invalid_message; nothing claimed, nothing POSTed", async () => {
     const prev = h.sim.createResponse();
     const depth = 20_000;
@@ -49,13 +49,15 @@ describe("a call that never left", () => {
       headers: {},
       timeoutMs: 50,
       // A token fetch slower than the call's timer: it gives up when the timer aborts its wait.
-      authorize: (send, signal) =>
-        new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })).then(() =>
-          send({}),
-        ),
+      authorizer: {
+        authorize: (request) =>
+          new Promise<Record<string, string>>((_resolve, reject) =>
+            request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true }),
+          ),
+      },
     });
     const before = requests;
-    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: new AbortController().signal }, "{}");
+    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: new AbortController().signal }, { body: "{}" });
     expect(answer).toMatchObject({ ok: false, failure: { kind: "transient", ambiguous: false, notSent: true } });
     expect(requests).toBe(before);
   });
@@ -65,7 +67,7 @@ describe("a call that never left", () => {
     const stop = new AbortController();
     stop.abort(new DOMException("the invocation stops", "AbortError"));
     const before = requests;
-    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: stop.signal }, "{}");
+    const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: stop.signal }, { body: "{}" });
     expect(answer).toMatchObject({ ok: false, failure: { kind: "transient", ambiguous: false, notSent: true } });
     expect(requests).toBe(before);
   });
@@ -76,7 +78,12 @@ describe("a call that never left", () => {
     try {
       const port = (hanging.address() as { port: number }).port;
       const http = new EndpointHttp({ baseUrl: new URL(`http://127.0.0.1:${port}/v1`), headers: {}, timeoutMs: 50 });
-      const answer = await http.call("POST", http.url(["responses"]), { traceId: "t", signal: new AbortController().signal }, "{}");
+      const answer = await http.call(
+        "POST",
+        http.url(["responses"]),
+        { traceId: "t", signal: new AbortController().signal },
+        { body: "{}" },
+      );
       expect(answer).toMatchObject({ ok: false, failure: { kind: "transient", ambiguous: true } });
     } finally {
       hanging.closeAllConnections();

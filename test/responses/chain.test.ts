@@ -4,7 +4,7 @@
  * neither the API nor the ids' meaning). Done inline here; local/tool-worker.ts does the same for the local stack.
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;

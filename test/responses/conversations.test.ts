@@ -4,7 +4,7 @@
  * knows, and the rows that end such a message before anything is submitted.
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor, TEST_API_KEY, TEST_VIRTUAL_KEY, useHarness } from "../helpers/relay-harness";
 import { claimsTable } from "./claims-table";
 import { listingsOf, postsOnConversation } from "./endpoint-requests";
@@ -164,7 +164,7 @@ describe("the rows that end a conversation_id message before it is submitted", (
     ["conversation_id", true],
     ["response_id", false],
   ] as const)(
-    "rule 12: other outputs the conversation already holds for these ids (%s): conflicting_output, nothing sent",
+    "other outputs for ids already answered: the conversation holds others (%s): conflicting_output, nothing sent (rule 12)",
     async (_m, byConversation) => {
       const prev = h.sim.createResponse({ conversation: true });
       const conversationId = prev.conversationId!;

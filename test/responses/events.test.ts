@@ -4,7 +4,7 @@
  * and anyone's; and the Assistants events' shared fields (`api`, `tool_calls`, `reply`).
  */
 import { describe, expect, it } from "vitest";
-import type { AssistantsResultsEvent, ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { AssistantsResultsEvent, ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";
 import { releaseInFlight, waitingBodies } from "./input-queue";

@@ -11,7 +11,7 @@
 import type { SQSEvent } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { lambdaContext } from "../../local/lambda-shapes";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf, lapsedClaim } from "./claims-table";

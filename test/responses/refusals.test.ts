@@ -5,7 +5,7 @@
  * (DESIGN Part 3, rule 5): a gateway may answer it after forwarding the POST.
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";

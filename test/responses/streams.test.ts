@@ -4,7 +4,7 @@
  * treated as an ambiguous failure; an `error` event; the follow budget running out mid-stream.
  */
 import { describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { claimsTable, keyOf } from "./claims-table";
 import { type EndpointProxy, useProxiedHarness } from "./endpoint-proxy";

@@ -4,7 +4,7 @@
  * `UnconfirmedResubmits`), because each one may fork. Logs and metrics are on in this file and read back.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/out/results-event";
+import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { Harness } from "../helpers/relay-harness";
 import { claimsTable, keyOf, lapsedClaim } from "./claims-table";
 import { postsContinuing } from "./endpoint-requests";

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { CredentialsError } from "../../functions/submit-tool-outputs/config/errors";
+import { endpointDestinations } from "../../functions/submit-tool-outputs/dialects/index";
 import {
   checkCredentialDestinations,
   credentialHeaders,
+  kindsOf,
   loadCredentials,
   parseCredentials,
-  usesEntraId,
 } from "../../functions/submit-tool-outputs/endpoint/credentials/credentials";
 
 describe("credentials", () => {
@@ -58,9 +59,9 @@ describe("Entra ID credentials", () => {
     const credentials = parseCredentials({ ...entra, AZURE_AUTHORITY_HOST: "https://login.microsoftonline.us" }, "test");
 
     // Assess
-    expect(usesEntraId(credentials)).toBe(true);
+    expect(kindsOf(credentials).map((kind) => kind.name)).toEqual(["entra"]);
     expect(credentialHeaders(credentials)).toEqual({});
-    expect(usesEntraId(parseCredentials({ ENDPOINT_BEARER_TOKEN: "sk" }, "test"))).toBe(false);
+    expect(kindsOf(parseCredentials({ ENDPOINT_BEARER_TOKEN: "sk" }, "test")).map((kind) => kind.name)).toEqual(["bearer"]);
   });
 
   it("are read from the environment like the others", async () => {
@@ -145,7 +146,8 @@ describe("rules from the gateway findings", () => {
 });
 
 describe("where the credentials may be sent", () => {
-  const urls = (endpoint: string, responses = endpoint) => ({ endpointBaseUrl: new URL(endpoint), responsesBaseUrl: new URL(responses) });
+  const urls = (endpoint: string, responses = endpoint) =>
+    endpointDestinations({ endpointBaseUrl: new URL(endpoint), responsesBaseUrl: new URL(responses) });
   const entra = { AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "entra-very-secret" };
   const azure = "https://acme.services.ai.azure.com/api/projects/p";
 

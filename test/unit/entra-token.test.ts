@@ -7,10 +7,12 @@ import {
   DEFAULT_AUTHORITY_HOST,
   EntraTokenError,
   type EntraTokenSourceOptions,
+  entraAuthorizer,
   entraTokenSourceFromCredentials,
   refreshMarginMs,
-  sendWithToken,
+  type TokenSource,
 } from "../../functions/submit-tool-outputs/endpoint/credentials/entra-token";
+import { sendAuthorized } from "../../functions/submit-tool-outputs/endpoint/endpoint-http";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../local/endpoint-simulator";
 
 const AZURE = { tenantId: "tenant-1", clientId: "app-1", clientSecret: "s3cret-value-never-shown" };
@@ -32,8 +34,14 @@ function tokenSourceFor(sim: EndpointSimulator, extra: Partial<EntraTokenSourceO
 
 /** GET run on the simulated project endpoint with whatever Authorization the helper is given. */
 function getRun(sim: EndpointSimulator, threadId: string, runId: string) {
-  return (auth: { authorization: string }) =>
-    fetch(`${sim.baseUrl}/threads/${threadId}/runs/${runId}?api-version=v1`, { headers: { ...auth } });
+  const url = new URL(`${sim.baseUrl}/threads/${threadId}/runs/${runId}?api-version=v1`);
+  return { url, send: (auth: Record<string, string>) => fetch(url, { headers: { ...auth } }) };
+}
+
+/** One request sent as the endpoint client sends it: authorized by the Entra ID kind, sent once more after a 401 if it renews. */
+function sendWithToken(tokens: TokenSource, { url, send }: ReturnType<typeof getRun>): Promise<Response> {
+  const request = { method: "GET" as const, url, headers: {}, body: undefined, signal: new AbortController().signal };
+  return sendAuthorized(entraAuthorizer(tokens), request, send);
 }
 
 describe("sharing one token among concurrent callers", () => {
@@ -102,7 +110,7 @@ describe("refreshing before expiry", () => {
     const justBefore = await tokens.token();
     clock += 2_000;
     const renewed = await tokens.token();
-    const accepted = await getRun(sim, threadId, runId)({ authorization: `Bearer ${renewed}` });
+    const accepted = await getRun(sim, threadId, runId).send({ authorization: `Bearer ${renewed}` });
 
     // Assess
     expect(justBefore).toBe(first);
@@ -161,7 +169,7 @@ describe("a request answered 401", () => {
     sim.azure!.expireAllTokens();
 
     // Act
-    const response = await sendWithToken(tokens, undefined, getRun(sim, threadId, runId));
+    const response = await sendWithToken(tokens, getRun(sim, threadId, runId));
 
     // Assess
     expect(response.status).toBe(200);
@@ -175,7 +183,7 @@ describe("a request answered 401", () => {
     const { threadId, runId } = sim.createRun();
 
     // Act
-    const response = await sendWithToken(tokens, undefined, getRun(sim, threadId, runId));
+    const response = await sendWithToken(tokens, getRun(sim, threadId, runId));
 
     // Assess
     expect(response.status).toBe(401);

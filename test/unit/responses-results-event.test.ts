@@ -1,12 +1,12 @@
 /** The results event of a Responses-API resting state (DESIGN "Results events for the Responses API"). */
 import { describe, expect, it } from "vitest";
-import type { ConversationItem, ResponseObject } from "../../functions/submit-tool-outputs/dialects/responses/response-state";
 import {
   buildResultsEvent,
   type ResponsesResultsEvent,
   resultAttributes,
   resultGroupOf,
-} from "../../functions/submit-tool-outputs/out/results-event";
+} from "../../functions/submit-tool-outputs/dialects/index";
+import type { ConversationItem, ResponseObject } from "../../functions/submit-tool-outputs/dialects/responses/response-state";
 
 const call = (callId: string, id = `fc_${callId}`) => ({
   type: "function_call",

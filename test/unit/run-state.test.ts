@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/dialects/assistants/results-event";
 import {
   isResting,
   type Run,
@@ -6,7 +7,6 @@ import {
   requiredToolCallIds,
   standing,
 } from "../../functions/submit-tool-outputs/dialects/assistants/run-state";
-import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/out/results-event";
 
 const waitingFor = (...ids: string[]): Run => ({
   id: "run_1",

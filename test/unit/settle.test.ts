@@ -54,7 +54,7 @@ const unavailable: Outcome = { kind: "hand_back", reason: "endpoint_unavailable"
 describe("settle on the last receive", () => {
   it("writes the real reason and sends a watch_run after a failure that may hide an acceptance", async () => {
     const { io, written } = sinks();
-    const settled = await settle(unavailable, message(3, true), io, limits);
+    const settled = await settle(unavailable, message(3, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: true, reason: "retries_exhausted" });
     expect(written.watches).toBe(1);
     expect(written.dlq[0]).toMatchObject({ reason: "retries_exhausted", http_status: 502 });
@@ -62,7 +62,7 @@ describe("settle on the last receive", () => {
 
   it("keeps the real reason when the watch_run cannot be sent", async () => {
     const { io, written } = sinks({ enqueueWatch: true });
-    const settled = await settle(unavailable, message(3, true), io, limits);
+    const settled = await settle(unavailable, message(3, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: true, reason: "retries_exhausted" });
     expect(written.dlq[0]!.reason).toBe("retries_exhausted");
     expect(written.dlq[0]!.detail).not.toContain("watch_run follows");
@@ -70,7 +70,7 @@ describe("settle on the last receive", () => {
 
   it("sends no watch_run for a watch_run message: a watch never takes outputs, so the chain ends", async () => {
     const { io, written } = sinks();
-    await settle(unavailable, message(3, false), io, limits);
+    await settle(unavailable, message(3, false), { sinks: io, limits });
     expect(written.watches).toBe(0);
     expect(written.dlq).toHaveLength(1);
   });
@@ -83,7 +83,7 @@ describe("settle on the last receive", () => {
       detail: "run run_1 expired",
       publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
     };
-    const settled = await settle(expired, message(3, true), io, limits);
+    const settled = await settle(expired, message(3, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: true, reason: "run_expired" });
     expect(written.dlq[0]!.detail).toContain("could not be published");
   });
@@ -96,7 +96,7 @@ describe("settle on the last receive", () => {
       detail: "run run_1 expired",
       publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
     };
-    const settled = await settle(expired, message(1, true), io, limits);
+    const settled = await settle(expired, message(1, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: false, reason: "results_unavailable" });
     expect(written.dlq).toEqual([]);
     expect(written.delays).toHaveLength(1);

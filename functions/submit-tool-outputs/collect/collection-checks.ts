@@ -1,4 +1,5 @@
-import type { Api, Collecting } from "../dialects/dialect";
+import { CHECK_EVERY_MS, type Collecting } from "../dialects/dialect";
+import type { Api } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { DlqReason, Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
@@ -7,8 +8,6 @@ import type { CollectedMessages } from "./collected-messages";
 import type { Collection } from "./collection";
 import type { CollectionStore } from "./collection-store";
 
-/** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
-const CHECK_EVERY_MS = 60_000;
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
 
@@ -50,7 +49,7 @@ export class CollectionChecks {
   /** One check: early, wait; due, look (collection-checks.ts header); never lost to the DLQ. */
   async check(
     check: CollectCheck,
-    dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
+    dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>,
     ctx: RecordContext,
   ): Promise<Outcome> {
     const lastReceive = ctx.receiveCount >= this.parts.maxReceiveCount;
@@ -85,7 +84,7 @@ export class CollectionChecks {
 
   private async look(
     check: CollectCheck,
-    dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>,
+    dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>,
     ctx: RecordContext,
   ): Promise<Outcome> {
     const store = await this.parts.store();
@@ -107,7 +106,7 @@ export class CollectionChecks {
     // A complete set is its submitter's to settle; only one still collecting is looked at.
     const standing =
       collection.missing > 0
-        ? await dialects[collection.api].collecting.standing(collection.turn, collection.required, ctx)
+        ? ((await dialects[collection.api]?.collecting.standing(collection.turn, collection.required, ctx)) ?? { open: true as const })
         : { open: true as const };
     if (!standing.open) {
       await this.close(collection, standing.reason, standing.detail, ctx);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { StateUnavailableError } from "../config/errors";
-import type { Api, TurnIds } from "../dialects/dialect";
+import type { TurnIds } from "../dialects/dialect";
+import type { Api } from "../dialects/index";
 import type { StateItem, StateTable } from "../state/state-table";
 import {
   type CollectedMessage,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Api, TurnIds } from "../dialects/dialect";
+import type { TurnIds } from "../dialects/dialect";
+import type { Api } from "../dialects/index";
 import type { DlqReason } from "../pipeline/outcome";
 import type { StateItem } from "../state/state-table";
 

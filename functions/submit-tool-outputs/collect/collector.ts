@@ -1,7 +1,9 @@
 import type { SQSRecord } from "aws-lambda";
-import type { Api, Collecting, Dialect, ToolOutput, TurnIds } from "../dialects/dialect";
+import type { Collecting, Dialect, ToolOutput, TurnIds } from "../dialects/dialect";
+import { type Api, buildResultsEvent, continuationOf, scopeOf as scopeOfTurn } from "../dialects/index";
+import { toolCallMismatch } from "../endpoint/endpoint-outcome";
 import type { RelaySinks } from "../out/aws-sinks";
-import { buildResultsEvent, eventFits } from "../out/results-event";
+import { eventFits } from "../out/results-event";
 import { parseMessage } from "../pipeline/message";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
@@ -176,7 +178,7 @@ export class Collector {
    * Looks whether an open collection can still complete (collection-checks.ts); in the scope's chain, so that a
    * part in the same batch meets the collection as the check left it (a round closed with its DLQ records sent).
    */
-  check(check: CollectCheck, dialects: Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>, ctx: RecordContext) {
+  check(check: CollectCheck, dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>, ctx: RecordContext) {
     return this.inTurn(check.scope, () => this.checks.check(check, dialects, ctx));
   }
 
@@ -269,7 +271,7 @@ export class Collector {
     switch (outcome.kind) {
       case "report":
       case "watch": {
-        const continuation = continuationOf(outcome);
+        const continuation = continuationOf(claim.collection.api, outcome);
         const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
         const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
@@ -323,28 +325,17 @@ export class Collector {
   }
 }
 
-/** A turn's scope in the state table: the run, the previous response, or the conversation. */
+/** A turn's scope in the state table, as its API's dialect says (the run, the previous response, the conversation). */
 export function scopeOf(api: Api, turn: TurnIds): string {
-  if (api === "assistants") return `run#${turn.thread_id}#${turn.run_id}`;
-  return turn.conversation_id !== undefined ? `conv#${turn.conversation_id}` : `resp#${turn.response_id}`;
+  return scopeOfTurn(api, turn);
 }
 
 const within = (given: readonly string[], required: readonly string[]) => given.every((id) => required.includes(id));
 
-function continuationOf(outcome: Extract<Outcome, { kind: "report" | "watch" }>): string | undefined {
-  if (outcome.kind === "watch") return outcome.followUp.type === "watch_response" ? outcome.followUp.response_id : undefined;
-  return outcome.state.api === "responses" && "response" in outcome.state ? outcome.state.response.id : undefined;
-}
-
 function mismatch(expected: string[], given: string[]): Outcome {
   const others = given.filter((id) => !expected.includes(id));
-  return {
-    kind: "dead_letter",
-    reason: "tool_call_mismatch",
-    detail: `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`,
-    expectedToolCallIds: expected,
-    givenToolCallIds: given,
-  };
+  const detail = `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`;
+  return toolCallMismatch({ expected, given, detail });
 }
 
 function retryShortly(detail: string): Outcome {

@@ -3,8 +3,8 @@ import { StateUnavailableError } from "../config/errors";
 
 /**
  * Collected message bodies too large for a state-table item, in the stack's encrypted payload bucket
- * (`RELAY_PAYLOAD_BUCKET`, expired by its lifecycle rule). Loaded on first use (lazy-payload-store.ts): the
- * S3 client is evaluated only when such a body comes.
+ * (`RELAY_PAYLOAD_BUCKET`, expired by its lifecycle rule). Loaded on first use (a dynamic import in
+ * create-handler.ts): the S3 client is evaluated only when such a body comes.
  */
 export class PayloadStore {
   private readonly s3: S3Client;

@@ -4,10 +4,11 @@ import { ConfigurationError } from "./errors";
 
 /**
  * Everything the relay reads from its environment, validated once at cold start.
- * Only the first block is required in AWS (the CDK stack sets it); every tuning knob has a default.
+ * Only the first block is required in AWS (the CDK stack sets it); every tuning knob has a default, stated once
+ * in `EnvironmentSchema` below (docs/configuration.md gives the same, checked by the docs test).
  */
 export interface RelayConfig {
-  /** Where the Assistants API lives. Default `https://api.portkey.ai/v1`. */
+  /** Where the Assistants API lives. */
   endpointBaseUrl: URL;
   /** Where the Responses API lives. Default: `endpointBaseUrl` (Portkey and OpenAI serve both under one `/v1`). */
   responsesBaseUrl: URL;
@@ -26,31 +27,31 @@ export interface RelayConfig {
   inputQueueUrl: string;
   maxReceiveCount: number;
 
-  /** Per HTTP call to the endpoint. Default 10 000 ms. */
+  /** Per HTTP call to the endpoint. */
   endpointTimeoutMs: number;
-  /** Submit attempts inside one invocation before the message is handed back. Default 4. */
+  /** Submit attempts inside one invocation before the message is handed back. */
   maxAttempts: number;
-  /** Backoff between attempts: base × 2^n capped at max, minus up to 25 % jitter. Defaults 500 / 8 000 ms. */
+  /** Backoff between attempts: base × 2^n capped at max, minus up to 25 % jitter. */
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
-  /** How long one invocation follows a run after submitting before leaving it to a `watch_run` message. Default 20 000 ms. */
+  /** How long one invocation follows a run after submitting before leaving it to a `watch_run` message. */
   followBudgetMs: number;
-  /** Poll interval when the endpoint sends no `openai-poll-after-ms`. Default 1 000 ms. */
+  /** Poll interval when the endpoint sends no `openai-poll-after-ms`. */
   pollIntervalMs: number;
-  /** Delay of a follow-up `watch_run` message (standard queues only; FIFO has no per-message delay). Default 10 s. */
+  /** Delay of a follow-up `watch_run` message (standard queues only; FIFO has no per-message delay). */
   watchDelaySeconds: number;
-  /** Records of one batch in flight at once. Default 10. */
+  /** Records of one batch in flight at once. */
   batchConcurrency: number;
-  /** Time kept before the Lambda deadline to settle unfinished records. Default 3 000 ms. */
+  /** Time kept before the Lambda deadline to settle unfinished records. */
   deadlineReserveMs: number;
-  /** Visibility delay of a handed-back message: base × 2^(receives−1), capped. Defaults 10 / 900 s. */
+  /** Visibility delay of a handed-back message: base × 2^(receives−1), capped. */
   retryVisibilityBaseSeconds: number;
   retryVisibilityMaxSeconds: number;
-  /** Responses: submit with `background: true` (the POST answers at once with the new id). Default true. */
+  /** Responses: submit with `background: true` (the POST answers at once with the new id). */
   responsesBackground: boolean;
-  /** Responses, `previous_response_id` mode: what an ambiguous failure of the POST leads to. Default `dead_letter`. */
+  /** Responses, chained mode: what an ambiguous failure of the POST leads to. */
   responsesUnconfirmed: "dead_letter" | "resubmit";
-  /** A collection that nothing ends closes this long after its first stored output. Default 3 600 s. */
+  /** A collection that nothing ends closes this long after its first stored output. */
   collectTimeoutSeconds: number;
   /**
    * `INPUT_RETENTION_SECONDS` and `INPUT_VISIBILITY_TIMEOUT_SECONDS` (set by the stack): no hand-back delay outlasts

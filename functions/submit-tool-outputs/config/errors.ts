@@ -19,8 +19,18 @@ export class ConfigurationError extends RelayError {
   }
 }
 
-/** The endpoint credentials could not be read (missing, unreadable secret, wrong JSON keys). */
-export class CredentialsError extends RelayError {}
+/**
+ * The endpoint credentials could not be read (missing, unreadable secret, wrong JSON keys), or no per-request
+ * credentials could be had (a token endpoint refused or is down): `details` says which, for the endpoint call.
+ */
+export class CredentialsError extends RelayError {
+  readonly details: { httpStatus?: number; transient?: boolean };
+
+  constructor(message: string, options?: ErrorOptions & { details?: { httpStatus?: number; transient?: boolean } }) {
+    super(message, options);
+    this.details = options?.details ?? {};
+  }
+}
 
 /** The state table or the payload bucket did not answer (throttled, unreachable, refused): the message is tried again later. */
 export class StateUnavailableError extends RelayError {

@@ -1,12 +1,19 @@
 import type * as z from "zod/mini";
-import type { FollowUp, Outcome } from "../pipeline/outcome";
+import type { EndpointConfig, RelayConfig } from "../config/config";
+import type { EndpointHttpOptions } from "../endpoint/endpoint-http";
+import type { EnvelopeSource, EventEnvelope } from "../out/results-event";
+import type { FollowUp, Outcome, RestingState } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
+import type { StateTable } from "../state/state-table";
 
-/** The ids naming a turn, as the messages carry them (`thread_id` + `run_id`, `response_id` or `conversation_id`). */
-export type TurnIds = Partial<Record<"thread_id" | "run_id" | "response_id" | "conversation_id", string>>;
+/** The ids naming a turn, as its API's messages carry them (the dialect's own fields; the pipeline only stores them). */
+export type TurnIds = Readonly<Record<string, string | undefined>>;
 
 /** A tool output as a message carries it (a string, or the Responses API's content parts). */
 export type ToolOutput = { tool_call_id: string; output: unknown };
+
+/** How often an open collection looks at its turn at most: a turn answered elsewhere is noticed within a minute. */
+export const CHECK_EVERY_MS = 60_000;
 
 /** Whether a turn can still take a collected set (collect/collection-checks.ts asks it on each check). */
 export type TurnStanding =
@@ -19,36 +26,34 @@ export type TurnStanding =
  * What collecting outputs from many messages into one submission needs from an API (docs/collecting.md,
  * "What happens to a collected message"). The collection itself (storing, completing, checking) is the pipeline's.
  */
-export interface Collecting<Message> {
+export interface Collecting<Message, Turn extends TurnIds = TurnIds> {
   /** The ids of the turn a collecting message answers. */
-  turnOf(message: Message): TurnIds;
+  turnOf(message: Message): Turn;
   /** The call ids the turn asks for now, read from the endpoint (once per turn), or the row that ends the message. */
-  requiredIds(
-    turn: TurnIds,
-    ctx: RecordContext,
-  ): Promise<{ ok: true; ids: string[]; expiresAt?: number } | { ok: false; outcome: Outcome }>;
+  requiredIds(turn: Turn, ctx: RecordContext): Promise<{ ok: true; ids: string[]; expiresAt?: number } | { ok: false; outcome: Outcome }>;
   /** Whether the turn can still take the set, after `required` were learnt. */
-  standing(turn: TurnIds, required: readonly string[], ctx: RecordContext): Promise<TurnStanding>;
+  standing(turn: Turn, required: readonly string[], ctx: RecordContext): Promise<TurnStanding>;
   /** The one message that submits the whole set: the completing message with every collected output. */
   combine(message: Message, outputs: ToolOutput[]): Message;
   /** A follow-up that reports the turn's state after its set was submitted (for a late duplicate). */
-  reportAfterSubmission(turn: TurnIds, continuation?: string): Message | undefined;
+  reportAfterSubmission(turn: Turn, continuation?: string): Message | undefined;
   /**
    * The set's submission found the turn already answered (`via: "already_accepted"`): why, when that answer was not
    * this set (a message that did not collect, or outside the relay); undefined when it was (an earlier attempt of
    * ours, or the same outputs). `firstAttempt`: no earlier attempt of this collection submitted anything.
    */
-  answeredElsewhere(turn: TurnIds, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
+  answeredElsewhere(turn: Turn, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
 }
 
-/** The APIs the relay speaks; results events and DLQ records name them. */
-export type Api = "assistants" | "responses";
-
 /** How the pipeline (message.ts) tells an API's messages and checks them. */
-export interface ApiMessages {
-  api: Api;
-  /** Top-level fields naming this API's objects: a message carrying any of them is for this API. */
-  idFields: readonly ("thread_id" | "run_id" | "response_id" | "conversation_id")[];
+export interface ApiMessages<IdField extends string = string> {
+  /** The API's name, as results events, DLQ records and log lines carry it (`api`). */
+  api: string;
+  /**
+   * Top-level fields naming this API's objects: a message carrying any of them is for this API; they are what its
+   * log lines and DLQ records carry of an invalid message too.
+   */
+  idFields: readonly IdField[];
   /** Those ids in words, for a message that names no API. */
   describeIds: string;
   /** A message of tool outputs. */
@@ -63,7 +68,6 @@ export interface ApiMessages {
  * endpoint I/O itself and never publishes, dead-letters or hands back: those are the Outcome.
  */
 export interface Dialect<Message> {
-  readonly messages: ApiMessages;
   /** The message's row of this API's outcome table. Never throws for endpoint failures. */
   decide(message: Message, ctx: RecordContext): Promise<Outcome>;
   /**
@@ -73,4 +77,64 @@ export interface Dialect<Message> {
   followUpIfTaken(message: Message): FollowUp | undefined;
   /** How this API's turns are collected (`"collect": true`). */
   readonly collecting: Collecting<Message>;
+}
+
+/** A dialect as an API builds it: one whose messages never collect (its schema has no `collect`) has no `collecting`. */
+export type ApiDialect<Message> = Omit<Dialect<Message>, "collecting"> & { readonly collecting?: Collecting<Message> };
+
+/** What an API's results are: its event for a resting state, the SNS attributes and FIFO group of that event. */
+export interface DialectResults<State extends RestingState, Event extends EventEnvelope> {
+  /** Every event `type` this API publishes (public names: subscriptions filter on them). */
+  types: readonly string[];
+  /** The event reporting `state`, with the envelope fields the pipeline sets. */
+  event(state: State, envelope: EnvelopeSource): Event;
+  /** The API's own SNS message attributes (its ids); `type`, `status` and `api` are the envelope's. */
+  attributes(event: Event): Record<string, string>;
+  /** The SNS FIFO group: one thread's (conversation's, response chain's) events stay in order. */
+  group(event: Event): string;
+  /** What the event is about, in words, for the CLI and the local stack. */
+  subject(event: Event): string;
+  /** The status a resting state reports (for log lines). */
+  status(state: State): string;
+}
+
+/** Where an API's endpoint is configured (docs/endpoints.md). */
+export interface DialectEndpoint {
+  /** The variable naming the API's base URL, e.g. `RESPONSES_BASE_URL`, and its CDK context option. */
+  variable: string;
+  contextOption: string;
+  /** The base URL the configuration gives; undefined: this deployment does not serve the API (`api_not_configured`). */
+  baseUrl(config: EndpointConfig): URL | undefined;
+  /** The `api-version` query parameter on every call of this API, when set. */
+  apiVersion(config: EndpointConfig): string | undefined;
+}
+
+/** What a dialect is built from, by the handler's wiring (create-handler.ts), the same for every API. */
+export interface DialectWiring {
+  config: RelayConfig;
+  /** HTTP options of this API's endpoint: its base URL and `api-version` already set, credentials, timeouts. */
+  endpoint: EndpointHttpOptions;
+  /** The state table, opened on first use; undefined when RELAY_STATE_TABLE is unset. */
+  table?: () => Promise<StateTable>;
+}
+
+/**
+ * One API, as the registry (dialects/index.ts) holds it: everything about it that the shared pipeline asks, and how its
+ * decisions are built. A new API is a folder exporting one of these, and one line in the registry.
+ * @example export const assistants: DialectDefinition<AssistantsMessage, AssistantsState, AssistantsResultsEvent> = { … };
+ */
+export interface DialectDefinition<Message, State extends RestingState, Event extends EventEnvelope, IdField extends string = string> {
+  readonly messages: ApiMessages<IdField>;
+  readonly endpoint: DialectEndpoint;
+  readonly results: DialectResults<State, Event>;
+  /** The FIFO group of a follow-up (`watch_*`) this API's decisions send. */
+  watchGroup(followUp: FollowUp): string;
+  /** The FIFO group of a DLQ record, from the ids its message carried; undefined: the message's own group or none. */
+  recordGroup(ids: Readonly<Record<string, string | undefined>>): string | undefined;
+  /** A turn's scope in the state table (one collection per scope). */
+  scopeOf(turn: TurnIds): string;
+  /** The continuation a submission's outcome names (a later turn's id), for late copies of a collected set. */
+  continuationOf(outcome: Extract<Outcome, { kind: "report" | "watch" }>): string | undefined;
+  /** The dialect's decisions, built once per execution environment. */
+  create(wiring: DialectWiring): ApiDialect<Message>;
 }

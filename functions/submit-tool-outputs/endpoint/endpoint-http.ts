@@ -1,11 +1,6 @@
 import { CredentialsError } from "../config/errors";
+import type { EndpointRequest, RequestAuthorizer } from "./credentials/credential-kind";
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
-
-/**
- * Sends one request with per-request credentials (an Entra ID token) and may send it once more (a 401 answered
- * with a fresh token): `send` does the request with the headers it is given.
- */
-export type Authorize = (send: (auth: Record<string, string>) => Promise<Response>, signal: AbortSignal) => Promise<Response>;
 
 export interface EndpointHttpOptions {
   /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
@@ -14,16 +9,18 @@ export interface EndpointHttpOptions {
   query?: Readonly<Record<string, string>>;
   /** Credential and protocol headers sent on every call. */
   headers: Readonly<Record<string, string>>;
+  /** The header that carries the message id (`CallOptions.traceId`) to this endpoint, if it takes one (the credential kind's). */
+  traceHeader?: string;
   /** Limit for one call, up to the response headers (and the whole body for JSON answers). */
   timeoutMs: number;
   /** Told the time to the answer's headers of every call (for the latency metric). */
   onCall?: (ms: number) => void;
-  /** Per-request credentials, when static headers are not enough (Entra ID). */
-  authorize?: Authorize;
+  /** Per-request credentials, when static headers are not enough (the credential kind's: an Entra ID token). */
+  authorizer?: RequestAuthorizer;
 }
 
 export interface CallOptions {
-  /** Sent as `x-portkey-trace-id` so a submission can be found in Portkey's logs: the SQS message id. */
+  /** The SQS message id, sent in the endpoint's trace header so a submission can be found in its logs. */
   traceId: string;
   /** Aborts the call (the invocation's deadline). */
   signal: AbortSignal;
@@ -67,14 +64,14 @@ export class EndpointHttp {
     method: "GET" | "POST",
     url: URL,
     { traceId, signal, timeoutMs }: CallOptions,
-    body?: string,
-    streaming = false,
+    { body, streaming = false }: { body?: string; streaming?: boolean } = {},
   ): Promise<Answer> {
     const timeout = new AbortController();
     const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
     const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
     const release = () => clearTimeout(timer);
-    const headers: Record<string, string> = { ...this.options.headers, "x-portkey-trace-id": traceId };
+    const headers: Record<string, string> = { ...this.options.headers };
+    if (this.options.traceHeader !== undefined) headers[this.options.traceHeader] = traceId;
     headers.accept = streaming ? "text/event-stream" : "application/json";
     if (body !== undefined) headers["content-type"] = "application/json";
     // Rule 6 (DESIGN Part 3): only a request that was dispatched and not answered can have been acted on unseen. A
@@ -91,7 +88,8 @@ export class EndpointHttp {
         dispatched = false;
         return answered;
       };
-      const response = await (this.options.authorize ? this.options.authorize(send, both) : send({}));
+      const request = { method, url, headers, body, signal: both };
+      const response = await (this.options.authorizer ? sendAuthorized(this.options.authorizer, request, send) : send({}));
       this.options.onCall?.(performance.now() - sent);
       if (response.ok) return { ok: true, response, release };
       // Read as text first: a gateway's own failures may be text/plain, and their words matter (endpoint-failure.ts).
@@ -112,6 +110,77 @@ function notDispatched(cause: unknown): HttpFailure {
   return { kind: "transient", ambiguous: false, notSent: true, detail: `${name} before the request was sent` };
 }
 
+/**
+ * Sends `request` with the authorizer's headers, and once more, authorized anew, when the endpoint answers 401 and
+ * the authorizer renews (a fresh token); the first answer's body is dropped then. A second 401 stands.
+ * @example const response = await sendAuthorized(authorizer, request, (auth) => fetch(url, { headers: { ...headers, ...auth } }));
+ */
+export async function sendAuthorized(
+  authorizer: RequestAuthorizer,
+  request: EndpointRequest,
+  send: (auth: Record<string, string>) => Promise<Response>,
+): Promise<Response> {
+  const first = await authorizer.authorize(request);
+  const response = await send(first);
+  if (response.status !== 401 || authorizer.renew === undefined || !(await authorizer.renew(first, request.signal))) return response;
+  await response.body?.cancel();
+  return send(await authorizer.authorize(request));
+}
+
+/** One page of a list the endpoint answers newest first. */
+type Page<T> = { data?: T[]; has_more?: boolean; last_id?: string } | null;
+
+/** The endpoint's `openai-poll-after-ms`, when it sent one: how long to wait before looking again. */
+export function readPollAfter(response: Response): number | undefined {
+  const pollAfter = Number.parseInt(response.headers.get("openai-poll-after-ms") ?? "", 10);
+  return Number.isFinite(pollAfter) ? pollAfter : undefined;
+}
+
+/**
+ * The body of an answer that is the event stream asked for; its timeout released (from here the caller's signal bounds
+ * the stream; the call's own timeout covered the headers). Undefined: a JSON answer, to be read as such.
+ */
+export function eventStreamOf(answer: { response: Response; release: () => void }, asked: boolean): ReadableStream<Uint8Array> | undefined {
+  const { response } = answer;
+  if (!asked || !response.headers.get("content-type")?.includes("text/event-stream") || !response.body) return undefined;
+  answer.release();
+  return response.body;
+}
+
+/**
+ * A failure of one API's call, sorted by that API's classifier (its outcome table's rows).
+ * @example const refused = refusal(classifyAssistantsFailure); if (!answer.ok) return refused(answer.failure);
+ */
+export const refusal =
+  <Failure>(classify: (failure: HttpFailure) => Failure) =>
+  (failure: HttpFailure): { ok: false; failure: Failure } => ({ ok: false, failure: classify(failure) });
+
+/**
+ * A list the endpoint answers newest first, read page by page (`order=desc&limit=100&after=…`) up to `maxPages`, or
+ * until `enough` says the items so far suffice.
+ * @example const steps = await listPages<RunStep>(http, ["threads", t, "runs", r, "steps"], call, { maxPages: 5, what: "a list of run steps" });
+ */
+export async function listPages<T>(
+  http: EndpointHttp,
+  segments: readonly string[],
+  call: CallOptions,
+  o: { maxPages: number; what: string; enough?: (items: T[]) => boolean },
+): Promise<{ ok: true; items: T[] } | { ok: false; failure: HttpFailure }> {
+  const items: T[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < o.maxPages; page++) {
+    const answer = await http.call("GET", http.url(segments, { order: "desc", limit: "100", after }), call);
+    if (!answer.ok) return answer;
+    const read = await readJson(answer, (value) => ({ success: true as const, data: value as Page<T> }), o.what);
+    if (!read.ok) return read;
+    const body = read.value;
+    items.push(...(Array.isArray(body?.data) ? body.data : []));
+    if (o.enough?.(items) || !body?.has_more || !body.last_id) break;
+    after = body.last_id;
+  }
+  return { ok: true, items };
+}
+
 function jsonOrUndefined(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -125,7 +194,7 @@ function jsonOrUndefined(text: string): unknown {
  * refusal is configuration (hand back, alarm); an outage is retried like any transient failure.
  */
 function credentialsFailure(error: CredentialsError): HttpFailure {
-  const details = (error as { details?: { httpStatus?: number; transient?: boolean } }).details ?? {};
+  const details = error.details;
   const endpointError = { message: error.message, type: "credentials", code: null, param: null };
   if (details.transient) return { kind: "transient", ambiguous: false, notSent: true, detail: error.message, error: endpointError };
   return { kind: "unauthorized", httpStatus: details.httpStatus ?? 401, error: endpointError };

@@ -49,6 +49,22 @@ export function sharedFailureOutcome(failure: AnyFailure, ctx: RecordContext, do
   }
 }
 
+/**
+ * Row "the outputs answer other calls than the turn asks for → tool_call_mismatch", the same record in every API:
+ * both id lists, the words of whoever said so, and the endpoint's answer when it was the endpoint.
+ * @example return toolCallMismatch({ expected, given, detail: `the run expects outputs for [${expected}]`, failure });
+ */
+export function toolCallMismatch(m: { expected: string[]; given: string[]; detail: string; failure?: AnyFailure }): Outcome {
+  return {
+    kind: "dead_letter",
+    reason: "tool_call_mismatch",
+    detail: m.detail,
+    ...(m.failure ? { httpStatus: m.failure.httpStatus, endpointError: m.failure.error } : {}),
+    expectedToolCallIds: m.expected,
+    givenToolCallIds: m.given,
+  };
+}
+
 function isTransient(failure: AnyFailure): failure is Extract<HttpFailure, { kind: "transient" }> {
   return failure.kind === "transient";
 }

@@ -10,9 +10,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import type { CollectCheck } from "../collect/check-message";
+import { type ResultsEvent, recordGroupOf, resultAttributes, resultGroupOf, watchGroupOf } from "../dialects/index";
 import type { FollowUp } from "../pipeline/outcome";
 import { type DlqRecord, dlqMessage, sizeOf } from "./dlq-record";
-import { type ResultsEvent, resultAttributes, resultGroupOf } from "./results-event";
 import { SendBatcher } from "./send-batcher";
 
 /**
@@ -53,7 +53,7 @@ const text = (value: string): MessageAttributeValue => ({ DataType: "String", St
 
 /**
  * The real sinks: SNS for results, SQS for the DLQ, follow-ups and redelivery delays. The wire formats
- * live in results-event.ts and dlq-record.ts; this is only the calls. FIFO queues and topics (named
+ * live in results-event.ts (with each API's dialect) and dlq-record.ts; this is only the calls. FIFO queues and topics (named
  * `*.fifo`) get group and deduplication ids.
  * @example const sinks = awsSinks({ sqs, sns, resultsTopicArn, dlqUrl, inputQueueUrl, watchDelaySeconds: 10 });
  */
@@ -113,13 +113,13 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
       const entry = {
         MessageBody: body,
         MessageAttributes: attributes,
-        ...(fifoDlq ? { MessageGroupId: groupOf(source, record.thread_id), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
+        ...(fifoDlq ? { MessageGroupId: groupOf(source, recordGroupOf(record)), MessageDeduplicationId: `dlq-${source.messageId}` } : {}),
       };
       await deadLetters.add({ value: entry, bytes: Buffer.byteLength(body) + sizeOf(attributes) }, signal);
     },
 
     async enqueueWatch(message, source, signal) {
-      const group = "thread_id" in message ? message.thread_id : message.response_id;
+      const group = watchGroupOf(message);
       await o.sqs.send(
         new SendMessageCommand({
           QueueUrl: o.inputQueueUrl,

@@ -1,4 +1,5 @@
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
+import type { MessageIds } from "../dialects/index";
 import type { EndpointError } from "../endpoint/endpoint-failure";
 import type { MessageContext } from "../pipeline/message";
 import type { DlqReason, Outcome } from "../pipeline/outcome";
@@ -8,7 +9,10 @@ import type { DlqReason, Outcome } from "../pipeline/outcome";
  * and reads it back (the CLI, the local stack and the tests). The one home of this wire format.
  * `original` is the SQS body, byte for byte, so a fixed message can be re-driven.
  */
-export interface DlqRecord {
+export type DlqRecord = DlqRecordFields & MessageIds;
+
+/** The record's own fields; beside them, the ids the message carried (its API's id fields). */
+export interface DlqRecordFields {
   reason: DlqReason;
   detail: string;
   http_status?: number;
@@ -16,10 +20,6 @@ export interface DlqRecord {
   expected_tool_call_ids?: string[];
   given_tool_call_ids?: string[];
   claimed_at?: string;
-  thread_id?: string;
-  run_id?: string;
-  response_id?: string;
-  conversation_id?: string;
   metadata?: Record<string, string>;
   original: string;
   source_message_id: string;

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../config/names";
+import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from "../config/names";
+import type { MessageIds } from "../dialects/index";
 import type { Settled } from "../pipeline/settle";
 
 /** Structured JSON logs (Powertools Logger). Only ids, sizes, counts, reasons and timings are ever logged. */
@@ -16,13 +17,12 @@ export interface Telemetry {
   failedUnexpectedly(messageId: string, error: unknown): void;
 }
 
-export interface RecordLogLine {
+/** A record's log line: its ids (as far as its message carries them), what became of it, counts and timings. */
+export type RecordLogLine = RecordLogFields & MessageIds;
+
+export interface RecordLogFields {
   message_id: string;
   api?: string;
-  thread_id?: string;
-  run_id?: string;
-  response_id?: string;
-  conversation_id?: string;
   message_type?: string;
   receive_count: number;
   body_bytes: number;
@@ -43,29 +43,29 @@ export const powertoolsTelemetry: Telemetry = {
     else if (settled.result === "handed_back") logger.warn("message handed back", entry);
     else logger.info("message settled", entry);
 
-    if (settled.result === "reported" && settled.via !== "watched") metrics.addMetric("Accepted", MetricUnit.Count, 1);
-    if (settled.result === "reported") metrics.addMetric("ResultsPublished", MetricUnit.Count, 1);
-    if (settled.result === "watching") metrics.addMetric("WatchesScheduled", MetricUnit.Count, 1);
-    if (settled.result === "handed_back") metrics.addMetric("HandedBack", MetricUnit.Count, 1);
+    if (settled.result === "reported" && settled.via !== "watched") metrics.addMetric(METRICS.Accepted, MetricUnit.Count, 1);
+    if (settled.result === "reported") metrics.addMetric(METRICS.ResultsPublished, MetricUnit.Count, 1);
+    if (settled.result === "watching") metrics.addMetric(METRICS.WatchesScheduled, MetricUnit.Count, 1);
+    if (settled.result === "handed_back") metrics.addMetric(METRICS.HandedBack, MetricUnit.Count, 1);
     // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
     if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured")
-      metrics.addMetric("EndpointRefused", MetricUnit.Count, 1);
-    if (settled.result === "collected") metrics.addMetric("Collected", MetricUnit.Count, 1);
-    if (settled.result === "checked") metrics.addMetric("CollectChecks", MetricUnit.Count, 1);
+      metrics.addMetric(METRICS.EndpointRefused, MetricUnit.Count, 1);
+    if (settled.result === "collected") metrics.addMetric(METRICS.Collected, MetricUnit.Count, 1);
+    if (settled.result === "checked") metrics.addMetric(METRICS.CollectChecks, MetricUnit.Count, 1);
     // Every result adds a metric to the invocation's document, so Powertools never warns of an empty one (a WARN
     // line in every invocation of only collected messages); the total beside the by-reason count below.
     if (settled.result === "dead_lettered") {
-      metrics.addMetric("DeadLettered", MetricUnit.Count, 1);
+      metrics.addMetric(METRICS.DeadLettered, MetricUnit.Count, 1);
       const single = metrics.singleMetric();
       single.addDimension("reason", settled.reason ?? "unknown");
-      single.addMetric("DeadLettered", MetricUnit.Count, 1);
+      single.addMetric(METRICS.DeadLettered, MetricUnit.Count, 1);
     }
-    if (line.retries > 0) metrics.addMetric("Retries", MetricUnit.Count, line.retries);
-    if (line.unconfirmed_resubmits) metrics.addMetric("UnconfirmedResubmits", MetricUnit.Count, line.unconfirmed_resubmits);
-    if (line.unrecorded_submissions) metrics.addMetric("SubmissionsUnrecorded", MetricUnit.Count, line.unrecorded_submissions);
+    if (line.retries > 0) metrics.addMetric(METRICS.Retries, MetricUnit.Count, line.retries);
+    if (line.unconfirmed_resubmits) metrics.addMetric(METRICS.UnconfirmedResubmits, MetricUnit.Count, line.unconfirmed_resubmits);
+    if (line.unrecorded_submissions) metrics.addMetric(METRICS.SubmissionsUnrecorded, MetricUnit.Count, line.unrecorded_submissions);
   },
   endpointCall(ms) {
-    metrics.addMetric("EndpointLatency", MetricUnit.Milliseconds, ms);
+    metrics.addMetric(METRICS.EndpointLatency, MetricUnit.Milliseconds, ms);
   },
   failedUnexpectedly(messageId, error) {
     // The error's name and stack frames only: its message could quote input (JSON.parse's do).

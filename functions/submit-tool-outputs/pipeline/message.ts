@@ -1,26 +1,18 @@
 import * as z from "zod/mini";
 import "../config/zod-messages";
 import { type CollectCheck, CollectCheckSchema } from "../collect/check-message";
-import { ASSISTANTS_MESSAGES, type AssistantsMessage } from "../dialects/assistants/message-schema";
 import type { ApiMessages } from "../dialects/dialect";
-import { RESPONSES_MESSAGES, type ResponsesMessage } from "../dialects/responses/message-schema";
+import { type ApiMessage, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
 import { Id, Metadata } from "./message-fields";
 
-/** Every API the relay speaks, in the order their ids are named in problems (the first is the default). */
-const APIS: readonly ApiMessages[] = [ASSISTANTS_MESSAGES, RESPONSES_MESSAGES];
-const ID_FIELDS = APIS.flatMap((api) => api.idFields);
+/** Every API the relay speaks, in the registry's order: their ids are named so in problems (the first is the default). */
+const APIS: readonly ApiMessages[] = Object.values(DIALECTS).map((dialect) => dialect.messages);
 
 /** A valid message, for whichever API its ids name; or the relay's own check of a collection. */
-export type RelayMessage = AssistantsMessage | ResponsesMessage | CollectCheck;
+export type RelayMessage = ApiMessage | CollectCheck;
 
-/** What could be read of a message even when it is invalid, so DLQ records still carry it. */
-export interface MessageContext {
-  thread_id?: string;
-  run_id?: string;
-  response_id?: string;
-  conversation_id?: string;
-  metadata?: Record<string, string>;
-}
+/** What could be read of a message even when it is invalid, so DLQ records still carry it: its ids and metadata. */
+export type MessageContext = MessageIds & { metadata?: Record<string, string> };
 
 export type ParsedMessage =
   /**
@@ -85,7 +77,7 @@ function parseOriginal(json: ReturnType<typeof parseJson>): DistributiveOmit<Par
     const got = Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
     return { ok: false, problems: [`body must be a JSON object, got ${got}`], context };
   }
-  if ((value as { type?: unknown }).type === "collect_check") {
+  if ("type" in value && value.type === "collect_check") {
     const check = CollectCheckSchema.safeParse(value, { reportInput: true });
     return check.success
       ? { ok: true, message: check.data, context }
@@ -109,7 +101,7 @@ type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolea
 /** A follow-up names its API by `type`; a tool-output message by its ids (none: the default API's rules say what is missing). */
 function pickApi(value: object): Picked {
   if ("type" in value) {
-    const api = APIS.find((candidate) => candidate.watch.type === (value as { type: unknown }).type) ?? APIS[0]!;
+    const api = APIS.find((candidate) => candidate.watch.type === value.type) ?? APIS[0]!;
     return { ok: true, api, schema: api.watch.schema, watch: true, notes: [] };
   }
   const named = APIS.filter((api) => api.idFields.some((field) => field in value));
@@ -162,10 +154,12 @@ function describeUnion(issue: z.core.$ZodIssueInvalidUnion, where: string): stri
 /** Whatever valid ids and metadata an invalid message still carries (for the DLQ record). */
 function readableContext(value: unknown): MessageContext {
   if (typeof value !== "object" || value === null) return {};
-  const v = value as Record<string, unknown>;
-  const context: Record<string, unknown> = {};
-  for (const field of ID_FIELDS) if (Id.safeParse(v[field]).success) context[field] = v[field];
-  const metadata = Metadata.safeParse(v.metadata);
+  const context: MessageContext = {};
+  for (const field of ID_FIELDS) {
+    const id = Id.safeParse(Reflect.get(value, field));
+    if (id.success) context[field] = id.data;
+  }
+  const metadata = Metadata.safeParse(Reflect.get(value, "metadata"));
   if (metadata.success) context.metadata = metadata.data;
-  return context as MessageContext;
+  return context;
 }

@@ -1,3 +1,4 @@
+import type { RelayConfig } from "../config/config";
 import type { CallOptions } from "../endpoint/endpoint-http";
 
 /** One record's identity and time, as every API's decision sees it. */
@@ -33,6 +34,12 @@ export interface DecisionLimits {
   followBudgetMs: number;
   /** Poll interval when the endpoint sends no `openai-poll-after-ms`. */
   pollIntervalMs: number;
+}
+
+/** The decision limits the configuration sets. */
+export function decisionLimits(config: RelayConfig): DecisionLimits {
+  const { maxAttempts, retryBaseDelayMs, retryMaxDelayMs, followBudgetMs, pollIntervalMs } = config;
+  return { maxAttempts, retryBaseDelayMs, retryMaxDelayMs, followBudgetMs, pollIntervalMs };
 }
 
 /** The options of one endpoint call made for the record (counted for its log line). */

@@ -1,11 +1,8 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { CollectCheck } from "../collect/check-message";
 import type { Collector } from "../collect/collector";
 import type { RelayConfig } from "../config/config";
 import { StateUnavailableError } from "../config/errors";
-import type { AssistantsMessage } from "../dialects/assistants/message-schema";
-import type { Dialect } from "../dialects/dialect";
-import type { ResponsesMessage } from "../dialects/responses/message-schema";
+import { type ApiMessage, type Dialects, endpointOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { Telemetry } from "../out/observability";
 import { withinRecord } from "../state/call-deadline";
@@ -15,14 +12,9 @@ import type { Outcome } from "./outcome";
 import { type RecordContext, receiveCountOf } from "./record-context";
 import { settle } from "./settle";
 
-/** One dialect per API the relay speaks. */
-export interface Dialects {
-  assistants: Dialect<AssistantsMessage>;
-  responses: Dialect<ResponsesMessage>;
-}
-
 export interface RelayParts {
   config: RelayConfig;
+  /** The dialect of each API this deployment serves (dialects/index.ts); a message of another API is dead-lettered. */
   dialects: Dialects;
   /** Collecting outputs (`"collect": true`); none without the state table. */
   collector?: Collector;
@@ -39,8 +31,10 @@ export interface RelayParts {
  * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
 export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
-  type ApiMessage = Exclude<RelayMessage, CollectCheck>;
-  const dialectOf = (message: ApiMessage): Dialect<ApiMessage> => dialects[message.api] as Dialect<ApiMessage>;
+  // The collector asks only the APIs whose messages may collect.
+  const collecting = Object.fromEntries(
+    Object.entries(dialects).flatMap(([api, dialect]) => (dialect?.collecting ? [[api, { collecting: dialect.collecting }]] : [])),
+  );
   const noTable: Outcome = {
     kind: "hand_back",
     reason: "not_configured",
@@ -49,10 +43,12 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
 
   /** Who decides: a collection's check, the collector for a collecting message, else the message's API. */
   const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
-    if (message.type === "collect_check") return collector ? collector.check(message, dialects, ctx) : noTable;
-    const dialect = dialectOf(message);
-    if (message.type === "tool_outputs" && message.collect === true)
-      return collector ? collector.collect(message, dialect, record, ctx) : noTable;
+    if (message.type === "collect_check") return collector ? collector.check(message, collecting, ctx) : noTable;
+    const dialect = dialects[message.api];
+    if (dialect === undefined) return notConfigured(message);
+    const turns = dialect.collecting;
+    if (message.type === "tool_outputs" && message.collect === true && turns !== undefined)
+      return collector ? collector.collect(message, { ...dialect, collecting: turns }, record, ctx) : noTable;
     return dialect.decide(message, ctx);
   };
 
@@ -87,7 +83,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       if (parsed.ok && parsed.redrivenAfter) ctx.redrivenAfter = parsed.redrivenAfter;
       // What a DLQ record or a collection keeps of it: its innermost original, never a record inside a record.
       const kept = parsed.original === record.body ? record : { ...record, body: parsed.original };
-      const api = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
+      const api: ApiMessage | undefined = parsed.ok && parsed.message.type !== "collect_check" ? parsed.message : undefined;
       let outcome: Outcome;
       deciding.count++;
       try {
@@ -108,7 +104,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       } finally {
         deciding.count--;
       }
-      const followUpIfTaken = api ? dialectOf(api).followUpIfTaken(api) : undefined;
+      const followUpIfTaken = api ? dialects[api.api]?.followUpIfTaken(api) : undefined;
       const message = {
         record: kept,
         context: parsed.context,
@@ -117,16 +113,14 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         followUpIfTaken,
         functionTimeoutMs: remaining,
       };
-      const settled = await settle(outcome, message, sinks, config, cutoff);
+      const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
       try {
+        const { metadata: _metadata, ...ids } = parsed.context;
         telemetry.settled(
           {
             message_id: record.messageId,
             api: api?.api,
-            thread_id: parsed.context.thread_id,
-            run_id: parsed.context.run_id,
-            response_id: parsed.context.response_id,
-            conversation_id: parsed.context.conversation_id,
+            ...ids,
             message_type: parsed.ok ? parsed.message.type : "invalid",
             receive_count: ctx.receiveCount,
             body_bytes: Buffer.byteLength(record.body),
@@ -158,6 +152,16 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
             why === "deadline" ? "not started before the invocation's deadline" : "an earlier message of its FIFO group was handed back",
         }),
     });
+  };
+}
+
+/** A message of an API this deployment has no endpoint for: no later receive can do better. */
+function notConfigured(message: ApiMessage): Outcome {
+  const { variable, contextOption } = endpointOf(message.api);
+  return {
+    kind: "dead_letter",
+    reason: "api_not_configured",
+    detail: `the ${message.api} API is not configured in this deployment: set ${variable} (context option ${contextOption})`,
   };
 }
 

@@ -1,9 +1,9 @@
 import type { SQSRecord } from "aws-lambda";
+import { buildResultsEvent, statusOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
-import { buildResultsEvent, type RestingState, statusOf } from "../out/results-event";
 import type { MessageContext } from "./message";
-import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome } from "./outcome";
+import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome, type RestingState } from "./outcome";
 import { redeliveryDelaySeconds, retentionAllowsSeconds } from "./retry-timing";
 
 export interface SettleLimits {
@@ -24,10 +24,10 @@ export interface SettledMessage {
   receiveCount: number;
   /** Epoch ms when the invocation began: SQS counts a visibility timeout's 12 hours from the receive. */
   invokedAt: number;
-  /** The function's timeout (ms), as much as one more receive can take (rule 1's margin, with the visibility timeout). */
-  functionTimeoutMs?: number;
   /** What reports the message's fate if the endpoint may have taken its outputs (its dialect's followUpIfTaken). */
   followUpIfTaken?: FollowUp;
+  /** The function's timeout (ms), as much as one more receive can take (rule 1's margin, with the visibility timeout). */
+  functionTimeoutMs?: number;
 }
 
 /** How a record ended in this invocation: for the batch response, the log line and the metrics. */
@@ -42,101 +42,164 @@ export interface Settled {
 /** Hand-backs after which the endpoint may have taken the outputs all the same. */
 const MAYBE_TAKEN: ReadonlySet<HandBackReason> = new Set(["endpoint_unavailable", "deadline", "unexpected_error", "state_unavailable"]);
 
+/** What settling needs besides the outcome and its message: where effects go, the limits, the invocation's cutoff. */
+export interface SettleParts {
+  sinks: RelaySinks;
+  limits: SettleLimits;
+  signal?: AbortSignal;
+}
+
+type OutcomeOf<Kind extends Outcome["kind"]> = Extract<Outcome, { kind: Kind }>;
+
+/**
+ * One message's settling: its effects (publish, DLQ record, follow-up, redelivery delay) written through the sinks.
+ * Each outcome kind is one method, dispatched from `BY_KIND` (one place per kind, the way the table reads).
+ */
+class Settling {
+  private readonly lastReceive: boolean;
+  private readonly lastTry: string;
+  /** Rule 1: the longest hand-back delay the input queue's retention leaves room for; undefined when none does. */
+  private readonly retentionAllows: number | undefined;
+
+  constructor(
+    private readonly message: SettledMessage,
+    private readonly parts: SettleParts,
+  ) {
+    const { limits } = parts;
+    this.retentionAllows = retentionAllowsSeconds({
+      sentAt: Number(message.record.attributes.SentTimestamp),
+      retentionSeconds: limits.inputRetentionSeconds,
+      visibilityTimeoutSeconds: limits.inputVisibilityTimeoutSeconds,
+      functionTimeoutSeconds: Math.ceil((message.functionTimeoutMs ?? 0) / 1000),
+    });
+    // When no further receive fits in the retention, this one is the last: the DLQ record is written now, saying why.
+    const retentionEnds = this.retentionAllows === undefined;
+    this.lastReceive = message.receiveCount >= limits.maxReceiveCount || retentionEnds;
+    this.lastTry = retentionEnds
+      ? `receive ${message.receiveCount} of ${limits.maxReceiveCount}, the last one the input queue's retention (${limits.inputRetentionSeconds} s from when the message was sent) leaves time for`
+      : `receive ${message.receiveCount} of ${limits.maxReceiveCount}, the last one`;
+  }
+
+  /** At rest: publish its state, acknowledge. */
+  async report(outcome: OutcomeOf<"report">): Promise<Settled> {
+    await this.publish(outcome.state, outcome.sources);
+    return { done: true, result: "reported", via: outcome.via, status: statusOf(outcome.state) };
+  }
+
+  /** Taken, still moving: send the follow-up, acknowledge. */
+  async watch(outcome: OutcomeOf<"watch">): Promise<Settled> {
+    await this.sendWatch(outcome.followUp);
+    return { done: true, result: "watching", status: outcome.status };
+  }
+
+  async acknowledge(outcome: OutcomeOf<"acknowledge">): Promise<Settled> {
+    return { done: true, result: outcome.result };
+  }
+
+  /**
+   * A DLQ record with the reason. Before the last receive a failed publish sends the message back to try again; on it,
+   * the DLQ record goes out regardless and says the state was not published.
+   */
+  async dead_letter(outcome: OutcomeOf<"dead_letter">): Promise<Settled> {
+    const state = outcome.publish;
+    let published = true;
+    if (state && this.lastReceive) published = await bestEffort(() => this.publish(state));
+    else if (state) await this.publish(state);
+    const detail = published || !state ? outcome.detail : `${outcome.detail}; the state (${statusOf(state)}) could not be published`;
+    return this.deadLettered({ ...outcome, detail });
+  }
+
+  /**
+   * Back to SQS with a growing delay; on the last permitted receive, a DLQ record with the reason it becomes. The
+   * endpoint may have taken the outputs on this last try: a follow-up reports the next state if it did (and repeats
+   * the current one, same event id, if it did not).
+   */
+  async hand_back(outcome: OutcomeOf<"hand_back">): Promise<Settled> {
+    if (!this.lastReceive) return this.handBack(outcome.reason, outcome.retryAfterMs);
+    const reason = lastReceiveReason(outcome.reason);
+    const followUp = MAYBE_TAKEN.has(outcome.reason) ? this.message.followUpIfTaken : undefined;
+    const watched = followUp !== undefined && (await bestEffort(() => this.sendWatch(followUp)));
+    const watching = watched ? `; a ${followUp.type} follows up in case the endpoint took the outputs` : "";
+    return this.deadLettered({ ...outcome, reason, detail: `${outcome.detail}; ${this.lastTry}${watching}` });
+  }
+
+  /**
+   * Publishing a state (or sending a follow-up) failed: SNS or SQS unreachable, an event SNS refuses, the cutoff. On the
+   * last receive the message still gets a reasoned DLQ record.
+   */
+  async unwritten(error: unknown): Promise<Settled> {
+    if (this.lastReceive && !this.parts.signal?.aborted) {
+      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); ${this.lastTry}`;
+      return this.deadLettered({ reason: "results_unpublished", detail });
+    }
+    return this.handBack("results_unavailable");
+  }
+
+  private publish(state: RestingState, sources?: string[]): Promise<void> {
+    const { record, context } = this.message;
+    const source = { sourceMessageId: record.messageId, sourceMessageIds: sources, metadata: context.metadata };
+    return this.parts.sinks.publishResult(buildResultsEvent(state, source), this.parts.signal);
+  }
+
+  private sendWatch(followUp: FollowUp): Promise<void> {
+    const { record, context } = this.message;
+    const message = { ...followUp, ...(context.metadata ? { metadata: context.metadata } : {}) };
+    return this.parts.sinks.enqueueWatch(message, record, this.parts.signal);
+  }
+
+  /** Writes the DLQ record; if that fails, SQS tries again (and its redrive is the last resort). */
+  private async deadLettered(input: DlqRecordInput): Promise<Settled> {
+    const { record, context, receiveCount } = this.message;
+    const source = { body: record.body, messageId: record.messageId, receiveCount };
+    const written = await bestEffort(() =>
+      this.parts.sinks.writeDeadLetter(buildDlqRecord(input, context, source), record, this.parts.signal),
+    );
+    return written ? { done: true, result: "dead_lettered", reason: input.reason } : this.handBack("dead_letter_unavailable");
+  }
+
+  private async handBack(reason: Settled["reason"], retryAfterMs?: number): Promise<Settled> {
+    const { signal, limits, sinks } = this.parts;
+    if (!signal?.aborted) {
+      const sinceInvocationSeconds = (Date.now() - this.message.invokedAt) / 1000;
+      const limitsSeconds = { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds };
+      const wanted = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const seconds = Math.min(wanted, this.retentionAllows ?? 0);
+      // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
+      await sinks.delayRedelivery(this.message.record, seconds, signal).catch(() => undefined);
+    }
+    return { done: false, result: "handed_back", reason };
+  }
+}
+
+/** Each outcome kind's method. */
+const BY_KIND: { [Kind in Outcome["kind"]]: (settling: Settling, outcome: OutcomeOf<Kind>) => Promise<Settled> } = {
+  report: (settling, outcome) => settling.report(outcome),
+  watch: (settling, outcome) => settling.watch(outcome),
+  acknowledge: (settling, outcome) => settling.acknowledge(outcome),
+  dead_letter: (settling, outcome) => settling.dead_letter(outcome),
+  hand_back: (settling, outcome) => settling.hand_back(outcome),
+};
+
+const bestEffort = (write: () => Promise<void>) =>
+  write().then(
+    () => true,
+    () => false,
+  );
+
 /**
  * Carries out an outcome: publish, DLQ, follow-up, or hand back. On the last permitted receive a
  * hand-back becomes a DLQ record written by the relay, so every DLQ entry says why; what is only
  * extra there (a follow-up, a state to publish) is best effort and never replaces the reason.
  * Nothing is acknowledged before its effects are written: when a sink fails the message goes back to
  * SQS. Every AWS call ends at `signal` (the invocation's cutoff). Never throws.
- * @example const settled = await settle(outcome, message, sinks, limits, cutoff);
+ * @example const settled = await settle(outcome, message, { sinks, limits, signal: cutoff });
  */
-export async function settle(
-  outcome: Outcome,
-  message: SettledMessage,
-  sinks: RelaySinks,
-  limits: SettleLimits,
-  signal?: AbortSignal,
-): Promise<Settled> {
-  const { record, context, receiveCount } = message;
-  // Rule 1: a hand-back never outlasts the input queue's retention; when no further receive fits, this one is the last.
-  const retentionAllows = retentionAllowsSeconds({
-    sentAt: Number(record.attributes.SentTimestamp),
-    retentionSeconds: limits.inputRetentionSeconds,
-    visibilityTimeoutSeconds: limits.inputVisibilityTimeoutSeconds,
-    functionTimeoutSeconds: Math.ceil((message.functionTimeoutMs ?? 0) / 1000),
-  });
-  const retentionEnds = retentionAllows === undefined;
-  const lastReceive = receiveCount >= limits.maxReceiveCount || retentionEnds;
-  const source = { body: record.body, messageId: record.messageId, receiveCount };
-  const lastTry = retentionEnds
-    ? `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one the input queue's retention (${limits.inputRetentionSeconds} s from when the message was sent) leaves time for`
-    : `receive ${receiveCount} of ${limits.maxReceiveCount}, the last one`;
-  const deadLetter = (input: DlqRecordInput) => sinks.writeDeadLetter(buildDlqRecord(input, context, source), record, signal);
-  const publish = (state: RestingState, sources?: string[]) =>
-    sinks.publishResult(
-      buildResultsEvent(state, { sourceMessageId: record.messageId, sourceMessageIds: sources, metadata: context.metadata }),
-      signal,
-    );
-  const watch = (followUp: FollowUp) =>
-    sinks.enqueueWatch({ ...followUp, ...(context.metadata ? { metadata: context.metadata } : {}) }, record, signal);
-  const bestEffort = (write: () => Promise<void>) =>
-    write().then(
-      () => true,
-      () => false,
-    );
-  const handBack = async (reason: Settled["reason"], retryAfterMs?: number): Promise<Settled> => {
-    if (!signal?.aborted) {
-      const sinceInvocationSeconds = (Date.now() - message.invokedAt) / 1000;
-      const limitsSeconds = { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds };
-      const wanted = redeliveryDelaySeconds(receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
-      const seconds = Math.min(wanted, retentionAllows ?? 0);
-      // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
-      await sinks.delayRedelivery(record, seconds, signal).catch(() => undefined);
-    }
-    return { done: false, result: "handed_back", reason };
-  };
-  /** Writes the DLQ record; if that fails, SQS tries again (and its redrive is the last resort). */
-  const deadLettered = async (write: () => Promise<void>, reason: DlqReason): Promise<Settled> =>
-    (await bestEffort(write)) ? { done: true, result: "dead_lettered", reason } : handBack("dead_letter_unavailable");
-
+export async function settle(outcome: Outcome, message: SettledMessage, parts: SettleParts): Promise<Settled> {
+  const settling = new Settling(message, parts);
+  const carryOut = BY_KIND[outcome.kind] as (settling: Settling, outcome: Outcome) => Promise<Settled>;
   try {
-    switch (outcome.kind) {
-      case "report":
-        await publish(outcome.state, outcome.sources);
-        return { done: true, result: "reported", via: outcome.via, status: statusOf(outcome.state) };
-      case "watch":
-        await watch(outcome.followUp);
-        return { done: true, result: "watching", status: outcome.status };
-      case "acknowledge":
-        return { done: true, result: outcome.result };
-      case "dead_letter": {
-        // Before the last receive a failed publish sends the message back to try again; on it, the
-        // DLQ record goes out regardless and says the state was not published.
-        const state = outcome.publish;
-        let published = true;
-        if (state && lastReceive) published = await bestEffort(() => publish(state));
-        else if (state) await publish(state);
-        const detail = published || !state ? outcome.detail : `${outcome.detail}; the state (${statusOf(state)}) could not be published`;
-        return await deadLettered(() => deadLetter({ ...outcome, detail }), outcome.reason);
-      }
-      case "hand_back": {
-        if (!lastReceive) return await handBack(outcome.reason, outcome.retryAfterMs);
-        const reason = lastReceiveReason(outcome.reason);
-        // The endpoint may have taken the outputs on this last try: a follow-up reports the next state if
-        // it did (and repeats the current one, same event id, if it did not).
-        const followUp = MAYBE_TAKEN.has(outcome.reason) ? message.followUpIfTaken : undefined;
-        const watched = followUp !== undefined && (await bestEffort(() => watch(followUp)));
-        const detail = `${outcome.detail}; ${lastTry}${watched ? `; a ${followUp.type} follows up in case the endpoint took the outputs` : ""}`;
-        return await deadLettered(() => deadLetter({ ...outcome, reason, detail }), reason);
-      }
-    }
+    return await carryOut(settling, outcome);
   } catch (error) {
-    // Publishing a state (or sending a follow-up) failed: SNS or SQS unreachable, an event SNS
-    // refuses, the cutoff. On the last receive the message still gets a reasoned DLQ record.
-    if (lastReceive && !signal?.aborted) {
-      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); ${lastTry}`;
-      return deadLettered(() => deadLetter({ reason: "results_unpublished", detail }), "results_unpublished");
-    }
-    return handBack("results_unavailable");
+    return settling.unwritten(error);
   }
 }

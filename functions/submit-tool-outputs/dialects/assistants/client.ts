@@ -1,5 +1,13 @@
-import type { HttpFailure } from "../../endpoint/endpoint-failure";
-import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../../endpoint/endpoint-http";
+import {
+  type CallOptions,
+  EndpointHttp,
+  type EndpointHttpOptions,
+  eventStreamOf,
+  listPages,
+  readJson,
+  readPollAfter,
+  refusal,
+} from "../../endpoint/endpoint-http";
 import { type RunStreamItem, runStreamItems } from "./event-stream";
 import { type AssistantsFailure, classifyAssistantsFailure } from "./failure";
 import type { ToolOutputMessage } from "./message-schema";
@@ -39,13 +47,13 @@ export class AssistantsClient {
   async submitToolOutputs(message: ToolOutputMessage, call: CallOptions): Promise<SubmitResult> {
     const stream = message.stream === true;
     const body = JSON.stringify({ tool_outputs: message.tool_outputs, ...(message.stream == null ? {} : { stream }) });
-    const answer = await this.http.call("POST", this.runUrl(message.thread_id, message.run_id, "submit_tool_outputs"), call, body, stream);
+    const answer = await this.http.call("POST", this.runUrl(message.thread_id, message.run_id, "submit_tool_outputs"), call, {
+      body,
+      streaming: stream,
+    });
     if (!answer.ok) return refused(answer.failure);
-    if (stream && answer.response.headers.get("content-type")?.includes("text/event-stream") && answer.response.body) {
-      // From here the caller's signal bounds the stream; the call's own timeout covered the headers.
-      answer.release();
-      return { ok: true, stream: runStreamItems(answer.response.body) };
-    }
+    const events = eventStreamOf(answer, stream);
+    if (events) return { ok: true, stream: runStreamItems(events) };
     const read = await readRun(answer);
     return read.ok ? { ok: true, run: read.value } : read;
   }
@@ -53,36 +61,24 @@ export class AssistantsClient {
   async getRun(threadId: string, runId: string, call: CallOptions): Promise<GetRunResult> {
     const answer = await this.http.call("GET", this.runUrl(threadId, runId), call);
     if (!answer.ok) return refused(answer.failure);
-    const pollAfter = Number.parseInt(answer.response.headers.get("openai-poll-after-ms") ?? "", 10);
+    const pollAfterMs = readPollAfter(answer.response);
     const read = await readRun(answer);
     if (!read.ok) return read;
-    return Number.isFinite(pollAfter) ? { ok: true, run: read.value, pollAfterMs: pollAfter } : { ok: true, run: read.value };
+    return pollAfterMs === undefined ? { ok: true, run: read.value } : { ok: true, run: read.value, pollAfterMs };
   }
 
   /** The run's steps, newest first (a few pages at most): proof of which outputs it has already taken. */
   async listToolCallSteps(threadId: string, runId: string, call: CallOptions): Promise<ListStepsResult> {
-    const steps: RunStep[] = [];
-    let after: string | undefined;
-    for (let page = 0; page < MAX_STEP_PAGES; page++) {
-      const answer = await this.http.call("GET", this.runUrl(threadId, runId, "steps", { order: "desc", limit: "100", after }), call);
-      if (!answer.ok) return refused(answer.failure);
-      const read = await readJson(answer, (value) => ({ success: true as const, data: value as StepList }), "a list of run steps");
-      if (!read.ok) return read;
-      const body = read.value;
-      steps.push(...(Array.isArray(body?.data) ? body.data : []));
-      if (!body?.has_more || !body.last_id) break;
-      after = body.last_id;
-    }
-    return { ok: true, steps };
+    const listed = await listPages<RunStep>(this.http, ["threads", threadId, "runs", runId, "steps"], call, {
+      maxPages: MAX_STEP_PAGES,
+      what: "a list of run steps",
+    });
+    return listed.ok ? { ok: true, steps: listed.items } : refused(listed.failure);
   }
 
-  private runUrl(threadId: string, runId: string, action?: string, query?: Record<string, string | undefined>): URL {
-    return this.http.url(["threads", threadId, "runs", runId, ...(action ? [action] : [])], query);
+  private runUrl(threadId: string, runId: string, action?: string): URL {
+    return this.http.url(["threads", threadId, "runs", runId, ...(action ? [action] : [])]);
   }
 }
 
-type StepList = { data?: RunStep[]; has_more?: boolean; last_id?: string } | null;
-
-function refused(failure: HttpFailure): { ok: false; failure: AssistantsFailure } {
-  return { ok: false, failure: classifyAssistantsFailure(failure) };
-}
+const refused = refusal(classifyAssistantsFailure);

@@ -1,20 +1,20 @@
 import { callOptions, type RecordContext } from "../../pipeline/record-context";
 import { patiently } from "../../pipeline/retry-timing";
-import type { Collecting, TurnIds } from "../dialect";
+import { CHECK_EVERY_MS, type Collecting } from "../dialect";
 import type { AssistantsDeps } from "./decide";
 import type { AssistantsMessage } from "./message-schema";
 import { requiredToolCallIds } from "./run-state";
 
-/** How often an open collection looks at its run at most, so an answer from elsewhere is noticed within a minute. */
-const CHECK_EVERY_MS = 60_000;
+/** An Assistants turn: one round of a run's `required_action`, named by its thread and run. */
+type RunTurn = { thread_id: string; run_id: string };
 
 /**
  * Collecting for the Assistants API: a turn is one round of a run's `required_action`; the run says which ids it
  * wants and when it expires (`expires_at`).
  */
-export function assistantsCollecting(deps: AssistantsDeps): Collecting<AssistantsMessage> {
-  const getRun = (turn: TurnIds, ctx: RecordContext) =>
-    patiently(() => deps.endpoint.getRun(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+export function assistantsCollecting(deps: AssistantsDeps): Collecting<AssistantsMessage, RunTurn> {
+  const getRun = (turn: RunTurn, ctx: RecordContext) =>
+    patiently(() => deps.endpoint.getRun(turn.thread_id, turn.run_id, callOptions(ctx)), ctx, deps);
   return {
     turnOf: (message) => ({ thread_id: message.thread_id, run_id: message.run_id }),
     async requiredIds(turn, ctx) {
@@ -67,11 +67,11 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
       const { collect: _collected, ...rest } = message;
       return { ...rest, tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output) })) };
     },
-    reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id!, run_id: turn.run_id! }),
+    reportAfterSubmission: (turn) => ({ api: "assistants", type: "watch_run", thread_id: turn.thread_id, run_id: turn.run_id }),
     async answeredElsewhere(turn, outputs, firstAttempt, ctx) {
       // The run's steps keep the outputs it took: the same as the set's, ours (or an identical copy); others, not.
       // Without them the relay cannot say the run took this set, so it never reports it as taken (rule 12).
-      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id!, turn.run_id!, callOptions(ctx)), ctx, deps);
+      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id, turn.run_id, callOptions(ctx)), ctx, deps);
       if (!listed.ok)
         return firstAttempt
           ? `run ${turn.run_id} moved on before this collection was submitted, and its steps could not be read to show what it took`

@@ -1,4 +1,4 @@
-import { sharedFailureOutcome } from "../../endpoint/endpoint-outcome";
+import { sharedFailureOutcome, toolCallMismatch } from "../../endpoint/endpoint-outcome";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
 import { backoffMs, patiently, pause } from "../../pipeline/retry-timing";
@@ -22,8 +22,18 @@ export async function decide(message: AssistantsMessage, ctx: RecordContext, dep
   return message.type === "watch_run" ? watch(message, ctx, deps) : deliver(message, ctx, deps);
 }
 
+/** One message's decision: what each of its steps reads. */
+interface Attempt {
+  message: ToolOutputMessage;
+  /** The call ids the message answers. */
+  givenIds: string[];
+  ctx: RecordContext;
+  deps: AssistantsDeps;
+}
+
 async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: AssistantsDeps): Promise<Outcome> {
   const givenIds = message.tool_outputs.map((output) => output.tool_call_id);
+  const attempt: Attempt = { message, givenIds, ctx, deps };
   // A redelivery may follow an attempt whose submission went out (a crash, a timeout): look before submitting again.
   let step: NextStep = ctx.receiveCount > 1 ? { next: "look" } : { next: "submit" };
   let submissions = 0;
@@ -33,18 +43,18 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Ass
       case "settle":
         return step.outcome;
       case "look":
-        step = await look(message, givenIds, lastFailure, ctx, deps);
+        step = await look(attempt, lastFailure);
         break;
       case "submit":
         submissions++;
-        step = await submitOnce(message, givenIds, ctx, deps);
+        step = await submitOnce(attempt);
         break;
       case "again": {
         lastFailure = step.failure;
         // Row "retry …, then hand the message back": attempts bound the submissions, not the last look
         // (a duplicate may have been faster).
         if (submissions >= deps.maxAttempts) {
-          const last = step.look ? await look(message, givenIds, lastFailure, ctx, deps) : undefined;
+          const last = step.look ? await look(attempt, lastFailure) : undefined;
           return last?.next === "settle" ? last.outcome : failed(step.failure, ctx);
         }
         if (step.backoff) {
@@ -60,20 +70,15 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Ass
 }
 
 /** Row "… GET the run before anything else": the run's state decides; a GET that fails ends the decision. */
-async function look(
-  message: ToolOutputMessage,
-  givenIds: string[],
-  lastFailure: AssistantsFailure | undefined,
-  ctx: RecordContext,
-  deps: AssistantsDeps,
-): Promise<NextStep> {
+async function look(attempt: Attempt, lastFailure: AssistantsFailure | undefined): Promise<NextStep> {
+  const { message, ctx, deps } = attempt;
   const seen = await getRunPatiently(message, ctx, deps);
   if (!seen.ok) return settleWith(failed(seen.failure, ctx));
-  return judge(seen.run, givenIds, message, ctx, deps, lastFailure);
+  return judge(attempt, seen.run, lastFailure);
 }
 
 /** One submission and the row its answer falls in. */
-async function submitOnce(message: ToolOutputMessage, givenIds: string[], ctx: RecordContext, deps: AssistantsDeps): Promise<NextStep> {
+async function submitOnce({ message, givenIds, ctx, deps }: Attempt): Promise<NextStep> {
   // A stream stays open while the run moves: it is cut at the end of the follow budget.
   const followEnd = new AbortController();
   const signal = message.stream ? AbortSignal.any([ctx.signal, followEnd.signal]) : ctx.signal;
@@ -81,10 +86,10 @@ async function submitOnce(message: ToolOutputMessage, givenIds: string[], ctx: R
   if (submitted.ok) {
     // Row "endpoint 2xx with a run → follow the run, publish its resting state".
     const until = followUntil(ctx, deps);
-    if ("run" in submitted) return settleWith(await followRun(submitted.run, message, "submitted", ctx, deps, until));
+    if ("run" in submitted) return settleWith(await followRun({ run: submitted.run, ids: message, via: "submitted", until }, ctx, deps));
     const timer = setTimeout(() => followEnd.abort(), until - Date.now());
     try {
-      return await followStream(submitted.stream, message, ctx, deps, until);
+      return await followStream({ stream: submitted.stream, ids: message, until }, ctx, deps);
     } finally {
       clearTimeout(timer);
     }
@@ -114,7 +119,7 @@ async function submitOnce(message: ToolOutputMessage, givenIds: string[], ctx: R
 async function watch(message: WatchRunMessage, ctx: RecordContext, deps: AssistantsDeps): Promise<Outcome> {
   const seen = await getRunPatiently(message, ctx, deps);
   if (!seen.ok) return failed(seen.failure, ctx);
-  return followRun(seen.run, message, "watched", ctx, deps, followUntil(ctx, deps));
+  return followRun({ run: seen.run, ids: message, via: "watched", until: followUntil(ctx, deps) }, ctx, deps);
 }
 
 /**
@@ -123,14 +128,7 @@ async function watch(message: WatchRunMessage, ctx: RecordContext, deps: Assista
  * attempt: report) or never did (wrong ids: DLQ). Without a steps route, the plain rule stands: a run
  * that moved on took them; a run asking for other ids is a mismatch.
  */
-async function judge(
-  run: Run,
-  givenIds: string[],
-  message: ToolOutputMessage,
-  ctx: RecordContext,
-  deps: AssistantsDeps,
-  lastFailure?: AssistantsFailure,
-): Promise<NextStep> {
+async function judge({ message, givenIds, ctx, deps }: Attempt, run: Run, lastFailure?: AssistantsFailure): Promise<NextStep> {
   // A mismatch the endpoint answered keeps its HTTP status and error on the DLQ record.
   const answered = lastFailure?.kind === "tool_call_mismatch" ? lastFailure : undefined;
   const where = standing(run, givenIds);
@@ -169,7 +167,7 @@ async function judge(
     });
   }
   // Row "… run moved on → the outputs were already accepted: publish its current state, acknowledge".
-  if (taken) return settleWith(await followRun(run, message, "already_accepted", ctx, deps, followUntil(ctx, deps)));
+  if (taken) return settleWith(await followRun({ run, ids: message, via: "already_accepted", until: followUntil(ctx, deps) }, ctx, deps));
   if (where === "other_ids") return settleWith(mismatch(expected, givenIds, answered));
   // Row "other 400 → rejected_by_endpoint": the run never asked for these ids.
   return settleWith({
@@ -207,15 +205,8 @@ function overlaps(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function mismatch(expected: string[], given: string[], failure?: AssistantsFailure): Outcome {
-  return {
-    kind: "dead_letter",
-    reason: "tool_call_mismatch",
-    detail: `the run expects outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`,
-    httpStatus: failure?.httpStatus,
-    endpointError: failure?.error,
-    expectedToolCallIds: expected,
-    givenToolCallIds: given,
-  };
+  const detail = `the run expects outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`;
+  return toolCallMismatch({ expected, given, detail, failure });
 }
 
 /** Every endpoint failure that ends a decision, mapped to its row of the table. */

@@ -1,6 +1,6 @@
+import { pollUntilRest } from "../../endpoint/poll";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
-import { pause } from "../../pipeline/retry-timing";
 import type { AssistantsClient } from "./client";
 import type { RunStreamItem } from "./event-stream";
 import type { AssistantsFailure } from "./failure";
@@ -10,8 +10,6 @@ import { isResting, type Run } from "./run-state";
 export type Via = Extract<Outcome, { kind: "report" }>["via"];
 type RunIds = { thread_id: string; run_id: string };
 export type FollowDeps = DecisionLimits & { endpoint: Pick<AssistantsClient, "getRun"> };
-
-const MIN_POLL_MS = 10;
 
 /** The event stream broke before it told how the run went: the outputs may or may not have been taken. */
 const STREAM_BROKE: AssistantsFailure = { kind: "transient", ambiguous: true, detail: "the event stream ended in an error" };
@@ -27,22 +25,19 @@ export function reportOrWatch(run: Run, ids: RunIds, via: Via): Outcome {
  * it rests or `until` (the end of the follow budget); a run still moving then is left to a `watch_run`.
  * The outputs are already taken here, so a failing GET also ends in a watch rather than a retry.
  */
-export async function followRun(run: Run, ids: RunIds, via: Via, ctx: RecordContext, deps: FollowDeps, until: number): Promise<Outcome> {
-  let current = run;
-  let wait = deps.pollIntervalMs;
-  while (!isResting(current)) {
-    if (!(await pause(wait, ctx, until))) break;
+export async function followRun(
+  { run, ids, via, until }: { run: Run; ids: RunIds; via: Via; until: number },
+  ctx: RecordContext,
+  deps: FollowDeps,
+): Promise<Outcome> {
+  const look = async () => {
     const seen = await deps.endpoint.getRun(ids.thread_id, ids.run_id, callOptions(ctx));
-    if (!seen.ok) {
-      if (seen.failure.kind !== "transient") break;
-      wait = deps.pollIntervalMs;
-      continue;
-    }
-    current = seen.run;
-    // An `openai-poll-after-ms` of 0 (or less) must not turn following into a busy loop.
-    wait = Math.max(MIN_POLL_MS, seen.pollAfterMs ?? deps.pollIntervalMs);
-  }
-  return reportOrWatch(current, ids, via);
+    return seen.ok
+      ? { ok: true as const, value: seen.run, pollAfterMs: seen.pollAfterMs }
+      : { ok: false as const, transient: seen.failure.kind === "transient" };
+  };
+  const latest = await pollUntilRest(run, { atRest: isResting, look, pollIntervalMs: deps.pollIntervalMs, until }, ctx);
+  return reportOrWatch(latest, ids, via);
 }
 
 /**
@@ -51,11 +46,9 @@ export async function followRun(run: Run, ids: RunIds, via: Via, ctx: RecordCont
  * the outcome unknown: the next step is a look at the run (an ambiguous failure's row).
  */
 export async function followStream(
-  stream: AsyncGenerator<RunStreamItem>,
-  ids: RunIds,
+  { stream, ids, until }: { stream: AsyncGenerator<RunStreamItem>; ids: RunIds; until: number },
   ctx: RecordContext,
   deps: FollowDeps,
-  until: number,
 ): Promise<NextStep> {
   const broke: NextStep = { next: "again", failure: STREAM_BROKE, backoff: true, look: true };
   let latest: Run | undefined;
@@ -71,5 +64,5 @@ export async function followStream(
   } finally {
     await stream.return(undefined).catch(() => undefined);
   }
-  return latest ? settleWith(await followRun(latest, ids, "submitted", ctx, deps, until)) : broke;
+  return latest ? settleWith(await followRun({ run: latest, ids, via: "submitted", until }, ctx, deps)) : broke;
 }

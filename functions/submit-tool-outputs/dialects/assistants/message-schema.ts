@@ -26,7 +26,7 @@ export type WatchRunMessage = z.infer<typeof WatchRunMessageSchema>;
 export type AssistantsMessage = { api: "assistants" } & (({ type: "tool_outputs" } & ToolOutputMessage) | WatchRunMessage);
 
 /** How the pipeline tells and checks Assistants-API messages. */
-export const ASSISTANTS_MESSAGES: ApiMessages = {
+export const ASSISTANTS_MESSAGES: ApiMessages<"thread_id" | "run_id"> = {
   api: "assistants",
   idFields: ["thread_id", "run_id"],
   describeIds: "thread_id and run_id (Assistants API)",

@@ -1,5 +1,13 @@
-import type { HttpFailure } from "../../endpoint/endpoint-failure";
-import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../../endpoint/endpoint-http";
+import {
+  type CallOptions,
+  EndpointHttp,
+  type EndpointHttpOptions,
+  eventStreamOf,
+  listPages,
+  readJson,
+  readPollAfter,
+  refusal,
+} from "../../endpoint/endpoint-http";
 import { type ResponseStreamItem, responseStreamItems } from "./event-stream";
 import { classifyResponsesFailure, type ResponsesFailure } from "./failure";
 import { type ConversationItem, type ResponseObject, ResponseSchema } from "./response-state";
@@ -36,10 +44,10 @@ export class ResponsesClient {
   async getResponse(responseId: string, call: CallOptions): Promise<GetResponseResult> {
     const answer = await this.http.call("GET", this.http.url(["responses", responseId]), call);
     if (!answer.ok) return refused(answer.failure);
-    const pollAfter = Number.parseInt(answer.response.headers.get("openai-poll-after-ms") ?? "", 10);
+    const pollAfterMs = readPollAfter(answer.response);
     const read = await readResponse(answer);
     if (!read.ok) return read;
-    return Number.isFinite(pollAfter) ? { ok: true, response: read.value, pollAfterMs: pollAfter } : { ok: true, response: read.value };
+    return pollAfterMs === undefined ? { ok: true, response: read.value } : { ok: true, response: read.value, pollAfterMs };
   }
 
   /**
@@ -48,13 +56,10 @@ export class ResponsesClient {
    */
   async createResponse(body: { json: string; stream: boolean }, call: CallOptions): Promise<CreateResult> {
     const stream = body.stream;
-    const answer = await this.http.call("POST", this.http.url(["responses"]), call, body.json, stream);
+    const answer = await this.http.call("POST", this.http.url(["responses"]), call, { body: body.json, streaming: stream });
     if (!answer.ok) return refused(answer.failure);
-    if (stream && answer.response.headers.get("content-type")?.includes("text/event-stream") && answer.response.body) {
-      // From here the caller's signal bounds the stream; the call's own timeout covered the headers.
-      answer.release();
-      return { ok: true, stream: responseStreamItems(answer.response.body) };
-    }
+    const events = eventStreamOf(answer, stream);
+    if (events) return { ok: true, stream: responseStreamItems(events) };
     const read = await readResponse(answer);
     return read.ok ? { ok: true, response: read.value } : read;
   }
@@ -65,25 +70,13 @@ export class ResponsesClient {
     call: CallOptions,
     until: (items: ConversationItem[]) => boolean,
   ): Promise<ListItemsResult> {
-    const items: ConversationItem[] = [];
-    let after: string | undefined;
-    for (let page = 0; page < MAX_ITEM_PAGES; page++) {
-      const url = this.http.url(["conversations", conversationId, "items"], { order: "desc", limit: "100", after });
-      const answer = await this.http.call("GET", url, call);
-      if (!answer.ok) return refused(answer.failure);
-      const read = await readJson(answer, (value) => ({ success: true as const, data: value as ItemList }), "a list of conversation items");
-      if (!read.ok) return read;
-      const body = read.value;
-      items.push(...(Array.isArray(body?.data) ? body.data : []));
-      if (until(items) || !body?.has_more || !body.last_id) break;
-      after = body.last_id;
-    }
-    return { ok: true, items };
+    const listed = await listPages<ConversationItem>(this.http, ["conversations", conversationId, "items"], call, {
+      maxPages: MAX_ITEM_PAGES,
+      what: "a list of conversation items",
+      enough: until,
+    });
+    return listed.ok ? listed : refused(listed.failure);
   }
 }
 
-type ItemList = { data?: ConversationItem[]; has_more?: boolean; last_id?: string } | null;
-
-function refused(failure: HttpFailure): { ok: false; failure: ResponsesFailure } {
-  return { ok: false, failure: classifyResponsesFailure(failure) };
-}
+const refused = refusal(classifyResponsesFailure);

@@ -1,28 +1,29 @@
 import { callOptions } from "../../pipeline/record-context";
 import { patiently } from "../../pipeline/retry-timing";
-import type { Collecting, TurnIds } from "../dialect";
+import { CHECK_EVERY_MS, type Collecting } from "../dialect";
 import type { ResponsesDeps } from "./decide";
 import type { ResponsesMessage, ResponsesToolOutputMessage } from "./message-schema";
 import { conversationOf, functionCalls, isFinal, sameIds } from "./response-state";
 import { turnKey } from "./submission-claims";
 import { itemsAfterOutputs, listTail, waitingCalls } from "./turn";
 
-const CHECK_EVERY_MS = 60_000;
+/** A Responses turn: the function calls of one response, or those waiting at a conversation's tail. */
+type ResponsesTurn = { response_id: string; conversation_id?: undefined } | { conversation_id: string; response_id?: undefined };
 
 /**
  * Collecting for the Responses API: a turn is the function calls of one response (or those waiting at a
  * conversation's tail). A stored response does not expire, so only the collection's timeout, or the turn being
  * answered without this collection, ends an incomplete set.
  */
-export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMessage> {
+export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMessage, ResponsesTurn> {
   return {
-    turnOf: (message) =>
+    turnOf: (message): ResponsesTurn =>
       message.type === "tool_outputs" && message.conversation_id !== undefined
         ? { conversation_id: message.conversation_id }
-        : { response_id: (message as { response_id: string }).response_id },
+        : { response_id: message.response_id ?? "" },
     async requiredIds(turn, ctx) {
       if (turn.response_id !== undefined) {
-        const seen = await patiently(() => deps.endpoint.getResponse(turn.response_id!, callOptions(ctx)), ctx, deps);
+        const seen = await patiently(() => deps.endpoint.getResponse(turn.response_id, callOptions(ctx)), ctx, deps);
         if (!seen.ok) {
           if (seen.failure.kind === "not_found")
             return {
@@ -60,7 +61,7 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
         }
         return { ok: true, ids };
       }
-      const listed = await patiently(() => listTail(deps, turn.conversation_id!, [], ctx), ctx, deps);
+      const listed = await patiently(() => listTail(deps, turn.conversation_id, [], ctx), ctx, deps);
       if (!listed.ok)
         return {
           ok: false,
@@ -92,7 +93,7 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
           return { open: false, reason: "collect_incomplete", detail: `response ${turn.response_id} was answered without this collection` };
         return { open: true, checkBy };
       }
-      const listed = await listTail(deps, turn.conversation_id!, required, ctx);
+      const listed = await listTail(deps, turn.conversation_id, required, ctx);
       if (!listed.ok) return { open: true, checkBy };
       if (sameIds(waitingCalls(listed.items), required)) return { open: true, checkBy };
       const answered = itemsAfterOutputs(listed.items, required) !== undefined;
@@ -107,7 +108,7 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
       const { collect: _collected, ...rest } = message;
       return { ...rest, tool_outputs: outputs as ResponsesToolOutputMessage["tool_outputs"] };
     },
-    reportAfterSubmission: (_turn: TurnIds, continuation?: string) =>
+    reportAfterSubmission: (_turn, continuation) =>
       continuation === undefined ? undefined : { api: "responses", type: "watch_response", response_id: continuation },
     // Before this collection's first attempt, nothing of ours can have submitted the turn: whoever did, it was not
     // this set. (Later attempts find their own earlier submission in the claim, or in the conversation.)

@@ -1,14 +1,12 @@
+import { pollUntilRest } from "../../endpoint/poll";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
-import { pause } from "../../pipeline/retry-timing";
 import type { ResponsesClient } from "./client";
 import type { ResponseStreamItem } from "./event-stream";
 import { isFinal, type ResponseObject } from "./response-state";
 
 export type Via = Extract<Outcome, { kind: "report" }>["via"];
 export type ResponsesFollowDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse"> };
-
-const MIN_POLL_MS = 10;
 
 /** Publish a final response; leave a moving one to a `watch_response` follow-up. */
 export function reportOrWatch(response: ResponseObject, via: Via): Outcome {
@@ -28,21 +26,14 @@ export async function followResponse(
   deps: ResponsesFollowDeps,
   until: number,
 ): Promise<Outcome> {
-  let current = response;
-  let wait = deps.pollIntervalMs;
-  while (!isFinal(current)) {
-    if (!(await pause(wait, ctx, until))) break;
+  const look = async (current: ResponseObject) => {
     const seen = await deps.endpoint.getResponse(current.id, callOptions(ctx));
-    if (!seen.ok) {
-      if (seen.failure.kind !== "transient") break;
-      wait = deps.pollIntervalMs;
-      continue;
-    }
-    current = seen.response;
-    // A poll-after of 0 (or less) must not turn following into a busy loop.
-    wait = Math.max(MIN_POLL_MS, seen.pollAfterMs ?? deps.pollIntervalMs);
-  }
-  return reportOrWatch(current, via);
+    return seen.ok
+      ? { ok: true as const, value: seen.response, pollAfterMs: seen.pollAfterMs }
+      : { ok: false as const, transient: seen.failure.kind === "transient" };
+  };
+  const latest = await pollUntilRest(response, { atRest: isFinal, look, pollIntervalMs: deps.pollIntervalMs, until }, ctx);
+  return reportOrWatch(latest, via);
 }
 
 /** How a response's stream ended: at rest, or cut (with the response's id if the stream said it). */

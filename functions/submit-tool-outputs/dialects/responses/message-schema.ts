@@ -98,10 +98,9 @@ export type ResponsesToolOutputMessage = z.infer<typeof ResponsesToolOutputMessa
 export type WatchResponseMessage = z.infer<typeof WatchResponseMessageSchema>;
 /** A valid message for the Responses API, as the pipeline hands it to the dialect. */
 export type ResponsesMessage = { api: "responses" } & (({ type: "tool_outputs" } & ResponsesToolOutputMessage) | WatchResponseMessage);
-export type ContinuationRequest = NonNullable<ResponsesToolOutputMessage["request"]>;
 
 /** How the pipeline tells and checks Responses-API messages. */
-export const RESPONSES_MESSAGES: ApiMessages = {
+export const RESPONSES_MESSAGES: ApiMessages<"response_id" | "conversation_id"> = {
   api: "responses",
   idFields: ["response_id", "conversation_id"],
   describeIds: "response_id or conversation_id (Responses API)",

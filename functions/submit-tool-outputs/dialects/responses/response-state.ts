@@ -31,8 +31,11 @@ export interface FunctionCallItem {
   id?: string;
 }
 
-/** `queued` and `in_progress` are still moving; every other status is final (a status added later included). */
-const MOVING: ReadonlySet<string> = new Set(["queued", "in_progress"]);
+/** A response still moving; every other status is final (a status added later included). */
+export const MOVING_RESPONSE_STATUSES = ["queued", "in_progress"] as const;
+/** The final statuses the API documents. */
+export const FINAL_RESPONSE_STATUSES = ["completed", "failed", "incomplete", "cancelled"] as const;
+const MOVING: ReadonlySet<string> = new Set(MOVING_RESPONSE_STATUSES);
 
 export function isFinal(response: ResponseObject): boolean {
   return !MOVING.has(response.status ?? "completed");
@@ -79,7 +82,7 @@ export function sameIds(a: readonly string[], b: readonly string[]): boolean {
  * (instructions and tools least of all). `store` is true unless `request` says otherwise (background needs it;
  * the endpoint refuses the combination by name); `include` is not repeated.
  */
-const REPEATED_SETTINGS = [
+export const REPEATED_SETTINGS = [
   "model",
   "instructions",
   "tools",

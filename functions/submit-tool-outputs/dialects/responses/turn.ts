@@ -1,3 +1,4 @@
+import { toolCallMismatch } from "../../endpoint/endpoint-outcome";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
 import { patiently } from "../../pipeline/retry-timing";
@@ -170,11 +171,6 @@ function notAwaiting(detail: string): Outcome {
 }
 
 export function mismatch(expected: string[], given: string[], where: string): Outcome {
-  return {
-    kind: "dead_letter",
-    reason: "tool_call_mismatch",
-    detail: `${where} asks for outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`,
-    expectedToolCallIds: expected,
-    givenToolCallIds: given,
-  };
+  const detail = `${where} asks for outputs for [${expected.join(", ")}], the message has [${given.join(", ")}]`;
+  return toolCallMismatch({ expected, given, detail });
 }

@@ -13,7 +13,7 @@ export class EntraTokenError extends CredentialsError {
     message: string,
     /** The variable to look at, e.g. `AZURE_CLIENT_SECRET`. */
     readonly variable: string,
-    readonly details: {
+    override readonly details: {
       httpStatus?: number;
       /** e.g. `AADSTS7000215` (invalid client secret). */
       aadCode?: string;
@@ -21,7 +21,7 @@ export class EntraTokenError extends CredentialsError {
       transient?: boolean;
     } = {},
   ) {
-    super(message);
+    super(message, { details });
   }
 }
 

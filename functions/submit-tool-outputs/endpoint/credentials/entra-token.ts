@@ -12,17 +12,21 @@
  * against the local endpoint simulator. What we give up (certificates, managed identity, CAE claims challenges)
  * the relay does not use: its contract is a client secret.
  *
- * Loaded lazily by whoever builds the endpoint clients (never by credentials.ts), so other modes do not
- * evaluate it. Neither the secret nor a token is ever logged or put into an error message.
+ * Loaded lazily by the Entra ID kind (entra.ts) when credentials use it, so other modes do not evaluate it. Neither the secret nor a token is ever logged or put into an error message.
  */
 import { isLoopbackHost } from "../../config/config";
-import type { EndpointCredentials } from "./credentials";
+import type { RequestAuthorizer } from "./credential-kind";
 import { ALL_ENTRA_KEYS, EntraTokenError, refusal } from "./entra-token-error";
 
 export { EntraTokenError } from "./entra-token-error";
 
 export const DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com";
 export const DEFAULT_TOKEN_SCOPE = "https://ai.azure.com/.default";
+
+/** The Entra ID kind's keys (entra.ts), as the secret or the environment holds them. */
+export type EntraCredentials = Readonly<
+  Partial<Record<"AZURE_TENANT_ID" | "AZURE_CLIENT_ID" | "AZURE_CLIENT_SECRET" | "AZURE_AUTHORITY_HOST" | "AZURE_TOKEN_SCOPE", string>>
+>;
 
 /** A cached token is refreshed this long before it expires, at most (see `refreshMarginMs`). */
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -200,7 +204,7 @@ class EntraTokenSource implements TokenSource {
  * A token source for one principal and scope; build one per execution environment and share it.
  * @example
  * const tokens = createEntraTokenSource({ tenantId, clientId, clientSecret });
- * const headers = { ...staticHeaders, ...(await authorizationHeader(tokens, signal)) };
+ * const { authorization } = await entraAuthorizer(tokens).authorize(request);
  */
 export function createEntraTokenSource(options: EntraTokenSourceOptions): TokenSource {
   return new EntraTokenSource(options);
@@ -211,7 +215,7 @@ export function createEntraTokenSource(options: EntraTokenSourceOptions): TokenS
  * @example const tokens = entraTokenSourceFromCredentials(credentials, { timeoutMs: config.endpointTimeoutMs });
  */
 export function entraTokenSourceFromCredentials(
-  c: EndpointCredentials,
+  c: EntraCredentials,
   options: Pick<EntraTokenSourceOptions, "timeoutMs" | "now"> = {},
 ): TokenSource {
   if (c.AZURE_TENANT_ID === undefined || c.AZURE_CLIENT_ID === undefined || c.AZURE_CLIENT_SECRET === undefined) {
@@ -228,31 +232,20 @@ export function entraTokenSourceFromCredentials(
 }
 
 /**
- * The Authorization header for one request to the endpoint.
- * @example const headers = { ...credentialHeaders(credentials), ...(await authorizationHeader(tokens, signal)) };
+ * Per-request `Authorization: Bearer <token>`. After a 401, forgets that token and says to send once more when a
+ * different one can be had (a 401 means the endpoint did not act on it, so a POST may be resent): a fresh one, or a
+ * newer one another caller already fetched. When no different token can be had, the first 401 stands; so does a second.
+ * @example const headers = await entraAuthorizer(tokens).authorize(request); // { authorization: "Bearer …" }
  */
-export async function authorizationHeader(source: TokenSource, signal?: AbortSignal): Promise<{ authorization: string }> {
-  return { authorization: `Bearer ${await source.token(signal)}` };
-}
-
-/**
- * Sends a request with a token; when it is answered 401, forgets that token and sends it once more with
- * a freshly fetched one (a 401 means the endpoint did not act on it, so a POST may be resent). When the
- * cache already holds a newer token (another caller refreshed), that one is used without a new request;
- * when no different token can be had, the first 401 is returned as it is. A second 401 stands.
- * @example const response = await sendWithToken(tokens, signal, (auth) => fetch(url, { headers: { ...headers, ...auth }, signal }));
- */
-export async function sendWithToken(
-  source: TokenSource,
-  signal: AbortSignal | undefined,
-  send: (headers: { authorization: string }) => Promise<Response>,
-): Promise<Response> {
-  const first = await source.token(signal);
-  const response = await send({ authorization: `Bearer ${first}` });
-  if (response.status !== 401) return response;
-  source.invalidate(first);
-  const second = await source.token(signal);
-  if (second === first) return response;
-  await response.body?.cancel();
-  return send({ authorization: `Bearer ${second}` });
+export function entraAuthorizer(source: TokenSource): RequestAuthorizer {
+  const bearer = (header: string | undefined) => header?.replace(/^Bearer /, "");
+  return {
+    authorize: async ({ signal }) => ({ authorization: `Bearer ${await source.token(signal)}` }),
+    async renew(sent, signal) {
+      const first = bearer(sent.authorization);
+      if (first === undefined) return false;
+      source.invalidate(first);
+      return (await source.token(signal)) !== first;
+    },
+  };
 }

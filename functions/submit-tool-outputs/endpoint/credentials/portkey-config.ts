@@ -7,7 +7,7 @@
  * - `strategy.mode: "fallback"` sends it again to the next target after a failure;
  * - `request_timeout` answers 408 at the timeout while the endpoint goes on and applies the POST.
  * For the Assistants API a second submission is refused by the run, but the Responses API has no such guard: the
- * same outputs sent twice on one `previous_response_id` fork into two billed responses, and a gateway's 408 reads
+ * same outputs sent twice on one previous response fork into two billed responses, and a gateway's 408 reads
  * as "not taken". The relay retries by itself, and looks first whether the earlier attempt was taken; a gateway
  * that retries blindly in front of it defeats that. So a config that asks for any of the three is refused, naming
  * the keys and where they are (never a value: the config holds the provider's `api_key`).
