@@ -1,6 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import * as z from "zod";
-import { loadConfig, loadEndpointConfig, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
+import { loadConfig, loadEndpointConfig, SHARED_DEFAULTS, TUNING_VARIABLES } from "../functions/submit-tool-outputs/config/config";
 import { ConfigurationError } from "../functions/submit-tool-outputs/config/errors";
 import { RESULTS_EVENT_TYPES } from "../functions/submit-tool-outputs/dialects/index";
 import { visibilityTimeoutFor } from "./constructs/relay-queues";
@@ -76,7 +76,7 @@ const ContextSchema = z
     /** Base URL of the Assistants-compatible endpoint; https only in AWS. */
     endpointBaseUrl: z
       .url({ protocol: /^https$/, error: "must be an https URL such as https://api.portkey.ai/v1" })
-      .default("https://api.portkey.ai/v1"),
+      .default(SHARED_DEFAULTS.endpointBaseUrl),
     /** Base URL of the Responses API when it is not at endpointBaseUrl (Azure AI Foundry: …/openai/v1); https only. */
     responsesBaseUrl: z
       .url({
@@ -91,7 +91,7 @@ const ContextSchema = z
     /** FIFO input queue, DLQ and results topic instead of standard ones. */
     fifo: bool(false),
     /** Receives of a message before it goes to the DLQ; passed to the relay as MAX_RECEIVE_COUNT. */
-    maxReceiveCount: integer(1, 1000).default(5),
+    maxReceiveCount: integer(1, 1000).default(SHARED_DEFAULTS.maxReceiveCount),
     functionTimeoutSeconds: integer(10, 900).default(60),
     functionMemoryMb: integer(128, 10_240).default(512),
     batchSize: integer(1, 10_000).default(10),

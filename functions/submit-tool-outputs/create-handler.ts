@@ -4,7 +4,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { CollectionStore } from "./collect/collection-store";
+import { CollectState } from "./collect/collect-state";
 import { Collector } from "./collect/collector";
 import { loadConfig, type RelayConfig } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
@@ -86,19 +86,14 @@ function stateFor(
     region: env.AWS_REGION,
     endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL,
   });
-  const once = <T>(open: () => Promise<T>) => {
-    let opened: Promise<T> | undefined;
-    return () => {
-      opened ??= open();
-      return opened;
-    };
-  };
   const bucket = config.payloadBucket;
   const s3 = { region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL };
   const collector = new Collector({
-    store: once(async () => new CollectionStore(await table(), config.collectTimeoutSeconds)),
-    // Loaded only when a collected body is too large for an item: the S3 client stays out of every other path.
-    payloads: bucket ? once(async () => new (await import("./collect/payload-store")).PayloadStore(bucket, s3)) : undefined,
+    state: new CollectState({
+      table,
+      collectTimeoutSeconds: config.collectTimeoutSeconds,
+      ...(bucket ? { payloadBucket: { bucket, ...s3 } } : {}),
+    }),
     sinks,
     maxReceiveCount: config.maxReceiveCount,
     collectTimeoutSeconds: config.collectTimeoutSeconds,

@@ -8,10 +8,11 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
+import { CollectState } from "../../functions/submit-tool-outputs/collect/collect-state";
 import { CollectedMessages } from "../../functions/submit-tool-outputs/collect/collected-messages";
 import { outputHash, roundOf } from "../../functions/submit-tool-outputs/collect/collection";
 import { CollectionChecks } from "../../functions/submit-tool-outputs/collect/collection-checks";
-import { CollectionStore } from "../../functions/submit-tool-outputs/collect/collection-store";
+import type { CollectionStore } from "../../functions/submit-tool-outputs/collect/collection-store";
 import { awsSinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
 import type { RecordContext } from "../../functions/submit-tool-outputs/pipeline/record-context";
 import { StateTable } from "../../functions/submit-tool-outputs/state/state-table";
@@ -20,7 +21,7 @@ import { type Harness, useHarness } from "../helpers/relay-harness";
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
-function parts() {
+async function parts() {
   const aws = { region: h.aws.region, endpoint: h.aws.endpoint };
   const sinks = awsSinks({
     sqs: new SQSClient(aws),
@@ -31,10 +32,10 @@ function parts() {
     watchDelaySeconds: 0,
   });
   const table = new StateTable({ tableName: h.aws.stateTableName, region: h.aws.region, endpoint: h.aws.dynamodb.endpoint });
-  const store = new CollectionStore(table, 3_600);
-  const collectParts = { store: async () => store, sinks, maxReceiveCount: 5, collectTimeoutSeconds: 3_600 };
+  const state = new CollectState({ table: async () => table, collectTimeoutSeconds: 3_600 });
+  const collectParts = { state, sinks, maxReceiveCount: 5, collectTimeoutSeconds: 3_600 };
   const messages = new CollectedMessages(collectParts);
-  return { store, checks: new CollectionChecks(collectParts, messages) };
+  return { store: await state.collections(), checks: new CollectionChecks(collectParts, messages) };
 }
 
 const ctx = (messageId: string): RecordContext => ({
@@ -73,7 +74,7 @@ async function openedWithOneOfTwo(store: CollectionStore, scope: string) {
 
 describe("rule 3: the check's close is conditional on what the check read", () => {
   it("a set completed and claimed between the check's read and its close stays open; nothing is dead-lettered", async () => {
-    const { store, checks } = parts();
+    const { store, checks } = await parts();
     const scope = `run#thread_r#run_${Date.now()}`;
     const seen = await openedWithOneOfTwo(store, scope);
     // Another environment stores the last output: the set is complete and claimed by m-b.
@@ -93,7 +94,7 @@ describe("rule 3: the check's close is conditional on what the check read", () =
   });
 
   it("control: the collection unchanged since the read, the same close ends the round and dead-letters its part", async () => {
-    const { store, checks } = parts();
+    const { store, checks } = await parts();
     const scope = `run#thread_r#run_${Date.now()}`;
     const seen = await openedWithOneOfTwo(store, scope);
     const ended = await checks.close(seen, "collect_incomplete", "the run moved on", ctx("check-2"));

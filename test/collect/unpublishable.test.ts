@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
-import { type Harness, responseAnswerFor } from "../helpers/relay-harness";
+import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { type EndpointProxy, useProxiedHarness } from "../responses/endpoint-proxy";
 import { deliverAll, part } from "./collect-rig";
 
@@ -69,4 +69,28 @@ describe("rule 2: a collected set's event over 256 KB", () => {
     );
     expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
   });
+});
+
+describe("rule 2: a collected set's event SNS refuses on the completing message's last receive", () => {
+  it("every part ends in the DLQ as results_unpublished with its own body", async () => {
+    // One receive each (every receive is the last); the results topic is gone, so SNS refuses every publish.
+    const own = await startHarness({ maxReceiveCount: 1, env: { RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:no-such-topic" } });
+    try {
+      const run = own.sim.createRun({ toolCalls: 2 });
+      const full = answerFor(run);
+      const sent: Array<{ id: string; raw: string }> = [];
+      for (const id of run.toolCallIds) {
+        const raw = JSON.stringify(part(full, [id]), null, 2);
+        sent.push({ id: await own.send(raw), raw });
+      }
+      await deliverAll(own);
+      expect(own.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
+      const dead = await own.deadLetters();
+      expect(new Map(dead.map((d) => [d.sourceMessageId, [d.reason, d.original]]))).toEqual(
+        new Map(sent.map((s) => [s.id, ["results_unpublished", s.raw]])),
+      );
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
 });

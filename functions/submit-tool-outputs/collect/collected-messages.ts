@@ -5,9 +5,9 @@ import { buildDlqRecord } from "../out/dlq-record";
 import { parseMessage } from "../pipeline/message";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
+import type { CollectState } from "./collect-state";
 import type { CollectedMessage, Collection } from "./collection";
-import { type CollectionStore, isItemTooLarge } from "./collection-store";
-import type { PayloadStore } from "./payload-store";
+import { isItemTooLarge } from "./collection-store";
 
 /** A body this large cannot sit in a state-table item (400 KB with its attributes): it goes to the payload bucket. */
 export const MAX_ITEM_BODY_BYTES = 350_000;
@@ -15,9 +15,8 @@ export const MAX_ITEM_BODY_BYTES = 350_000;
 export const INLINE_BODY_BYTES = 32_000;
 
 export interface CollectedMessagesParts {
-  store: () => Promise<CollectionStore>;
-  /** The payload bucket, opened on first use; none when RELAY_PAYLOAD_BUCKET is unset. */
-  payloads?: () => Promise<PayloadStore>;
+  /** The collections and the payload bucket, each opened on first use. */
+  state: CollectState;
   sinks: RelaySinks;
 }
 
@@ -43,17 +42,17 @@ export class CollectedMessages {
     let placed: CollectedMessage | undefined = bytes <= INLINE_BODY_BYTES ? { ...base, body: record.body } : undefined;
     const keep = async (): Promise<{ ok: true; message: CollectedMessage } | { ok: false; outcome: Outcome }> => {
       if (bytes <= MAX_ITEM_BODY_BYTES) {
-        await (await this.parts.store()).keepBody(scope, record.messageId, record.body);
+        await (await this.parts.state.collections()).keepBody(scope, record.messageId, record.body);
         return { ok: true, message: { ...base, inItem: true } };
       }
-      if (!this.parts.payloads) {
+      if (!this.parts.state.hasPayloads) {
         const detail =
           `the message (${bytes} bytes) is larger than a state-table item takes (${MAX_ITEM_BODY_BYTES} bytes) ` +
           "and RELAY_PAYLOAD_BUCKET is not set; it was not collected";
         return { ok: false, outcome: { kind: "dead_letter", reason: "output_too_large", detail } };
       }
       const payloadKey = `collect/${record.messageId}`;
-      await (await this.parts.payloads()).put(payloadKey, record.body, ctx.signal);
+      await (await this.parts.state.payloads()).put(payloadKey, record.body, ctx.signal);
       return { ok: true, message: { ...base, payloadKey } };
     };
     return async <T>(
@@ -109,18 +108,18 @@ export class CollectedMessages {
       const record = buildDlqRecord(input, parsed.context, { body, messageId, receiveCount: stored.receiveCount });
       await this.parts.sinks.writeDeadLetter(record, { messageId, attributes: { MessageGroupId: stored.groupId } }, ctx.signal);
     }
-    await (await this.parts.store()).lettersSent(collection.scope, collection.round);
+    await (await this.parts.state.collections()).lettersSent(collection.scope, collection.round);
   }
 
   private async bodyOf(scope: string, messageId: string, stored: CollectedMessage, ctx: RecordContext): Promise<string> {
     if (stored.body !== undefined) return stored.body;
     if (stored.inItem) {
-      const body = await (await this.parts.store()).body(scope, messageId);
+      const body = await (await this.parts.state.collections()).body(scope, messageId);
       if (body === undefined) throw new Error(`collected message ${messageId} is missing from the state table`);
       return body;
     }
     if (!stored.payloadKey) throw new Error(`collected message ${messageId} has no body stored`);
-    if (!this.parts.payloads) throw new Error(`message ${messageId} is in the payload bucket and RELAY_PAYLOAD_BUCKET is not set`);
-    return (await this.parts.payloads()).get(stored.payloadKey, ctx.signal);
+    if (!this.parts.state.hasPayloads) throw new Error(`message ${messageId} is in the payload bucket and RELAY_PAYLOAD_BUCKET is not set`);
+    return (await this.parts.state.payloads()).get(stored.payloadKey, ctx.signal);
   }
 }

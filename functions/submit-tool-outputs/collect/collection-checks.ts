@@ -4,15 +4,16 @@ import type { RelaySinks } from "../out/aws-sinks";
 import type { DlqReason, Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
+import type { CollectState } from "./collect-state";
 import type { CollectedMessages } from "./collected-messages";
 import type { Collection } from "./collection";
-import type { CollectionStore } from "./collection-store";
 
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
 
 export interface CollectionChecksParts {
-  store: () => Promise<CollectionStore>;
+  /** The collections, opened on first use. */
+  state: CollectState;
   sinks: RelaySinks;
   maxReceiveCount: number;
   collectTimeoutSeconds: number;
@@ -87,7 +88,7 @@ export class CollectionChecks {
     dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>,
     ctx: RecordContext,
   ): Promise<Outcome> {
-    const store = await this.parts.store();
+    const store = await this.parts.state.collections();
     const collection = await store.current(check.scope);
     if (!collection || collection.round !== check.round) return checked("the collection has ended");
     if (collection.letters) {
@@ -135,7 +136,7 @@ export class CollectionChecks {
    * undefined when someone else ended it first.
    */
   async close(collection: Collection, reason: DlqReason, why: string, ctx: RecordContext): Promise<Collection | undefined> {
-    const store = await this.parts.store();
+    const store = await this.parts.state.collections();
     const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
     // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.

@@ -1,18 +1,16 @@
 import type { SQSRecord } from "aws-lambda";
-import type { Collecting, Dialect, ToolOutput, TurnIds } from "../dialects/dialect";
-import { type Api, buildResultsEvent, continuationOf, scopeOf as scopeOfTurn } from "../dialects/index";
+import type { Collecting, Dialect, TurnIds } from "../dialects/dialect";
+import { type Api, scopeOf as scopeOfTurn } from "../dialects/index";
 import { toolCallMismatch } from "../endpoint/endpoint-outcome";
-import type { RelaySinks } from "../out/aws-sinks";
-import { eventFits } from "../out/results-event";
-import { parseMessage } from "../pipeline/message";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
+import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
-import { type Collection, type EndedRound, outputHash, roundOf, type SubmissionClaim } from "./collection";
+import { type Collection, type EndedRound, outputHash, roundOf } from "./collection";
 import { CollectionChecks } from "./collection-checks";
-import type { Added, CollectionStore, HashedOutput } from "./collection-store";
-import type { PayloadStore } from "./payload-store";
+import type { Added, HashedOutput } from "./collection-store";
+import { type CollectingMessage, SetSubmission } from "./submitting";
 
 /** What a message joins its collection with: the turn's scope, its outputs' hashes, its body (placed once). */
 interface Joining {
@@ -20,25 +18,6 @@ interface Joining {
   turn: TurnIds;
   hashed: HashedOutput[];
   body: ReturnType<CollectedMessages["bodyFor"]>;
-}
-
-/** A collecting message: its outputs and its turn. */
-interface CollectingMessage {
-  api: Api;
-  type: "tool_outputs";
-  tool_outputs: ToolOutput[];
-}
-
-export interface CollectorParts {
-  /** The state table's collections, opened on first use. */
-  store: () => Promise<CollectionStore>;
-  /** The payload bucket, opened on first use; none when RELAY_PAYLOAD_BUCKET is unset. */
-  payloads?: () => Promise<PayloadStore>;
-  sinks: RelaySinks;
-  maxReceiveCount: number;
-  collectTimeoutSeconds: number;
-  /** See CollectionChecksParts. */
-  submitterWindowMs?: number;
 }
 
 /**
@@ -54,6 +33,7 @@ export interface CollectorParts {
 export class Collector {
   private readonly messages: CollectedMessages;
   private readonly checks: CollectionChecks;
+  private readonly submission: SetSubmission;
 
   /** Per scope, the last placement of this execution environment still under way (see `inTurn`). */
   private readonly placing = new Map<string, Promise<void>>();
@@ -61,6 +41,7 @@ export class Collector {
   constructor(private readonly parts: CollectorParts) {
     this.messages = new CollectedMessages(parts);
     this.checks = new CollectionChecks(parts, this.messages);
+    this.submission = new SetSubmission(parts, this.messages);
   }
 
   /**
@@ -86,7 +67,7 @@ export class Collector {
   }
 
   async collect<M>(message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
-    const store = await this.parts.store();
+    const store = await this.parts.state.collections();
     const turn = dialect.collecting.turnOf(message);
     const scope = scopeOf(message.api, turn);
     const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
@@ -109,7 +90,7 @@ export class Collector {
     });
     if ("outcome" in stored) return stored.outcome;
     const { added } = stored;
-    if (added.claim) return this.submit(added.claim, message, dialect, record, ctx);
+    if (added.claim) return this.submission.submit(added.claim, message, dialect, record, ctx);
     const collection = added.collection;
     if (collection.missing > 0) {
       const missing = collection.required.filter((id) => !collection.outputs.has(id));
@@ -120,7 +101,7 @@ export class Collector {
       collection.owner === record.messageId || (collection.leaseUntil ?? 0) < Date.now()
         ? await store.claim(collection, record.messageId, ctx.leaseUntil)
         : undefined;
-    if (retaken) return this.submit(retaken, message, dialect, record, ctx);
+    if (retaken) return this.submission.submit(retaken, message, dialect, record, ctx);
     return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
   }
 
@@ -137,7 +118,7 @@ export class Collector {
     ctx: RecordContext,
   ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
     const { scope, hashed, body } = joining;
-    const store = await this.parts.store();
+    const store = await this.parts.state.collections();
     const given = hashed.map((o) => o.callId);
     const current = await store.current(scope);
     // A round whose DLQ records did not all go out (a crash): they go now, before anything else.
@@ -155,7 +136,7 @@ export class Collector {
       const outcome = await this.late(current, current.turn, dialect, ctx);
       // The set's own message, come again (its event was not published): the event names every part again (rule 2).
       if (current.owner === record.messageId && outcome.kind === "report")
-        return { outcome: { ...outcome, sources: [...current.messages.keys()].sort() } };
+        return { outcome: { ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } } };
       return { outcome };
     }
     const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
@@ -172,6 +153,18 @@ export class Collector {
     }
     const added = await body((stored) => store.addSeen(current, record.messageId, hashed, stored, ctx.leaseUntil));
     return added.ok ? { added: added.value } : { outcome: added.outcome };
+  }
+
+  /**
+   * A submitted set whose event could not be published on its completing message's last receive (rule 2): every
+   * other part goes to the DLQ (`results_unpublished`, its own body) through the round's letters, as a closed round's.
+   */
+  async unpublished(at: { scope: string; round: string }, completing: string, ctx: RecordContext): Promise<void> {
+    const store = await this.parts.state.collections();
+    const detail =
+      "the collected set was submitted, but its results event could not be published (SNS refused it to the last receive of the message that completed the set)";
+    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, except: completing });
+    if (told) await this.messages.deadLetterAll(told, ctx);
   }
 
   /**
@@ -194,7 +187,7 @@ export class Collector {
     record: SQSRecord,
     ctx: RecordContext,
   ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
-    const store = await this.parts.store();
+    const store = await this.parts.state.collections();
     const given = hashed.map((o) => o.callId);
     const required = await rules.requiredIds(turn, ctx);
     if (!required.ok) return { outcome: required.outcome };
@@ -221,87 +214,6 @@ export class Collector {
       store.open(opening, { messageId: record.messageId, outputs: hashed, message, leaseUntil }, previous),
     );
     return opened.ok ? { added: opened.value } : { outcome: opened.outcome };
-  }
-
-  /** A complete set, claimed: this invocation submits every output in ONE request. */
-  private async submit<M>(
-    claim: SubmissionClaim,
-    message: M & CollectingMessage,
-    dialect: Dialect<M>,
-    record: SQSRecord,
-    ctx: RecordContext,
-  ) {
-    const store = await this.parts.store();
-    const firstAttempt = claim.collection.tries <= 1;
-    let outcome: Outcome;
-    try {
-      const outputs = await this.messages.outputsOf(claim.collection, ctx);
-      // Taken from an earlier attempt, which may have reached the endpoint: the API's path looks before it submits.
-      const decideCtx = firstAttempt ? ctx : { ...ctx, receiveCount: Math.max(ctx.receiveCount, 2) };
-      outcome = await dialect.decide(dialect.collecting.combine(message, outputs), decideCtx);
-      // Part 1's "a run that moved on took these outputs" is for messages that do not collect: a set is only reported
-      // as taken when it was this set that the turn took (rules 12 and 13).
-      if (outcome.kind === "report" && outcome.via === "already_accepted") {
-        const why = await dialect.collecting.answeredElsewhere(claim.collection.turn, outputs, firstAttempt, ctx);
-        if (why) outcome = { kind: "dead_letter", reason: "collect_incomplete", detail: why };
-      }
-      // The turn took other outputs for these ids: it was answered without this collection.
-      if (outcome.kind === "dead_letter" && outcome.reason === "conflicting_output")
-        outcome = { ...outcome, reason: "collect_incomplete", detail: `the turn was answered without this collection: ${outcome.detail}` };
-    } catch (error) {
-      await store.release(claim.collection.scope, claim.collection.round, claim.attempt).catch(() => undefined);
-      throw error;
-    }
-    return this.afterSubmission(outcome, claim, record, ctx);
-  }
-
-  /** Records what became of the set: submitted (the event names every collected message), refused, or to try again. */
-  private async afterSubmission(outcome: Outcome, claim: SubmissionClaim, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
-    const store = await this.parts.store();
-    const { scope, round } = claim.collection;
-    const close = async (reason: Extract<Outcome, { kind: "dead_letter" }>["reason"], detail: string) => {
-      const ended = await store.finish(
-        scope,
-        round,
-        { status: "closed", letters: { reason, detail, except: record.messageId } },
-        claim.attempt,
-      );
-      if (ended) await this.messages.deadLetterAll(ended, ctx);
-    };
-    switch (outcome.kind) {
-      case "report":
-      case "watch": {
-        const continuation = continuationOf(claim.collection.api, outcome);
-        const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
-        // Messages stored while the set was being submitted count too: the round as it ended names them all.
-        const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
-        const sources = [...new Set([...collected, record.messageId])].sort();
-        if (outcome.kind !== "report") return outcome;
-        // Rule 2: an event that cannot be made to fit SNS's 256 KB is never published; every part is told in the DLQ.
-        const metadata = parseMessage(record.body).context.metadata;
-        const event = buildResultsEvent(outcome.state, { sourceMessageId: record.messageId, sourceMessageIds: sources, metadata });
-        if (!eventFits(event)) {
-          const detail =
-            `the collected set was submitted, but its results event (${Buffer.byteLength(JSON.stringify(event))} bytes, function ` +
-            "call arguments included) cannot be made to fit SNS's 256 KB; it was not published";
-          const told = await store.unpublished(scope, round, { reason: "results_unpublished", detail, except: record.messageId });
-          if (told) await this.messages.deadLetterAll(told, ctx);
-          return { kind: "dead_letter", reason: "results_unpublished", detail };
-        }
-        return { ...outcome, sources };
-      }
-      case "dead_letter":
-        await close(outcome.reason, `the collected set was refused: ${outcome.detail}`);
-        return outcome;
-      case "hand_back":
-        // On the last receive the set will never be submitted from here: every collected message says so.
-        if (ctx.receiveCount >= this.parts.maxReceiveCount)
-          await close("collect_incomplete", `the collected set could not be submitted: ${outcome.detail}`);
-        else await store.release(scope, round, claim.attempt);
-        return outcome;
-      default:
-        return outcome;
-    }
   }
 
   /** A message for a round that already ended: a late copy of a submitted set's output, or too late for a closed one. */

@@ -105,8 +105,15 @@ const integer = (fallback: number, min: number, max: number) =>
 const required = (example: string) =>
   z.string({ error: `is required (for example ${example})` }).check(z.minLength(1, { error: `is required (for example ${example})` }));
 
+/** Defaults the CDK stack states too (its context options of the same meaning): written here once. */
+export const SHARED_DEFAULTS = {
+  /** Hosted Portkey, which serves every API under one `/v1`. */
+  endpointBaseUrl: "https://api.portkey.ai/v1",
+  maxReceiveCount: 5,
+} as const;
+
 export const EnvironmentSchema = z.object({
-  ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL("https://api.portkey.ai/v1")),
+  ENDPOINT_BASE_URL: z._default(endpointBaseUrl, () => new URL(SHARED_DEFAULTS.endpointBaseUrl)),
   RESPONSES_BASE_URL: z.optional(endpointBaseUrl),
   ENDPOINT_API_VERSION: z.optional(apiVersion),
   RESPONSES_API_VERSION: z.optional(apiVersion),
@@ -118,7 +125,7 @@ export const EnvironmentSchema = z.object({
   RESULTS_TOPIC_ARN: required("arn:aws:sns:eu-west-1:123456789012:tool-output-results"),
   DLQ_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs-dlq"),
   INPUT_QUEUE_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs"),
-  MAX_RECEIVE_COUNT: integer(5, 1, 1000),
+  MAX_RECEIVE_COUNT: integer(SHARED_DEFAULTS.maxReceiveCount, 1, 1000),
   ENDPOINT_TIMEOUT_MS: integer(10_000, 100, 900_000),
   ENDPOINT_MAX_ATTEMPTS: integer(4, 1, 20),
   RETRY_BASE_DELAY_MS: integer(500, 0, 60_000),
@@ -174,8 +181,8 @@ function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefi
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const result = schema.safeParse(present);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigurationError(String(issue.path[0] ?? "environment"), issue.message);
+    const [issue] = result.error.issues;
+    throw new ConfigurationError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is not valid");
   }
   return result.data;
 }

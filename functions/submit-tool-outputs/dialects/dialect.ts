@@ -45,6 +45,9 @@ export interface Collecting<Message, Turn extends TurnIds = TurnIds> {
   answeredElsewhere(turn: Turn, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
 }
 
+/** A valid message of one API, as the pipeline hands it to the dialect: its tool outputs, or its follow-up. */
+export type ApiMessageOf<Api extends string, ToolOutputs, Watch> = { api: Api } & (({ type: "tool_outputs" } & ToolOutputs) | Watch);
+
 /** How the pipeline (message.ts) tells an API's messages and checks them. */
 export interface ApiMessages<IdField extends string = string> {
   /** The API's name, as results events, DLQ records and log lines carry it (`api`). */
@@ -107,6 +110,23 @@ export interface DialectEndpoint {
   baseUrl(config: EndpointConfig): URL | undefined;
   /** The `api-version` query parameter on every call of this API, when set. */
   apiVersion(config: EndpointConfig): string | undefined;
+}
+
+/** The configuration's base-URL fields and `api-version` fields (config.ts), by name. */
+type UrlField = { [K in keyof EndpointConfig]-?: NonNullable<EndpointConfig[K]> extends URL ? K : never }[keyof EndpointConfig];
+type VersionField = { [K in keyof EndpointConfig]-?: NonNullable<EndpointConfig[K]> extends string ? K : never }[keyof EndpointConfig];
+
+/**
+ * An API's endpoint as its variable and its configuration fields name it (the context option is the field's name).
+ * @example endpoint: configuredBy({ variable: "RESPONSES_BASE_URL", baseUrl: "responsesBaseUrl", apiVersion: "responsesApiVersion" })
+ */
+export function configuredBy(e: { variable: string; baseUrl: UrlField; apiVersion?: VersionField }): DialectEndpoint {
+  return {
+    variable: e.variable,
+    contextOption: e.baseUrl,
+    baseUrl: (config) => config[e.baseUrl],
+    apiVersion: (config) => (e.apiVersion === undefined ? undefined : config[e.apiVersion]),
+  };
 }
 
 /** What a dialect is built from, by the handler's wiring (create-handler.ts), the same for every API. */

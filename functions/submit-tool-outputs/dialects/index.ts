@@ -41,6 +41,11 @@ export type MessageIds = Partial<Record<IdField, string>>;
 
 /** Every API, in the registry's order. */
 export const APIS = Object.keys(DIALECTS) as Api[];
+const [first] = APIS;
+if (first === undefined) throw new Error("the registry holds no API");
+/** The API whose rules check a message that names none (the registry's first). */
+export const DEFAULT_API: Api = first;
+
 /** Every API's id fields. */
 export const ID_FIELDS: readonly IdField[] = APIS.flatMap((api): readonly IdField[] => DIALECTS[api].messages.idFields);
 

@@ -56,6 +56,48 @@ export class EndpointHttp {
     return url;
   }
 
+  /** The endpoint's `openai-poll-after-ms`, when it sent one: how long to wait before looking again. */
+  pollAfter(response: Response): number | undefined {
+    const pollAfter = Number.parseInt(response.headers.get("openai-poll-after-ms") ?? "", 10);
+    return Number.isFinite(pollAfter) ? pollAfter : undefined;
+  }
+
+  /**
+   * The body of an answer that is the event stream asked for, its timeout released (from here the caller's signal bounds
+   * the stream; the call's own timeout covered the headers). Undefined: a JSON answer, to be read as such.
+   */
+  eventStream(answer: { response: Response; release: () => void }, asked: boolean): ReadableStream<Uint8Array> | undefined {
+    const { response } = answer;
+    if (!asked || !response.headers.get("content-type")?.includes("text/event-stream") || !response.body) return undefined;
+    answer.release();
+    return response.body;
+  }
+
+  /**
+   * A list the endpoint answers newest first, read page by page (`order=desc&limit=100&after=…`) up to `maxPages`, or
+   * until `enough` says the items so far suffice.
+   * @example const steps = await http.list<RunStep>(["threads", t, "runs", r, "steps"], call, { maxPages: 5, what: "run steps" });
+   */
+  async list<T>(
+    segments: readonly string[],
+    call: CallOptions,
+    o: { maxPages: number; what: string; enough?: (items: T[]) => boolean },
+  ): Promise<{ ok: true; items: T[] } | { ok: false; failure: HttpFailure }> {
+    const items: T[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < o.maxPages; page++) {
+      const answer = await this.call("GET", this.url(segments, { order: "desc", limit: "100", after }), call);
+      if (!answer.ok) return answer;
+      const read = await readJson(answer, (value) => ({ success: true as const, data: value as Page<T> }), o.what);
+      if (!read.ok) return read;
+      const body = read.value;
+      items.push(...(Array.isArray(body?.data) ? body.data : []));
+      if (o.enough?.(items) || !body?.has_more || !body.last_id) break;
+      after = body.last_id;
+    }
+    return { ok: true, items };
+  }
+
   /**
    * One call with a timeout that covers the answer's headers and, until `release`, its body (a stream is
    * released at once by the caller and bounded by its signal).
@@ -130,23 +172,6 @@ export async function sendAuthorized(
 /** One page of a list the endpoint answers newest first. */
 type Page<T> = { data?: T[]; has_more?: boolean; last_id?: string } | null;
 
-/** The endpoint's `openai-poll-after-ms`, when it sent one: how long to wait before looking again. */
-export function readPollAfter(response: Response): number | undefined {
-  const pollAfter = Number.parseInt(response.headers.get("openai-poll-after-ms") ?? "", 10);
-  return Number.isFinite(pollAfter) ? pollAfter : undefined;
-}
-
-/**
- * The body of an answer that is the event stream asked for; its timeout released (from here the caller's signal bounds
- * the stream; the call's own timeout covered the headers). Undefined: a JSON answer, to be read as such.
- */
-export function eventStreamOf(answer: { response: Response; release: () => void }, asked: boolean): ReadableStream<Uint8Array> | undefined {
-  const { response } = answer;
-  if (!asked || !response.headers.get("content-type")?.includes("text/event-stream") || !response.body) return undefined;
-  answer.release();
-  return response.body;
-}
-
 /**
  * A failure of one API's call, sorted by that API's classifier (its outcome table's rows).
  * @example const refused = refusal(classifyAssistantsFailure); if (!answer.ok) return refused(answer.failure);
@@ -154,32 +179,6 @@ export function eventStreamOf(answer: { response: Response; release: () => void 
 export const refusal =
   <Failure>(classify: (failure: HttpFailure) => Failure) =>
   (failure: HttpFailure): { ok: false; failure: Failure } => ({ ok: false, failure: classify(failure) });
-
-/**
- * A list the endpoint answers newest first, read page by page (`order=desc&limit=100&after=…`) up to `maxPages`, or
- * until `enough` says the items so far suffice.
- * @example const steps = await listPages<RunStep>(http, ["threads", t, "runs", r, "steps"], call, { maxPages: 5, what: "a list of run steps" });
- */
-export async function listPages<T>(
-  http: EndpointHttp,
-  segments: readonly string[],
-  call: CallOptions,
-  o: { maxPages: number; what: string; enough?: (items: T[]) => boolean },
-): Promise<{ ok: true; items: T[] } | { ok: false; failure: HttpFailure }> {
-  const items: T[] = [];
-  let after: string | undefined;
-  for (let page = 0; page < o.maxPages; page++) {
-    const answer = await http.call("GET", http.url(segments, { order: "desc", limit: "100", after }), call);
-    if (!answer.ok) return answer;
-    const read = await readJson(answer, (value) => ({ success: true as const, data: value as Page<T> }), o.what);
-    if (!read.ok) return read;
-    const body = read.value;
-    items.push(...(Array.isArray(body?.data) ? body.data : []));
-    if (o.enough?.(items) || !body?.has_more || !body.last_id) break;
-    after = body.last_id;
-  }
-  return { ok: true, items };
-}
 
 function jsonOrUndefined(text: string): unknown {
   try {

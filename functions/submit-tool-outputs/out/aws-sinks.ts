@@ -66,35 +66,32 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
 
   // The results of one batch go out in PublishBatch calls, its DLQ records in SendMessageBatch calls; each
   // record still learns its own entry's fate (send-batcher.ts).
-  const results = new SendBatcher<Omit<PublishBatchRequestEntry, "Id">>({
-    maxEntries: 10,
-    maxBytes: SNS_BATCH_BYTES,
-    lingerMs,
-    moreMayCome: o.moreMayCome,
-    async send(entries, signal) {
-      const answer = await o.sns.send(
-        new PublishBatchCommand({
-          TopicArn: o.resultsTopicArn,
-          PublishBatchRequestEntries: entries.map((entry, i) => ({ ...entry, Id: String(i) })),
-        }),
-        { abortSignal: signal },
-      );
-      return failuresOf(answer.Failed);
-    },
-  });
-  const deadLetters = new SendBatcher<Omit<SendMessageBatchRequestEntry, "Id">>({
-    maxEntries: 10,
-    maxBytes: SQS_BATCH_BYTES,
-    lingerMs,
-    moreMayCome: o.moreMayCome,
-    async send(entries, signal) {
-      const answer = await o.sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: o.dlqUrl, Entries: entries.map((entry, i) => ({ ...entry, Id: String(i) })) }),
-        { abortSignal: signal },
-      );
-      return failuresOf(answer.Failed);
-    },
-  });
+  /** Ten entries a call at most (SNS's and SQS's limit), each numbered by its place; a failed entry is named by it. */
+  const batcher = <Entry extends object>(
+    maxBytes: number,
+    send: (entries: Array<Entry & { Id: string }>, signal?: AbortSignal) => Promise<{ Failed?: FailedEntry[] }>,
+  ) =>
+    new SendBatcher<Entry>({
+      maxEntries: 10,
+      maxBytes,
+      lingerMs,
+      moreMayCome: o.moreMayCome,
+      send: async (entries, signal) =>
+        failuresOf(
+          (
+            await send(
+              entries.map((entry, i) => ({ ...entry, Id: String(i) })),
+              signal,
+            )
+          ).Failed,
+        ),
+    });
+  const results = batcher<Omit<PublishBatchRequestEntry, "Id">>(SNS_BATCH_BYTES, (entries, signal) =>
+    o.sns.send(new PublishBatchCommand({ TopicArn: o.resultsTopicArn, PublishBatchRequestEntries: entries }), { abortSignal: signal }),
+  );
+  const deadLetters = batcher<Omit<SendMessageBatchRequestEntry, "Id">>(SQS_BATCH_BYTES, (entries, signal) =>
+    o.sqs.send(new SendMessageBatchCommand({ QueueUrl: o.dlqUrl, Entries: entries }), { abortSignal: signal }),
+  );
 
   return {
     async publishResult(event, signal) {
@@ -163,7 +160,10 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
 }
 
 /** A batch call's failed entries, by index, as errors naming their code (never their content). */
-function failuresOf(failed: Array<{ Id?: string; Code?: string; SenderFault?: boolean }> | undefined): Map<number, Error> {
+/** A batch call's refused entry, as SNS and SQS answer it. */
+type FailedEntry = { Id?: string; Code?: string; SenderFault?: boolean };
+
+function failuresOf(failed: FailedEntry[] | undefined): Map<number, Error> {
   return new Map(
     (failed ?? []).map((entry) => {
       const error = Object.assign(new Error(`the entry was refused: ${entry.Code ?? "unknown"}`), {

@@ -124,10 +124,10 @@ export function readDeadLetter(message: Message): DeadLetter {
   const body = message.Body ?? "";
   const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? ""]));
   const base = {
-    messageId: message.MessageId!,
+    messageId: message.MessageId ?? "",
     body,
     attributes,
-    receiptHandle: message.ReceiptHandle!,
+    receiptHandle: message.ReceiptHandle ?? "",
     receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
   };
   const raw = (reason: string): DeadLetter => ({

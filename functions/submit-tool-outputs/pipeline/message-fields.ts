@@ -55,5 +55,14 @@ export function toolOutputList<Output extends z.ZodMiniType>(output: Output) {
   );
 }
 
+/**
+ * A follow-up asking the relay to report an object's next resting state (sent by the relay itself, or anyone): its
+ * `type`, the object's ids, and the relay's metadata.
+ * @example const WatchOrderSchema = watchMessage("watch_order", { order_id: Id }); // an API whose objects are orders
+ */
+export function watchMessage<Type extends string, Ids extends Record<string, typeof Id>>(type: Type, ids: Ids) {
+  return z.strictObject({ type: z.literal(type), ...ids, metadata: z.optional(Metadata) });
+}
+
 /** `stream`: optional boolean or null, as in the endpoint. */
 export const Stream = z.optional(z.nullable(z.boolean()));

@@ -2,11 +2,12 @@ import * as z from "zod/mini";
 import "../config/zod-messages";
 import { type CollectCheck, CollectCheckSchema } from "../collect/check-message";
 import type { ApiMessages } from "../dialects/dialect";
-import { type ApiMessage, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
+import { type ApiMessage, DEFAULT_API, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
 import { Id, Metadata } from "./message-fields";
 
 /** Every API the relay speaks, in the registry's order: their ids are named so in problems (the first is the default). */
 const APIS: readonly ApiMessages[] = Object.values(DIALECTS).map((dialect) => dialect.messages);
+const DEFAULT_MESSAGES: ApiMessages = DIALECTS[DEFAULT_API].messages;
 
 /** A valid message, for whichever API its ids name; or the relay's own check of a collection. */
 export type RelayMessage = ApiMessage | CollectCheck;
@@ -101,7 +102,7 @@ type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolea
 /** A follow-up names its API by `type`; a tool-output message by its ids (none: the default API's rules say what is missing). */
 function pickApi(value: object): Picked {
   if ("type" in value) {
-    const api = APIS.find((candidate) => candidate.watch.type === value.type) ?? APIS[0]!;
+    const api = APIS.find((candidate) => candidate.watch.type === value.type) ?? DEFAULT_MESSAGES;
     return { ok: true, api, schema: api.watch.schema, watch: true, notes: [] };
   }
   const named = APIS.filter((api) => api.idFields.some((field) => field in value));
@@ -109,7 +110,7 @@ function pickApi(value: object): Picked {
     const fields = ID_FIELDS.filter((field) => field in value);
     return { ok: false, problems: [`message: has ids of more than one API (${fields.join(", ")}): send one API's ids`] };
   }
-  const api = named[0] ?? APIS[0]!;
+  const api = named[0] ?? DEFAULT_MESSAGES;
   const notes =
     named.length === 0 && APIS.length > 1 ? [`message: names no API: send ${APIS.map((a) => a.describeIds).join(", or ")}`] : [];
   return { ok: true, api, schema: api.toolOutputs, watch: false, notes };

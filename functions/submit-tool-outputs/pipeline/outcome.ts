@@ -80,6 +80,8 @@ export type Outcome =
       via: "submitted" | "already_accepted" | "watched";
       /** Every collected message the submission carried (the event's `source_message_ids`). */
       sources?: string[];
+      /** A collected set's round (collect/): told when its event could not be published, so every part is (rule 2). */
+      round?: { scope: string; round: string };
     }
   /** The outputs were taken but the run is still moving: leave it to the follow-up, acknowledge. */
   | { kind: "watch"; followUp: FollowUp; status?: string }

@@ -114,6 +114,9 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         functionTimeoutMs: remaining,
       };
       const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
+      // Rule 2: a collected set's event that could not be published on this last receive: every other part is told too.
+      if (outcome.kind === "report" && outcome.round && settled.reason === "results_unpublished" && collector)
+        await withinRecord(cutoff, () => collector.unpublished(outcome.round!, record.messageId, ctx)).catch(() => undefined);
       try {
         const { metadata: _metadata, ...ids } = parsed.context;
         telemetry.settled(

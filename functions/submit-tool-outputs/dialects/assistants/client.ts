@@ -1,13 +1,4 @@
-import {
-  type CallOptions,
-  EndpointHttp,
-  type EndpointHttpOptions,
-  eventStreamOf,
-  listPages,
-  readJson,
-  readPollAfter,
-  refusal,
-} from "../../endpoint/endpoint-http";
+import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
 import { type RunStreamItem, runStreamItems } from "./event-stream";
 import { type AssistantsFailure, classifyAssistantsFailure } from "./failure";
 import type { ToolOutputMessage } from "./message-schema";
@@ -52,7 +43,7 @@ export class AssistantsClient {
       streaming: stream,
     });
     if (!answer.ok) return refused(answer.failure);
-    const events = eventStreamOf(answer, stream);
+    const events = this.http.eventStream(answer, stream);
     if (events) return { ok: true, stream: runStreamItems(events) };
     const read = await readRun(answer);
     return read.ok ? { ok: true, run: read.value } : read;
@@ -61,7 +52,7 @@ export class AssistantsClient {
   async getRun(threadId: string, runId: string, call: CallOptions): Promise<GetRunResult> {
     const answer = await this.http.call("GET", this.runUrl(threadId, runId), call);
     if (!answer.ok) return refused(answer.failure);
-    const pollAfterMs = readPollAfter(answer.response);
+    const pollAfterMs = this.http.pollAfter(answer.response);
     const read = await readRun(answer);
     if (!read.ok) return read;
     return pollAfterMs === undefined ? { ok: true, run: read.value } : { ok: true, run: read.value, pollAfterMs };
@@ -69,7 +60,7 @@ export class AssistantsClient {
 
   /** The run's steps, newest first (a few pages at most): proof of which outputs it has already taken. */
   async listToolCallSteps(threadId: string, runId: string, call: CallOptions): Promise<ListStepsResult> {
-    const listed = await listPages<RunStep>(this.http, ["threads", threadId, "runs", runId, "steps"], call, {
+    const listed = await this.http.list<RunStep>(["threads", threadId, "runs", runId, "steps"], call, {
       maxPages: MAX_STEP_PAGES,
       what: "a list of run steps",
     });

@@ -1,5 +1,5 @@
 import { decisionLimits } from "../../pipeline/record-context";
-import type { DialectDefinition } from "../dialect";
+import { configuredBy, type DialectDefinition } from "../dialect";
 import { AssistantsClient } from "./client";
 import { assistantsCollecting } from "./collecting";
 import { decide } from "./decide";
@@ -13,12 +13,7 @@ import { type AssistantsResultsEvent, type AssistantsState, assistantsResults } 
  */
 export const assistants: DialectDefinition<AssistantsMessage, AssistantsState, AssistantsResultsEvent, "thread_id" | "run_id"> = {
   messages: ASSISTANTS_MESSAGES,
-  endpoint: {
-    variable: "ENDPOINT_BASE_URL",
-    contextOption: "endpointBaseUrl",
-    baseUrl: (config) => config.endpointBaseUrl,
-    apiVersion: (config) => config.endpointApiVersion,
-  },
+  endpoint: configuredBy({ variable: "ENDPOINT_BASE_URL", baseUrl: "endpointBaseUrl", apiVersion: "endpointApiVersion" }),
   results: assistantsResults,
   watchGroup: (followUp) => String(followUp.thread_id),
   recordGroup: (ids) => ids.thread_id,

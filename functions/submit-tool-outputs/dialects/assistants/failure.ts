@@ -21,10 +21,10 @@ export function classifyAssistantsFailure(failure: HttpFailure): AssistantsFailu
   const message = failure.error?.message ?? "";
   if (NOT_ACCEPTING.test(message)) return { ...failure, kind: "not_accepting" };
   const mismatch = MISMATCH.exec(message);
-  if (mismatch) return { ...failure, kind: "tool_call_mismatch", expectedIds: quotedIds(mismatch[1]!), givenIds: quotedIds(mismatch[2]!) };
+  if (mismatch) return { ...failure, kind: "tool_call_mismatch", expectedIds: quotedIds(mismatch[1]), givenIds: quotedIds(mismatch[2]) };
   return failure;
 }
 
-function quotedIds(list: string): string[] {
-  return [...list.matchAll(/['"]([^'"]*)['"]/g)].map((m) => m[1]!);
+function quotedIds(list: string | undefined): string[] {
+  return [...(list ?? "").matchAll(/['"]([^'"]*)['"]/g)].map((m) => m[1] ?? "");
 }

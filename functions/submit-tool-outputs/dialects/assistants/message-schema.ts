@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { Id, Metadata, Stream, toolOutputList } from "../../pipeline/message-fields";
-import type { ApiMessages } from "../dialect";
+import { Id, Metadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
+import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** A tool-output message for the Assistants API (docs/contract.md, "The message"). */
 export const ToolOutputMessageSchema = z.strictObject({
@@ -12,18 +12,12 @@ export const ToolOutputMessageSchema = z.strictObject({
   collect: z.optional(z.boolean()),
 });
 
-/** A follow-up asking the relay to report a run's next resting state (sent by the relay itself, or anyone). */
-export const WatchRunMessageSchema = z.strictObject({
-  type: z.literal("watch_run"),
-  thread_id: Id,
-  run_id: Id,
-  metadata: z.optional(Metadata),
-});
+/** A follow-up asking the relay to report a run's next resting state. */
+export const WatchRunMessageSchema = watchMessage("watch_run", { thread_id: Id, run_id: Id });
 
 export type ToolOutputMessage = z.infer<typeof ToolOutputMessageSchema>;
 export type WatchRunMessage = z.infer<typeof WatchRunMessageSchema>;
-/** A valid message for the Assistants API, as the pipeline hands it to the dialect. */
-export type AssistantsMessage = { api: "assistants" } & (({ type: "tool_outputs" } & ToolOutputMessage) | WatchRunMessage);
+export type AssistantsMessage = ApiMessageOf<"assistants", ToolOutputMessage, WatchRunMessage>;
 
 /** How the pipeline tells and checks Assistants-API messages. */
 export const ASSISTANTS_MESSAGES: ApiMessages<"thread_id" | "run_id"> = {

@@ -1,13 +1,4 @@
-import {
-  type CallOptions,
-  EndpointHttp,
-  type EndpointHttpOptions,
-  eventStreamOf,
-  listPages,
-  readJson,
-  readPollAfter,
-  refusal,
-} from "../../endpoint/endpoint-http";
+import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
 import { type ResponseStreamItem, responseStreamItems } from "./event-stream";
 import { classifyResponsesFailure, type ResponsesFailure } from "./failure";
 import { type ConversationItem, type ResponseObject, ResponseSchema } from "./response-state";
@@ -44,7 +35,7 @@ export class ResponsesClient {
   async getResponse(responseId: string, call: CallOptions): Promise<GetResponseResult> {
     const answer = await this.http.call("GET", this.http.url(["responses", responseId]), call);
     if (!answer.ok) return refused(answer.failure);
-    const pollAfterMs = readPollAfter(answer.response);
+    const pollAfterMs = this.http.pollAfter(answer.response);
     const read = await readResponse(answer);
     if (!read.ok) return read;
     return pollAfterMs === undefined ? { ok: true, response: read.value } : { ok: true, response: read.value, pollAfterMs };
@@ -58,7 +49,7 @@ export class ResponsesClient {
     const stream = body.stream;
     const answer = await this.http.call("POST", this.http.url(["responses"]), call, { body: body.json, streaming: stream });
     if (!answer.ok) return refused(answer.failure);
-    const events = eventStreamOf(answer, stream);
+    const events = this.http.eventStream(answer, stream);
     if (events) return { ok: true, stream: responseStreamItems(events) };
     const read = await readResponse(answer);
     return read.ok ? { ok: true, response: read.value } : read;
@@ -70,7 +61,7 @@ export class ResponsesClient {
     call: CallOptions,
     until: (items: ConversationItem[]) => boolean,
   ): Promise<ListItemsResult> {
-    const listed = await listPages<ConversationItem>(this.http, ["conversations", conversationId, "items"], call, {
+    const listed = await this.http.list<ConversationItem>(["conversations", conversationId, "items"], call, {
       maxPages: MAX_ITEM_PAGES,
       what: "a list of conversation items",
       enough: until,

@@ -1,5 +1,5 @@
 import { decisionLimits } from "../../pipeline/record-context";
-import type { DialectDefinition } from "../dialect";
+import { configuredBy, type DialectDefinition } from "../dialect";
 import { ResponsesClient } from "./client";
 import { responsesCollecting } from "./collecting";
 import { decide, type ResponsesDeps } from "./decide";
@@ -14,12 +14,7 @@ import { ConversationLatest, SubmissionClaims } from "./submission-claims";
  */
 export const responses: DialectDefinition<ResponsesMessage, ResponsesState, ResponsesResultsEvent, "response_id" | "conversation_id"> = {
   messages: RESPONSES_MESSAGES,
-  endpoint: {
-    variable: "RESPONSES_BASE_URL",
-    contextOption: "responsesBaseUrl",
-    baseUrl: (config) => config.responsesBaseUrl,
-    apiVersion: (config) => config.responsesApiVersion,
-  },
+  endpoint: configuredBy({ variable: "RESPONSES_BASE_URL", baseUrl: "responsesBaseUrl", apiVersion: "responsesApiVersion" }),
   results: responsesResults,
   watchGroup: (followUp) => String(followUp.response_id),
   // A response's DLQ records go to the message's own group (or the relay's), as before.

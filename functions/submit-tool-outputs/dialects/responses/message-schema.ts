@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { Id, Metadata, Stream, toolOutputList } from "../../pipeline/message-fields";
-import type { ApiMessages } from "../dialect";
+import { Id, Metadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
+import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** Content parts a function call's output may be, instead of a string (`input_text`, `input_image`, `input_file`). */
 const OutputPart = z.discriminatedUnion("type", [
@@ -87,17 +87,12 @@ export const ResponsesToolOutputMessageSchema = z
   })
   .check(oneOfTheIds);
 
-/** A follow-up asking the relay to report a response's resting state (sent by the relay itself, or anyone). */
-export const WatchResponseMessageSchema = z.strictObject({
-  type: z.literal("watch_response"),
-  response_id: Id,
-  metadata: z.optional(Metadata),
-});
+/** A follow-up asking the relay to report a response's resting state. */
+export const WatchResponseMessageSchema = watchMessage("watch_response", { response_id: Id });
 
 export type ResponsesToolOutputMessage = z.infer<typeof ResponsesToolOutputMessageSchema>;
 export type WatchResponseMessage = z.infer<typeof WatchResponseMessageSchema>;
-/** A valid message for the Responses API, as the pipeline hands it to the dialect. */
-export type ResponsesMessage = { api: "responses" } & (({ type: "tool_outputs" } & ResponsesToolOutputMessage) | WatchResponseMessage);
+export type ResponsesMessage = ApiMessageOf<"responses", ResponsesToolOutputMessage, WatchResponseMessage>;
 
 /** How the pipeline tells and checks Responses-API messages. */
 export const RESPONSES_MESSAGES: ApiMessages<"response_id" | "conversation_id"> = {
