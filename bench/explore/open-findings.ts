@@ -22,6 +22,7 @@ export const OPEN_FINDINGS: Readonly<Record<number, string>> = {
   859: UNNAMED,
   856: TWICE_NAMED,
   987: TWICE_NAMED,
+  632: TWICE_NAMED,
   393: "rule 3 kin: a duplicate's last receive dead-letters a part (retries_exhausted) while another environment submits the set",
   351:
     "a duplicate delivery of the message's last receive: SQS moves the visible copy raw while the environment holding " +
