@@ -38,7 +38,7 @@ describe("npm run explore, short", () => {
     // other violating seed is a new one and fails here.
     const unlisted = summary.violations.filter((v) => !(v.seed in OPEN_FINDINGS));
     expect(unlisted).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 
   it("replays a seed to the same trace", async () => {
     const replay = async () =>
