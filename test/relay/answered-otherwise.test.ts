@@ -5,7 +5,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { deliverAll, part } from "../collect/collect-rig";
-import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
+import {
+  answerFor,
+  type Harness,
+  responseAnswerFor,
+  startHarness,
+  TEST_API_KEY,
+  TEST_VIRTUAL_KEY,
+  useHarness,
+} from "../helpers/relay-harness";
+import { startEndpointProxy } from "../responses/endpoint-proxy";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
@@ -94,4 +103,53 @@ describe("rule 13: a collected set answered by someone else at the endpoint", ()
     expect(await h.results()).toEqual([]);
     expect(h.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
   });
+});
+
+describe("rule 13 where the endpoint cannot list what the run took (its steps route refused)", () => {
+  it("a collected set the relay never submitted is not reported as accepted: both parts end in the DLQ", async () => {
+    const proxy = await startEndpointProxy();
+    const own = await startHarness({
+      maxReceiveCount: 5,
+      endpoint: (sim) => {
+        proxy.target = sim.baseUrl;
+        return { ENDPOINT_BASE_URL: proxy.baseUrl, PORTKEY_API_KEY: TEST_API_KEY, PORTKEY_VIRTUAL_KEY: TEST_VIRTUAL_KEY };
+      },
+    });
+    try {
+      const notFound = { error: { message: "Not found", type: "invalid_request_error", param: null, code: null } };
+      proxy.intercept({ method: "GET", path: /\/steps$/, times: 100, does: { answer: { status: 404, body: notFound } } });
+      const run = own.sim.createRun({ toolCalls: 2 });
+      const full = answerFor(run);
+      const [c0, c1] = run.toolCallIds as [string, string];
+      const raw0 = JSON.stringify(part(full, [c0]), null, 2);
+      const first = await own.send(raw0);
+      await deliverAll(own);
+      // Someone else answers the run at the endpoint — with these very outputs, so only the steps could tell.
+      const direct = await fetch(`${own.sim.baseUrl}/threads/${run.threadId}/runs/${run.runId}/submit_tool_outputs`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "openai-beta": "assistants=v2",
+          "x-portkey-api-key": TEST_API_KEY,
+          "x-portkey-virtual-key": TEST_VIRTUAL_KEY,
+        },
+        body: JSON.stringify({ tool_outputs: full.tool_outputs }),
+      });
+      expect(direct.status).toBe(200);
+      const raw1 = JSON.stringify(part(full, [c1]), null, 2);
+      const second = await own.send(raw1);
+      await deliverAll(own);
+      const dead = await own.deadLetters();
+      expect(new Map(dead.map((d) => [d.sourceMessageId, [d.reason, d.original]]))).toEqual(
+        new Map([
+          [first, ["collect_incomplete", raw0]],
+          [second, ["collect_incomplete", raw1]],
+        ]),
+      );
+      expect(await own.results()).toEqual([]);
+    } finally {
+      await own.close();
+      await proxy.close();
+    }
+  }, 60_000);
 });
