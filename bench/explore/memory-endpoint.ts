@@ -9,7 +9,6 @@
 
 import { ConversationStore } from "../../local/endpoint-simulator/conversations";
 import { type Reply, replies } from "../../local/endpoint-simulator/replies";
-import { responseCounters } from "../../local/endpoint-simulator/response-http";
 import { buildResponseObject } from "../../local/endpoint-simulator/response-object";
 import { decodeSegment, route as responsesRoute } from "../../local/endpoint-simulator/response-paths";
 import {
@@ -23,6 +22,7 @@ import { ResponseStore } from "../../local/endpoint-simulator/responses";
 import { listRunSteps, retrieveRun, submitToolOutputs } from "../../local/endpoint-simulator/routes";
 import { RunStore } from "../../local/endpoint-simulator/runs";
 import { seedResponse } from "../../local/endpoint-simulator/seeded-responses";
+import { emptyCounters } from "../../local/endpoint-simulator/server";
 import type { CreateResponseOptions, CreateRunOptions, SimulatorCounters } from "../../local/endpoint-simulator/types";
 
 /** A loopback origin the config accepts; nothing listens there: the explorer's fetch answers in memory. */
@@ -46,20 +46,7 @@ export class MemoryEndpoint {
   readonly taken: Taken[] = [];
 
   constructor(private readonly now: () => number) {
-    this.counters = {
-      submits: 0,
-      accepted: 0,
-      rejected: 0,
-      gets: 0,
-      stepLists: 0,
-      faultsInjected: 0,
-      doubleAcceptances: 0,
-      tokenRequests: 0,
-      tokensIssued: 0,
-      tokensRejected: 0,
-      permissionDenied: 0,
-      ...responseCounters(),
-    };
+    this.counters = emptyCounters();
     this.runs = new RunStore({ processingMs: 0, ttlMs: 3_600_000, now });
     this.responses = { responses: new ResponseStore(), conversations: new ConversationStore(), processingMs: 0, counters: this.counters };
   }

@@ -117,23 +117,7 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
     ...(opts.azure === undefined ? {} : { dialect: "azure" as const }),
   });
   const faults = new FaultPlan();
-  const counters: SimulatorCounters = {
-    submits: 0,
-    accepted: 0,
-    rejected: 0,
-    gets: 0,
-    stepLists: 0,
-    faultsInjected: 0,
-    doubleAcceptances: 0,
-    tokenRequests: 0,
-    tokensIssued: 0,
-    tokensRejected: 0,
-    permissionDenied: 0,
-    signaturesVerified: 0,
-    signaturesRejected: 0,
-    ...responseCounters(),
-    ...agentCounters(),
-  };
+  const counters = emptyCounters();
   const azure = opts.azure === undefined ? undefined : new AzureFrontDoor(opts.azure, now, counters);
   const bedrock = opts.bedrock === undefined ? undefined : new BedrockFrontDoor(opts.bedrock, now, counters);
   const requests: RecordedRequest[] = [];
@@ -367,5 +351,26 @@ export async function startEndpointSimulator(opts: EndpointSimulatorOptions = {}
       server.closeAllConnections();
       await closed;
     },
+  };
+}
+
+/** Every counter of the simulator at zero (one place, so a counter added for a new API reaches every user). */
+export function emptyCounters(): SimulatorCounters {
+  return {
+    submits: 0,
+    accepted: 0,
+    rejected: 0,
+    gets: 0,
+    stepLists: 0,
+    faultsInjected: 0,
+    doubleAcceptances: 0,
+    tokenRequests: 0,
+    tokensIssued: 0,
+    tokensRejected: 0,
+    permissionDenied: 0,
+    signaturesVerified: 0,
+    signaturesRejected: 0,
+    ...responseCounters(),
+    ...agentCounters(),
   };
 }
