@@ -75,7 +75,7 @@ export const SIMULATOR_SEEDS: ReadonlyArray<(sim: EndpointSimulator) => Seed> = 
       what: "Agents API: a session's turn waits for two function calls",
       commands: [
         `npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --output ${first}=sunny   # Agents: session.waiting (one call still open)`,
-        `npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --error ${second}='order service down'   # session.turn_completed`,
+        `npx tool-output-relay send --session ${session.sessionId} --turn ${session.turnId} --error ${second}=service_unavailable   # session.turn_completed`,
       ],
     };
   },

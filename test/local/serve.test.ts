@@ -153,7 +153,7 @@ describe("npm start -- --serve with the simulator", () => {
         async () => {
           types.push(...(await drainQueue(sqs, env.RESULTS_QUEUE_URL!)).map((m) => readPublishedResult(m).event.type));
           reasons.push(...(await drainQueue(sqs, env.DLQ_URL!)).map((m) => JSON.parse(m.Body!).reason as string));
-          expect(types).toHaveLength(4);
+          expect(types).toHaveLength(6);
           expect(reasons).toHaveLength(1);
         },
         { timeout: 30_000, interval: 200 },
@@ -164,10 +164,29 @@ describe("npm start -- --serve with the simulator", () => {
     vi.unstubAllEnvs();
     const code = await stop(served);
 
-    // Assess: Assistants, a Responses turn and a conversation turn, each answered by its printed command.
-    expect(commands.map((argv) => argv[1])).toEqual(["--thread", "--thread", "--thread", "--response", "--conversation"]);
-    expect(codes).toEqual([0, 0, 0, 0, 0]);
-    expect(types.sort()).toEqual(["response.completed", "response.requires_action", "run.completed", "run.requires_action"]);
+    // Assess: Assistants, a Responses turn, a conversation turn and an Agents turn, each answered by its printed commands.
+    expect(commands.map((argv) => argv[1])).toEqual([
+      "--thread",
+      "--thread",
+      "--thread",
+      "--response",
+      "--conversation",
+      "--session",
+      "--session",
+    ]);
+    expect(codes).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(types.filter((type) => !type.startsWith("session.")).sort()).toEqual([
+      "response.completed",
+      "response.requires_action",
+      "run.completed",
+      "run.requires_action",
+    ]);
+    // The Agents turn's two calls are answered back to back: the first message's event is session.waiting if it rests
+    // before the second answer lands, else session.turn_completed too; the turn completes either way.
+    const sessionTypes = types.filter((type) => type.startsWith("session."));
+    expect(sessionTypes).toHaveLength(2);
+    expect(sessionTypes).toContain("session.turn_completed");
+    for (const type of sessionTypes) expect(["session.waiting", "session.turn_completed"]).toContain(type);
     expect(reasons).toEqual(["tool_call_mismatch"]);
     expect(served.stdout()).toContain(`x-portkey-api-key: ${LOCAL_API_KEY}`);
     expect(served.stdout()).toContain(`x-portkey-virtual-key: ${LOCAL_VIRTUAL_KEY}`);
@@ -329,8 +348,8 @@ describe("npm start -- --serve against Amazon Bedrock, signing with this shell's
     const code = await stop(served);
     expect(code).toBe(0);
     expect(served.stdout()).toContain(
-      "The relay talks to Amazon Bedrock runtime: https://bedrock-runtime.eu-west-1.amazonaws.com/openai/v1 (Responses API only; " +
-        "Assistants messages go to the DLQ as api_not_configured), every call signed with SigV4 (service bedrock, region eu-west-1)",
+      "The relay talks to Amazon Bedrock runtime: https://bedrock-runtime.eu-west-1.amazonaws.com/openai/v1 (Responses API); " +
+        "Assistants and Agents messages go to the DLQ as api_not_configured, every call signed with SigV4 (service bedrock, region eu-west-1)",
     );
   }, 120_000);
 });
