@@ -42,9 +42,16 @@ async function settleWithWorker(worker: ToolWorker, first: string[]) {
 
 interface ApiCase {
   api: string;
-  /** Starts a conversation whose second round asks for get_weather and lookup_order; returns the first answer. */
+  /** Starts a conversation whose second round asks for two tools; returns the first answer. */
   start(stack: LocalStack): { first: unknown; done(): boolean };
+  /** The second round's calls as the handlers see them (each simulator names and fills its calls its own way). */
+  calls: [string, unknown][];
 }
+
+const QUERIES: [string, unknown][] = [
+  ["get_weather", { query: "q1" }],
+  ["lookup_order", { query: "q2" }],
+];
 
 const API_CASES: ApiCase[] = [
   {
@@ -53,6 +60,7 @@ const API_CASES: ApiCase[] = [
       const run = local.sim!.createRun({ toolCalls: 1, afterOutputs: [{ requiresAction: 2 }, "completed"] });
       return { first: answerFor(run), done: () => local.sim!.run(run.threadId, run.runId)!.status === "completed" };
     },
+    calls: QUERIES,
   },
   {
     api: "responses",
@@ -68,6 +76,22 @@ const API_CASES: ApiCase[] = [
         },
       };
     },
+    calls: QUERIES,
+  },
+  {
+    api: "agents",
+    start(local) {
+      const sim = local.sim!;
+      const { sessionId, turnId, callIds } = sim.createSession({ toolCalls: 1, afterOutputs: [{ functionCalls: 2 }, "completed"] });
+      return {
+        first: { session_id: sessionId, turn_id: turnId, tool_outputs: [{ tool_call_id: callIds[0]!, output: "sunny" }] },
+        done: () => sim.session(sessionId)?.status === "idle",
+      };
+    },
+    calls: [
+      ["lookup_order", { order_id: "ord_1000" }],
+      ["convert_currency", { amount: 20, from: "EUR", to: "USD" }],
+    ],
   },
 ];
 
@@ -88,7 +112,7 @@ describe("the subscription subscribeWorkerQueue makes", () => {
   });
 });
 
-describe.each(API_CASES)("a worker built on the client, $api API", ({ start }) => {
+describe.each(API_CASES)("a worker built on the client, $api API", ({ api, start, calls: expectedCalls }) => {
   it("answers the second round's requires_action with a handler per tool, and the conversation completes", async () => {
     // Prepare
     const calls: ParsedToolCall[] = [];
@@ -104,6 +128,10 @@ describe.each(API_CASES)("a worker built on the client, $api API", ({ start }) =
           calls.push(call);
           return JSON.stringify({ order: "shipped" });
         },
+        convert_currency: (call) => {
+          calls.push(call);
+          return JSON.stringify({ amount: 21.7 });
+        },
       },
     });
     try {
@@ -116,16 +144,13 @@ describe.each(API_CASES)("a worker built on the client, $api API", ({ start }) =
       // Assess: one answer carrying both calls, each run by its own handler with its parsed arguments.
       expect(ended(accounting)).toEqual({ accepted: 2, deadLettered: [], lost: 0 });
       expect(worker.sent).toHaveLength(1);
-      expect(calls.map((call) => [call.name, call.args])).toEqual([
-        ["get_weather", { query: "q1" }],
-        ["lookup_order", { query: "q2" }],
-      ]);
+      expect(calls.map((call) => [call.name, call.args])).toEqual(expectedCalls);
       expect(conversation.done()).toBe(true);
       // The event that asked carried the tool names as a String.Array attribute, for per-tool fleets' filter policies.
       const asked = stack.ledger.results.find(
-        (result) => result.event.type.endsWith(".requires_action") && result.event.tool_calls.length === 2,
+        (result) => result.event.api === api && result.event.type.endsWith(".requires_action") && result.event.tool_calls.length === 2,
       );
-      expect(asked?.attributes.tool_names).toBe(JSON.stringify(["get_weather", "lookup_order"]));
+      expect(asked?.attributes.tool_names).toBe(JSON.stringify(expectedCalls.map(([name]) => name)));
       expect(stack.sim!.counters.doubleAcceptances).toBe(0);
     } finally {
       await worker.stop();
