@@ -1,0 +1,62 @@
+/**
+ * DESIGN Part 3, rules 2 and 3: a part is never both accepted and dead-lettered. A collection that times out is
+ * closed and every part it holds goes to the DLQ (`collect_incomplete`), even a part whose message is still in
+ * flight (its execution environment stored the output, then died before answering). That message comes back; it
+ * must not be taken by a new round of the same turn and reported: it is in the DLQ already. Played in order, by hand,
+ * on the real handler (the explorer's seeds 28, 84 and 682 found it).
+ */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
+import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "./collect-rig";
+
+let h: Harness;
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+
+/** Moves the collection's first output `ms` into the past (what the collect timeout's wait would leave in the table). */
+async function backdate(scope: string, ms: number) {
+  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: h.aws.stateTableName,
+        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
+        UpdateExpression: "SET first_at = first_at - :ms",
+        ExpressionAttributeValues: { ":ms": { N: String(ms) } },
+      }),
+    );
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+describe("rule 3: a part closed into the DLQ while its message is in flight", () => {
+  it("is dead-lettered again when it comes back, never taken by a new round of the turn nor reported", async () => {
+    // Prepare: part 0 stored by an invocation whose answer never came (its message stays in flight), then the
+    // collection times out and its check dead-letters part 0.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    const inFlight = await h.receive(1);
+    expect(inFlight.Records.map((r) => r.messageId)).toEqual([first]);
+    await h.invoke(inFlight);
+    await backdate(scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId }), 3_601_000);
+    await checkNow(h, pendingChecks(h)[0]!.check);
+    expect((await h.deadLetters()).map((d) => [d.sourceMessageId, d.reason])).toEqual([[first, "collect_incomplete"]]);
+    // Act: the other part arrives, and part 0's message comes back (its redelivery).
+    const second = await h.send(part(full, [c1]));
+    const arrives = await h.receive(1);
+    expect(arrives.Records.map((r) => r.messageId)).toEqual([second]);
+    await invokeAndDelete(h, arrives);
+    await invokeAndDelete(h, inFlight);
+    await deliverAll(h);
+    // Assess: nothing submitted or reported; part 0 only ever in the DLQ.
+    expect(h.sim.counters.submits).toBe(0);
+    expect(await h.results()).toEqual([]);
+    const dead = await h.deadLetters();
+    expect(dead.map((d) => d.sourceMessageId)).not.toContain(second);
+    expect(dead.map((d) => [d.sourceMessageId, d.reason])).toEqual([[first, "collect_incomplete"]]);
+  });
+});
