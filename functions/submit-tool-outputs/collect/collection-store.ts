@@ -27,6 +27,8 @@ export interface Added {
 
 /** Ended rounds kept per scope: enough for a late copy of the last few rounds of a run or conversation. */
 const HISTORY_ROUNDS = 8;
+/** Dead-lettered message ids kept per scope (`lettered`): a redelivery comes within the queue's retention, long before. */
+const LETTERED_KEPT = 256;
 const COLLECTION_SK = "collection";
 const pkOf = (scope: string) => `collect#${scope}`;
 
@@ -69,7 +71,9 @@ export class CollectionStore {
       "#m": messageAttribute(messageId),
     };
     const values: Record<string, unknown> = { ":open": "open", ":m": storedMessage(message), ":k": outputs.length };
-    const checks = ["#status = :open"];
+    // A message an ended round dead-lettered is never added again (its fate is recorded): place() tells it so.
+    const checks = ["#status = :open", "NOT contains(lettered, :me)"];
+    values[":me"] = messageId;
     outputs.forEach(({ callId, hash }, i) => {
       names[`#o${i}`] = outputAttribute(callId);
       values[`:o${i}`] = { h: hash, m: messageId };
@@ -101,7 +105,8 @@ export class CollectionStore {
       ":left": seen.missing - fresh.length,
       ":m": storedMessage(message),
     };
-    const checks = ["round = :round", "first_at = :first", "#status = :open", "#missing = :seen"];
+    const checks = ["round = :round", "first_at = :first", "#status = :open", "#missing = :seen", "NOT contains(lettered, :me)"];
+    values[":me"] = messageId;
     fresh.forEach(({ callId, hash }, i) => {
       names[`#o${i}`] = outputAttribute(callId);
       values[`:o${i}`] = { h: hash, m: messageId };
@@ -128,6 +133,9 @@ export class CollectionStore {
         : [];
     const missing = c.required.length - first.outputs.length;
     const attempt = randomUUID();
+    // The replaced round's dead-lettered messages stay known to the scope (a copy still in flight may come back).
+    const endedLettered = replacing && (replacing.letteredAs !== undefined || replacing.status === "closed");
+    const lettered = [...(endedLettered ? replacing.messages.keys() : []), ...(replacing?.lettered ?? [])].slice(0, LETTERED_KEPT);
     const item: StateItem = {
       pk: pkOf(c.scope),
       sk: COLLECTION_SK,
@@ -140,6 +148,7 @@ export class CollectionStore {
       first_at: this.now(),
       check_due: c.checkDue,
       history: [...ended, ...(replacing?.history ?? []).filter((h) => h.round !== replacing?.round)].slice(0, HISTORY_ROUNDS),
+      lettered,
       [messageAttribute(first.messageId)]: storedMessage(first.message),
       ...Object.fromEntries(first.outputs.map((o) => [outputAttribute(o.callId), { h: o.hash, m: first.messageId }])),
       ...(missing === 0 ? { owner: first.messageId, attempt, lease_until: first.leaseUntil, tries: 1 } : { tries: 0 }),
@@ -221,7 +230,7 @@ export class CollectionStore {
     if (end.status === "closed") {
       values[":letters"] = end.letters;
       values[":reason"] = end.letters.reason;
-      set.push("letters = :letters", "closed_reason = :reason");
+      set.push("letters = :letters", "closed_reason = :reason", "lettered_as = :reason");
     }
     if (attempt) values[":attempt"] = attempt;
     const checks = ["round = :round", "#status = :open"];
@@ -250,7 +259,7 @@ export class CollectionStore {
   async unpublished(scope: string, round: string, letters: Letters): Promise<Collection | undefined> {
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: "SET letters = :letters", values: { ":letters": letters } },
+      { expression: "SET letters = :letters, lettered_as = :reason", values: { ":letters": letters, ":reason": letters.reason } },
       {
         expression: "round = :round AND #status = :submitted",
         names: { "#status": "status" },

@@ -7,7 +7,7 @@ import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
 import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
-import { type Collection, type EndedRound, outputHash, roundOf } from "./collection";
+import { type Collection, type EndedRound, outputHash, roundOf, wasLettered } from "./collection";
 import { CollectionChecks } from "./collection-checks";
 import type { Added, HashedOutput } from "./collection-store";
 import { type CollectingMessage, SetSubmission } from "./submitting";
@@ -123,6 +123,8 @@ export class Collector {
     const current = await store.current(scope);
     // A round whose DLQ records did not all go out (a crash): they go now, before anything else.
     if (current?.letters) await this.messages.deadLetterAll(current, ctx);
+    // A message an ended round dead-lettered (it was still in flight then): in the DLQ already, never in a later round.
+    if (current && wasLettered(current, record.messageId)) return { outcome: lettered(current, record.messageId) };
     if (current && !within(given, current.required)) {
       // A late copy of an output of a round that already ended: known from the history, no endpoint call.
       const ended = current.history.find((round) => within(given, round.required));
@@ -248,6 +250,16 @@ function mismatch(expected: string[], given: string[]): Outcome {
   const others = given.filter((id) => !expected.includes(id));
   const detail = `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`;
   return toolCallMismatch({ expected, given, detail });
+}
+
+function lettered(current: Collection, messageId: string): Outcome {
+  const detail = "this message's collection already ended and dead-lettered it (it came back after that); it is not collected again";
+  return {
+    kind: "dead_letter",
+    reason: (current.messages.has(messageId) && current.letteredAs) || "collect_incomplete",
+    detail,
+    expectedToolCallIds: current.required,
+  };
 }
 
 function retryShortly(detail: string): Outcome {
