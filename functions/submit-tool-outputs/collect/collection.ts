@@ -63,11 +63,17 @@ export interface Collection {
    * never be published), kept after its letters went out: the round's durable decision that its parts are not named.
    */
   letteredAs?: DlqReason;
+  /** The one message of such a round whose record was its own outcome's to write (`Letters.except`), kept likewise. */
+  letteredExcept?: string;
   /**
    * Messages an earlier round of this scope dead-lettered (closed, or submitted with an unpublishable event), newest
    * first: such a message, come again (it was still in flight when its round ended), is never taken by a later round.
    */
   lettered: string[];
+  /** Of `lettered`, those whose record was their own outcome's to write (`Letters.except`): not surely in the DLQ. */
+  letteredOwn: string[];
+  /** A submitted round: an event naming its parts was published (by its submitter, or by its check). */
+  named?: true;
 }
 
 /** A round that ended, as kept in its successor's `history`. */
@@ -100,6 +106,16 @@ export interface SubmissionClaim {
 export function wasLettered(collection: Collection, messageId: string): boolean {
   if (collection.lettered.includes(messageId)) return true;
   return (collection.status === "closed" || collection.letteredAs !== undefined) && collection.messages.has(messageId);
+}
+
+/**
+ * A submitted round whose parts other than its submitter's message are not yet told: no event naming them was
+ * published and they were not dead-lettered. Its check tells them (collection-checks.ts), and no later round opens
+ * over it meanwhile (rule 2).
+ */
+export function untold(collection: Collection): boolean {
+  if (collection.status !== "submitted" || collection.named || collection.letteredAs !== undefined) return false;
+  return [...collection.messages.keys()].some((id) => id !== collection.owner);
 }
 
 /** A round is the set of ids a turn asks for. */
@@ -143,6 +159,7 @@ export function collectionOf(scope: string, item: StateItem): Collection {
     tries: Number(item.tries ?? 0),
     history: Array.isArray(item.history) ? (item.history as EndedRound[]) : [],
     lettered: Array.isArray(item.lettered) ? (item.lettered as string[]) : [],
+    letteredOwn: Array.isArray(item.lettered_own) ? (item.lettered_own as string[]) : [],
     ...defined({
       expiresAt: number("expires_at"),
       owner: text("owner"),
@@ -152,6 +169,8 @@ export function collectionOf(scope: string, item: StateItem): Collection {
       checkDue: number("check_due"),
       letters: item.letters && typeof item.letters === "object" ? (item.letters as Letters) : undefined,
       letteredAs: text("lettered_as") as DlqReason | undefined,
+      letteredExcept: text("lettered_except"),
+      named: item.named === true ? (true as const) : undefined,
     }),
   };
 }
