@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
 import { type EndpointProxy, useProxiedHarness } from "../responses/endpoint-proxy";
-import { deliverAll, part } from "./collect-rig";
+import { checkNow, deliverAll, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
 let proxy: EndpointProxy;
@@ -72,7 +72,7 @@ describe("rule 2: a collected set's event over 256 KB", () => {
 });
 
 describe("rule 2: a collected set's event SNS refuses on the completing message's last receive", () => {
-  it("every part ends in the DLQ as results_unpublished with its own body", async () => {
+  it("every part ends in the DLQ as results_unpublished with its own body (the others by the round's check)", async () => {
     // One receive each (every receive is the last); the results topic is gone, so SNS refuses every publish.
     const own = await startHarness({ maxReceiveCount: 1, env: { RESULTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:no-such-topic" } });
     try {
@@ -85,6 +85,8 @@ describe("rule 2: a collected set's event SNS refuses on the completing message'
       }
       await deliverAll(own);
       expect(own.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
+      // The completing message tells its own fate; the round's check (on its last receive too) tells the other part.
+      await checkNow(own, pendingChecks(own)[0]!.check);
       const dead = await own.deadLetters();
       expect(new Map(dead.map((d) => [d.sourceMessageId, [d.reason, d.original]]))).toEqual(
         new Map(sent.map((s) => [s.id, ["results_unpublished", s.raw]])),

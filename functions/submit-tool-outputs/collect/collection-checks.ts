@@ -6,7 +6,7 @@ import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
 import type { CollectState } from "./collect-state";
 import type { CollectedMessages } from "./collected-messages";
-import type { Collection } from "./collection";
+import { type Collection, untold } from "./collection";
 
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
@@ -33,6 +33,17 @@ export interface CollectionChecksParts {
  * the chain never forks.
  * @example const checkDue = await checks.scheduleFirst(scope, round, run.expiresAt, ctx);
  */
+/** What a check asks each collecting API: whether a turn still stands, and (to tell a submitted set's parts) its state. */
+export type CheckDialects = Partial<
+  Record<
+    Api,
+    {
+      collecting: Pick<Collecting<unknown>, "standing"> & Partial<Pick<Collecting<unknown>, "reportAfterSubmission">>;
+      decide?: (message: unknown, ctx: RecordContext) => Promise<Outcome>;
+    }
+  >
+>;
+
 export class CollectionChecks {
   constructor(
     private readonly parts: CollectionChecksParts,
@@ -48,11 +59,7 @@ export class CollectionChecks {
   }
 
   /** One check: early, wait; due, look (collection-checks.ts header); never lost to the DLQ. */
-  async check(
-    check: CollectCheck,
-    dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>,
-    ctx: RecordContext,
-  ): Promise<Outcome> {
+  async check(check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
     const lastReceive = ctx.receiveCount >= this.parts.maxReceiveCount;
     if (check.due > Date.now() + 1_000) {
       // Early (a FIFO queue delivers at once): handed back, it is seen again when due. A fresh copy is sent only on
@@ -83,11 +90,7 @@ export class CollectionChecks {
     }
   }
 
-  private async look(
-    check: CollectCheck,
-    dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>,
-    ctx: RecordContext,
-  ): Promise<Outcome> {
+  private async look(check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
     const store = await this.parts.state.collections();
     const collection = await store.current(check.scope);
     if (!collection || collection.round !== check.round) return checked("the collection has ended");
@@ -95,6 +98,7 @@ export class CollectionChecks {
       await this.messages.deadLetterAll(collection, ctx); // a crash left some of its DLQ records unwritten
       return checked(`${collection.status}; its DLQ records are written`);
     }
+    if (untold(collection)) return this.tell(collection, check, dialects, ctx);
     if (collection.status === "submitted" || collection.status === "closed") return checked("the collection has ended");
 
     const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
@@ -129,6 +133,38 @@ export class CollectionChecks {
   private submitterMayCome(collection: Collection, timeoutAt: number): boolean {
     if (collection.missing > 0 || Date.now() >= timeoutAt + (this.parts.submitterWindowMs ?? 0)) return false;
     return (collection.leaseUntil ?? 0) > Date.now() || collection.tries < this.parts.maxReceiveCount;
+  }
+
+  /**
+   * A submitted round whose other parts are not told yet (rule 2): its submitter's event was not published (SNS refused
+   * it, the answer was lost, the invocation died). While the submitter's claim is live, look again later; then the
+   * check publishes an event of the round naming them (its submitter's own message keeps its own fate: it comes back,
+   * or ends in the DLQ), and once the check reaches its last receive without that, they go to the DLQ as
+   * `results_unpublished`. Naming twice is harmless; the DLQ write is refused once any event named them.
+   */
+  private async tell(collection: Collection, check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
+    const leaseUntil = collection.leaseUntil ?? 0;
+    if (leaseUntil > Date.now()) {
+      const due = Math.max(Date.now() + 1_000, Math.min(leaseUntil + 1_000, Date.now() + CHECK_EVERY_MS));
+      await this.send({ ...check, due }, ctx);
+      return checked("submitted; its submitter is still at it");
+    }
+    const others = [...collection.messages.keys()].filter((id) => id !== collection.owner).sort();
+    const at = { scope: collection.scope, round: collection.round };
+    const dialect = dialects[collection.api];
+    const follow = dialect?.collecting.reportAfterSubmission?.(collection.turn, collection.continuation);
+    if (ctx.receiveCount < this.parts.maxReceiveCount && follow !== undefined && dialect?.decide) {
+      const outcome = await dialect.decide(follow, ctx);
+      if (outcome.kind === "report") return { ...outcome, sources: others, round: at };
+      if (outcome.kind === "hand_back") return outcome;
+    }
+    const detail =
+      "the collected set was submitted, but no results event naming this message could be published (SNS refused it, " +
+      "or the message that completed the set never published it)";
+    const store = await this.parts.state.collections();
+    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, except: collection.owner });
+    if (told) await this.messages.deadLetterAll(told, ctx);
+    return checked("submitted; its other parts told in the DLQ");
   }
 
   /**

@@ -27,6 +27,8 @@ export interface Added {
 
 /** Ended rounds kept per scope: enough for a late copy of the last few rounds of a run or conversation. */
 const HISTORY_ROUNDS = 8;
+/** Dead-lettered message ids kept per scope (`lettered`): a redelivery comes within the queue's retention, long before. */
+const LETTERED_KEPT = 256;
 const COLLECTION_SK = "collection";
 const pkOf = (scope: string) => `collect#${scope}`;
 
@@ -69,7 +71,9 @@ export class CollectionStore {
       "#m": messageAttribute(messageId),
     };
     const values: Record<string, unknown> = { ":open": "open", ":m": storedMessage(message), ":k": outputs.length };
-    const checks = ["#status = :open"];
+    // A message an ended round dead-lettered is never added again (its fate is recorded): place() tells it so.
+    const checks = ["#status = :open", "NOT contains(lettered, :me)"];
+    values[":me"] = messageId;
     outputs.forEach(({ callId, hash }, i) => {
       names[`#o${i}`] = outputAttribute(callId);
       values[`:o${i}`] = { h: hash, m: messageId };
@@ -101,7 +105,8 @@ export class CollectionStore {
       ":left": seen.missing - fresh.length,
       ":m": storedMessage(message),
     };
-    const checks = ["round = :round", "first_at = :first", "#status = :open", "#missing = :seen"];
+    const checks = ["round = :round", "first_at = :first", "#status = :open", "#missing = :seen", "NOT contains(lettered, :me)"];
+    values[":me"] = messageId;
     fresh.forEach(({ callId, hash }, i) => {
       names[`#o${i}`] = outputAttribute(callId);
       values[`:o${i}`] = { h: hash, m: messageId };
@@ -128,6 +133,11 @@ export class CollectionStore {
         : [];
     const missing = c.required.length - first.outputs.length;
     const attempt = randomUUID();
+    // The replaced round's dead-lettered messages stay known to the scope (a copy still in flight may come back).
+    const endedLettered = replacing && (replacing.letteredAs !== undefined || replacing.status === "closed");
+    const lettered = [...(endedLettered ? replacing.messages.keys() : []), ...(replacing?.lettered ?? [])].slice(0, LETTERED_KEPT);
+    const own = endedLettered && replacing.letteredExcept ? [replacing.letteredExcept] : [];
+    const letteredOwn = [...own, ...(replacing?.letteredOwn ?? [])].filter((id) => lettered.includes(id));
     const item: StateItem = {
       pk: pkOf(c.scope),
       sk: COLLECTION_SK,
@@ -140,6 +150,8 @@ export class CollectionStore {
       first_at: this.now(),
       check_due: c.checkDue,
       history: [...ended, ...(replacing?.history ?? []).filter((h) => h.round !== replacing?.round)].slice(0, HISTORY_ROUNDS),
+      lettered,
+      lettered_own: letteredOwn,
       [messageAttribute(first.messageId)]: storedMessage(first.message),
       ...Object.fromEntries(first.outputs.map((o) => [outputAttribute(o.callId), { h: o.hash, m: first.messageId }])),
       ...(missing === 0 ? { owner: first.messageId, attempt, lease_until: first.leaseUntil, tries: 1 } : { tries: 0 }),
@@ -221,7 +233,11 @@ export class CollectionStore {
     if (end.status === "closed") {
       values[":letters"] = end.letters;
       values[":reason"] = end.letters.reason;
-      set.push("letters = :letters", "closed_reason = :reason");
+      set.push("letters = :letters", "closed_reason = :reason", "lettered_as = :reason");
+      if (end.letters.except) {
+        values[":except"] = end.letters.except;
+        set.push("lettered_except = :except");
+      }
     }
     if (attempt) values[":attempt"] = attempt;
     const checks = ["round = :round", "#status = :open"];
@@ -250,14 +266,47 @@ export class CollectionStore {
   async unpublished(scope: string, round: string, letters: Letters): Promise<Collection | undefined> {
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: "SET letters = :letters", values: { ":letters": letters } },
       {
-        expression: "round = :round AND #status = :submitted",
+        expression: `SET letters = :letters, lettered_as = :reason${letters.except ? ", lettered_except = :except" : ""}`,
+        values: { ":letters": letters, ":reason": letters.reason, ...(letters.except ? { ":except": letters.except } : {}) },
+      },
+      {
+        // Never after an event named them (rule 2: a part is named or dead-lettered, never both).
+        expression: "round = :round AND #status = :submitted AND attribute_not_exists(named)",
         names: { "#status": "status" },
         values: { ":round": round, ":submitted": "submitted" },
       },
     );
     return updated ? collectionOf(scope, updated) : undefined;
+  }
+
+  /** An event naming the submitted round's parts was published: its parts are told (rule 2). */
+  async named(scope: string, round: string): Promise<void> {
+    await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET named = :yes", values: { ":yes": true } },
+      {
+        expression: "round = :round AND #status = :submitted AND attribute_not_exists(lettered_as)",
+        names: { "#status": "status" },
+        values: { ":round": round, ":submitted": "submitted" },
+      },
+    );
+  }
+
+  /**
+   * The submitter's event was not published on this receive: its claim is given up at once, so that the round's
+   * check tells the other parts without waiting for the lease to pass.
+   */
+  async unnamed(scope: string, round: string, owner: string): Promise<void> {
+    await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET lease_until = :zero", values: { ":zero": 0 } },
+      {
+        expression: "round = :round AND #status = :submitted AND #owner = :owner AND attribute_not_exists(named)",
+        names: { "#status": "status", "#owner": "owner" },
+        values: { ":round": round, ":submitted": "submitted", ":owner": owner },
+      },
+    );
   }
 
   /** Every collected message of the closed round has its DLQ record. */

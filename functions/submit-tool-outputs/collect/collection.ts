@@ -58,6 +58,22 @@ export interface Collection {
   history: EndedRound[];
   /** A closed round's DLQ records, until every collected message has its own (then removed). */
   letters?: Letters;
+  /**
+   * The reason every message of this round was dead-lettered with (a closed round, or a submitted one whose event can
+   * never be published), kept after its letters went out: the round's durable decision that its parts are not named.
+   */
+  letteredAs?: DlqReason;
+  /** The one message of such a round whose record was its own outcome's to write (`Letters.except`), kept likewise. */
+  letteredExcept?: string;
+  /**
+   * Messages an earlier round of this scope dead-lettered (closed, or submitted with an unpublishable event), newest
+   * first: such a message, come again (it was still in flight when its round ended), is never taken by a later round.
+   */
+  lettered: string[];
+  /** Of `lettered`, those whose record was their own outcome's to write (`Letters.except`): not surely in the DLQ. */
+  letteredOwn: string[];
+  /** A submitted round: an event naming its parts was published (by its submitter, or by its check). */
+  named?: true;
 }
 
 /** A round that ended, as kept in its successor's `history`. */
@@ -80,6 +96,26 @@ export interface Letters {
 export interface SubmissionClaim {
   attempt: string;
   collection: Collection;
+}
+
+/**
+ * Whether this message was dead-lettered by a round of this scope that ended: the round as read (closed, or
+ * submitted with letters for an event that can never be published) holds it, or an earlier round did (`lettered`).
+ * Its fate is recorded: it is never added to a round again (rules 2 and 3: never both dead-lettered and reported).
+ */
+export function wasLettered(collection: Collection, messageId: string): boolean {
+  if (collection.lettered.includes(messageId)) return true;
+  return (collection.status === "closed" || collection.letteredAs !== undefined) && collection.messages.has(messageId);
+}
+
+/**
+ * A submitted round whose parts other than its submitter's message are not yet told: no event naming them was
+ * published and they were not dead-lettered. Its check tells them (collection-checks.ts), and no later round opens
+ * over it meanwhile (rule 2).
+ */
+export function untold(collection: Collection): boolean {
+  if (collection.status !== "submitted" || collection.named || collection.letteredAs !== undefined) return false;
+  return [...collection.messages.keys()].some((id) => id !== collection.owner);
 }
 
 /** A round is the set of ids a turn asks for. */
@@ -122,6 +158,8 @@ export function collectionOf(scope: string, item: StateItem): Collection {
     messages,
     tries: Number(item.tries ?? 0),
     history: Array.isArray(item.history) ? (item.history as EndedRound[]) : [],
+    lettered: Array.isArray(item.lettered) ? (item.lettered as string[]) : [],
+    letteredOwn: Array.isArray(item.lettered_own) ? (item.lettered_own as string[]) : [],
     ...defined({
       expiresAt: number("expires_at"),
       owner: text("owner"),
@@ -130,6 +168,9 @@ export function collectionOf(scope: string, item: StateItem): Collection {
       continuation: text("continuation"),
       checkDue: number("check_due"),
       letters: item.letters && typeof item.letters === "object" ? (item.letters as Letters) : undefined,
+      letteredAs: text("lettered_as") as DlqReason | undefined,
+      letteredExcept: text("lettered_except"),
+      named: item.named === true ? (true as const) : undefined,
     }),
   };
 }

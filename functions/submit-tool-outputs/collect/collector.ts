@@ -7,8 +7,8 @@ import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
 import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
-import { type Collection, type EndedRound, outputHash, roundOf } from "./collection";
-import { CollectionChecks } from "./collection-checks";
+import { type Collection, type EndedRound, outputHash, roundOf, untold, wasLettered } from "./collection";
+import { type CheckDialects, CollectionChecks } from "./collection-checks";
 import type { Added, HashedOutput } from "./collection-store";
 import { type CollectingMessage, SetSubmission } from "./submitting";
 
@@ -123,6 +123,9 @@ export class Collector {
     const current = await store.current(scope);
     // A round whose DLQ records did not all go out (a crash): they go now, before anything else.
     if (current?.letters) await this.messages.deadLetterAll(current, ctx);
+    // A message an ended round dead-lettered (it was still in flight then): in the DLQ already (its letters were sent
+    // just above), never in a later round, and no second record.
+    if (current && wasLettered(current, record.messageId)) return { outcome: lettered(current, record.messageId) };
     if (current && !within(given, current.required)) {
       // A late copy of an output of a round that already ended: known from the history, no endpoint call.
       const ended = current.history.find((round) => within(given, round.required));
@@ -132,10 +135,17 @@ export class Collector {
       const joined = await this.join(message.api, joining, current, dialect.collecting, record, ctx);
       return "outcome" in joined ? joined : { added: joined.added };
     }
+    if (current.status === "submitted" && current.owner !== record.messageId && current.messages.has(record.messageId)) {
+      // A part of the submitted set, come again: its fate is the round's to tell (its event, or its check), never its own.
+      return {
+        outcome: { kind: "acknowledge", result: "collected", detail: "collected; its set was submitted and the set's event names it" },
+      };
+    }
     if (current.status === "submitted") {
       const outcome = await this.late(current, current.turn, dialect, ctx);
-      // The set's own message, come again (its event was not published): the event names every part again (rule 2).
-      if (current.owner === record.messageId && outcome.kind === "report")
+      // The set's own message, come again (its event was not published): the event names every part again (rule 2),
+      // unless they were dead-lettered meanwhile (then it names only itself).
+      if (current.owner === record.messageId && outcome.kind === "report" && current.letteredAs === undefined)
         return { outcome: { ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } } };
       return { outcome };
     }
@@ -156,22 +166,20 @@ export class Collector {
   }
 
   /**
-   * A submitted set whose event could not be published on its completing message's last receive (rule 2): every
-   * other part goes to the DLQ (`results_unpublished`, its own body) through the round's letters, as a closed round's.
+   * What became of a submitted set's event (rule 2): published, its parts are told (the round's check stops looking);
+   * not, the submitter's claim is given up so that the round's check tells the other parts at once.
    */
-  async unpublished(at: { scope: string; round: string }, completing: string, ctx: RecordContext): Promise<void> {
+  async told(at: { scope: string; round: string }, published: boolean, messageId: string): Promise<void> {
     const store = await this.parts.state.collections();
-    const detail =
-      "the collected set was submitted, but its results event could not be published (SNS refused it to the last receive of the message that completed the set)";
-    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, except: completing });
-    if (told) await this.messages.deadLetterAll(told, ctx);
+    if (published) await store.named(at.scope, at.round);
+    else await store.unnamed(at.scope, at.round, messageId);
   }
 
   /**
    * Looks whether an open collection can still complete (collection-checks.ts); in the scope's chain, so that a
    * part in the same batch meets the collection as the check left it (a round closed with its DLQ records sent).
    */
-  check(check: CollectCheck, dialects: Partial<Record<Api, { collecting: Pick<Collecting<unknown>, "standing"> }>>, ctx: RecordContext) {
+  check(check: CollectCheck, dialects: CheckDialects, ctx: RecordContext) {
     return this.inTurn(check.scope, () => this.checks.check(check, dialects, ctx));
   }
 
@@ -195,6 +203,11 @@ export class Collector {
     if (!within(given, required.ids)) return { outcome: mismatch(required.ids, given) };
     const round = roundOf(required.ids);
     let previous = current;
+    if (previous && previous.round !== round && untold(previous)) {
+      // The previous set's parts are not told yet (its event was not published): its check tells them, then this opens.
+      const detail = "the turn's previous set was submitted but its parts are not yet told; this round opens once they are";
+      return { outcome: { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 30_000 } };
+    }
     if (previous?.status === "open" && previous.round !== round) {
       if (previous.missing === 0) {
         // The previous set may have been taken; its own message settles it (it comes back), then this round opens.
@@ -248,6 +261,23 @@ function mismatch(expected: string[], given: string[]): Outcome {
   const others = given.filter((id) => !expected.includes(id));
   const detail = `the turn asks for outputs for [${expected.join(", ")}]; this message also answers others: [${others.join(", ")}]`;
   return toolCallMismatch({ expected, given, detail });
+}
+
+/**
+ * A message an ended round dead-lettered, come again. Of the round as read, its DLQ record is written (place() sends any
+ * left first): acknowledged, no second record; unless its record was its own outcome's to write (`except`: that
+ * invocation may have died first): then a record of its own (a message may get its record twice, never none).
+ */
+function lettered(current: Collection, messageId: string): Outcome {
+  const ofThisRound = current.messages.has(messageId) && (current.status === "closed" || current.letteredAs !== undefined);
+  const own = ofThisRound ? current.letteredExcept === messageId : current.letteredOwn.includes(messageId);
+  if (!own) {
+    const detail = "this message's collection already ended and dead-lettered it (it came back after that); not collected again";
+    return { kind: "acknowledge", result: "collected", detail };
+  }
+  const reason = (ofThisRound && current.letteredAs) || "collect_incomplete";
+  const detail = "this message's collection already ended without it being reported (it came back after that); not collected again";
+  return { kind: "dead_letter", reason, detail, expectedToolCallIds: current.required };
 }
 
 function retryShortly(detail: string): Outcome {

@@ -33,7 +33,16 @@ export interface RelayParts {
 export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
   // The collector asks only the APIs whose messages may collect.
   const collecting = Object.fromEntries(
-    Object.entries(dialects).flatMap(([api, dialect]) => (dialect?.collecting ? [[api, { collecting: dialect.collecting }]] : [])),
+    Object.entries(dialects).flatMap(([api, dialect]) =>
+      dialect?.collecting
+        ? [
+            [
+              api,
+              { collecting: dialect.collecting, decide: (message: unknown, ctx: RecordContext) => dialect.decide(message as never, ctx) },
+            ],
+          ]
+        : [],
+    ),
   );
   const noTable: Outcome = {
     kind: "hand_back",
@@ -114,9 +123,11 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         functionTimeoutMs: remaining,
       };
       const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
-      // Rule 2: a collected set's event that could not be published on this last receive: every other part is told too.
-      if (outcome.kind === "report" && outcome.round && settled.reason === "results_unpublished" && collector)
-        await withinRecord(cutoff, () => collector.unpublished(outcome.round!, record.messageId, ctx)).catch(() => undefined);
+      // Rule 2: whether a collected set's event named its parts (else the round's check tells them).
+      if (outcome.kind === "report" && outcome.round && collector) {
+        const published = settled.result === "reported";
+        await withinRecord(cutoff, () => collector.told(outcome.round!, published, record.messageId)).catch(() => undefined);
+      }
       try {
         const { metadata: _metadata, ...ids } = parsed.context;
         telemetry.settled(

@@ -1,0 +1,97 @@
+/**
+ * DESIGN Part 3, rules 2 and 3: a part is never both accepted and dead-lettered. A collection that times out is
+ * closed and every part it holds goes to the DLQ (`collect_incomplete`), even a part whose message is still in
+ * flight (its execution environment stored the output, then died before answering). That message comes back; it
+ * must not be taken by a new round of the same turn and reported: it is in the DLQ already. Played in order, by hand,
+ * on the real handler (the explorer's seeds 28, 84 and 682 found it).
+ * Rule 2: a submitted set whose event was never published (its completing message's invocation died after the
+ * submission, or SNS refused it on that message's last receive) has its other parts told by the round's check: an
+ * event naming them (the explorer's seeds 136, 561, 624, 730, 859 found them neither reported nor dead-lettered).
+ */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
+import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "./collect-rig";
+
+let h: Harness;
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+
+/** Changes a scope's collection item directly (what time passing, or a crash, would leave in the table). */
+async function setInCollection(scope: string, update: string, values: Record<string, { N: string }> = {}) {
+  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: h.aws.stateTableName,
+        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
+        UpdateExpression: update,
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+/** Moves the collection's first output `ms` into the past (what the collect timeout's wait would leave in the table). */
+const backdate = (scope: string, ms: number) => setInCollection(scope, "SET first_at = first_at - :ms", { ":ms": { N: String(ms) } });
+
+describe("rule 3: a part closed into the DLQ while its message is in flight", () => {
+  it("when it comes back is acknowledged as already dead-lettered, never taken by a new round of the turn nor reported", async () => {
+    // Prepare: part 0 stored by an invocation whose answer never came (its message stays in flight), then the
+    // collection times out and its check dead-letters part 0.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    const inFlight = await h.receive(1);
+    expect(inFlight.Records.map((r) => r.messageId)).toEqual([first]);
+    await h.invoke(inFlight);
+    await backdate(scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId }), 3_601_000);
+    await checkNow(h, pendingChecks(h)[0]!.check);
+    expect((await h.deadLetters()).map((d) => [d.sourceMessageId, d.reason])).toEqual([[first, "collect_incomplete"]]);
+    // Act: the other part arrives, and part 0's message comes back (its redelivery).
+    const second = await h.send(part(full, [c1]));
+    const arrives = await h.receive(1);
+    expect(arrives.Records.map((r) => r.messageId)).toEqual([second]);
+    await invokeAndDelete(h, arrives);
+    await invokeAndDelete(h, inFlight);
+    await deliverAll(h);
+    // Assess: nothing submitted or reported; part 0 in the DLQ once (above), the other part still waiting for it.
+    expect(h.sim.counters.submits).toBe(0);
+    expect(await h.results()).toEqual([]);
+    const dead = await h.deadLetters();
+    expect(dead).toEqual([]);
+  });
+});
+
+describe("rule 2: a submitted set whose event was never published", () => {
+  it("the round's check publishes an event naming the other parts (the completing message keeps its own fate)", async () => {
+    // Prepare: a set submitted and reported, then the table as a crash between the submission and the event leaves it
+    // (no event recorded as published, the completing invocation's claim lapsed); its event is not counted.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const completing = await h.send(part(full, [c1]));
+    await deliverAll(h);
+    expect(h.sim.counters.submits).toBe(1);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await setInCollection(scope, "REMOVE named SET lease_until = :zero", { ":zero": { N: "0" } });
+    await h.results();
+    // Act: the round's check comes.
+    const [pending] = pendingChecks(h);
+    await checkNow(h, pending!.check);
+    // Assess: one event names the other part (not the completing message), nothing dead-lettered, no second submission.
+    const events = (await h.results()).map((r) => r.event);
+    expect(events.map((e) => e.source_message_ids)).toEqual([[first]]);
+    expect(events[0]!.source_message_id).not.toBe(completing);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+    // A second look finds the parts told: nothing more.
+    await checkNow(h, pending!.check);
+    expect(await h.results()).toEqual([]);
+  });
+});
