@@ -24,6 +24,87 @@ const actions = Object.fromEntries(
   }),
 ) as Record<TableOperation, { run: Action; check: { types: unknown; custom: unknown } }>;
 
+type Parser = { parse(input: string, options: { context: ParseContext }): unknown };
+interface ParseContext {
+  attrNames?: Record<string, string>;
+  attrVals?: Record<string, Record<string, unknown>>;
+  unusedAttrNames: Record<string, true>;
+  unusedAttrVals: Record<string, true>;
+}
+
+/**
+ * dynalite's expression parsers (PEG) are most of a table request's time, and the relay sends the same few expressions
+ * over and over with other values. While a MemoryTable request runs (never for dynalite itself, which may share this
+ * process in a test), each parse is memoized. What a parse depends on: the expression, the attribute names, and of
+ * the values only their presence and type (the checks read `getType`), except for BETWEEN (compares the bounds) and
+ * attribute_type (reads the type name's text), which are always parsed. The cached tree holds a placeholder where
+ * the parse put a value; a hit copies the tree with the request's own values in, and marks the same names and values
+ * used. A parse that fails is never cached.
+ */
+const memo = new Map<string, { tree: unknown; names: string[]; values: string[] }>();
+const VALUE = Symbol("expression attribute value");
+let memoizing = false;
+const VALUE_TYPES = ["S", "N", "B", "NULL", "BOOL", "SS", "NS", "BS", "L", "M"];
+
+function memoized(kind: string, parser: Parser): void {
+  const parse = parser.parse.bind(parser);
+  parser.parse = (input, options) => {
+    const context = options.context;
+    if (!memoizing || /between|attribute_type/i.test(input)) return parse(input, options);
+    const values = context.attrVals ?? {};
+    const key = `${kind}\u0000${input}\u0000${JSON.stringify(context.attrNames ?? null)}\u0000${Object.entries(values)
+      .map(([k, v]) => `${k}:${VALUE_TYPES.find((t) => v?.[t] != null) ?? ""}`)
+      .join(",")}`;
+    const hit = memo.get(key);
+    if (hit) {
+      for (const name of hit.names) delete context.unusedAttrNames[name];
+      for (const name of hit.values) delete context.unusedAttrVals[name];
+      return withValues(hit.tree, values);
+    }
+    const names: string[] = [];
+    const used: string[] = [];
+    const recording = (target: Record<string, true>, into: string[]) =>
+      new Proxy(target, {
+        deleteProperty: (t, name) => {
+          into.push(String(name));
+          return Reflect.deleteProperty(t, name);
+        },
+      });
+    const tree = parse(input, {
+      context: {
+        ...context,
+        unusedAttrNames: recording(context.unusedAttrNames, names),
+        unusedAttrVals: recording(context.unusedAttrVals, used),
+      },
+    });
+    const byValue = new Map(Object.entries(values).map(([k, v]) => [v as unknown, k]));
+    // Keys hold per-turn attribute names (call ids): bounded, so that a long run does not grow it without end.
+    if (memo.size >= 20_000) memo.clear();
+    memo.set(key, { tree: withPlaceholders(tree, byValue), names, values: used });
+    return tree;
+  };
+}
+
+function withPlaceholders(node: unknown, byValue: Map<unknown, string>): unknown {
+  const name = byValue.get(node);
+  if (name !== undefined) return { [VALUE]: name };
+  if (Array.isArray(node)) return node.map((n) => withPlaceholders(n, byValue));
+  if (node === null || typeof node !== "object") return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withPlaceholders(v, byValue)]));
+}
+
+function withValues(node: unknown, values: Record<string, unknown>): unknown {
+  if (Array.isArray(node)) return node.map((n) => withValues(n, values));
+  if (node === null || typeof node !== "object") return node;
+  const name = (node as { [VALUE]?: string })[VALUE];
+  if (name !== undefined) return values[name];
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withValues(v, values)]));
+}
+
+memoized("condition", require("dynalite/db/conditionParser") as Parser);
+memoized("update", require("dynalite/db/updateParser") as Parser);
+memoized("projection", require("dynalite/db/projectionParser") as Parser);
+
 /** An error as the SDK would surface it from DynamoDB's answer: `name` is the exception's type. */
 export class TableError extends Error {
   constructor(
@@ -89,11 +170,14 @@ export class MemoryTable {
     if (refused !== undefined) throw new TableError("ValidationException", refused);
     const { run, check } = actions[operation];
     let data: Record<string, unknown>;
+    memoizing = true;
     try {
       data = validations.checkTypes(clone(input), check.types);
       validations.checkValidations(data, check.types, check.custom, this.store);
     } catch (error) {
       throw asTableError(error);
+    } finally {
+      memoizing = false;
     }
     let answer: { error?: unknown; value?: unknown } | undefined;
     run(this.store, data, (error, value) => {
