@@ -370,6 +370,15 @@ export function installWorldBoundary(): void {
       if (service === "sqs") return world.sqsSend(name, command.input, signal);
       return world.snsSend(name, command.input, signal);
     };
+  // Every client the relay builds makes its own HTTP handler, and making one starts resolving the SDK's defaults
+  // mode (environment, shared config files, a provider error per miss): most of a cold handler's cost here. With
+  // `send` re-pointed no request ever reaches a handler, so the clients share one inert handler (the SDK's own
+  // class, made with options rather than the defaults-mode provider). The class is reached through a client, so the
+  // explorer names no package the project does not depend on.
+  type HandlerClass = { create(options?: unknown): unknown; new (options?: object): unknown };
+  const Handler = (new SQSClient({}).config.requestHandler as unknown as { constructor: HandlerClass }).constructor;
+  const inert = new Handler({});
+  Handler.create = (options?: unknown) => (typeof (options as { handle?: unknown })?.handle === "function" ? options : inert);
   (DynamoDBDocumentClient.prototype as { send: unknown }).send = route("table");
   (SQSClient.prototype as { send: unknown }).send = route("sqs");
   (SNSClient.prototype as { send: unknown }).send = route("sns");
