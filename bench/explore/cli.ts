@@ -49,6 +49,9 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 
 async function explore(from: number, count: number): Promise<Summary> {
   silenceConsole();
+  // Errors are thrown on every lost answer, refusal and abort, and capturing their stacks was a tenth of the time.
+  // Nothing reads them but the relay's log line for an unexpected failure (silenced here); a replay keeps them.
+  Error.stackTraceLimit = 0;
   const { installSimRuntime } = await import("./sim-runtime");
   installSimRuntime();
   const { installWorldBoundary } = await import("./world");
