@@ -275,6 +275,7 @@ export async function runSchedule(seed: number, tracing = false): Promise<Schedu
     if (steps >= MAX_STEPS) violations.push(`unfinished: ${MAX_STEPS} steps without settling`);
   } finally {
     for (const g of generations) if (g) g.dead = true;
+    world.close();
     enterWorld(undefined);
   }
   const excused: string[] = [];

@@ -56,9 +56,17 @@ export const VISIBILITY_TIMEOUT_SECONDS = 180;
 export const RETENTION_SECONDS = 345_600;
 export const LEASE_JUMP_MS = (VISIBILITY_TIMEOUT_SECONDS + 30) * 1000;
 
+/**
+ * Which environment (and generation) the running code belongs to. One store for the process, not one per world:
+ * AsyncLocalStorage's `run` leaves its key (set back to undefined) in the caller's async context, so a store per
+ * world would add a key to the scheduler's context every schedule, and every later `run` (the relay's own
+ * call-deadline store included) would copy all of them: the cost grew with the schedules a process had run.
+ */
+const GENERATION = new AsyncLocalStorage<Generation>();
+
 /** The shared parts every environment of one schedule talks to. */
 export class World {
-  readonly context = new AsyncLocalStorage<Generation>();
+  readonly context = GENERATION;
   readonly table = new MemoryTable(TABLE_NAME);
   readonly endpoint = new MemoryEndpoint(() => Date.now());
   readonly topic = new MemoryTopic();
@@ -148,8 +156,19 @@ export class World {
 
   /** Drops a dead generation's parked calls: they never answer (the process is gone). */
   forget(owner: Generation): void {
+    for (const op of this.ops) if (op.owner === owner) op.detach();
     this.ops = this.ops.filter((op) => op.owner !== owner);
     clock.dropOwnedBy(owner);
+  }
+
+  /**
+   * Ends the schedule: the calls still parked lose their abort listeners. A listener left on a composite signal
+   * (AbortSignal.any, as the relay's state-table calls make) whose timer will never fire keeps that signal in
+   * Node's set of signals that must outlive their listeners, and with it the whole world of its schedule.
+   */
+  close(): void {
+    for (const op of this.ops) op.detach();
+    this.ops = [];
   }
 
   /** Settles `op`, with `fault` (at most one) applied to it. Returns whether its environment crashed. */
@@ -351,6 +370,15 @@ export function installWorldBoundary(): void {
       if (service === "sqs") return world.sqsSend(name, command.input, signal);
       return world.snsSend(name, command.input, signal);
     };
+  // Every client the relay builds makes its own HTTP handler, and making one starts resolving the SDK's defaults
+  // mode (environment, shared config files, a provider error per miss): most of a cold handler's cost here. With
+  // `send` re-pointed no request ever reaches a handler, so the clients share one inert handler (the SDK's own
+  // class, made with options rather than the defaults-mode provider). The class is reached through a client, so the
+  // explorer names no package the project does not depend on.
+  type HandlerClass = { create(options?: unknown): unknown; new (options?: object): unknown };
+  const Handler = (new SQSClient({}).config.requestHandler as unknown as { constructor: HandlerClass }).constructor;
+  const inert = new Handler({});
+  Handler.create = (options?: unknown) => (typeof (options as { handle?: unknown })?.handle === "function" ? options : inert);
   (DynamoDBDocumentClient.prototype as { send: unknown }).send = route("table");
   (SQSClient.prototype as { send: unknown }).send = route("sqs");
   (SNSClient.prototype as { send: unknown }).send = route("sns");

@@ -181,6 +181,99 @@ describe("the in-memory table answers as dynalite (with DynamoDB's limits) does"
     ]);
     expect(real[4]).toMatchObject({ ok: true, answer: { Attributes: { missing: { N: "1" }, seen: { SS: ["m1", "m2"] } } } });
   });
+
+  // The in-memory table memoizes dynalite's parses by expression, the names' pattern and the values' types: the same
+  // expressions again, with other names (call ids) and values, answer as a fresh parse does (dynalite's own).
+  const repeated = (table: string): Array<["GetItem" | "PutItem" | "UpdateItem", Record<string, unknown>]> => {
+    const set = "SET #o.#c = :v, #mi = #mi - :one";
+    const condition = "#st = :open AND attribute_not_exists(#o.#c)";
+    const update = (call: string, values: Record<string, unknown>, names: Record<string, string> = {}) =>
+      [
+        "UpdateItem",
+        {
+          TableName: table,
+          Key: key("memo"),
+          UpdateExpression: set,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { "#o": "outputs", "#c": call, "#mi": "missing", "#st": "status", ...names },
+          ExpressionAttributeValues: { ":v": { S: `out:${call}` }, ":one": { N: "1" }, ":open": { S: "open" }, ...values },
+          ReturnValues: "ALL_NEW",
+        },
+      ] as ["UpdateItem", Record<string, unknown>];
+    const pair = (a: string, b: string) =>
+      [
+        "UpdateItem",
+        {
+          TableName: table,
+          Key: key("memo"),
+          UpdateExpression: "SET #a = :v, #b = :w",
+          ExpressionAttributeNames: { "#a": a, "#b": b },
+          ExpressionAttributeValues: { ":v": { S: "1" }, ":w": { S: "2" } },
+        },
+      ] as ["UpdateItem", Record<string, unknown>];
+    return [
+      ["PutItem", { TableName: table, Item: { ...key("memo"), status: { S: "open" }, missing: { N: "3" }, outputs: { M: {} } } }],
+      update("call_1", {}),
+      update("call_2", { ":v": { S: "two" } }), // the same parse, other names and values
+      update("call_2", {}), // already there: the condition fails
+      update("call_3", { ":one": { S: "1" } }), // a string where a number must be
+      update("call_3", {}, { "#c": "" }), // an empty attribute name
+      update("call_3", { ":extra": { S: "x" } }), // a value no expression uses
+      update("missing", {}), // two names resolving alike (outputs.missing and missing: no overlap)
+      update("call_3", { ":one": { N: "2" } }),
+      pair("x", "x"), // two paths overlap
+      pair("x", "y"),
+      pair("y", "x"),
+      ["GetItem", { TableName: table, Key: key("memo"), ConsistentRead: true }],
+    ];
+  };
+
+  it("answers the same expressions again, with other names and values, as a fresh parse does", async () => {
+    const client = new DynamoDBClient({ region: aws.region, endpoint: aws.dynamodb.endpoint, maxAttempts: 1 });
+    const real: Outcome[] = [];
+    for (const [op, input] of repeated(aws.stateTableName)) {
+      const command =
+        op === "GetItem"
+          ? new GetItemCommand(input as never)
+          : op === "PutItem"
+            ? new PutItemCommand(input as unknown as PutItemCommandInput)
+            : new UpdateItemCommand(input as unknown as UpdateItemCommandInput);
+      try {
+        const {
+          $metadata: _,
+          ConsumedCapacity: __,
+          ...answer
+        } = (await client.send(command as never)) as unknown as Record<string, unknown>;
+        real.push({ ok: true, answer });
+      } catch (error) {
+        real.push({ ok: false, name: (error as Error).name, message: (error as Error).message });
+      }
+    }
+    const memory = new MemoryTable(aws.stateTableName);
+    const simulated: Outcome[] = repeated(aws.stateTableName).map(([op, input]) => {
+      try {
+        return { ok: true, answer: memory.request(op, input) };
+      } catch (error) {
+        return { ok: false, name: (error as Error).name, message: (error as Error).message };
+      }
+    });
+    expect(normalise(simulated)).toEqual(normalise(real));
+    expect(real.map((o) => (o.ok ? "ok" : (o as { name: string }).name))).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "ConditionalCheckFailedException",
+      "ValidationException",
+      "ValidationException",
+      "ValidationException",
+      "ok",
+      "ok",
+      "ValidationException",
+      "ok",
+      "ok",
+      "ok",
+    ]);
+  });
 });
 
 describe("the in-memory queues behave as fauxqs does", () => {
