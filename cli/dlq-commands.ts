@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type Message,
@@ -10,7 +9,7 @@ import {
 import { ID_FIELDS, type MessageIds } from "../functions/submit-tool-outputs/dialects/index";
 import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
 import { UsageError } from "./cli-error";
-import { deleteMessages, receiveBatch } from "./queue-io";
+import { deleteMessages, receiveBatch, releaseMessages as release } from "./queue-io";
 
 /** A DLQ entry as the operator sees it: ids, reason, sizes; never the original's tool outputs. */
 export interface DeadLetterSummary {
@@ -226,21 +225,6 @@ export async function chooseRedriveMethod(o: {
 export async function approximateDepth(sqs: SQSClient, url: string): Promise<number | undefined> {
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }));
   return Attributes?.ApproximateNumberOfMessages === undefined ? undefined : Number(Attributes.ApproximateNumberOfMessages);
-}
-
-async function release(sqs: SQSClient, url: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const chunk = messages.slice(i, i + 10);
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: url,
-          Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
-        }),
-      )
-      // Best effort: if this fails, the messages come back on their own after HOLD_SECONDS.
-      .catch(() => undefined);
-  }
 }
 
 export function checkReasons(reasons: string[] | undefined): string[] | undefined {

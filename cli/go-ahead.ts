@@ -1,9 +1,9 @@
-import { ChangeMessageVisibilityBatchCommand, type Message, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { type Message, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { turnKey } from "../functions/submit-tool-outputs/dialects/responses/submission-claims";
 import { type DeadLetter, readDeadLetter } from "../functions/submit-tool-outputs/out/dlq-record";
 import { UsageError } from "./cli-error";
-import { deleteMessages, receiveBatch } from "./queue-io";
+import { deleteMessages, receiveBatch, releaseMessages as release } from "./queue-io";
 
 /** How long the DLQ messages looked at stay hidden while the go-ahead is given (released at once after). */
 const HOLD_SECONDS = 60;
@@ -118,19 +118,4 @@ async function findRecord(o: GoAheadOptions): Promise<{ letter: DeadLetter; mess
   }
   await release(o.sqs, o.dlqUrl, others);
   throw new UsageError(`no DLQ record for message ${o.messageId} (see \`dlq list\`).`);
-}
-
-async function release(sqs: SQSClient, url: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    const chunk = messages.slice(i, i + 10);
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: url,
-          Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
-        }),
-      )
-      // Best effort: if this fails, the messages come back on their own after HOLD_SECONDS.
-      .catch(() => undefined);
-  }
 }

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -95,4 +96,22 @@ export async function sendMessages(
     ids.push(...chunk.map((_, j) => byId.get(String(j))!));
   }
   return ids;
+}
+
+/**
+ * Makes held messages visible again at once (visibility 0), ten a call. Best effort: a message whose release fails
+ * comes back by itself when the visibility timeout it was received with ends.
+ */
+export async function releaseMessages(sqs: SQSClient, url: string, messages: Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    await sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: url,
+          Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+        }),
+      )
+      .catch(() => undefined);
+  }
 }
