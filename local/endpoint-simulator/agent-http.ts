@@ -4,7 +4,6 @@
  * stream. server.ts hands every request under `/v1/agents/` here after recording it. Bodies are never logged.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import { buildAgentSession, buildTurn, requiredActionsAt, sessionStatusAt, turnItemsAt, turnStatusAt } from "./agent-objects";
 import { AGENTS_MAX_BODY_BYTES, agentReplies } from "./agent-replies";
 import {
@@ -16,7 +15,7 @@ import {
   pendingApprovals,
   pendingCalls,
 } from "./agent-sessions";
-import { type FaultPlan, faultReply } from "./faults";
+import { type FaultPlan, playFault } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { decodeSegment } from "./response-paths";
 import { responseReplies } from "./response-replies";
@@ -133,14 +132,7 @@ export class AgentsHttp {
             sessionId: (target as { sessionId: string }).sessionId,
             stream: aimed === "agent_stream",
           });
-    if (fault !== undefined) counters.faultsInjected += 1;
-    if (fault?.kind === "drop") {
-      call.req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === "slow") await sleep(fault.delayMs ?? 1000, undefined, { signal: this.#config.closing });
-    const instead = fault === undefined ? undefined : faultReply(fault);
-    if (instead !== undefined) return sendReply(res, instead, answerHeaders());
+    if (await playFault(fault, call, counters, this.#config.closing)) return;
 
     const query = call.url.searchParams;
     switch (target.name) {

@@ -5,10 +5,12 @@
  * cancels and conversation reads. `POST /threads/runs`, first-turn `POST /responses` and
  * `POST /conversations` are how the demo starts a chain, not relay calls.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { agentReplies } from "./agent-replies";
-import { type Reply, replies } from "./replies";
+import { type Reply, replies, sendReply } from "./replies";
 import { responseReplies } from "./response-replies";
-import type { Fault, FaultKind, RandomFaults } from "./types";
+import type { Fault, FaultKind, RandomFaults, SimulatorCounters } from "./types";
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   "rate_limit",
@@ -221,4 +223,27 @@ export function faultReply(fault: Fault): Reply | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * Plays a fault taken for a call, the same way on every API's routes: counts it, drops the connection, waits (a slow
+ * answer, then the call goes on) or answers in its stead. True when the call was answered or dropped.
+ */
+export async function playFault(
+  fault: Fault | undefined,
+  call: { req: IncomingMessage; res: ServerResponse; answerHeaders: () => Record<string, string> },
+  counters: Pick<SimulatorCounters, "faultsInjected">,
+  closing: AbortSignal,
+): Promise<boolean> {
+  if (fault === undefined) return false;
+  counters.faultsInjected += 1;
+  if (fault.kind === "drop") {
+    call.req.socket.destroy();
+    return true;
+  }
+  if (fault.kind === "slow") await sleep(fault.delayMs ?? 1000, undefined, { signal: closing });
+  const instead = faultReply(fault);
+  if (instead === undefined) return false;
+  sendReply(call.res, instead, call.answerHeaders());
+  return true;
 }

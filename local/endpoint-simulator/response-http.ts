@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConversationStore, conversationItemsAt } from "./conversations";
-import { type FaultPlan, faultReply } from "./faults";
+import { type FaultPlan, playFault } from "./faults";
 import { type Reply, replies, sendReply } from "./replies";
 import { buildResponseObject, type ResponseObject } from "./response-object";
 import { faultTarget, route } from "./response-paths";
@@ -92,14 +92,7 @@ export class ResponsesHttp {
 
     const aimed = faultTarget(target, body);
     const fault = aimed === undefined ? undefined : this.#config.faults.take(aimed);
-    if (fault !== undefined) counters.faultsInjected += 1;
-    if (fault?.kind === "drop") {
-      call.req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === "slow") await sleep(fault.delayMs ?? 1000, undefined, { signal: this.#config.closing });
-    const instead = fault === undefined ? undefined : faultReply(fault);
-    if (instead !== undefined) return sendReply(res, instead, answerHeaders());
+    if (await playFault(fault, call, counters, this.#config.closing)) return;
 
     const query = call.url.searchParams;
     switch (target.name) {
