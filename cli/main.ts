@@ -182,13 +182,7 @@ async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promi
   const reasons = checkReasons(values.reason as string[] | undefined);
   const max = positiveInteger(values.max, "--max");
   const targets = await resolveTargets(values as TargetFlags, io.env);
-  const dlqUrl = need(targets.dlqUrl, { name: "DLQ", flag: "dlq", env: "DLQ_URL", stackOutput: "DeadLetterQueueUrl" });
-  const inputQueueUrl = need(targets.inputQueueUrl, {
-    name: "input queue",
-    flag: "input-queue",
-    env: "INPUT_QUEUE_URL",
-    stackOutput: "InputQueueUrl",
-  });
+  const { dlqUrl, inputQueueUrl } = redriveQueues(targets);
   if (max !== undefined && requested === "move-task")
     throw new UsageError("a message-move task moves everything: drop --max, or use --method copy.");
   const { method, why } =
@@ -232,18 +226,25 @@ async function dlqRedrive(argv: string[], io: CliIo, signal: AbortSignal): Promi
   return 0;
 }
 
+/** The two queues a redrive moves between, each named by its flag, variable or stack output. */
+function redriveQueues(targets: Awaited<ReturnType<typeof resolveTargets>>): { dlqUrl: string; inputQueueUrl: string } {
+  return {
+    dlqUrl: need(targets.dlqUrl, { name: "DLQ", flag: "dlq", env: "DLQ_URL", stackOutput: "DeadLetterQueueUrl" }),
+    inputQueueUrl: need(targets.inputQueueUrl, {
+      name: "input queue",
+      flag: "input-queue",
+      env: "INPUT_QUEUE_URL",
+      stackOutput: "InputQueueUrl",
+    }),
+  };
+}
+
 /** `dlq redrive --go-ahead <message id>`: one submission_unconfirmed record, after showing what is known (go-ahead.ts). */
 async function goAhead(messageId: string, values: Values, io: CliIo): Promise<number> {
   if (values.reason !== undefined || values.max !== undefined || values.method !== undefined)
     throw new UsageError("--go-ahead names one record: drop --reason, --max and --method.");
   const targets = await resolveTargets(values as TargetFlags, io.env);
-  const dlqUrl = need(targets.dlqUrl, { name: "DLQ", flag: "dlq", env: "DLQ_URL", stackOutput: "DeadLetterQueueUrl" });
-  const inputQueueUrl = need(targets.inputQueueUrl, {
-    name: "input queue",
-    flag: "input-queue",
-    env: "INPUT_QUEUE_URL",
-    stackOutput: "InputQueueUrl",
-  });
+  const { dlqUrl, inputQueueUrl } = redriveQueues(targets);
   const tableName = need((values["state-table"] as string | undefined) ?? targets.stateTable, {
     name: "state table",
     flag: "state-table",

@@ -10,18 +10,10 @@ import crypto from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
 import timers from "node:timers";
 import timersPromises from "node:timers/promises";
+import { seededRandom } from "../../local/endpoint-simulator/faults";
 
-/** mulberry32: small, fast and good enough to pick schedules; every stream of randomness here is one of these. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** mulberry32 (the simulator's own): every stream of randomness here is one of these. */
+export const prng = seededRandom;
 
 interface SimTimer {
   id: number;
