@@ -100,4 +100,71 @@ describe("SendBatcher", () => {
     await kept;
     expect(calls).toEqual([["kept"]]);
   });
+
+  it("waits again for each entry that joins, so answers that come a little apart still share one call", async () => {
+    // Prepare: entries 30 ms apart, a linger of 50 ms: each restarts the wait (the first alone would go at 50 ms).
+    const calls: string[][] = [];
+    const batcher = new SendBatcher<string>({
+      maxEntries: 10,
+      maxBytes: 1000,
+      lingerMs: 50,
+      maxLingerMs: 5000,
+      moreMayCome: () => true,
+      async send(values) {
+        calls.push(values);
+        return new Map();
+      },
+    });
+    // Act
+    const sent: Promise<void>[] = [];
+    for (const value of ["a", "b", "c", "d"]) {
+      sent.push(batcher.add({ value, bytes: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await Promise.all(sent);
+    // Assess
+    expect(calls).toEqual([["a", "b", "c", "d"]]);
+  });
+
+  it("never holds the first entry longer than maxLingerMs, however often others join", async () => {
+    const calls: Array<{ values: string[]; at: number }> = [];
+    const started = performance.now();
+    const batcher = new SendBatcher<string>({
+      maxEntries: 10,
+      maxBytes: 1000,
+      lingerMs: 15,
+      maxLingerMs: 30,
+      moreMayCome: () => true,
+      async send(values) {
+        calls.push({ values, at: performance.now() - started });
+        return new Map();
+      },
+    });
+    const sent: Promise<void>[] = [];
+    for (const value of ["a", "b", "c", "d", "e", "f"]) {
+      sent.push(batcher.add({ value, bytes: 1 }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await Promise.all(sent);
+    // The first call went out at its cap (30 ms), before the entries that came after it.
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls[0]!.values[0]).toBe("a");
+    expect(calls[0]!.values).not.toContain("f");
+  });
+
+  it("passes the callers' one signal to the call as it is", async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const batcher = new SendBatcher<string>({
+      maxEntries: 10,
+      maxBytes: 1000,
+      lingerMs: 5,
+      async send(_values, signal) {
+        seen.push(signal);
+        return new Map();
+      },
+    });
+    const cutoff = new AbortController().signal;
+    await Promise.all(["a", "b"].map((value) => batcher.add({ value, bytes: 1 }, cutoff)));
+    expect(seen).toEqual([cutoff]);
+  });
 });

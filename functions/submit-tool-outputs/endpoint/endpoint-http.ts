@@ -1,4 +1,5 @@
 import { CredentialsError } from "../config/errors";
+import { callLimit } from "../pipeline/call-limit";
 import type { EndpointRequest, RequestAuthorizer } from "./credentials/credential-kind";
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
 
@@ -110,10 +111,10 @@ export class EndpointHttp {
     { traceId, signal, timeoutMs, headers: callHeaders }: CallOptions,
     { body, streaming = false }: { body?: string; streaming?: boolean } = {},
   ): Promise<Answer> {
-    const timeout = new AbortController();
-    const limitMs = Math.max(this.options.timeoutMs, timeoutMs ?? 0);
-    const timer = setTimeout(() => timeout.abort(new DOMException("endpoint call timed out", "TimeoutError")), limitMs);
-    const release = () => clearTimeout(timer);
+    // One signal per call, linked to the caller's: a streamed answer stays bound to that signal after `release`
+    // ends the timeout (its body is read for as long as the caller follows), any other is unlinked with it.
+    const limit = callLimit(Math.max(this.options.timeoutMs, timeoutMs ?? 0), [signal], "endpoint call");
+    const release = streaming ? limit.clearTimer : limit.dispose;
     const headers: Record<string, string> = { ...this.options.headers, ...callHeaders };
     if (this.options.traceHeader !== undefined) headers[this.options.traceHeader] = traceId;
     headers.accept = streaming ? "text/event-stream" : "application/json";
@@ -124,7 +125,7 @@ export class EndpointHttp {
     let dispatched = false;
     try {
       const sent = performance.now();
-      const both = AbortSignal.any([signal, timeout.signal]);
+      const both = limit.signal;
       const send = async (auth: Record<string, string>) => {
         both.throwIfAborted();
         dispatched = true;

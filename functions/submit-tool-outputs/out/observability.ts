@@ -36,6 +36,29 @@ export interface RecordLogFields {
   duration_ms: number;
 }
 
+type CountMetric = Exclude<(typeof METRICS)[keyof typeof METRICS], "EndpointLatency">;
+
+/**
+ * The invocation's metrics, tallied as records settle and added to Powertools' document once, when the invocation
+ * ends (`tallyMiddleware`): one `addMetric` per metric and batch instead of several per record.
+ */
+const tally = { counts: new Map<CountMetric, number>(), latenciesMs: [] as number[] };
+
+function count(name: CountMetric, n = 1): void {
+  tally.counts.set(name, (tally.counts.get(name) ?? 0) + n);
+}
+
+/** Adds the tallied metrics to the invocation's metrics document (before Powertools' middleware writes it). */
+export function addTalliedMetrics(): void {
+  for (const [name, n] of tally.counts) metrics.addMetric(name, MetricUnit.Count, n);
+  for (const ms of tally.latenciesMs) metrics.addMetric(METRICS.EndpointLatency, MetricUnit.Milliseconds, ms);
+  tally.counts.clear();
+  tally.latenciesMs.length = 0;
+}
+
+/** Middy middleware: used after `logMetrics`, so its `after` (run in reverse order) adds the tally before that writes. */
+export const tallyMiddleware = { after: addTalliedMetrics, onError: addTalliedMetrics };
+
 export const powertoolsTelemetry: Telemetry = {
   settled(line, settled) {
     const entry = { ...line, outcome: settled.result, reason: settled.reason, via: settled.via, run_status: settled.status };
@@ -43,29 +66,29 @@ export const powertoolsTelemetry: Telemetry = {
     else if (settled.result === "handed_back") logger.warn("message handed back", entry);
     else logger.info("message settled", entry);
 
-    if (settled.result === "reported" && settled.via !== "watched") metrics.addMetric(METRICS.Accepted, MetricUnit.Count, 1);
-    if (settled.result === "reported") metrics.addMetric(METRICS.ResultsPublished, MetricUnit.Count, 1);
-    if (settled.result === "watching") metrics.addMetric(METRICS.WatchesScheduled, MetricUnit.Count, 1);
-    if (settled.result === "handed_back") metrics.addMetric(METRICS.HandedBack, MetricUnit.Count, 1);
+    if (settled.result === "reported" && settled.via !== "watched") count(METRICS.Accepted);
+    if (settled.result === "reported") count(METRICS.ResultsPublished);
+    if (settled.result === "watching") count(METRICS.WatchesScheduled);
+    if (settled.result === "handed_back") count(METRICS.HandedBack);
     // 401/403/insufficient_quota: the configuration is wrong, not the message (the stack alarms on it).
     if (settled.reason === "unauthorized" || settled.reason === "quota_exceeded" || settled.reason === "endpoint_misconfigured")
-      metrics.addMetric(METRICS.EndpointRefused, MetricUnit.Count, 1);
-    if (settled.result === "collected") metrics.addMetric(METRICS.Collected, MetricUnit.Count, 1);
-    if (settled.result === "checked") metrics.addMetric(METRICS.CollectChecks, MetricUnit.Count, 1);
+      count(METRICS.EndpointRefused);
+    if (settled.result === "collected") count(METRICS.Collected);
+    if (settled.result === "checked") count(METRICS.CollectChecks);
     // Every result adds a metric to the invocation's document, so Powertools never warns of an empty one (a WARN
     // line in every invocation of only collected messages); the total beside the by-reason count below.
     if (settled.result === "dead_lettered") {
-      metrics.addMetric(METRICS.DeadLettered, MetricUnit.Count, 1);
+      count(METRICS.DeadLettered);
       const single = metrics.singleMetric();
       single.addDimension("reason", settled.reason ?? "unknown");
       single.addMetric(METRICS.DeadLettered, MetricUnit.Count, 1);
     }
-    if (line.retries > 0) metrics.addMetric(METRICS.Retries, MetricUnit.Count, line.retries);
-    if (line.unconfirmed_resubmits) metrics.addMetric(METRICS.UnconfirmedResubmits, MetricUnit.Count, line.unconfirmed_resubmits);
-    if (line.unrecorded_submissions) metrics.addMetric(METRICS.SubmissionsUnrecorded, MetricUnit.Count, line.unrecorded_submissions);
+    if (line.retries > 0) count(METRICS.Retries, line.retries);
+    if (line.unconfirmed_resubmits) count(METRICS.UnconfirmedResubmits, line.unconfirmed_resubmits);
+    if (line.unrecorded_submissions) count(METRICS.SubmissionsUnrecorded, line.unrecorded_submissions);
   },
   endpointCall(ms) {
-    metrics.addMetric(METRICS.EndpointLatency, MetricUnit.Milliseconds, ms);
+    tally.latenciesMs.push(ms);
   },
   failedUnexpectedly(messageId, error) {
     // The error's name and stack frames only: its message could quote input (JSON.parse's do).

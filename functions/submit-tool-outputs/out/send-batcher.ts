@@ -18,8 +18,13 @@ export interface SendBatcherOptions<T> {
   maxEntries: number;
   /** Bytes per call (SNS: 256 KiB; SQS: 1 MiB). */
   maxBytes: number;
-  /** How long an entry waits for company before its call goes out. Records of one batch finish within this of each other. */
+  /**
+   * How long a call waits for company after its latest entry: each entry that joins restarts it, so the results of
+   * records that finish close together (one batch's answers) share one call.
+   */
   lingerMs: number;
+  /** How long the first entry of a call may wait in all, however often the linger restarts. Default: 10 × `lingerMs`. */
+  maxLingerMs?: number;
   /**
    * Whether another entry may still come (a record of the batch is still deciding). When none can, the call goes
    * out at once instead of lingering: a lone record's result is not held back. Default: always wait.
@@ -44,6 +49,8 @@ export class SendBatcher<T> {
   private queue: Waiting<T>[] = [];
   private queuedBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the oldest waiting entry came (performance.now()). */
+  private firstAt = 0;
 
   constructor(private readonly options: SendBatcherOptions<T>) {}
 
@@ -52,12 +59,21 @@ export class SendBatcher<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       if (this.queuedBytes + entry.bytes > this.options.maxBytes) this.flush();
+      if (this.queue.length === 0) this.firstAt = performance.now();
       this.queue.push({ ...entry, signal, resolve, reject });
       this.queuedBytes += entry.bytes;
       const full = this.queue.length >= this.options.maxEntries || entry.bytes >= this.options.maxBytes;
       if (full || this.options.moreMayCome?.() === false) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
+      else this.lingerAgain();
     });
+  }
+
+  /** (Re)starts the wait: `lingerMs` from now, never past `maxLingerMs` from the oldest entry. */
+  private lingerAgain(): void {
+    const { lingerMs, maxLingerMs = 10 * lingerMs } = this.options;
+    const waitMs = Math.min(lingerMs, this.firstAt + maxLingerMs - performance.now());
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.flush(), Math.max(0, waitMs));
   }
 
   private flush(): void {
@@ -71,11 +87,10 @@ export class SendBatcher<T> {
     this.queue = [];
     this.queuedBytes = 0;
     if (entries.length === 0) return;
-    const signals = entries.flatMap((entry) => (entry.signal ? [entry.signal] : []));
     this.options
       .send(
         entries.map((entry) => entry.value),
-        signals.length > 0 ? AbortSignal.any(signals) : undefined,
+        callSignal(entries),
       )
       .then(
         (failed) => {
@@ -90,4 +105,15 @@ export class SendBatcher<T> {
         },
       );
   }
+}
+
+/**
+ * The call ends when a caller's signal aborts. The entries of one invocation share its signal (its cutoff), so that
+ * is almost always one signal, passed as it is: no composite signal for each call.
+ */
+function callSignal(entries: ReadonlyArray<{ signal?: AbortSignal }>): AbortSignal | undefined {
+  const signals = new Set<AbortSignal>();
+  for (const entry of entries) if (entry.signal) signals.add(entry.signal);
+  if (signals.size <= 1) return signals.values().next().value;
+  return AbortSignal.any([...signals]);
 }

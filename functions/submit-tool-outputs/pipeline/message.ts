@@ -48,11 +48,7 @@ export function parseMessage(body: string): ParsedMessage {
   let original = body;
   let redrivenAfter: string | undefined;
   let json = parseJson(body);
-  for (
-    let record = json.ok ? RedrivenDlqRecord.safeParse(json.value) : undefined;
-    record?.success;
-    record = RedrivenDlqRecord.safeParse(json.value)
-  ) {
+  for (let record = redrivenRecord(json); record?.success; record = redrivenRecord(json)) {
     redrivenAfter ??= record.data.reason;
     original = record.data.original;
     json = parseJson(original);
@@ -66,8 +62,8 @@ export function parseMessage(body: string): ParsedMessage {
 function parseOriginal(json: ReturnType<typeof parseJson>): DistributiveOmit<ParsedMessage, "original" | "redrivenAfter"> {
   if (!json.ok) return { ok: false, problems: [`body is not JSON (${json.problem})`], context: {} };
 
-  const envelope = SnsEnvelope.safeParse(json.value);
-  if (envelope.success) {
+  const envelope = has(json.value, "Type") ? SnsEnvelope.safeParse(json.value) : undefined;
+  if (envelope?.success) {
     json = parseJson(envelope.data.Message);
     if (!json.ok) return { ok: false, problems: [`the SNS envelope's Message is not JSON (${json.problem})`], context: {} };
   }
@@ -116,6 +112,19 @@ function pickApi(value: object): Picked {
   return { ok: true, api, schema: api.toolOutputs, watch: false, notes };
 }
 
+/**
+ * Whether `value` is an object with the field: a schema is tried only on a body that could be its shape. A body of
+ * another shape is the common case (every message is tried as a redriven record and an SNS envelope), and a failed
+ * zod parse builds its issues, a few µs each time.
+ */
+function has(value: unknown, field: string): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && Reflect.get(value, field) !== undefined;
+}
+
+function redrivenRecord(json: ReturnType<typeof parseJson>) {
+  return json.ok && has(json.value, "original") ? RedrivenDlqRecord.safeParse(json.value) : undefined;
+}
+
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -157,10 +166,11 @@ function readableContext(value: unknown): MessageContext {
   if (typeof value !== "object" || value === null) return {};
   const context: MessageContext = {};
   for (const field of ID_FIELDS) {
+    if (!has(value, field)) continue;
     const id = Id.safeParse(Reflect.get(value, field));
     if (id.success) context[field] = id.data;
   }
-  const metadata = Metadata.safeParse(Reflect.get(value, "metadata"));
-  if (metadata.success) context.metadata = metadata.data;
+  const metadata = has(value, "metadata") ? Metadata.safeParse(Reflect.get(value, "metadata")) : undefined;
+  if (metadata?.success) context.metadata = metadata.data;
   return context;
 }

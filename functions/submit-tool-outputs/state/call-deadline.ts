@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { type CallLimit, callLimit } from "../pipeline/call-limit";
 
 /**
  * The deadline of the record a state-table call is made for (DESIGN Part 3, rule 11), carried by the async context
@@ -13,8 +14,7 @@ export function withinRecord<T>(signal: AbortSignal, work: () => Promise<T>): Pr
   return current.run(signal, work);
 }
 
-/** The signal a state-table call made now must end by: its own timeout, the caller's signal, the record's deadline. */
-export function callSignal(timeoutMs: number, signal?: AbortSignal): AbortSignal {
-  const record = current.getStore();
-  return AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : []), ...(record ? [record] : [])]);
+/** The limit a state-table call made now must end by: its own timeout, the caller's signal, the record's deadline. */
+export function stateCallLimit(timeoutMs: number, signal?: AbortSignal): CallLimit {
+  return callLimit(timeoutMs, [signal, current.getStore()], "state table call");
 }

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { StateUnavailableError } from "../config/errors";
-import { callSignal } from "./call-deadline";
+import { stateCallLimit } from "./call-deadline";
 
 /**
  * The relay's state table (docs/contract.md, "The state table"), over the AWS SDK's document client. This
@@ -60,11 +60,9 @@ export class StateTable {
 
   async get(key: ItemKey, signal?: AbortSignal): Promise<StateItem | undefined> {
     this.onRequest("GetItem");
-    const answer = await this.doc
-      .send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), {
-        abortSignal: callSignal(this.callTimeoutMs, signal),
-      })
-      .catch((error) => Promise.reject(unavailable("GetItem", error)));
+    const answer = await this.limited(signal, (abortSignal) =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), { abortSignal }),
+    ).catch((error) => Promise.reject(unavailable("GetItem", error)));
     return answer.Item as StateItem | undefined;
   }
 
@@ -72,13 +70,15 @@ export class StateTable {
   async put(item: StateItem, condition?: Condition, signal?: AbortSignal): Promise<boolean> {
     this.onRequest("PutItem");
     return this.conditional(() =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ...(condition ? conditionParams(condition) : {}),
-        }),
-        { abortSignal: callSignal(this.callTimeoutMs, signal) },
+      this.limited(signal, (abortSignal) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ...(condition ? conditionParams(condition) : {}),
+          }),
+          { abortSignal },
+        ),
       ),
     );
   }
@@ -96,21 +96,33 @@ export class StateTable {
     this.onRequest("UpdateItem");
     let attributes: StateItem | undefined;
     const ok = await this.conditional(async () => {
-      const answer = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          UpdateExpression: update.expression,
-          ConditionExpression: condition?.expression,
-          ExpressionAttributeNames: nonEmpty({ ...update.names, ...condition?.names }),
-          ExpressionAttributeValues: nonEmpty({ ...update.values, ...condition?.values }),
-          ReturnValues: "ALL_NEW",
-        }),
-        { abortSignal: callSignal(this.callTimeoutMs, signal) },
+      const answer = await this.limited(signal, (abortSignal) =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: update.expression,
+            ConditionExpression: condition?.expression,
+            ExpressionAttributeNames: nonEmpty({ ...update.names, ...condition?.names }),
+            ExpressionAttributeValues: nonEmpty({ ...update.values, ...condition?.values }),
+            ReturnValues: "ALL_NEW",
+          }),
+          { abortSignal },
+        ),
       );
       attributes = answer.Attributes as StateItem | undefined;
     });
     return ok ? attributes : undefined;
+  }
+
+  /** One call within its limit (call-deadline.ts), the limit's timer and links gone when it ends. */
+  private async limited<T>(signal: AbortSignal | undefined, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const limit = stateCallLimit(this.callTimeoutMs, signal);
+    try {
+      return await call(limit.signal);
+    } finally {
+      limit.dispose();
+    }
   }
 
   /** A write whose condition may fail (false); any other failure is StateUnavailableError. */
