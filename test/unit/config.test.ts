@@ -29,6 +29,11 @@ describe("loadConfig", () => {
     [{ ...required, MAX_RECEIVE_COUNT: "five" }, "MAX_RECEIVE_COUNT", /whole number/],
     [{ ...required, BATCH_CONCURRENCY: "0" }, "BATCH_CONCURRENCY", /at least 1/],
     [{ ...required, ENDPOINT_TIMEOUT_MS: "1.5" }, "ENDPOINT_TIMEOUT_MS", /whole number/],
+    [{ ...required, MAX_RECEIVE_COUNT: "1001" }, "MAX_RECEIVE_COUNT", /at most 1000/],
+    [{ ...required, RESPONSES_BACKGROUND: "yes" }, "RESPONSES_BACKGROUND", /must be "true" or "false"/],
+    [{ ...required, RESPONSES_UNCONFIRMED: "retry" }, "RESPONSES_UNCONFIRMED", /must be "dead_letter" or "resubmit"/],
+    [{ ...required, RELAY_STATE_TABLE: "a b" }, "RELAY_STATE_TABLE", /DynamoDB table name/],
+    [{ ...required, RELAY_PAYLOAD_BUCKET: "Bucket" }, "RELAY_PAYLOAD_BUCKET", /S3 bucket name/],
   ])("names the wrong variable (%#: %s)", (env, variable, problem) => {
     let error: unknown;
     try {
@@ -48,6 +53,24 @@ describe("loadConfig", () => {
       expect(loadConfig({ ...required, ENDPOINT_BASE_URL: url }).endpointBaseUrl?.protocol).toMatch(/^https?:$/);
     },
   );
+
+  it("reads every kind of variable by its rule", () => {
+    const config = loadConfig({
+      ...required,
+      ENDPOINT_BASE_URL: "https://gateway.internal/v1///",
+      MAX_RECEIVE_COUNT: "12",
+      RESPONSES_BACKGROUND: "false",
+      RESPONSES_UNCONFIRMED: "resubmit",
+      RELAY_STATE_TABLE: "relay-state",
+    });
+    expect(config.endpointBaseUrl?.href).toBe("https://gateway.internal/v1");
+    expect(config).toMatchObject({
+      maxReceiveCount: 12,
+      responsesBackground: false,
+      responsesUnconfirmed: "resubmit",
+      stateTableName: "relay-state",
+    });
+  });
 
   it("knows loopback hosts", () => {
     expect(["127.0.0.1", "127.1.2.3", "localhost", "[::1]"].every(isLoopbackHost)).toBe(true);

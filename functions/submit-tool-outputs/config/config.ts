@@ -1,5 +1,3 @@
-import * as z from "zod/mini";
-import "./zod-messages";
 import { bedrockHost } from "../endpoint/credentials/bedrock-host";
 import { ConfigurationError } from "./errors";
 
@@ -74,42 +72,56 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
-const endpointBaseUrl = z
-  .pipe(
-    z.url({ error: "must be an absolute URL such as https://api.portkey.ai/v1" }),
-    z.transform((value: string) => new URL(value.replace(/\/+$/, ""))),
-  )
-  .check(
-    z.refine((url) => url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)), {
-      error: "must use https (plain http is allowed only for a loopback host such as 127.0.0.1)",
-    }),
-  );
+/**
+ * The rules of each variable, written by hand rather than as a zod object schema: the environment is read once, at
+ * cold start, and building a thirty-field zod object and compiling its first parse cost about 2.5 ms of every cold
+ * start (bench/README.md). A rule reads a variable's text (unset and empty are the same: CloudFormation and shells
+ * both produce empty strings), or throws the words that follow the variable's name in the ConfigurationError.
+ */
+interface Rule<T> {
+  read(text: string): T;
+  /** The value when the variable is unset; `required`: the example named when a required one is missing. */
+  unset: { value: T } | { required: string };
+}
+type ValueOf<R> = R extends Rule<infer T> ? T : never;
 
-const apiVersion = z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, { error: "must be an api-version such as v1 or 2025-05-01" }));
+class Invalid extends Error {}
+const invalid = (words: string): never => {
+  throw new Invalid(words);
+};
 
-const flag = (fallback: boolean) =>
-  z._default(
-    z.pipe(
-      z.enum(["true", "false"], { error: 'must be "true" or "false"' }),
-      z.transform((value: "true" | "false") => value === "true"),
-    ),
-    fallback,
-  );
+const optional = <T>(read: (text: string) => T): Rule<T | undefined> => ({ read, unset: { value: undefined } });
+const withDefault = <T>(value: T, read: (text: string) => T): Rule<T> => ({ read, unset: { value } });
 
-const integer = (fallback: number, min: number, max: number) =>
-  z._default(
-    z.coerce
-      .number({ error: "must be a whole number" })
-      .check(
-        z.refine(Number.isInteger, { error: "must be a whole number", abort: true }),
-        z.minimum(min, { error: `must be at least ${min}` }),
-        z.maximum(max, { error: `must be at most ${max}` }),
-      ),
-    fallback,
-  );
+function baseUrl(text: string): URL {
+  if (!URL.canParse(text)) return invalid("must be an absolute URL such as https://api.portkey.ai/v1");
+  const url = new URL(text.replace(/\/+$/, ""));
+  if (url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))) return url;
+  return invalid("must use https (plain http is allowed only for a loopback host such as 127.0.0.1)");
+}
 
-const required = (example: string) =>
-  z.string({ error: `is required (for example ${example})` }).check(z.minLength(1, { error: `is required (for example ${example})` }));
+const matching = (pattern: RegExp, words: string) => (text: string) => (pattern.test(text) ? text : invalid(words));
+
+const apiVersion = optional(matching(/^[A-Za-z0-9._-]{1,64}$/, "must be an api-version such as v1 or 2025-05-01"));
+
+function oneOf<const T extends string>(values: readonly T[], fallback: T): Rule<T> {
+  const words = `must be ${values.map((value) => `"${value}"`).join(" or ")}`;
+  return withDefault(fallback, (text) => values.find((value) => value === text) ?? invalid(words));
+}
+
+const flag = (fallback: boolean): Rule<boolean> => withDefault(fallback, (text) => oneOf(["true", "false"], "true").read(text) === "true");
+
+function integer(fallback: number, min: number, max: number): Rule<number> {
+  return withDefault(fallback, (text) => {
+    const value = Number(text);
+    if (!Number.isInteger(value)) return invalid("must be a whole number");
+    if (value < min) return invalid(`must be at least ${min}`);
+    if (value > max) return invalid(`must be at most ${max}`);
+    return value;
+  });
+}
+
+const required = (example: string): Rule<string> => ({ read: (text) => text, unset: { required: example } });
 
 /** Defaults the CDK stack states too (its context options of the same meaning): written here once. */
 export const SHARED_DEFAULTS = {
@@ -118,17 +130,16 @@ export const SHARED_DEFAULTS = {
   maxReceiveCount: 5,
 } as const;
 
-export const EnvironmentSchema = z.object({
-  ENDPOINT_BASE_URL: z.optional(endpointBaseUrl),
-  RESPONSES_BASE_URL: z.optional(endpointBaseUrl),
-  AGENTS_BASE_URL: z.optional(endpointBaseUrl),
-  ENDPOINT_API_VERSION: z.optional(apiVersion),
-  RESPONSES_API_VERSION: z.optional(apiVersion),
-  ENDPOINT_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
-  RELAY_STATE_TABLE: z.optional(
-    z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: "must be a DynamoDB table name (3–255 of A–Z, a–z, 0–9, _ . -)" })),
-  ),
-  RELAY_PAYLOAD_BUCKET: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be an S3 bucket name" }))),
+/** Every variable of the relay's own configuration and its rule; the defaults are stated here once. */
+export const ENVIRONMENT = {
+  ENDPOINT_BASE_URL: optional(baseUrl),
+  RESPONSES_BASE_URL: optional(baseUrl),
+  AGENTS_BASE_URL: optional(baseUrl),
+  ENDPOINT_API_VERSION: apiVersion,
+  RESPONSES_API_VERSION: apiVersion,
+  ENDPOINT_SECRET_ARN: optional((text) => text),
+  RELAY_STATE_TABLE: optional(matching(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name (3–255 of A–Z, a–z, 0–9, _ . -)")),
+  RELAY_PAYLOAD_BUCKET: optional(matching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name")),
   RESULTS_TOPIC_ARN: required("arn:aws:sns:eu-west-1:123456789012:tool-output-results"),
   DLQ_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs-dlq"),
   INPUT_QUEUE_URL: required("https://sqs.eu-west-1.amazonaws.com/123456789012/tool-outputs"),
@@ -145,12 +156,45 @@ export const EnvironmentSchema = z.object({
   RETRY_VISIBILITY_BASE_SECONDS: integer(10, 0, 43_200),
   RETRY_VISIBILITY_MAX_SECONDS: integer(900, 0, 43_200),
   RESPONSES_BACKGROUND: flag(true),
-  RESPONSES_UNCONFIRMED: z._default(z.enum(["dead_letter", "resubmit"], { error: 'must be "dead_letter" or "resubmit"' }), "dead_letter"),
+  RESPONSES_UNCONFIRMED: oneOf(["dead_letter", "resubmit"], "dead_letter"),
   COLLECT_TIMEOUT_SECONDS: integer(3_600, 60, 1_209_600),
   /** Set by the stack: the input queue's retention (SQS's default, 4 days, when unset) and visibility timeout. */
   INPUT_RETENTION_SECONDS: integer(345_600, 60, 1_209_600),
   INPUT_VISIBILITY_TIMEOUT_SECONDS: integer(30, 0, 43_200),
-});
+} as const;
+
+/** A variable of the relay's own configuration. */
+export type RelayVariable = keyof typeof ENVIRONMENT;
+/** The variables as their rules read them. */
+export type Environment = { [V in RelayVariable]: ValueOf<(typeof ENVIRONMENT)[V]> };
+
+/**
+ * Reads `variables` of `env` by their rules, in their order.
+ * @throws ConfigurationError naming the first wrong variable.
+ * @example const { DLQ_URL } = readEnvironment(process.env, ["DLQ_URL"]);
+ */
+export function readEnvironment<V extends RelayVariable>(
+  env: Record<string, string | undefined>,
+  variables: readonly V[] = Object.keys(ENVIRONMENT) as V[],
+): Pick<Environment, V> {
+  const read: Partial<Record<RelayVariable, unknown>> = {};
+  for (const variable of variables) {
+    const rule: Rule<unknown> = ENVIRONMENT[variable];
+    const text = env[variable];
+    if (text === undefined || text === "") {
+      if ("required" in rule.unset) throw new ConfigurationError(variable, `is required (for example ${rule.unset.required})`);
+      read[variable] = rule.unset.value;
+      continue;
+    }
+    try {
+      read[variable] = rule.read(text);
+    } catch (error) {
+      if (error instanceof Invalid) throw new ConfigurationError(variable, error.message);
+      throw error;
+    }
+  }
+  return read as Pick<Environment, V>;
+}
 
 /** The optional settings (everything but what the stack itself sets), for the CDK stack's `relayTuning` option. */
 export const TUNING_VARIABLES = [
@@ -168,7 +212,7 @@ export const TUNING_VARIABLES = [
   "RESPONSES_BACKGROUND",
   "RESPONSES_UNCONFIRMED",
   "COLLECT_TIMEOUT_SECONDS",
-] as const satisfies ReadonlyArray<keyof z.input<typeof EnvironmentSchema>>;
+] as const satisfies readonly RelayVariable[];
 
 /** The variables that say where the endpoint is and how each API is called there (docs/endpoints.md). */
 export const ENDPOINT_VARIABLES = [
@@ -179,30 +223,11 @@ export const ENDPOINT_VARIABLES = [
   "RESPONSES_API_VERSION",
 ] as const;
 
-const EndpointSchema = z.pick(EnvironmentSchema, {
-  ENDPOINT_BASE_URL: true,
-  RESPONSES_BASE_URL: true,
-  AGENTS_BASE_URL: true,
-  ENDPOINT_API_VERSION: true,
-  RESPONSES_API_VERSION: true,
-});
-
 /** The endpoint part of the configuration. */
 export type EndpointConfig = Pick<
   RelayConfig,
   "endpointBaseUrl" | "responsesBaseUrl" | "agentsBaseUrl" | "endpointApiVersion" | "responsesApiVersion"
 >;
-
-/** Parses `env` with `schema`; empty strings mean "unset" (CloudFormation and shells both produce them). */
-function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefined>): T {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
-  const result = schema.safeParse(present);
-  if (!result.success) {
-    const [issue] = result.error.issues;
-    throw new ConfigurationError(String(issue?.path[0] ?? "environment"), issue?.message ?? "is not valid");
-  }
-  return result.data;
-}
 
 /**
  * Reads and validates only the endpoint's variables (ENDPOINT_VARIABLES), by the same rules as `loadConfig`: for the
@@ -211,10 +236,10 @@ function parsed<T>(schema: z.ZodMiniType<T>, env: Record<string, string | undefi
  * @example const { responsesBaseUrl } = loadEndpointConfig({ ENDPOINT_BASE_URL: "https://api.openai.com/v1" });
  */
 export function loadEndpointConfig(env: Record<string, string | undefined>): EndpointConfig {
-  return endpointPart(parsed(EndpointSchema, env));
+  return endpointPart(readEnvironment(env, ENDPOINT_VARIABLES));
 }
 
-function endpointPart(e: z.output<typeof EndpointSchema>): EndpointConfig {
+function endpointPart(e: Pick<Environment, (typeof ENDPOINT_VARIABLES)[number]>): EndpointConfig {
   // Hosted Portkey when nothing is said, unless the Responses API is at Amazon Bedrock: a Bedrock-only deployment.
   const bedrockOnly = e.RESPONSES_BASE_URL !== undefined && bedrockHost(e.RESPONSES_BASE_URL.hostname) !== undefined;
   const endpointBaseUrl = e.ENDPOINT_BASE_URL ?? (bedrockOnly ? undefined : new URL(SHARED_DEFAULTS.endpointBaseUrl));
@@ -260,7 +285,7 @@ export function withSigV4Service(config: RelayConfig, env: Record<string, string
  * @example const config = loadConfig(process.env);
  */
 export function loadConfig(env: Record<string, string | undefined>): RelayConfig {
-  const e = parsed(EnvironmentSchema, env);
+  const e = readEnvironment(env);
   const endpoint = endpointPart(e);
   const synchronousOnly = isSynchronousOnly(endpoint.responsesBaseUrl, env.ENDPOINT_SIGV4_SERVICE);
   if (synchronousOnly && env.RESPONSES_BACKGROUND === "true") throw backgroundRefused();

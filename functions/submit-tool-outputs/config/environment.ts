@@ -1,6 +1,5 @@
-import type * as z from "zod/mini";
 import type { CREDENTIAL_KEYS } from "../endpoint/credentials/credentials";
-import type { EnvironmentSchema } from "./config";
+import type { RelayVariable } from "./config";
 
 /** The AWS SDK's own variables the relay passes to its clients (docs/configuration.md). */
 type AwsSdkVariable =
@@ -15,8 +14,7 @@ type AwsSdkVariable =
 /** Powertools' variables the stack sets. */
 type PowertoolsVariable = "POWERTOOLS_SERVICE_NAME" | "POWERTOOLS_METRICS_NAMESPACE" | "POWERTOOLS_LOG_LEVEL";
 
-/** A variable of the relay's own configuration (config.ts). */
-export type RelayVariable = keyof z.input<typeof EnvironmentSchema>;
+export type { RelayVariable };
 
 /**
  * The function's environment, by name: the CDK construct, the local stack, the tests and the bench build it
