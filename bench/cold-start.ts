@@ -39,6 +39,7 @@ await bundle.firstUse(part);
 console.log(JSON.stringify(performance.now() - t));
 `;
 
+/** Each mode-only part: its chunk (by file name, or by the module it was split at) and what its first use is. */
 const PARTS: Array<{ part: FirstUse; chunk: RegExp; label: string }> = [
   {
     part: "stateTable",
@@ -48,6 +49,22 @@ const PARTS: Array<{ part: FirstUse; chunk: RegExp; label: string }> = [
   { part: "payloadStore", chunk: /\/payload-store-[^/]+\.mjs$/, label: "first collected body over 350 KB: S3 client (payload bucket)" },
   { part: "entraToken", chunk: /\/entra-token-[^/]+\.mjs$/, label: "Entra ID credentials: the token code, at the first invocation" },
   { part: "secretsProvider", chunk: /\/secrets-[^/]+\.mjs$/, label: "a secret ARN (as the stack sets): Secrets Manager client, at init" },
+  {
+    part: "assistantsDialect",
+    chunk: /dialects\/assistants\/decisions\.ts$/,
+    label: "first Assistants message: the API's decisions (client, decide, follow)",
+  },
+  {
+    part: "responsesDialect",
+    chunk: /dialects\/responses\/decisions\.ts$/,
+    label: "first Responses message: the API's decisions (client, decide, follow, claims)",
+  },
+  {
+    part: "agentsDialect",
+    chunk: /dialects\/agents\/decisions\.ts$/,
+    label: "first Agents message: the API's decisions (client, decide, follow)",
+  },
+  { part: "collector", chunk: /\/collector-[^/]+\.mjs$/, label: "first collecting message or check: the collector" },
   {
     part: "sigV4Signer",
     chunk: /\/sigv4-signer-[^/]+\.mjs$/,
@@ -100,7 +117,10 @@ try {
   const metafile = modes.metafile;
   const entry = Object.keys(metafile.outputs).find((file) => file.endsWith("index.mjs"))!;
   const initial = staticClosure(metafile, entry);
-  const partChunks = PARTS.map(({ chunk }) => Object.keys(metafile.outputs).find((file) => chunk.test(file))!);
+  // A part's chunk, by its file name or by the module it was split at (the three APIs' chunks are all "decisions").
+  const partChunks = PARTS.map(
+    ({ chunk }) => Object.entries(metafile.outputs).find(([file, output]) => chunk.test(file) || chunk.test(output.entryPoint ?? ""))?.[0],
+  );
   const early = loaded.filter((file) => partChunks.some((chunk) => chunk !== undefined && file.endsWith(basename(chunk))));
   rows.push({
     bench: "cold start",

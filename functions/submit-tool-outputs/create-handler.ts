@@ -4,8 +4,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { CollectState } from "./collect/collect-state";
-import { Collector } from "./collect/collector";
+import { collectorOnFirstUse, type RelayCollector } from "./collect/collector-on-first-use";
 import { loadConfig, type RelayConfig, withSigV4Service } from "./config/config";
 import type { RelayEnvironment } from "./config/environment";
 import { createDialects, endpointDestinations } from "./dialects/index";
@@ -76,12 +75,12 @@ export function createHandler(env: RelayEnvironment) {
   );
 }
 
-/** The state table, opened on first use, and the collector that needs it; none when RELAY_STATE_TABLE is unset. */
+/** The state table, opened on first use, and the collector that needs it (built on first use too); none when RELAY_STATE_TABLE is unset. */
 function stateFor(
   config: RelayConfig,
   env: RelayEnvironment,
   sinks: RelaySinks,
-): { table?: () => Promise<StateTable>; collector?: Collector } {
+): { table?: () => Promise<StateTable>; collector?: RelayCollector } {
   if (config.stateTableName === undefined) return {};
   const table = lazyStateTable({
     tableName: config.stateTableName,
@@ -90,19 +89,22 @@ function stateFor(
   });
   const bucket = config.payloadBucket;
   const s3 = { region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL };
-  const collector = new Collector({
-    state: new CollectState({
-      table,
+  const collector = collectorOnFirstUse(async () => {
+    const [{ Collector }, { CollectState }] = await Promise.all([import("./collect/collector"), import("./collect/collect-state")]);
+    return new Collector({
+      state: new CollectState({
+        table,
+        collectTimeoutSeconds: config.collectTimeoutSeconds,
+        ...(bucket ? { payloadBucket: { bucket, ...s3 } } : {}),
+      }),
+      sinks,
+      maxReceiveCount: config.maxReceiveCount,
       collectTimeoutSeconds: config.collectTimeoutSeconds,
-      ...(bucket ? { payloadBucket: { bucket, ...s3 } } : {}),
-    }),
-    sinks,
-    maxReceiveCount: config.maxReceiveCount,
-    collectTimeoutSeconds: config.collectTimeoutSeconds,
-    // A complete set's submitter, handed back, returns within its receives' hand-back delays and Lambda's longest
-    // timeout each; capped at 12 h, inside what the payload bucket (the timeout plus a day at least) and the
-    // collection item's TTL (plus two days) keep.
-    submitterWindowMs: Math.min(43_200_000, config.maxReceiveCount * (config.retryVisibilityMaxSeconds + 900) * 1000),
+      // A complete set's submitter, handed back, returns within its receives' hand-back delays and Lambda's longest
+      // timeout each; capped at 12 h, inside what the payload bucket (the timeout plus a day at least) and the
+      // collection item's TTL (plus two days) keep.
+      submitterWindowMs: Math.min(43_200_000, config.maxReceiveCount * (config.retryVisibilityMaxSeconds + 900) * 1000),
+    });
   });
   return { table, collector };
 }

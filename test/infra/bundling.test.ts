@@ -56,6 +56,13 @@ describe("the relay function's bundle", () => {
     const signer = readdirSync(join(assetDir, "chunks")).find((f) => /^sigv4-signer-[^/]+\.mjs$/.test(f));
     expect(signer).toBeDefined();
     expect([...initial].map((file) => normalize(file))).not.toContain(normalize(join("chunks", signer!)));
+    // Each API's decisions (client, decide, follow) and the collector are chunks built on first use: the init
+    // compiles none of them, and a deployment compiles only the APIs its messages use.
+    const chunks = readdirSync(join(assetDir, "chunks"));
+    const onFirstUse = chunks.filter((f) => /^(decisions|collector|collect-state)-[^/]+\.mjs$/.test(f));
+    expect(onFirstUse.filter((f) => f.startsWith("decisions-"))).toHaveLength(3); // assistants, responses, agents
+    expect(onFirstUse.some((f) => f.startsWith("collector-"))).toBe(true);
+    for (const chunk of onFirstUse) expect([...initial].map((file) => normalize(file))).not.toContain(normalize(join("chunks", chunk)));
     expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}/);
     expect(bundle.length / bundle.split("\n").length).toBeGreaterThan(500); // minified: few, long lines
     expect(bundle.trimEnd().endsWith("//# sourceMappingURL=index.mjs.map")).toBe(true);

@@ -155,6 +155,10 @@ export interface DialectDefinition<Message, State extends RestingState, Event ex
   scopeOf(turn: TurnIds): string;
   /** The continuation a submission's outcome names (a later turn's id), for late copies of a collected set. */
   continuationOf(outcome: Extract<Outcome, { kind: "report" | "watch" }>): string | undefined;
-  /** The dialect's decisions, built once per execution environment. */
-  create(wiring: DialectWiring): ApiDialect<Message>;
+  /**
+   * The dialect's decisions, built once per execution environment. They live in the API's `decisions.ts`, imported
+   * here on first use: a cold start compiles no API's client, decide or follow, and a deployment compiles only the
+   * APIs its messages use (test/infra/bundling.test.ts checks they stay out of the init's files).
+   */
+  create(wiring: DialectWiring): Promise<ApiDialect<Message>>;
 }

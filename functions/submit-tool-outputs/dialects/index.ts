@@ -64,12 +64,15 @@ function definitionFor(api: string): DialectDefinition<unknown, TaggedState, Res
   return definition;
 }
 
-/** The built dialects of the APIs this deployment serves (an API without an endpoint has none). */
-export type Dialects = Partial<Record<Api, ApiDialect<ApiMessage>>>;
+/** A dialect, built on first use (its decisions are a module of their own, dialect.ts). */
+export type DialectLoader = () => Promise<ApiDialect<ApiMessage>>;
+/** The dialects of the APIs this deployment serves (an API without an endpoint has none), each built on first use. */
+export type Dialects = Partial<Record<Api, DialectLoader>>;
 
 /**
- * Builds the dialect of every API whose endpoint is configured, each with its own base URL and `api-version`.
- * @example const dialects = createDialects(config, { headers, timeoutMs }, table);
+ * The dialect of every API whose endpoint is configured, each with its own base URL and `api-version`, built when its
+ * first message comes (a failed load is tried again by the next).
+ * @example const dialects = createDialects(config, { headers, timeoutMs }, table); const dialect = await dialects.assistants?.();
  */
 export function createDialects(
   config: RelayConfig,
@@ -83,7 +86,14 @@ export function createDialects(
     if (baseUrl === undefined) continue;
     const version = endpoint.apiVersion(config);
     const query = version === undefined ? {} : { query: { "api-version": version } };
-    dialects[api] = create({ config, table, endpoint: { ...http, baseUrl, ...query } }) as ApiDialect<ApiMessage>;
+    let built: Promise<ApiDialect<ApiMessage>> | undefined;
+    dialects[api] = () => {
+      built ??= (create({ config, table, endpoint: { ...http, baseUrl, ...query } }) as Promise<ApiDialect<ApiMessage>>).catch((error) => {
+        built = undefined;
+        throw error;
+      });
+      return built;
+    };
   }
   return dialects;
 }

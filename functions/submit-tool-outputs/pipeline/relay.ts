@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { Collector } from "../collect/collector";
+import type { RelayCollector } from "../collect/collector-on-first-use";
 import type { RelayConfig } from "../config/config";
 import { StateUnavailableError } from "../config/errors";
 import { type ApiMessage, type Dialects, endpointOf } from "../dialects/index";
@@ -17,7 +17,7 @@ export interface RelayParts {
   /** The dialect of each API this deployment serves (dialects/index.ts); a message of another API is dead-lettered. */
   dialects: Dialects;
   /** Collecting outputs (`"collect": true`); none without the state table. */
-  collector?: Collector;
+  collector?: RelayCollector;
   sinks: RelaySinks;
   telemetry: Telemetry;
   /** Records deciding now, across invocations: the sinks send a call at once when none is (nothing more can join it). */
@@ -31,19 +31,15 @@ export interface RelayParts {
  * @example const relay = createRelay({ config, dialects, sinks, telemetry }); await relay(event, context, signal);
  */
 export function createRelay({ config, dialects, collector, sinks, telemetry, deciding = { count: 0 } }: RelayParts) {
-  // The collector asks only the APIs whose messages may collect.
-  const collecting = Object.fromEntries(
-    Object.entries(dialects).flatMap(([api, dialect]) =>
-      dialect?.collecting
-        ? [
-            [
-              api,
-              { collecting: dialect.collecting, decide: (message: unknown, ctx: RecordContext) => dialect.decide(message as never, ctx) },
-            ],
-          ]
-        : [],
-    ),
-  );
+  // The collector's checks ask only the APIs whose messages may collect (each dialect built on first use).
+  let collectingApis: Promise<CollectingApis> | undefined;
+  const collecting = () => {
+    collectingApis ??= collectingOf(dialects).catch((error) => {
+      collectingApis = undefined;
+      throw error;
+    });
+    return collectingApis;
+  };
   const noTable: Outcome = {
     kind: "hand_back",
     reason: "not_configured",
@@ -52,8 +48,8 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
 
   /** Who decides: a collection's check, the collector for a collecting message, else the message's API. */
   const decideRecord = async (message: RelayMessage, record: SQSRecord, ctx: RecordContext): Promise<Outcome> => {
-    if (message.type === "collect_check") return collector ? collector.check(message, collecting, ctx) : noTable;
-    const dialect = dialects[message.api];
+    if (message.type === "collect_check") return collector ? collector.check(message, await collecting(), ctx) : noTable;
+    const dialect = await dialects[message.api]?.();
     if (dialect === undefined) return notConfigured(message);
     const turns = dialect.collecting;
     if (message.type === "tool_outputs" && "collect" in message && message.collect === true && turns !== undefined)
@@ -113,7 +109,8 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       } finally {
         deciding.count--;
       }
-      const followUpIfTaken = api ? dialects[api.api]?.followUpIfTaken(api) : undefined;
+      // The API's dialect is built by now when its message was decided (else there is nothing to follow up).
+      const followUpIfTaken = api ? (await dialects[api.api]?.().catch(() => undefined))?.followUpIfTaken(api) : undefined;
       const message = {
         record: kept,
         context: parsed.context,
@@ -181,4 +178,23 @@ function notConfigured(message: ApiMessage): Outcome {
 
 function invalid(problems: string[]): Outcome {
   return { kind: "dead_letter", reason: "invalid_message", detail: problems.join("; ") };
+}
+
+type CollectingApis = Parameters<RelayCollector["check"]>[1];
+
+/** Every collecting API's collecting and decide, for a collection's check (which may be of any of them). */
+async function collectingOf(dialects: Dialects): Promise<CollectingApis> {
+  const built = await Promise.all(Object.entries(dialects).map(async ([api, load]) => [api, await load?.()] as const));
+  return Object.fromEntries(
+    built.flatMap(([api, dialect]) =>
+      dialect?.collecting
+        ? [
+            [
+              api,
+              { collecting: dialect.collecting, decide: (message: unknown, ctx: RecordContext) => dialect.decide(message as never, ctx) },
+            ],
+          ]
+        : [],
+    ),
+  );
 }

@@ -1,7 +1,4 @@
-import { decisionLimits } from "../../pipeline/record-context";
 import type { DialectDefinition } from "../dialect";
-import { AgentsClient } from "./client";
-import { decide } from "./decide";
 import { AGENTS_MESSAGES, type AgentsMessage } from "./message-schema";
 import { type AgentsRestingState, type AgentsResultsEvent, agentsResults } from "./results-event";
 
@@ -9,7 +6,7 @@ import { type AgentsRestingState, type AgentsResultsEvent, agentsResults } from 
  * The OpenAI Agents API (beta, `OpenAI-Beta: agents=v1`: managed sessions that stop in `requires_action`) as a dialect
  * of the pipeline. It needs no state table: the API's `Idempotency-Key` and the session's items reconcile every resend,
  * and it never collects (the API takes each result on its own request; the message schema drops `collect`).
- * @example const dialect = agents.create({ config, endpoint });
+ * @example const dialect = await agents.create({ config, endpoint });
  */
 export const agents: DialectDefinition<AgentsMessage, AgentsRestingState, AgentsResultsEvent, "session_id" | "turn_id"> = {
   messages: AGENTS_MESSAGES,
@@ -26,13 +23,5 @@ export const agents: DialectDefinition<AgentsMessage, AgentsRestingState, Agents
   scopeOf: (turn) => `session#${turn.session_id}#${turn.turn_id}`,
   // Nothing is collected, so nothing continues from a collected set.
   continuationOf: () => undefined,
-  create({ config, endpoint }) {
-    const deps = { endpoint: new AgentsClient(endpoint), maxReceiveCount: config.maxReceiveCount, ...decisionLimits(config) };
-    return {
-      decide: (message, ctx) => decide(message, ctx, deps),
-      // The session says what became of results it may have taken: a watch_session reports its state.
-      followUpIfTaken: (message) =>
-        message.type === "tool_outputs" ? { type: "watch_session", session_id: message.session_id, turn_id: message.turn_id } : undefined,
-    };
-  },
+  create: async (wiring) => (await import("./decisions")).agentsDecisions(wiring),
 };
