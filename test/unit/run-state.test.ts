@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { eventIdOf, summarizeRun } from "../../functions/submit-tool-outputs/dialects/assistants/results-event";
 import {
   isResting,
+  parseRun,
   type Run,
   RunSchema,
   requiredToolCallIds,
@@ -87,5 +88,19 @@ describe("the results event's run", () => {
     expect(eventIdOf("t", waitingFor("a"))).not.toBe(eventIdOf("t", waitingFor("c")));
     expect(eventIdOf("t", at("completed"))).not.toBe(eventIdOf("t", at("failed")));
     expect(eventIdOf("t", at("completed"))).not.toBe(eventIdOf("u", at("completed")));
+  });
+});
+
+describe("parseRun: the fields the relay reads checked, the run kept whole", () => {
+  it("gives the endpoint's own object, its other fields untouched and uncopied", () => {
+    const fromEndpoint = { id: "run_1", status: "completed", model: "gpt-4o", usage: { total_tokens: 3 }, required_action: null };
+    const read = parseRun(fromEndpoint);
+    expect(read.success && read.data).toBe(fromEndpoint);
+  });
+
+  it("refuses a run whose read fields are wrong", () => {
+    expect(parseRun({ id: "run_1", status: 3 }).success).toBe(false);
+    expect(parseRun({ status: "completed" }).success).toBe(false);
+    expect(parseRun({ id: "run_1", status: "requires_action", required_action: { type: 1 } }).success).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, ref
 import { type RunStreamItem, runStreamItems } from "./event-stream";
 import { type AssistantsFailure, classifyAssistantsFailure } from "./failure";
 import type { ToolOutputMessage } from "./message-schema";
-import { type Run, RunSchema } from "./run-state";
+import { parseRun, type Run } from "./run-state";
 
 export type SubmitResult =
   | { ok: true; run: Run }
@@ -21,7 +21,7 @@ export type ListStepsResult = { ok: true; steps: RunStep[] } | { ok: false; fail
 /** 500 steps cover far more rounds than a run keeps open before it expires. */
 const MAX_STEP_PAGES = 5;
 
-const readRun = (answer: { response: Response; release: () => void }) => readJson(answer, (v) => RunSchema.safeParse(v), "a Run object");
+const readRun = (answer: { response: Response; release: () => void }) => readJson(answer, parseRun, "a Run object");
 
 /**
  * The Assistants API's run calls (`{base}/threads/{thread_id}/runs/{run_id}…`). One call per method: retries

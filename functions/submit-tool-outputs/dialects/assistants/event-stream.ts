@@ -1,6 +1,6 @@
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
 import { eventData, serverSentEvents } from "../../endpoint/server-sent-events";
-import { type Run, RunSchema } from "./run-state";
+import { parseRun, type Run } from "./run-state";
 
 /** What the relay takes from a run's event stream; steps, messages, deltas and unknown events are skipped. */
 export type RunStreamItem = { kind: "run"; run: Run } | { kind: "error"; error?: EndpointError } | { kind: "done" };
@@ -24,7 +24,7 @@ export async function* runStreamItems(body: ReadableStream<Uint8Array>): AsyncGe
       return;
     }
     if (event.event === undefined || !RUN_EVENT.test(event.event)) continue;
-    const run = RunSchema.safeParse(eventData(event.data));
+    const run = parseRun(eventData(event.data));
     if (run.success) yield { kind: "run", run: run.data };
   }
 }

@@ -1,14 +1,16 @@
 import * as z from "zod/mini";
 import "../../config/zod-messages";
+import { type EndpointObject, readFields } from "../../endpoint/read-fields";
 
 /**
- * The endpoint's Run object, read leniently: the relay needs a handful of fields and must not break
- * when the endpoint adds more (they pass through untouched).
+ * The fields of the endpoint's Run object the relay reads. A run is read leniently (endpoint/read-fields.ts): only
+ * these are checked, and the relay must not break when the endpoint adds more (they pass through untouched).
  */
-export const RunSchema = z.looseObject({
+export const RunSchema = z.object({
   id: z.string(),
   status: z.string(),
   thread_id: z.optional(z.string()),
+  // Loose inside: these small objects keep their other fields in the type too (a tool call's function).
   required_action: z.nullish(
     z.looseObject({
       type: z.string(),
@@ -16,7 +18,9 @@ export const RunSchema = z.looseObject({
     }),
   ),
 });
-export type Run = z.infer<typeof RunSchema>;
+export type Run = EndpointObject<z.infer<typeof RunSchema>>;
+/** Reads a Run: its fields checked, the object kept whole. */
+export const parseRun = readFields(RunSchema);
 
 /** Every status a run can have (Azure's classic agents have all but `incomplete`). */
 export const RUN_STATUSES = [

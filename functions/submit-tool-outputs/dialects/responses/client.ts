@@ -1,7 +1,7 @@
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
 import { type ResponseStreamItem, responseStreamItems } from "./event-stream";
 import { classifyResponsesFailure, type ResponsesFailure } from "./failure";
-import { type ConversationItem, type ResponseObject, ResponseSchema } from "./response-state";
+import { type ConversationItem, parseResponse, type ResponseObject } from "./response-state";
 
 export type { ConversationItem } from "./response-state";
 
@@ -18,7 +18,7 @@ export type ListItemsResult = { ok: true; items: ConversationItem[] } | { ok: fa
 const MAX_ITEM_PAGES = 5;
 
 const readResponse = (answer: { response: Response; release: () => void }) =>
-  readJson(answer, (value) => ResponseSchema.safeParse(value), "a Response object");
+  readJson(answer, parseResponse, "a Response object");
 
 /**
  * The Responses and Conversations API calls the relay makes (`{base}/responses…`, `{base}/conversations/{id}/items`).

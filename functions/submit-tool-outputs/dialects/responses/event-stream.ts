@@ -1,6 +1,6 @@
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
 import { eventData, serverSentEvents } from "../../endpoint/server-sent-events";
-import { type ResponseObject, ResponseSchema } from "./response-state";
+import { parseResponse, type ResponseObject } from "./response-state";
 
 /**
  * What the relay takes from a response's event stream: the response as its lifecycle events carry it, and
@@ -26,7 +26,7 @@ export async function* responseStreamItems(body: ReadableStream<Uint8Array>): As
       return;
     }
     if (type === undefined || !RESPONSE_EVENT.test(type)) continue;
-    const response = ResponseSchema.safeParse(data?.response);
+    const response = parseResponse(data?.response);
     if (response.success) yield { kind: "response", response: response.data };
   }
 }

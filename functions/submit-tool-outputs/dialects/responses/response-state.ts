@@ -1,18 +1,23 @@
 import * as z from "zod/mini";
 import "../../config/zod-messages";
+import { type EndpointObject, readFields } from "../../endpoint/read-fields";
 
 /**
- * The endpoint's Response object, read leniently: the relay needs a handful of fields and must not break when
- * the endpoint adds more (they pass through untouched).
+ * The fields of the endpoint's Response object the relay reads. A response is read leniently
+ * (endpoint/read-fields.ts): only these are checked, and the relay must not break when the endpoint adds more (they
+ * pass through untouched).
  */
-export const ResponseSchema = z.looseObject({
+export const ResponseSchema = z.object({
   id: z.string(),
   status: z.optional(z.string()),
+  // Loose inside: an output item keeps its other fields in the type too (a function call's call_id).
   output: z.optional(z.array(z.looseObject({ type: z.string() }))),
   previous_response_id: z.nullish(z.string()),
   conversation: z.nullish(z.looseObject({ id: z.string() })),
 });
-export type ResponseObject = z.infer<typeof ResponseSchema>;
+export type ResponseObject = EndpointObject<z.infer<typeof ResponseSchema>>;
+/** Reads a Response: its fields checked, the object kept whole. */
+export const parseResponse = readFields(ResponseSchema);
 
 /** A conversation item as the relay reads it (messages, function calls and their outputs). */
 export interface ConversationItem {
