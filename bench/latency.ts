@@ -1,12 +1,15 @@
 /**
  * Loop latency, relay against a bare loop doing the same I/O (lib/bare-loops.ts), measured side by side (samples
- * alternate), both APIs, stream and poll mode:
- * (a) rest → readable: from the instant the simulator's run (response) came to rest (restingSince, sub-millisecond
- *     clock) to the instant its results event was readable from the queue subscribed to the results topic. One
- *     message per invocation; each run rests 40 ms after the submission plus 0–10 ms of jitter (so that polls
- *     meet the rest at every phase). Poll mode polls every 10 ms (POLL_INTERVAL_MS and openai-poll-after-ms).
+ * alternate), the three APIs (Assistants, Responses, Agents), stream and poll mode:
+ * (a) rest → readable: from the instant the simulator's run (response, session) came to rest (restingSince,
+ *     sub-millisecond clock) to the instant its results event was readable from the queue subscribed to the results
+ *     topic. One message per invocation; each run rests 40 ms after the submission plus 0–10 ms of jitter (so that
+ *     polls meet the rest at every phase). Poll mode polls every 10 ms (POLL_INTERVAL_MS and openai-poll-after-ms).
+ *     An Agents session's live stream is the simulator's, which looks at the session every 10 ms: both loops read
+ *     the same stream, and GET the session when it has been quiet for 10 ms.
  * (b) send → endpoint: from the SendMessage of a message to its submission reaching the endpoint (the submit POST,
- *     or the Responses POST), through the local stack's event-source poller (4 pollers, long polls of 1 s).
+ *     the Responses POST, or the Agents POST of the session's events), through the local stack's event-source
+ *     poller (4 pollers, long polls of 1 s).
  * p50 and p95 of BENCH_LATENCY_RUNS samples (default 40 for (a), 25 for (b)) per variant. Target: in stream mode
  * the relay's rest → readable ≤ 1.1 × the bare loop's, p50 and p95. To tell the relay's own part from the path
  * SNS → SQS → subscriber, (a) also notes when the PublishBatch call was made (SNSClient.prototype.send is wrapped in
@@ -28,9 +31,11 @@ const PROCESSING_MS = 40;
 const JITTER_MS = 10;
 const TARGET = 1.1;
 
-type Api = "assistants" | "responses";
+const APIS = ["assistants", "responses", "agents"] as const;
+type Api = (typeof APIS)[number];
 type Mode = "stream" | "poll";
 type Impl = "relay" | "bare";
+const OBJECT: Record<Api, string> = { assistants: "run", responses: "response", agents: "session" };
 const output = (_: string, i: number) => JSON.stringify({ answer: i, text: "bench output ".repeat(8) });
 
 // When the last PublishBatch call was made (one message is in flight at a time).
@@ -58,6 +63,16 @@ async function restToReadable(api: Api, mode: Mode, impl: Impl): Promise<{ reada
     body = JSON.stringify(answerFor(run!, stream, output));
     key = run!.runId;
     rest = async () => (await rig.restingSince([{ threadId: run!.threadId, runId: run!.runId }]))[0]!;
+  } else if (api === "agents") {
+    const [session] = await rig.createSessions(1, { afterOutputs });
+    body = JSON.stringify({
+      session_id: session!.sessionId,
+      turn_id: session!.turnId,
+      tool_outputs: session!.callIds.map((id, i) => ({ tool_call_id: id, output: output(id, i) })),
+      ...stream,
+    });
+    key = session!.sessionId;
+    rest = async () => (await rig.restingSince([{ sessionId: session!.sessionId }]))[0]!;
   } else {
     const [response] = await rig.createResponses(1, { afterOutputs });
     body = JSON.stringify(responseAnswerFor(response!, stream, output));
@@ -81,7 +96,7 @@ async function restToReadable(api: Api, mode: Mode, impl: Impl): Promise<{ reada
   return { readable: readable - restedAt, published: publishedAt - restedAt };
 }
 
-const variants = (["assistants", "responses"] as const).flatMap((api) => (["stream", "poll"] as const).map((mode) => ({ api, mode })));
+const variants = APIS.flatMap((api) => (["stream", "poll"] as const).map((mode) => ({ api, mode })));
 const samples = new Map<string, number[]>();
 const take = (name: string, value: number) => samples.set(name, [...(samples.get(name) ?? []), value]);
 for (let i = 0; i < RUNS + 3; i++) {
@@ -99,7 +114,8 @@ await reader.stop();
 bare.close();
 const counters = await rig.counters();
 await rig.close();
-if (counters.doubleAcceptances !== 0 || counters.forks !== 0) throw new Error("latency: outputs taken twice");
+if (counters.doubleAcceptances !== 0 || counters.forks !== 0 || counters.agentResultsForAnsweredCalls !== 0)
+  throw new Error("latency: outputs taken twice");
 
 // (b) send → endpoint, through the local stack's poller (everything in this process, as `npm start`).
 let current: Impl = "relay";
@@ -128,24 +144,38 @@ stackBare = bareLoops({
   virtualKey: stack.env.PORTKEY_VIRTUAL_KEY,
 });
 
+type Seen = { method: string; path: string; body?: unknown };
+
+/** A message of the API answering a fresh run (response, session) of the stack's simulator, and its submission's request. */
+function submission(api: Api): readonly [object, (r: Seen) => boolean] {
+  const sim = stack.sim!;
+  if (api === "assistants") {
+    const run = sim.createRun();
+    const path = `/v1/threads/${run.threadId}/runs/${run.runId}/submit_tool_outputs`;
+    return [answerFor(run, {}, output), (r) => r.method === "POST" && r.path === path];
+  }
+  if (api === "agents") {
+    const session = sim.createSession();
+    const path = `/v1/agents/sessions/${session.sessionId}/events`;
+    const message = {
+      session_id: session.sessionId,
+      turn_id: session.turnId,
+      tool_outputs: session.callIds.map((callId, i) => ({ tool_call_id: callId, output: output(callId, i) })),
+    };
+    return [message, (r) => r.method === "POST" && r.path === path];
+  }
+  const response = sim.createResponse();
+  const reachedIt = (r: Seen) =>
+    r.method === "POST" &&
+    r.path === "/v1/responses" &&
+    (r.body as { previous_response_id?: string })?.previous_response_id === response.responseId;
+  return [responseAnswerFor(response, {}, output), reachedIt];
+}
+
 async function sendToEndpoint(api: Api, impl: Impl): Promise<number> {
   current = impl;
   const sim = stack.sim!;
-  const [body, reached] =
-    api === "assistants"
-      ? (() => {
-          const run = sim.createRun();
-          const path = `/v1/threads/${run.threadId}/runs/${run.runId}/submit_tool_outputs`;
-          return [answerFor(run, {}, output), (r: { method: string; path: string }) => r.method === "POST" && r.path === path] as const;
-        })()
-      : (() => {
-          const response = sim.createResponse();
-          const reachedIt = (r: { method: string; path: string; body?: unknown }) =>
-            r.method === "POST" &&
-            r.path === "/v1/responses" &&
-            (r.body as { previous_response_id?: string })?.previous_response_id === response.responseId;
-          return [responseAnswerFor(response, {}, output), reachedIt] as const;
-        })();
+  const [body, reached] = submission(api);
   const sentAt = preciseNow();
   const id = await stack.send(body);
   await new Promise<void>((resolve) => invoked.set(id, resolve));
@@ -156,7 +186,7 @@ async function sendToEndpoint(api: Api, impl: Impl): Promise<number> {
 }
 
 for (let i = 0; i < SEND_RUNS + 3; i++) {
-  for (const api of ["assistants", "responses"] as const) {
+  for (const api of APIS) {
     const order: Impl[] = i % 2 === 0 ? ["relay", "bare"] : ["bare", "relay"];
     for (const impl of order) {
       const value = await sendToEndpoint(api, impl);
@@ -177,7 +207,7 @@ for (const { api, mode } of variants) {
     const value = r[p] / b[p];
     rows.push({
       bench: "latency",
-      measure: `${api}, ${mode}: run at rest → results event readable, ${p} (${RUNS} each)`,
+      measure: `${api}, ${mode}: ${OBJECT[api]} at rest → results event readable, ${p} (${RUNS} each)`,
       value: ms(r[p]),
       baseline: `${ms(b[p])} bare`,
       ratio: ratio(value),
@@ -186,18 +216,18 @@ for (const { api, mode } of variants) {
     });
   }
 }
-for (const api of ["assistants", "responses"] as const) {
+for (const api of APIS) {
   const r = describe(samples.get(`${api} stream relay published`)!);
   const b = describe(samples.get(`${api} stream bare published`)!);
   rows.push({
     bench: "latency",
-    measure: `${api}, stream: run at rest → PublishBatch sent (the relay's own part), p50 / p95`,
+    measure: `${api}, stream: ${OBJECT[api]} at rest → PublishBatch sent (the relay's own part), p50 / p95`,
     value: `${ms(r.p50)} / ${ms(r.p95)}`,
     baseline: `${ms(b.p50)} / ${ms(b.p95)} bare`,
     ratio: `${signed(r.p50 - b.p50)} / ${signed(r.p95 - b.p95)}`,
   });
 }
-for (const api of ["assistants", "responses"] as const) {
+for (const api of APIS) {
   const r = describe(samples.get(`${api} send relay`)!);
   const b = describe(samples.get(`${api} send bare`)!);
   rows.push({

@@ -12,8 +12,8 @@ import { type MeterCounts, startRequestMeter } from "./request-meter";
 export const BENCH_API_KEY = "pk-bench-local";
 export const BENCH_VIRTUAL_KEY = "vk-bench-local";
 
-/** A run or a response, as restingSince names it. */
-export type RestingOf = { threadId: string; runId: string } | { responseId: string };
+/** A run, a response or a session, as restingSince names it. */
+export type RestingOf = { threadId: string; runId: string } | { responseId: string } | { sessionId: string };
 
 export type ServersRequest =
   | { id: number; op: "createRuns"; count: number; options?: CreateRunOptions }
