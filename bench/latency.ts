@@ -20,10 +20,11 @@ import type { SQSBatchResponse } from "aws-lambda";
 import { answerFor, responseAnswerFor } from "../fixtures/messages";
 import { startLocalStack } from "../local/local-stack";
 import { bareLoops } from "./lib/bare-loops";
+import type { EndpointRequestCounts } from "./lib/loopback-servers";
 import { startRig } from "./lib/relay-rig";
 import { preciseNow, startResultsReader } from "./lib/results-reader";
 import { ms, percentile, ratio } from "./lib/stats";
-import { type BenchRow, report } from "./lib/table";
+import { type BenchRow, report, reportSection } from "./lib/table";
 
 const RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 40);
 const SEND_RUNS = Number(process.env.BENCH_LATENCY_SEND_RUNS ?? Math.ceil((RUNS * 5) / 8));
@@ -51,6 +52,15 @@ const rig = await startRig({ processingMs: PROCESSING_MS });
 const relay = rig.handler();
 const bare = bareLoops({ ...rig.info, pollIntervalMs: 10 });
 const reader = await startResultsReader({ endpoint: rig.info.awsEndpoint, region: rig.info.region, queueUrl: rig.info.resultsUrl });
+
+/** The endpoint requests of each variant by route, summed, and how many messages they were for. */
+const requests = new Map<string, { messages: number; routes: Record<string, number> }>();
+function tally(name: string, counts: EndpointRequestCounts) {
+  const sums = requests.get(name) ?? { messages: 0, routes: {} };
+  sums.messages++;
+  for (const [route, calls] of Object.entries(counts)) sums.routes[route] = (sums.routes[route] ?? 0) + calls;
+  requests.set(name, sums);
+}
 
 async function restToReadable(api: Api, mode: Mode, impl: Impl): Promise<{ readable: number; published: number }> {
   const afterOutputs = [{ stayInProgressMs: Math.random() * JITTER_MS }, "completed" as const];
@@ -83,6 +93,7 @@ async function restToReadable(api: Api, mode: Mode, impl: Impl): Promise<{ reada
     };
   }
   const event = await rig.eventOf([body]);
+  await rig.endpointRequests(true);
   if (impl === "relay") {
     const answer: SQSBatchResponse = await relay(event);
     if (answer.batchItemFailures.length > 0) throw new Error(`latency: the relay handed back a ${api} ${mode} message`);
@@ -91,6 +102,7 @@ async function restToReadable(api: Api, mode: Mode, impl: Impl): Promise<{ reada
   }
   const readable = await reader.arrival(key);
   const restedAt = await rest();
+  tally(`${api} ${mode} ${impl}`, await rig.endpointRequests(true));
   await rig.ack(event);
   if (restedAt === null) throw new Error(`latency: the ${api} object never came to rest`);
   return { readable: readable - restedAt, published: publishedAt - restedAt };
@@ -239,3 +251,12 @@ for (const api of APIS) {
   });
 }
 report(rows);
+
+// What each loop asked the endpoint per message in (a): the bare loops make the relay's requests (polls vary with timing).
+const lines = variants.flatMap(({ api, mode }) => {
+  const [r, b] = [requests.get(`${api} ${mode} relay`)!, requests.get(`${api} ${mode} bare`)!];
+  const routes = [...new Set([...Object.keys(r.routes), ...Object.keys(b.routes)])].sort();
+  const per = (of: typeof r, route: string) => ((of.routes[route] ?? 0) / of.messages).toFixed(2);
+  return [`${api}, ${mode}:`, ...routes.map((route) => `  ${route.padEnd(56)} relay ${per(r, route)}  bare ${per(b, route)}`)];
+});
+reportSection({ title: "Latency: endpoint requests per message, rest → readable", text: lines.join("\n") });
