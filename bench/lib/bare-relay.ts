@@ -60,8 +60,8 @@ export function bareRelay(target: BareRelayTarget) {
     if (!answer.ok) throw new Error(`bare relay: HTTP ${answer.status} from ${init.method ?? "GET"} ${new URL(url).pathname}`);
     return answer;
   };
-  const entry = (type: string, event: Json): Entry => ({
-    Message: JSON.stringify({ type, ...event }),
+  const entry = (api: string, type: string, event: Json): Entry => ({
+    Message: JSON.stringify({ api, type, ...event }),
     MessageAttributes: { type: { DataType: "String", StringValue: type } },
   });
 
@@ -69,7 +69,12 @@ export function bareRelay(target: BareRelayTarget) {
     const url = `${base}/threads/${message.thread_id}/runs/${message.run_id}/submit_tool_outputs`;
     const body = JSON.stringify({ tool_outputs: message.tool_outputs });
     const run = (await (await read(url, assistantsHeaders, { method: "POST", body })).json()) as Json;
-    return entry(`run.${String(run.status)}`, { thread_id: message.thread_id, run_id: message.run_id, source_message_id: messageId, run });
+    return entry("assistants", `run.${String(run.status)}`, {
+      thread_id: message.thread_id,
+      run_id: message.run_id,
+      source_message_id: messageId,
+      run,
+    });
   }
 
   async function responses(message: { response_id: string; tool_outputs: Outputs }, messageId: string) {
@@ -103,9 +108,11 @@ export function bareRelay(target: BareRelayTarget) {
         ExpressionAttributeValues: { ":submitted": "submitted", ":id": response.id, ":attempt": attempt },
       }),
     );
-    while (!FINAL_RESPONSE.has(String(response.status)))
+    while (!FINAL_RESPONSE.has(String(response.status))) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
       response = (await (await read(`${base}/responses/${String(response.id)}`, responsesHeaders)).json()) as Json;
-    return entry(`response.${String(response.status)}`, {
+    }
+    return entry("responses", `response.${String(response.status)}`, {
       response_id: response.id,
       previous_response_id: message.response_id,
       source_message_id: messageId,
@@ -130,7 +137,7 @@ export function bareRelay(target: BareRelayTarget) {
     ).arrayBuffer();
     const session = (await (await read(sessionUrl, agentsHeaders)).json()) as Json;
     const turn = (await (await read(`${sessionUrl}/turns/${message.turn_id}`, agentsHeaders)).json()) as Json;
-    return entry(`session.turn_${String(turn.status)}`, {
+    return entry("agents", `session.turn_${String(turn.status)}`, {
       session_id: message.session_id,
       turn_id: message.turn_id,
       source_message_id: messageId,
