@@ -7,8 +7,9 @@
  * many each made per message, and the run fails when the bare loop's endpoint and DynamoDB requests differ from the
  * relay's (a baseline doing less would flatter nobody). The bare loop makes one PublishBatch per batch of ten; a
  * relay that makes more shows it in the counts. Target: relay ≤ 1.15 × bare for each API. Medians of BENCH_RUNS
- * rounds of BENCH_BATCHES batches of 10 per API, relay and bare rounds alternating. The label says whether
- * Powertools logs and metrics were on (as deployed) or off; `npm run bench` runs both.
+ * rounds of BENCH_BATCHES batches of 10 per API (BENCH_APIS: a comma list to measure fewer), relay and bare rounds
+ * alternating. The label says whether Powertools logs and metrics were on (as deployed) or off; `npm run bench`
+ * runs both.
  */
 import type { SQSEvent } from "aws-lambda";
 import { answerFor, responseAnswerFor } from "../fixtures/messages";
@@ -23,8 +24,13 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const BATCHES_PER_ROUND = Number(process.env.BENCH_BATCHES ?? 30);
 const BATCH = 10;
 const TARGET = 1.15;
-const APIS = ["assistants", "responses", "agents"] as const;
-type Api = (typeof APIS)[number];
+const ALL_APIS = ["assistants", "responses", "agents"] as const;
+type Api = (typeof ALL_APIS)[number];
+/** BENCH_APIS=responses,agents measures only those (to profile one path); default all three. */
+const APIS = (process.env.BENCH_APIS?.split(",") ?? ALL_APIS).map((name) => {
+  if (!(ALL_APIS as readonly string[]).includes(name)) throw new Error(`BENCH_APIS: unknown API ${name} (${ALL_APIS.join(", ")})`);
+  return name as Api;
+});
 type Impl = "relay" | "bare";
 const telemetry =
   process.env.POWERTOOLS_METRICS_DISABLED === "true"
