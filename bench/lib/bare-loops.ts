@@ -10,7 +10,15 @@
  * - Responses (previous_response_id mode, as the relay): GET the previous response, PutItem claiming the turn,
  *   POST /responses (background, or `stream: true`), UpdateItem recording the new id, then GET (poll) or read the
  *   events (stream) until the response is final, publish.
+ * - Agents, poll: POST the tool results to the session's events (content-derived `Idempotency-Key`), GET the
+ *   session at once and then every poll interval until it rests (idle: then GET the turn, which must have ended; the
+ *   results event carries it), publish.
+ * - Agents, stream (as the relay's follow.ts): open the session's live stream (`GET …/events`) and, while it opens,
+ *   GET the session; then read the stream, and GET the session again whenever it has been quiet for a poll interval
+ *   (the stream does not replay what happened before it opened); a resting session (GET or `agent.session.*`
+ *   event) → GET the turn as above, cancel the stream, publish.
  */
+import { createHash } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -33,6 +41,9 @@ export interface BareTarget {
 const RESTING_RUN = new Set(["requires_action", "completed", "failed", "cancelled", "expired", "incomplete"]);
 const FINAL_RESPONSE = new Set(["completed", "failed", "incomplete", "cancelled"]);
 const RUN_EVENT = /^thread\.run\.(?!step\.)[a-z_]+$/;
+const SESSION_EVENT = /^agent\.session\.(created|in_progress|requires_action|idle|failed)$/;
+const TURN_ENDINGS = new Set(["completed", "failed", "cancelled"]);
+const QUIET = Symbol("quiet");
 const SETTINGS = ["model", "instructions", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "text", "truncation", "metadata"];
 
 type Json = Record<string, unknown>;
@@ -49,6 +60,7 @@ export function bareLoops(target: BareTarget) {
   const keys = { "x-portkey-api-key": target.apiKey ?? BENCH_API_KEY, "x-portkey-virtual-key": target.virtualKey ?? BENCH_VIRTUAL_KEY };
   const assistantsHeaders = { ...keys, "openai-beta": "assistants=v2", "content-type": "application/json" };
   const responsesHeaders = { ...keys, "content-type": "application/json" };
+  const agentsHeaders = { ...keys, "openai-beta": "agents=v1", "content-type": "application/json" };
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const publish = async (event: Json, type: string) => {
@@ -170,10 +182,104 @@ export function bareLoops(target: BareTarget) {
     await publish({ api: "responses", type, response_id: response?.id, previous_response_id: message.response_id, response }, type);
   }
 
+  /** The promise's value, or QUIET when it has not settled by `until` (it goes on). */
+  const within = async <T>(promise: Promise<T>, until: number): Promise<T | typeof QUIET> => {
+    let timer: NodeJS.Timeout | undefined;
+    const quiet = new Promise<typeof QUIET>((resolve) => {
+      timer = setTimeout(() => resolve(QUIET), Math.max(0, until - Date.now()));
+    });
+    try {
+      return await Promise.race([promise, quiet]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  async function agents(message: {
+    session_id: string;
+    turn_id: string;
+    tool_outputs: Array<{ tool_call_id: string; output: unknown }>;
+    stream?: boolean;
+  }) {
+    const sessionUrl = `${target.simBaseUrl}/agents/sessions/${message.session_id}`;
+    const getJson = async (url: string) => {
+      const answer = await fetch(url, { headers: agentsHeaders });
+      if (!answer.ok) throw new Error(`bare agents: HTTP ${answer.status}`);
+      return (await answer.json()) as Json;
+    };
+    const ours = new Set(message.tool_outputs.map((o) => o.tool_call_id));
+    /** The session and its turn when the session rests for this message (GET the turn once idle), else undefined. */
+    const resting = async (session: Json): Promise<{ session: Json; turn?: Json } | undefined> => {
+      if (session.status === "failed") return { session };
+      if (session.status === "idle") {
+        const turn = await getJson(`${sessionUrl}/turns/${message.turn_id}`);
+        return TURN_ENDINGS.has(String(turn.status)) ? { session, turn } : undefined;
+      }
+      const actions = (session.required_actions as Array<{ call_id?: string }> | undefined) ?? [];
+      return session.status === "requires_action" && !actions.some((a) => ours.has(String(a.call_id))) ? { session } : undefined;
+    };
+
+    const body = JSON.stringify({
+      events: message.tool_outputs.map((o) => ({
+        type: "agent.session.input.tool_result",
+        turn_id: message.turn_id,
+        call_id: o.tool_call_id,
+        success: true,
+        output: o.output,
+      })),
+    });
+    const key = createHash("sha256").update(`${message.session_id}\n${body}`).digest("hex");
+    const posted = await fetch(`${sessionUrl}/events`, { method: "POST", headers: { ...agentsHeaders, "idempotency-key": key }, body });
+    if (!posted.ok) throw new Error(`bare agents: HTTP ${posted.status}`);
+    await posted.arrayBuffer();
+
+    let rest: { session: Json; turn?: Json } | undefined;
+    if (message.stream) {
+      const done = new AbortController();
+      // Opened first, so that what the session does after the GET below is on the stream.
+      const opening = fetch(`${sessionUrl}/events`, { headers: agentsHeaders, signal: done.signal });
+      let reader: ReadableStreamDefaultReader<{ data: string }> | undefined;
+      let next: ReturnType<ReadableStreamDefaultReader<{ data: string }>["read"]> | undefined;
+      try {
+        while (rest === undefined) {
+          rest = await resting(await getJson(sessionUrl));
+          const quietUntil = Date.now() + target.pollIntervalMs;
+          while (rest === undefined) {
+            if (reader === undefined) {
+              const opened = await within(opening, quietUntil);
+              if (opened === QUIET) break;
+              reader = opened.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+            }
+            next ??= reader.read();
+            const item = await within(next, quietUntil);
+            if (item === QUIET) break;
+            next = undefined;
+            if (item.done) throw new Error("bare agents: the stream ended");
+            const data = JSON.parse(item.value.data) as Json;
+            if (SESSION_EVENT.test(String(data.type))) rest = await resting(data.session as Json);
+          }
+        }
+      } finally {
+        done.abort();
+        await reader?.cancel().catch(() => undefined);
+        opening.catch(() => undefined);
+        next?.catch(() => undefined);
+      }
+    } else {
+      for (let first = true; rest === undefined; first = false) {
+        if (!first) await sleep(target.pollIntervalMs);
+        rest = await resting(await getJson(sessionUrl));
+      }
+    }
+    const type = rest.turn ? `session.turn_${String(rest.turn.status)}` : `session.${String(rest.session.status)}`;
+    await publish({ api: "agents", type, session_id: message.session_id, turn_id: message.turn_id, ...rest }, type);
+  }
+
   return {
     /** One message's loop, by its API. */
     one(body: string): Promise<void> {
       const message = JSON.parse(body) as Json;
+      if (typeof message.session_id === "string") return agents(message as never);
       return typeof message.response_id === "string" ? responses(message as never) : assistants(message as never);
     },
     close() {

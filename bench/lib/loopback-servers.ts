@@ -12,8 +12,8 @@ import { type MeterCounts, startRequestMeter } from "./request-meter";
 export const BENCH_API_KEY = "pk-bench-local";
 export const BENCH_VIRTUAL_KEY = "vk-bench-local";
 
-/** A run or a response, as restingSince names it. */
-export type RestingOf = { threadId: string; runId: string } | { responseId: string };
+/** A run, a response or a session, as restingSince names it. */
+export type RestingOf = { threadId: string; runId: string } | { responseId: string } | { sessionId: string };
 
 export type ServersRequest =
   | { id: number; op: "createRuns"; count: number; options?: CreateRunOptions }
@@ -25,8 +25,19 @@ export type ServersRequest =
   | { id: number; op: "randomFaults"; options: RandomFaults | undefined }
   | { id: number; op: "counters" }
   | { id: number; op: "meter"; reset: boolean }
+  | { id: number; op: "endpointRequests"; reset: boolean }
   | { id: number; op: "meterDelay"; ms: number }
   | { id: number; op: "reset" };
+
+/** Endpoint requests by route, e.g. `POST /v1/agents/sessions/{id}/events`: ids are folded so that routes add up. */
+export type EndpointRequestCounts = Record<string, number>;
+
+/** The route of a recorded request: every simulator id (`run_…`, `sess_…`…) becomes `{id}`; `stream: true` bodies are marked. */
+export function routeOf(request: { method: string; path: string; body?: unknown }): string {
+  const path = request.path.replace(/\/(?:call|conv|fc|fco|mcpr|msg|resp|run|sess|step|thread|turn)_[A-Za-z0-9]+/g, "/{id}");
+  const streamed = (request.body as { stream?: unknown } | undefined)?.stream === true ? " (stream)" : "";
+  return `${request.method} ${path}${streamed}`;
+}
 
 export interface ServersInfo {
   awsEndpoint: string;
@@ -110,6 +121,13 @@ if (process.send) {
         const counts: MeterCounts = {};
         for (const meter of meters) Object.assign(counts, meter.counts());
         if (request.reset) for (const meter of meters) meter.reset();
+        result = counts;
+        break;
+      }
+      case "endpointRequests": {
+        const counts: EndpointRequestCounts = {};
+        for (const request of sim.requests) counts[routeOf(request)] = (counts[routeOf(request)] ?? 0) + 1;
+        if (request.reset) sim.requests.length = 0;
         result = counts;
         break;
       }

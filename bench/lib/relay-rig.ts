@@ -19,7 +19,14 @@ import type {
   SimulatorCounters,
 } from "../../local/endpoint-simulator";
 import { lambdaContext, toSqsEvent } from "../../local/lambda-shapes";
-import { BENCH_API_KEY, BENCH_VIRTUAL_KEY, type RestingOf, type ServersInfo, type ServersRequest } from "./loopback-servers";
+import {
+  BENCH_API_KEY,
+  BENCH_VIRTUAL_KEY,
+  type EndpointRequestCounts,
+  type RestingOf,
+  type ServersInfo,
+  type ServersRequest,
+} from "./loopback-servers";
 import type { MeterCounts } from "./request-meter";
 
 export type SimRun = { threadId: string; runId: string; toolCallIds: string[] };
@@ -41,6 +48,8 @@ export interface Rig {
   children(responseIds: string[]): Promise<string[][]>;
   /** What went through the request meters since the last reset (`reset`: start again from zero). */
   meter(reset?: boolean): Promise<MeterCounts>;
+  /** The endpoint requests the simulator saw since the last reset, by route (`reset`: start again from zero). */
+  endpointRequests(reset?: boolean): Promise<EndpointRequestCounts>;
   /** Holds every request through the meters this long (an AWS round trip). */
   meterDelay(ms: number): Promise<void>;
   inject(...faults: Fault[]): Promise<void>;
@@ -119,6 +128,7 @@ export async function startRig(options: { processingMs?: number; pollAfterMs?: n
     restingSince: (of) => call({ op: "restingSince", of }),
     children: (responseIds) => call({ op: "children", responseIds }),
     meter: (reset = false) => call({ op: "meter", reset }),
+    endpointRequests: (reset = false) => call({ op: "endpointRequests", reset }),
     meterDelay: (ms) => call({ op: "meterDelay", ms }),
     inject: (...faults) => call({ op: "inject", faults }),
     randomFaults: (o) => call({ op: "randomFaults", options: o }),

@@ -2,7 +2,7 @@
  * A results subscriber for the latency benchmark, in a child process of its own (so that neither the relay's work
  * after a publish nor the emulators delay it): it long-polls the queue subscribed to the results topic without
  * pause and tells, for each event, the instant its ReceiveMessage answered (epoch ms, sub-millisecond), keyed by
- * what the event answers (an Assistants run id, a Responses previous_response_id).
+ * what the event answers (an Assistants run id, a Responses previous_response_id, an Agents session id).
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -62,7 +62,8 @@ if (process.send && process.argv[2]) {
     running = false;
   });
   process.send({ ready: true });
-  const keyOf = (event: Record<string, unknown>) => String(event.api === "assistants" ? event.run_id : event.previous_response_id);
+  const keyOf = (event: Record<string, unknown>) =>
+    String(event.api === "assistants" ? event.run_id : event.api === "agents" ? event.session_id : event.previous_response_id);
   while (running) {
     const answer = await sqs
       .send(new ReceiveMessageCommand({ QueueUrl: at.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))
