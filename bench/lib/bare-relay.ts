@@ -60,16 +60,19 @@ export function bareRelay(target: BareRelayTarget) {
     if (!answer.ok) throw new Error(`bare relay: HTTP ${answer.status} from ${init.method ?? "GET"} ${new URL(url).pathname}`);
     return answer;
   };
-  const entry = (api: string, type: string, event: Json): Entry => ({
+  const text = (value: string) => ({ DataType: "String", StringValue: value });
+  // The SNS message attributes the results event's contract gives subscribers to filter on (docs/contract.md):
+  // `type`, `status`, `api` and the API's id. They are the relay's I/O, so the baseline sends them too.
+  const entry = (api: string, type: string, status: string, idAttribute: [string, string], event: Json): Entry => ({
     Message: JSON.stringify({ api, type, ...event }),
-    MessageAttributes: { type: { DataType: "String", StringValue: type } },
+    MessageAttributes: { type: text(type), status: text(status), api: text(api), [idAttribute[0]]: text(idAttribute[1]) },
   });
 
   async function assistants(message: { thread_id: string; run_id: string; tool_outputs: unknown }, messageId: string) {
     const url = `${base}/threads/${message.thread_id}/runs/${message.run_id}/submit_tool_outputs`;
     const body = JSON.stringify({ tool_outputs: message.tool_outputs });
     const run = (await (await read(url, assistantsHeaders, { method: "POST", body })).json()) as Json;
-    return entry("assistants", `run.${String(run.status)}`, {
+    return entry("assistants", `run.${String(run.status)}`, String(run.status), ["thread_id", message.thread_id], {
       thread_id: message.thread_id,
       run_id: message.run_id,
       source_message_id: messageId,
@@ -112,7 +115,7 @@ export function bareRelay(target: BareRelayTarget) {
       await new Promise((resolve) => setTimeout(resolve, 10));
       response = (await (await read(`${base}/responses/${String(response.id)}`, responsesHeaders)).json()) as Json;
     }
-    return entry("responses", `response.${String(response.status)}`, {
+    return entry("responses", `response.${String(response.status)}`, String(response.status), ["response_id", String(response.id)], {
       response_id: response.id,
       previous_response_id: message.response_id,
       source_message_id: messageId,
@@ -137,7 +140,7 @@ export function bareRelay(target: BareRelayTarget) {
     ).arrayBuffer();
     const session = (await (await read(sessionUrl, agentsHeaders)).json()) as Json;
     const turn = (await (await read(`${sessionUrl}/turns/${message.turn_id}`, agentsHeaders)).json()) as Json;
-    return entry("agents", `session.turn_${String(turn.status)}`, {
+    return entry("agents", `session.turn_${String(turn.status)}`, String(turn.status), ["session_id", message.session_id], {
       session_id: message.session_id,
       turn_id: message.turn_id,
       source_message_id: messageId,
