@@ -98,15 +98,10 @@ if (targets.some((r) => r.verdict === "missed"))
   console.log('\nA target was missed: see "Performance" in bench/README.md for by how much, why, and what would close it.');
 for (const section of sections) console.log(`\n## ${section.title}\n\n${section.text}`);
 
-/** The number a target is about: the ratio (`1.23×`), else the value (`0.065 ms`). */
+/** The number a target is about: the ratio (`1.23×`; of `p50 / p95` ratios, the larger), else the value (`0.065 ms`). */
 function figureOf(row: BenchRow): number | undefined {
-  const figure = Number.parseFloat(
-    (row.ratio || row.value)
-      .replace(/[^\d.]/g, " ")
-      .trim()
-      .split(" ")[0] ?? "",
-  );
-  return Number.isFinite(figure) ? figure : undefined;
+  const figures = [...(row.ratio || row.value).matchAll(/\d+(\.\d+)?/g)].map((match) => Number(match[0]));
+  return figures.length > 0 ? Math.max(...figures) : undefined;
 }
 
 /** `met`, or `missed by N %` (how far the figure is above its target's bound). */
