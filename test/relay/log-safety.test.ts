@@ -134,3 +134,24 @@ it("writes a metric for every invocation: one of only collected messages, one of
   expect(output).toMatch(/"DeadLettered":1[,}](?![^\n]*"reason")/);
   expect(output).not.toContain("No application metrics to publish");
 });
+
+it("adds each count once per invocation: a batch of three accepted messages writes Accepted 3, not three ones", async () => {
+  // Prepare
+  stdio.chunks.length = 0;
+  const runs = [h.sim.createRun(), h.sim.createRun(), h.sim.createRun()];
+  for (const run of runs) await h.send(helpers.answerFor(run));
+
+  // Act: one receive, one batch.
+  await h.deliver();
+
+  // Assess: the invocation's metrics document holds the totals; the latencies stay one value per endpoint call.
+  const documents = stdio.chunks
+    .join("")
+    .split("\n")
+    .filter((line) => line.includes('"CloudWatchMetrics"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const withAccepted = documents.filter((document) => "Accepted" in document);
+  expect(withAccepted).toHaveLength(1);
+  expect(withAccepted[0]).toMatchObject({ Accepted: 3, ResultsPublished: 3 });
+  expect((withAccepted[0]?.EndpointLatency as number[]).length).toBeGreaterThanOrEqual(3);
+});
