@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from "@aws-sdk/client-sns";
 import {
   ChangeMessageVisibilityCommand,
@@ -137,7 +137,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
     async enqueueCheck(check, delaySeconds, signal) {
       // One group per collection, never a thread's: a waiting check must not hold up the thread's messages. Each send
       // its own deduplication id: a copy re-sent within five minutes is meant to arrive (an SDK retry reuses it).
-      const digest = createHash("sha256").update(`${check.scope}\n${check.round}`).digest("hex").slice(0, 40);
+      const digest = hash("sha256", `${check.scope}\n${check.round}`, "hex").slice(0, 40);
       await o.sqs.send(
         new SendMessageCommand({
           QueueUrl: o.inputQueueUrl,

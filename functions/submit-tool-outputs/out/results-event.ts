@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Message } from "@aws-sdk/client-sqs";
 
 /**
@@ -46,7 +46,8 @@ export function eventFits(event: EventEnvelope): boolean {
 }
 
 /** A stable event id from what identifies a state: the same state always gets the same id. */
-export const eventDigest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 32);
+// crypto.hash, one call without a Hash stream object: a few µs less for every results event.
+export const eventDigest = (text: string) => hash("sha256", text, "hex").slice(0, 32);
 
 /** The fields of `value` an event keeps. */
 export function kept(value: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {

@@ -49,8 +49,9 @@ export class SendBatcher<T> {
   private queue: Waiting<T>[] = [];
   private queuedBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the oldest waiting entry came (performance.now()). */
+  /** When the oldest and the latest waiting entries came (performance.now()). */
   private firstAt = 0;
+  private lastAt = 0;
 
   constructor(private readonly options: SendBatcherOptions<T>) {}
 
@@ -68,12 +69,22 @@ export class SendBatcher<T> {
     });
   }
 
-  /** (Re)starts the wait: `lingerMs` from now, never past `maxLingerMs` from the oldest entry. */
+  /**
+   * Waits `lingerMs` from the latest entry, never past `maxLingerMs` from the oldest. One timer per wait: an entry
+   * only notes when it came, and the timer, when it fires, waits again for what is left (a timer per entry costs more
+   * than the linger saves).
+   */
   private lingerAgain(): void {
+    this.lastAt = performance.now();
+    this.timer ??= setTimeout(() => this.lingerOrFlush(), this.options.lingerMs);
+  }
+
+  private lingerOrFlush(): void {
     const { lingerMs, maxLingerMs = 10 * lingerMs } = this.options;
-    const waitMs = Math.min(lingerMs, this.firstAt + maxLingerMs - performance.now());
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), Math.max(0, waitMs));
+    const now = performance.now();
+    const waitMs = Math.min(this.lastAt + lingerMs, this.firstAt + maxLingerMs) - now;
+    if (waitMs >= 1) this.timer = setTimeout(() => this.lingerOrFlush(), waitMs);
+    else this.flush();
   }
 
   private flush(): void {

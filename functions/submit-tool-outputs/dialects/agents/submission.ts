@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** An Agents-API tool output as a message carries it: exactly one of `output` (string or parts) and `error`. */
 export type AgentToolOutput = { tool_call_id: string; output?: string | Array<Record<string, unknown>>; error?: string };
@@ -27,5 +27,5 @@ export function eventsBody(turnId: string, outputs: readonly AgentToolOutput[]):
  * @example idempotencyKey("sess_1", eventsBody("turn_1", outputs)) // "relay-3f…" (68 characters)
  */
 export function idempotencyKey(sessionId: string, body: string): string {
-  return `relay-${createHash("sha256").update(`${sessionId}\n${body}`).digest("hex")}`;
+  return `relay-${hash("sha256", `${sessionId}\n${body}`, "hex")}`;
 }

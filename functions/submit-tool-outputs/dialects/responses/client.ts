@@ -17,8 +17,7 @@ export type ListItemsResult = { ok: true; items: ConversationItem[] } | { ok: fa
 /** 500 items reach far further back than one turn's function calls and their outputs. */
 const MAX_ITEM_PAGES = 5;
 
-const readResponse = (answer: { response: Response; release: () => void }) =>
-  readJson(answer, parseResponse, "a Response object");
+const readResponse = (answer: { response: Response; release: () => void }) => readJson(answer, parseResponse, "a Response object");
 
 /**
  * The Responses and Conversations API calls the relay makes (`{base}/responses…`, `{base}/conversations/{id}/items`).
