@@ -14,7 +14,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { bundleLambda } from "../infra/bundling";
 import type { FirstUse } from "./fixtures/relay-first-uses";
 import { addedBy, bytesOf, LOADED_FILES_SCRIPT, staticClosure } from "./lib/bundle-closure";
@@ -109,6 +109,30 @@ try {
       ratio: ratio(r),
       target: sourceMaps ? "" : `≤ ${TARGET.toFixed(2)}×`,
       verdict: sourceMaps ? "" : r <= TARGET ? "met" : "missed",
+    });
+  }
+
+  // Node's compile cache (V8's code cache on disk, portable: keyed by paths relative to its directory), filled by one
+  // import of each bundle, then used by both: what shipping it beside the bundle would give, were Lambda's Node the
+  // very version that filled it (a cache from another V8 is ignored). Not shipped: see bench/README.md.
+  {
+    const cached = (outfile: string) => ({
+      NODE_COMPILE_CACHE: join(outDir, `cache-${basename(dirname(outfile))}`),
+      NODE_COMPILE_CACHE_PORTABLE: "1",
+    });
+    const samples = { relay: [] as number[], bare: [] as number[] };
+    importMs(relay.outfile, { env: cached(relay.outfile) });
+    importMs(bare.outfile, { env: cached(bare.outfile) });
+    for (let i = 0; i < RUNS; i++) {
+      samples.relay.push(importMs(relay.outfile, { env: cached(relay.outfile) }));
+      samples.bare.push(importMs(bare.outfile, { env: cached(bare.outfile) }));
+    }
+    rows.push({
+      bench: "cold start",
+      measure: `import time with Node's compile cache on both sides (not shipped) (median of ${RUNS})`,
+      value: ms(median(samples.relay)),
+      baseline: `${ms(median(samples.bare))} bare`,
+      ratio: ratio(median(samples.relay) / median(samples.bare)),
     });
   }
 

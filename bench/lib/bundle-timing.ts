@@ -25,13 +25,14 @@ const IMPORT_TIMER =
 
 /**
  * Milliseconds of `await import(file)` in a fresh `node` (the handler must be exported).
+ * `env`: variables beside a deployed function's (Node's compile cache, say).
  * @example const ms = importMs(outfile, { sourceMaps: false });
  */
-export function importMs(file: string, o: { sourceMaps?: boolean } = {}): number {
+export function importMs(file: string, o: { sourceMaps?: boolean; env?: Record<string, string> } = {}): number {
   const run = spawnSync(
     process.execPath,
     [...(o.sourceMaps ? ["--enable-source-maps"] : []), "--input-type=module", "-e", IMPORT_TIMER, pathToFileURL(file).href],
-    { env: LAMBDA_ENV, encoding: "utf8" },
+    { env: { ...LAMBDA_ENV, ...o.env }, encoding: "utf8" },
   );
   if (run.status !== 0) throw new Error(`import of ${file} failed (${run.status}): ${run.stderr.slice(0, 500)}`);
   return Number(run.stdout.trim().split("\n").at(-1));
