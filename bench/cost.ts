@@ -240,7 +240,22 @@ reportSection({
   title: "When the results event goes out after the submission (model), and the cheapest mode",
   text: `${delays}\n\nCheapest mode per case (no collecting):\n${cheapest}`,
 });
-reportSection({ title: "Cost breakdown by service (US dollars per million messages)", text: breakdown });
+// The Agents API keeps no state table: its cost should be the Responses path's less every DynamoDB request.
+const agentsCheck = BATCHES.map((batch) => {
+  const responses = scenario("responses", batch, "stream", 10, false).dollars();
+  const agents = scenario("agents", batch, "stream", 10, false).dollars();
+  const total = (d: Record<string, number>) => services.reduce((sum, service) => sum + d[service]!, 0);
+  const lessDynamo = total(responses) - responses.dynamodb;
+  return (
+    `batch ${batch}: Responses ${usd(total(responses) * 1e6)} less its DynamoDB ${usd(responses.dynamodb * 1e6)} = ` +
+    `${usd(lessDynamo * 1e6)}; Agents ${usd(total(agents) * 1e6)} (DynamoDB ${usd(agents.dynamodb * 1e6)}, ` +
+    `${(((total(agents) - lessDynamo) / lessDynamo) * 100).toFixed(0)} %: Lambda ${usd(agents.lambda * 1e6)} against ${usd(responses.lambda * 1e6)})`
+  );
+}).join("\n");
+reportSection({
+  title: "Cost breakdown by service (US dollars per million messages)",
+  text: `${breakdown}\n\nAgents against Responses less DynamoDB (stream, runs resting after 10 s):\n${agentsCheck}`,
+});
 reportSection({
   title: "FIFO (US dollars per million messages)",
   text: `${fifoTable}\n\nOn FIFO queues a watch comes back at once (no per-message delay), so watch only loops one invocation after another until the run rests (modelled with the measured watch invocation's time as the delay); FIFO SQS requests at $${(PRICES.sqsFifoRequest.usd * 1e6).toFixed(2)}/M, FIFO SNS at $${(PRICES.snsFifoPublish.usd * 1e6).toFixed(2)}/M publishes plus payload and delivery charges (unconfirmed figures, see prices.ts).`,
