@@ -34,7 +34,12 @@ export class AgentsClient {
 
   /** `POST …/events` with its `Idempotency-Key`; any 2xx is acceptance (202 today, empty body). */
   async postEvents(sessionId: string, body: string, key: string, call: CallOptions): Promise<AgentsResult<object>> {
-    const answer = await this.http.call("POST", this.url(sessionId, "events"), { ...call, headers: { "idempotency-key": key } }, { body });
+    const answer = await this.http.call(
+      "POST",
+      this.url(sessionId, ["events"]),
+      { ...call, headers: { "idempotency-key": key } },
+      { body },
+    );
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     // The body is empty; reading it frees the connection.
     await answer.response.arrayBuffer().catch(() => undefined);
@@ -50,7 +55,7 @@ export class AgentsClient {
   }
 
   async getTurn(sessionId: string, turnId: string, call: CallOptions): Promise<AgentsResult<{ turn: Turn }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "turns", turnId), call);
+    const answer = await this.http.call("GET", this.url(sessionId, ["turns", turnId]), call);
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     const read = await readJson(answer, parseTurn, "a Turn");
     return read.ok ? { ok: true, turn: read.value } : read;
@@ -58,7 +63,7 @@ export class AgentsClient {
 
   /** The session's newest turn (for a `watch_session` that names none); undefined when it has none. */
   async latestTurn(sessionId: string, call: CallOptions): Promise<AgentsResult<{ turn?: Turn }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "turns", undefined, { order: "desc", limit: "1" }), call);
+    const answer = await this.http.call("GET", this.url(sessionId, ["turns"], { order: "desc", limit: "1" }), call);
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     const read = await readJson(
       answer,
@@ -76,7 +81,7 @@ export class AgentsClient {
     let after: string | undefined;
     for (let page = 0; page < MAX_ITEM_PAGES; page++) {
       const query = { order: "asc", limit: "100", after };
-      const answer = await this.http.call("GET", this.url(sessionId, "turns", turnId, query, "items"), call);
+      const answer = await this.http.call("GET", this.url(sessionId, ["turns", turnId, "items"], query), call);
       if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
       const read = await readJson(answer, (value) => ({ success: true as const, data: value as ItemPage }), "a list of items");
       if (!read.ok) return read;
@@ -93,7 +98,7 @@ export class AgentsClient {
 
   /** The live stream (`GET …/events`): no replay, so the caller reads the session once it is open. */
   async openStream(sessionId: string, call: CallOptions): Promise<AgentsResult<{ items: AsyncGenerator<SessionStreamItem> }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "events"), call, { streaming: true });
+    const answer = await this.http.call("GET", this.url(sessionId, ["events"]), call, { streaming: true });
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     const body = answer.response.body;
     if (body === null || !answer.response.headers.get("content-type")?.includes("text/event-stream")) {
@@ -105,15 +110,9 @@ export class AgentsClient {
     return { ok: true, items: sessionStreamItems(body) };
   }
 
-  private url(
-    sessionId: string,
-    sub?: "events" | "turns",
-    turnId?: string,
-    query?: Record<string, string | undefined>,
-    tail?: "items",
-  ): URL {
-    const segments = ["agents", "sessions", sessionId, ...(sub ? [sub] : []), ...(turnId ? [turnId] : []), ...(tail ? [tail] : [])];
-    return this.http.url(segments, query);
+  /** `…/agents/sessions/{sessionId}/{...path}?{query}`. */
+  private url(sessionId: string, path: readonly string[] = [], query?: Record<string, string | undefined>): URL {
+    return this.http.url(["agents", "sessions", sessionId, ...path], query);
   }
 }
 

@@ -163,7 +163,7 @@ export async function restingState(
   const newCallIds =
     answered === undefined && subject.turnId === undefined
       ? pending.map((call) => call.call_id)
-      : await newCalls(subject, pending, answered, ctx, deps);
+      : await newCalls(subject, pending, ctx, deps);
   // Which calls are new could not be told yet: look again rather than guess (a guess either stalls the turn or has
   // a call run twice).
   if (newCallIds === undefined) return undefined;
@@ -182,10 +182,10 @@ export async function restingState(
 async function newCalls(
   subject: FollowSubject,
   pending: ReadonlyArray<{ call_id: string; turn_id: string }>,
-  answered: ReadonlySet<string> | undefined,
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<string[] | undefined> {
+  const answered = subject.answered;
   const sameTurn = pending.filter((call) => call.turn_id === subject.turnId);
   const fresh = pending.filter((call) => call.turn_id !== subject.turnId).map((call) => call.call_id);
   if (sameTurn.length === 0 || subject.turnId === undefined) return fresh;
