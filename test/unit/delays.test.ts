@@ -19,15 +19,15 @@ describe("redelivery delay of a handed-back message", () => {
   const limits = { baseSeconds: 10, maxSeconds: 900 };
   it("grows with each receive and stops at the cap", () => {
     const middle = () => 0.5;
-    expect([1, 2, 3, 4, 8].map((n) => redeliveryDelaySeconds(n, limits, undefined, middle))).toEqual([10, 20, 40, 80, 900]);
+    expect([1, 2, 3, 4, 8].map((n) => redeliveryDelaySeconds(n, limits, { random: middle }))).toEqual([10, 20, 40, 80, 900]);
   });
 
   it("spreads by ±20 %", () => {
-    expect(redeliveryDelaySeconds(1, limits, undefined, () => 0)).toBe(8);
-    expect(redeliveryDelaySeconds(1, limits, undefined, () => 1)).toBe(12);
+    expect(redeliveryDelaySeconds(1, limits, { random: () => 0 })).toBe(8);
+    expect(redeliveryDelaySeconds(1, limits, { random: () => 1 })).toBe(12);
   });
 
   it("is never shorter than the server's retry-after", () => {
-    expect(redeliveryDelaySeconds(1, limits, 60_500, () => 0.5)).toBe(61);
+    expect(redeliveryDelaySeconds(1, limits, { retryAfterMs: 60_500, random: () => 0.5 })).toBe(61);
   });
 });

@@ -162,7 +162,7 @@ class Settling {
     if (!signal?.aborted) {
       const sinceInvocationSeconds = (Date.now() - this.message.invokedAt) / 1000;
       const limitsSeconds = { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds };
-      const wanted = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const wanted = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, { retryAfterMs, sinceInvocationSeconds });
       const seconds = Math.min(wanted, this.retentionAllows ?? 0);
       // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
       await sinks.delayRedelivery(this.message.record, seconds, signal).catch(() => undefined);
