@@ -63,7 +63,7 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
   const found =
     message.response_id !== undefined
       ? await previousResponseTurn({ ...message, response_id: message.response_id }, givenIds, ctx, deps)
-      : await conversationTurn({ ...message, conversation_id: message.conversation_id! }, givenIds, ctx, deps, latest);
+      : await conversationTurn({ ...message, conversation_id: message.conversation_id! }, givenIds, ctx, { ...deps, latest });
   // Row "the state table shows these outputs already submitted" (in a conversation, the outputs show there).
   if (found.found === "accepted") {
     // Rule 12: the conversation holds other outputs for these ids: this message's were never submitted.
@@ -127,7 +127,7 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
     }
     case "submitted":
       // Row "the state table shows these outputs already submitted → do not submit; follow / publish the recorded continuation".
-      return followRecorded(verdict.responseId, givenIds, turn, ctx, deps);
+      return followRecorded(a, verdict.responseId);
     case "held": {
       // A copy holding a live lease is submitting right now: come back shortly, when it has likely recorded what it
       // did (a background POST answers at once); the queue's growing redelivery delay adds the rest.
@@ -241,7 +241,7 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
     if (created.ok && "response" in created) {
       await record(created.response);
       if (unrecorded) return unrecorded;
-      return answered(await followResponse(created.response, "submitted", ctx, deps, followUntil(ctx, deps)), turn);
+      return answered(await followResponse(created.response, { via: "submitted", until: followUntil(ctx, deps) }, ctx, deps), turn);
     }
     if (created.ok) {
       const until = followUntil(ctx, deps);
@@ -250,7 +250,7 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
       if (unrecorded) return unrecorded;
       if (end.ended === "final") return answered(end.outcome, turn);
       // A stream cut after its first event is followed by GET, never resubmitted.
-      if (end.response) return answered(await followResponse(end.response, "submitted", ctx, deps, until), turn);
+      if (end.response) return answered(await followResponse(end.response, { via: "submitted", until }, ctx, deps), turn);
       failure = STREAM_CUT;
     } else {
       failure = created.failure;
@@ -344,13 +344,8 @@ function conflicting(givenIds: string[], why: string, differing: ReadonlyArray<{
 }
 
 /** A duplicate's row: follow and publish the recorded continuation (or, in a conversation, its items). */
-async function followRecorded(
-  responseId: string | undefined,
-  givenIds: string[],
-  turn: Turn,
-  ctx: RecordContext,
-  deps: ResponsesDeps,
-): Promise<Outcome> {
+async function followRecorded(a: Attempt, responseId: string | undefined): Promise<Outcome> {
+  const { givenIds, turn, ctx, deps } = a;
   if (responseId === undefined) {
     const listed = await listTail(deps, turn.conversationId ?? "", givenIds, ctx);
     const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
@@ -368,7 +363,7 @@ async function followRecorded(
   }
   const seen = await patiently(() => deps.endpoint.getResponse(responseId, callOptions(ctx)), ctx, deps);
   if (!seen.ok) return failed(seen.failure, ctx, `read the recorded continuation ${responseId}`);
-  return answered(await followResponse(seen.response, "already_accepted", ctx, deps, followUntil(ctx, deps)), turn);
+  return answered(await followResponse(seen.response, { via: "already_accepted", until: followUntil(ctx, deps) }, ctx, deps), turn);
 }
 
 /** A `watch_response` follow-up: report the response's resting state. */
@@ -376,7 +371,7 @@ async function watch(message: WatchResponseMessage, ctx: RecordContext, deps: Re
   const seen = await patiently(() => deps.endpoint.getResponse(message.response_id, callOptions(ctx)), ctx, deps);
   if (!seen.ok) return failed(seen.failure, ctx, `read response ${message.response_id}`);
   return seen.response.status === "queued" || seen.response.status === "in_progress"
-    ? followResponse(seen.response, "watched", ctx, deps, followUntil(ctx, deps))
+    ? followResponse(seen.response, { via: "watched", until: followUntil(ctx, deps) }, ctx, deps)
     : reportOrWatch(seen.response, "watched");
 }
 

@@ -21,10 +21,9 @@ export function reportOrWatch(response: ResponseObject, via: Via): Outcome {
  */
 export async function followResponse(
   response: ResponseObject,
-  via: Via,
+  { via, until }: { via: Via; until: number },
   ctx: RecordContext,
   deps: ResponsesFollowDeps,
-  until: number,
 ): Promise<Outcome> {
   const look = async (current: ResponseObject) => {
     const seen = await deps.endpoint.getResponse(current.id, callOptions(ctx));

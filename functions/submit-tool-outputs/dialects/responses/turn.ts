@@ -71,14 +71,13 @@ export async function previousResponseTurn(
 /**
  * Conversation mode: the function calls waiting at the conversation's tail (`function_call` items with no output
  * yet). Outputs for these ids already in the conversation mean an earlier copy was accepted. Settings come from
- * `request`, or from the last response of the conversation the state table knows.
+ * `request`, or from the last response of the conversation the state table knows (`deps.latest`).
  */
 export async function conversationTurn(
   message: ResponsesToolOutputMessage & { conversation_id: string },
   givenIds: string[],
   ctx: RecordContext,
-  deps: TurnDeps,
-  latest: ConversationLatest,
+  deps: TurnDeps & { latest: ConversationLatest },
 ): Promise<Found> {
   const conversationId = message.conversation_id;
   const listed = await patiently(() => listTail(deps, conversationId, givenIds, ctx), ctx, deps);
@@ -93,7 +92,7 @@ export async function conversationTurn(
 
   let settings = continuationSettings(undefined, message.request);
   if (message.request?.model === undefined) {
-    const known = await latest.get(conversationId);
+    const known = await deps.latest.get(conversationId);
     if (known.settings) settings = { ...known.settings, ...settings };
     else if (known.responseId !== undefined) {
       const latestId = known.responseId;
