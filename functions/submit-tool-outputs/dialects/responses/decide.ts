@@ -9,7 +9,7 @@ import { followResponse, readResponseStream, reportOrWatch } from "./follow";
 import type { ResponsesMessage, ResponsesToolOutputMessage, WatchResponseMessage } from "./message-schema";
 import { conversationOf, type ResponseObject } from "./response-state";
 import { type ClaimVerdict, type ConversationLatest, outputsHashOf, type SubmissionClaims } from "./submission-claims";
-import { conversationTurn, itemsAfterOutputs, listTail, outputsFor, previousResponseTurn, type Turn } from "./turn";
+import { conflicting, conversationTurn, itemsAfterOutputs, listTail, outputsFor, previousResponseTurn, type Turn } from "./turn";
 
 /** What deciding a Responses message needs: the endpoint, the state table (opened on first use) and the policies. */
 export type ResponsesDeps = DecisionLimits & {
@@ -64,21 +64,9 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
     message.response_id !== undefined
       ? await previousResponseTurn({ ...message, response_id: message.response_id }, givenIds, ctx, deps)
       : await conversationTurn({ ...message, conversation_id: message.conversation_id! }, givenIds, ctx, { ...deps, latest });
-  // Row "the state table shows these outputs already submitted" (in a conversation, the outputs show there).
-  if (found.found === "accepted") {
-    // Rule 12: the conversation holds other outputs for these ids: this message's were never submitted.
-    const differing = message.tool_outputs.filter(
-      (o) => found.taken.has(o.tool_call_id) && JSON.stringify(found.taken.get(o.tool_call_id)) !== JSON.stringify(o.output),
-    );
-    if (differing.length > 0)
-      return conflicting(givenIds, `conversation ${message.conversation_id} already holds other outputs`, differing);
-    return {
-      kind: "report",
-      state: { api: "responses", conversationId: message.conversation_id!, items: found.items },
-      via: "already_accepted",
-    };
-  }
-  if (found.found === "outcome") return found.outcome;
+  // Rows that end the message before a claim; in a conversation, also "the state table shows these outputs
+  // already submitted" (the outputs show there: turn.ts, alreadyAccepted).
+  if (!found.ok) return found.outcome;
   const turn = found.turn;
   // Rule 6: the body is built before the claim, so a failure to build it is this message's and leaves no claim.
   const body = prepareBody(message, turn, deps);
@@ -330,16 +318,6 @@ function unconfirmed(a: Attempt, claimedAt: string, failure: TransientFailure): 
     endpointError: failure.error,
     givenToolCallIds: a.givenIds,
     claimedAt,
-  };
-}
-
-/** Rule 12: outputs for ids that already have others; the first stand. */
-function conflicting(givenIds: string[], why: string, differing: ReadonlyArray<{ tool_call_id: string }>): Outcome {
-  return {
-    kind: "dead_letter",
-    reason: "conflicting_output",
-    detail: `${why} for [${differing.map((o) => o.tool_call_id).join(", ")}]; the first stand, these were not submitted`,
-    givenToolCallIds: givenIds,
   };
 }
 

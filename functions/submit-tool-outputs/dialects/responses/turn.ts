@@ -1,6 +1,7 @@
 import { toolCallMismatch } from "../../endpoint/endpoint-outcome";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
+import { type Step, stop } from "../../pipeline/result";
 import { patiently } from "../../pipeline/retry-timing";
 import type { ConversationItem, ResponsesClient } from "./client";
 import { failed } from "./failed";
@@ -20,11 +21,7 @@ export interface Turn {
 }
 
 /** A turn to submit, or the row that ends the message before anything is submitted. */
-export type Found =
-  | { found: "turn"; turn: Turn }
-  | { found: "outcome"; outcome: Outcome }
-  /** `taken`: the outputs the conversation holds for the given ids (to tell a duplicate from a conflicting copy). */
-  | { found: "accepted"; items: ConversationItem[]; taken: Map<string, unknown> };
+export type Found = Step<{ turn: Turn }>;
 
 export type TurnDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse" | "listConversationItems"> };
 
@@ -39,31 +36,28 @@ export async function previousResponseTurn(
   deps: TurnDeps,
 ): Promise<Found> {
   const seen = await patiently(() => deps.endpoint.getResponse(message.response_id, callOptions(ctx)), ctx, deps);
-  if (!seen.ok) return { found: "outcome", outcome: failed(seen.failure, ctx, "read the previous response") };
+  if (!seen.ok) return stop(failed(seen.failure, ctx, "read the previous response"));
   const previous = seen.response;
   const where = standing(previous, givenIds);
   switch (where.is) {
     case "moving":
       // Row "the previous response is queued / in_progress → hand back (its function calls are not final yet)".
-      return {
-        found: "outcome",
-        outcome: {
-          kind: "hand_back",
-          reason: "response_in_progress",
-          detail: `response ${previous.id} is still ${previous.status}: its function calls are not final`,
-        },
-      };
+      return stop({
+        kind: "hand_back",
+        reason: "response_in_progress",
+        detail: `response ${previous.id} is still ${previous.status}: its function calls are not final`,
+      });
     case "not_awaiting":
       // Row "ended failed / cancelled / incomplete, or asks for no function calls → response_not_awaiting_outputs".
-      return { found: "outcome", outcome: notAwaiting(`response ${previous.id} takes no outputs: ${where.why}`) };
+      return stop(notAwaiting(`response ${previous.id} takes no outputs: ${where.why}`));
     case "other_ids":
       // Row "given ids ≠ the previous response's function_call call_ids → tool_call_mismatch, before anything is submitted".
-      return { found: "outcome", outcome: mismatch(where.expected, givenIds, `response ${previous.id}`) };
+      return stop(mismatch(where.expected, givenIds, `response ${previous.id}`));
     case "awaiting": {
       const conversationId = conversationOf(previous) ?? undefined;
       const key = turnKey({ previousResponseId: previous.id, conversationId }, givenIds);
       const settings = continuationSettings(previous, message.request);
-      return { found: "turn", turn: { key, previousResponseId: previous.id, conversationId, settings } };
+      return { ok: true, turn: { key, previousResponseId: previous.id, conversationId, settings } };
     }
   }
 }
@@ -81,14 +75,13 @@ export async function conversationTurn(
 ): Promise<Found> {
   const conversationId = message.conversation_id;
   const listed = await patiently(() => listTail(deps, conversationId, givenIds, ctx), ctx, deps);
-  if (!listed.ok) return { found: "outcome", outcome: failed(listed.failure, ctx, "list the conversation's items") };
+  if (!listed.ok) return stop(failed(listed.failure, ctx, "list the conversation's items"));
   const items = listed.items;
   const after = itemsAfterOutputs(items, givenIds);
-  if (after) return { found: "accepted", items: after, taken: outputsFor(items, givenIds) };
+  if (after) return stop(alreadyAccepted(message, givenIds, after, outputsFor(items, givenIds)));
   const expected = waitingCalls(items);
-  if (expected.length === 0)
-    return { found: "outcome", outcome: notAwaiting(`conversation ${conversationId} waits for no function calls`) };
-  if (!sameIds(expected, givenIds)) return { found: "outcome", outcome: mismatch(expected, givenIds, `conversation ${conversationId}`) };
+  if (expected.length === 0) return stop(notAwaiting(`conversation ${conversationId} waits for no function calls`));
+  if (!sameIds(expected, givenIds)) return stop(mismatch(expected, givenIds, `conversation ${conversationId}`));
 
   let settings = continuationSettings(undefined, message.request);
   if (message.request?.model === undefined) {
@@ -97,14 +90,14 @@ export async function conversationTurn(
     else if (known.responseId !== undefined) {
       const latestId = known.responseId;
       const seen = await patiently(() => deps.endpoint.getResponse(latestId, callOptions(ctx)), ctx, deps);
-      if (!seen.ok) return { found: "outcome", outcome: failed(seen.failure, ctx, "read the conversation's last response") };
+      if (!seen.ok) return stop(failed(seen.failure, ctx, "read the conversation's last response"));
       settings = continuationSettings(seen.response, message.request);
     } else {
       const detail = `request.model: is required when the relay knows no response of conversation ${conversationId} (name request.model or send response_id)`;
-      return { found: "outcome", outcome: { kind: "dead_letter", reason: "invalid_message", detail } };
+      return stop({ kind: "dead_letter", reason: "invalid_message", detail });
     }
   }
-  return { found: "turn", turn: { key: turnKey({ conversationId }, givenIds), conversationId, settings } };
+  return { ok: true, turn: { key: turnKey({ conversationId }, givenIds), conversationId, settings } };
 }
 
 /** The outputs the conversation holds for these call ids (the newest for each). */
@@ -163,6 +156,33 @@ export function waitingCalls(items: ConversationItem[]): string[] {
 /** An item a response takes as input: the outputs it answers, or a message that is not the model's own. */
 function isInput(item: ConversationItem): boolean {
   return item.type === "function_call_output" || (item.type === "message" && item.role !== "assistant");
+}
+
+/**
+ * Row "the state table shows these outputs already submitted": the conversation shows them taken, so this copy is
+ * a duplicate (published as already accepted), unless the conversation holds other outputs for its ids (rule 12).
+ */
+function alreadyAccepted(
+  message: ResponsesToolOutputMessage & { conversation_id: string },
+  givenIds: string[],
+  items: ConversationItem[],
+  taken: Map<string, unknown>,
+): Outcome {
+  const differing = message.tool_outputs.filter(
+    (o) => taken.has(o.tool_call_id) && JSON.stringify(taken.get(o.tool_call_id)) !== JSON.stringify(o.output),
+  );
+  if (differing.length > 0) return conflicting(givenIds, `conversation ${message.conversation_id} already holds other outputs`, differing);
+  return { kind: "report", state: { api: "responses", conversationId: message.conversation_id, items }, via: "already_accepted" };
+}
+
+/** Rule 12: outputs for ids that already have others; the first stand. */
+export function conflicting(givenIds: string[], why: string, differing: ReadonlyArray<{ tool_call_id: string }>): Outcome {
+  return {
+    kind: "dead_letter",
+    reason: "conflicting_output",
+    detail: `${why} for [${differing.map((o) => o.tool_call_id).join(", ")}]; the first stand, these were not submitted`,
+    givenToolCallIds: givenIds,
+  };
 }
 
 function notAwaiting(detail: string): Outcome {
