@@ -1,6 +1,7 @@
 import type { TransientFailure } from "../../endpoint/endpoint-failure";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
+import type { Result } from "../../pipeline/result";
 import { backoffMs, patiently, pause } from "../../pipeline/retry-timing";
 import type { ResponsesClient } from "./client";
 import { failed } from "./failed";
@@ -9,7 +10,7 @@ import { followResponse, readResponseStream, reportOrWatch } from "./follow";
 import type { ResponsesMessage, ResponsesToolOutputMessage, WatchResponseMessage } from "./message-schema";
 import { conversationOf, type ResponseObject } from "./response-state";
 import { type ClaimVerdict, type ConversationLatest, outputsHashOf, type SubmissionClaims } from "./submission-claims";
-import { conflicting, conversationTurn, itemsAfterOutputs, listTail, outputsFor, previousResponseTurn, type Turn } from "./turn";
+import { type ConversationTurn, conflicting, findTurn, itemsAfterOutputs, listTail, outputsFor, type Turn } from "./turn";
 
 /** What deciding a Responses message needs: the endpoint, the state table (opened on first use) and the policies. */
 export type ResponsesDeps = DecisionLimits & {
@@ -21,6 +22,13 @@ export type ResponsesDeps = DecisionLimits & {
   /** `RESPONSES_UNCONFIRMED`. */
   unconfirmed: "dead_letter" | "resubmit";
 };
+
+/** An attempt at a turn on a conversation (listing the conversation reconciles it). */
+type InConversation = Attempt & { turn: ConversationTurn };
+
+function inConversation(a: Attempt): a is InConversation {
+  return a.turn.conversationId !== undefined;
+}
 
 /** The claim a decision holds while it submits. */
 type Held = { attempt: string; claimedAt: string };
@@ -60,10 +68,7 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
   }
   const { claims, latest } = await deps.state();
   const givenIds = message.tool_outputs.map((output) => output.tool_call_id);
-  const found =
-    message.response_id !== undefined
-      ? await previousResponseTurn({ ...message, response_id: message.response_id }, givenIds, ctx, deps)
-      : await conversationTurn({ ...message, conversation_id: message.conversation_id! }, givenIds, ctx, { ...deps, latest });
+  const found = await findTurn(message, givenIds, ctx, { ...deps, latest });
   // Rows that end the message before a claim; in a conversation, also "the state table shows these outputs
   // already submitted" (the outputs show there: turn.ts, alreadyAccepted).
   if (!found.ok) return found.outcome;
@@ -129,16 +134,16 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
         ambiguous: true,
         detail: `an earlier attempt (message ${verdict.owner}) ended without recording what became of its POST`,
       };
-      if (turn.conversationId !== undefined) {
+      if (inConversation(a)) {
         // The earlier attempt's invocation has ended. Its outputs show once the response they started completes;
         // absent now, either it was never taken (a 5xx that created nothing), or its response failed, or it still
         // runs. Submitting again is then safe but for one instant: a response still running holds the conversation
         // locked, and the endpoint refuses the POST (`conversation_locked`, nothing taken); only a response
         // completing between this look and that POST would get a second answer (counted in UnconfirmedResubmits).
         const shown = await conversationShows(a, verdict);
-        if (shown === "unknown")
+        if (shown.ok) return shown.outcome;
+        if (!shown.listed)
           return { kind: "hand_back", reason: "awaiting_confirmation", detail: `could not list conversation ${turn.conversationId}` };
-        if (shown !== "absent") return shown;
         return takeOverAndSubmit(a, verdict);
       }
       // Rule 7: the go-ahead is the operator's, given through the relay's CLI (`dlq redrive --go-ahead`) and marked in
@@ -246,7 +251,7 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
 
     if (failure.kind === "transient" && failure.ambiguous) {
       // Row "an ambiguous failure of the POST: the POST may have been taken and no id came back".
-      if (turn.conversationId !== undefined) return reconcileInConversation(a, held, failure);
+      if (inConversation(a)) return reconcileInConversation(a, held, failure);
       if (deps.unconfirmed === "dead_letter") {
         await claims.lapse(turn.key, held.attempt).catch(() => undefined);
         return unconfirmed(a, held.claimedAt, failure);
@@ -274,12 +279,12 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
  * the response it started completes. Found → accepted; absent → look again within the follow budget, then hand
  * back (the claim stays, so a later copy looks again instead of submitting).
  */
-async function reconcileInConversation(a: Attempt, held: { attempt: string }, failure: TransientFailure): Promise<Outcome> {
+async function reconcileInConversation(a: InConversation, held: { attempt: string }, failure: TransientFailure): Promise<Outcome> {
   const { turn, ctx, deps, claims } = a;
   const until = followUntil(ctx, deps);
   for (;;) {
     const shown = await conversationShows(a, held);
-    if (shown !== "absent" && shown !== "unknown") return shown;
+    if (shown.ok) return shown.outcome;
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
       // Ended with this invocation: the next copy looks once more, then submits again (afterClaim, "unconfirmed").
       await claims.lapse(turn.key, held.attempt).catch(() => undefined);
@@ -289,19 +294,25 @@ async function reconcileInConversation(a: Attempt, held: { attempt: string }, fa
   }
 }
 
-/** One look at the conversation: its items after these outputs, published as accepted; or absent; or unknown (no listing). */
-async function conversationShows(a: Attempt, held: { attempt: string }): Promise<Outcome | "absent" | "unknown"> {
+/**
+ * One look at the conversation: its items after these outputs, published as accepted (the outcome); or not shown
+ * (`listed`: the listing worked and the outputs are absent; else it could not be read).
+ */
+async function conversationShows(a: InConversation, held: { attempt: string }): Promise<Result<{ outcome: Outcome }, { listed: boolean }>> {
   const { givenIds, turn, ctx, deps, latest } = a;
-  const conversationId = turn.conversationId!;
+  const conversationId = turn.conversationId;
   const listed = await listTail(deps, conversationId, givenIds, ctx);
-  if (!listed.ok) return "unknown";
+  if (!listed.ok) return { ok: false, listed: false };
   const items = itemsAfterOutputs(listed.items, givenIds);
-  if (!items) return "absent";
+  if (!items) return { ok: false, listed: true };
   const unrecorded = await recordSurely(a, held.attempt, undefined);
-  if (unrecorded) return unrecorded;
+  if (unrecorded) return { ok: true, outcome: unrecorded };
   // The event's reply is `{conversation_id}`: the answer to it continues with the settings this turn was sent with.
   await latest.rememberSettings(conversationId, turn.settings).catch(() => undefined);
-  return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
+  return {
+    ok: true,
+    outcome: { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" },
+  };
 }
 
 /** Row "previous_response_id mode … dead_letter (DLQ submission_unconfirmed …)": the API cannot tell whether the POST was taken. */
@@ -325,14 +336,12 @@ function unconfirmed(a: Attempt, claimedAt: string, failure: TransientFailure): 
 async function followRecorded(a: Attempt, responseId: string | undefined): Promise<Outcome> {
   const { givenIds, turn, ctx, deps } = a;
   if (responseId === undefined) {
-    const listed = await listTail(deps, turn.conversationId ?? "", givenIds, ctx);
-    const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
-    if (items)
-      return {
-        kind: "report",
-        state: { api: "responses", conversationId: turn.conversationId!, items, ...answeredBy(turn) },
-        via: "already_accepted",
-      };
+    // Recorded without a response id: a conversation's turn, whose outputs show in the conversation.
+    const conversationId = turn.conversationId;
+    const listed = conversationId === undefined ? undefined : await listTail(deps, conversationId, givenIds, ctx);
+    const items = listed?.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
+    if (conversationId !== undefined && items)
+      return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "already_accepted" };
     return {
       kind: "hand_back",
       reason: "awaiting_confirmation",

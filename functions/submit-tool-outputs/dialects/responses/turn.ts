@@ -20,10 +20,26 @@ export interface Turn {
   settings: Record<string, unknown>;
 }
 
+/** A turn on a conversation: the POST continues it, and listing it reconciles. */
+export type ConversationTurn = Turn & { conversationId: string };
+
 /** A turn to submit, or the row that ends the message before anything is submitted. */
 export type Found = Step<{ turn: Turn }>;
 
 export type TurnDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse" | "listConversationItems"> };
+
+/** The turn the message answers, by the id it names (the message schema admits exactly one of the two). */
+export async function findTurn(
+  message: ResponsesToolOutputMessage,
+  givenIds: string[],
+  ctx: RecordContext,
+  deps: TurnDeps & { latest: ConversationLatest },
+): Promise<Found> {
+  const { response_id, conversation_id } = message;
+  if (response_id !== undefined) return previousResponseTurn({ ...message, response_id }, givenIds, ctx, deps);
+  if (conversation_id !== undefined) return conversationTurn({ ...message, conversation_id }, givenIds, ctx, deps);
+  return stop({ kind: "dead_letter", reason: "invalid_message", detail: "send exactly one of response_id and conversation_id" });
+}
 
 /**
  * `previous_response_id` mode: `GET /responses/{response_id}` and its rows (not found; still moving; ended or asks
