@@ -50,7 +50,7 @@ export async function followStream(
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<NextStep> {
-  const broke: NextStep = { next: "again", failure: STREAM_BROKE, backoff: true, look: true };
+  const broke: NextStep = { kind: "again", failure: STREAM_BROKE, backoff: true, look: true };
   let latest: Run | undefined;
   try {
     for await (const item of stream) {

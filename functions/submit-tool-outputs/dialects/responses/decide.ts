@@ -241,7 +241,7 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
       const timer = setTimeout(() => followEnd.abort(), until - Date.now());
       const end = await readResponseStream(created.stream, record).finally(() => clearTimeout(timer));
       if (unrecorded) return unrecorded;
-      if (end.ended === "final") return answered(end.outcome, turn);
+      if (end.ok) return answered(end.outcome, turn);
       // A stream cut after its first event is followed by GET, never resubmitted.
       if (end.response) return answered(await followResponse(end.response, { via: "submitted", until }, ctx, deps), turn);
       failure = STREAM_CUT;
