@@ -142,12 +142,15 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * what is wrong, at its own path. With none, the shapes it could have been are named.
  */
 function describeUnion(issue: z.core.$ZodIssueInvalidUnion, where: string): string {
-  const notThisShape = (issues: z.core.$ZodIssue[]) =>
-    issues.length === 1 && issues[0]!.code === "invalid_type" && issues[0]!.path.length === 0;
+  // A branch's one issue when it is a wrong type at its root ("not this shape"), else undefined.
+  const notThisShape = ([only, ...more]: z.core.$ZodIssue[]) =>
+    more.length === 0 && only?.code === "invalid_type" && only.path.length === 0 ? only : undefined;
   const further = issue.errors.filter((issues) => !notThisShape(issues));
-  if (further.length === 1) return further[0]!.map((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })).join("; ");
+  const [furthest] = further;
+  if (further.length === 1 && furthest)
+    return furthest.map((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })).join("; ");
   if (further.length > 0) return `${where}: ${issue.message}`;
-  const shapes = issue.errors.map((issues) => (issues[0] as z.core.$ZodIssueInvalidType).expected);
+  const shapes = issue.errors.flatMap((issues) => notThisShape(issues)?.expected ?? []);
   const article = (shape: string) => (/^[aeiou]/.test(shape) ? `an ${shape}` : `a ${shape}`);
   return `${where}: must be ${shapes.map(article).join(" or ")}`;
 }

@@ -124,9 +124,10 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       };
       const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
       // Rule 2: whether a collected set's event named its parts (else the round's check tells them).
-      if (outcome.kind === "report" && outcome.round && collector) {
+      const round = outcome.kind === "report" ? outcome.round : undefined;
+      if (round && collector) {
         const published = settled.result === "reported";
-        await withinRecord(cutoff, () => collector.told(outcome.round!, published, record.messageId)).catch(() => undefined);
+        await withinRecord(cutoff, () => collector.told(round, published, record.messageId)).catch(() => undefined);
       }
       try {
         const { metadata: _metadata, ...ids } = parsed.context;

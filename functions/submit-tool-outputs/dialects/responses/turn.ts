@@ -149,9 +149,9 @@ export function itemsAfterOutputs(items: ConversationItem[], givenIds: readonly 
   if (positions.some((index) => index < 0)) return undefined;
   const newer = items.slice(0, Math.min(...positions));
   let end = newer.length;
-  while (end > 0 && isInput(newer[end - 1]!)) end--;
+  while (end > 0 && isInput(newer[end - 1])) end--;
   let start = end;
-  while (start > 0 && !isInput(newer[start - 1]!)) start--;
+  while (start > 0 && !isInput(newer[start - 1])) start--;
   return newer.slice(start, end);
 }
 
@@ -170,8 +170,8 @@ export function waitingCalls(items: ConversationItem[]): string[] {
 }
 
 /** An item a response takes as input: the outputs it answers, or a message that is not the model's own. */
-function isInput(item: ConversationItem): boolean {
-  return item.type === "function_call_output" || (item.type === "message" && item.role !== "assistant");
+function isInput(item: ConversationItem | undefined): boolean {
+  return item?.type === "function_call_output" || (item?.type === "message" && item.role !== "assistant");
 }
 
 /**

@@ -47,8 +47,8 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
       );
   },
   implied(destinations) {
-    const hosts = destinations.flatMap(([, url]) => bedrockHost(url.hostname) ?? []);
-    return hosts.length > 0 ? { ENDPOINT_SIGV4_SERVICE: hosts[0]!.service } : undefined;
+    const host = destinations.map(([, url]) => bedrockHost(url.hostname)).find((found) => found !== undefined);
+    return host ? { ENDPOINT_SIGV4_SERVICE: host.service } : undefined;
   },
   // A signature made with the role's session (its token travels with it) goes to AWS only, and to the service it names.
   destinationProblem(c, variable, url) {
