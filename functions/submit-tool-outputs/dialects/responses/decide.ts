@@ -92,9 +92,9 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
 async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
   const { message, givenIds, turn, ctx, deps } = a;
   // Rule 12: a claim made for other outputs on these ids: the first stands, this copy is not a duplicate of it.
-  if (verdict.verdict !== "claimed" && verdict.outputsHash !== undefined && verdict.outputsHash !== a.outputsHash)
+  if (verdict.kind !== "claimed" && verdict.outputsHash !== undefined && verdict.outputsHash !== a.outputsHash)
     return conflicting(givenIds, "these ids were already submitted (or are being submitted) with other outputs", message.tool_outputs);
-  switch (verdict.verdict) {
+  switch (verdict.kind) {
     case "claimed": {
       // A response on a conversation: the conversation shows outputs taken without a claim (outside the relay,
       // or before the claim's time to live), which would otherwise be answered twice. (A conversation_id
@@ -155,7 +155,7 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
 }
 
 /** Takes a lapsed claim over (the go-ahead's mark goes with the attempt it named) and submits again. */
-async function takeOverAndSubmit(a: Attempt, lapsed: Extract<ClaimVerdict, { verdict: "unconfirmed" }>): Promise<Outcome> {
+async function takeOverAndSubmit(a: Attempt, lapsed: Extract<ClaimVerdict, { kind: "unconfirmed" }>): Promise<Outcome> {
   const taken = await a.claims.takeOver(a.turn.key, lapsed, a.ctx.messageId, a.ctx.leaseUntil);
   if (!taken)
     return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
