@@ -28,21 +28,21 @@ describe("standing: where a previous response stands for a message's outputs", (
     ["completed", [call("a"), call("b")], ["b", "a"], "awaiting"],
     [undefined, [call("a")], ["a"], "awaiting"],
   ] as const)("status %s with %j answered by %j → %s", (status, output, given, expected) => {
-    expect(standing(response(status, [...output]), given).is).toBe(expected);
+    expect(standing(response(status, [...output]), given).kind).toBe(expected);
   });
 
   it("says why a response takes no outputs, and which ids it expects", () => {
-    expect(standing(response("failed"), ["a"])).toEqual({ is: "not_awaiting", why: "it ended failed" });
+    expect(standing(response("failed"), ["a"])).toEqual({ kind: "not_awaiting", why: "it ended failed" });
     expect(standing(response("completed", [{ type: "message" }]), ["a"])).toEqual({
-      is: "not_awaiting",
+      kind: "not_awaiting",
       why: "it asks for no function calls",
     });
-    expect(standing(response("completed", [call("a"), call("b")]), ["a"])).toEqual({ is: "other_ids", expected: ["a", "b"] });
+    expect(standing(response("completed", [call("a"), call("b")]), ["a"])).toEqual({ kind: "other_ids", expected: ["a", "b"] });
   });
 
   it("treats a status it does not know as final (a status added later must not be polled forever)", () => {
     expect(isFinal(response("paused"))).toBe(true);
-    expect(standing(response("paused", [call("a")]), ["a"])).toEqual({ is: "not_awaiting", why: "it ended paused" });
+    expect(standing(response("paused", [call("a")]), ["a"])).toEqual({ kind: "not_awaiting", why: "it ended paused" });
   });
 
   it("counts only function_call items with a call_id as calls to answer", () => {

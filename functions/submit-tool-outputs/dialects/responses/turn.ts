@@ -55,7 +55,7 @@ export async function previousResponseTurn(
   if (!seen.ok) return stop(failed(seen.failure, ctx, "read the previous response"));
   const previous = seen.response;
   const where = standing(previous, givenIds);
-  switch (where.is) {
+  switch (where.kind) {
     case "moving":
       // Row "the previous response is queued / in_progress → hand back (its function calls are not final yet)".
       return stop({
