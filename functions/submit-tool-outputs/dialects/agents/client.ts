@@ -1,10 +1,11 @@
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../../endpoint/endpoint-http";
 import { eventData, serverSentEvents } from "../../endpoint/server-sent-events";
+import type { Result } from "../../pipeline/result";
 import { type AgentsFailure, classifyAgentsFailure } from "./failure";
 import { type AgentSession, AgentSessionSchema, type SessionItem, SessionItemSchema, type Turn, TurnSchema } from "./session-state";
 
-export type AgentsResult<T> = ({ ok: true } & T) | { ok: false; failure: AgentsFailure };
+export type AgentsResult<T extends object> = Result<T, { failure: AgentsFailure }>;
 
 /** What the relay takes from a session's live stream: its snapshots, its turns' endings, and `error`. */
 export type SessionStreamItem =

@@ -1,4 +1,4 @@
-import { pollUntilRest } from "../../endpoint/poll";
+import { type Polled, pollUntilRest } from "../../endpoint/poll";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
 import type { Result } from "../../pipeline/result";
@@ -26,11 +26,11 @@ export async function followResponse(
   ctx: RecordContext,
   deps: ResponsesFollowDeps,
 ): Promise<Outcome> {
-  const look = async (current: ResponseObject) => {
+  const look = async (current: ResponseObject): Promise<Polled<ResponseObject>> => {
     const seen = await deps.endpoint.getResponse(current.id, callOptions(ctx));
     return seen.ok
-      ? { ok: true as const, value: seen.response, pollAfterMs: seen.pollAfterMs }
-      : { ok: false as const, transient: seen.failure.kind === "transient" };
+      ? { ok: true, value: seen.response, pollAfterMs: seen.pollAfterMs }
+      : { ok: false, transient: seen.failure.kind === "transient" };
   };
   const latest = await pollUntilRest(response, { atRest: isFinal, look, pollIntervalMs: deps.pollIntervalMs, until }, ctx);
   return reportOrWatch(latest, via);
