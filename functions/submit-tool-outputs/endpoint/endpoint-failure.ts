@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { causeCode, errorName } from "../config/errors";
 import "../config/zod-messages";
 
 /** The endpoint's error, from either shape it comes in: OpenAI's `{error:{…}}` or Portkey's `{status:"failure",message}`. */
@@ -153,8 +154,8 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND"
 
 /** A failure below HTTP: connection refused or reset, timeout, aborted. Only a refused connection is known not to have been acted on. */
 export function networkFailure(cause: unknown): TransientFailure {
-  const name = (cause as Error)?.name ?? "Error";
-  const code = ((cause as { cause?: { code?: string } })?.cause?.code ?? "") as string;
+  const name = errorName(cause);
+  const code = String(causeCode(cause) ?? "");
   const detail = `${name}${code ? ` ${code}` : ""}`;
   return NOT_SENT_CODES.has(code)
     ? { kind: "transient", ambiguous: false, notSent: true, detail }

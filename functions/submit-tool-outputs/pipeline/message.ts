@@ -120,7 +120,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; pr
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, problem: (error as Error).message.slice(0, 200) };
+    return { ok: false, problem: (error instanceof Error ? error.message : String(error)).slice(0, 200) };
   }
 }
 

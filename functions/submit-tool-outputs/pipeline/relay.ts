@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Collector } from "../collect/collector";
 import type { RelayConfig } from "../config/config";
-import { StateUnavailableError } from "../config/errors";
+import { errorName, StateUnavailableError } from "../config/errors";
 import { type ApiMessage, type Dialects, endpointOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { Telemetry } from "../out/observability";
@@ -107,7 +107,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
           outcome = {
             kind: "hand_back",
             reason: "unexpected_error",
-            detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
+            detail: `the relay failed unexpectedly (${errorName(error)})`,
           };
         }
       } finally {

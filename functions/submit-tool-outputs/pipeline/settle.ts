@@ -1,4 +1,5 @@
 import type { SQSRecord } from "aws-lambda";
+import { errorName } from "../config/errors";
 import { buildResultsEvent, statusOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
@@ -129,7 +130,7 @@ class Settling {
    */
   async unwritten(error: unknown): Promise<Settled> {
     if (this.lastReceive && !this.parts.signal?.aborted) {
-      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); ${this.lastTry}`;
+      const detail = `results or follow-up could not be written (${errorName(error)}); ${this.lastTry}`;
       return this.deadLettered({ reason: "results_unpublished", detail });
     }
     return this.handBack("results_unavailable");

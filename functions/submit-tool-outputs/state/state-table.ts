@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { StateUnavailableError } from "../config/errors";
+import { errorName, StateUnavailableError } from "../config/errors";
 import { callSignal } from "./call-deadline";
 
 /**
@@ -119,7 +119,7 @@ export class StateTable {
       await write();
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error)?.name === "ConditionalCheckFailedException") return false;
+      if (error instanceof ConditionalCheckFailedException || errorName(error) === "ConditionalCheckFailedException") return false;
       throw unavailable("write", error);
     }
   }

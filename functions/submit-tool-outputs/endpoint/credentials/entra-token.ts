@@ -15,6 +15,7 @@
  * Loaded lazily by the Entra ID kind (entra.ts) when credentials use it, so other modes do not evaluate it. Neither the secret nor a token is ever logged or put into an error message.
  */
 import { isLoopbackHost } from "../../config/config";
+import { causeCode, errorName } from "../../config/errors";
 import type { RequestAuthorizer } from "./credential-kind";
 import { ALL_ENTRA_KEYS, EntraTokenError, refusal } from "./entra-token-error";
 
@@ -170,7 +171,7 @@ class EntraTokenSource implements TokenSource {
       });
       body = await response.json().catch(() => undefined);
     } catch (error) {
-      const reason = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as Error).name;
+      const reason = causeCode(error) ?? errorName(error);
       throw new EntraTokenError(
         `Entra ID token request failed: could not reach the token endpoint (${String(reason)}); check AZURE_AUTHORITY_HOST`,
         "AZURE_AUTHORITY_HOST",
