@@ -1,3 +1,4 @@
+import { errorName } from "../../config/errors";
 import type { TransientFailure } from "../../endpoint/endpoint-failure";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
@@ -178,7 +179,7 @@ async function recordSurely(a: Attempt, attempt: string, responseId: string | un
       if (!(await pause(backoffMs(tries, a.deps), a.ctx))) {
         a.claims.remember(a.turn.key, attempt, responseId);
         a.ctx.stats.unrecordedSubmissions = (a.ctx.stats.unrecordedSubmissions ?? 0) + 1;
-        const name = (error as Error)?.name ?? "Error";
+        const name = errorName(error);
         const what = responseId ? `response ${responseId}` : "the accepted outputs";
         const detail = `the outputs were submitted (${what}) but the state table did not take the record (${name}) before the deadline`;
         return { kind: "hand_back", reason: "state_unavailable", detail, retryAfterMs: 1_000 };
@@ -208,7 +209,7 @@ function prepareBody(
   } catch (error) {
     return {
       ok: false,
-      problem: `the request body cannot be built (${(error as Error)?.name ?? "Error"}: nested too deeply to serialise); nothing was submitted`,
+      problem: `the request body cannot be built (${errorName(error)}: nested too deeply to serialise); nothing was submitted`,
     };
   }
 }
