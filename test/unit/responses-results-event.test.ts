@@ -88,7 +88,7 @@ describe("the event of outputs a conversation took, the new response's id unknow
       reply: { conversation_id: "conv_1" },
       response: { id: null, status: "completed", conversation: { id: "conv_1" } },
     });
-    expect((event.response.output as Array<{ id: string }>).map((item) => item.id)).toEqual(["msg_pre", "fc_call_b"]);
+    expect(event.response.output?.map((item) => item.id)).toEqual(["msg_pre", "fc_call_b"]);
     expect(event.tool_calls.map((c) => c.id)).toEqual(["call_b"]);
     expect(resultAttributes(event)).toEqual({
       type: "response.requires_action",

@@ -1,6 +1,7 @@
+import * as z from "zod/mini";
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../../endpoint/endpoint-http";
-import { eventData, serverSentEvents } from "../../endpoint/server-sent-events";
+import { eventFields, serverSentEvents } from "../../endpoint/server-sent-events";
 import type { Result } from "../../pipeline/result";
 import { type AgentsFailure, classifyAgentsFailure } from "./failure";
 import { type AgentSession, AgentSessionSchema, type SessionItem, SessionItemSchema, type Turn, TurnSchema } from "./session-state";
@@ -20,6 +21,18 @@ const TURN_ENDED = /^agent\.session\.turn\.(completed|failed|cancelled)$/;
 
 const parseSession = (value: unknown) => AgentSessionSchema.safeParse(value);
 const parseTurn = (value: unknown) => TurnSchema.safeParse(value);
+/** A page of turns or items, read loosely: a field of another type reads as absent, a body that is no object as null. */
+const ListPage = z.catch(
+  z.nullable(
+    z.object({
+      data: z.catch(z.optional(z.array(z.unknown())), undefined),
+      has_more: z.catch(z.optional(z.boolean()), undefined),
+      last_id: z.catch(z.optional(z.nullable(z.string())), undefined),
+    }),
+  ),
+  null,
+);
+const parseListPage = (value: unknown) => ListPage.safeParse(value);
 
 /**
  * The Agents API's session calls (`{base}/agents/sessions/{session_id}…`), each with `OpenAI-Beta: agents=v1`. One call
@@ -66,11 +79,7 @@ export class AgentsClient {
   async latestTurn(sessionId: string, call: CallOptions): Promise<AgentsResult<{ turn?: Turn }>> {
     const answer = await this.http.call("GET", this.url(sessionId, ["turns"], { order: "desc", limit: "1" }), call);
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
-    const read = await readJson(
-      answer,
-      (value) => ({ success: true as const, data: value as { data?: unknown[] } | null }),
-      "a list of turns",
-    );
+    const read = await readJson(answer, parseListPage, "a list of turns");
     if (!read.ok) return read;
     const turn = TurnSchema.safeParse(read.value?.data?.[0]);
     return turn.success ? { ok: true, turn: turn.data } : { ok: true };
@@ -84,9 +93,9 @@ export class AgentsClient {
       const query = { order: "asc", limit: "100", after };
       const answer = await this.http.call("GET", this.url(sessionId, ["turns", turnId, "items"], query), call);
       if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
-      const read = await readJson(answer, (value) => ({ success: true as const, data: value as ItemPage }), "a list of items");
+      const read = await readJson(answer, parseListPage, "a list of items");
       if (!read.ok) return read;
-      for (const item of Array.isArray(read.value?.data) ? read.value.data : []) {
+      for (const item of read.value?.data ?? []) {
         const parsed = SessionItemSchema.safeParse(item);
         if (parsed.success) items.push(parsed.data);
       }
@@ -117,12 +126,10 @@ export class AgentsClient {
   }
 }
 
-type ItemPage = { data?: unknown[]; has_more?: boolean; last_id?: string | null } | null;
-
 /** Reads a session's SSE stream: session snapshots, turn endings, `error`; every other event is skipped. */
 export async function* sessionStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<SessionStreamItem> {
   for await (const event of serverSentEvents(body)) {
-    const data = eventData(event.data) as { type?: string; session?: unknown; turn?: unknown; error?: unknown } | undefined;
+    const data = eventFields(event.data);
     const type = data?.type ?? event.event;
     if (type === "error") {
       yield { kind: "error", error: readEndpointError({ error: data?.error ?? data }) };

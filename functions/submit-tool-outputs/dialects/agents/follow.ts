@@ -141,7 +141,8 @@ export async function restingState(
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<AgentsRestingState | undefined> {
-  const base = { api: "agents" as const, session, otherActions: false, newCallIds: [] as string[] };
+  const none: string[] = [];
+  const base = { api: "agents" as const, session, otherActions: false, newCallIds: none };
   if (session.status === "failed") {
     const turn = subject.turnId ? await readTurn(subject.sessionId, subject.turnId, ctx, deps) : undefined;
     return { ...base, turnId: subject.turnId ?? turn?.id ?? "", ...(turn ? { turn } : {}) };

@@ -39,7 +39,8 @@ const KEPT_RUN_FIELDS = [
 export type RunSummary = Partial<Record<(typeof KEPT_RUN_FIELDS)[number], unknown>> & { id: string; status: string };
 
 export function summarizeRun(run: Run): RunSummary {
-  return kept(run, KEPT_RUN_FIELDS) as RunSummary;
+  // id and status are among the kept fields: named again, they keep their place and give the summary its type.
+  return { ...kept(run, KEPT_RUN_FIELDS), id: run.id, status: run.status };
 }
 
 /**
