@@ -172,15 +172,6 @@ class Settling {
   }
 }
 
-/** Each outcome kind's method. */
-const BY_KIND: { [Kind in Outcome["kind"]]: (settling: Settling, outcome: OutcomeOf<Kind>) => Promise<Settled> } = {
-  report: (settling, outcome) => settling.report(outcome),
-  watch: (settling, outcome) => settling.watch(outcome),
-  acknowledge: (settling, outcome) => settling.acknowledge(outcome),
-  dead_letter: (settling, outcome) => settling.dead_letter(outcome),
-  hand_back: (settling, outcome) => settling.hand_back(outcome),
-};
-
 const bestEffort = (write: () => Promise<void>) =>
   write().then(
     () => true,
@@ -197,10 +188,25 @@ const bestEffort = (write: () => Promise<void>) =>
  */
 export async function settle(outcome: Outcome, message: SettledMessage, parts: SettleParts): Promise<Settled> {
   const settling = new Settling(message, parts);
-  const carryOut = BY_KIND[outcome.kind] as (settling: Settling, outcome: Outcome) => Promise<Settled>;
   try {
     return await carryOut(settling, outcome);
   } catch (error) {
     return settling.unwritten(error);
+  }
+}
+
+/** Each outcome kind's method (the switch is exhaustive: a new kind does not compile until it has one). */
+function carryOut(settling: Settling, outcome: Outcome): Promise<Settled> {
+  switch (outcome.kind) {
+    case "report":
+      return settling.report(outcome);
+    case "watch":
+      return settling.watch(outcome);
+    case "acknowledge":
+      return settling.acknowledge(outcome);
+    case "dead_letter":
+      return settling.dead_letter(outcome);
+    case "hand_back":
+      return settling.hand_back(outcome);
   }
 }
