@@ -13,6 +13,15 @@ import { callSignal } from "./call-deadline";
 export type StateItem = { pk: string; sk: string; ttl?: number } & Record<string, unknown>;
 export type ItemKey = { pk: string; sk: string };
 
+/** An item as the document client answers it (its keys are always there), or undefined for none. */
+function stateItem(item: Record<string, unknown> | undefined): StateItem | undefined {
+  return item !== undefined && isStateItem(item) ? item : undefined;
+}
+
+function isStateItem(item: Record<string, unknown>): item is StateItem {
+  return typeof item.pk === "string" && typeof item.sk === "string";
+}
+
 /** A conditional write's expression, with its placeholders. */
 export interface Condition {
   expression: string;
@@ -65,7 +74,7 @@ export class StateTable {
         abortSignal: callSignal(this.callTimeoutMs, signal),
       })
       .catch((error) => Promise.reject(unavailable("GetItem", error)));
-    return answer.Item as StateItem | undefined;
+    return stateItem(answer.Item);
   }
 
   /** Puts an item; false when `condition` failed (nothing was written). */
@@ -108,7 +117,7 @@ export class StateTable {
         }),
         { abortSignal: callSignal(this.callTimeoutMs, signal) },
       );
-      attributes = answer.Attributes as StateItem | undefined;
+      attributes = stateItem(answer.Attributes);
     });
     return ok ? attributes : undefined;
   }

@@ -4,7 +4,7 @@ import { ResponsesClient } from "./client";
 import { responsesCollecting } from "./collecting";
 import { decide, type ResponsesDeps } from "./decide";
 import { RESPONSES_MESSAGES, type ResponsesMessage } from "./message-schema";
-import { type ResponsesResultsEvent, type ResponsesState, responsesResults } from "./results-event";
+import { isResponsesState, type ResponsesResultsEvent, type ResponsesState, responsesResults } from "./results-event";
 import { ConversationLatest, SubmissionClaims } from "./submission-claims";
 
 /**
@@ -22,8 +22,8 @@ export const responses: DialectDefinition<ResponsesMessage, ResponsesState, Resp
   scopeOf: (turn) => (turn.conversation_id !== undefined ? `conv#${turn.conversation_id}` : `resp#${turn.response_id}`),
   continuationOf(outcome) {
     if (outcome.kind === "watch") return outcome.followUp.type === "watch_response" ? String(outcome.followUp.response_id) : undefined;
-    const state = outcome.state as ResponsesState;
-    return "response" in state ? state.response.id : undefined;
+    const state = outcome.state;
+    return isResponsesState(state) && "response" in state ? state.response.id : undefined;
   },
   create({ config, endpoint, table }) {
     let opened: ReturnType<NonNullable<ResponsesDeps["state"]>> | undefined;

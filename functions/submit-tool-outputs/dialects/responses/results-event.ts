@@ -1,4 +1,5 @@
 import { type EnvelopeSource, type EventEnvelope, eventDigest, eventFits, kept, toolCall } from "../../out/results-event";
+import type { RestingState } from "../../pipeline/outcome";
 import type { DialectResults } from "../dialect";
 import { type ConversationItem, FINAL_RESPONSE_STATUSES, functionCalls, type ResponseObject } from "./response-state";
 
@@ -23,6 +24,11 @@ export type ResponsesState =
   | { api: "responses"; response: ResponseObject; answered?: string }
   /** A conversation took the outputs and the new response's id was never learnt: its output items (newest first). */
   | { api: "responses"; conversationId: string; items: ConversationItem[]; answered?: string };
+
+/** A resting state is this API's when it is tagged so: only the Responses dialect makes states with `api: "responses"`. */
+export function isResponsesState(state: RestingState): state is ResponsesState {
+  return state.api === "responses";
+}
 
 const KEPT_RESPONSE_FIELDS = [
   "id",
