@@ -141,8 +141,12 @@ export async function restingState(
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<AgentsRestingState | undefined> {
-  const none: string[] = [];
-  const base = { api: "agents" as const, session, otherActions: false, newCallIds: none };
+  const base: Pick<AgentsRestingState, "api" | "session" | "otherActions" | "newCallIds"> = {
+    api: "agents",
+    session,
+    otherActions: false,
+    newCallIds: [],
+  };
   if (session.status === "failed") {
     const turn = subject.turnId ? await readTurn(subject.sessionId, subject.turnId, ctx, deps) : undefined;
     return { ...base, turnId: subject.turnId ?? turn?.id ?? "", ...(turn ? { turn } : {}) };
