@@ -195,7 +195,7 @@ function prepareBody(
   message: ResponsesToolOutputMessage,
   turn: Turn,
   deps: ResponsesDeps,
-): { ok: true; body: PreparedBody } | { ok: false; problem: string } {
+): Result<{ body: PreparedBody }, { problem: string }> {
   const stream = message.stream === true;
   const body = {
     ...turn.settings,
