@@ -4,6 +4,7 @@ import { type CollectCheck, CollectCheckSchema } from "../collect/check-message"
 import type { ApiMessages } from "../dialects/dialect";
 import { type ApiMessage, DEFAULT_API, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
 import { Id, Metadata } from "./message-fields";
+import type { Result } from "./result";
 
 /** Every API the relay speaks, in the registry's order: their ids are named so in problems (the first is the default). */
 const APIS: readonly ApiMessages[] = Object.values(DIALECTS).map((dialect) => dialect.messages);
@@ -97,7 +98,7 @@ function parseOriginal(json: ReturnType<typeof parseJson>): DistributiveOmit<Par
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] } | { ok: false; problems: string[] };
+type Picked = Result<{ api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] }, { problems: string[] }>;
 
 /** A follow-up names its API by `type`; a tool-output message by its ids (none: the default API's rules say what is missing). */
 function pickApi(value: object): Picked {
@@ -116,7 +117,7 @@ function pickApi(value: object): Picked {
   return { ok: true, api, schema: api.toolOutputs, watch: false, notes };
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+function parseJson(text: string): Result<{ value: unknown }, { problem: string }> {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
