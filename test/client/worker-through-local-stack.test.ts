@@ -16,7 +16,7 @@ import {
   type ToolWorker,
 } from "../../client/index";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
-import { answerFor, ended, responseAnswerFor } from "../local/helpers";
+import { answerFor, ended, responseAnswerFor } from "../helpers/local/helpers";
 
 const SETTLE = { timeoutMs: 45_000 };
 let stack: LocalStack;

@@ -15,8 +15,8 @@ import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
+import { deliverAll, invokeAndDelete, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
-import { deliverAll, invokeAndDelete, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));

@@ -11,8 +11,8 @@
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
-import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));

@@ -12,8 +12,8 @@ import { createHandler } from "../../functions/submit-tool-outputs/create-handle
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type ProxiedRequest, startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
+import { deliverAll, invokeAndDelete, part } from "../helpers/collect-rig";
 import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
-import { deliverAll, invokeAndDelete, part } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));

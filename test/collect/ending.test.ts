@@ -13,8 +13,8 @@ import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteMessages } from "../../cli/queue-io";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { checkNow, deliverAll, deliverUntil, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type DeadLetter, type Harness, responseAnswerFor, startHarness, useHarness } from "../helpers/relay-harness";
-import { checkNow, deliverAll, deliverUntil, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));

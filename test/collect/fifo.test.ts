@@ -9,8 +9,8 @@
  * until due); it has a message group of its own per collection, so it never holds up the thread's group.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliverAll, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, startHarness, useHarness } from "../helpers/relay-harness";
-import { deliverAll, part, pendingChecks } from "./collect-rig";
 
 let h: Harness;
 useHarness({ fifo: true, maxReceiveCount: 3 }, (started) => (h = started));

@@ -5,8 +5,8 @@
  * JavaScript's own property names (`__proto__`, `constructor`, `hasOwnProperty`).
  */
 import { describe, expect, it } from "vitest";
+import { deliverAll, part } from "../helpers/collect-rig";
 import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
-import { deliverAll, part } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));

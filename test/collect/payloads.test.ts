@@ -8,8 +8,8 @@ import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { checkNow, deliverAll, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
-import { checkNow, deliverAll, part, pendingChecks } from "./collect-rig";
 
 /** An output of `bytes` characters, not all alike, so a cut anywhere would show. */
 const largeOutput = (bytes: number) =>

@@ -4,8 +4,8 @@
  * goes to the DLQ with its own body, and the rest of the turn still collects and completes.
  */
 import { describe, expect, it } from "vitest";
+import { deliverAll, part } from "../helpers/collect-rig";
 import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
-import { deliverAll, part } from "./collect-rig";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));

@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
+import { checkNow, deliverAll, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, responseAnswerFor, startHarness } from "../helpers/relay-harness";
-import { type EndpointProxy, useProxiedHarness } from "../responses/endpoint-proxy";
-import { checkNow, deliverAll, part, pendingChecks } from "./collect-rig";
+import { type EndpointProxy, useProxiedHarness } from "../helpers/responses/endpoint-proxy";
 
 let h: Harness;
 let proxy: EndpointProxy;

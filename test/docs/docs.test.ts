@@ -90,7 +90,7 @@ const boldName = (cell: string) => /^\*\*(.+?)\*\*/.exec(cell)![1]!;
 /** The Assistants outcome table's row names (bold in its first column) and the test groups of the outcome tests. */
 const outcomeTable = section("docs/contract.md", "What happens to each message");
 const rowNames = tableRows(outcomeTable).map((cells) => boldName(cells[0]!));
-const testGroups = matches(read("test/relay/outcomes.test.ts"), /describe\("([^"]+)"/g);
+const testGroups = matches(read("test/dialects/assistants/outcomes.test.ts"), /describe\("([^"]+)"/g);
 
 /** The Responses outcome table: each row's name, the test files (under test/) its last column names, its code cell. */
 const responsesRows = tableRows(section("docs/responses.md", "What happens to a Responses message")).map((cells) => ({
@@ -317,7 +317,7 @@ describe("the outcome table in docs/contract.md", () => {
   it("has named rows", () => {
     expect(rowNames.length).toBeGreaterThanOrEqual(10);
   });
-  it.each(rowNames)("row %s has a test group named after it in test/relay/outcomes.test.ts", (row) => {
+  it.each(rowNames)("row %s has a test group named after it in test/dialects/assistants/outcomes.test.ts", (row) => {
     expect(testGroups.filter((group) => group === row || group.startsWith(`${row}: `))).toHaveLength(1);
   });
 });

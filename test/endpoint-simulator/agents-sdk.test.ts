@@ -6,8 +6,8 @@
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
-import { AgentSession, ErrorResponse, Page, SessionItem, SessionStreamEvent, Turn } from "../schemas/openai-agents";
-import { simulator } from "./helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
+import { AgentSession, ErrorResponse, Page, SessionItem, SessionStreamEvent, Turn } from "../helpers/schemas/openai-agents";
 
 function expectValid(schema: { safeParse(value: unknown): { error?: { issues: unknown } } }, value: unknown, label: string): void {
   expect(schema.safeParse(value).error?.issues, label).toBeUndefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
-import { simulator } from "./helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
 
 const AZURE = { tenantId: "tenant-1", clientId: "app-1", clientSecret: "s3cret-value" };
 const SCOPE = "https://ai.azure.com/.default";

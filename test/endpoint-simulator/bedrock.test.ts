@@ -9,7 +9,7 @@ import { bedrock } from "openai/providers/bedrock/aws";
 import { describe, expect, it } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
 import type { BedrockModeOptions } from "../../local/endpoint-simulator/types";
-import { simulator } from "./helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
 
 const KEYS = { accessKeyId: "AKIASIMULATED0001", secretAccessKey: "sim-secret-key-0001", sessionToken: "sim-session-token-1" };
 const REGION = "us-east-1";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type EndpointSimulator, FAULT_KINDS, type Fault } from "../../local/endpoint-simulator";
-import { getRun, pollUntilResting, portkeyHeaders, readEvents, simulator, submit, submitUrl } from "./helpers";
+import { getRun, pollUntilResting, portkeyHeaders, readEvents, simulator, submit, submitUrl } from "../helpers/endpoint-simulator/helpers";
 
 describe("injected faults that answer instead of the endpoint", () => {
   it.each<{ kind: Fault["kind"]; status: number; body: unknown }>([

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { API_KEY, createThreadAndRun, getRun, pollUntilResting, portkeyHeaders, simulator, submit } from "./helpers";
+import {
+  API_KEY,
+  createThreadAndRun,
+  getRun,
+  pollUntilResting,
+  portkeyHeaders,
+  simulator,
+  submit,
+} from "../helpers/endpoint-simulator/helpers";
 
 describe("gateway checks before a request reaches a run", () => {
   it("answers 401 in OpenAI shape without the right x-portkey-api-key", async () => {

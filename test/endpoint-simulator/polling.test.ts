@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunScript } from "../../local/endpoint-simulator";
-import { getRun, pollUntilResting, simulator, submit } from "./helpers";
+import { getRun, pollUntilResting, simulator, submit } from "../helpers/endpoint-simulator/helpers";
 
 describe("GET run: following a run by polling", () => {
   it("carries openai-poll-after-ms with the configured value", async () => {

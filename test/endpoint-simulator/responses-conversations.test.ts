@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { simulator } from "./helpers";
-import { answerFor, postResponse, request } from "./response-helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
+import { answerFor, postResponse, request } from "../helpers/endpoint-simulator/response-helpers";
 
 const onConversation = (conversationId: string, callIds: string[], extra: Record<string, unknown> = {}) => ({
   model: "gpt-5-mini",

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { simulator } from "./helpers";
-import { answerFor, callIdsOf, continuation, getResponse, pollResponse, postResponse, request } from "./response-helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
+import {
+  answerFor,
+  callIdsOf,
+  continuation,
+  getResponse,
+  pollResponse,
+  postResponse,
+  request,
+} from "../helpers/endpoint-simulator/response-helpers";
 
 const invalid = (message: string, param: string | null = null, code: string | null = null) => ({
   error: { message, type: "invalid_request_error", param, code },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FAULT_KINDS, type Fault } from "../../local/endpoint-simulator";
-import { API_KEY, simulator } from "./helpers";
+import { API_KEY, simulator } from "../helpers/endpoint-simulator/helpers";
 import {
   cancelResponse,
   continuation,
@@ -10,7 +10,7 @@ import {
   request,
   responsesHeaders,
   streamEvents,
-} from "./response-helpers";
+} from "../helpers/endpoint-simulator/response-helpers";
 
 describe("injected faults on the Responses routes", () => {
   it.each<{ kind: Fault["kind"]; status: number }>([

@@ -5,6 +5,17 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ResponseScript } from "../../local/endpoint-simulator";
+import type { SseEvent } from "../helpers/endpoint-simulator/helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
+import {
+  answerFor,
+  cancelResponse,
+  continuation,
+  getResponse,
+  postResponse,
+  request,
+  streamEvents,
+} from "../helpers/endpoint-simulator/response-helpers";
 import {
   ConversationItemList,
   ConversationResource,
@@ -14,10 +25,7 @@ import {
   Response,
   ResponseItemList,
   ResponseStreamEvent,
-} from "../schemas/openai-responses";
-import type { SseEvent } from "./helpers";
-import { simulator } from "./helpers";
-import { answerFor, cancelResponse, continuation, getResponse, postResponse, request, streamEvents } from "./response-helpers";
+} from "../helpers/schemas/openai-responses";
 
 function expectValid(schema: { safeParse(value: unknown): { error?: { issues: unknown } } }, value: unknown, label: string): void {
   expect(schema.safeParse(value).error?.issues, label).toBeUndefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { simulator } from "./helpers";
-import { callIdsOf, cancelResponse, continuation, getResponse, streamEvents } from "./response-helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
+import { callIdsOf, cancelResponse, continuation, getResponse, streamEvents } from "../helpers/endpoint-simulator/response-helpers";
 
 const FUNCTION_CALL_EVENTS = [
   "response.output_item.added",

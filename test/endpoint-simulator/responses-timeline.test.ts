@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { simulator } from "./helpers";
-import { cancelResponse, continuation, getResponse, pollResponse, postResponse, request } from "./response-helpers";
+import { simulator } from "../helpers/endpoint-simulator/helpers";
+import {
+  cancelResponse,
+  continuation,
+  getResponse,
+  pollResponse,
+  postResponse,
+  request,
+} from "../helpers/endpoint-simulator/response-helpers";
 
 describe("a response's timeline, computed from the clock on each read", () => {
   it("background: queued, then in_progress after processingMs/2, then completed after processingMs, without timers", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { API_KEY, simulator, submit, VIRTUAL_KEY } from "./helpers";
-import { continuation, postResponse } from "./response-helpers";
+import { API_KEY, simulator, submit, VIRTUAL_KEY } from "../helpers/endpoint-simulator/helpers";
+import { continuation, postResponse } from "../helpers/endpoint-simulator/response-helpers";
 
 describe("restingSince: the instant a run or response came to rest, on the simulator's clock", () => {
   it("a run: when it entered requires_action, nothing while it moves, then the exact instant it completed", async () => {

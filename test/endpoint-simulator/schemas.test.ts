@@ -4,8 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { type RunScript, UNKNOWN_EVENT_NAME } from "../../local/endpoint-simulator";
-import { AssistantStreamEvent, ErrorResponse, RunObject } from "../schemas/openai-assistants";
-import { getRun, portkeyHeaders, readEvents, type SseEvent, simulator, submit, submitStreaming } from "./helpers";
+import {
+  getRun,
+  portkeyHeaders,
+  readEvents,
+  type SseEvent,
+  simulator,
+  submit,
+  submitStreaming,
+} from "../helpers/endpoint-simulator/helpers";
+import { AssistantStreamEvent, ErrorResponse, RunObject } from "../helpers/schemas/openai-assistants";
 
 function expectValidEvents(events: SseEvent[]): void {
   expect(events.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
-import { ListRunStepsResponse } from "../schemas/openai-assistants";
-import { pollUntilResting, portkeyHeaders, simulator, sleep, submit, submitStreaming } from "./helpers";
+import { pollUntilResting, portkeyHeaders, simulator, sleep, submit, submitStreaming } from "../helpers/endpoint-simulator/helpers";
+import { ListRunStepsResponse } from "../helpers/schemas/openai-assistants";
 
 async function listSteps(sim: EndpointSimulator, threadId: string, runId: string, query = "") {
   const response = await fetch(`${sim.baseUrl}/threads/${threadId}/runs/${runId}/steps${query}`, { headers: portkeyHeaders() });

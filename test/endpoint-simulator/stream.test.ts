@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UNKNOWN_EVENT_NAME } from "../../local/endpoint-simulator";
-import { getRun, portkeyHeaders, readEvents, simulator, submitStreaming } from "./helpers";
+import { getRun, portkeyHeaders, readEvents, simulator, submitStreaming } from "../helpers/endpoint-simulator/helpers";
 
 const COMMON_ORDER = [
   "thread.run.step.completed",

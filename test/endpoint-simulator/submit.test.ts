@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { getRun, pollUntilResting, simulator, sleep, submit } from "./helpers";
+import { getRun, pollUntilResting, simulator, sleep, submit } from "../helpers/endpoint-simulator/helpers";
 
 describe("submit_tool_outputs: a run waiting for tools", () => {
   it("accepts exactly the required outputs once and answers the run queued", async () => {

@@ -6,7 +6,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
 import { createOrdersApp } from "../../examples/cdk-app/app";
-import { CDK_JSON, STAND_IN_HANDLER } from "../infra/helpers/relay-stack";
+import { CDK_JSON, STAND_IN_HANDLER } from "../helpers/infra/relay-stack";
 
 function synthesize() {
   const { app, stack } = createOrdersApp({

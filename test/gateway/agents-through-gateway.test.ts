@@ -8,9 +8,9 @@
 import { describe, expect, it } from "vitest";
 import type { AgentsResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import { useRelayThroughGateway } from "../helpers/gateway/through-gateway";
 import type { PortkeyGateway } from "../helpers/portkey-gateway";
 import { type Harness, TEST_API_KEY } from "../helpers/relay-harness";
-import { useRelayThroughGateway } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let h: Harness;

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import { closedPort } from "../helpers/gateway/scripted-upstream";
+import { harnessThroughGateway, portkeyConfig, selfHostedThrough, useRelayThroughGateway } from "../helpers/gateway/through-gateway";
 import { describeGatewayOutputHoldsNoSecret, type PortkeyGateway } from "../helpers/portkey-gateway";
 import { answerFor, type Harness, TEST_API_KEY } from "../helpers/relay-harness";
-import { closedPort } from "./scripted-upstream";
-import { harnessThroughGateway, portkeyConfig, selfHostedThrough, useRelayThroughGateway } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let h: Harness;

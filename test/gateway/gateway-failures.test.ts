@@ -5,9 +5,16 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import { closedPort, startScriptedUpstream } from "../helpers/gateway/scripted-upstream";
+import {
+  call,
+  PROVIDER_KEY,
+  providerHeaders,
+  refusedCredentialHeaders,
+  relayHeaders,
+  useGatewayBeforeSimulator,
+} from "../helpers/gateway/through-gateway";
 import type { PortkeyGateway } from "../helpers/portkey-gateway";
-import { closedPort, startScriptedUpstream } from "./scripted-upstream";
-import { call, PROVIDER_KEY, providerHeaders, refusedCredentialHeaders, relayHeaders, useGatewayBeforeSimulator } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let sim: EndpointSimulator;

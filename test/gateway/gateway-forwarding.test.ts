@@ -6,8 +6,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
-import type { PortkeyGateway } from "../helpers/portkey-gateway";
-import { startScriptedUpstream } from "./scripted-upstream";
+import { startScriptedUpstream } from "../helpers/gateway/scripted-upstream";
 import {
   call,
   PROVIDER_KEY,
@@ -16,7 +15,8 @@ import {
   refusedCredentialHeaders,
   relayHeaders,
   useGatewayBeforeSimulator,
-} from "./through-gateway";
+} from "../helpers/gateway/through-gateway";
+import type { PortkeyGateway } from "../helpers/portkey-gateway";
 
 let gateway: PortkeyGateway;
 let sim: EndpointSimulator;

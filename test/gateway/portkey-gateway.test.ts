@@ -5,9 +5,9 @@
 import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
+import { type ScriptedUpstream, startScriptedUpstream } from "../helpers/gateway/scripted-upstream";
+import { providerHeaders } from "../helpers/gateway/through-gateway";
 import { type PortkeyGateway, startPortkeyGateway } from "../helpers/portkey-gateway";
-import { type ScriptedUpstream, startScriptedUpstream } from "./scripted-upstream";
-import { providerHeaders } from "./through-gateway";
 
 const started: Array<PortkeyGateway | ScriptedUpstream> = [];
 afterEach(async () => {

@@ -5,9 +5,15 @@
  * generic proxy. The two behave differently, and both are shown here against a minimal scripted upstream.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  closedPort,
+  echoRoute,
+  type ScriptedUpstream,
+  startScriptedUpstream,
+  type UpstreamHandler,
+} from "../helpers/gateway/scripted-upstream";
+import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, refusedCredentialHeaders } from "../helpers/gateway/through-gateway";
 import { type PortkeyGateway, showGatewayOutputOnFailure, startPortkeyGateway } from "../helpers/portkey-gateway";
-import { closedPort, echoRoute, type ScriptedUpstream, startScriptedUpstream, type UpstreamHandler } from "./scripted-upstream";
-import { call, PROVIDER_KEY, portkeyConfig, providerHeaders, refusedCredentialHeaders } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 const upstreams: ScriptedUpstream[] = [];

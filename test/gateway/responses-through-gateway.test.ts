@@ -8,10 +8,10 @@
 import { describe, expect, it } from "vitest";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import type { EndpointSimulator } from "../../local/endpoint-simulator";
+import { forwardTo, startScriptedUpstream } from "../helpers/gateway/scripted-upstream";
+import { harnessThroughGateway, selfHostedThrough, useRelayThroughGateway } from "../helpers/gateway/through-gateway";
 import { describeGatewayOutputHoldsNoSecret, type PortkeyGateway } from "../helpers/portkey-gateway";
 import { type Harness, responseAnswerFor, startHarness, TEST_API_KEY } from "../helpers/relay-harness";
-import { forwardTo, startScriptedUpstream } from "./scripted-upstream";
-import { harnessThroughGateway, selfHostedThrough, useRelayThroughGateway } from "./through-gateway";
 
 let gateway: PortkeyGateway;
 let h: Harness;

@@ -1,7 +1,7 @@
 import { Annotations, Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { NO_ALARM_DESTINATION_WARNING } from "../../infra/relay-stack";
-import { onlyResource, relayApp, relayTemplate } from "./helpers/relay-stack";
+import { onlyResource, relayApp, relayTemplate } from "../helpers/infra/relay-stack";
 
 const ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:ops-alarms";
 

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { bedrockSelection } from "../../infra/bedrock-hosts";
 import { isBedrockOnly, parseContext } from "../../infra/context";
-import { identityStatements, onlyResource, relayTemplate } from "./helpers/relay-stack";
+import { identityStatements, onlyResource, relayTemplate } from "../helpers/infra/relay-stack";
 
 const RUNTIME = {
   responsesBaseUrl: "https://bedrock-runtime.us-east-1.amazonaws.com/openai/v1",

@@ -4,7 +4,7 @@ import { dirname, join, normalize } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { RELAY_HANDLER_ENTRY } from "../../infra/constructs/relay-function";
-import { CDK_JSON, onlyResource, relayApp } from "./helpers/relay-stack";
+import { CDK_JSON, onlyResource, relayApp } from "../helpers/infra/relay-stack";
 
 describe("the app", () => {
   it("runs through tsx from cdk.json, with no compile step", () => {

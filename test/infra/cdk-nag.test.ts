@@ -1,7 +1,7 @@
 import { Validations } from "aws-cdk-lib";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { describe, expect, it } from "vitest";
-import { IMPORTED_SECRET_ARN, relayApp } from "./helpers/relay-stack";
+import { IMPORTED_SECRET_ARN, relayApp } from "../helpers/infra/relay-stack";
 
 // Every documented deployment is checked in synth-matrix.test.ts; here, that the checks run and what they acknowledge.
 describe("cdk-nag AwsSolutionsChecks on the app", () => {

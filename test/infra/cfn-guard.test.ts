@@ -4,9 +4,9 @@
  * resource type, with the reason (the README's deploy notes quote these).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type GuardFinding, runControlTowerRules } from "./helpers/cfn-guard";
-import { relayApp } from "./helpers/relay-stack";
-import { DOCUMENTED_VARIANTS } from "./helpers/variants";
+import { type GuardFinding, runControlTowerRules } from "../helpers/infra/cfn-guard";
+import { relayApp } from "../helpers/infra/relay-stack";
+import { DOCUMENTED_VARIANTS } from "../helpers/infra/variants";
 
 interface Acknowledgement {
   control: string;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidContextError, parseContext } from "../../infra/context";
-import { relayApp } from "./helpers/relay-stack";
+import { relayApp } from "../helpers/infra/relay-stack";
 
 describe("context options", () => {
   it("applies a default to every option that is not given", () => {

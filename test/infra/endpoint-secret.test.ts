@@ -10,7 +10,7 @@ import {
   relayTemplate,
   SECRET_KEY_ARN,
   statementsAllowing,
-} from "./helpers/relay-stack";
+} from "../helpers/infra/relay-stack";
 
 const CREATED = {};
 const IMPORTED = { secretArn: IMPORTED_SECRET_ARN };
@@ -133,7 +133,7 @@ describe("the endpoint secret", () => {
     // Act
     const template = relayTemplate({ secretArn: elsewhere });
 
-    // Assess: the relay builds its Secrets Manager client for the ARN's region (test/relay/secret-region.test.ts).
+    // Assess: the relay builds its Secrets Manager client for the ARN's region (test/endpoint/credentials/secret-region.test.ts).
     expect(statementsAllowing(template, "secretsmanager:GetSecretValue").map((statement) => statement.Resource)).toEqual([
       [elsewhere, `${elsewhere}-??????`],
     ]);

@@ -3,7 +3,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRelayApp } from "../../infra/app";
 import { InvalidContextError } from "../../infra/context";
-import { CDK_JSON, relayTemplate, STAND_IN_HANDLER } from "./helpers/relay-stack";
+import { CDK_JSON, relayTemplate, STAND_IN_HANDLER } from "../helpers/infra/relay-stack";
 
 const ALARM_TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:ops-alarms";
 const REGION = /\b[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\b/;

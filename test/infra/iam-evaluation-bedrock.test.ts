@@ -7,10 +7,10 @@
  * allowed by the role's synthesized policies; every Bedrock grant is used; what the relay never needs is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onBehalfOfTheFunction } from "../helpers/infra/calls-beyond-the-bundle";
+import { type LoopbackRelay, startRelayOnLoopbackAws } from "../helpers/infra/relay-on-loopback-aws";
+import { type AwsCall, type Evaluation, grantsOf, type RoleEvaluator, roleEvaluator } from "../helpers/infra/role-evaluation";
 import { answerFor, responseAnswerFor } from "../helpers/relay-harness";
-import { onBehalfOfTheFunction } from "./helpers/calls-beyond-the-bundle";
-import { type LoopbackRelay, startRelayOnLoopbackAws } from "./helpers/relay-on-loopback-aws";
-import { type AwsCall, type Evaluation, grantsOf, type RoleEvaluator, roleEvaluator } from "./helpers/role-evaluation";
 
 const RELAY_TUNING = {
   FOLLOW_BUDGET_MS: 1000,

@@ -16,11 +16,11 @@ import {
   onBehalfOfTheFunction,
   secretRegionOf,
   theOtherReadingOfTheSecretArn,
-} from "./helpers/calls-beyond-the-bundle";
-import type { RecordedCall } from "./helpers/recording-proxy";
-import { type LoopbackRelay, startRelayOnLoopbackAws } from "./helpers/relay-on-loopback-aws";
-import { SCENARIOS } from "./helpers/relay-scenarios";
-import { type Evaluation, grantsOf, type RoleEvaluator, roleEvaluator } from "./helpers/role-evaluation";
+} from "../helpers/infra/calls-beyond-the-bundle";
+import type { RecordedCall } from "../helpers/infra/recording-proxy";
+import { type LoopbackRelay, startRelayOnLoopbackAws } from "../helpers/infra/relay-on-loopback-aws";
+import { SCENARIOS } from "../helpers/infra/relay-scenarios";
+import { type Evaluation, grantsOf, type RoleEvaluator, roleEvaluator } from "../helpers/infra/role-evaluation";
 
 /** Short budgets and backoffs so that the scenarios run in seconds; set through the documented relayTuning option. */
 const RELAY_TUNING = {

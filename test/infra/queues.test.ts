@@ -3,7 +3,7 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { visibilityTimeoutFor } from "../../infra/constructs/relay-queues";
 import { INPUT_RETENTION_SECONDS } from "../../infra/retry-window";
-import { onlyResource, relayTemplate } from "./helpers/relay-stack";
+import { onlyResource, relayTemplate } from "../helpers/infra/relay-stack";
 
 const VARIANTS = [
   { variant: "standard", context: {}, inputQueueName: "ToolOutputRelay-input", fifoProperties: { FifoQueue: Match.absent() } },

@@ -1,6 +1,6 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { identityStatements, onlyResource, relayTemplate, statementsAllowing } from "./helpers/relay-stack";
+import { identityStatements, onlyResource, relayTemplate, statementsAllowing } from "../helpers/infra/relay-stack";
 
 describe("the relay function", () => {
   it("runs nodejs24.x on ARM64 with active X-Ray tracing", () => {

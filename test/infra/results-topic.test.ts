@@ -1,6 +1,6 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { onlyResource, relayTemplate } from "./helpers/relay-stack";
+import { onlyResource, relayTemplate } from "../helpers/infra/relay-stack";
 
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:run-results";
 

@@ -18,7 +18,7 @@ describe("the longest hand-back delay", () => {
     const ours = longestHandBackSeconds(receive, DEFAULTS);
 
     // Assess: the relay's redeliveryDelaySeconds with the random draw that jitters most (+20 %).
-    expect(ours).toBe(redeliveryDelaySeconds(receive, { baseSeconds: 10, maxSeconds: 900 }, undefined, () => 1));
+    expect(ours).toBe(redeliveryDelaySeconds(receive, { baseSeconds: 10, maxSeconds: 900 }, { random: () => 1 }));
   });
 
   it("never passes SQS's 12 h", () => {

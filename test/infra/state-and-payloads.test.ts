@@ -1,7 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { STATE_TABLE_KEYS } from "../../functions/submit-tool-outputs/state/table-keys";
-import { identityStatements, onlyResource, relayTemplate } from "./helpers/relay-stack";
+import { identityStatements, onlyResource, relayTemplate } from "../helpers/infra/relay-stack";
 
 describe("the state table", () => {
   it("has the key schema of STATE_TABLE_KEYS, on demand, with TTL on its ttl attribute", () => {

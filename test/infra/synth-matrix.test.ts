@@ -6,8 +6,8 @@ import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
 import { InvalidContextError } from "../../infra/context";
-import { relayApp } from "./helpers/relay-stack";
-import { DOCUMENTED_VARIANTS, INVALID_COMBINATIONS } from "./helpers/variants";
+import { relayApp } from "../helpers/infra/relay-stack";
+import { DOCUMENTED_VARIANTS, INVALID_COMBINATIONS } from "../helpers/infra/variants";
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, any> }>;
 

@@ -9,7 +9,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { describe, expect, it } from "vitest";
 import { ToolOutputRelay, type ToolOutputRelayProps } from "../../lib/index";
-import { relayTemplate, STAND_IN_HANDLER } from "./helpers/relay-stack";
+import { relayTemplate, STAND_IN_HANDLER } from "../helpers/infra/relay-stack";
 
 function relayIn(props: (stack: Stack) => ToolOutputRelayProps) {
   const stack = new Stack(new App({ context: { "aws:cdk:bundling-stacks": [] } }), "Team");

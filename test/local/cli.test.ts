@@ -15,7 +15,7 @@ import { buildMessageBody } from "../../cli/send-command";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type EmbeddedAws, startEmbeddedAws } from "../../local/embedded-aws";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
-import { answerFor, ended } from "./helpers";
+import { answerFor, ended } from "../helpers/local/helpers";
 
 /** Runs a command; `err` fills while it runs (progress, notes). */
 function start(argv: string[], env: Record<string, string | undefined> = {}, signal?: AbortSignal) {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { startToolWorker } from "../../local/tool-worker";
-import { ended, responseAnswerFor } from "./helpers";
+import { ended, responseAnswerFor } from "../helpers/local/helpers";
 
 const SETTLE = { timeoutMs: 30_000 };
 let stack: LocalStack;

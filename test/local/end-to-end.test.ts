@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { redriveDeadLetters } from "../../cli/dlq-commands";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
 import { startToolWorker } from "../../local/tool-worker";
-import { answerFor, crashingOn, ended, responseAnswerFor } from "./helpers";
+import { answerFor, crashingOn, ended, responseAnswerFor } from "../helpers/local/helpers";
 
 const SETTLE = { timeoutMs: 45_000 };
 let stack: LocalStack;

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../local/local-stack";
-import { answerFor, ended } from "./helpers";
+import { answerFor, ended } from "../helpers/local/helpers";
 
 let stack: LocalStack;
 beforeAll(async () => {

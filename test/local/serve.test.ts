@@ -18,9 +18,9 @@ import { CREDENTIAL_KEYS } from "../../functions/submit-tool-outputs/endpoint/cr
 import { type EndpointSimulator, startEndpointSimulator } from "../../local/endpoint-simulator";
 import { LOCAL_API_KEY, LOCAL_VIRTUAL_KEY } from "../../local/local-stack";
 import { relayVariablesFrom } from "../../local/serve";
-import { azureVariables } from "../endpoints/endpoint-rows";
+import { azureVariables } from "../helpers/endpoint-rows";
+import { answerFor } from "../helpers/local/helpers";
 import { type PortkeyGateway, startPortkeyGateway } from "../helpers/portkey-gateway";
-import { answerFor } from "./helpers";
 
 const tsx = join(process.cwd(), "node_modules", "tsx", "dist", "cli.mjs");
 const PROVIDER_KEY = "sk-provider-5ecret-key-2222";

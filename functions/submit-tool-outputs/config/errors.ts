@@ -38,6 +38,25 @@ export class StateUnavailableError extends RelayError {
     readonly operation: string,
     options?: ErrorOptions,
   ) {
-    super(`the relay's state could not be read or written (${operation}: ${(options?.cause as Error)?.name ?? "Error"})`, options);
+    super(`the relay's state could not be read or written (${operation}: ${errorName(options?.cause)})`, options);
   }
+}
+
+/**
+ * The name of whatever was thrown ("Error" when it has none): the relay's texts name an error's kind, never its
+ * message, which may hold data.
+ * @example errorName(new TypeError("x")) // "TypeError"
+ */
+export function errorName(thrown: unknown): string {
+  const name = fieldOf(thrown, "name");
+  return typeof name === "string" ? name : "Error";
+}
+
+/** A network error's code (`ECONNREFUSED`, `ETIMEDOUT`…), which fetch puts on its error's `cause`; else undefined. */
+export function causeCode(thrown: unknown): unknown {
+  return fieldOf(fieldOf(thrown, "cause"), "code");
+}
+
+function fieldOf(value: unknown, key: string): unknown {
+  return typeof value === "object" && value !== null ? Reflect.get(value, key) : undefined;
 }

@@ -4,6 +4,7 @@ import type { EndpointHttpOptions } from "../endpoint/endpoint-http";
 import type { EnvelopeSource, EventEnvelope } from "../out/results-event";
 import type { FollowUp, Outcome, RestingState } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
+import type { Step } from "../pipeline/result";
 import type { StateTable } from "../state/state-table";
 
 /** The ids naming a turn, as its API's messages carry them (the dialect's own fields; the pipeline only stores them). */
@@ -30,7 +31,7 @@ export interface Collecting<Message, Turn extends TurnIds = TurnIds> {
   /** The ids of the turn a collecting message answers. */
   turnOf(message: Message): Turn;
   /** The call ids the turn asks for now, read from the endpoint (once per turn), or the row that ends the message. */
-  requiredIds(turn: Turn, ctx: RecordContext): Promise<{ ok: true; ids: string[]; expiresAt?: number } | { ok: false; outcome: Outcome }>;
+  requiredIds(turn: Turn, ctx: RecordContext): Promise<Step<{ ids: string[]; expiresAt?: number }>>;
   /** Whether the turn can still take the set, after `required` were learnt. */
   standing(turn: Turn, required: readonly string[], ctx: RecordContext): Promise<TurnStanding>;
   /** The one message that submits the whole set: the completing message with every collected output. */

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { causeCode, errorName } from "../config/errors";
 import "../config/zod-messages";
 
 /** The endpoint's error, from either shape it comes in: OpenAI's `{error:{…}}` or Portkey's `{status:"failure",message}`. */
@@ -19,7 +20,17 @@ const OpenAiErrorBody = z.object({
 });
 const PortkeyFailureBody = z.looseObject({ status: z.literal("failure"), message: z.string() });
 /** AWS's JSON protocols answer `{"message": …}` (or `Message`), the error code in the `x-amzn-ErrorType` header. */
-const AwsErrorBody = z.union([z.looseObject({ message: z.string() }), z.looseObject({ Message: z.string() })]);
+/** An AWS front door's error body, read as its message (`message`, or `Message` in some services). */
+const AwsErrorBody = z.union([
+  z.pipe(
+    z.looseObject({ message: z.string() }),
+    z.transform((body) => body.message),
+  ),
+  z.pipe(
+    z.looseObject({ Message: z.string() }),
+    z.transform((body) => body.Message),
+  ),
+]);
 
 export function readEndpointError(body: unknown): EndpointError | undefined {
   const openAi = OpenAiErrorBody.safeParse(body);
@@ -41,8 +52,7 @@ function readAwsError(body: unknown, headers: Headers): EndpointError | undefine
   const code = headers.get("x-amzn-errortype")?.split(":")[0];
   const aws = AwsErrorBody.safeParse(body);
   if (!code || !aws.success) return undefined;
-  const message = "message" in aws.data ? aws.data.message : aws.data.Message;
-  return { message: message as string, type: "aws", code, param: null };
+  return { message: aws.data, type: "aws", code, param: null };
 }
 
 /**
@@ -139,7 +149,7 @@ export function classifyHttpFailure(httpStatus: number, body: unknown, headers: 
 
 /** The words of a gateway's own failure wrapped in JSON on its explicit routes. */
 function gatewayMessage(body: unknown): string | undefined {
-  const message = (body as { "html-message"?: unknown } | undefined)?.["html-message"];
+  const message = typeof body === "object" && body !== null && "html-message" in body ? body["html-message"] : undefined;
   return typeof message === "string" ? message : undefined;
 }
 
@@ -153,8 +163,8 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND"
 
 /** A failure below HTTP: connection refused or reset, timeout, aborted. Only a refused connection is known not to have been acted on. */
 export function networkFailure(cause: unknown): TransientFailure {
-  const name = (cause as Error)?.name ?? "Error";
-  const code = ((cause as { cause?: { code?: string } })?.cause?.code ?? "") as string;
+  const name = errorName(cause);
+  const code = String(causeCode(cause) ?? "");
   const detail = `${name}${code ? ` ${code}` : ""}`;
   return NOT_SENT_CODES.has(code)
     ? { kind: "transient", ambiguous: false, notSent: true, detail }

@@ -1,4 +1,4 @@
-import { CredentialsError } from "../config/errors";
+import { CredentialsError, errorName } from "../config/errors";
 import { callLimit } from "../pipeline/call-limit";
 import type { EndpointRequest, RequestAuthorizer } from "./credentials/credential-kind";
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
@@ -151,8 +151,7 @@ export class EndpointHttp {
 
 /** The request never left (the timer or the stop signal ended it before `fetch`): nothing can have been taken. */
 function notDispatched(cause: unknown): HttpFailure {
-  const name = (cause as Error)?.name ?? "Error";
-  return { kind: "transient", ambiguous: false, notSent: true, detail: `${name} before the request was sent` };
+  return { kind: "transient", ambiguous: false, notSent: true, detail: `${errorName(cause)} before the request was sent` };
 }
 
 /**

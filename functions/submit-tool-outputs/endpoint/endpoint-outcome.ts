@@ -1,6 +1,6 @@
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
-import type { EndpointError, HttpFailure } from "./endpoint-failure";
+import type { EndpointError, TransientFailure } from "./endpoint-failure";
 
 /** What an API's failure has in common with HTTP's, whatever kinds the API adds. */
 type AnyFailure = { kind: string; httpStatus?: number; error?: EndpointError };
@@ -13,19 +13,9 @@ type AnyFailure = { kind: string; httpStatus?: number; error?: EndpointError };
  * @example return sharedFailureOutcome(failure, ctx, "submit the outputs") ?? apiSpecificOutcome(failure);
  */
 export function sharedFailureOutcome(failure: AnyFailure, ctx: RecordContext, doing: string): Outcome | undefined {
+  if (isTransient(failure)) return transientOutcome(failure, ctx, doing);
   const http = { httpStatus: failure.httpStatus, endpointError: failure.error };
   const said = failure.error?.message ? `: ${failure.error.message}` : "";
-  if (isTransient(failure)) {
-    if (ctx.signal.aborted)
-      return { kind: "hand_back", reason: "deadline", detail: `stopped at the invocation's deadline (${failure.detail})`, ...http };
-    return {
-      kind: "hand_back",
-      reason: "endpoint_unavailable",
-      detail: `the endpoint did not answer usefully while trying to ${doing} (${failure.detail})`,
-      retryAfterMs: failure.retryAfterMs,
-      ...http,
-    };
-  }
   switch (failure.kind) {
     case "unauthorized":
       return {
@@ -51,6 +41,23 @@ export function sharedFailureOutcome(failure: AnyFailure, ctx: RecordContext, do
 }
 
 /**
+ * The shared row of a transient failure: handed back, at the invocation's deadline as `deadline`, else as
+ * `endpoint_unavailable` (with the server's `retry-after`).
+ */
+export function transientOutcome(failure: TransientFailure, ctx: RecordContext, doing: string): Outcome {
+  const http = { httpStatus: failure.httpStatus, endpointError: failure.error };
+  if (ctx.signal.aborted)
+    return { kind: "hand_back", reason: "deadline", detail: `stopped at the invocation's deadline (${failure.detail})`, ...http };
+  return {
+    kind: "hand_back",
+    reason: "endpoint_unavailable",
+    detail: `the endpoint did not answer usefully while trying to ${doing} (${failure.detail})`,
+    retryAfterMs: failure.retryAfterMs,
+    ...http,
+  };
+}
+
+/**
  * Row "the outputs answer other calls than the turn asks for → tool_call_mismatch", the same record in every API:
  * both id lists, the words of whoever said so, and the endpoint's answer when it was the endpoint.
  * @example return toolCallMismatch({ expected, given, detail: `the run expects outputs for [${expected}]`, failure });
@@ -66,6 +73,6 @@ export function toolCallMismatch(m: { expected: string[]; given: string[]; detai
   };
 }
 
-function isTransient(failure: AnyFailure): failure is Extract<HttpFailure, { kind: "transient" }> {
+function isTransient(failure: AnyFailure): failure is TransientFailure {
   return failure.kind === "transient";
 }

@@ -1,8 +1,9 @@
 import type { RecordContext } from "../pipeline/record-context";
+import type { Result } from "../pipeline/result";
 import { pause } from "../pipeline/retry-timing";
 
 /** One look at a moving object: what it is now and how long the endpoint asks to wait, or whether a failure may pass. */
-export type Polled<T> = { ok: true; value: T; pollAfterMs?: number } | { ok: false; transient: boolean };
+export type Polled<T> = Result<{ value: T; pollAfterMs?: number }, { transient: boolean }>;
 
 /** The least wait between polls: an `openai-poll-after-ms` of 0 (or less) must not turn following into a busy loop. */
 const MIN_POLL_MS = 10;

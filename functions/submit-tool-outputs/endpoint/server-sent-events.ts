@@ -1,4 +1,5 @@
 import { type EventSourceMessage, EventSourceParserStream } from "eventsource-parser/stream";
+import * as z from "zod/mini";
 
 /** One event's data larger than this is not an object anyone would send; stop rather than buffer without end. */
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
@@ -20,4 +21,16 @@ export function eventData(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** An event's data when it is a JSON object: its `type` (when a string) beside its other fields, left unread. */
+const EventFields = z.looseObject({ type: z.catch(z.optional(z.string()), undefined) });
+
+/**
+ * An event's data as the fields of a JSON object, or undefined when it is not one.
+ * @example eventFields('{"type":"response.completed","response":{…}}')?.response
+ */
+export function eventFields(text: string): z.infer<typeof EventFields> | undefined {
+  const read = EventFields.safeParse(eventData(text));
+  return read.success ? read.data : undefined;
 }

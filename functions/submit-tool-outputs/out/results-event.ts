@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import type { Message } from "@aws-sdk/client-sqs";
+import * as z from "zod/mini";
 
 /**
  * The results event's envelope: what every API's event carries (docs/contract.md, "Results event"), and how a
@@ -77,6 +78,13 @@ export interface PublishedResult<Event extends EventEnvelope = EventEnvelope> {
   attributes: Record<string, string>;
 }
 
+/** An SNS notification as SQS receives it without raw delivery: the event in `Message`, the attributes beside it. */
+const SnsNotification = z.object({
+  Type: z.literal("Notification"),
+  Message: z.string(),
+  MessageAttributes: z.optional(z.record(z.string(), z.object({ Value: z.string() }))),
+});
+
 /**
  * Reads a results event from a queue subscribed to the topic: an SNS envelope (attributes inside), or the
  * event itself with SQS message attributes (raw delivery).
@@ -85,14 +93,16 @@ export interface PublishedResult<Event extends EventEnvelope = EventEnvelope> {
 export function readPublishedResult<Event extends EventEnvelope = EventEnvelope>(
   message: Pick<Message, "Body" | "MessageAttributes">,
 ): PublishedResult<Event> {
-  const body = JSON.parse(message.Body ?? "") as Record<string, unknown>;
-  if (body.Type === "Notification" && typeof body.Message === "string") {
-    const attributes = body.MessageAttributes as Record<string, { Value: string }> | undefined;
+  const body: unknown = JSON.parse(message.Body ?? "");
+  const notification = SnsNotification.safeParse(body);
+  // The event is what the relay published: read as the subscriber's declared type, not checked again here.
+  if (notification.success) {
+    const { Message, MessageAttributes } = notification.data;
     return {
-      event: JSON.parse(body.Message) as Event,
-      attributes: Object.fromEntries(Object.entries(attributes ?? {}).map(([k, v]) => [k, v.Value])),
+      event: JSON.parse(Message) as Event,
+      attributes: Object.fromEntries(Object.entries(MessageAttributes ?? {}).map(([k, v]) => [k, v.Value])),
     };
   }
   const attributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? ""]));
-  return { event: body as unknown as Event, attributes };
+  return { event: body as Event, attributes };
 }

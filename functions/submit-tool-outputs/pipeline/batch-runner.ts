@@ -28,11 +28,11 @@ export interface BatchRunOptions {
 export async function runBatch(records: SQSRecord[], options: BatchRunOptions): Promise<SQSBatchResponse> {
   const lanes = toLanes(records);
   const done = new Set<string>();
-  let next = 0;
+  // One iterator shared by the workers: each lane is taken by exactly one of them.
+  const waiting = lanes.values();
 
   const worker = async () => {
-    while (next < lanes.length) {
-      const lane = lanes[next++]!;
+    for (const lane of waiting) {
       let groupFailed = false;
       for (const record of lane) {
         const ok = options.stop.aborted

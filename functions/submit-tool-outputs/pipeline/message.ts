@@ -4,6 +4,7 @@ import { type CollectCheck, CollectCheckSchema } from "../collect/check-message"
 import type { ApiMessages } from "../dialects/dialect";
 import { type ApiMessage, DEFAULT_API, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
 import { Id, Metadata } from "./message-fields";
+import type { Result } from "./result";
 
 /** Every API the relay speaks, in the registry's order: their ids are named so in problems (the first is the default). */
 const APIS: readonly ApiMessages[] = Object.values(DIALECTS).map((dialect) => dialect.messages);
@@ -93,7 +94,7 @@ function parseOriginal(json: ReturnType<typeof parseJson>): DistributiveOmit<Par
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-type Picked = { ok: true; api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] } | { ok: false; problems: string[] };
+type Picked = Result<{ api: ApiMessages; schema: z.ZodMiniType; watch: boolean; notes: string[] }, { problems: string[] }>;
 
 /** A follow-up names its API by `type`; a tool-output message by its ids (none: the default API's rules say what is missing). */
 function pickApi(value: object): Picked {
@@ -125,11 +126,11 @@ function redrivenRecord(json: ReturnType<typeof parseJson>) {
   return json.ok && has(json.value, "original") ? RedrivenDlqRecord.safeParse(json.value) : undefined;
 }
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; problem: string } {
+function parseJson(text: string): Result<{ value: unknown }, { problem: string }> {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, problem: (error as Error).message.slice(0, 200) };
+    return { ok: false, problem: (error instanceof Error ? error.message : String(error)).slice(0, 200) };
   }
 }
 
@@ -151,12 +152,15 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * what is wrong, at its own path. With none, the shapes it could have been are named.
  */
 function describeUnion(issue: z.core.$ZodIssueInvalidUnion, where: string): string {
-  const notThisShape = (issues: z.core.$ZodIssue[]) =>
-    issues.length === 1 && issues[0]!.code === "invalid_type" && issues[0]!.path.length === 0;
+  // A branch's one issue when it is a wrong type at its root ("not this shape"), else undefined.
+  const notThisShape = ([only, ...more]: z.core.$ZodIssue[]) =>
+    more.length === 0 && only?.code === "invalid_type" && only.path.length === 0 ? only : undefined;
   const further = issue.errors.filter((issues) => !notThisShape(issues));
-  if (further.length === 1) return further[0]!.map((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })).join("; ");
+  const [furthest] = further;
+  if (further.length === 1 && furthest)
+    return furthest.map((inner) => describeIssue({ ...inner, path: [...issue.path, ...inner.path] })).join("; ");
   if (further.length > 0) return `${where}: ${issue.message}`;
-  const shapes = issue.errors.map((issues) => (issues[0] as z.core.$ZodIssueInvalidType).expected);
+  const shapes = issue.errors.flatMap((issues) => notThisShape(issues)?.expected ?? []);
   const article = (shape: string) => (/^[aeiou]/.test(shape) ? `an ${shape}` : `a ${shape}`);
   return `${where}: must be ${shapes.map(article).join(" or ")}`;
 }

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { RelayCollector } from "../collect/collector-on-first-use";
 import type { RelayConfig } from "../config/config";
-import { StateUnavailableError } from "../config/errors";
+import { errorName, StateUnavailableError } from "../config/errors";
 import { type ApiMessage, type Dialects, endpointOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { Telemetry } from "../out/observability";
@@ -103,7 +103,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
           outcome = {
             kind: "hand_back",
             reason: "unexpected_error",
-            detail: `the relay failed unexpectedly (${(error as Error)?.name ?? "Error"})`,
+            detail: `the relay failed unexpectedly (${errorName(error)})`,
           };
         }
       } finally {
@@ -121,9 +121,10 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       };
       const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
       // Rule 2: whether a collected set's event named its parts (else the round's check tells them).
-      if (outcome.kind === "report" && outcome.round && collector) {
+      const round = outcome.kind === "report" ? outcome.round : undefined;
+      if (round && collector) {
         const published = settled.result === "reported";
-        await withinRecord(cutoff, () => collector.told(outcome.round!, published, record.messageId)).catch(() => undefined);
+        await withinRecord(cutoff, () => collector.told(round, published, record.messageId)).catch(() => undefined);
       }
       try {
         const { metadata: _metadata, ...ids } = parsed.context;

@@ -56,19 +56,26 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 /** The event source mapping may have received a record this long before the invocation (its batching window, at most). */
 const RECEIVE_BEFORE_INVOCATION_SECONDS = 300;
 
+/** What else shapes one hand-back's delay: the server's `retry-after`, the random draw, the invocation's age. */
+export interface RedeliveryFactors {
+  retryAfterMs?: number;
+  /** A draw in [0, 1) for the jitter (Math.random unless a test fixes it). */
+  random?: () => number;
+  /** How long ago the invocation started, in seconds. */
+  sinceInvocationSeconds?: number;
+}
+
 /**
  * The visibility delay of a handed-back message: base × 2^(receives − 1), capped, ±20 % jitter so a burst of
  * failures does not return as one burst; never shorter than the server's `retry-after`; and never past SQS's
- * 12 hours from the receive (`sinceReceiveSeconds`: how long ago the invocation started, plus the batching
- * window it may have waited), which SQS would refuse.
+ * 12 hours from the receive (`sinceInvocationSeconds` plus the batching window it may have waited), which SQS
+ * would refuse.
  * @example redeliveryDelaySeconds(3, { baseSeconds: 10, maxSeconds: 900 }) // ≈ 32–48
  */
 export function redeliveryDelaySeconds(
   receiveCount: number,
   limits: { baseSeconds: number; maxSeconds: number },
-  retryAfterMs?: number,
-  random = Math.random,
-  sinceInvocationSeconds = 0,
+  { retryAfterMs, random = Math.random, sinceInvocationSeconds = 0 }: RedeliveryFactors = {},
 ): number {
   const grown = Math.min(limits.maxSeconds, limits.baseSeconds * 2 ** Math.max(0, receiveCount - 1));
   const jittered = Math.round(grown * (0.8 + 0.4 * random()));

@@ -1,4 +1,5 @@
 import type { SQSRecord } from "aws-lambda";
+import { errorName } from "../config/errors";
 import { buildResultsEvent, statusOf } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
@@ -129,7 +130,7 @@ class Settling {
    */
   async unwritten(error: unknown): Promise<Settled> {
     if (this.lastReceive && !this.parts.signal?.aborted) {
-      const detail = `results or follow-up could not be written (${(error as Error)?.name ?? "Error"}); ${this.lastTry}`;
+      const detail = `results or follow-up could not be written (${errorName(error)}); ${this.lastTry}`;
       return this.deadLettered({ reason: "results_unpublished", detail });
     }
     return this.handBack("results_unavailable");
@@ -162,7 +163,7 @@ class Settling {
     if (!signal?.aborted) {
       const sinceInvocationSeconds = (Date.now() - this.message.invokedAt) / 1000;
       const limitsSeconds = { baseSeconds: limits.retryVisibilityBaseSeconds, maxSeconds: limits.retryVisibilityMaxSeconds };
-      const wanted = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, retryAfterMs, Math.random, sinceInvocationSeconds);
+      const wanted = redeliveryDelaySeconds(this.message.receiveCount, limitsSeconds, { retryAfterMs, sinceInvocationSeconds });
       const seconds = Math.min(wanted, this.retentionAllows ?? 0);
       // Best effort: if the delay cannot be set, the queue's own visibility timeout still brings it back.
       await sinks.delayRedelivery(this.message.record, seconds, signal).catch(() => undefined);
@@ -170,15 +171,6 @@ class Settling {
     return { done: false, result: "handed_back", reason };
   }
 }
-
-/** Each outcome kind's method. */
-const BY_KIND: { [Kind in Outcome["kind"]]: (settling: Settling, outcome: OutcomeOf<Kind>) => Promise<Settled> } = {
-  report: (settling, outcome) => settling.report(outcome),
-  watch: (settling, outcome) => settling.watch(outcome),
-  acknowledge: (settling, outcome) => settling.acknowledge(outcome),
-  dead_letter: (settling, outcome) => settling.dead_letter(outcome),
-  hand_back: (settling, outcome) => settling.hand_back(outcome),
-};
 
 const bestEffort = (write: () => Promise<void>) =>
   write().then(
@@ -196,10 +188,25 @@ const bestEffort = (write: () => Promise<void>) =>
  */
 export async function settle(outcome: Outcome, message: SettledMessage, parts: SettleParts): Promise<Settled> {
   const settling = new Settling(message, parts);
-  const carryOut = BY_KIND[outcome.kind] as (settling: Settling, outcome: Outcome) => Promise<Settled>;
   try {
     return await carryOut(settling, outcome);
   } catch (error) {
     return settling.unwritten(error);
+  }
+}
+
+/** Each outcome kind's method (the switch is exhaustive: a new kind does not compile until it has one). */
+function carryOut(settling: Settling, outcome: Outcome): Promise<Settled> {
+  switch (outcome.kind) {
+    case "report":
+      return settling.report(outcome);
+    case "watch":
+      return settling.watch(outcome);
+    case "acknowledge":
+      return settling.acknowledge(outcome);
+    case "dead_letter":
+      return settling.dead_letter(outcome);
+    case "hand_back":
+      return settling.hand_back(outcome);
   }
 }

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { StateUnavailableError } from "../config/errors";
+import { errorName, StateUnavailableError } from "../config/errors";
 import { stateCallLimit } from "./call-deadline";
 
 /**
@@ -12,6 +12,15 @@ import { stateCallLimit } from "./call-deadline";
 /** An item: its keys and any attributes (plain JavaScript values; the document client marshals them). */
 export type StateItem = { pk: string; sk: string; ttl?: number } & Record<string, unknown>;
 export type ItemKey = { pk: string; sk: string };
+
+/** An item as the document client answers it (its keys are always there), or undefined for none. */
+function stateItem(item: Record<string, unknown> | undefined): StateItem | undefined {
+  return item !== undefined && isStateItem(item) ? item : undefined;
+}
+
+function isStateItem(item: Record<string, unknown>): item is StateItem {
+  return typeof item.pk === "string" && typeof item.sk === "string";
+}
 
 /** A conditional write's expression, with its placeholders. */
 export interface Condition {
@@ -63,7 +72,7 @@ export class StateTable {
     const answer = await this.limited(signal, (abortSignal) =>
       this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }), { abortSignal }),
     ).catch((error) => Promise.reject(unavailable("GetItem", error)));
-    return answer.Item as StateItem | undefined;
+    return stateItem(answer.Item);
   }
 
   /** Puts an item; false when `condition` failed (nothing was written). */
@@ -110,7 +119,7 @@ export class StateTable {
           { abortSignal },
         ),
       );
-      attributes = answer.Attributes as StateItem | undefined;
+      attributes = stateItem(answer.Attributes);
     });
     return ok ? attributes : undefined;
   }
@@ -131,7 +140,7 @@ export class StateTable {
       await write();
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error)?.name === "ConditionalCheckFailedException") return false;
+      if (error instanceof ConditionalCheckFailedException || errorName(error) === "ConditionalCheckFailedException") return false;
       throw unavailable("write", error);
     }
   }

@@ -1,10 +1,12 @@
+import * as z from "zod/mini";
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../../endpoint/endpoint-http";
-import { eventData, serverSentEvents } from "../../endpoint/server-sent-events";
+import { eventFields, serverSentEvents } from "../../endpoint/server-sent-events";
+import type { Result } from "../../pipeline/result";
 import { type AgentsFailure, classifyAgentsFailure } from "./failure";
 import { type AgentSession, AgentSessionSchema, type SessionItem, SessionItemSchema, type Turn, TurnSchema } from "./session-state";
 
-export type AgentsResult<T> = ({ ok: true } & T) | { ok: false; failure: AgentsFailure };
+export type AgentsResult<T extends object> = Result<T, { failure: AgentsFailure }>;
 
 /** What the relay takes from a session's live stream: its snapshots, its turns' endings, and `error`. */
 export type SessionStreamItem =
@@ -19,6 +21,18 @@ const TURN_ENDED = /^agent\.session\.turn\.(completed|failed|cancelled)$/;
 
 const parseSession = (value: unknown) => AgentSessionSchema.safeParse(value);
 const parseTurn = (value: unknown) => TurnSchema.safeParse(value);
+/** A page of turns or items, read loosely: a field of another type reads as absent, a body that is no object as null. */
+const ListPage = z.catch(
+  z.nullable(
+    z.object({
+      data: z.catch(z.optional(z.array(z.unknown())), undefined),
+      has_more: z.catch(z.optional(z.boolean()), undefined),
+      last_id: z.catch(z.optional(z.nullable(z.string())), undefined),
+    }),
+  ),
+  null,
+);
+const parseListPage = (value: unknown) => ListPage.safeParse(value);
 
 /**
  * The Agents API's session calls (`{base}/agents/sessions/{session_id}…`), each with `OpenAI-Beta: agents=v1`. One call
@@ -34,7 +48,12 @@ export class AgentsClient {
 
   /** `POST …/events` with its `Idempotency-Key`; any 2xx is acceptance (202 today, empty body). */
   async postEvents(sessionId: string, body: string, key: string, call: CallOptions): Promise<AgentsResult<object>> {
-    const answer = await this.http.call("POST", this.url(sessionId, "events"), { ...call, headers: { "idempotency-key": key } }, { body });
+    const answer = await this.http.call(
+      "POST",
+      this.url(sessionId, ["events"]),
+      { ...call, headers: { "idempotency-key": key } },
+      { body },
+    );
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     // The body is empty; reading it frees the connection.
     await answer.response.arrayBuffer().catch(() => undefined);
@@ -50,7 +69,7 @@ export class AgentsClient {
   }
 
   async getTurn(sessionId: string, turnId: string, call: CallOptions): Promise<AgentsResult<{ turn: Turn }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "turns", turnId), call);
+    const answer = await this.http.call("GET", this.url(sessionId, ["turns", turnId]), call);
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     const read = await readJson(answer, parseTurn, "a Turn");
     return read.ok ? { ok: true, turn: read.value } : read;
@@ -58,13 +77,9 @@ export class AgentsClient {
 
   /** The session's newest turn (for a `watch_session` that names none); undefined when it has none. */
   async latestTurn(sessionId: string, call: CallOptions): Promise<AgentsResult<{ turn?: Turn }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "turns", undefined, { order: "desc", limit: "1" }), call);
+    const answer = await this.http.call("GET", this.url(sessionId, ["turns"], { order: "desc", limit: "1" }), call);
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
-    const read = await readJson(
-      answer,
-      (value) => ({ success: true as const, data: value as { data?: unknown[] } | null }),
-      "a list of turns",
-    );
+    const read = await readJson(answer, parseListPage, "a list of turns");
     if (!read.ok) return read;
     const turn = TurnSchema.safeParse(read.value?.data?.[0]);
     return turn.success ? { ok: true, turn: turn.data } : { ok: true };
@@ -76,11 +91,11 @@ export class AgentsClient {
     let after: string | undefined;
     for (let page = 0; page < MAX_ITEM_PAGES; page++) {
       const query = { order: "asc", limit: "100", after };
-      const answer = await this.http.call("GET", this.url(sessionId, "turns", turnId, query, "items"), call);
+      const answer = await this.http.call("GET", this.url(sessionId, ["turns", turnId, "items"], query), call);
       if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
-      const read = await readJson(answer, (value) => ({ success: true as const, data: value as ItemPage }), "a list of items");
+      const read = await readJson(answer, parseListPage, "a list of items");
       if (!read.ok) return read;
-      for (const item of Array.isArray(read.value?.data) ? read.value.data : []) {
+      for (const item of read.value?.data ?? []) {
         const parsed = SessionItemSchema.safeParse(item);
         if (parsed.success) items.push(parsed.data);
       }
@@ -93,7 +108,7 @@ export class AgentsClient {
 
   /** The live stream (`GET …/events`): no replay, so the caller reads the session once it is open. */
   async openStream(sessionId: string, call: CallOptions): Promise<AgentsResult<{ items: AsyncGenerator<SessionStreamItem> }>> {
-    const answer = await this.http.call("GET", this.url(sessionId, "events"), call, { streaming: true });
+    const answer = await this.http.call("GET", this.url(sessionId, ["events"]), call, { streaming: true });
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     const body = answer.response.body;
     if (body === null || !answer.response.headers.get("content-type")?.includes("text/event-stream")) {
@@ -105,24 +120,16 @@ export class AgentsClient {
     return { ok: true, items: sessionStreamItems(body) };
   }
 
-  private url(
-    sessionId: string,
-    sub?: "events" | "turns",
-    turnId?: string,
-    query?: Record<string, string | undefined>,
-    tail?: "items",
-  ): URL {
-    const segments = ["agents", "sessions", sessionId, ...(sub ? [sub] : []), ...(turnId ? [turnId] : []), ...(tail ? [tail] : [])];
-    return this.http.url(segments, query);
+  /** `…/agents/sessions/{sessionId}/{...path}?{query}`. */
+  private url(sessionId: string, path: readonly string[] = [], query?: Record<string, string | undefined>): URL {
+    return this.http.url(["agents", "sessions", sessionId, ...path], query);
   }
 }
-
-type ItemPage = { data?: unknown[]; has_more?: boolean; last_id?: string | null } | null;
 
 /** Reads a session's SSE stream: session snapshots, turn endings, `error`; every other event is skipped. */
 export async function* sessionStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<SessionStreamItem> {
   for await (const event of serverSentEvents(body)) {
-    const data = eventData(event.data) as { type?: string; session?: unknown; turn?: unknown; error?: unknown } | undefined;
+    const data = eventFields(event.data);
     const type = data?.type ?? event.event;
     if (type === "error") {
       yield { kind: "error", error: readEndpointError({ error: data?.error ?? data }) };

@@ -1,4 +1,5 @@
-import { sharedFailureOutcome } from "../../endpoint/endpoint-outcome";
+import type { TransientFailure } from "../../endpoint/endpoint-failure";
+import { sharedFailureOutcome, transientOutcome } from "../../endpoint/endpoint-outcome";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, followUntil, type RecordContext } from "../../pipeline/record-context";
 import { backoffMs, patiently, pause } from "../../pipeline/retry-timing";
@@ -82,16 +83,12 @@ async function deliver(
         return { kind: "hand_back", reason: "calls_not_registered", detail: verdict.detail };
       }
     }
-    if (submissions >= deps.maxAttempts)
-      return sharedFailureOutcome(
-        lastFailure.kind === "not_pending" ? ambiguous("the calls were not pending") : lastFailure,
-        ctx,
-        "submit the tool results",
-      )!;
+    // Here the last failure was "not pending" or ambiguous: the only ones that lead to a reconcile and back.
+    const unsure = lastFailure.kind === "transient" ? lastFailure : ambiguous("the calls were not pending");
+    if (submissions >= deps.maxAttempts) return transientOutcome(unsure, ctx, "submit the tool results");
     ctx.stats.retries++;
-    const retryAfterMs = lastFailure.kind === "transient" ? lastFailure.retryAfterMs : undefined;
-    if (!(await pause(backoffMs(submissions, deps, retryAfterMs), ctx)))
-      return sharedFailureOutcome(ambiguous("stopped before sending the results again"), ctx, "submit the tool results")!;
+    if (!(await pause(backoffMs(submissions, deps, unsure.retryAfterMs), ctx)))
+      return transientOutcome(ambiguous("stopped before sending the results again"), ctx, "submit the tool results");
   }
 }
 
@@ -124,9 +121,10 @@ async function reconcile(message: AgentsToolOutputMessage, ctx: RecordContext, d
   const taken = new Map(items.filter((item) => item.type === "function_call_output").map((item) => [item.call_id, item]));
 
   // Row "the same ids already answered with a different output → conflicting_output; the first stands".
-  const conflicting = message.tool_outputs.filter(
-    (output) => taken.has(output.tool_call_id) && !sameResult(output, taken.get(output.tool_call_id)!),
-  );
+  const conflicting = message.tool_outputs.filter((output) => {
+    const took = taken.get(output.tool_call_id);
+    return took !== undefined && !sameResult(output, took);
+  });
   if (conflicting.length > 0) {
     const names = conflicting.map((output) => output.tool_call_id).join(", ");
     return {
@@ -194,7 +192,7 @@ function ids(message: AgentsToolOutputMessage): string[] {
 }
 
 function expectedIds(items: SessionItem[], pending: Set<string>): string[] {
-  const calls = items.filter((item) => item.type === "function_call" && item.call_id !== undefined).map((item) => item.call_id!);
+  const calls = items.flatMap((item) => (item.type === "function_call" && item.call_id !== undefined ? [item.call_id] : []));
   return [...new Set([...calls, ...pending])];
 }
 
@@ -234,7 +232,7 @@ function readFailed(sessionId: string, failure: AgentsFailure, ctx: RecordContex
   return sharedFailureOutcome(failure, ctx, "read the session") ?? rejected(failure);
 }
 
-function ambiguous(detail: string): AgentsFailure {
+function ambiguous(detail: string): TransientFailure {
   return { kind: "transient", ambiguous: true, detail };
 }
 

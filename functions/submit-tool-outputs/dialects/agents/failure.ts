@@ -13,6 +13,6 @@ const NOT_PENDING = /Unknown pending tool call: (\S+)/;
 /** @example classifyAgentsFailure({ kind: "rejected", httpStatus: 400, error }).kind // "not_pending" when the text says so */
 export function classifyAgentsFailure(failure: HttpFailure): AgentsFailure {
   if (failure.kind !== "rejected" || failure.httpStatus !== 400) return failure;
-  const match = NOT_PENDING.exec(failure.error?.message ?? "");
-  return match === null ? failure : { kind: "not_pending", httpStatus: 400, error: failure.error, callId: match[1]! };
+  const callId = NOT_PENDING.exec(failure.error?.message ?? "")?.[1];
+  return callId === undefined ? failure : { kind: "not_pending", httpStatus: 400, error: failure.error, callId };
 }

@@ -1,5 +1,6 @@
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
+import type { Result } from "../../pipeline/result";
 import { pause } from "../../pipeline/retry-timing";
 import type { AgentsClient, SessionStreamItem } from "./client";
 import type { AgentsRestingState } from "./results-event";
@@ -32,7 +33,7 @@ export async function followSession(subject: FollowSubject, via: Via, ctx: Recor
   let status: string | undefined;
   if (subject.stream) {
     const streamed = await followStream(subject, ctx, deps, until);
-    if (streamed.state) return report(streamed.state, via);
+    if (streamed.ok) return report(streamed.state, via);
     status = streamed.status;
   }
   for (let first = true; ; first = false) {
@@ -70,7 +71,7 @@ async function followStream(
   ctx: RecordContext,
   deps: FollowDeps,
   until: number,
-): Promise<{ state?: AgentsRestingState; status?: string }> {
+): Promise<Result<{ state: AgentsRestingState }, { status?: string }>> {
   const done = new AbortController();
   const signal = AbortSignal.any([ctx.signal, done.signal, AbortSignal.timeout(Math.max(0, until - Date.now()))]);
   // Opened first, so that what the session does after its read below is on the stream.
@@ -84,25 +85,25 @@ async function followStream(
       if (seen.ok) {
         status = seen.session.status;
         const state = await restingState(subject, seen.session, ctx, deps);
-        if (state) return { state };
+        if (state) return { ok: true, state };
       }
       const quietUntil = Math.min(until, Date.now() + Math.max(MIN_POLL_MS, deps.pollIntervalMs));
       for (;;) {
         if (items === undefined) {
           const opened = await within(opening, quietUntil);
           if (opened === QUIET) break;
-          if (!opened.ok) return status ? { status } : {};
+          if (!opened.ok) return { ok: false, status };
           items = opened.items;
         }
         next ??= items.next();
         const item = await within(next, quietUntil);
         if (item === QUIET) break;
         next = undefined;
-        if (item.done || item.value.kind === "error") return status ? { status } : {};
+        if (item.done || item.value.kind === "error") return { ok: false, status };
         if (item.value.kind !== "session") continue;
         status = item.value.session.status;
         const state = await restingState(subject, item.value.session, ctx, deps);
-        if (state) return { state };
+        if (state) return { ok: true, state };
       }
     }
   } catch {
@@ -113,7 +114,7 @@ async function followStream(
     opening.catch(() => undefined);
     next?.catch(() => undefined);
   }
-  return status ? { status } : {};
+  return { ok: false, status };
 }
 
 const QUIET = Symbol("quiet");
@@ -141,7 +142,12 @@ export async function restingState(
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<AgentsRestingState | undefined> {
-  const base = { api: "agents" as const, session, otherActions: false, newCallIds: [] as string[] };
+  const base: Pick<AgentsRestingState, "api" | "session" | "otherActions" | "newCallIds"> = {
+    api: "agents",
+    session,
+    otherActions: false,
+    newCallIds: [],
+  };
   if (session.status === "failed") {
     const turn = subject.turnId ? await readTurn(subject.sessionId, subject.turnId, ctx, deps) : undefined;
     return { ...base, turnId: subject.turnId ?? turn?.id ?? "", ...(turn ? { turn } : {}) };
@@ -163,7 +169,7 @@ export async function restingState(
   const newCallIds =
     answered === undefined && subject.turnId === undefined
       ? pending.map((call) => call.call_id)
-      : await newCalls(subject, pending, answered, ctx, deps);
+      : await newCalls(subject, pending, ctx, deps);
   // Which calls are new could not be told yet: look again rather than guess (a guess either stalls the turn or has
   // a call run twice).
   if (newCallIds === undefined) return undefined;
@@ -182,10 +188,10 @@ export async function restingState(
 async function newCalls(
   subject: FollowSubject,
   pending: ReadonlyArray<{ call_id: string; turn_id: string }>,
-  answered: ReadonlySet<string> | undefined,
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<string[] | undefined> {
+  const answered = subject.answered;
   const sameTurn = pending.filter((call) => call.turn_id === subject.turnId);
   const fresh = pending.filter((call) => call.turn_id !== subject.turnId).map((call) => call.call_id);
   if (sameTurn.length === 0 || subject.turnId === undefined) return fresh;

@@ -1,22 +1,22 @@
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
+import type { Result } from "../../pipeline/result";
 import { type RunStreamItem, runStreamItems } from "./event-stream";
 import { type AssistantsFailure, classifyAssistantsFailure } from "./failure";
 import type { ToolOutputMessage } from "./message-schema";
 import { parseRun, type Run } from "./run-state";
 
-export type SubmitResult =
-  | { ok: true; run: Run }
-  | { ok: true; stream: AsyncGenerator<RunStreamItem> }
-  | { ok: false; failure: AssistantsFailure };
+type Refused = { failure: AssistantsFailure };
 
-export type GetRunResult = { ok: true; run: Run; pollAfterMs?: number } | { ok: false; failure: AssistantsFailure };
+export type SubmitResult = Result<{ run: Run } | { stream: AsyncGenerator<RunStreamItem> }, Refused>;
+
+export type GetRunResult = Result<{ run: Run; pollAfterMs?: number }, Refused>;
 
 export interface RunStep {
   type?: string;
   status?: string;
   step_details?: { type?: string; tool_calls?: Array<{ id?: string; function?: { output?: string | null } }> };
 }
-export type ListStepsResult = { ok: true; steps: RunStep[] } | { ok: false; failure: AssistantsFailure };
+export type ListStepsResult = Result<{ steps: RunStep[] }, Refused>;
 
 /** 500 steps cover far more rounds than a run keeps open before it expires. */
 const MAX_STEP_PAGES = 5;

@@ -35,11 +35,11 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Ass
   const givenIds = message.tool_outputs.map((output) => output.tool_call_id);
   const attempt: Attempt = { message, givenIds, ctx, deps };
   // A redelivery may follow an attempt whose submission went out (a crash, a timeout): look before submitting again.
-  let step: NextStep = ctx.receiveCount > 1 ? { next: "look" } : { next: "submit" };
+  let step: NextStep = ctx.receiveCount > 1 ? { kind: "look" } : { kind: "submit" };
   let submissions = 0;
   let lastFailure: AssistantsFailure | undefined;
   for (;;) {
-    switch (step.next) {
+    switch (step.kind) {
       case "settle":
         return step.outcome;
       case "look":
@@ -55,14 +55,14 @@ async function deliver(message: ToolOutputMessage, ctx: RecordContext, deps: Ass
         // (a duplicate may have been faster).
         if (submissions >= deps.maxAttempts) {
           const last = step.look ? await look(attempt, lastFailure) : undefined;
-          return last?.next === "settle" ? last.outcome : failed(step.failure, ctx);
+          return last?.kind === "settle" ? last.outcome : failed(step.failure, ctx);
         }
         if (step.backoff) {
           ctx.stats.retries++;
           const retryAfterMs = step.failure.kind === "transient" ? step.failure.retryAfterMs : undefined;
           if (!(await pause(backoffMs(submissions, deps, retryAfterMs), ctx))) return failed(step.failure, ctx);
         }
-        step = step.look ? { next: "look" } : { next: "submit" };
+        step = step.look ? { kind: "look" } : { kind: "submit" };
         break;
       }
     }
@@ -99,17 +99,17 @@ async function submitOnce({ message, givenIds, ctx, deps }: Attempt): Promise<Ne
   switch (failure.kind) {
     case "not_accepting":
       // Row "400 … do not accept tool outputs → GET the run": a duplicate, or our own earlier attempt, may have been first.
-      return { next: "again", failure, backoff: false, look: true };
+      return { kind: "again", failure, backoff: false, look: true };
     case "tool_call_mismatch":
       // Row "400 Expected tool outputs for call_ids … → tool_call_mismatch". Ids wholly unlike the expected
       // ones may be an earlier round's, already taken, even if the run still asked for them when we looked
       // (a duplicate was faster): the run's steps say.
-      if (!overlaps(failure.expectedIds, givenIds)) return { next: "again", failure, backoff: false, look: true };
+      if (!overlaps(failure.expectedIds, givenIds)) return { kind: "again", failure, backoff: false, look: true };
       return settleWith(mismatch(failure.expectedIds, givenIds, failure));
     case "transient":
       // Row "408, 409, 429, 5xx, network error, timeout → retry with backoff"; after an ambiguous failure
       // the submission may have been taken: look before submitting again.
-      return { next: "again", failure, backoff: true, look: failure.ambiguous };
+      return { kind: "again", failure, backoff: true, look: failure.ambiguous };
     default:
       return settleWith(failed(failure, ctx));
   }
@@ -133,7 +133,7 @@ async function judge({ message, givenIds, ctx, deps }: Attempt, run: Run, lastFa
   const answered = lastFailure?.kind === "tool_call_mismatch" ? lastFailure : undefined;
   const where = standing(run, givenIds);
   // Row "… still waiting for these call ids → submit again".
-  if (where === "waiting") return { next: "submit" };
+  if (where === "waiting") return { kind: "submit" };
   // Row "… run expired → DLQ run_expired and publish run.expired".
   if (where === "expired") {
     const publish = { api: "assistants" as const, threadId: message.thread_id, run };

@@ -1,4 +1,4 @@
-import { pollUntilRest } from "../../endpoint/poll";
+import { type Polled, pollUntilRest } from "../../endpoint/poll";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
 import type { AssistantsClient } from "./client";
@@ -30,11 +30,11 @@ export async function followRun(
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<Outcome> {
-  const look = async () => {
+  const look = async (): Promise<Polled<Run>> => {
     const seen = await deps.endpoint.getRun(ids.thread_id, ids.run_id, callOptions(ctx));
     return seen.ok
-      ? { ok: true as const, value: seen.run, pollAfterMs: seen.pollAfterMs }
-      : { ok: false as const, transient: seen.failure.kind === "transient" };
+      ? { ok: true, value: seen.run, pollAfterMs: seen.pollAfterMs }
+      : { ok: false, transient: seen.failure.kind === "transient" };
   };
   const latest = await pollUntilRest(run, { atRest: isResting, look, pollIntervalMs: deps.pollIntervalMs, until }, ctx);
   return reportOrWatch(latest, ids, via);
@@ -50,7 +50,7 @@ export async function followStream(
   ctx: RecordContext,
   deps: FollowDeps,
 ): Promise<NextStep> {
-  const broke: NextStep = { next: "again", failure: STREAM_BROKE, backoff: true, look: true };
+  const broke: NextStep = { kind: "again", failure: STREAM_BROKE, backoff: true, look: true };
   let latest: Run | undefined;
   try {
     for await (const item of stream) {

@@ -7,12 +7,12 @@ import type { AssistantsFailure } from "./failure";
  */
 export type NextStep =
   /** A row that ends the decision: its outcome is settled (published, dead-lettered, handed back). */
-  | { next: "settle"; outcome: Outcome }
+  | { kind: "settle"; outcome: Outcome }
   /** "still waiting for these call ids → submit (again)". */
-  | { next: "submit" }
+  | { kind: "submit" }
   /** "GET the run before anything else" (a redelivery, or after a refusal that may hide an acceptance). */
-  | { next: "look" }
+  | { kind: "look" }
   /** A submission failed: try again, after a backoff or at once, looking at the run first or not. */
-  | { next: "again"; failure: AssistantsFailure; backoff: boolean; look: boolean };
+  | { kind: "again"; failure: AssistantsFailure; backoff: boolean; look: boolean };
 
-export const settleWith = (outcome: Outcome): NextStep => ({ next: "settle", outcome });
+export const settleWith = (outcome: Outcome): NextStep => ({ kind: "settle", outcome });

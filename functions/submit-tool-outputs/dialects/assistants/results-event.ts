@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import { type EnvelopeSource, type EventEnvelope, eventDigest, kept, toolCall } from "../../out/results-event";
 import type { DialectResults } from "../dialect";
 import { type Run, requiredToolCallIds, TERMINAL_RUN_STATUSES } from "./run-state";
@@ -39,7 +40,8 @@ const KEPT_RUN_FIELDS = [
 export type RunSummary = Partial<Record<(typeof KEPT_RUN_FIELDS)[number], unknown>> & { id: string; status: string };
 
 export function summarizeRun(run: Run): RunSummary {
-  return kept(run, KEPT_RUN_FIELDS) as RunSummary;
+  // id and status are among the kept fields: named again, they keep their place and give the summary its type.
+  return { ...kept(run, KEPT_RUN_FIELDS), id: run.id, status: run.status };
 }
 
 /**
@@ -51,15 +53,18 @@ export function eventIdOf(threadId: string, run: Run): string {
   return eventDigest(`${threadId}\n${run.id}\n${run.status}\n${calls}`);
 }
 
+/** A tool call's `function` as the event names it; a field of another type reads as absent. */
+const CallFunction = z.catch(
+  z.optional(z.object({ name: z.catch(z.optional(z.string()), undefined), arguments: z.catch(z.optional(z.string()), undefined) })),
+  undefined,
+);
+
 /** The Assistants API's results: its event, its SNS attribute (`thread_id`) and FIFO group (the thread). */
 export const assistantsResults: DialectResults<AssistantsState, AssistantsResultsEvent> = {
   // Only a run at rest is reported: paused for tools, or ended.
   types: ["run.requires_action", ...TERMINAL_RUN_STATUSES.map((status) => `run.${status}`)],
   event({ threadId, run }: AssistantsState, envelope: EnvelopeSource): AssistantsResultsEvent {
-    const calls = (run.required_action?.submit_tool_outputs?.tool_calls ?? []) as Array<{
-      id: string;
-      function?: { name?: string; arguments?: string };
-    }>;
+    const calls = run.required_action?.submit_tool_outputs?.tool_calls ?? [];
     return {
       event_id: eventIdOf(threadId, run),
       api: "assistants",
@@ -69,7 +74,12 @@ export const assistantsResults: DialectResults<AssistantsState, AssistantsResult
       status: run.status,
       run: summarizeRun(run),
       tool_calls:
-        run.status === "requires_action" ? calls.map((call) => toolCall(call.id, call.function?.name, call.function?.arguments)) : [],
+        run.status === "requires_action"
+          ? calls.map((call) => {
+              const named = CallFunction.parse(call.function);
+              return toolCall(call.id, named?.name, named?.arguments);
+            })
+          : [],
       reply: { thread_id: threadId, run_id: run.id },
       ...envelope,
     };

@@ -1,18 +1,18 @@
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
+import type { Result } from "../../pipeline/result";
 import { type ResponseStreamItem, responseStreamItems } from "./event-stream";
 import { classifyResponsesFailure, type ResponsesFailure } from "./failure";
 import { type ConversationItem, parseResponse, type ResponseObject } from "./response-state";
 
 export type { ConversationItem } from "./response-state";
 
-export type CreateResult =
-  | { ok: true; response: ResponseObject }
-  | { ok: true; stream: AsyncGenerator<ResponseStreamItem> }
-  | { ok: false; failure: ResponsesFailure };
+type Refused = { failure: ResponsesFailure };
 
-export type GetResponseResult = { ok: true; response: ResponseObject; pollAfterMs?: number } | { ok: false; failure: ResponsesFailure };
+export type CreateResult = Result<{ response: ResponseObject } | { stream: AsyncGenerator<ResponseStreamItem> }, Refused>;
 
-export type ListItemsResult = { ok: true; items: ConversationItem[] } | { ok: false; failure: ResponsesFailure };
+export type GetResponseResult = Result<{ response: ResponseObject; pollAfterMs?: number }, Refused>;
+
+export type ListItemsResult = Result<{ items: ConversationItem[] }, Refused>;
 
 /** 500 items reach far further back than one turn's function calls and their outputs. */
 const MAX_ITEM_PAGES = 5;

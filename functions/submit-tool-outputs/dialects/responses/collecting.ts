@@ -89,7 +89,7 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
         if (!seen.ok) return { open: true, checkBy };
         const key = turnKey({ previousResponseId: turn.response_id, conversationId: conversationOf(seen.response) ?? undefined }, required);
         const claim = await state?.claims.peek(key).catch(() => undefined);
-        if (claim?.verdict === "submitted")
+        if (claim?.kind === "submitted")
           return { open: false, reason: "collect_incomplete", detail: `response ${turn.response_id} was answered without this collection` };
         return { open: true, checkBy };
       }

@@ -1,6 +1,8 @@
+import { errorName } from "../../config/errors";
 import type { TransientFailure } from "../../endpoint/endpoint-failure";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
+import type { Result } from "../../pipeline/result";
 import { backoffMs, patiently, pause } from "../../pipeline/retry-timing";
 import type { ResponsesClient } from "./client";
 import { failed } from "./failed";
@@ -9,7 +11,7 @@ import { followResponse, readResponseStream, reportOrWatch } from "./follow";
 import type { ResponsesMessage, ResponsesToolOutputMessage, WatchResponseMessage } from "./message-schema";
 import { conversationOf, type ResponseObject } from "./response-state";
 import { type ClaimVerdict, type ConversationLatest, outputsHashOf, type SubmissionClaims } from "./submission-claims";
-import { conversationTurn, itemsAfterOutputs, listTail, outputsFor, previousResponseTurn, type Turn } from "./turn";
+import { type ConversationTurn, conflicting, findTurn, itemsAfterOutputs, listTail, outputsFor, type Turn } from "./turn";
 
 /** What deciding a Responses message needs: the endpoint, the state table (opened on first use) and the policies. */
 export type ResponsesDeps = DecisionLimits & {
@@ -21,6 +23,13 @@ export type ResponsesDeps = DecisionLimits & {
   /** `RESPONSES_UNCONFIRMED`. */
   unconfirmed: "dead_letter" | "resubmit";
 };
+
+/** An attempt at a turn on a conversation (listing the conversation reconciles it). */
+type InConversation = Attempt & { turn: ConversationTurn };
+
+function inConversation(a: Attempt): a is InConversation {
+  return a.turn.conversationId !== undefined;
+}
 
 /** The claim a decision holds while it submits. */
 type Held = { attempt: string; claimedAt: string };
@@ -60,25 +69,10 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
   }
   const { claims, latest } = await deps.state();
   const givenIds = message.tool_outputs.map((output) => output.tool_call_id);
-  const found =
-    message.response_id !== undefined
-      ? await previousResponseTurn({ ...message, response_id: message.response_id }, givenIds, ctx, deps)
-      : await conversationTurn({ ...message, conversation_id: message.conversation_id! }, givenIds, ctx, deps, latest);
-  // Row "the state table shows these outputs already submitted" (in a conversation, the outputs show there).
-  if (found.found === "accepted") {
-    // Rule 12: the conversation holds other outputs for these ids: this message's were never submitted.
-    const differing = message.tool_outputs.filter(
-      (o) => found.taken.has(o.tool_call_id) && JSON.stringify(found.taken.get(o.tool_call_id)) !== JSON.stringify(o.output),
-    );
-    if (differing.length > 0)
-      return conflicting(givenIds, `conversation ${message.conversation_id} already holds other outputs`, differing);
-    return {
-      kind: "report",
-      state: { api: "responses", conversationId: message.conversation_id!, items: found.items },
-      via: "already_accepted",
-    };
-  }
-  if (found.found === "outcome") return found.outcome;
+  const found = await findTurn(message, givenIds, ctx, { ...deps, latest });
+  // Rows that end the message before a claim; in a conversation, also "the state table shows these outputs
+  // already submitted" (the outputs show there: turn.ts, alreadyAccepted).
+  if (!found.ok) return found.outcome;
   const turn = found.turn;
   // Rule 6: the body is built before the claim, so a failure to build it is this message's and leaves no claim.
   const body = prepareBody(message, turn, deps);
@@ -99,9 +93,9 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
 async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
   const { message, givenIds, turn, ctx, deps } = a;
   // Rule 12: a claim made for other outputs on these ids: the first stands, this copy is not a duplicate of it.
-  if (verdict.verdict !== "claimed" && verdict.outputsHash !== undefined && verdict.outputsHash !== a.outputsHash)
+  if (verdict.kind !== "claimed" && verdict.outputsHash !== undefined && verdict.outputsHash !== a.outputsHash)
     return conflicting(givenIds, "these ids were already submitted (or are being submitted) with other outputs", message.tool_outputs);
-  switch (verdict.verdict) {
+  switch (verdict.kind) {
     case "claimed": {
       // A response on a conversation: the conversation shows outputs taken without a claim (outside the relay,
       // or before the claim's time to live), which would otherwise be answered twice. (A conversation_id
@@ -127,7 +121,7 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
     }
     case "submitted":
       // Row "the state table shows these outputs already submitted → do not submit; follow / publish the recorded continuation".
-      return followRecorded(verdict.responseId, givenIds, turn, ctx, deps);
+      return followRecorded(a, verdict.responseId);
     case "held": {
       // A copy holding a live lease is submitting right now: come back shortly, when it has likely recorded what it
       // did (a background POST answers at once); the queue's growing redelivery delay adds the rest.
@@ -141,16 +135,16 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
         ambiguous: true,
         detail: `an earlier attempt (message ${verdict.owner}) ended without recording what became of its POST`,
       };
-      if (turn.conversationId !== undefined) {
+      if (inConversation(a)) {
         // The earlier attempt's invocation has ended. Its outputs show once the response they started completes;
         // absent now, either it was never taken (a 5xx that created nothing), or its response failed, or it still
         // runs. Submitting again is then safe but for one instant: a response still running holds the conversation
         // locked, and the endpoint refuses the POST (`conversation_locked`, nothing taken); only a response
         // completing between this look and that POST would get a second answer (counted in UnconfirmedResubmits).
         const shown = await conversationShows(a, verdict);
-        if (shown === "unknown")
+        if (shown.ok) return shown.outcome;
+        if (!shown.listed)
           return { kind: "hand_back", reason: "awaiting_confirmation", detail: `could not list conversation ${turn.conversationId}` };
-        if (shown !== "absent") return shown;
         return takeOverAndSubmit(a, verdict);
       }
       // Rule 7: the go-ahead is the operator's, given through the relay's CLI (`dlq redrive --go-ahead`) and marked in
@@ -162,7 +156,7 @@ async function afterClaim(verdict: ClaimVerdict, a: Attempt): Promise<Outcome> {
 }
 
 /** Takes a lapsed claim over (the go-ahead's mark goes with the attempt it named) and submits again. */
-async function takeOverAndSubmit(a: Attempt, lapsed: Extract<ClaimVerdict, { verdict: "unconfirmed" }>): Promise<Outcome> {
+async function takeOverAndSubmit(a: Attempt, lapsed: Extract<ClaimVerdict, { kind: "unconfirmed" }>): Promise<Outcome> {
   const taken = await a.claims.takeOver(a.turn.key, lapsed, a.ctx.messageId, a.ctx.leaseUntil);
   if (!taken)
     return { kind: "hand_back", reason: "claimed_elsewhere", detail: "another copy took over the lapsed claim", retryAfterMs: 1_000 };
@@ -185,7 +179,7 @@ async function recordSurely(a: Attempt, attempt: string, responseId: string | un
       if (!(await pause(backoffMs(tries, a.deps), a.ctx))) {
         a.claims.remember(a.turn.key, attempt, responseId);
         a.ctx.stats.unrecordedSubmissions = (a.ctx.stats.unrecordedSubmissions ?? 0) + 1;
-        const name = (error as Error)?.name ?? "Error";
+        const name = errorName(error);
         const what = responseId ? `response ${responseId}` : "the accepted outputs";
         const detail = `the outputs were submitted (${what}) but the state table did not take the record (${name}) before the deadline`;
         return { kind: "hand_back", reason: "state_unavailable", detail, retryAfterMs: 1_000 };
@@ -201,7 +195,7 @@ function prepareBody(
   message: ResponsesToolOutputMessage,
   turn: Turn,
   deps: ResponsesDeps,
-): { ok: true; body: PreparedBody } | { ok: false; problem: string } {
+): Result<{ body: PreparedBody }, { problem: string }> {
   const stream = message.stream === true;
   const body = {
     ...turn.settings,
@@ -215,7 +209,7 @@ function prepareBody(
   } catch (error) {
     return {
       ok: false,
-      problem: `the request body cannot be built (${(error as Error)?.name ?? "Error"}: nested too deeply to serialise); nothing was submitted`,
+      problem: `the request body cannot be built (${errorName(error)}: nested too deeply to serialise); nothing was submitted`,
     };
   }
 }
@@ -241,16 +235,16 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
     if (created.ok && "response" in created) {
       await record(created.response);
       if (unrecorded) return unrecorded;
-      return answered(await followResponse(created.response, "submitted", ctx, deps, followUntil(ctx, deps)), turn);
+      return answered(await followResponse(created.response, { via: "submitted", until: followUntil(ctx, deps) }, ctx, deps), turn);
     }
     if (created.ok) {
       const until = followUntil(ctx, deps);
       const timer = setTimeout(() => followEnd.abort(), until - Date.now());
       const end = await readResponseStream(created.stream, record).finally(() => clearTimeout(timer));
       if (unrecorded) return unrecorded;
-      if (end.ended === "final") return answered(end.outcome, turn);
+      if (end.ok) return answered(end.outcome, turn);
       // A stream cut after its first event is followed by GET, never resubmitted.
-      if (end.response) return answered(await followResponse(end.response, "submitted", ctx, deps, until), turn);
+      if (end.response) return answered(await followResponse(end.response, { via: "submitted", until }, ctx, deps), turn);
       failure = STREAM_CUT;
     } else {
       failure = created.failure;
@@ -258,7 +252,7 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
 
     if (failure.kind === "transient" && failure.ambiguous) {
       // Row "an ambiguous failure of the POST: the POST may have been taken and no id came back".
-      if (turn.conversationId !== undefined) return reconcileInConversation(a, held, failure);
+      if (inConversation(a)) return reconcileInConversation(a, held, failure);
       if (deps.unconfirmed === "dead_letter") {
         await claims.lapse(turn.key, held.attempt).catch(() => undefined);
         return unconfirmed(a, held.claimedAt, failure);
@@ -286,12 +280,12 @@ async function submit(a: Attempt, held: Held): Promise<Outcome> {
  * the response it started completes. Found → accepted; absent → look again within the follow budget, then hand
  * back (the claim stays, so a later copy looks again instead of submitting).
  */
-async function reconcileInConversation(a: Attempt, held: { attempt: string }, failure: TransientFailure): Promise<Outcome> {
+async function reconcileInConversation(a: InConversation, held: { attempt: string }, failure: TransientFailure): Promise<Outcome> {
   const { turn, ctx, deps, claims } = a;
   const until = followUntil(ctx, deps);
   for (;;) {
     const shown = await conversationShows(a, held);
-    if (shown !== "absent" && shown !== "unknown") return shown;
+    if (shown.ok) return shown.outcome;
     if (!(await pause(deps.pollIntervalMs, ctx, until))) {
       // Ended with this invocation: the next copy looks once more, then submits again (afterClaim, "unconfirmed").
       await claims.lapse(turn.key, held.attempt).catch(() => undefined);
@@ -301,19 +295,25 @@ async function reconcileInConversation(a: Attempt, held: { attempt: string }, fa
   }
 }
 
-/** One look at the conversation: its items after these outputs, published as accepted; or absent; or unknown (no listing). */
-async function conversationShows(a: Attempt, held: { attempt: string }): Promise<Outcome | "absent" | "unknown"> {
+/**
+ * One look at the conversation: its items after these outputs, published as accepted (the outcome); or not shown
+ * (`listed`: the listing worked and the outputs are absent; else it could not be read).
+ */
+async function conversationShows(a: InConversation, held: { attempt: string }): Promise<Result<{ outcome: Outcome }, { listed: boolean }>> {
   const { givenIds, turn, ctx, deps, latest } = a;
-  const conversationId = turn.conversationId!;
+  const conversationId = turn.conversationId;
   const listed = await listTail(deps, conversationId, givenIds, ctx);
-  if (!listed.ok) return "unknown";
+  if (!listed.ok) return { ok: false, listed: false };
   const items = itemsAfterOutputs(listed.items, givenIds);
-  if (!items) return "absent";
+  if (!items) return { ok: false, listed: true };
   const unrecorded = await recordSurely(a, held.attempt, undefined);
-  if (unrecorded) return unrecorded;
+  if (unrecorded) return { ok: true, outcome: unrecorded };
   // The event's reply is `{conversation_id}`: the answer to it continues with the settings this turn was sent with.
   await latest.rememberSettings(conversationId, turn.settings).catch(() => undefined);
-  return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" };
+  return {
+    ok: true,
+    outcome: { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "submitted" },
+  };
 }
 
 /** Row "previous_response_id mode … dead_letter (DLQ submission_unconfirmed …)": the API cannot tell whether the POST was taken. */
@@ -333,33 +333,16 @@ function unconfirmed(a: Attempt, claimedAt: string, failure: TransientFailure): 
   };
 }
 
-/** Rule 12: outputs for ids that already have others; the first stand. */
-function conflicting(givenIds: string[], why: string, differing: ReadonlyArray<{ tool_call_id: string }>): Outcome {
-  return {
-    kind: "dead_letter",
-    reason: "conflicting_output",
-    detail: `${why} for [${differing.map((o) => o.tool_call_id).join(", ")}]; the first stand, these were not submitted`,
-    givenToolCallIds: givenIds,
-  };
-}
-
 /** A duplicate's row: follow and publish the recorded continuation (or, in a conversation, its items). */
-async function followRecorded(
-  responseId: string | undefined,
-  givenIds: string[],
-  turn: Turn,
-  ctx: RecordContext,
-  deps: ResponsesDeps,
-): Promise<Outcome> {
+async function followRecorded(a: Attempt, responseId: string | undefined): Promise<Outcome> {
+  const { givenIds, turn, ctx, deps } = a;
   if (responseId === undefined) {
-    const listed = await listTail(deps, turn.conversationId ?? "", givenIds, ctx);
-    const items = listed.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
-    if (items)
-      return {
-        kind: "report",
-        state: { api: "responses", conversationId: turn.conversationId!, items, ...answeredBy(turn) },
-        via: "already_accepted",
-      };
+    // Recorded without a response id: a conversation's turn, whose outputs show in the conversation.
+    const conversationId = turn.conversationId;
+    const listed = conversationId === undefined ? undefined : await listTail(deps, conversationId, givenIds, ctx);
+    const items = listed?.ok ? itemsAfterOutputs(listed.items, givenIds) : undefined;
+    if (conversationId !== undefined && items)
+      return { kind: "report", state: { api: "responses", conversationId, items, ...answeredBy(turn) }, via: "already_accepted" };
     return {
       kind: "hand_back",
       reason: "awaiting_confirmation",
@@ -368,7 +351,7 @@ async function followRecorded(
   }
   const seen = await patiently(() => deps.endpoint.getResponse(responseId, callOptions(ctx)), ctx, deps);
   if (!seen.ok) return failed(seen.failure, ctx, `read the recorded continuation ${responseId}`);
-  return answered(await followResponse(seen.response, "already_accepted", ctx, deps, followUntil(ctx, deps)), turn);
+  return answered(await followResponse(seen.response, { via: "already_accepted", until: followUntil(ctx, deps) }, ctx, deps), turn);
 }
 
 /** A `watch_response` follow-up: report the response's resting state. */
@@ -376,7 +359,7 @@ async function watch(message: WatchResponseMessage, ctx: RecordContext, deps: Re
   const seen = await patiently(() => deps.endpoint.getResponse(message.response_id, callOptions(ctx)), ctx, deps);
   if (!seen.ok) return failed(seen.failure, ctx, `read response ${message.response_id}`);
   return seen.response.status === "queued" || seen.response.status === "in_progress"
-    ? followResponse(seen.response, "watched", ctx, deps, followUntil(ctx, deps))
+    ? followResponse(seen.response, { via: "watched", until: followUntil(ctx, deps) }, ctx, deps)
     : reportOrWatch(seen.response, "watched");
 }
 

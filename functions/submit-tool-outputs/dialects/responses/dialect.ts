@@ -1,6 +1,6 @@
 import { configuredBy, type DialectDefinition } from "../dialect";
 import { RESPONSES_MESSAGES, type ResponsesMessage } from "./message-schema";
-import { type ResponsesResultsEvent, type ResponsesState, responsesResults } from "./results-event";
+import { isResponsesState, type ResponsesResultsEvent, type ResponsesState, responsesResults } from "./results-event";
 
 /**
  * The Responses API (OpenAI, Azure AI Foundry agents, Portkey's `/v1/responses`, compatible servers) as a dialect of
@@ -17,8 +17,8 @@ export const responses: DialectDefinition<ResponsesMessage, ResponsesState, Resp
   scopeOf: (turn) => (turn.conversation_id !== undefined ? `conv#${turn.conversation_id}` : `resp#${turn.response_id}`),
   continuationOf(outcome) {
     if (outcome.kind === "watch") return outcome.followUp.type === "watch_response" ? String(outcome.followUp.response_id) : undefined;
-    const state = outcome.state as ResponsesState;
-    return "response" in state ? state.response.id : undefined;
+    const state = outcome.state;
+    return isResponsesState(state) && "response" in state ? state.response.id : undefined;
   },
   create: async (wiring) => (await import("./decisions")).responsesDecisions(wiring),
 };

@@ -1,5 +1,5 @@
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
-import { eventData, serverSentEvents } from "../../endpoint/server-sent-events";
+import { eventFields, serverSentEvents } from "../../endpoint/server-sent-events";
 import { parseResponse, type ResponseObject } from "./response-state";
 
 /**
@@ -19,7 +19,7 @@ const RESPONSE_EVENT = /^response\.(created|queued|in_progress|completed|failed|
  */
 export async function* responseStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<ResponseStreamItem> {
   for await (const event of serverSentEvents(body)) {
-    const data = eventData(event.data) as { type?: string; response?: unknown; error?: unknown } | undefined;
+    const data = eventFields(event.data);
     const type = event.event ?? data?.type;
     if (type === "error") {
       yield { kind: "error", error: readEndpointError({ error: data?.error ?? data }) };

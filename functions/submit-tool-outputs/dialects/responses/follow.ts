@@ -1,6 +1,7 @@
-import { pollUntilRest } from "../../endpoint/poll";
+import { type Polled, pollUntilRest } from "../../endpoint/poll";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
+import type { Result } from "../../pipeline/result";
 import type { ResponsesClient } from "./client";
 import type { ResponseStreamItem } from "./event-stream";
 import { isFinal, type ResponseObject } from "./response-state";
@@ -21,23 +22,22 @@ export function reportOrWatch(response: ResponseObject, via: Via): Outcome {
  */
 export async function followResponse(
   response: ResponseObject,
-  via: Via,
+  { via, until }: { via: Via; until: number },
   ctx: RecordContext,
   deps: ResponsesFollowDeps,
-  until: number,
 ): Promise<Outcome> {
-  const look = async (current: ResponseObject) => {
+  const look = async (current: ResponseObject): Promise<Polled<ResponseObject>> => {
     const seen = await deps.endpoint.getResponse(current.id, callOptions(ctx));
     return seen.ok
-      ? { ok: true as const, value: seen.response, pollAfterMs: seen.pollAfterMs }
-      : { ok: false as const, transient: seen.failure.kind === "transient" };
+      ? { ok: true, value: seen.response, pollAfterMs: seen.pollAfterMs }
+      : { ok: false, transient: seen.failure.kind === "transient" };
   };
   const latest = await pollUntilRest(response, { atRest: isFinal, look, pollIntervalMs: deps.pollIntervalMs, until }, ctx);
   return reportOrWatch(latest, via);
 }
 
-/** How a response's stream ended: at rest, or cut (with the response's id if the stream said it). */
-export type StreamEnd = { ended: "final"; outcome: Outcome } | { ended: "cut"; response?: ResponseObject };
+/** How a response's stream ended: at rest (`ok`, its outcome), or cut (with the response if the stream said it). */
+export type StreamEnd = Result<{ outcome: Outcome }, { response?: ResponseObject }>;
 
 /**
  * Row "submit … or stream": reads the submission's event stream until a terminal event (the caller cuts it at
@@ -54,12 +54,12 @@ export async function readResponseStream(
       if (item.kind === "error") break;
       if (latest === undefined) await onCreated(item.response);
       latest = item.response;
-      if (isFinal(latest)) return { ended: "final", outcome: reportOrWatch(latest, "submitted") };
+      if (isFinal(latest)) return { ok: true, outcome: reportOrWatch(latest, "submitted") };
     }
   } catch {
     // The stream broke (reset, timeout, the follow budget): what we know is below.
   } finally {
     await stream.return(undefined).catch(() => undefined);
   }
-  return latest ? { ended: "cut", response: latest } : { ended: "cut" };
+  return latest ? { ok: false, response: latest } : { ok: false };
 }

@@ -60,21 +60,21 @@ export function conversationOf(response: ResponseObject): string | null {
 
 /** Where a previous response stands with respect to the outputs of one message (rows of the Responses table). */
 export type Standing =
-  | { is: "moving" } // queued / in_progress: its function calls are not final yet
-  | { is: "not_awaiting"; why: string } // failed, cancelled, incomplete, or asks for no function calls
-  | { is: "other_ids"; expected: string[] } // asks for other call ids than the message answers
-  | { is: "awaiting"; expected: string[] }; // asks for exactly these call ids
+  | { kind: "moving" } // queued / in_progress: its function calls are not final yet
+  | { kind: "not_awaiting"; why: string } // failed, cancelled, incomplete, or asks for no function calls
+  | { kind: "other_ids"; expected: string[] } // asks for other call ids than the message answers
+  | { kind: "awaiting"; expected: string[] }; // asks for exactly these call ids
 
 /**
  * Compares a previous response with the call ids a message answers.
- * @example standing(response, ["call_a"]).is === "awaiting"
+ * @example standing(response, ["call_a"]).kind === "awaiting"
  */
 export function standing(previous: ResponseObject, givenIds: readonly string[]): Standing {
-  if (!isFinal(previous)) return { is: "moving" };
-  if (previous.status !== undefined && previous.status !== "completed") return { is: "not_awaiting", why: `it ended ${previous.status}` };
+  if (!isFinal(previous)) return { kind: "moving" };
+  if (previous.status !== undefined && previous.status !== "completed") return { kind: "not_awaiting", why: `it ended ${previous.status}` };
   const expected = functionCalls(previous).map((call) => call.call_id);
-  if (expected.length === 0) return { is: "not_awaiting", why: "it asks for no function calls" };
-  return sameIds(expected, givenIds) ? { is: "awaiting", expected } : { is: "other_ids", expected };
+  if (expected.length === 0) return { kind: "not_awaiting", why: "it asks for no function calls" };
+  return sameIds(expected, givenIds) ? { kind: "awaiting", expected } : { kind: "other_ids", expected };
 }
 
 export function sameIds(a: readonly string[], b: readonly string[]): boolean {

@@ -1,4 +1,5 @@
 import { type EnvelopeSource, type EventEnvelope, eventDigest, eventFits, kept, toolCall } from "../../out/results-event";
+import type { RestingState } from "../../pipeline/outcome";
 import type { DialectResults } from "../dialect";
 import { type ConversationItem, FINAL_RESPONSE_STATUSES, functionCalls, type ResponseObject } from "./response-state";
 
@@ -24,6 +25,11 @@ export type ResponsesState =
   /** A conversation took the outputs and the new response's id was never learnt: its output items (newest first). */
   | { api: "responses"; conversationId: string; items: ConversationItem[]; answered?: string };
 
+/** A resting state is this API's when it is tagged so: only the Responses dialect makes states with `api: "responses"`. */
+export function isResponsesState(state: RestingState): state is ResponsesState {
+  return state.api === "responses";
+}
+
 const KEPT_RESPONSE_FIELDS = [
   "id",
   "object",
@@ -41,7 +47,11 @@ const KEPT_RESPONSE_FIELDS = [
   "background",
 ] as const;
 
-export type ResponseSummary = Partial<Record<(typeof KEPT_RESPONSE_FIELDS)[number], unknown>> & { id: string | null; status: string };
+export type ResponseSummary = Partial<Record<(typeof KEPT_RESPONSE_FIELDS)[number], unknown>> & {
+  id: string | null;
+  status: string;
+  output?: ResponseObject["output"];
+};
 
 function responseEvent(state: ResponsesState, envelope: EnvelopeSource): ResponsesResultsEvent {
   const fromConversation = "items" in state;
@@ -51,12 +61,12 @@ function responseEvent(state: ResponsesState, envelope: EnvelopeSource): Respons
     ? { id: null, status: "completed", output, conversation: { id: state.conversationId } }
     : (kept(state.response, KEPT_RESPONSE_FIELDS) as ResponseSummary);
   const status = response.status ?? "completed";
-  const calls = functionCalls({ id: "", output: output as Array<{ type: string }> });
+  const calls = functionCalls({ id: "", output });
   const responseId = fromConversation ? null : state.response.id;
   const conversationId = fromConversation ? state.conversationId : (state.response.conversation?.id ?? null);
   // A completed response on a conversation is told by its output items, whichever way it was learnt (its GET, or
   // the conversation's items when its id was not): the same state gets the same id, so a consumer drops the second.
-  const itemIds = (output as Array<{ id?: unknown }>).map((item) => (typeof item.id === "string" ? item.id : "")).join(",");
+  const itemIds = output.map((item) => (typeof item.id === "string" ? item.id : "")).join(",");
   const byItems = conversationId !== null && status === "completed" && (fromConversation || itemIds.replaceAll(",", "") !== "");
   const identity = byItems ? `conv\n${conversationId}\n${itemIds}` : `resp\n${responseId}\n${status}`;
   return {
@@ -83,7 +93,7 @@ function responseEvent(state: ResponsesState, envelope: EnvelopeSource): Respons
  */
 function fitted(event: ResponsesResultsEvent): ResponsesResultsEvent {
   if (eventFits(event)) return event;
-  const output = (event.response.output as Array<{ type: string }> | undefined) ?? [];
+  const output = event.response.output ?? [];
   const withoutText = output.map((item) => (item.type === "message" ? { ...item, content: [] } : item));
   const textless: ResponsesResultsEvent = { ...event, response: { ...event.response, output: withoutText }, output_truncated: true };
   if (eventFits(textless)) return textless;
@@ -94,7 +104,7 @@ function fitted(event: ResponsesResultsEvent): ResponsesResultsEvent {
 /** An output item reduced to what names it (its bulky fields dropped). */
 function slimItem(item: { type: string } & Record<string, unknown>): { type: string } {
   const keep = ["type", "id", "status", "name", "server_label", "call_id"];
-  return Object.fromEntries(Object.entries(item).filter(([key]) => keep.includes(key))) as { type: string };
+  return { ...Object.fromEntries(Object.entries(item).filter(([key]) => keep.includes(key))), type: item.type };
 }
 
 /**

@@ -28,14 +28,14 @@ export function turnKey(turn: { previousResponseId?: string; conversationId?: st
 /** What a claim found. */
 export type ClaimVerdict =
   /** Ours: submit. `attempt` makes the later writes conditional on still holding it. */
-  | { verdict: "claimed"; attempt: string; claimedAt: string }
+  | { kind: "claimed"; attempt: string; claimedAt: string }
   /** Already submitted (a duplicate, or our own earlier attempt): the recorded continuation, if its id is known. */
-  | { verdict: "submitted"; responseId?: string; outputsHash?: string }
+  | { kind: "submitted"; responseId?: string; outputsHash?: string }
   /** Another copy holds a live lease: it is submitting right now. */
-  | { verdict: "held"; leaseUntil: number; outputsHash?: string }
+  | { kind: "held"; leaseUntil: number; outputsHash?: string }
   /** A claim whose lease passed with nothing recorded: its owner crashed or timed out, maybe after the POST. */
   | {
-      verdict: "unconfirmed";
+      kind: "unconfirmed";
       claimedAt: string;
       owner: string;
       attempt: string;
@@ -104,7 +104,7 @@ export class SubmissionClaims {
     };
     // Free: no claim yet, or one released after a definite refusal (nothing was taken).
     const free = { expression: "attribute_not_exists(pk) OR phase = :released", values: { ":released": "released" } };
-    if (await this.table.put(item, free)) return { verdict: "claimed", attempt, claimedAt };
+    if (await this.table.put(item, free)) return { kind: "claimed", attempt, claimedAt };
     const found = await this.table.get(request.key);
     if (!found) return this.claim(request); // released and gone between the two calls: try again
     const id = `${request.key.pk}\u0000${request.key.sk}`;
@@ -113,7 +113,7 @@ export class SubmissionClaims {
       // This environment knows what that attempt submitted: the record goes in now (it throws while the table fails).
       await this.record(request.key, unwritten.attempt, unwritten.responseId);
       this.unwritten.delete(id);
-      return { verdict: "submitted", ...(unwritten.responseId ? { responseId: unwritten.responseId } : {}), ...hashOf(found) };
+      return { kind: "submitted", ...(unwritten.responseId ? { responseId: unwritten.responseId } : {}), ...hashOf(found) };
     }
     return verdictOf(found, this.now());
   }
@@ -209,11 +209,11 @@ function hashOf(item: StateItem): { outputsHash?: string } {
 function verdictOf(item: StateItem, now: number): ClaimVerdict {
   const hash = hashOf(item);
   if (item.phase === "submitted")
-    return { verdict: "submitted", ...(typeof item.response_id === "string" ? { responseId: item.response_id } : {}), ...hash };
+    return { kind: "submitted", ...(typeof item.response_id === "string" ? { responseId: item.response_id } : {}), ...hash };
   const leaseUntil = Number(item.lease_until ?? 0);
-  if (leaseUntil > now) return { verdict: "held", leaseUntil, ...hash };
+  if (leaseUntil > now) return { kind: "held", leaseUntil, ...hash };
   return {
-    verdict: "unconfirmed",
+    kind: "unconfirmed",
     claimedAt: String(item.claimed_at),
     owner: String(item.owner),
     attempt: String(item.attempt),

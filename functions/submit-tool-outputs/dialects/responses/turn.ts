@@ -1,6 +1,7 @@
 import { toolCallMismatch } from "../../endpoint/endpoint-outcome";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
+import { type Step, stop } from "../../pipeline/result";
 import { patiently } from "../../pipeline/retry-timing";
 import type { ConversationItem, ResponsesClient } from "./client";
 import { failed } from "./failed";
@@ -19,14 +20,26 @@ export interface Turn {
   settings: Record<string, unknown>;
 }
 
+/** A turn on a conversation: the POST continues it, and listing it reconciles. */
+export type ConversationTurn = Turn & { conversationId: string };
+
 /** A turn to submit, or the row that ends the message before anything is submitted. */
-export type Found =
-  | { found: "turn"; turn: Turn }
-  | { found: "outcome"; outcome: Outcome }
-  /** `taken`: the outputs the conversation holds for the given ids (to tell a duplicate from a conflicting copy). */
-  | { found: "accepted"; items: ConversationItem[]; taken: Map<string, unknown> };
+export type Found = Step<{ turn: Turn }>;
 
 export type TurnDeps = DecisionLimits & { endpoint: Pick<ResponsesClient, "getResponse" | "listConversationItems"> };
+
+/** The turn the message answers, by the id it names (the message schema admits exactly one of the two). */
+export async function findTurn(
+  message: ResponsesToolOutputMessage,
+  givenIds: string[],
+  ctx: RecordContext,
+  deps: TurnDeps & { latest: ConversationLatest },
+): Promise<Found> {
+  const { response_id, conversation_id } = message;
+  if (response_id !== undefined) return previousResponseTurn({ ...message, response_id }, givenIds, ctx, deps);
+  if (conversation_id !== undefined) return conversationTurn({ ...message, conversation_id }, givenIds, ctx, deps);
+  return stop({ kind: "dead_letter", reason: "invalid_message", detail: "send exactly one of response_id and conversation_id" });
+}
 
 /**
  * `previous_response_id` mode: `GET /responses/{response_id}` and its rows (not found; still moving; ended or asks
@@ -39,31 +52,28 @@ export async function previousResponseTurn(
   deps: TurnDeps,
 ): Promise<Found> {
   const seen = await patiently(() => deps.endpoint.getResponse(message.response_id, callOptions(ctx)), ctx, deps);
-  if (!seen.ok) return { found: "outcome", outcome: failed(seen.failure, ctx, "read the previous response") };
+  if (!seen.ok) return stop(failed(seen.failure, ctx, "read the previous response"));
   const previous = seen.response;
   const where = standing(previous, givenIds);
-  switch (where.is) {
+  switch (where.kind) {
     case "moving":
       // Row "the previous response is queued / in_progress → hand back (its function calls are not final yet)".
-      return {
-        found: "outcome",
-        outcome: {
-          kind: "hand_back",
-          reason: "response_in_progress",
-          detail: `response ${previous.id} is still ${previous.status}: its function calls are not final`,
-        },
-      };
+      return stop({
+        kind: "hand_back",
+        reason: "response_in_progress",
+        detail: `response ${previous.id} is still ${previous.status}: its function calls are not final`,
+      });
     case "not_awaiting":
       // Row "ended failed / cancelled / incomplete, or asks for no function calls → response_not_awaiting_outputs".
-      return { found: "outcome", outcome: notAwaiting(`response ${previous.id} takes no outputs: ${where.why}`) };
+      return stop(notAwaiting(`response ${previous.id} takes no outputs: ${where.why}`));
     case "other_ids":
       // Row "given ids ≠ the previous response's function_call call_ids → tool_call_mismatch, before anything is submitted".
-      return { found: "outcome", outcome: mismatch(where.expected, givenIds, `response ${previous.id}`) };
+      return stop(mismatch(where.expected, givenIds, `response ${previous.id}`));
     case "awaiting": {
       const conversationId = conversationOf(previous) ?? undefined;
       const key = turnKey({ previousResponseId: previous.id, conversationId }, givenIds);
       const settings = continuationSettings(previous, message.request);
-      return { found: "turn", turn: { key, previousResponseId: previous.id, conversationId, settings } };
+      return { ok: true, turn: { key, previousResponseId: previous.id, conversationId, settings } };
     }
   }
 }
@@ -71,41 +81,39 @@ export async function previousResponseTurn(
 /**
  * Conversation mode: the function calls waiting at the conversation's tail (`function_call` items with no output
  * yet). Outputs for these ids already in the conversation mean an earlier copy was accepted. Settings come from
- * `request`, or from the last response of the conversation the state table knows.
+ * `request`, or from the last response of the conversation the state table knows (`deps.latest`).
  */
 export async function conversationTurn(
   message: ResponsesToolOutputMessage & { conversation_id: string },
   givenIds: string[],
   ctx: RecordContext,
-  deps: TurnDeps,
-  latest: ConversationLatest,
+  deps: TurnDeps & { latest: ConversationLatest },
 ): Promise<Found> {
   const conversationId = message.conversation_id;
   const listed = await patiently(() => listTail(deps, conversationId, givenIds, ctx), ctx, deps);
-  if (!listed.ok) return { found: "outcome", outcome: failed(listed.failure, ctx, "list the conversation's items") };
+  if (!listed.ok) return stop(failed(listed.failure, ctx, "list the conversation's items"));
   const items = listed.items;
   const after = itemsAfterOutputs(items, givenIds);
-  if (after) return { found: "accepted", items: after, taken: outputsFor(items, givenIds) };
+  if (after) return stop(alreadyAccepted(message, givenIds, after, outputsFor(items, givenIds)));
   const expected = waitingCalls(items);
-  if (expected.length === 0)
-    return { found: "outcome", outcome: notAwaiting(`conversation ${conversationId} waits for no function calls`) };
-  if (!sameIds(expected, givenIds)) return { found: "outcome", outcome: mismatch(expected, givenIds, `conversation ${conversationId}`) };
+  if (expected.length === 0) return stop(notAwaiting(`conversation ${conversationId} waits for no function calls`));
+  if (!sameIds(expected, givenIds)) return stop(mismatch(expected, givenIds, `conversation ${conversationId}`));
 
   let settings = continuationSettings(undefined, message.request);
   if (message.request?.model === undefined) {
-    const known = await latest.get(conversationId);
+    const known = await deps.latest.get(conversationId);
     if (known.settings) settings = { ...known.settings, ...settings };
     else if (known.responseId !== undefined) {
       const latestId = known.responseId;
       const seen = await patiently(() => deps.endpoint.getResponse(latestId, callOptions(ctx)), ctx, deps);
-      if (!seen.ok) return { found: "outcome", outcome: failed(seen.failure, ctx, "read the conversation's last response") };
+      if (!seen.ok) return stop(failed(seen.failure, ctx, "read the conversation's last response"));
       settings = continuationSettings(seen.response, message.request);
     } else {
       const detail = `request.model: is required when the relay knows no response of conversation ${conversationId} (name request.model or send response_id)`;
-      return { found: "outcome", outcome: { kind: "dead_letter", reason: "invalid_message", detail } };
+      return stop({ kind: "dead_letter", reason: "invalid_message", detail });
     }
   }
-  return { found: "turn", turn: { key: turnKey({ conversationId }, givenIds), conversationId, settings } };
+  return { ok: true, turn: { key: turnKey({ conversationId }, givenIds), conversationId, settings } };
 }
 
 /** The outputs the conversation holds for these call ids (the newest for each). */
@@ -141,9 +149,9 @@ export function itemsAfterOutputs(items: ConversationItem[], givenIds: readonly 
   if (positions.some((index) => index < 0)) return undefined;
   const newer = items.slice(0, Math.min(...positions));
   let end = newer.length;
-  while (end > 0 && isInput(newer[end - 1]!)) end--;
+  while (end > 0 && isInput(newer[end - 1])) end--;
   let start = end;
-  while (start > 0 && !isInput(newer[start - 1]!)) start--;
+  while (start > 0 && !isInput(newer[start - 1])) start--;
   return newer.slice(start, end);
 }
 
@@ -162,8 +170,35 @@ export function waitingCalls(items: ConversationItem[]): string[] {
 }
 
 /** An item a response takes as input: the outputs it answers, or a message that is not the model's own. */
-function isInput(item: ConversationItem): boolean {
-  return item.type === "function_call_output" || (item.type === "message" && item.role !== "assistant");
+function isInput(item: ConversationItem | undefined): boolean {
+  return item?.type === "function_call_output" || (item?.type === "message" && item.role !== "assistant");
+}
+
+/**
+ * Row "the state table shows these outputs already submitted": the conversation shows them taken, so this copy is
+ * a duplicate (published as already accepted), unless the conversation holds other outputs for its ids (rule 12).
+ */
+function alreadyAccepted(
+  message: ResponsesToolOutputMessage & { conversation_id: string },
+  givenIds: string[],
+  items: ConversationItem[],
+  taken: Map<string, unknown>,
+): Outcome {
+  const differing = message.tool_outputs.filter(
+    (o) => taken.has(o.tool_call_id) && JSON.stringify(taken.get(o.tool_call_id)) !== JSON.stringify(o.output),
+  );
+  if (differing.length > 0) return conflicting(givenIds, `conversation ${message.conversation_id} already holds other outputs`, differing);
+  return { kind: "report", state: { api: "responses", conversationId: message.conversation_id, items }, via: "already_accepted" };
+}
+
+/** Rule 12: outputs for ids that already have others; the first stand. */
+export function conflicting(givenIds: string[], why: string, differing: ReadonlyArray<{ tool_call_id: string }>): Outcome {
+  return {
+    kind: "dead_letter",
+    reason: "conflicting_output",
+    detail: `${why} for [${differing.map((o) => o.tool_call_id).join(", ")}]; the first stand, these were not submitted`,
+    givenToolCallIds: givenIds,
+  };
 }
 
 function notAwaiting(detail: string): Outcome {

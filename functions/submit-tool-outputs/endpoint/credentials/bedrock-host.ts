@@ -24,9 +24,9 @@ const MANTLE = /^bedrock-mantle\.([a-z]{2}(?:-[a-z]+)+-\d)\.api\.aws$/;
  */
 export function bedrockHost(hostname: string): BedrockHost | undefined {
   const host = hostname.toLowerCase().replace(/\.$/, "");
-  const runtime = RUNTIME.exec(host);
-  if (runtime !== null) return { endpoint: "runtime", service: "bedrock", region: runtime[1]! };
-  const mantle = MANTLE.exec(host);
-  if (mantle !== null) return { endpoint: "mantle", service: "bedrock-mantle", region: mantle[1]! };
+  const runtime = RUNTIME.exec(host)?.[1];
+  if (runtime !== undefined) return { endpoint: "runtime", service: "bedrock", region: runtime };
+  const mantle = MANTLE.exec(host)?.[1];
+  if (mantle !== undefined) return { endpoint: "mantle", service: "bedrock-mantle", region: mantle };
   return undefined;
 }

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import "../../config/zod-messages";
-import { CredentialsError } from "../../config/errors";
+import { CredentialsError, errorName } from "../../config/errors";
 import { bearerKind } from "./bearer";
 import type { AuthorizerOptions, CredentialKind, KindCredentials, RequestAuthorizer } from "./credential-kind";
 import { listed } from "./credential-kind";
@@ -149,7 +149,7 @@ export async function loadCredentials(
   try {
     secret = await provider.get(secretArn, { transform: "json", maxAge: Number.MAX_SAFE_INTEGER });
   } catch (error) {
-    throw new CredentialsError(`could not read the secret ENDPOINT_SECRET_ARN (${(error as Error).name})`, { cause: error });
+    throw new CredentialsError(`could not read the secret ENDPOINT_SECRET_ARN (${errorName(error)})`, { cause: error });
   }
   const settings = fromEnv(CREDENTIAL_KINDS.flatMap((kind): readonly CredentialKey[] => asKind(kind).environmentKeys ?? []));
   const withSettings = isRecord(secret) && Object.keys(settings).length > 0 ? { ...secret, ...settings } : secret;

@@ -2,6 +2,7 @@
  * How a failed Entra ID token request is reported: the variable to look at, the HTTP status and the AADSTS
  * code, never a value (not the secret, not the token, not Entra's error_description, which names the app).
  */
+import * as z from "zod/mini";
 import { CredentialsError } from "../../config/errors";
 
 /**
@@ -41,14 +42,20 @@ const VARIABLE_BY_AAD_CODE: Record<number, string> = {
 };
 export const ALL_ENTRA_KEYS = "AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET";
 
+/** The fields of Entra's error body the relay reads; another shape, or a field of another type, reads as absent. */
+const EntraErrorBody = z.catch(
+  z.object({ error: z.catch(z.optional(z.unknown()), undefined), error_codes: z.catch(z.optional(z.array(z.unknown())), undefined) }),
+  {},
+);
+
 /**
  * The failure of a token request that Entra answered with an error body.
  * @example refusal(401, { error: "invalid_client", error_codes: [7000215] }).variable // "AZURE_CLIENT_SECRET"
  */
 export function refusal(status: number, body: unknown): EntraTokenError {
-  const fields = (typeof body === "object" && body !== null ? body : {}) as { error?: unknown; error_codes?: unknown };
-  const firstCode =
-    Array.isArray(fields.error_codes) && Number.isInteger(fields.error_codes[0]) ? (fields.error_codes[0] as number) : undefined;
+  const fields = EntraErrorBody.parse(body);
+  const first = fields.error_codes?.[0];
+  const firstCode = typeof first === "number" && Number.isInteger(first) ? first : undefined;
   // Only OAuth's fixed vocabulary (invalid_client, …) is repeated; error_description may name the app and is left out.
   const oauthError = typeof fields.error === "string" && /^[a-z_]{1,40}$/.test(fields.error) ? ` ${fields.error}` : "";
   const aadCode = firstCode === undefined ? undefined : `AADSTS${firstCode}`;

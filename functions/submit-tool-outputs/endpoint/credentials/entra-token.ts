@@ -14,7 +14,9 @@
  *
  * Loaded lazily by the Entra ID kind (entra.ts) when credentials use it, so other modes do not evaluate it. Neither the secret nor a token is ever logged or put into an error message.
  */
+import * as z from "zod/mini";
 import { isLoopbackHost } from "../../config/config";
+import { causeCode, errorName } from "../../config/errors";
 import type { RequestAuthorizer } from "./credential-kind";
 import { ALL_ENTRA_KEYS, EntraTokenError, refusal } from "./entra-token-error";
 
@@ -31,6 +33,16 @@ export type EntraCredentials = Readonly<
 /** A cached token is refreshed this long before it expires, at most (see `refreshMarginMs`). */
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The token answer's fields the relay reads; another shape, or a field of another type, reads as absent (and is refused). */
+const TokenAnswer = z.catch(
+  z.object({
+    access_token: z.catch(z.optional(z.string()), undefined),
+    token_type: z.catch(z.optional(z.string()), undefined),
+    expires_in: z.catch(z.optional(z.union([z.number(), z.string()])), undefined),
+  }),
+  {},
+);
 
 export interface EntraTokenSourceOptions {
   tenantId: string;
@@ -170,7 +182,7 @@ class EntraTokenSource implements TokenSource {
       });
       body = await response.json().catch(() => undefined);
     } catch (error) {
-      const reason = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as Error).name;
+      const reason = causeCode(error) ?? errorName(error);
       throw new EntraTokenError(
         `Entra ID token request failed: could not reach the token endpoint (${String(reason)}); check AZURE_AUTHORITY_HOST`,
         "AZURE_AUTHORITY_HOST",
@@ -178,7 +190,7 @@ class EntraTokenSource implements TokenSource {
       );
     }
     if (!response.ok) throw refusal(response.status, body);
-    const answer = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+    const answer = TokenAnswer.parse(body);
     const lifetimeSeconds = typeof answer.expires_in === "string" ? Number(answer.expires_in) : answer.expires_in;
     const bearer = typeof answer.token_type === "string" && answer.token_type.toLowerCase() === "bearer";
     if (typeof answer.access_token !== "string" || answer.access_token === "" || !bearer || typeof lifetimeSeconds !== "number") {

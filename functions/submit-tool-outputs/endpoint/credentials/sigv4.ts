@@ -6,6 +6,8 @@ import type { CredentialKind, RequestAuthorizer } from "./credential-kind";
 type SigV4Key = "ENDPOINT_SIGV4_SERVICE" | "ENDPOINT_SIGV4_REGION";
 
 const SERVICES = ["bedrock", "bedrock-mantle"] as const;
+type Service = (typeof SERVICES)[number];
+const isService = (name: string | undefined): name is Service => SERVICES.some((service) => service === name);
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 /** AWS's own hosts (and their PrivateLink names): where a signature made with the role's session may go. */
 const AWS_HOST = /\.(amazonaws\.com(\.cn)?|api\.aws)$/;
@@ -27,7 +29,7 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
   needs: "ENDPOINT_SIGV4_SERVICE (Amazon Bedrock, signed with the function's AWS credentials; implied by a Bedrock host)",
   check(c, { authorization, problem }) {
     const service = c.ENDPOINT_SIGV4_SERVICE;
-    if (service !== undefined && !(SERVICES as readonly string[]).includes(service))
+    if (service !== undefined && !isService(service))
       problem(`ENDPOINT_SIGV4_SERVICE must be ${SERVICES.join(" or ")} (the signing names of bedrock-runtime and bedrock-mantle)`);
     if (c.ENDPOINT_SIGV4_REGION !== undefined && !REGION.test(c.ENDPOINT_SIGV4_REGION))
       problem("ENDPOINT_SIGV4_REGION must be an AWS region such as us-east-1");
@@ -38,7 +40,7 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
     // Every call is signed, so any other credential would go along with the signature, or replace it.
     const others = [
       ...(authorization === undefined ? [] : [authorization]),
-      ...Object.keys(c).filter((key) => key.startsWith("PORTKEY_") && (c as Record<string, unknown>)[key] !== undefined),
+      ...Object.entries(c).flatMap(([key, value]) => (key.startsWith("PORTKEY_") && value !== undefined ? [key] : [])),
     ];
     if (others.length > 0)
       problem(
@@ -47,8 +49,8 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
       );
   },
   implied(destinations) {
-    const hosts = destinations.flatMap(([, url]) => bedrockHost(url.hostname) ?? []);
-    return hosts.length > 0 ? { ENDPOINT_SIGV4_SERVICE: hosts[0]!.service } : undefined;
+    const host = destinations.map(([, url]) => bedrockHost(url.hostname)).find((found) => found !== undefined);
+    return host ? { ENDPOINT_SIGV4_SERVICE: host.service } : undefined;
   },
   // A signature made with the role's session (its token travels with it) goes to AWS only, and to the service it names.
   destinationProblem(c, variable, url) {
@@ -56,7 +58,7 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
     const host = bedrockHost(url.hostname);
     if (service === undefined) {
       // Bedrock takes SigV4 or its own API key (a bearer token): other keys would be sent to AWS for nothing.
-      const others = Object.keys(c).filter((key) => /^(PORTKEY|AZURE)_/.test(key) && (c as Record<string, unknown>)[key] !== undefined);
+      const others = Object.entries(c).flatMap(([key, value]) => (/^(PORTKEY|AZURE)_/.test(key) && value !== undefined ? [key] : []));
       if (host === undefined || others.length === 0) return undefined;
       return (
         `${others.join(", ")} would be sent to ${variable} (${url.host}), Amazon Bedrock, which takes the function's role ` +
@@ -72,7 +74,9 @@ export const sigV4Kind: CredentialKind<SigV4Key> = {
   },
   async authorizer(c, { env = process.env }) {
     const { sigV4Signer } = await import("./sigv4-signer");
-    const service = c.ENDPOINT_SIGV4_SERVICE as (typeof SERVICES)[number];
+    const service = c.ENDPOINT_SIGV4_SERVICE;
+    // check() refused any other name when the credentials were read.
+    if (!isService(service)) throw new CredentialsError(`ENDPOINT_SIGV4_SERVICE must be ${SERVICES.join(" or ")}`);
     const signers = new Map<string, ReturnType<typeof sigV4Signer>>();
     const authorizer: RequestAuthorizer = {
       async authorize(request) {
