@@ -16,7 +16,7 @@
  * - Agents, stream (as the relay's follow.ts): open the session's live stream (`GET …/events`) and, while it opens,
  *   GET the session; then read the stream, and GET the session again whenever it has been quiet for a poll interval
  *   (the stream does not replay what happened before it opened); a resting session (GET or `agent.session.*`
- *   event) → GET the turn as above, cancel the stream, publish.
+ *   event) → the turn as the stream's turn event carried it (else GET it as above), cancel the stream, publish.
  */
 import { createHash } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -209,10 +209,12 @@ export function bareLoops(target: BareTarget) {
     };
     const ours = new Set(message.tool_outputs.map((o) => o.tool_call_id));
     /** The session and its turn when the session rests for this message (GET the turn once idle), else undefined. */
+    let streamedTurn: Json | undefined;
     const resting = async (session: Json): Promise<{ session: Json; turn?: Json } | undefined> => {
       if (session.status === "failed") return { session };
       if (session.status === "idle") {
-        const turn = await getJson(`${sessionUrl}/turns/${message.turn_id}`);
+        const ended = streamedTurn !== undefined && TURN_ENDINGS.has(String(streamedTurn.status));
+        const turn = ended ? streamedTurn! : await getJson(`${sessionUrl}/turns/${message.turn_id}`);
         return TURN_ENDINGS.has(String(turn.status)) ? { session, turn } : undefined;
       }
       const actions = (session.required_actions as Array<{ call_id?: string }> | undefined) ?? [];
@@ -256,6 +258,7 @@ export function bareLoops(target: BareTarget) {
             next = undefined;
             if (item.done) throw new Error("bare agents: the stream ended");
             const data = JSON.parse(item.value.data) as Json;
+            if (data.turn_id === message.turn_id && typeof data.turn === "object") streamedTurn = data.turn as Json;
             if (SESSION_EVENT.test(String(data.type))) rest = await resting(data.session as Json);
           }
         }

@@ -16,6 +16,8 @@ export interface FollowSubject {
   turnId?: string;
   answered?: ReadonlySet<string>;
   stream: boolean;
+  /** Turns the session's stream carried, by id: a turn that ended there needs no read of its own. */
+  streamedTurns?: ReadonlyMap<string, Turn>;
 }
 
 type Via = Extract<Outcome, { kind: "report" }>["via"];
@@ -79,12 +81,14 @@ async function followStream(
   let items: AsyncGenerator<SessionStreamItem> | undefined;
   let next: Promise<IteratorResult<SessionStreamItem>> | undefined;
   let status: string | undefined;
+  const streamedTurns = new Map<string, Turn>();
+  const streamed = { ...subject, streamedTurns };
   try {
     while (Date.now() < until && !signal.aborted) {
       const seen = await deps.endpoint.getSession(subject.sessionId, callOptions(ctx));
       if (seen.ok) {
         status = seen.session.status;
-        const state = await restingState(subject, seen.session, ctx, deps);
+        const state = await restingState(streamed, seen.session, ctx, deps);
         if (state) return { ok: true, state };
       }
       const quietUntil = Math.min(until, Date.now() + Math.max(MIN_POLL_MS, deps.pollIntervalMs));
@@ -100,9 +104,10 @@ async function followStream(
         if (item === QUIET) break;
         next = undefined;
         if (item.done || item.value.kind === "error") return { ok: false, status };
+        if (item.value.kind === "turn") streamedTurns.set(item.value.turn.id, item.value.turn);
         if (item.value.kind !== "session") continue;
         status = item.value.session.status;
-        const state = await restingState(subject, item.value.session, ctx, deps);
+        const state = await restingState(streamed, item.value.session, ctx, deps);
         if (state) return { ok: true, state };
       }
     }
@@ -149,13 +154,11 @@ export async function restingState(
     newCallIds: [],
   };
   if (session.status === "failed") {
-    const turn = subject.turnId ? await readTurn(subject.sessionId, subject.turnId, ctx, deps) : undefined;
+    const turn = subject.turnId ? await readTurn(subject, subject.turnId, ctx, deps) : undefined;
     return { ...base, turnId: subject.turnId ?? turn?.id ?? "", ...(turn ? { turn } : {}) };
   }
   if (session.status === "idle") {
-    const turn = subject.turnId
-      ? await readTurn(subject.sessionId, subject.turnId, ctx, deps)
-      : await readLatestTurn(subject.sessionId, ctx, deps);
+    const turn = subject.turnId ? await readTurn(subject, subject.turnId, ctx, deps) : await readLatestTurn(subject.sessionId, ctx, deps);
     if (turn === undefined && subject.turnId === undefined) return { ...base, turnId: "" };
     if (turn === undefined || !TURN_ENDINGS.includes(turn.status)) return undefined;
     return { ...base, turnId: turn.id, turn };
@@ -207,7 +210,11 @@ async function newCalls(
   return fresh;
 }
 
-async function readTurn(sessionId: string, turnId: string, ctx: RecordContext, deps: FollowDeps): Promise<Turn | undefined> {
+async function readTurn(subject: FollowSubject, turnId: string, ctx: RecordContext, deps: FollowDeps): Promise<Turn | undefined> {
+  // The stream's turn event (`agent.session.turn.completed`, …) came before the session's: no read needed.
+  const streamed = subject.streamedTurns?.get(turnId);
+  if (streamed !== undefined && TURN_ENDINGS.includes(streamed.status)) return streamed;
+  const sessionId = subject.sessionId;
   const seen = await deps.endpoint.getTurn(sessionId, turnId, callOptions(ctx));
   return seen.ok ? seen.turn : undefined;
 }
