@@ -97,22 +97,6 @@ describe("following by the session's live stream (stream: true)", () => {
     expect(event!.tool_calls).toHaveLength(1);
   });
 
-  it("takes the ended turn from the stream's turn event: no read of the turn of its own", async () => {
-    // Prepare: a turn that completes after the outputs; the stream carries agent.session.turn.completed, then idle.
-    const { sessionId, turnId, callIds } = h.sim.createSession({ afterOutputs: [{ stayInProgressMs: 60 }, "completed"] });
-    await h.send(agentsMessage(sessionId, turnId, { [callIds[0]!]: "a" }, { stream: true }));
-
-    // Act
-    await h.deliver();
-
-    // Assess
-    const [event] = await agentsResults();
-    expect(event).toMatchObject({ type: "session.turn_completed", turn: { id: turnId, status: "completed" } });
-    const turnReads = h.sim.requests.filter((r) => r.method === "GET" && r.path.endsWith(`/agents/sessions/${sessionId}/turns/${turnId}`));
-    expect(h.sim.counters.agentStreams).toBe(1);
-    expect(turnReads).toEqual([]);
-  });
-
   it("a stream that breaks with an `error` event is followed by GET", async () => {
     const { sessionId, turnId, callIds } = h.sim.createSession();
     h.sim.inject({ on: "agent_stream", kind: "stream_error" });
