@@ -6,11 +6,13 @@ import "../config/zod-messages";
  * (the run expired, the turn was answered elsewhere, the collection timed out) and, if it cannot, dead-letters
  * every collected message; else it schedules the next look. Anyone may send one: it only looks.
  */
-export const CollectCheckSchema = z.strictObject({
-  type: z.literal("collect_check"),
-  scope: z.string().check(z.regex(/^[A-Za-z0-9_#-]{1,300}$/)),
-  round: z.string().check(z.regex(/^[a-f0-9]{32}$/)),
-  /** Epoch ms when the look is due (a FIFO queue has no per-message delay: an early copy waits). */
-  due: z.number(),
-});
+export const CollectCheckSchema = z.lazy(() =>
+  z.strictObject({
+    type: z.literal("collect_check"),
+    scope: z.string().check(z.regex(/^[A-Za-z0-9_#-]{1,300}$/)),
+    round: z.string().check(z.regex(/^[a-f0-9]{32}$/)),
+    /** Epoch ms when the look is due (a FIFO queue has no per-message delay: an early copy waits). */
+    due: z.number(),
+  }),
+);
 export type CollectCheck = z.infer<typeof CollectCheckSchema>;

@@ -24,7 +24,7 @@ export function eventData(text: string): unknown {
 }
 
 /** An event's data when it is a JSON object: its `type` (when a string) beside its other fields, left unread. */
-const EventFields = z.looseObject({ type: z.catch(z.optional(z.string()), undefined) });
+const EventFields = z.lazy(() => z.looseObject({ type: z.catch(z.optional(z.string()), undefined) }));
 
 /**
  * An event's data as the fields of a JSON object, or undefined when it is not one.

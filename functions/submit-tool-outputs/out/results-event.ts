@@ -79,11 +79,13 @@ export interface PublishedResult<Event extends EventEnvelope = EventEnvelope> {
 }
 
 /** An SNS notification as SQS receives it without raw delivery: the event in `Message`, the attributes beside it. */
-const SnsNotification = z.object({
-  Type: z.literal("Notification"),
-  Message: z.string(),
-  MessageAttributes: z.optional(z.record(z.string(), z.object({ Value: z.string() }))),
-});
+const SnsNotification = z.lazy(() =>
+  z.object({
+    Type: z.literal("Notification"),
+    Message: z.string(),
+    MessageAttributes: z.optional(z.record(z.string(), z.object({ Value: z.string() }))),
+  }),
+);
 
 /**
  * Reads a results event from a queue subscribed to the topic: an SNS envelope (attributes inside), or the

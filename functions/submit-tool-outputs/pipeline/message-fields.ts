@@ -9,7 +9,7 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** The endpoint sets no limit; this one keeps a message well inside SQS's 1 MiB and one submit sane. */
 export const MAX_TOOL_OUTPUTS = 128;
 
-export const Id = z.string().check(z.regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" }));
+export const Id = z.lazy(() => z.string().check(z.regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" })));
 
 const RECORD_PROTOTYPE_KEY = "__proto__";
 
@@ -17,29 +17,33 @@ const RECORD_PROTOTYPE_KEY = "__proto__";
  * The relay's own metadata, echoed into events and DLQ records. zod's record skips a `__proto__` key (JSON.parse
  * makes it an own property), so it is refused here first rather than silently dropped.
  */
-export const Metadata = z.pipe(
-  z.unknown().check(
-    z.refine((value) => !(typeof value === "object" && value !== null && Object.hasOwn(value, RECORD_PROTOTYPE_KEY)), {
-      error: `metadata keys must not be "${RECORD_PROTOTYPE_KEY}"`,
-      abort: true,
-    }),
+export const Metadata = z.lazy(() =>
+  z.pipe(
+    z.unknown().check(
+      z.refine((value) => !(typeof value === "object" && value !== null && Object.hasOwn(value, RECORD_PROTOTYPE_KEY)), {
+        error: `metadata keys must not be "${RECORD_PROTOTYPE_KEY}"`,
+        abort: true,
+      }),
+    ),
+    z
+      .record(
+        z.string().check(z.maxLength(64, { error: "metadata keys must be at most 64 characters" })),
+        z.string().check(z.maxLength(512, { error: "metadata values must be strings of at most 512 characters" })),
+      )
+      .check(z.refine((m) => Object.keys(m).length <= 16, { error: "metadata may have at most 16 keys" })),
   ),
-  z
-    .record(
-      z.string().check(z.maxLength(64, { error: "metadata keys must be at most 64 characters" })),
-      z.string().check(z.maxLength(512, { error: "metadata values must be strings of at most 512 characters" })),
-    )
-    .check(z.refine((m) => Object.keys(m).length <= 16, { error: "metadata may have at most 16 keys" })),
 );
 
 /**
  * A message's `metadata`: absent, `null` (read as absent, as `stream` takes null: a worker that copies
  * `event.get("metadata")` from an event without metadata sends null), or the relay's metadata.
  */
-export const OptionalMetadata = z.optional(
-  z.pipe(
-    z.nullable(Metadata),
-    z.transform((metadata) => metadata ?? undefined),
+export const OptionalMetadata = z.lazy(() =>
+  z.optional(
+    z.pipe(
+      z.nullable(Metadata),
+      z.transform((metadata) => metadata ?? undefined),
+    ),
   ),
 );
 
@@ -80,4 +84,4 @@ export function watchMessage<Type extends string, Ids extends Record<string, typ
 }
 
 /** `stream`: optional boolean or null, as in the endpoint. */
-export const Stream = z.optional(z.nullable(z.boolean()));
+export const Stream = z.lazy(() => z.optional(z.nullable(z.boolean())));

@@ -24,19 +24,23 @@ export type ParsedMessage =
   | { ok: true; message: RelayMessage; context: MessageContext; original: string; redrivenAfter?: string }
   | { ok: false; problems: string[]; context: MessageContext; original: string };
 
-const SnsEnvelope = z.looseObject({
-  Type: z.literal("Notification"),
-  TopicArn: z.string(),
-  Message: z.string(),
-});
+const SnsEnvelope = z.lazy(() =>
+  z.looseObject({
+    Type: z.literal("Notification"),
+    TopicArn: z.string(),
+    Message: z.string(),
+  }),
+);
 
 /** A DLQ record the relay wrote, sent back whole (as SQS's own message-move task does): its `original` is the message. */
-const RedrivenDlqRecord = z.looseObject({
-  reason: z.string(),
-  original: z.string(),
-  source_message_id: z.string(),
-  receive_count: z.number(),
-});
+const RedrivenDlqRecord = z.lazy(() =>
+  z.looseObject({
+    reason: z.string(),
+    original: z.string(),
+    source_message_id: z.string(),
+    receive_count: z.number(),
+  }),
+);
 
 /**
  * Parses an SQS body: raw JSON, an SNS notification envelope around it (SNS → SQS without raw delivery),

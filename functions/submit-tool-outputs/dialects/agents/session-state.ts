@@ -5,40 +5,48 @@ import "../../config/zod-messages";
  * What the relay reads of the Agents API's objects (openai 7.60.0 `AgentSession`, `Turn`, `AgentSessionItem`):
  * loose, so fields the beta adds do not break it; the event keeps only what a consumer needs.
  */
-export const RequiredActionSchema = z.looseObject({
-  type: z.string(),
-  turn_id: z.optional(z.string()),
-  call_id: z.optional(z.string()),
-  request_id: z.optional(z.string()),
-  name: z.optional(z.string()),
-  arguments: z.optional(z.unknown()),
-});
+export const RequiredActionSchema = z.lazy(() =>
+  z.looseObject({
+    type: z.string(),
+    turn_id: z.optional(z.string()),
+    call_id: z.optional(z.string()),
+    request_id: z.optional(z.string()),
+    name: z.optional(z.string()),
+    arguments: z.optional(z.unknown()),
+  }),
+);
 
-export const AgentSessionSchema = z.looseObject({
-  id: z.string(),
-  status: z.string(),
-  required_actions: z._default(z.array(RequiredActionSchema), []),
-  error: z.nullish(z.unknown()),
-  usage: z.nullish(z.unknown()),
-  last_active_at: z.nullish(z.number()),
-  metadata: z.nullish(z.record(z.string(), z.string())),
-});
+export const AgentSessionSchema = z.lazy(() =>
+  z.looseObject({
+    id: z.string(),
+    status: z.string(),
+    required_actions: z._default(z.array(RequiredActionSchema), []),
+    error: z.nullish(z.unknown()),
+    usage: z.nullish(z.unknown()),
+    last_active_at: z.nullish(z.number()),
+    metadata: z.nullish(z.record(z.string(), z.string())),
+  }),
+);
 
-export const TurnSchema = z.looseObject({
-  id: z.string(),
-  status: z.string(),
-  error: z.nullish(z.unknown()),
-  usage: z.nullish(z.unknown()),
-});
+export const TurnSchema = z.lazy(() =>
+  z.looseObject({
+    id: z.string(),
+    status: z.string(),
+    error: z.nullish(z.unknown()),
+    usage: z.nullish(z.unknown()),
+  }),
+);
 
-export const SessionItemSchema = z.looseObject({
-  id: z.nullish(z.string()),
-  type: z.string(),
-  call_id: z.optional(z.string()),
-  output: z.optional(z.unknown()),
-  error: z.nullish(z.string()),
-  turn_id: z.nullish(z.string()),
-});
+export const SessionItemSchema = z.lazy(() =>
+  z.looseObject({
+    id: z.nullish(z.string()),
+    type: z.string(),
+    call_id: z.optional(z.string()),
+    output: z.optional(z.unknown()),
+    error: z.nullish(z.string()),
+    turn_id: z.nullish(z.string()),
+  }),
+);
 
 export type AgentSession = z.infer<typeof AgentSessionSchema>;
 export type RequiredAction = z.infer<typeof RequiredActionSchema>;

@@ -3,17 +3,19 @@ import { Id, OptionalMetadata, Stream, toolOutputList, watchMessage } from "../.
 import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** A tool-output message for the Assistants API (docs/contract.md, "The message"). */
-export const ToolOutputMessageSchema = z.strictObject({
-  thread_id: Id,
-  run_id: Id,
-  tool_outputs: toolOutputList(z.string({ error: "must be a string (send JSON as a string)" })),
-  stream: Stream,
-  metadata: OptionalMetadata,
-  collect: z.optional(z.boolean()),
-});
+export const ToolOutputMessageSchema = z.lazy(() =>
+  z.strictObject({
+    thread_id: Id,
+    run_id: Id,
+    tool_outputs: toolOutputList(z.string({ error: "must be a string (send JSON as a string)" })),
+    stream: Stream,
+    metadata: OptionalMetadata,
+    collect: z.optional(z.boolean()),
+  }),
+);
 
 /** A follow-up asking the relay to report a run's next resting state. */
-export const WatchRunMessageSchema = watchMessage("watch_run", { thread_id: Id, run_id: Id });
+export const WatchRunMessageSchema = z.lazy(() => watchMessage("watch_run", { thread_id: Id, run_id: Id }));
 
 export type ToolOutputMessage = z.infer<typeof ToolOutputMessageSchema>;
 export type WatchRunMessage = z.infer<typeof WatchRunMessageSchema>;

@@ -54,9 +54,11 @@ export function eventIdOf(threadId: string, run: Run): string {
 }
 
 /** A tool call's `function` as the event names it; a field of another type reads as absent. */
-const CallFunction = z.catch(
-  z.optional(z.object({ name: z.catch(z.optional(z.string()), undefined), arguments: z.catch(z.optional(z.string()), undefined) })),
-  undefined,
+const CallFunction = z.lazy(() =>
+  z.catch(
+    z.optional(z.object({ name: z.catch(z.optional(z.string()), undefined), arguments: z.catch(z.optional(z.string()), undefined) })),
+    undefined,
+  ),
 );
 
 /** The Assistants API's results: its event, its SNS attribute (`thread_id`) and FIFO group (the thread). */

@@ -6,18 +6,20 @@ import { type EndpointObject, readFields } from "../../endpoint/read-fields";
  * The fields of the endpoint's Run object the relay reads. A run is read leniently (endpoint/read-fields.ts): only
  * these are checked, and the relay must not break when the endpoint adds more (they pass through untouched).
  */
-export const RunSchema = z.object({
-  id: z.string(),
-  status: z.string(),
-  thread_id: z.optional(z.string()),
-  // Loose inside: these small objects keep their other fields in the type too (a tool call's function).
-  required_action: z.nullish(
-    z.looseObject({
-      type: z.string(),
-      submit_tool_outputs: z.optional(z.looseObject({ tool_calls: z.array(z.looseObject({ id: z.string() })) })),
-    }),
-  ),
-});
+export const RunSchema = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    status: z.string(),
+    thread_id: z.optional(z.string()),
+    // Loose inside: these small objects keep their other fields in the type too (a tool call's function).
+    required_action: z.nullish(
+      z.looseObject({
+        type: z.string(),
+        submit_tool_outputs: z.optional(z.looseObject({ tool_calls: z.array(z.looseObject({ id: z.string() })) })),
+      }),
+    ),
+  }),
+);
 export type Run = EndpointObject<z.infer<typeof RunSchema>>;
 /** Reads a Run: its fields checked, the object kept whole. */
 export const parseRun = readFields(RunSchema);

@@ -3,33 +3,37 @@ import { Id, OptionalMetadata, Stream, toolOutputList, watchMessage } from "../.
 import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** Content parts a function call's output may be, instead of a string (`input_text`, `input_image`, `input_file`). */
-const OutputPart = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("input_text"), text: z.string(), prompt_cache_breakpoint: z.optional(z.unknown()) }),
-  z.strictObject({
-    type: z.literal("input_image"),
-    image_url: z.nullish(z.string()),
-    file_id: z.nullish(z.string()),
-    detail: z.optional(z.enum(["low", "high", "auto", "original"])),
-    prompt_cache_breakpoint: z.optional(z.unknown()),
-  }),
-  z.strictObject({
-    type: z.literal("input_file"),
-    file_id: z.nullish(z.string()),
-    filename: z.optional(z.string()),
-    file_data: z.optional(z.string()),
-    file_url: z.optional(z.string()),
-    detail: z.optional(z.string()),
-    prompt_cache_breakpoint: z.optional(z.unknown()),
-  }),
-]);
+const OutputPart = z.lazy(() =>
+  z.discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("input_text"), text: z.string(), prompt_cache_breakpoint: z.optional(z.unknown()) }),
+    z.strictObject({
+      type: z.literal("input_image"),
+      image_url: z.nullish(z.string()),
+      file_id: z.nullish(z.string()),
+      detail: z.optional(z.enum(["low", "high", "auto", "original"])),
+      prompt_cache_breakpoint: z.optional(z.unknown()),
+    }),
+    z.strictObject({
+      type: z.literal("input_file"),
+      file_id: z.nullish(z.string()),
+      filename: z.optional(z.string()),
+      file_data: z.optional(z.string()),
+      file_url: z.optional(z.string()),
+      detail: z.optional(z.string()),
+      prompt_cache_breakpoint: z.optional(z.unknown()),
+    }),
+  ]),
+);
 
 /** The API's own limit on a string output. */
 const MAX_OUTPUT_CHARS = 10_485_760;
 
-const Output = z.union([
-  z.string().check(z.maxLength(MAX_OUTPUT_CHARS, { error: `must be at most ${MAX_OUTPUT_CHARS} characters` })),
-  z.array(OutputPart).check(z.minLength(1, { error: "must hold at least one content part" })),
-]);
+const Output = z.lazy(() =>
+  z.union([
+    z.string().check(z.maxLength(MAX_OUTPUT_CHARS, { error: `must be at most ${MAX_OUTPUT_CHARS} characters` })),
+    z.array(OutputPart).check(z.minLength(1, { error: "must hold at least one content part" })),
+  ]),
+);
 
 /**
  * The `CreateResponse` fields a message may set for its continuation: a fixed allow-list (docs/responses.md);
@@ -56,39 +60,41 @@ export const REQUEST_FIELDS = [
   "metadata",
 ] as const;
 
-const Request = z.strictObject(
-  Object.fromEntries(REQUEST_FIELDS.map((field) => [field, z.optional(z.unknown())])) as Record<
-    (typeof REQUEST_FIELDS)[number],
-    z.ZodMiniOptional<z.ZodMiniUnknown>
-  >,
+const Request = z.lazy(() =>
+  z.strictObject(
+    Object.fromEntries(REQUEST_FIELDS.map((field) => [field, z.optional(z.unknown())])) as Record<
+      (typeof REQUEST_FIELDS)[number],
+      z.ZodMiniOptional<z.ZodMiniUnknown>
+    >,
+  ),
 );
 
 const ids = {
   response_id: z.optional(Id),
   conversation_id: z.optional(Id),
 };
-const oneOfTheIds = z.refine<{ response_id?: string; conversation_id?: string }>(
-  (m) => (m.response_id === undefined) !== (m.conversation_id === undefined),
-  {
+const oneOfTheIds = () =>
+  z.refine<{ response_id?: string; conversation_id?: string }>((m) => (m.response_id === undefined) !== (m.conversation_id === undefined), {
     error: "send exactly one of response_id and conversation_id",
     path: ["response_id"],
-  },
-);
+  });
 
 /** A tool-output message for the Responses API (docs/responses.md, "The Responses message"). */
-export const ResponsesToolOutputMessageSchema = z
-  .strictObject({
-    ...ids,
-    tool_outputs: toolOutputList(Output),
-    stream: Stream,
-    metadata: OptionalMetadata,
-    request: z.optional(Request),
-    collect: z.optional(z.boolean()),
-  })
-  .check(oneOfTheIds);
+export const ResponsesToolOutputMessageSchema = z.lazy(() =>
+  z
+    .strictObject({
+      ...ids,
+      tool_outputs: toolOutputList(Output),
+      stream: Stream,
+      metadata: OptionalMetadata,
+      request: z.optional(Request),
+      collect: z.optional(z.boolean()),
+    })
+    .check(oneOfTheIds()),
+);
 
 /** A follow-up asking the relay to report a response's resting state. */
-export const WatchResponseMessageSchema = watchMessage("watch_response", { response_id: Id });
+export const WatchResponseMessageSchema = z.lazy(() => watchMessage("watch_response", { response_id: Id }));
 
 export type ResponsesToolOutputMessage = z.infer<typeof ResponsesToolOutputMessageSchema>;
 export type WatchResponseMessage = z.infer<typeof WatchResponseMessageSchema>;

@@ -7,14 +7,16 @@ import { type EndpointObject, readFields } from "../../endpoint/read-fields";
  * (endpoint/read-fields.ts): only these are checked, and the relay must not break when the endpoint adds more (they
  * pass through untouched).
  */
-export const ResponseSchema = z.object({
-  id: z.string(),
-  status: z.optional(z.string()),
-  // Loose inside: an output item keeps its other fields in the type too (a function call's call_id).
-  output: z.optional(z.array(z.looseObject({ type: z.string() }))),
-  previous_response_id: z.nullish(z.string()),
-  conversation: z.nullish(z.looseObject({ id: z.string() })),
-});
+export const ResponseSchema = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    status: z.optional(z.string()),
+    // Loose inside: an output item keeps its other fields in the type too (a function call's call_id).
+    output: z.optional(z.array(z.looseObject({ type: z.string() }))),
+    previous_response_id: z.nullish(z.string()),
+    conversation: z.nullish(z.looseObject({ id: z.string() })),
+  }),
+);
 export type ResponseObject = EndpointObject<z.infer<typeof ResponseSchema>>;
 /** Reads a Response: its fields checked, the object kept whole. */
 export const parseResponse = readFields(ResponseSchema);

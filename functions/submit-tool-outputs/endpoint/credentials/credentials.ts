@@ -48,9 +48,11 @@ function checkCombination(c: EndpointCredentials, ctx: z.core.$RefinementCtx<End
   }
 }
 
-const CredentialsSchema = z
-  .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.optional(z.string().check(z.minLength(1)))])))
-  .check(z.superRefine(checkCombination));
+const CredentialsSchema = z.lazy(() =>
+  z
+    .strictObject(Object.fromEntries(CREDENTIAL_KEYS.map((key) => [key, z.optional(z.string().check(z.minLength(1)))])))
+    .check(z.superRefine(checkCombination)),
+);
 
 /** Validates credentials, naming keys and never values in its errors. */
 export function parseCredentials(value: unknown, source: string): EndpointCredentials {
