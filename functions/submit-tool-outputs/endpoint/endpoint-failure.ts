@@ -10,27 +10,31 @@ export interface EndpointError {
   param: string | null;
 }
 
-const OpenAiErrorBody = z.object({
-  error: z.looseObject({
-    message: z.nullish(z.string()),
-    type: z.nullish(z.string()),
-    code: z.nullish(z.union([z.string(), z.number()])),
-    param: z.nullish(z.string()),
+const OpenAiErrorBody = z.lazy(() =>
+  z.object({
+    error: z.looseObject({
+      message: z.nullish(z.string()),
+      type: z.nullish(z.string()),
+      code: z.nullish(z.union([z.string(), z.number()])),
+      param: z.nullish(z.string()),
+    }),
   }),
-});
-const PortkeyFailureBody = z.looseObject({ status: z.literal("failure"), message: z.string() });
+);
+const PortkeyFailureBody = z.lazy(() => z.looseObject({ status: z.literal("failure"), message: z.string() }));
 /** AWS's JSON protocols answer `{"message": …}` (or `Message`), the error code in the `x-amzn-ErrorType` header. */
 /** An AWS front door's error body, read as its message (`message`, or `Message` in some services). */
-const AwsErrorBody = z.union([
-  z.pipe(
-    z.looseObject({ message: z.string() }),
-    z.transform((body) => body.message),
-  ),
-  z.pipe(
-    z.looseObject({ Message: z.string() }),
-    z.transform((body) => body.Message),
-  ),
-]);
+const AwsErrorBody = z.lazy(() =>
+  z.union([
+    z.pipe(
+      z.looseObject({ message: z.string() }),
+      z.transform((body) => body.message),
+    ),
+    z.pipe(
+      z.looseObject({ Message: z.string() }),
+      z.transform((body) => body.Message),
+    ),
+  ]),
+);
 
 export function readEndpointError(body: unknown): EndpointError | undefined {
   const openAi = OpenAiErrorBody.safeParse(body);

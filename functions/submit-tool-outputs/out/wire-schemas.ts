@@ -8,13 +8,15 @@ import * as z from "zod/mini";
  * nothing here ships in the function's bundle.
  */
 
-export const ToolCallSchema = z.object({
-  id: z.string(),
-  type: z.literal("function"),
-  function: z.object({ name: z.string(), arguments: z.string().check(z.describe("the call's arguments as a JSON string")) }),
-});
+export const ToolCallSchema = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    type: z.literal("function"),
+    function: z.object({ name: z.string(), arguments: z.string().check(z.describe("the call's arguments as a JSON string")) }),
+  }),
+);
 
-const Metadata = z.record(z.string(), z.string());
+const Metadata = z.lazy(() => z.record(z.string(), z.string()));
 
 /** What every API's event carries. */
 export const EVENT_ENVELOPE_FIELDS = {

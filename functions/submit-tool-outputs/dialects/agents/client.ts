@@ -22,15 +22,17 @@ const TURN_ENDED = /^agent\.session\.turn\.(completed|failed|cancelled)$/;
 const parseSession = (value: unknown) => AgentSessionSchema.safeParse(value);
 const parseTurn = (value: unknown) => TurnSchema.safeParse(value);
 /** A page of turns or items, read loosely: a field of another type reads as absent, a body that is no object as null. */
-const ListPage = z.catch(
-  z.nullable(
-    z.object({
-      data: z.catch(z.optional(z.array(z.unknown())), undefined),
-      has_more: z.catch(z.optional(z.boolean()), undefined),
-      last_id: z.catch(z.optional(z.nullable(z.string())), undefined),
-    }),
+const ListPage = z.lazy(() =>
+  z.catch(
+    z.nullable(
+      z.object({
+        data: z.catch(z.optional(z.array(z.unknown())), undefined),
+        has_more: z.catch(z.optional(z.boolean()), undefined),
+        last_id: z.catch(z.optional(z.nullable(z.string())), undefined),
+      }),
+    ),
+    null,
   ),
-  null,
 );
 const parseListPage = (value: unknown) => ListPage.safeParse(value);
 

@@ -43,9 +43,11 @@ const VARIABLE_BY_AAD_CODE: Record<number, string> = {
 export const ALL_ENTRA_KEYS = "AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET";
 
 /** The fields of Entra's error body the relay reads; another shape, or a field of another type, reads as absent. */
-const EntraErrorBody = z.catch(
-  z.object({ error: z.catch(z.optional(z.unknown()), undefined), error_codes: z.catch(z.optional(z.array(z.unknown())), undefined) }),
-  {},
+const EntraErrorBody = z.lazy(() =>
+  z.catch(
+    z.object({ error: z.catch(z.optional(z.unknown()), undefined), error_codes: z.catch(z.optional(z.array(z.unknown())), undefined) }),
+    {},
+  ),
 );
 
 /**

@@ -35,13 +35,15 @@ const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** The token answer's fields the relay reads; another shape, or a field of another type, reads as absent (and is refused). */
-const TokenAnswer = z.catch(
-  z.object({
-    access_token: z.catch(z.optional(z.string()), undefined),
-    token_type: z.catch(z.optional(z.string()), undefined),
-    expires_in: z.catch(z.optional(z.union([z.number(), z.string()])), undefined),
-  }),
-  {},
+const TokenAnswer = z.lazy(() =>
+  z.catch(
+    z.object({
+      access_token: z.catch(z.optional(z.string()), undefined),
+      token_type: z.catch(z.optional(z.string()), undefined),
+      expires_in: z.catch(z.optional(z.union([z.number(), z.string()])), undefined),
+    }),
+    {},
+  ),
 );
 
 export interface EntraTokenSourceOptions {
