@@ -79,14 +79,19 @@ export class CollectionChecks {
       await this.send(check, ctx);
       return checked(`receive ${ctx.receiveCount}: an earlier receive failed; passed on to a fresh copy`);
     }
+    if (!lastReceive) return this.look(check, dialects, ctx);
+    // Its last receive passes the chain on first, to a fresh copy (the same check: live if this one is), and only then
+    // looks: a look that dies with its invocation (a crash, a timeout) or fails can no longer take the chain with it
+    // (rule 9). Should this copy's look move the chain on, the fresh copy only looks once.
+    const passed = await this.send(check, ctx).then(
+      () => true,
+      () => false,
+    );
     try {
       return await this.look(check, dialects, ctx);
     } catch (error) {
-      // On its last receive a check whose look failed (the table or the queue unreachable) goes on as a fresh copy:
-      // a collection never loses its check to the DLQ.
-      if (!lastReceive) throw error;
-      await this.send(check, ctx);
-      return checked(`the look failed (${(error as Error)?.name ?? "Error"}); sent again`);
+      if (!passed) await this.send(check, ctx);
+      return checked(`the look failed (${(error as Error)?.name ?? "Error"}); passed on`);
     }
   }
 
