@@ -67,6 +67,42 @@ export class Collector {
   }
 
   async collect<M>(message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
+    const scope = scopeOf(message.api, dialect.collecting.turnOf(message));
+    if (ctx.receiveCount < this.parts.maxReceiveCount) return this.collectOnce(message, dialect, record, ctx);
+    // Its last receive. A part its round already holds has its fate told by the round (the set's event, the check's
+    // event or the round's DLQ records): when this receive fails (a write whose answer was lost, a hand-back), it is
+    // not dead-lettered on its own as well (rules 2 and 3: never both reported and dead-lettered).
+    let outcome: Outcome;
+    try {
+      outcome = await this.collectOnce(message, dialect, record, ctx);
+    } catch (error) {
+      const kept = await this.keptByRound(scope, record.messageId);
+      if (kept) return kept;
+      throw error;
+    }
+    if (outcome.kind !== "hand_back") return outcome;
+    return (await this.keptByRound(scope, record.messageId)) ?? outcome;
+  }
+
+  /**
+   * Whether the scope's current round holds this message and tells its fate itself: an acknowledgement then. Not when
+   * its fate is its own outcome's: the submitted round's submitter (its event is its own to publish), or the one
+   * message of a dead-lettered round whose record its own outcome writes (`letteredExcept`).
+   */
+  private async keptByRound(scope: string, messageId: string): Promise<Outcome | undefined> {
+    const current = await (await this.parts.state.collections()).current(scope).catch(() => undefined);
+    if (!current?.messages.has(messageId) || current.letteredExcept === messageId) return undefined;
+    if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined) return undefined;
+    const detail = `collected; its round (${current.status}) tells its fate, and this last receive failed`;
+    return { kind: "acknowledge", result: "collected", detail };
+  }
+
+  private async collectOnce<M>(
+    message: M & CollectingMessage,
+    dialect: Dialect<M>,
+    record: SQSRecord,
+    ctx: RecordContext,
+  ): Promise<Outcome> {
     const store = await this.parts.state.collections();
     const turn = dialect.collecting.turnOf(message);
     const scope = scopeOf(message.api, turn);

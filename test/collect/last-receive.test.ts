@@ -1,0 +1,75 @@
+/**
+ * A collected part on its last receive (DESIGN Part 3, rules 2 and 3: a part is never both reported and
+ * dead-lettered). Its round already holds it (an earlier receive stored it; that answer to SQS was lost); this last
+ * receive fails (the state table loses a write's answer). Its fate is its round's: the set's event names it, so it
+ * is acknowledged rather than dead-lettered on its own as well. Found by the explorer (seed 645 and kin: the part
+ * was dead-lettered `retries_exhausted` while another environment's event named it). Through the real handler,
+ * fauxqs and the local DynamoDB, with the table behind the test proxy for the one lost answer.
+ */
+import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
+import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import { startDynamodbProxy } from "../../local/dynamodb-proxy";
+import { lambdaContext } from "../../local/lambda-shapes";
+import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
+import { deliverAll, part } from "./collect-rig";
+
+let h: Harness;
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+
+/** Receives the one message again until SQS counts `count` receives (each earlier one "died": made visible again). */
+async function receiveUntil(first: SQSEvent, count: number): Promise<SQSEvent> {
+  let last = first;
+  while (Number(last.Records[0]!.attributes.ApproximateReceiveCount) < count) {
+    const { receiptHandle } = last.Records[0]!;
+    await h.aws.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+    );
+    last = await h.receive(1);
+  }
+  return last;
+}
+
+describe("a collected part's last receive fails while its round holds it", () => {
+  it("is acknowledged, not dead-lettered: the set's event names it", async () => {
+    // Prepare: a run of two calls; the first part is stored by its first receive, whose answer to SQS is lost.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const id = await h.send(part(full, [c0]));
+    const first = await h.receive(1);
+    expect(first.Records[0]!.messageId).toBe(id);
+    const stored = (await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse;
+    expect(stored.batchItemFailures).toEqual([]);
+    const last = await receiveUntil(first, 5);
+    // Act: its last receive, while the state table loses the answer of the write that adds it again.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    proxy.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("first_at = :first"), {
+      after: true,
+      answered: false,
+      only: true,
+    });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(10_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+    if (!failed.has(id)) await deleteMessages(h.aws.sqs, h.aws.input.url, [last.Records[0]!.receiptHandle]);
+    // Assess: acknowledged; no record of its own. The other part completes the set; its event names both.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    const other = await h.send(part(full, [c1]));
+    await deliverAll(h);
+    const named = (await h.results()).flatMap((r) => r.event.source_message_ids ?? []);
+    expect(named).toEqual(expect.arrayContaining([id, other]));
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
+});
