@@ -80,15 +80,20 @@ export class CollectionChecks {
       return checked(`receive ${ctx.receiveCount}: an earlier receive failed; passed on to a fresh copy`);
     }
     if (!lastReceive) return this.look(check, dialects, ctx);
-    // Its last receive passes the chain on first, to a fresh copy (the same check: live if this one is), and only then
-    // looks: a look that dies with its invocation (a crash, a timeout) or fails can no longer take the chain with it
-    // (rule 9). Should this copy's look move the chain on, the fresh copy only looks once.
-    const passed = await this.send(check, ctx).then(
-      () => true,
-      () => false,
-    );
+    // Its last receive, after one that failed, passes the chain on first, to a fresh copy (the same check: live if
+    // this one is), and only then looks: a look that dies with its invocation (a crash, a timeout) or fails can no
+    // longer take the chain with it (rule 9). Should this copy's look move the chain on, the fresh copy only looks
+    // once. (A first receive never passes on first, even when it is the last: no loop of copies without a fault.)
+    const passed =
+      ctx.receiveCount >= 2 &&
+      (await this.send(check, ctx).then(
+        () => true,
+        () => false,
+      ));
     try {
-      return await this.look(check, dialects, ctx);
+      const outcome = await this.look(check, dialects, ctx);
+      // Handed back on its last receive (the endpoint could not be read): the fresh copy looks again, this one ends.
+      return outcome.kind === "hand_back" && passed ? checked(`${outcome.detail}; passed on`) : outcome;
     } catch (error) {
       if (!passed) await this.send(check, ctx);
       return checked(`the look failed (${(error as Error)?.name ?? "Error"}); passed on`);
@@ -144,7 +149,7 @@ export class CollectionChecks {
    * A submitted round whose other parts are not told yet (rule 2): its submitter's event was not published (SNS refused
    * it, the answer was lost, the invocation died). While the submitter's claim is live, look again later; then the
    * check publishes an event of the round naming them (its submitter's own message keeps its own fate: it comes back,
-   * or ends in the DLQ), and once the check reaches its last receive without that, they go to the DLQ as
+   * or ends in the DLQ), and once as many publishes as a message has receives failed, they go to the DLQ as
    * `results_unpublished`. Naming twice is harmless; the DLQ write is refused once any event named them.
    */
   private async tell(collection: Collection, check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
@@ -158,7 +163,9 @@ export class CollectionChecks {
     const at = { scope: collection.scope, round: collection.round };
     const dialect = dialects[collection.api];
     const follow = dialect?.collecting.reportAfterSubmission?.(collection.turn, collection.continuation);
-    if (ctx.receiveCount < this.parts.maxReceiveCount && follow !== undefined && dialect?.decide) {
+    // Dead-lettering them is the last resort, after publishes that failed (counted on the round), never for want of
+    // a try: a submitter that published and died before marking the round named left an event that names them.
+    if (collection.unpublishedTries < this.parts.maxReceiveCount && follow !== undefined && dialect?.decide) {
       const outcome = await dialect.decide(follow, ctx);
       if (outcome.kind === "report") return { ...outcome, sources: others, round: at };
       if (outcome.kind === "hand_back") return outcome;

@@ -294,17 +294,28 @@ export class CollectionStore {
   }
 
   /**
-   * The submitter's event was not published on this receive: its claim is given up at once, so that the round's
-   * check tells the other parts without waiting for the lease to pass.
+   * An event naming the submitted round's parts was not published on this receive (rule 2): counted on the round
+   * (its check gives up telling them in an event after as many failures as a message has receives), and when it was
+   * the submitter's own, its claim is given up at once, so that the check tells the other parts without waiting for
+   * the lease to pass.
    */
-  async unnamed(scope: string, round: string, owner: string): Promise<void> {
+  async unnamed(scope: string, round: string, publisher: string): Promise<void> {
+    await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "ADD unpublished_tries :one", values: { ":one": 1 } },
+      {
+        expression: "round = :round AND #status = :submitted AND attribute_not_exists(named)",
+        names: { "#status": "status" },
+        values: { ":round": round, ":submitted": "submitted" },
+      },
+    );
     await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: "SET lease_until = :zero", values: { ":zero": 0 } },
       {
         expression: "round = :round AND #status = :submitted AND #owner = :owner AND attribute_not_exists(named)",
         names: { "#status": "status", "#owner": "owner" },
-        values: { ":round": round, ":submitted": "submitted", ":owner": owner },
+        values: { ":round": round, ":submitted": "submitted", ":owner": publisher },
       },
     );
   }
