@@ -113,22 +113,21 @@ export class CollectionChecks {
 
     const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
     const timedOut = Date.now() >= timeoutAt;
+    // A close is conditional on the collection as read (rule 3): refused, it changed meanwhile (a part stored, the set
+    // claimed, the round ended), and the chain goes on to look again (rule 9), never ends with the round still open.
     if (timedOut && !this.submitterMayCome(collection, timeoutAt)) {
       const why = `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s) of its first output`;
-      await this.close(collection, "collect_incomplete", why, ctx);
-      return checked("timed out");
+      if (await this.close(collection, "collect_incomplete", why, ctx)) return checked("timed out");
     }
     // A complete set is its submitter's to settle; only one still collecting is looked at.
     const standing =
       collection.missing > 0
         ? ((await dialects[collection.api]?.collecting.standing(collection.turn, collection.required, ctx)) ?? { open: true as const })
         : { open: true as const };
-    if (!standing.open) {
-      await this.close(collection, standing.reason, standing.detail, ctx);
-      return checked(standing.reason);
-    }
+    if (!standing.open && (await this.close(collection, standing.reason, standing.detail, ctx))) return checked(standing.reason);
     if (collection.checkDue !== check.due) return checked("still open; another check of this collection is the live one");
-    const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(standing.checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
+    const checkBy = standing.open ? standing.checkBy : undefined;
+    const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
     const due = Math.max(Date.now() + 1_000, next);
     await this.send({ ...check, due }, ctx);
     await store.moveCheck(check.scope, check.round, check.due, due);
