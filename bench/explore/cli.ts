@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   );
   print("faults injected by kind:");
   for (const [k, n] of Object.entries(summary.faults)) print(`  ${k.padEnd(20)} ${n}`);
-  print(`reported, then moved raw by SQS after the last receive's invocation died (not a violation): ${summary.excused}`);
+  print(`reported, then moved raw by SQS after its last receive died or was delivered twice (not a violation): ${summary.excused}`);
   print(`violations: ${summary.violations.length}`);
   for (const v of summary.violations.slice(0, 20))
     print(`  seed ${v.seed}: ${v.violations.join("; ")}  (replay: npm run explore -- --seed ${v.seed})`);
