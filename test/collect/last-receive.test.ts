@@ -72,4 +72,36 @@ describe("a collected part's last receive fails while its round holds it", () =>
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters.submits).toBe(1);
   });
+
+  it("the set's submitter, whose own event named it, is acknowledged too, not dead-lettered", async () => {
+    // Prepare: the completing part submits the set and publishes its event (naming both), and that answer to SQS is lost.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const other = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const id = await h.send(part(full, [c1]));
+    const first = await h.receive(1);
+    expect(first.Records[0]!.messageId).toBe(id);
+    expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
+    const last = await receiveUntil(first, 5);
+    // Act: its last receive, while the state table does not answer its first read.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    let reads = 0;
+    proxy.stallFrom((r) => r.operation === "GetItem" && ++reads === 1, { only: true });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(10_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    // Assess: acknowledged, nothing dead-lettered, one submission.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
 });

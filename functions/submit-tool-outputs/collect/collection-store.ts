@@ -280,11 +280,14 @@ export class CollectionStore {
     return updated ? collectionOf(scope, updated) : undefined;
   }
 
-  /** An event naming the submitted round's parts was published: its parts are told (rule 2). */
-  async named(scope: string, round: string): Promise<void> {
+  /**
+   * An event naming the submitted round's parts was published: its parts are told (rule 2). `publisher`: the message
+   * that published it (kept in `named_by`: the submitter's own event names the submitter too, a check's does not).
+   */
+  async named(scope: string, round: string, publisher: string): Promise<void> {
     await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: "SET named = :yes", values: { ":yes": true } },
+      { expression: "SET named = :yes ADD named_by :by", values: { ":yes": true, ":by": new Set([publisher]) } },
       {
         expression: "round = :round AND #status = :submitted AND attribute_not_exists(lettered_as)",
         names: { "#status": "status" },

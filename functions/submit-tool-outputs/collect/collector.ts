@@ -92,7 +92,9 @@ export class Collector {
   private async keptByRound(scope: string, messageId: string): Promise<Outcome | undefined> {
     const current = await (await this.parts.state.collections()).current(scope).catch(() => undefined);
     if (!current?.messages.has(messageId) || current.letteredExcept === messageId) return undefined;
-    if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined) return undefined;
+    // The submitter's own fate: told once its own event was published (it names the submitter too), else its own.
+    const ownEvent = current.namedBy.includes(messageId);
+    if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined && !ownEvent) return undefined;
     const detail = `collected; its round (${current.status}) tells its fate, and this last receive failed`;
     return { kind: "acknowledge", result: "collected", detail };
   }
@@ -207,7 +209,7 @@ export class Collector {
    */
   async told(at: { scope: string; round: string }, published: boolean, messageId: string): Promise<void> {
     const store = await this.parts.state.collections();
-    if (published) await store.named(at.scope, at.round);
+    if (published) await store.named(at.scope, at.round, messageId);
     else await store.unnamed(at.scope, at.round, messageId);
   }
 
