@@ -34,6 +34,7 @@ export const responses: DialectDefinition<ResponsesMessage, ResponsesState, Resp
       state,
       background: config.responsesBackground,
       unconfirmed: config.responsesUnconfirmed,
+      maxReceiveCount: config.maxReceiveCount,
       ...decisionLimits(config),
     };
     return {
