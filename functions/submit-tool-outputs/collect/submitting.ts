@@ -72,7 +72,10 @@ export class SetSubmission {
       case "report":
       case "watch": {
         const continuation = continuationOf(claim.collection.api, outcome);
-        const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
+        // The endpoint took the set: the round is submitted whoever holds the claim now (another delivery of this same
+        // message may have claimed it meanwhile: the claim lets a message take its own set again). Conditional on the
+        // attempt, the round would stay open behind an event that names its parts, and its timeout dead-letter them.
+        const ended = await store.finish(scope, round, { status: "submitted", continuation });
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
         const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
         const sources = [...new Set([...collected, record.messageId])].sort();
