@@ -19,6 +19,7 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   645: "a collected part's last receive lost a table write's answer while its round's event named it",
   856: "a plain message's last receive lost the answer of a publish that landed (dead-lettered results_unpublished)",
   1370: "the set's submitter, its own event published, failed on its last receive",
+  1801: "the submitter, its event published but the round not marked named, lost a table answer on its last receive",
   1708: "two deliveries of the completing message both claimed the set; the submitter's finish was refused and the round stayed open",
   2081: "the round's check dead-lettered parts on its last receive though the submitter's event, published, named them",
   2851: "a check's last receive died in its look, losing the chain",

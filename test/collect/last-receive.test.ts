@@ -6,10 +6,12 @@
  * was dead-lettered `retries_exhausted` while another environment's event named it). Through the real handler,
  * fauxqs and the local DynamoDB, with the table behind the test proxy for the one lost answer.
  */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { deleteMessages } from "../../cli/queue-io";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
@@ -33,7 +35,7 @@ async function receiveUntil(first: SQSEvent, count: number): Promise<SQSEvent> {
 }
 
 describe("a collected part's last receive fails while its round holds it", () => {
-  it("is acknowledged, not dead-lettered: the set's event names it", async () => {
+  it("is acknowledged, not dead-lettered: the set's event names it", { timeout: 40_000 }, async () => {
     // Prepare: a run of two calls; the first part is stored by its first receive, whose answer to SQS is lost.
     const run = h.sim.createRun({ toolCalls: 2 });
     const [c0, c1] = run.toolCallIds as [string, string];
@@ -44,7 +46,8 @@ describe("a collected part's last receive fails while its round holds it", () =>
     const stored = (await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse;
     expect(stored.batchItemFailures).toEqual([]);
     const last = await receiveUntil(first, 5);
-    // Act: its last receive, while the state table loses the answer of the write that adds it again.
+    // Act: its last receive, while the state table loses the answer of every write that adds it again (each tried
+    // until the state table's call timeout, three times).
     const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
     proxy.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("first_at = :first"), {
       after: true,
@@ -55,7 +58,7 @@ describe("a collected part's last receive fails while its round holds it", () =>
     try {
       answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
         last,
-        lambdaContext(10_000),
+        lambdaContext(25_000),
       )) as SQSBatchResponse;
     } finally {
       await proxy.close();
@@ -101,6 +104,48 @@ describe("a collected part's last receive fails while its round holds it", () =>
     }
     // Assess: acknowledged, nothing dead-lettered, one submission.
     expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
+
+  it("the submitter whose event went out but was never recorded as named: its last receive tries the table again, and reports", async () => {
+    // Prepare: as above, then the table as a crash right after the publish leaves it (the round not marked named).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const other = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const id = await h.send(part(full, [c1]));
+    const first = await h.receive(1);
+    expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+    await h.results();
+    const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: h.aws.stateTableName,
+        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
+        UpdateExpression: "REMOVE named, named_by",
+      }),
+    );
+    dynamodb.destroy();
+    const last = await receiveUntil(first, 5);
+    // Act: its last receive, while the state table does not answer its first read.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    let reads = 0;
+    proxy.stallFrom((r) => r.operation === "GetItem" && ++reads === 1, { only: true });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(10_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    // Assess: it reported (its event names both again), nothing dead-lettered, one submission.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters.submits).toBe(1);
   });
