@@ -137,4 +137,26 @@ describe("rule 9: the check chain survives a receive that died with its invocati
     expect(await checkDueOf(scope)).toBe(due);
     expect((await h.deadLetters()).filter((d) => d.original.includes("collect_check"))).toEqual([]);
   });
+
+  it("a guard that finds the live check long overdue (every receive of it died) takes the chain over", async () => {
+    // Prepare: one of two outputs collected; the live check was due 90 s ago and never passed the chain on.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    await h.send(part(answerFor(run), [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    const [pending] = pendingChecks(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const overdue = Date.now() - 90_000;
+    await checkDueOf(scope, overdue);
+    h.aws.server.reset();
+    // Act: its guard (another copy, due now) comes.
+    await h.aws.sqs.send(
+      new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: JSON.stringify({ ...pending!.check, due: Date.now() }) }),
+    );
+    expect((await invokeAndDelete(h, await h.receive(1))).batchItemFailures).toEqual([]);
+    // Assess: the chain moved on from the overdue due: a next check (and its guard) on the queue, the live one now.
+    const next = pendingChecks(h).map((p) => p.check);
+    expect(next.map((c) => c.due - next[0]!.due)).toEqual([0, 120_000]);
+    expect(await checkDueOf(scope)).toBe(next[0]!.due);
+    expect(await h.deadLetters()).toEqual([]);
+  });
 });

@@ -10,6 +10,10 @@ import { type Collection, untold } from "./collection";
 
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
+/** How long after the next check's due its guard comes (two looks' time: the chain normally moved on by then). */
+const GUARD_AFTER_MS = 2 * CHECK_EVERY_MS;
+/** A live check this long overdue never passed the chain on: a guard takes it over. */
+const ADOPT_AFTER_MS = CHECK_EVERY_MS;
 
 export interface CollectionChecksParts {
   /** The collections, opened on first use. */
@@ -125,13 +129,20 @@ export class CollectionChecks {
         ? ((await dialects[collection.api]?.collecting.standing(collection.turn, collection.required, ctx)) ?? { open: true as const })
         : { open: true as const };
     if (!standing.open && (await this.close(collection, standing.reason, standing.detail, ctx))) return checked(standing.reason);
-    if (collection.checkDue !== check.due) return checked("still open; another check of this collection is the live one");
+    // Another copy is the live one, unless that one is long overdue (every receive of it died): then this copy, the
+    // guard sent beside it, takes the chain over (rule 9), conditional on the live due it read.
+    const live = collection.checkDue ?? check.due;
+    const adopting = live !== check.due && Date.now() - live > ADOPT_AFTER_MS;
+    if (live !== check.due && !adopting) return checked("still open; another check of this collection is the live one");
     const checkBy = standing.open ? standing.checkBy : undefined;
     const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
     const due = Math.max(Date.now() + 1_000, next);
     await this.send({ ...check, due }, ctx);
-    await store.moveCheck(check.scope, check.round, check.due, due);
-    return checked("still open");
+    // The guard: a second copy, due later, that takes the chain over should every receive of the next one die (a check
+    // has no other witness: nothing else on the queue would ever look at this round again). It looks once otherwise.
+    await this.send({ ...check, due: due + GUARD_AFTER_MS }, ctx);
+    await store.moveCheck(check.scope, check.round, live, due);
+    return checked(adopting ? `still open; its live check (due ${live}) never passed the chain on: taken over` : "still open");
   }
 
   /**
