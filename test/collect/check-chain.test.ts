@@ -155,7 +155,12 @@ describe("rule 9: the check chain survives a receive that died with its invocati
     expect((await invokeAndDelete(h, await h.receive(1))).batchItemFailures).toEqual([]);
     // Assess: the chain moved on from the overdue due: a next check (and its guard) on the queue, the live one now.
     const next = pendingChecks(h).map((p) => p.check);
-    expect(next.map((c) => c.due - next[0]!.due)).toEqual([0, 120_000]);
+    expect(next).toHaveLength(1);
+    expect(pendingChecks(h, { guards: true }).map((p) => p.check)).toContainEqual({
+      ...next[0]!,
+      due: next[0]!.due + 120_000,
+      guard: true,
+    });
     expect(await checkDueOf(scope)).toBe(next[0]!.due);
     expect(await h.deadLetters()).toEqual([]);
   });

@@ -59,6 +59,8 @@ export class CollectionChecks {
     const soon = Date.now() + CHECK_EVERY_MS;
     const due = Math.max(Date.now() + 1_000, expiresAt !== undefined ? Math.min(soon, expiresAt + 1_000) : soon);
     await this.send({ type: "collect_check", scope, round, due }, ctx);
+    // Its guard (rule 9): takes the chain over should every receive of the first check die; otherwise looks once.
+    await this.send({ type: "collect_check", scope, round, due: due + GUARD_AFTER_MS, guard: true }, ctx);
     return due;
   }
 
@@ -137,10 +139,11 @@ export class CollectionChecks {
     const checkBy = standing.open ? standing.checkBy : undefined;
     const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
     const due = Math.max(Date.now() + 1_000, next);
-    await this.send({ ...check, due }, ctx);
+    const { guard: _guard, ...plain } = check;
+    await this.send({ ...plain, due }, ctx);
     // The guard: a second copy, due later, that takes the chain over should every receive of the next one die (a check
     // has no other witness: nothing else on the queue would ever look at this round again). It looks once otherwise.
-    await this.send({ ...check, due: due + GUARD_AFTER_MS }, ctx);
+    await this.send({ ...plain, due: due + GUARD_AFTER_MS, guard: true }, ctx);
     await store.moveCheck(check.scope, check.round, live, due);
     return checked(adopting ? `still open; its live check (due ${live}) never passed the chain on: taken over` : "still open");
   }
