@@ -15,6 +15,7 @@ export const OPEN_FINDINGS: Readonly<Record<number, string>> = {
  * each fix also has its own test through the handler where the break is observable from outside.)
  */
 export const FIXED_SEEDS: Readonly<Record<number, string>> = {
+  4232: "the first check's three receives died (its guard now takes the chain over)",
   393: "a duplicate delivery of a plain Responses message's last receive found the claim held by the other delivery",
   645: "a collected part's last receive lost a table write's answer while its round's event named it",
   856: "a plain message's last receive lost the answer of a publish that landed (dead-lettered results_unpublished)",
@@ -24,5 +25,6 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   2081: "the round's check dead-lettered parts on its last receive though the submitter's event, published, named them",
   2851: "a check's last receive died in its look, losing the chain",
   3869: "a check's last receive died in its look, losing the chain",
+  14903: "a plain Responses message's last receive had its claim write throttled after an earlier receive's publish landed",
   6194: "a check whose close was refused (the set claimed meanwhile) ended the chain with the round still open",
 };

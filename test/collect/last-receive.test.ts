@@ -15,7 +15,7 @@ import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
+import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 import { deliverAll, part } from "./collect-rig";
 
 let h: Harness;
@@ -148,5 +148,33 @@ describe("a collected part's last receive fails while its round holds it", () =>
     expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters.submits).toBe(1);
+  });
+});
+
+describe("any message's last receive, while the state table fails once", () => {
+  it("tries the decision again within the invocation: submitted and reported, not dead-lettered", { timeout: 40_000 }, async () => {
+    // Prepare: a plain Responses message on its last receive (explorer seed 14903: its claim write was throttled on
+    // the last receive after an earlier receive's publish had landed, and it was dead-lettered beside that event).
+    const prev = h.sim.createResponse();
+    const id = await h.send(responseAnswerFor(prev));
+    const last = await receiveUntil(await h.receive(1), 5);
+    // Act: the state table does not answer the first write of the claim.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    let puts = 0;
+    proxy.stallFrom((r) => r.operation === "PutItem" && ++puts === 1, { only: true });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(20_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    // Assess
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_id)).toEqual([id]);
+    expect(h.sim.counters.forks).toBe(0);
   });
 });

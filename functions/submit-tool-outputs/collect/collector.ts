@@ -1,11 +1,9 @@
 import type { SQSRecord } from "aws-lambda";
-import { StateUnavailableError } from "../config/errors";
 import type { Collecting, Dialect, TurnIds } from "../dialects/dialect";
 import { type Api, scopeOf as scopeOfTurn } from "../dialects/index";
 import { toolCallMismatch } from "../endpoint/endpoint-outcome";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
-import { pause } from "../pipeline/retry-timing";
 import type { CollectCheck } from "./check-message";
 import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
@@ -74,18 +72,14 @@ export class Collector {
     // Its last receive. A part its round already holds has its fate told by the round (the set's event, the check's
     // event or the round's DLQ records): when this receive fails (a write whose answer was lost, a hand-back), it is
     // not dead-lettered on its own as well (rules 2 and 3: never both reported and dead-lettered).
-    let outcome: Outcome | undefined;
-    for (let attempt = 1; !outcome; attempt++) {
-      try {
-        outcome = await this.collectOnce(message, dialect, record, ctx);
-      } catch (error) {
-        // The state table failing (a lost answer, a refusal) is tried again within the invocation first: placing is
-        // safe to repeat (each write is conditional), and a later receive there is none.
-        if (error instanceof StateUnavailableError && attempt < LAST_RECEIVE_TRIES && (await pause(200 * attempt, ctx))) continue;
-        const kept = await this.keptByRound(scope, record.messageId);
-        if (kept) return kept;
-        throw error;
-      }
+    // (The relay tries a decision that failed on the state table again, a few times, before it gives the message up.)
+    let outcome: Outcome;
+    try {
+      outcome = await this.collectOnce(message, dialect, record, ctx);
+    } catch (error) {
+      const kept = await this.keptByRound(scope, record.messageId);
+      if (kept) return kept;
+      throw error;
     }
     if (outcome.kind !== "hand_back") return outcome;
     return (await this.keptByRound(scope, record.messageId)) ?? outcome;
@@ -294,9 +288,6 @@ export class Collector {
     return { kind: "acknowledge", result: "collected", detail: "these outputs were already submitted with the turn's set" } as const;
   }
 }
-
-/** Placing tries on a collected message's last receive while the state table fails, before it is given up. */
-const LAST_RECEIVE_TRIES = 3;
 
 /** A turn's scope in the state table, as its API's dialect says (the run, the previous response, the conversation). */
 export function scopeOf(api: Api, turn: TurnIds): string {
