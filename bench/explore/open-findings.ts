@@ -25,6 +25,7 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   2081: "the round's check dead-lettered parts on its last receive though the submitter's event, published, named them",
   2851: "a check's last receive died in its look, losing the chain",
   3869: "a check's last receive died in its look, losing the chain",
+  7866: "two deliveries of the completing message: the one that lost the claim was acknowledged on the other's behalf, which died before publishing",
   14903: "a plain Responses message's last receive had its claim write throttled after an earlier receive's publish landed",
   6194: "a check whose close was refused (the set claimed meanwhile) ended the chain with the round still open",
 };

@@ -141,6 +141,15 @@ export class Collector {
         ? await store.claim(collection, record.messageId, ctx.leaseUntil)
         : undefined;
     if (retaken) return this.submission.submit(retaken, message, dialect, record, ctx);
+    if (collection.owner === record.messageId) {
+      // The set's submitter is another delivery of this very message (SQS delivered it twice): its fate is its own,
+      // never another message's to tell, so it is not acknowledged on that one's behalf. Submitted meanwhile, it
+      // reports as the submitter does (the event names every part); else it comes back shortly.
+      const again = await this.place(message, dialect, { scope, turn, hashed, body }, record, ctx);
+      if ("outcome" in again) return again.outcome;
+      const detail = "the set is complete and another delivery of this message is submitting it";
+      return { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 1_000 };
+    }
     return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
   }
 
