@@ -3,11 +3,7 @@
  * code, each with what breaks and the DESIGN Part 3 rule it breaks: open findings, reported, not yet fixed. The
  * test fails on any violating seed not listed here; when a fix lands, its seeds come off the list.
  */
-export const OPEN_FINDINGS: Readonly<Record<number, string>> = {
-  730:
-    "rule 9: a collection's check chain is lost when every receive of its live check dies before passing it on (here " +
-    "a pass-on refused, then a crash before the next one): the other collected part is neither reported nor dead-lettered",
-};
+export const OPEN_FINDINGS: Readonly<Record<number, string>> = {};
 
 /**
  * Seeds that once broke the promise and were fixed, each with the mechanism: pinned, so that the test replays them
@@ -18,6 +14,7 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   4232: "the first check's three receives died (its guard now takes the chain over)",
   393: "a duplicate delivery of a plain Responses message's last receive found the claim held by the other delivery",
   645: "a collected part's last receive lost a table write's answer while its round's event named it",
+  730: "a check's pass-on was refused, then its last receive died: the chain was lost (now passed on first, and guarded)",
   856: "a plain message's last receive lost the answer of a publish that landed (dead-lettered results_unpublished)",
   1370: "the set's submitter, its own event published, failed on its last receive",
   1801: "the submitter, its event published but the round not marked named, lost a table answer on its last receive",
