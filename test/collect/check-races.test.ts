@@ -79,13 +79,12 @@ describe("rule 3: the check's close is conditional on what the check read", () =
     const scope = `run#thread_r#run_${Date.now()}`;
     const seen = await openedWithOneOfTwo(store, scope);
     // Another environment stores the last output: the set is complete and claimed by m-b.
-    const added = await store.addNew(
-      scope,
-      "m-b",
-      [{ callId: "call_b", hash: outputHash("call_b") }],
-      { receiveCount: 1, body: body("call_b") },
-      Date.now() + 10_000,
-    );
+    const added = await store.addNew(scope, {
+      messageId: "m-b",
+      outputs: [{ callId: "call_b", hash: outputHash("call_b") }],
+      message: { receiveCount: 1, body: body("call_b") },
+      leaseUntil: Date.now() + 10_000,
+    });
     expect(added?.claim).toBeDefined();
     // The check, acting on its earlier read ("the run moved on"), closes.
     const ended = await checks.close(seen, "collect_incomplete", "the run moved on", ctx("check-1"));

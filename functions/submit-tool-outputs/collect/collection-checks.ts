@@ -201,13 +201,7 @@ export class CollectionChecks {
     const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
     // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.
-    const ended = await store.finish(
-      collection.scope,
-      collection.round,
-      { status: "closed", letters: { reason, detail } },
-      undefined,
-      collection,
-    );
+    const ended = await store.finish(collection, { status: "closed", letters: { reason, detail } }, { seen: collection });
     if (ended) await this.messages.deadLetterAll(ended, ctx);
     return ended;
   }

@@ -116,7 +116,9 @@ export class Collector {
       if (ctx.signal.aborted)
         return { outcome: { kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" } };
       // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
-      const fast = await body((placed) => store.addNew(scope, record.messageId, hashed, placed, ctx.leaseUntil));
+      const fast = await body((placed) =>
+        store.addNew(scope, { messageId: record.messageId, outputs: hashed, message: placed, leaseUntil: ctx.leaseUntil }),
+      );
       if (!fast.ok) return { outcome: fast.outcome };
       let added = fast.value;
       for (let reads = 1; !added; reads++) {
@@ -209,7 +211,9 @@ export class Collector {
         },
       };
     }
-    const added = await body((stored) => store.addSeen(current, record.messageId, hashed, stored, ctx.leaseUntil));
+    const added = await body((stored) =>
+      store.addSeen(current, { messageId: record.messageId, outputs: hashed, message: stored, leaseUntil: ctx.leaseUntil }),
+    );
     return added.ok ? { added: added.value } : { outcome: added.outcome };
   }
 

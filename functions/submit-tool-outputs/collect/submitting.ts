@@ -60,12 +60,8 @@ export class SetSubmission {
     const store = await this.parts.state.collections();
     const { scope, round } = claim.collection;
     const close = async (reason: Extract<Outcome, { kind: "dead_letter" }>["reason"], detail: string) => {
-      const ended = await store.finish(
-        scope,
-        round,
-        { status: "closed", letters: { reason, detail, except: record.messageId } },
-        claim.attempt,
-      );
+      const letters = { reason, detail, except: record.messageId };
+      const ended = await store.finish({ scope, round }, { status: "closed", letters }, { attempt: claim.attempt });
       if (ended) await this.messages.deadLetterAll(ended, ctx);
     };
     switch (outcome.kind) {
@@ -75,7 +71,7 @@ export class SetSubmission {
         // The endpoint took the set: the round is submitted whoever holds the claim now (another delivery of this same
         // message may have claimed it meanwhile: the claim lets a message take its own set again). Conditional on the
         // attempt, the round would stay open behind an event that names its parts, and its timeout dead-letter them.
-        const ended = await store.finish(scope, round, { status: "submitted", continuation });
+        const ended = await store.finish({ scope, round }, { status: "submitted", continuation });
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
         const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
         const sources = [...new Set([...collected, record.messageId])].sort();
