@@ -16,12 +16,20 @@ export interface CollectingMessage {
   tool_outputs: ToolOutput[];
 }
 
+/** A collecting message as one invocation holds it: the message, its API's dialect, its SQS record and context. */
+export interface Delivery<M> {
+  message: M & CollectingMessage;
+  dialect: Dialect<M>;
+  record: SQSRecord;
+  ctx: RecordContext;
+}
+
 /**
  * Submitting a complete, claimed set (the half of collect/ after placing, collector.ts): every output in ONE request
  * through its API's own path, then what became of it recorded on the round — submitted (its event names every part,
  * or every part is dead-lettered when the event can never be published), refused (every part dead-lettered), or to
  * try again (the claim released; closed on the last receive).
- * @example const outcome = await submitting.submit(claim, message, dialect, record, ctx);
+ * @example const outcome = await submitting.submit(claim, { message, dialect, record, ctx });
  */
 export class SetSubmission {
   constructor(
@@ -30,7 +38,7 @@ export class SetSubmission {
   ) {}
 
   /** A complete set, claimed: this invocation submits every output in ONE request. */
-  async submit<M>(claim: SubmissionClaim, message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext) {
+  async submit<M>(claim: SubmissionClaim, { message, dialect, record, ctx }: Delivery<M>) {
     const store = await this.parts.state.collections();
     const firstAttempt = claim.collection.tries <= 1;
     let outcome: Outcome;
