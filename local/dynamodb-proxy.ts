@@ -17,9 +17,10 @@ export interface DynamodbProxy {
   /**
    * From the first request `matches` on, answer nothing any more: the table stops hearing from the client, as from
    * a Lambda frozen or killed mid-invocation. `after`: that request still reaches the table (the write lands), and
-   * with `answered: false` its answer is held too (the function died before it heard).
+   * with `answered: false` its answer is held too (the function died before it heard). `only`: just the requests
+   * `matches` accepts are held, the others answered (one call hangs or loses its answer while the invocation goes on).
    */
-  stallFrom(matches: (request: ProxiedRequest) => boolean, options?: { after?: boolean; answered?: boolean }): void;
+  stallFrom(matches: (request: ProxiedRequest) => boolean, options?: { after?: boolean; answered?: boolean; only?: boolean }): void;
   /** Requests held unanswered since the stall began. */
   readonly stalled: number;
   /**
@@ -41,7 +42,7 @@ export async function startDynamodbProxy(target: string): Promise<DynamodbProxy>
   const counts: Record<string, number> = {};
   const held: ServerResponse[] = [];
   const sockets = new Set<Socket>();
-  let stall: { matches: (request: ProxiedRequest) => boolean; after: boolean; answered: boolean } | undefined;
+  let stall: { matches: (request: ProxiedRequest) => boolean; after: boolean; answered: boolean; only: boolean } | undefined;
   let stalling = false;
 
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, answered = true) => {
@@ -67,8 +68,12 @@ export async function startDynamodbProxy(target: string): Promise<DynamodbProxy>
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "unknown";
-      if (!stalling && stall?.matches({ operation, body: body.toString("utf8") })) {
-        stalling = true;
+      if ((!stalling || stall?.only) && stall?.matches({ operation, body: body.toString("utf8") })) {
+        stalling = !stall.only;
+        if (stall.only && !stall.after) {
+          held.push(res);
+          return;
+        }
         if (stall.after) {
           counts[operation] = (counts[operation] ?? 0) + 1;
           forward(req, res, body, stall.answered);
@@ -97,7 +102,7 @@ export async function startDynamodbProxy(target: string): Promise<DynamodbProxy>
       for (const key of Object.keys(counts)) delete counts[key];
     },
     stallFrom(matches, options = {}) {
-      stall = { matches, after: options.after ?? false, answered: options.answered ?? true };
+      stall = { matches, after: options.after ?? false, answered: options.answered ?? true, only: options.only ?? false };
       stalling = false;
     },
     get stalled() {

@@ -91,4 +91,77 @@ describe("rule 9: the check chain survives a receive that died with its invocati
     expect(following!.check.due).toBeGreaterThan(Date.now());
     expect(await checkDueOf(scope)).toBe(following!.check.due);
   });
+
+  it("its last receive passes the chain on before it looks: a look that dies with the invocation leaves a live copy", async () => {
+    // Prepare: one of two outputs collected; its live check, due now, received four times already (each died).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    await h.send(part(answerFor(run), [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    const [pending] = pendingChecks(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const due = Date.now() - 1_000;
+    await checkDueOf(scope, due);
+    h.aws.server.reset();
+    const body = JSON.stringify({ ...pending!.check, due });
+    await h.aws.sqs.send(new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: body }));
+    let last = await h.receive(1);
+    for (let receive = 1; receive < 5; receive++) {
+      await h.aws.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: h.aws.input.url,
+          ReceiptHandle: last.Records[0]!.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+      last = await h.receive(1);
+    }
+    expect(last.Records[0]!.attributes.ApproximateReceiveCount).toBe("5");
+    // Act: the last receive, while the state table hangs past the invocation's deadline (as a look that dies would).
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    proxy.stallFrom(() => true);
+    const handler = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+    try {
+      const answer = (await handler(last, lambdaContext(3_000))) as SQSBatchResponse;
+      const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+      if (!failed.has(last.Records[0]!.messageId)) await deleteMessages(h.aws.sqs, h.aws.input.url, [last.Records[0]!.receiptHandle]);
+    } finally {
+      await proxy.close();
+    }
+    // Assess: whatever became of this receive (it has no receive left), a fresh copy of the live check is on the queue.
+    const queue = h.aws.server.inspectQueue(h.aws.input.name)!;
+    const { ready, delayed, inflight } = queue.messages;
+    const copies = [...ready, ...delayed, ...inflight.map((i) => i.message)].filter(
+      (m) => m.messageId !== last.Records[0]!.messageId && m.body.includes('"type":"collect_check"'),
+    );
+    expect(copies.map((m) => JSON.parse(m.body))).toEqual([{ ...pending!.check, due }]);
+    expect(await checkDueOf(scope)).toBe(due);
+    expect((await h.deadLetters()).filter((d) => d.original.includes("collect_check"))).toEqual([]);
+  });
+
+  it("a guard that finds the live check long overdue (every receive of it died) takes the chain over", async () => {
+    // Prepare: one of two outputs collected; the live check was due 90 s ago and never passed the chain on.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    await h.send(part(answerFor(run), [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    const [pending] = pendingChecks(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const overdue = Date.now() - 90_000;
+    await checkDueOf(scope, overdue);
+    h.aws.server.reset();
+    // Act: its guard (another copy, due now) comes.
+    await h.aws.sqs.send(
+      new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: JSON.stringify({ ...pending!.check, due: Date.now() }) }),
+    );
+    expect((await invokeAndDelete(h, await h.receive(1))).batchItemFailures).toEqual([]);
+    // Assess: the chain moved on from the overdue due: a next check (and its guard) on the queue, the live one now.
+    const next = pendingChecks(h).map((p) => p.check);
+    expect(next).toHaveLength(1);
+    expect(pendingChecks(h, { guards: true }).map((p) => p.check)).toContainEqual({
+      ...next[0]!,
+      due: next[0]!.due + 120_000,
+      guard: true,
+    });
+    expect(await checkDueOf(scope)).toBe(next[0]!.due);
+    expect(await h.deadLetters()).toEqual([]);
+  });
 });

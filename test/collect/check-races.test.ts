@@ -16,6 +16,7 @@ import type { CollectionStore } from "../../functions/submit-tool-outputs/collec
 import { awsSinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
 import type { RecordContext } from "../../functions/submit-tool-outputs/pipeline/record-context";
 import { StateTable } from "../../functions/submit-tool-outputs/state/state-table";
+import { pendingChecks } from "../helpers/collect-rig";
 import { type Harness, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
@@ -78,13 +79,12 @@ describe("rule 3: the check's close is conditional on what the check read", () =
     const scope = `run#thread_r#run_${Date.now()}`;
     const seen = await openedWithOneOfTwo(store, scope);
     // Another environment stores the last output: the set is complete and claimed by m-b.
-    const added = await store.addNew(
-      scope,
-      "m-b",
-      [{ callId: "call_b", hash: outputHash("call_b") }],
-      { receiveCount: 1, body: body("call_b") },
-      Date.now() + 10_000,
-    );
+    const added = await store.addNew(scope, {
+      messageId: "m-b",
+      outputs: [{ callId: "call_b", hash: outputHash("call_b") }],
+      message: { receiveCount: 1, body: body("call_b") },
+      leaseUntil: Date.now() + 10_000,
+    });
     expect(added?.claim).toBeDefined();
     // The check, acting on its earlier read ("the run moved on"), closes.
     const ended = await checks.close(seen, "collect_incomplete", "the run moved on", ctx("check-1"));
@@ -100,5 +100,64 @@ describe("rule 3: the check's close is conditional on what the check read", () =
     const ended = await checks.close(seen, "collect_incomplete", "the run moved on", ctx("check-2"));
     expect(ended?.status).toBe("closed");
     expect((await h.deadLetters()).map((d) => [d.sourceMessageId, d.reason])).toEqual([["m-a", "collect_incomplete"]]);
+  });
+});
+
+describe("rule 9: a check whose close is refused goes on", () => {
+  it("the set was claimed between its read and its close: the round stays open and the chain passes to the next check", async () => {
+    // Prepare: a one-call set, complete, its claim lapsed after as many tries as a message has receives (here 1), past
+    // its timeout: the check will close it. Between its read and its close another copy claims the set.
+    const aws = { region: h.aws.region, endpoint: h.aws.endpoint };
+    const sinks = awsSinks({
+      sqs: new SQSClient(aws),
+      sns: new SNSClient(aws),
+      resultsTopicArn: h.aws.resultsTopicArn,
+      dlqUrl: h.aws.dlq.url,
+      inputQueueUrl: h.aws.input.url,
+      watchDelaySeconds: 0,
+    });
+    const real = new StateTable({ tableName: h.aws.stateTableName, region: h.aws.region, endpoint: h.aws.dynamodb.endpoint });
+    let store: CollectionStore | undefined;
+    const scope = `run#thread_r#run_${Date.now()}`;
+    const racing = Object.create(real) as StateTable;
+    racing.update = async (...args: Parameters<StateTable["update"]>) => {
+      if (args[1].expression.includes("closed_reason")) {
+        const claimed = await store!.claim((await store!.current(scope))!, "m-b", Date.now() + 60_000);
+        expect(claimed).toBeDefined();
+      }
+      return real.update(...args);
+    };
+    const state = new CollectState({ table: async () => racing, collectTimeoutSeconds: 0 });
+    const collectParts = { state, sinks, maxReceiveCount: 1, collectTimeoutSeconds: 0 };
+    const checks = new CollectionChecks(collectParts, new CollectedMessages(collectParts));
+    store = await state.collections();
+    const due = Date.now() - 1_000;
+    const required = ["call_a"];
+    await store.open(
+      { scope, round: roundOf(required), api: "assistants", turn: { thread_id: "thread_r", run_id: "run_r" }, required, checkDue: due },
+      {
+        messageId: "m-a",
+        outputs: [{ callId: "call_a", hash: outputHash("call_a") }],
+        message: { receiveCount: 1, body: body("call_a") },
+        leaseUntil: Date.now() - 1,
+      },
+    );
+    h.aws.server.reset();
+    // Act: the live check looks.
+    const outcome = await checks.check({ type: "collect_check", scope, round: roundOf(required), due }, {}, ctx("check-3"));
+    // Assess: nothing closed or dead-lettered; a next check is on the queue and is the live one.
+    expect(outcome).toMatchObject({ kind: "acknowledge", result: "checked" });
+    const after = (await store.current(scope))!;
+    expect(after).toMatchObject({ status: "open", owner: "m-b" });
+    expect(await h.deadLetters()).toEqual([]);
+    const next = pendingChecks(h).map((p) => p.check);
+    expect(next).toHaveLength(1); // and its guard, two minutes after it
+    expect(pendingChecks(h, { guards: true }).map((p) => p.check)).toContainEqual({
+      ...next[0]!,
+      due: next[0]!.due + 120_000,
+      guard: true,
+    });
+    expect(next[0]!.due).toBeGreaterThan(Date.now());
+    expect(after.checkDue).toBe(next[0]!.due);
   });
 });

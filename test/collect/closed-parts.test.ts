@@ -9,6 +9,7 @@
  * event naming them (the explorer's seeds 136, 561, 624, 730, 859 found them neither reported nor dead-lettered).
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "../helpers/collect-rig";
@@ -93,5 +94,38 @@ describe("rule 2: a submitted set whose event was never published", () => {
     // A second look finds the parts told: nothing more.
     await checkNow(h, pending!.check);
     expect(await h.results()).toEqual([]);
+  });
+
+  it("on the check's last receive too: it names them again, never dead-letters them for want of a publish that failed", async () => {
+    // Prepare: as above (the completing invocation published, then died before the round recorded it), and the check
+    // comes on its last receive (its earlier receives died).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    await h.send(part(full, [c1]));
+    await deliverAll(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await setInCollection(scope, "REMOVE named SET lease_until = :zero", { ":zero": { N: "0" } });
+    await h.results();
+    const [pending] = pendingChecks(h);
+    await h.aws.sqs.send(
+      new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: JSON.stringify({ ...pending!.check, due: Date.now() }) }),
+    );
+    let last = await h.receive(1);
+    while (Number(last.Records[0]!.attributes.ApproximateReceiveCount) < 5) {
+      const { receiptHandle } = last.Records[0]!;
+      await h.aws.sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+      );
+      last = await h.receive(1);
+    }
+    // Act
+    await invokeAndDelete(h, last);
+    // Assess: an event names the other part again; nothing dead-lettered.
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
   });
 });

@@ -289,7 +289,7 @@ describe("a complete set past the timeout, its submission handed back", () => {
     await checkNow(h, check, { due });
     const passedOn = pendingChecks(h).filter((p) => p.check.due !== check.due);
     await deliverAll(h);
-    // Assess
+    // Assess: the next check (and its guard two minutes after it, rule 9).
     expect(passedOn).toHaveLength(1);
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters).toMatchObject({ accepted: 1, doubleAcceptances: 0 });
@@ -332,9 +332,15 @@ describe("the check itself", () => {
     const due = Date.now();
     await setInCollection(scopeOf("responses", { response_id: t.responseId }), "SET check_due = :due", { ":due": due });
     await checkNow(h, live!.check, { due });
-    // Assess 2: the next check is on its way, a minute out; nothing was dead-lettered or submitted.
+    // Assess 2: the next check is on its way, a minute out, with its guard two minutes after it (which takes the chain
+    // over only should every receive of the next one die: rule 9); nothing was dead-lettered or submitted.
     const next = pendingChecks(h).filter((p) => p.check.due !== live!.check.due);
     expect(next).toHaveLength(1);
+    expect(pendingChecks(h, { guards: true }).map((p) => p.check)).toContainEqual({
+      ...next[0]!.check,
+      due: next[0]!.check.due + 120_000,
+      guard: true,
+    });
     expect(next[0]!.check.due - due).toBeGreaterThanOrEqual(50_000);
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters.responsePosts).toBe(0);

@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { OPEN_FINDINGS } from "../../bench/explore/open-findings";
+import { FIXED_SEEDS, OPEN_FINDINGS } from "../../bench/explore/open-findings";
 
 const run = promisify(execFile);
 const tsx = "node_modules/.bin/tsx";
@@ -39,6 +39,16 @@ describe("npm run explore, short", () => {
     const unlisted = summary.violations.filter((v) => !(v.seed in OPEN_FINDINGS));
     expect(unlisted).toEqual([]);
   }, 300_000);
+
+  it("the seeds that once broke the promise and were fixed keep it", async () => {
+    const seeds = Object.keys(FIXED_SEEDS).join(",");
+    const { stdout } = await run(tsx, ["bench/explore/cli.ts", "--seeds", seeds, "--json"], { maxBuffer: 16 * 1024 * 1024 }).catch(
+      (error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }),
+    );
+    const summary = JSON.parse(stdout.trim().split("\n").pop()!) as { schedules: number; violations: unknown[] };
+    expect(summary.schedules).toBe(Object.keys(FIXED_SEEDS).length);
+    expect(summary.violations).toEqual([]);
+  }, 120_000);
 
   it("replays a seed to the same trace", async () => {
     const replay = async () =>

@@ -97,8 +97,8 @@ export interface PendingCheck {
   groupId?: string;
 }
 
-/** Every check on the input queue now, without receiving any. */
-export function pendingChecks(h: Harness): PendingCheck[] {
+/** Every check on the input queue now, without receiving any (guards, rule 9, only with `guards`). */
+export function pendingChecks(h: Harness, o: { guards?: boolean } = {}): PendingCheck[] {
   const queue = h.aws.server.inspectQueue(h.aws.input.name);
   if (!queue) return [];
   const { ready, delayed, inflight } = queue.messages;
@@ -108,7 +108,7 @@ export function pendingChecks(h: Harness): PendingCheck[] {
     ...inflight.map((i) => ({ m: i.message, at: i.visibilityDeadline })),
   ];
   return all
-    .filter(({ m }) => isCheck(m.body))
+    .filter(({ m }) => isCheck(m.body) && (o.guards || !(JSON.parse(m.body) as CollectCheck).guard))
     .map(({ m, at }) => ({
       check: JSON.parse(m.body) as CollectCheck,
       ...(at !== undefined ? { visibleAt: at } : {}),

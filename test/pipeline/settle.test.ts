@@ -101,4 +101,38 @@ describe("settle on the last receive", () => {
     expect(written.dlq).toEqual([]);
     expect(written.delays).toHaveLength(1);
   });
+
+  it("tries a failed publish again before the DLQ: a publish whose answer was lost may have named the message", async () => {
+    // The first publish lands but its answer is lost; the second is answered.
+    const { io, written } = sinks();
+    const events: string[] = [];
+    let calls = 0;
+    io.publishResult = async (event) => {
+      events.push(event.event_id);
+      if (++calls === 1) throw Object.assign(new Error("socket hang up"), { name: "TimeoutError" });
+    };
+    const completed: Outcome = {
+      kind: "report",
+      via: "submitted",
+      state: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "completed" } },
+    };
+    const settled = await settle(completed, message(3, true), { sinks: io, limits });
+    expect(settled).toMatchObject({ done: true, result: "reported" });
+    expect(written.dlq).toEqual([]);
+    // The same event twice (one event id, which a consumer drops as a duplicate), never an event and a DLQ record.
+    expect(events).toHaveLength(2);
+    expect(new Set(events).size).toBe(1);
+  });
+
+  it("after as many failed publishes as it tries, the DLQ record says the results were not published", async () => {
+    const { io, written } = sinks({ publishResult: true });
+    const completed: Outcome = {
+      kind: "report",
+      via: "submitted",
+      state: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "completed" } },
+    };
+    const settled = await settle(completed, message(3, true), { sinks: io, limits });
+    expect(settled).toMatchObject({ done: true, result: "dead_lettered", reason: "results_unpublished" });
+    expect(written.dlq).toHaveLength(1);
+  });
 });

@@ -13,6 +13,11 @@ export const CollectCheckSchema = z.lazy(() =>
     round: z.string().check(z.regex(/^[a-f0-9]{32}$/)),
     /** Epoch ms when the look is due (a FIFO queue has no per-message delay: an early copy waits). */
     due: z.number(),
+    /**
+     * A guard (rule 9): sent beside the live check, due two minutes after it; it takes the chain over only when the live
+     * check is long overdue (every receive of it died), and otherwise looks once. A guard's successors are plain checks.
+     */
+    guard: z.optional(z.literal(true)),
   }),
 );
 export type CollectCheck = z.infer<typeof CollectCheckSchema>;

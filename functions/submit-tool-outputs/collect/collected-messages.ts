@@ -33,7 +33,7 @@ export class CollectedMessages {
    * The message's body, placed once (inline when small, else kept first where it fits; refused, `output_too_large`,
    * when it fits nowhere), for the writes that add its outputs: `write` gets the message's record, and an inline
    * body that no longer fits the collection item moves to an item of its own.
-   * @example const body = messages.bodyFor(scope, record, ctx); const added = await body((stored) => store.addNew(…, stored, …));
+   * @example const body = messages.bodyFor(scope, record, ctx); const added = await body((stored) => store.addNew(scope, { …, message: stored }));
    */
   bodyFor(scope: string, record: SQSRecord, ctx: RecordContext) {
     const groupId = record.attributes.MessageGroupId;

@@ -10,6 +10,10 @@ import { type Collection, untold } from "./collection";
 
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
+/** How long after the next check's due its guard comes (two looks' time: the chain normally moved on by then). */
+const GUARD_AFTER_MS = 2 * CHECK_EVERY_MS;
+/** A live check this long overdue never passed the chain on: a guard takes it over. */
+const ADOPT_AFTER_MS = CHECK_EVERY_MS;
 
 export interface CollectionChecksParts {
   /** The collections, opened on first use. */
@@ -55,6 +59,8 @@ export class CollectionChecks {
     const soon = Date.now() + CHECK_EVERY_MS;
     const due = Math.max(Date.now() + 1_000, expiresAt !== undefined ? Math.min(soon, expiresAt + 1_000) : soon);
     await this.send({ type: "collect_check", scope, round, due }, ctx);
+    // Its guard (rule 9): takes the chain over should every receive of the first check die; otherwise looks once.
+    await this.send({ type: "collect_check", scope, round, due: due + GUARD_AFTER_MS, guard: true }, ctx);
     return due;
   }
 
@@ -79,14 +85,24 @@ export class CollectionChecks {
       await this.send(check, ctx);
       return checked(`receive ${ctx.receiveCount}: an earlier receive failed; passed on to a fresh copy`);
     }
+    if (!lastReceive) return this.look(check, dialects, ctx);
+    // Its last receive, after one that failed, passes the chain on first, to a fresh copy (the same check: live if
+    // this one is), and only then looks: a look that dies with its invocation (a crash, a timeout) or fails can no
+    // longer take the chain with it (rule 9). Should this copy's look move the chain on, the fresh copy only looks
+    // once. (A first receive never passes on first, even when it is the last: no loop of copies without a fault.)
+    const passed =
+      ctx.receiveCount >= 2 &&
+      (await this.send(check, ctx).then(
+        () => true,
+        () => false,
+      ));
     try {
-      return await this.look(check, dialects, ctx);
+      const outcome = await this.look(check, dialects, ctx);
+      // Handed back on its last receive (the endpoint could not be read): the fresh copy looks again, this one ends.
+      return outcome.kind === "hand_back" && passed ? checked(`${outcome.detail}; passed on`) : outcome;
     } catch (error) {
-      // On its last receive a check whose look failed (the table or the queue unreachable) goes on as a fresh copy:
-      // a collection never loses its check to the DLQ.
-      if (!lastReceive) throw error;
-      await this.send(check, ctx);
-      return checked(`the look failed (${(error as Error)?.name ?? "Error"}); sent again`);
+      if (!passed) await this.send(check, ctx);
+      return checked(`the look failed (${(error as Error)?.name ?? "Error"}); passed on`);
     }
   }
 
@@ -103,26 +119,33 @@ export class CollectionChecks {
 
     const timeoutAt = collection.firstAt + this.parts.collectTimeoutSeconds * 1000;
     const timedOut = Date.now() >= timeoutAt;
+    // A close is conditional on the collection as read (rule 3): refused, it changed meanwhile (a part stored, the set
+    // claimed, the round ended), and the chain goes on to look again (rule 9), never ends with the round still open.
     if (timedOut && !this.submitterMayCome(collection, timeoutAt)) {
       const why = `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s) of its first output`;
-      await this.close(collection, "collect_incomplete", why, ctx);
-      return checked("timed out");
+      if (await this.close(collection, "collect_incomplete", why, ctx)) return checked("timed out");
     }
     // A complete set is its submitter's to settle; only one still collecting is looked at.
     const standing =
       collection.missing > 0
         ? ((await dialects[collection.api]?.collecting.standing(collection.turn, collection.required, ctx)) ?? { open: true as const })
         : { open: true as const };
-    if (!standing.open) {
-      await this.close(collection, standing.reason, standing.detail, ctx);
-      return checked(standing.reason);
-    }
-    if (collection.checkDue !== check.due) return checked("still open; another check of this collection is the live one");
-    const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(standing.checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
+    if (!standing.open && (await this.close(collection, standing.reason, standing.detail, ctx))) return checked(standing.reason);
+    // Another copy is the live one, unless that one is long overdue (every receive of it died): then this copy, the
+    // guard sent beside it, takes the chain over (rule 9), conditional on the live due it read.
+    const live = collection.checkDue ?? check.due;
+    const adopting = live !== check.due && Date.now() - live > ADOPT_AFTER_MS;
+    if (live !== check.due && !adopting) return checked("still open; another check of this collection is the live one");
+    const checkBy = standing.open ? standing.checkBy : undefined;
+    const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
     const due = Math.max(Date.now() + 1_000, next);
-    await this.send({ ...check, due }, ctx);
-    await store.moveCheck(check.scope, check.round, check.due, due);
-    return checked("still open");
+    const { guard: _guard, ...plain } = check;
+    await this.send({ ...plain, due }, ctx);
+    // The guard: a second copy, due later, that takes the chain over should every receive of the next one die (a check
+    // has no other witness: nothing else on the queue would ever look at this round again). It looks once otherwise.
+    await this.send({ ...plain, due: due + GUARD_AFTER_MS, guard: true }, ctx);
+    await store.moveCheck(check.scope, check.round, live, due);
+    return checked(adopting ? `still open; its live check (due ${live}) never passed the chain on: taken over` : "still open");
   }
 
   /**
@@ -139,7 +162,7 @@ export class CollectionChecks {
    * A submitted round whose other parts are not told yet (rule 2): its submitter's event was not published (SNS refused
    * it, the answer was lost, the invocation died). While the submitter's claim is live, look again later; then the
    * check publishes an event of the round naming them (its submitter's own message keeps its own fate: it comes back,
-   * or ends in the DLQ), and once the check reaches its last receive without that, they go to the DLQ as
+   * or ends in the DLQ), and once as many publishes as a message has receives failed, they go to the DLQ as
    * `results_unpublished`. Naming twice is harmless; the DLQ write is refused once any event named them.
    */
   private async tell(collection: Collection, check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
@@ -153,7 +176,9 @@ export class CollectionChecks {
     const at = { scope: collection.scope, round: collection.round };
     const dialect = dialects[collection.api];
     const follow = dialect?.collecting.reportAfterSubmission?.(collection.turn, collection.continuation);
-    if (ctx.receiveCount < this.parts.maxReceiveCount && follow !== undefined && dialect?.decide) {
+    // Dead-lettering them is the last resort, after publishes that failed (counted on the round), never for want of
+    // a try: a submitter that published and died before marking the round named left an event that names them.
+    if (collection.unpublishedTries < this.parts.maxReceiveCount && follow !== undefined && dialect?.decide) {
       const outcome = await dialect.decide(follow, ctx);
       if (outcome.kind === "report") return { ...outcome, sources: others, round: at };
       if (outcome.kind === "hand_back") return outcome;
@@ -176,13 +201,7 @@ export class CollectionChecks {
     const missing = collection.required.filter((id) => !collection.outputs.has(id));
     const detail = `${why}; missing outputs for [${missing.join(", ")}]`;
     // Conditional on the collection as it was read (rule 3): a part stored or a set claimed meanwhile keeps it open.
-    const ended = await store.finish(
-      collection.scope,
-      collection.round,
-      { status: "closed", letters: { reason, detail } },
-      undefined,
-      collection,
-    );
+    const ended = await store.finish(collection, { status: "closed", letters: { reason, detail } }, { seen: collection });
     if (ended) await this.messages.deadLetterAll(ended, ctx);
     return ended;
   }

@@ -18,6 +18,14 @@ import {
 /** A message's outputs as the store compares them. */
 export type HashedOutput = { callId: string; hash: string };
 
+/** A message adding its outputs: its id, its outputs' hashes, its record (body placed), and its invocation's lease. */
+export interface Adding {
+  messageId: string;
+  outputs: HashedOutput[];
+  message: CollectedMessage;
+  leaseUntil: number;
+}
+
 /** A message whose outputs were added: the collection after it, and the claim when this add completed the set. */
 export interface Added {
   collection: Collection;
@@ -63,7 +71,7 @@ export class CollectionStore {
    * grows with the outputs (two checks each); a message with more outputs than fit DynamoDB's 4 KB expression
    * (about 60) skips it and is placed by `addSeen`, whose condition does not grow.
    */
-  async addNew(scope: string, messageId: string, outputs: HashedOutput[], message: CollectedMessage, leaseUntil: number) {
+  async addNew(scope: string, { messageId, outputs, message, leaseUntil }: Adding) {
     const names: Record<string, string> = {
       "#status": "status",
       "#required": "required",
@@ -83,7 +91,7 @@ export class CollectionStore {
     if (!fitsExpression(checks.join(" AND "))) return undefined;
     const sets = ["#m = :m", "#missing = #missing - :k", ...outputs.map((_, i) => `#o${i} = :o${i}`)];
     // No add can follow the one that completes the set, so each writes the claim and the completing one keeps it.
-    return this.add(scope, messageId, leaseUntil, { sets, names, values }, checks, (after) => after.missing === 0);
+    return this.add({ scope, messageId, leaseUntil }, { sets, names, values, checks }, (after) => after.missing === 0);
   }
 
   /**
@@ -94,7 +102,7 @@ export class CollectionStore {
    * round (`first_at`) outputs are only ever added, and each new one lowers `missing`, so an unchanged `missing`
    * means the stored outputs are exactly those `seen` holds, and the caller's comparison with them still stands.
    */
-  async addSeen(seen: Collection, messageId: string, outputs: HashedOutput[], message: CollectedMessage, leaseUntil: number) {
+  async addSeen(seen: Collection, { messageId, outputs, message, leaseUntil }: Adding) {
     const fresh = outputs.filter((o) => !seen.outputs.has(o.callId));
     const names: Record<string, string> = { "#status": "status", "#missing": "missing", "#m": messageAttribute(messageId) };
     const values: Record<string, unknown> = {
@@ -114,7 +122,8 @@ export class CollectionStore {
     const sets = ["#m = :m", "#missing = :left", ...fresh.map((_, i) => `#o${i} = :o${i}`)];
     // The claim is written only by the add that completes the set (a duplicate of a complete set must not take it).
     const completes = fresh.length > 0 && seen.missing === fresh.length;
-    return this.add(seen.scope, messageId, completes ? leaseUntil : undefined, { sets, names, values }, checks, () => completes);
+    const adding = { scope: seen.scope, messageId, leaseUntil: completes ? leaseUntil : undefined };
+    return this.add(adding, { sets, names, values, checks }, () => completes);
   }
 
   /**
@@ -124,7 +133,7 @@ export class CollectionStore {
    */
   async open(
     c: { scope: string; round: string; api: Api; turn: TurnIds; required: string[]; expiresAt?: number; checkDue: number },
-    first: { messageId: string; outputs: HashedOutput[]; message: CollectedMessage; leaseUntil: number },
+    first: Adding,
     replacing?: Collection,
   ): Promise<Added | undefined> {
     const ended: EndedRound[] =
@@ -213,17 +222,20 @@ export class CollectionStore {
    * it ended, or undefined when someone else ended it.
    */
   async finish(
-    scope: string,
-    round: string,
+    { scope, round }: { scope: string; round: string },
     end: { status: "submitted"; continuation?: string } | { status: "closed"; letters: Letters },
-    attempt?: string,
-    /**
-     * A close decided from a read (a check, a timeout, a new round): only if the collection is still as read — the
-     * same `missing`, and no live claim on a complete set (rule 3: a check never closes a set that is complete or
-     * being submitted; a part is never both accepted and dead-lettered).
-     */
-    seen?: Pick<Collection, "missing">,
+    only: {
+      /** The claim's attempt that must still hold the round. */
+      attempt?: string;
+      /**
+       * A close decided from a read (a check, a timeout, a new round): only if the collection is still as read — the
+       * same `missing`, and no live claim on a complete set (rule 3: a check never closes a set that is complete or
+       * being submitted; a part is never both accepted and dead-lettered).
+       */
+      seen?: Pick<Collection, "missing">;
+    } = {},
   ): Promise<Collection | undefined> {
+    const { attempt, seen } = only;
     const values: Record<string, unknown> = { ":status": end.status, ":round": round, ":open": "open" };
     const set = ["#status = :status"];
     if (end.status === "submitted" && end.continuation) {
@@ -280,11 +292,14 @@ export class CollectionStore {
     return updated ? collectionOf(scope, updated) : undefined;
   }
 
-  /** An event naming the submitted round's parts was published: its parts are told (rule 2). */
-  async named(scope: string, round: string): Promise<void> {
+  /**
+   * An event naming the submitted round's parts was published: its parts are told (rule 2). `publisher`: the message
+   * that published it (kept in `named_by`: the submitter's own event names the submitter too, a check's does not).
+   */
+  async named(scope: string, round: string, publisher: string): Promise<void> {
     await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: "SET named = :yes", values: { ":yes": true } },
+      { expression: "SET named = :yes ADD named_by :by", values: { ":yes": true, ":by": new Set([publisher]) } },
       {
         expression: "round = :round AND #status = :submitted AND attribute_not_exists(lettered_as)",
         names: { "#status": "status" },
@@ -294,17 +309,28 @@ export class CollectionStore {
   }
 
   /**
-   * The submitter's event was not published on this receive: its claim is given up at once, so that the round's
-   * check tells the other parts without waiting for the lease to pass.
+   * An event naming the submitted round's parts was not published on this receive (rule 2): counted on the round
+   * (its check gives up telling them in an event after as many failures as a message has receives), and when it was
+   * the submitter's own, its claim is given up at once, so that the check tells the other parts without waiting for
+   * the lease to pass.
    */
-  async unnamed(scope: string, round: string, owner: string): Promise<void> {
+  async unnamed(scope: string, round: string, publisher: string): Promise<void> {
+    await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "ADD unpublished_tries :one", values: { ":one": 1 } },
+      {
+        expression: "round = :round AND #status = :submitted AND attribute_not_exists(named)",
+        names: { "#status": "status" },
+        values: { ":round": round, ":submitted": "submitted" },
+      },
+    );
     await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: "SET lease_until = :zero", values: { ":zero": 0 } },
       {
         expression: "round = :round AND #status = :submitted AND #owner = :owner AND attribute_not_exists(named)",
         names: { "#status": "status", "#owner": "owner" },
-        values: { ":round": round, ":submitted": "submitted", ":owner": owner },
+        values: { ":round": round, ":submitted": "submitted", ":owner": publisher },
       },
     );
   }
@@ -340,13 +366,11 @@ export class CollectionStore {
 
   /** One add: the message's record and outputs written under `checks`, and the claim (with `leaseUntil`); ours when `completes` after. */
   private async add(
-    scope: string,
-    messageId: string,
-    leaseUntil: number | undefined,
-    u: { sets: string[]; names: Record<string, string>; values: Record<string, unknown> },
-    checks: string[],
+    { scope, messageId, leaseUntil }: { scope: string; messageId: string; leaseUntil: number | undefined },
+    u: { sets: string[]; names: Record<string, string>; values: Record<string, unknown>; checks: string[] },
     completes: (after: Collection) => boolean,
   ): Promise<Added | undefined> {
+    const { checks } = u;
     const attempt = randomUUID();
     const claim = leaseUntil !== undefined;
     const names = { ...u.names, "#ttl": "ttl", ...(claim ? { "#owner": "owner" } : {}) };

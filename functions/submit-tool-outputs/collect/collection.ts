@@ -74,6 +74,13 @@ export interface Collection {
   letteredOwn: string[];
   /** A submitted round: an event naming its parts was published (by its submitter, or by its check). */
   named?: true;
+  /** The messages whose published event named the round's parts (the submitter's names the submitter too). */
+  namedBy: string[];
+  /**
+   * A submitted round: publishes of an event naming its parts that failed (SNS refused, or the answer was lost). Its
+   * check dead-letters the untold parts (`results_unpublished`) only after as many failures as a message has receives.
+   */
+  unpublishedTries: number;
 }
 
 /** A round that ended, as kept in its successor's `history`. */
@@ -157,6 +164,8 @@ export function collectionOf(scope: string, item: StateItem): Collection {
     outputs,
     messages,
     tries: Number(item.tries ?? 0),
+    unpublishedTries: Number(item.unpublished_tries ?? 0),
+    namedBy: item.named_by instanceof Set ? [...(item.named_by as Set<string>)] : [],
     history: Array.isArray(item.history) ? (item.history as EndedRound[]) : [],
     lettered: Array.isArray(item.lettered) ? (item.lettered as string[]) : [],
     letteredOwn: Array.isArray(item.lettered_own) ? (item.lettered_own as string[]) : [],

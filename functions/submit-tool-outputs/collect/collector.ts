@@ -1,5 +1,5 @@
 import type { SQSRecord } from "aws-lambda";
-import type { Collecting, Dialect, TurnIds } from "../dialects/dialect";
+import type { Dialect, TurnIds } from "../dialects/dialect";
 import { type Api, scopeOf as scopeOfTurn } from "../dialects/index";
 import { toolCallMismatch } from "../endpoint/endpoint-outcome";
 import type { Outcome } from "../pipeline/outcome";
@@ -10,7 +10,7 @@ import { CollectedMessages } from "./collected-messages";
 import { type Collection, type EndedRound, outputHash, roundOf, untold, wasLettered } from "./collection";
 import { type CheckDialects, CollectionChecks } from "./collection-checks";
 import type { Added, HashedOutput } from "./collection-store";
-import { type CollectingMessage, SetSubmission } from "./submitting";
+import { type CollectingMessage, type Delivery, SetSubmission } from "./submitting";
 
 /** What a message joins its collection with: the turn's scope, its outputs' hashes, its body (placed once). */
 interface Joining {
@@ -67,6 +67,45 @@ export class Collector {
   }
 
   async collect<M>(message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
+    const scope = scopeOf(message.api, dialect.collecting.turnOf(message));
+    if (ctx.receiveCount < this.parts.maxReceiveCount) return this.collectOnce(message, dialect, record, ctx);
+    // Its last receive. A part its round already holds has its fate told by the round (the set's event, the check's
+    // event or the round's DLQ records): when this receive fails (a write whose answer was lost, a hand-back), it is
+    // not dead-lettered on its own as well (rules 2 and 3: never both reported and dead-lettered).
+    // (The relay tries a decision that failed on the state table again, a few times, before it gives the message up.)
+    let outcome: Outcome;
+    try {
+      outcome = await this.collectOnce(message, dialect, record, ctx);
+    } catch (error) {
+      const kept = await this.keptByRound(scope, record.messageId);
+      if (kept) return kept;
+      throw error;
+    }
+    if (outcome.kind !== "hand_back") return outcome;
+    return (await this.keptByRound(scope, record.messageId)) ?? outcome;
+  }
+
+  /**
+   * Whether the scope's current round holds this message and tells its fate itself: an acknowledgement then. Not when
+   * its fate is its own outcome's: the submitted round's submitter (its event is its own to publish), or the one
+   * message of a dead-lettered round whose record its own outcome writes (`letteredExcept`).
+   */
+  private async keptByRound(scope: string, messageId: string): Promise<Outcome | undefined> {
+    const current = await (await this.parts.state.collections()).current(scope).catch(() => undefined);
+    if (!current?.messages.has(messageId) || current.letteredExcept === messageId) return undefined;
+    // The submitter's own fate: told once its own event was published (it names the submitter too), else its own.
+    const ownEvent = current.namedBy.includes(messageId);
+    if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined && !ownEvent) return undefined;
+    const detail = `collected; its round (${current.status}) tells its fate, and this last receive failed`;
+    return { kind: "acknowledge", result: "collected", detail };
+  }
+
+  private async collectOnce<M>(
+    message: M & CollectingMessage,
+    dialect: Dialect<M>,
+    record: SQSRecord,
+    ctx: RecordContext,
+  ): Promise<Outcome> {
     const store = await this.parts.state.collections();
     const turn = dialect.collecting.turnOf(message);
     const scope = scopeOf(message.api, turn);
@@ -77,12 +116,14 @@ export class Collector {
       if (ctx.signal.aborted)
         return { outcome: { kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" } };
       // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
-      const fast = await body((placed) => store.addNew(scope, record.messageId, hashed, placed, ctx.leaseUntil));
+      const fast = await body((placed) =>
+        store.addNew(scope, { messageId: record.messageId, outputs: hashed, message: placed, leaseUntil: ctx.leaseUntil }),
+      );
       if (!fast.ok) return { outcome: fast.outcome };
       let added = fast.value;
       for (let reads = 1; !added; reads++) {
         if (reads > 5) return { outcome: retryShortly("the turn's collection kept changing while this message joined it") };
-        const step = await this.place(message, dialect, { scope, turn, hashed, body }, record, ctx);
+        const step = await this.place({ message, dialect, record, ctx }, { scope, turn, hashed, body });
         if ("outcome" in step) return step;
         added = step.added;
       }
@@ -90,7 +131,7 @@ export class Collector {
     });
     if ("outcome" in stored) return stored.outcome;
     const { added } = stored;
-    if (added.claim) return this.submission.submit(added.claim, message, dialect, record, ctx);
+    if (added.claim) return this.submission.submit(added.claim, { message, dialect, record, ctx });
     const collection = added.collection;
     if (collection.missing > 0) {
       const missing = collection.required.filter((id) => !collection.outputs.has(id));
@@ -101,7 +142,16 @@ export class Collector {
       collection.owner === record.messageId || (collection.leaseUntil ?? 0) < Date.now()
         ? await store.claim(collection, record.messageId, ctx.leaseUntil)
         : undefined;
-    if (retaken) return this.submission.submit(retaken, message, dialect, record, ctx);
+    if (retaken) return this.submission.submit(retaken, { message, dialect, record, ctx });
+    if (collection.owner === record.messageId) {
+      // The set's submitter is another delivery of this very message (SQS delivered it twice): its fate is its own,
+      // never another message's to tell, so it is not acknowledged on that one's behalf. Submitted meanwhile, it
+      // reports as the submitter does (the event names every part); else it comes back shortly.
+      const again = await this.place({ message, dialect, record, ctx }, { scope, turn, hashed, body });
+      if ("outcome" in again) return again.outcome;
+      const detail = "the set is complete and another delivery of this message is submitting it";
+      return { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 1_000 };
+    }
     return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
   }
 
@@ -110,13 +160,8 @@ export class Collector {
    * round, a conflict, a new round (opened with this message), or the open round's precise add. `added` undefined:
    * it changed meanwhile, look again.
    */
-  private async place<M>(
-    message: M & CollectingMessage,
-    dialect: Dialect<M>,
-    joining: Joining,
-    record: SQSRecord,
-    ctx: RecordContext,
-  ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+  private async place<M>(delivery: Delivery<M>, joining: Joining): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+    const { dialect, record, ctx } = delivery;
     const { scope, hashed, body } = joining;
     const store = await this.parts.state.collections();
     const given = hashed.map((o) => o.callId);
@@ -132,7 +177,7 @@ export class Collector {
       if (ended) return { outcome: await this.late(ended, current.turn, dialect, ctx) };
     }
     if (!current || !within(given, current.required) || current.status === "closed") {
-      const joined = await this.join(message.api, joining, current, dialect.collecting, record, ctx);
+      const joined = await this.join(delivery, joining, current);
       return "outcome" in joined ? joined : { added: joined.added };
     }
     if (current.status === "submitted" && current.owner !== record.messageId && current.messages.has(record.messageId)) {
@@ -161,7 +206,9 @@ export class Collector {
         },
       };
     }
-    const added = await body((stored) => store.addSeen(current, record.messageId, hashed, stored, ctx.leaseUntil));
+    const added = await body((stored) =>
+      store.addSeen(current, { messageId: record.messageId, outputs: hashed, message: stored, leaseUntil: ctx.leaseUntil }),
+    );
     return added.ok ? { added: added.value } : { outcome: added.outcome };
   }
 
@@ -171,7 +218,7 @@ export class Collector {
    */
   async told(at: { scope: string; round: string }, published: boolean, messageId: string): Promise<void> {
     const store = await this.parts.state.collections();
-    if (published) await store.named(at.scope, at.round);
+    if (published) await store.named(at.scope, at.round, messageId);
     else await store.unnamed(at.scope, at.round, messageId);
   }
 
@@ -187,14 +234,13 @@ export class Collector {
    * The round a message opens when the scope's current one does not ask for its ids: the turn as the endpoint says
    * it now. `added` undefined: another copy opened it first, look again.
    */
-  private async join(
-    api: Api,
+  private async join<M>(
+    { message, dialect, record, ctx }: Delivery<M>,
     { scope, turn, hashed, body }: Joining,
     current: Collection | undefined,
-    rules: Collecting<unknown>,
-    record: SQSRecord,
-    ctx: RecordContext,
   ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+    const { api } = message;
+    const rules = dialect.collecting;
     const store = await this.parts.state.collections();
     const given = hashed.map((o) => o.callId);
     const required = await rules.requiredIds(turn, ctx);

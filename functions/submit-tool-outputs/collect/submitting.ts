@@ -16,12 +16,20 @@ export interface CollectingMessage {
   tool_outputs: ToolOutput[];
 }
 
+/** A collecting message as one invocation holds it: the message, its API's dialect, its SQS record and context. */
+export interface Delivery<M> {
+  message: M & CollectingMessage;
+  dialect: Dialect<M>;
+  record: SQSRecord;
+  ctx: RecordContext;
+}
+
 /**
  * Submitting a complete, claimed set (the half of collect/ after placing, collector.ts): every output in ONE request
  * through its API's own path, then what became of it recorded on the round — submitted (its event names every part,
  * or every part is dead-lettered when the event can never be published), refused (every part dead-lettered), or to
  * try again (the claim released; closed on the last receive).
- * @example const outcome = await submitting.submit(claim, message, dialect, record, ctx);
+ * @example const outcome = await submitting.submit(claim, { message, dialect, record, ctx });
  */
 export class SetSubmission {
   constructor(
@@ -30,7 +38,7 @@ export class SetSubmission {
   ) {}
 
   /** A complete set, claimed: this invocation submits every output in ONE request. */
-  async submit<M>(claim: SubmissionClaim, message: M & CollectingMessage, dialect: Dialect<M>, record: SQSRecord, ctx: RecordContext) {
+  async submit<M>(claim: SubmissionClaim, { message, dialect, record, ctx }: Delivery<M>) {
     const store = await this.parts.state.collections();
     const firstAttempt = claim.collection.tries <= 1;
     let outcome: Outcome;
@@ -60,19 +68,18 @@ export class SetSubmission {
     const store = await this.parts.state.collections();
     const { scope, round } = claim.collection;
     const close = async (reason: Extract<Outcome, { kind: "dead_letter" }>["reason"], detail: string) => {
-      const ended = await store.finish(
-        scope,
-        round,
-        { status: "closed", letters: { reason, detail, except: record.messageId } },
-        claim.attempt,
-      );
+      const letters = { reason, detail, except: record.messageId };
+      const ended = await store.finish({ scope, round }, { status: "closed", letters }, { attempt: claim.attempt });
       if (ended) await this.messages.deadLetterAll(ended, ctx);
     };
     switch (outcome.kind) {
       case "report":
       case "watch": {
         const continuation = continuationOf(claim.collection.api, outcome);
-        const ended = await store.finish(scope, round, { status: "submitted", continuation }, claim.attempt);
+        // The endpoint took the set: the round is submitted whoever holds the claim now (another delivery of this same
+        // message may have claimed it meanwhile: the claim lets a message take its own set again). Conditional on the
+        // attempt, the round would stay open behind an event that names its parts, and its timeout dead-letter them.
+        const ended = await store.finish({ scope, round }, { status: "submitted", continuation });
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
         const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
         const sources = [...new Set([...collected, record.messageId])].sort();

@@ -10,6 +10,7 @@ import { runBatch } from "./batch-runner";
 import { parseMessage, type RelayMessage } from "./message";
 import type { Outcome } from "./outcome";
 import { type RecordContext, receiveCountOf } from "./record-context";
+import { pause } from "./retry-timing";
 import { settle } from "./settle";
 
 export interface RelayParts {
@@ -93,8 +94,9 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       deciding.count++;
       try {
         // Every state-table call of the decision ends by the invocation's cutoff (rule 11, state/call-deadline.ts).
+        const decideOnce = (message: RelayMessage) => withinRecord(cutoff, () => decideRecord(message, kept, ctx));
         outcome =
-          preset ?? (parsed.ok ? await withinRecord(cutoff, () => decideRecord(parsed.message, kept, ctx)) : invalid(parsed.problems));
+          preset ?? (parsed.ok ? await triedOnLastReceive(() => decideOnce(parsed.message), ctx, config) : invalid(parsed.problems));
       } catch (error) {
         // The state table or bucket not answering is an outage, not a bug: tried again later, without an error log.
         if (error instanceof StateUnavailableError) outcome = { kind: "hand_back", reason: "state_unavailable", detail: error.message };
@@ -165,6 +167,29 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         }),
     });
   };
+}
+
+/** Decisions tried on the last receive while the state table fails, before the message is given up. */
+const LAST_RECEIVE_TRIES = 3;
+
+/**
+ * On the last receive a decision that failed on the state table (a lost answer, a throttle) is tried again, a few
+ * times within the invocation: no later receive will, and a message given up now may be one an earlier receive
+ * reported (its publish landed, its answer lost). Decisions are safe to repeat: a redelivery does exactly that.
+ */
+async function triedOnLastReceive(
+  decide: () => Promise<Outcome>,
+  ctx: RecordContext,
+  limits: Pick<RelayConfig, "maxReceiveCount">,
+): Promise<Outcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await decide();
+    } catch (error) {
+      const again = error instanceof StateUnavailableError && ctx.receiveCount >= limits.maxReceiveCount && attempt < LAST_RECEIVE_TRIES;
+      if (!again || !(await pause(200 * attempt, ctx))) throw error;
+    }
+  }
 }
 
 /** A message of an API this deployment has no endpoint for: no later receive can do better. */

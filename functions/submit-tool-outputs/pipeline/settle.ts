@@ -40,6 +40,9 @@ export interface Settled {
   status?: string;
 }
 
+/** Publishes tried on the last receive before its DLQ record says the state was not published. */
+const LAST_RECEIVE_PUBLISHES = 3;
+
 /** Hand-backs after which the endpoint may have taken the outputs all the same. */
 const MAYBE_TAKEN: ReadonlySet<HandBackReason> = new Set(["endpoint_unavailable", "deadline", "unexpected_error", "state_unavailable"]);
 
@@ -136,10 +139,25 @@ class Settling {
     return this.handBack("results_unavailable");
   }
 
-  private publish(state: RestingState, sources?: string[]): Promise<void> {
+  /**
+   * Publishes the state. On the last receive a failed publish is tried again (a few times, within the cutoff) before
+   * the DLQ record says it was not published: a publish whose answer was lost may have landed, and its event named the
+   * message; a second copy of the same event (the same event id) is one a consumer drops, a DLQ record beside a
+   * published event breaks the promise (reported or dead-lettered, never both). Earlier receives hand back instead.
+   */
+  private async publish(state: RestingState, sources?: string[]): Promise<void> {
     const { record, context } = this.message;
     const source = { sourceMessageId: record.messageId, sourceMessageIds: sources, metadata: context.metadata };
-    return this.parts.sinks.publishResult(buildResultsEvent(state, source), this.parts.signal);
+    const event = buildResultsEvent(state, source);
+    const { sinks, signal } = this.parts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sinks.publishResult(event, signal);
+      } catch (error) {
+        if (!this.lastReceive || attempt >= LAST_RECEIVE_PUBLISHES || signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
   }
 
   private sendWatch(followUp: FollowUp): Promise<void> {

@@ -208,4 +208,37 @@ describe("crashes around the POST", () => {
     expect(delay).toBeGreaterThan(0.5);
     expect(delay).toBeLessThanOrEqual(5.5);
   });
+
+  it("on its last receive, a copy arriving while the owner holds a live lease waits for what the owner records, then publishes it", async () => {
+    // Prepare: the owner holds a live claim; this copy comes on its last receive (explorer seed 393: a duplicate
+    // delivery of the message's last receive found the other delivery submitting, and was dead-lettered while it reported).
+    const prev = h.sim.createResponse();
+    const key = keyOf({ responseId: prev.responseId }, prev.callIds);
+    const claims = claimsTable(h);
+    await claims.put({ ...lapsedClaim(key, prev.callIds), lease_until: Date.now() + 60_000 });
+    const messageId = await h.send(responseAnswerFor(prev));
+    let last = await h.receive(1);
+    while (Number(last.Records[0]!.attributes.ApproximateReceiveCount) < 5) {
+      await releaseInFlight(h);
+      last = await h.receive(1);
+    }
+    // The owner's continuation, recorded a moment after this copy looked.
+    const continuation = h.sim.createResponse({ toolCalls: 0 });
+    const recorded = new Promise<void>((resolve) =>
+      setTimeout(async () => {
+        const item = (await claims.get(key))!;
+        await claims.put({ ...item, phase: "submitted", response_id: continuation.responseId, submitted_at: new Date().toISOString() });
+        resolve();
+      }, 1_500),
+    );
+    // Act
+    const answer = await h.invoke(last);
+    await recorded;
+    // Assess: acknowledged, the recorded continuation published, no POST, nothing dead-lettered.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(h.sim.counters.responsePosts).toBe(0);
+    const results = await h.results<ResponsesResultsEvent>();
+    expect(results.map((r) => [r.event.source_message_id, r.event.response?.id])).toEqual([[messageId, continuation.responseId]]);
+    expect(await h.deadLetters()).toEqual([]);
+  });
 });

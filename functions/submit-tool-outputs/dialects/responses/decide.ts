@@ -22,6 +22,8 @@ export type ResponsesDeps = DecisionLimits & {
   background: boolean;
   /** `RESPONSES_UNCONFIRMED`. */
   unconfirmed: "dead_letter" | "resubmit";
+  /** The queue's maxReceiveCount: on the last receive, a copy that finds the turn held by another waits for it. */
+  maxReceiveCount?: number;
 };
 
 /** An attempt at a turn on a conversation (listing the conversation reconciles it). */
@@ -78,7 +80,7 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
   const body = prepareBody(message, turn, deps);
   if (!body.ok) return { kind: "dead_letter", reason: "invalid_message", detail: body.problem, givenToolCallIds: givenIds };
   const outputsHash = outputsHashOf(message.tool_outputs);
-  const verdict = await claims.claim({
+  const request = {
     key: turn.key,
     owner: ctx.messageId,
     leaseUntil: ctx.leaseUntil,
@@ -86,7 +88,15 @@ export async function decide(message: ResponsesMessage, ctx: RecordContext, deps
     outputsHash,
     previousResponseId: turn.previousResponseId,
     conversationId: turn.conversationId,
-  });
+  };
+  let verdict = await claims.claim(request);
+  // On the last receive a copy that finds the turn held (another copy, or another delivery of this very message, is
+  // submitting now) waits for what that one records, within the follow budget, rather than be dead-lettered while the
+  // other reports it: recorded, it publishes the same continuation (one event id); released or lapsed, it goes on.
+  if (verdict.kind === "held" && ctx.receiveCount >= (deps.maxReceiveCount ?? Number.POSITIVE_INFINITY)) {
+    const until = followUntil(ctx, deps);
+    while (verdict.kind === "held" && (await pause(deps.pollIntervalMs, ctx, until))) verdict = await claims.claim(request);
+  }
   return afterClaim(verdict, { message, givenIds, outputsHash, turn, body: body.body, ctx, deps, claims, latest });
 }
 

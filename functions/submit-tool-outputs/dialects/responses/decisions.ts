@@ -18,6 +18,7 @@ export function responsesDecisions({ config, endpoint, table }: DialectWiring): 
     state,
     background: config.responsesBackground,
     unconfirmed: config.responsesUnconfirmed,
+    maxReceiveCount: config.maxReceiveCount,
     ...decisionLimits(config),
   };
   return {

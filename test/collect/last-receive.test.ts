@@ -1,0 +1,180 @@
+/**
+ * A collected part on its last receive (DESIGN Part 3, rules 2 and 3: a part is never both reported and
+ * dead-lettered). Its round already holds it (an earlier receive stored it; that answer to SQS was lost); this last
+ * receive fails (the state table loses a write's answer). Its fate is its round's: the set's event names it, so it
+ * is acknowledged rather than dead-lettered on its own as well. Found by the explorer (seed 645 and kin: the part
+ * was dead-lettered `retries_exhausted` while another environment's event named it). Through the real handler,
+ * fauxqs and the local DynamoDB, with the table behind the test proxy for the one lost answer.
+ */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import { startDynamodbProxy } from "../../local/dynamodb-proxy";
+import { lambdaContext } from "../../local/lambda-shapes";
+import { deliverAll, part } from "../helpers/collect-rig";
+import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
+
+let h: Harness;
+useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
+
+/** Receives the one message again until SQS counts `count` receives (each earlier one "died": made visible again). */
+async function receiveUntil(first: SQSEvent, count: number): Promise<SQSEvent> {
+  let last = first;
+  while (Number(last.Records[0]!.attributes.ApproximateReceiveCount) < count) {
+    const { receiptHandle } = last.Records[0]!;
+    await h.aws.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+    );
+    last = await h.receive(1);
+  }
+  return last;
+}
+
+describe("a collected part's last receive fails while its round holds it", () => {
+  it("is acknowledged, not dead-lettered: the set's event names it", { timeout: 40_000 }, async () => {
+    // Prepare: a run of two calls; the first part is stored by its first receive, whose answer to SQS is lost.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const id = await h.send(part(full, [c0]));
+    const first = await h.receive(1);
+    expect(first.Records[0]!.messageId).toBe(id);
+    const stored = (await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse;
+    expect(stored.batchItemFailures).toEqual([]);
+    const last = await receiveUntil(first, 5);
+    // Act: its last receive, while the state table loses the answer of every write that adds it again (each tried
+    // until the state table's call timeout, three times).
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    proxy.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("first_at = :first"), {
+      after: true,
+      answered: false,
+      only: true,
+    });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(25_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+    if (!failed.has(id)) await deleteMessages(h.aws.sqs, h.aws.input.url, [last.Records[0]!.receiptHandle]);
+    // Assess: acknowledged; no record of its own. The other part completes the set; its event names both.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    const other = await h.send(part(full, [c1]));
+    await deliverAll(h);
+    const named = (await h.results()).flatMap((r) => r.event.source_message_ids ?? []);
+    expect(named).toEqual(expect.arrayContaining([id, other]));
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
+
+  it("the set's submitter, whose own event named it, is acknowledged too, not dead-lettered", async () => {
+    // Prepare: the completing part submits the set and publishes its event (naming both), and that answer to SQS is lost.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const other = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const id = await h.send(part(full, [c1]));
+    const first = await h.receive(1);
+    expect(first.Records[0]!.messageId).toBe(id);
+    expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
+    const last = await receiveUntil(first, 5);
+    // Act: its last receive, while the state table does not answer its first read.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    let reads = 0;
+    proxy.stallFrom((r) => r.operation === "GetItem" && ++reads === 1, { only: true });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(10_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    // Assess: acknowledged, nothing dead-lettered, one submission.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
+
+  it("the submitter whose event went out but was never recorded as named: its last receive tries the table again, and reports", async () => {
+    // Prepare: as above, then the table as a crash right after the publish leaves it (the round not marked named).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const other = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const id = await h.send(part(full, [c1]));
+    const first = await h.receive(1);
+    expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+    await h.results();
+    const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: h.aws.stateTableName,
+        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
+        UpdateExpression: "REMOVE named, named_by",
+      }),
+    );
+    dynamodb.destroy();
+    const last = await receiveUntil(first, 5);
+    // Act: its last receive, while the state table does not answer its first read.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    let reads = 0;
+    proxy.stallFrom((r) => r.operation === "GetItem" && ++reads === 1, { only: true });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(10_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    // Assess: it reported (its event names both again), nothing dead-lettered, one submission.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
+});
+
+describe("any message's last receive, while the state table fails once", () => {
+  it("tries the decision again within the invocation: submitted and reported, not dead-lettered", { timeout: 40_000 }, async () => {
+    // Prepare: a plain Responses message on its last receive (explorer seed 14903: its claim write was throttled on
+    // the last receive after an earlier receive's publish had landed, and it was dead-lettered beside that event).
+    const prev = h.sim.createResponse();
+    const id = await h.send(responseAnswerFor(prev));
+    const last = await receiveUntil(await h.receive(1), 5);
+    // Act: the state table does not answer the first write of the claim.
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    let puts = 0;
+    proxy.stallFrom((r) => r.operation === "PutItem" && ++puts === 1, { only: true });
+    let answer: SQSBatchResponse;
+    try {
+      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+        last,
+        lambdaContext(20_000),
+      )) as SQSBatchResponse;
+    } finally {
+      await proxy.close();
+    }
+    // Assess
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect((await h.results()).map((r) => r.event.source_message_id)).toEqual([id]);
+    expect(h.sim.counters.forks).toBe(0);
+  });
+});
