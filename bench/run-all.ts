@@ -78,9 +78,9 @@ console.log(
   formatGrid(
     ["bench", "measure", "latest", "target", "verdict", ...(REPEAT > 1 ? ["range over runs", "met in"] : [])],
     targets.map((row) => {
-      const same = runs
-        .map((r) => r.find((other) => other.bench === row.bench && other.measure === row.measure))
-        .filter((r) => r !== undefined);
+      // The same row in every run: measures name counts that vary a little between runs (requests per message).
+      const key = (r: BenchRow) => `${r.bench} ${r.measure.replace(/\d+(\.\d+)?/g, "#")}`;
+      const same = runs.map((r) => r.find((other) => key(other) === key(row))).filter((r) => r !== undefined);
       const figures = same.map(figureOf).filter((f) => f !== undefined);
       const range = figures.length > 0 ? `${Math.min(...figures).toFixed(2)}–${Math.max(...figures).toFixed(2)}` : "";
       return [

@@ -128,15 +128,15 @@ export class CollectionChecks {
     // A complete set is its submitter's to settle; only one still collecting is looked at.
     const standing =
       collection.missing > 0
-        ? ((await dialects[collection.api]?.collecting.standing(collection.turn, collection.required, ctx)) ?? { open: true as const })
-        : { open: true as const };
-    if (!standing.open && (await this.close(collection, standing.reason, standing.detail, ctx))) return checked(standing.reason);
+        ? ((await dialects[collection.api]?.collecting.standing(collection.turn, collection.required, ctx)) ?? { ok: true as const })
+        : { ok: true as const };
+    if (!standing.ok && (await this.close(collection, standing.reason, standing.detail, ctx))) return checked(standing.reason);
     // Another copy is the live one, unless that one is long overdue (every receive of it died): then this copy, the
     // guard sent beside it, takes the chain over (rule 9), conditional on the live due it read.
     const live = collection.checkDue ?? check.due;
     const adopting = live !== check.due && Date.now() - live > ADOPT_AFTER_MS;
     if (live !== check.due && !adopting) return checked("still open; another check of this collection is the live one");
-    const checkBy = standing.open ? standing.checkBy : undefined;
+    const checkBy = standing.ok ? standing.checkBy : undefined;
     const next = timedOut ? Date.now() + CHECK_EVERY_MS : Math.min(checkBy ?? Date.now() + CHECK_EVERY_MS, timeoutAt);
     const due = Math.max(Date.now() + 1_000, next);
     const { guard: _guard, ...plain } = check;

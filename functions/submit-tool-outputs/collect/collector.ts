@@ -4,6 +4,7 @@ import { type Api, scopeOf as scopeOfTurn } from "../dialects/index";
 import { toolCallMismatch } from "../endpoint/endpoint-outcome";
 import type { Outcome } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
+import { type Step, stop } from "../pipeline/result";
 import type { CollectCheck } from "./check-message";
 import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
@@ -111,25 +112,25 @@ export class Collector {
     const scope = scopeOf(message.api, turn);
     const hashed = message.tool_outputs.map((o) => ({ callId: o.tool_call_id, hash: outputHash(o.output) }));
     const body = this.messages.bodyFor(scope, record, ctx);
-    const stored = await this.inTurn(scope, async (): Promise<{ outcome: Outcome } | { added: Added }> => {
+    const stored = await this.inTurn(scope, async (): Promise<Step<{ added: Added }>> => {
       // Its turn came after the invocation stopped taking work: nothing stored, it comes back.
       if (ctx.signal.aborted)
-        return { outcome: { kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" } };
+        return stop({ kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" });
       // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
       const fast = await body((placed) =>
         store.addNew(scope, { messageId: record.messageId, outputs: hashed, message: placed, leaseUntil: ctx.leaseUntil }),
       );
-      if (!fast.ok) return { outcome: fast.outcome };
+      if (!fast.ok) return fast;
       let added = fast.value;
       for (let reads = 1; !added; reads++) {
-        if (reads > 5) return { outcome: retryShortly("the turn's collection kept changing while this message joined it") };
+        if (reads > 5) return stop(retryShortly("the turn's collection kept changing while this message joined it"));
         const step = await this.place({ message, dialect, record, ctx }, { scope, turn, hashed, body });
-        if ("outcome" in step) return step;
+        if (!step.ok) return step;
         added = step.added;
       }
-      return { added };
+      return { ok: true, added };
     });
-    if ("outcome" in stored) return stored.outcome;
+    if (!stored.ok) return stored.outcome;
     const { added } = stored;
     if (added.claim) return this.submission.submit(added.claim, { message, dialect, record, ctx });
     const collection = added.collection;
@@ -148,7 +149,7 @@ export class Collector {
       // never another message's to tell, so it is not acknowledged on that one's behalf. Submitted meanwhile, it
       // reports as the submitter does (the event names every part); else it comes back shortly.
       const again = await this.place({ message, dialect, record, ctx }, { scope, turn, hashed, body });
-      if ("outcome" in again) return again.outcome;
+      if (!again.ok) return again.outcome;
       const detail = "the set is complete and another delivery of this message is submitting it";
       return { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 1_000 };
     }
@@ -160,7 +161,7 @@ export class Collector {
    * round, a conflict, a new round (opened with this message), or the open round's precise add. `added` undefined:
    * it changed meanwhile, look again.
    */
-  private async place<M>(delivery: Delivery<M>, joining: Joining): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+  private async place<M>(delivery: Delivery<M>, joining: Joining): Promise<Step<{ added: Added | undefined }>> {
     const { dialect, record, ctx } = delivery;
     const { scope, hashed, body } = joining;
     const store = await this.parts.state.collections();
@@ -170,46 +171,42 @@ export class Collector {
     if (current?.letters) await this.messages.deadLetterAll(current, ctx);
     // A message an ended round dead-lettered (it was still in flight then): in the DLQ already (its letters were sent
     // just above), never in a later round, and no second record.
-    if (current && wasLettered(current, record.messageId)) return { outcome: lettered(current, record.messageId) };
+    if (current && wasLettered(current, record.messageId)) return stop(lettered(current, record.messageId));
     if (current && !within(given, current.required)) {
       // A late copy of an output of a round that already ended: known from the history, no endpoint call.
       const ended = current.history.find((round) => within(given, round.required));
-      if (ended) return { outcome: await this.late(ended, current.turn, dialect, ctx) };
+      if (ended) return stop(await this.late(ended, current.turn, dialect, ctx));
     }
     if (!current || !within(given, current.required) || current.status === "closed") {
       const joined = await this.join(delivery, joining, current);
-      return "outcome" in joined ? joined : { added: joined.added };
+      return joined;
     }
     if (current.status === "submitted" && current.owner !== record.messageId && current.messages.has(record.messageId)) {
       // A part of the submitted set, come again: its fate is the round's to tell (its event, or its check), never its own.
-      return {
-        outcome: { kind: "acknowledge", result: "collected", detail: "collected; its set was submitted and the set's event names it" },
-      };
+      return stop({ kind: "acknowledge", result: "collected", detail: "collected; its set was submitted and the set's event names it" });
     }
     if (current.status === "submitted") {
       const outcome = await this.late(current, current.turn, dialect, ctx);
       // The set's own message, come again (its event was not published): the event names every part again (rule 2),
       // unless they were dead-lettered meanwhile (then it names only itself).
       if (current.owner === record.messageId && outcome.kind === "report" && current.letteredAs === undefined)
-        return { outcome: { ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } } };
-      return { outcome };
+        return stop({ ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } });
+      return stop(outcome);
     }
     const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
     if (conflict) {
-      return {
-        outcome: {
+      return stop({
           kind: "dead_letter",
           reason: "conflicting_output",
           detail: `an output for ${conflict.callId} is already collected for this turn, and it differs; the first stands`,
           expectedToolCallIds: current.required,
           givenToolCallIds: given,
-        },
-      };
+        });
     }
     const added = await body((stored) =>
       store.addSeen(current, { messageId: record.messageId, outputs: hashed, message: stored, leaseUntil: ctx.leaseUntil }),
     );
-    return added.ok ? { added: added.value } : { outcome: added.outcome };
+    return added.ok ? { ok: true, added: added.value } : added;
   }
 
   /**
@@ -238,33 +235,33 @@ export class Collector {
     { message, dialect, record, ctx }: Delivery<M>,
     { scope, turn, hashed, body }: Joining,
     current: Collection | undefined,
-  ): Promise<{ outcome: Outcome } | { added: Added | undefined }> {
+  ): Promise<Step<{ added: Added | undefined }>> {
     const { api } = message;
     const rules = dialect.collecting;
     const store = await this.parts.state.collections();
     const given = hashed.map((o) => o.callId);
     const required = await rules.requiredIds(turn, ctx);
-    if (!required.ok) return { outcome: required.outcome };
+    if (!required.ok) return required;
     // An id the turn does not ask for: this message only, the collection goes on.
-    if (!within(given, required.ids)) return { outcome: mismatch(required.ids, given) };
+    if (!within(given, required.ids)) return stop(mismatch(required.ids, given));
     const round = roundOf(required.ids);
     let previous = current;
     if (previous && previous.round !== round && untold(previous)) {
       // The previous set's parts are not told yet (its event was not published): its check tells them, then this opens.
       const detail = "the turn's previous set was submitted but its parts are not yet told; this round opens once they are";
-      return { outcome: { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 30_000 } };
+      return stop({ kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 30_000 });
     }
     if (previous?.status === "open" && previous.round !== round) {
       if (previous.missing === 0) {
         // The previous set may have been taken; its own message settles it (it comes back), then this round opens.
         const retryAfterMs = Math.min(30_000, Math.max(1_000, (previous.leaseUntil ?? 0) - Date.now()));
         const detail = "the turn's previous set is being submitted; this round opens once that is settled";
-        return { outcome: { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs } };
+        return stop({ kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs });
       }
       const why = `the turn moved on to other calls [${required.ids.join(", ")}]`;
       previous = (await this.checks.close(previous, "collect_incomplete", why, ctx)) ?? (await store.current(scope));
     }
-    if (previous?.status === "open") return { added: undefined }; // opened (or still open) meanwhile: look again
+    if (previous?.status === "open") return { ok: true, added: undefined }; // opened (or still open) meanwhile: look again
     const checkDue = await this.checks.scheduleFirst(scope, round, required.expiresAt, ctx);
     const expiresAt = required.expiresAt !== undefined ? { expiresAt: required.expiresAt } : {};
     const opening = { scope, round, api, turn, required: required.ids, checkDue, ...expiresAt };
@@ -272,7 +269,7 @@ export class Collector {
     const opened = await body((message) =>
       store.open(opening, { messageId: record.messageId, outputs: hashed, message, leaseUntil }, previous),
     );
-    return opened.ok ? { added: opened.value } : { outcome: opened.outcome };
+    return opened.ok ? { ok: true, added: opened.value } : opened;
   }
 
   /** A message for a round that already ended: a late copy of a submitted set's output, or too late for a closed one. */

@@ -4,7 +4,7 @@ import type { EndpointHttpOptions } from "../endpoint/endpoint-http";
 import type { EnvelopeSource, EventEnvelope } from "../out/results-event";
 import type { FollowUp, Outcome, RestingState } from "../pipeline/outcome";
 import type { RecordContext } from "../pipeline/record-context";
-import type { Step } from "../pipeline/result";
+import type { Result, Step } from "../pipeline/result";
 import type { StateTable } from "../state/state-table";
 
 /** The ids naming a turn, as its API's messages carry them (the dialect's own fields; the pipeline only stores them). */
@@ -17,11 +17,12 @@ export type ToolOutput = { tool_call_id: string; output: unknown };
 export const CHECK_EVERY_MS = 60_000;
 
 /** Whether a turn can still take a collected set (collect/collection-checks.ts asks it on each check). */
-export type TurnStanding =
-  /** Still waiting for these ids; `checkBy`: epoch ms by which to look again (a run's `expires_at`). */
-  | { open: true; checkBy?: number }
+export type TurnStanding = Result<
+  /** Still waiting for these ids (`ok`); `checkBy`: epoch ms by which to look again (a run's `expires_at`). */
+  { checkBy?: number },
   /** It can no longer take the set: every collected message goes to the DLQ with this reason. */
-  | { open: false; reason: "run_expired" | "collect_incomplete"; detail: string };
+  { reason: "run_expired" | "collect_incomplete"; detail: string }
+>;
 
 /**
  * What collecting outputs from many messages into one submission needs from an API (docs/collecting.md,

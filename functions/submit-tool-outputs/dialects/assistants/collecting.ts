@@ -51,16 +51,16 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
     },
     async standing(turn, required, ctx) {
       const seen = await getRun(turn, ctx);
-      if (!seen.ok) return { open: true, checkBy: Date.now() + CHECK_EVERY_MS };
+      if (!seen.ok) return { ok: true, checkBy: Date.now() + CHECK_EVERY_MS };
       const run = seen.run;
       if (run.status === "expired")
-        return { open: false, reason: "run_expired", detail: `run ${run.id} expired before the set was complete` };
+        return { ok: false, reason: "run_expired", detail: `run ${run.id} expired before the set was complete` };
       const asks = new Set(requiredToolCallIds(run));
       if (run.status === "requires_action" && required.every((id) => asks.has(id))) {
         const expiresAt = typeof run.expires_at === "number" ? run.expires_at * 1000 + 1_000 : Number.POSITIVE_INFINITY;
-        return { open: true, checkBy: Math.min(expiresAt, Date.now() + CHECK_EVERY_MS) };
+        return { ok: true, checkBy: Math.min(expiresAt, Date.now() + CHECK_EVERY_MS) };
       }
-      return { open: false, reason: "collect_incomplete", detail: `run ${run.id} moved on (${run.status}) without this collection` };
+      return { ok: false, reason: "collect_incomplete", detail: `run ${run.id} moved on (${run.status}) without this collection` };
     },
     combine: (message, outputs) => {
       if (message.type !== "tool_outputs") return message;

@@ -86,19 +86,19 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
         // The turn's own claim, written when it was submitted without this collection (a message that did not collect);
         // a response on a conversation is claimed under the conversation, as the submission path claims it.
         const seen = await deps.endpoint.getResponse(turn.response_id, callOptions(ctx));
-        if (!seen.ok) return { open: true, checkBy };
+        if (!seen.ok) return { ok: true, checkBy };
         const key = turnKey({ previousResponseId: turn.response_id, conversationId: conversationOf(seen.response) ?? undefined }, required);
         const claim = await state?.claims.peek(key).catch(() => undefined);
         if (claim?.kind === "submitted")
-          return { open: false, reason: "collect_incomplete", detail: `response ${turn.response_id} was answered without this collection` };
-        return { open: true, checkBy };
+          return { ok: false, reason: "collect_incomplete", detail: `response ${turn.response_id} was answered without this collection` };
+        return { ok: true, checkBy };
       }
       const listed = await listTail(deps, turn.conversation_id, required, ctx);
-      if (!listed.ok) return { open: true, checkBy };
-      if (sameIds(waitingCalls(listed.items), required)) return { open: true, checkBy };
+      if (!listed.ok) return { ok: true, checkBy };
+      if (sameIds(waitingCalls(listed.items), required)) return { ok: true, checkBy };
       const answered = itemsAfterOutputs(listed.items, required) !== undefined;
       return {
-        open: false,
+        ok: false,
         reason: "collect_incomplete",
         detail: `conversation ${turn.conversation_id} ${answered ? "took outputs for these calls from elsewhere" : "moved on"} without this collection`,
       };
