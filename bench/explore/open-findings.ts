@@ -11,6 +11,10 @@ export const OPEN_FINDINGS: Readonly<Record<number, string>> = {};
  * each fix also has its own test through the handler where the break is observable from outside.)
  */
 export const FIXED_SEEDS: Readonly<Record<number, string>> = {
+  61247:
+    "a part delivered twice: one copy opened the set and another's submitter reported it, while the other copy, finding the " +
+    "run moved on, dead-lettered the part collect_incomplete (the collection is now read again first)",
+  75514: "the same race as 61247 (a twice-delivered part dead-lettered collect_incomplete beside its set's event)",
   4232: "the first check's three receives died (its guard now takes the chain over)",
   393: "a duplicate delivery of a plain Responses message's last receive found the claim held by the other delivery",
   645: "a collected part's last receive lost a table write's answer while its round's event named it",

@@ -114,8 +114,7 @@ export class Collector {
     const body = this.messages.bodyFor(scope, record, ctx);
     const stored = await this.inTurn(scope, async (): Promise<Step<{ added: Added }>> => {
       // Its turn came after the invocation stopped taking work: nothing stored, it comes back.
-      if (ctx.signal.aborted)
-        return stop({ kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" });
+      if (ctx.signal.aborted) return stop({ kind: "hand_back", reason: "deadline", detail: "not stored before the invocation's deadline" });
       // The common case, in one conditional write: the turn's open collection asks for these ids and has none yet.
       const fast = await body((placed) =>
         store.addNew(scope, { messageId: record.messageId, outputs: hashed, message: placed, leaseUntil: ctx.leaseUntil }),
@@ -196,12 +195,12 @@ export class Collector {
     const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
     if (conflict) {
       return stop({
-          kind: "dead_letter",
-          reason: "conflicting_output",
-          detail: `an output for ${conflict.callId} is already collected for this turn, and it differs; the first stands`,
-          expectedToolCallIds: current.required,
-          givenToolCallIds: given,
-        });
+        kind: "dead_letter",
+        reason: "conflicting_output",
+        detail: `an output for ${conflict.callId} is already collected for this turn, and it differs; the first stands`,
+        expectedToolCallIds: current.required,
+        givenToolCallIds: given,
+      });
     }
     const added = await body((stored) =>
       store.addSeen(current, { messageId: record.messageId, outputs: hashed, message: stored, leaseUntil: ctx.leaseUntil }),
@@ -241,9 +240,16 @@ export class Collector {
     const store = await this.parts.state.collections();
     const given = hashed.map((o) => o.callId);
     const required = await rules.requiredIds(turn, ctx);
-    if (!required.ok) return required;
-    // An id the turn does not ask for: this message only, the collection goes on.
-    if (!within(given, required.ids)) return stop(mismatch(required.ids, given));
+    if (!required.ok || !within(given, required.ids)) {
+      // The turn may have moved on because another copy just submitted the set this message is part of (SQS delivered
+      // it twice): the collection, read again, decides first, so a part its round holds is told by the round, never
+      // dead-lettered beside its event (rules 2, 3).
+      const now = await store.current(scope);
+      if (now !== undefined && (now.round !== current?.round || now.status !== current?.status || now.messages.has(record.messageId)))
+        return { ok: true, added: undefined };
+      // An id the turn does not ask for, or a turn that cannot take it: this message only, the collection goes on.
+      return required.ok ? stop(mismatch(required.ids, given)) : required;
+    }
     const round = roundOf(required.ids);
     let previous = current;
     if (previous && previous.round !== round && untold(previous)) {
