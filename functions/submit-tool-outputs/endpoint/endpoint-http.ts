@@ -43,20 +43,24 @@ export type Answer = { ok: true; response: Response; release: () => void } | { o
  * @example const answer = await http.call("GET", http.url(["threads", threadId, "runs", runId]), { traceId, signal });
  */
 export class EndpointHttp {
+  private readonly origin: string;
   private readonly basePath: string;
 
   constructor(private readonly options: EndpointHttpOptions) {
+    this.origin = options.baseUrl.origin;
     this.basePath = options.baseUrl.pathname.replace(/\/+$/, "");
   }
 
   /** `{base}/{segment}/…?{query}`, each segment percent-encoded, with the API's own query parameters. */
   url(segments: readonly string[], query: Readonly<Record<string, string | undefined>> = {}): URL {
-    const url = new URL(this.options.baseUrl);
-    url.pathname = `${this.basePath}/${segments.map(encodeURIComponent).join("/")}`;
+    // Built as one string and parsed once: a URL's pathname setter and searchParams re-parse and re-serialize it on
+    // every change (a few µs a call, three calls a message on some paths).
+    const params = new URLSearchParams();
     for (const [name, value] of Object.entries({ ...query, ...this.options.query })) {
-      if (value !== undefined) url.searchParams.set(name, value);
+      if (value !== undefined) params.set(name, value);
     }
-    return url;
+    const search = params.size > 0 ? `?${params}` : "";
+    return new URL(`${this.origin}${this.basePath}/${segments.map(encodeURIComponent).join("/")}${search}`);
   }
 
   /** The endpoint's `openai-poll-after-ms`, when it sent one: how long to wait before looking again. */
