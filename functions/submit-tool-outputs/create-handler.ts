@@ -10,7 +10,7 @@ import type { RelayEnvironment } from "./config/environment";
 import { createDialects, endpointDestinations } from "./dialects/index";
 import { checkCredentialDestinations, loadCredentials, openEndpointAuth } from "./endpoint/credentials/credentials";
 import { awsSinks, type RelaySinks } from "./out/aws-sinks";
-import { logger, metrics, powertoolsTelemetry, tallyMiddleware } from "./out/observability";
+import { logger, metrics, powertoolsTelemetry, withMetricsTally } from "./out/observability";
 import { createRelay } from "./pipeline/relay";
 import { lazyStateTable } from "./state/lazy-state-table";
 import type { StateTable } from "./state/state-table";
@@ -70,8 +70,10 @@ export function createHandler(env: RelayEnvironment) {
       // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds tool outputs.
       .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
       .use(logMetrics(metrics, { captureColdStartMetric: true }))
-      .use(tallyMiddleware)
-      .handler(async (event, context, { signal }) => (await relayOnce())(event, context, signal))
+      .handler(async (event, context, { signal }) => {
+        const relay = await relayOnce();
+        return withMetricsTally(() => relay(event, context, signal));
+      })
   );
 }
 

@@ -156,3 +156,24 @@ it("adds each count once per invocation: a batch of three accepted messages writ
   expect(withAccepted[0]?.EndpointLatency).toEqual(expect.arrayContaining([expect.any(Number)]));
   expect(String(withAccepted[0]?.EndpointLatency).split(",").length).toBeGreaterThanOrEqual(3);
 });
+
+it("counts each acceptance once when two invocations run at once in one process (the local stack)", async () => {
+  // Prepare: two batches of one accepted message each, received apart.
+  stdio.chunks.length = 0;
+  await h.send(helpers.answerFor(h.sim.createRun()));
+  const first = await h.receive();
+  await h.send(helpers.answerFor(h.sim.createRun()));
+  const second = await h.receive();
+
+  // Act: both invocations at once.
+  await Promise.all([h.invoke(first), h.invoke(second)]);
+
+  // Assess: both acceptances counted once. Outside Lambda Powertools keeps one document for the process, so which
+  // invocation's flush writes each may vary (and the later flush may find the document empty): only the total is fixed.
+  const output = stdio.chunks.join("");
+  const accepted = output
+    .split("\n")
+    .filter((line) => line.includes('"CloudWatchMetrics"'))
+    .flatMap((line) => [(JSON.parse(line) as { Accepted?: number | number[] }).Accepted ?? []].flat());
+  expect(accepted.reduce((sum, n) => sum + n, 0)).toBe(2);
+});

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { METRICS, METRICS_NAMESPACE, SERVICE_NAME } from "../config/names";
@@ -38,26 +39,41 @@ export interface RecordLogFields {
 
 type CountMetric = Exclude<(typeof METRICS)[keyof typeof METRICS], "EndpointLatency">;
 
+interface Tally {
+  counts: Map<CountMetric, number>;
+  latenciesMs: number[];
+  /** Added to the metrics document already: what comes later (a record still settling after the answer) goes straight in. */
+  added: boolean;
+}
+
 /**
- * The invocation's metrics, tallied as records settle and added to Powertools' document once, when the invocation
- * ends (`tallyMiddleware`): one `addMetric` per metric and batch instead of several per record.
+ * The invocation's metrics, tallied as records settle and added to Powertools' document once, when the invocation's
+ * work ends (`withMetricsTally`): one `addMetric` per metric and invocation instead of several per record. Scoped by
+ * the async context, as Powertools scopes its document: invocations that share a process (the local stack) keep theirs.
  */
-const tally = { counts: new Map<CountMetric, number>(), latenciesMs: [] as number[] };
+const tallies = new AsyncLocalStorage<Tally>();
 
 function count(name: CountMetric, n = 1): void {
-  tally.counts.set(name, (tally.counts.get(name) ?? 0) + n);
+  const tally = tallies.getStore();
+  if (tally === undefined || tally.added) metrics.addMetric(name, MetricUnit.Count, n);
+  else tally.counts.set(name, (tally.counts.get(name) ?? 0) + n);
 }
 
-/** Adds the tallied metrics to the invocation's metrics document (before Powertools' middleware writes it). */
-export function addTalliedMetrics(): void {
-  for (const [name, n] of tally.counts) metrics.addMetric(name, MetricUnit.Count, n);
-  for (const ms of tally.latenciesMs) metrics.addMetric(METRICS.EndpointLatency, MetricUnit.Milliseconds, ms);
-  tally.counts.clear();
-  tally.latenciesMs.length = 0;
+/**
+ * Runs one invocation's work with its own tally, then adds the tally to the invocation's metrics document (before
+ * Powertools' middleware writes it).
+ * @example return withMetricsTally(() => relay(event, context, signal));
+ */
+export async function withMetricsTally<T>(work: () => Promise<T>): Promise<T> {
+  const tally: Tally = { counts: new Map(), latenciesMs: [], added: false };
+  try {
+    return await tallies.run(tally, work);
+  } finally {
+    for (const [name, n] of tally.counts) metrics.addMetric(name, MetricUnit.Count, n);
+    for (const ms of tally.latenciesMs) metrics.addMetric(METRICS.EndpointLatency, MetricUnit.Milliseconds, ms);
+    tally.added = true;
+  }
 }
-
-/** Middy middleware: used after `logMetrics`, so its `after` (run in reverse order) adds the tally before that writes. */
-export const tallyMiddleware = { after: addTalliedMetrics, onError: addTalliedMetrics };
 
 export const powertoolsTelemetry: Telemetry = {
   settled(line, settled) {
@@ -88,7 +104,9 @@ export const powertoolsTelemetry: Telemetry = {
     if (line.unrecorded_submissions) count(METRICS.SubmissionsUnrecorded, line.unrecorded_submissions);
   },
   endpointCall(ms) {
-    tally.latenciesMs.push(ms);
+    const tally = tallies.getStore();
+    if (tally === undefined || tally.added) metrics.addMetric(METRICS.EndpointLatency, MetricUnit.Milliseconds, ms);
+    else tally.latenciesMs.push(ms);
   },
   failedUnexpectedly(messageId, error) {
     // The error's name and stack frames only: its message could quote input (JSON.parse's do).
