@@ -18,11 +18,11 @@
  *   (the stream does not replay what happened before it opened); a resting session (GET or `agent.session.*`
  *   event) → the turn as the stream's turn event carried it (else GET it as above), cancel the stream, publish.
  */
-import { createHash } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import { agentsEventsPost } from "./bare-relay";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY } from "./loopback-servers";
 
 /** Where a bare loop sends its requests. */
@@ -221,16 +221,7 @@ export function bareLoops(target: BareTarget) {
       return session.status === "requires_action" && !actions.some((a) => ours.has(String(a.call_id))) ? { session } : undefined;
     };
 
-    const body = JSON.stringify({
-      events: message.tool_outputs.map((o) => ({
-        type: "agent.session.input.tool_result",
-        turn_id: message.turn_id,
-        call_id: o.tool_call_id,
-        success: true,
-        output: o.output,
-      })),
-    });
-    const key = createHash("sha256").update(`${message.session_id}\n${body}`).digest("hex");
+    const { body, idempotencyKey: key } = agentsEventsPost(message);
     const posted = await fetch(`${sessionUrl}/events`, { method: "POST", headers: { ...agentsHeaders, "idempotency-key": key }, body });
     if (!posted.ok) throw new Error(`bare agents: HTTP ${posted.status}`);
     await posted.arrayBuffer();

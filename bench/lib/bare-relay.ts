@@ -125,16 +125,7 @@ export function bareRelay(target: BareRelayTarget) {
 
   async function agents(message: { session_id: string; turn_id: string; tool_outputs: Outputs }, messageId: string) {
     const sessionUrl = `${base}/agents/sessions/${message.session_id}`;
-    const body = JSON.stringify({
-      events: message.tool_outputs.map((o) => ({
-        type: "agent.session.input.tool_result",
-        turn_id: message.turn_id,
-        call_id: o.tool_call_id,
-        success: true,
-        output: o.output,
-      })),
-    });
-    const idempotencyKey = createHash("sha256").update(`${message.session_id}\n${body}`).digest("hex");
+    const { body, idempotencyKey } = agentsEventsPost(message);
     await (
       await read(`${sessionUrl}/events`, { ...agentsHeaders, "idempotency-key": idempotencyKey }, { method: "POST", body })
     ).arrayBuffer();
@@ -175,4 +166,21 @@ export function bareRelay(target: BareRelayTarget) {
       dynamodb?.destroy();
     },
   };
+}
+
+/**
+ * The Agents API's events POST for a message's tool results, as the relay sends it: the body and its content-derived
+ * `Idempotency-Key` (shared by both bare loops).
+ */
+export function agentsEventsPost(message: { session_id: string; turn_id: string; tool_outputs: Outputs }) {
+  const body = JSON.stringify({
+    events: message.tool_outputs.map((o) => ({
+      type: "agent.session.input.tool_result",
+      turn_id: message.turn_id,
+      call_id: o.tool_call_id,
+      success: true,
+      output: o.output,
+    })),
+  });
+  return { body, idempotencyKey: createHash("sha256").update(`${message.session_id}\n${body}`).digest("hex") };
 }
