@@ -34,6 +34,24 @@ async function receiveUntil(first: SQSEvent, count: number): Promise<SQSEvent> {
   return last;
 }
 
+/** Invokes a fresh handler on `event` with its DynamoDB calls through a proxy that stalls the matching requests. */
+async function invokeWithStalls(
+  event: SQSEvent,
+  timeoutMs: number,
+  ...stall: Parameters<Awaited<ReturnType<typeof startDynamodbProxy>>["stallFrom"]>
+): Promise<SQSBatchResponse> {
+  const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+  proxy.stallFrom(...stall);
+  try {
+    return (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
+      event,
+      lambdaContext(timeoutMs),
+    )) as SQSBatchResponse;
+  } finally {
+    await proxy.close();
+  }
+}
+
 describe("a collected part's last receive fails while its round holds it", () => {
   it("is acknowledged, not dead-lettered: the set's event names it", { timeout: 40_000 }, async () => {
     // Prepare: a run of two calls; the first part is stored by its first receive, whose answer to SQS is lost.
@@ -48,21 +66,11 @@ describe("a collected part's last receive fails while its round holds it", () =>
     const last = await receiveUntil(first, 5);
     // Act: its last receive, while the state table loses the answer of every write that adds it again (each tried
     // until the state table's call timeout, three times).
-    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
-    proxy.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("first_at = :first"), {
+    const answer = await invokeWithStalls(last, 25_000, (r) => r.operation === "UpdateItem" && r.body.includes("first_at = :first"), {
       after: true,
       answered: false,
       only: true,
     });
-    let answer: SQSBatchResponse;
-    try {
-      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
-        last,
-        lambdaContext(25_000),
-      )) as SQSBatchResponse;
-    } finally {
-      await proxy.close();
-    }
     const failed = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
     if (!failed.has(id)) await deleteMessages(h.aws.sqs, h.aws.input.url, [last.Records[0]!.receiptHandle]);
     // Assess: acknowledged; no record of its own. The other part completes the set; its event names both.
@@ -90,18 +98,8 @@ describe("a collected part's last receive fails while its round holds it", () =>
     expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
     const last = await receiveUntil(first, 5);
     // Act: its last receive, while the state table does not answer its first read.
-    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
     let reads = 0;
-    proxy.stallFrom((r) => r.operation === "GetItem" && ++reads === 1, { only: true });
-    let answer: SQSBatchResponse;
-    try {
-      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
-        last,
-        lambdaContext(10_000),
-      )) as SQSBatchResponse;
-    } finally {
-      await proxy.close();
-    }
+    const answer = await invokeWithStalls(last, 10_000, (r) => r.operation === "GetItem" && ++reads === 1, { only: true });
     // Assess: acknowledged, nothing dead-lettered, one submission.
     expect(answer.batchItemFailures).toEqual([]);
     expect(await h.deadLetters()).toEqual([]);
@@ -131,18 +129,8 @@ describe("a collected part's last receive fails while its round holds it", () =>
     dynamodb.destroy();
     const last = await receiveUntil(first, 5);
     // Act: its last receive, while the state table does not answer its first read.
-    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
     let reads = 0;
-    proxy.stallFrom((r) => r.operation === "GetItem" && ++reads === 1, { only: true });
-    let answer: SQSBatchResponse;
-    try {
-      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
-        last,
-        lambdaContext(10_000),
-      )) as SQSBatchResponse;
-    } finally {
-      await proxy.close();
-    }
+    const answer = await invokeWithStalls(last, 10_000, (r) => r.operation === "GetItem" && ++reads === 1, { only: true });
     // Assess: it reported (its event names both again), nothing dead-lettered, one submission.
     expect(answer.batchItemFailures).toEqual([]);
     expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
@@ -159,18 +147,8 @@ describe("any message's last receive, while the state table fails once", () => {
     const id = await h.send(responseAnswerFor(prev));
     const last = await receiveUntil(await h.receive(1), 5);
     // Act: the state table does not answer the first write of the claim.
-    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
     let puts = 0;
-    proxy.stallFrom((r) => r.operation === "PutItem" && ++puts === 1, { only: true });
-    let answer: SQSBatchResponse;
-    try {
-      answer = (await createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(
-        last,
-        lambdaContext(20_000),
-      )) as SQSBatchResponse;
-    } finally {
-      await proxy.close();
-    }
+    const answer = await invokeWithStalls(last, 20_000, (r) => r.operation === "PutItem" && ++puts === 1, { only: true });
     // Assess
     expect(answer.batchItemFailures).toEqual([]);
     expect(await h.deadLetters()).toEqual([]);
