@@ -34,6 +34,20 @@ async function receiveUntil(first: SQSEvent, count: number): Promise<SQSEvent> {
   return last;
 }
 
+/** A two-call run whose first part is collected and whose completing part's first receive submits the set. */
+async function submittedBy() {
+  const run = h.sim.createRun({ toolCalls: 2 });
+  const [c0, c1] = run.toolCallIds as [string, string];
+  const full = answerFor(run);
+  const other = await h.send(part(full, [c0]));
+  await deliverAll(h);
+  const id = await h.send(part(full, [c1]));
+  const first = await h.receive(1);
+  expect(first.Records[0]!.messageId).toBe(id);
+  expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+  return { run, id, other, first };
+}
+
 /** Invokes a fresh handler on `event` with its DynamoDB calls through a proxy that stalls the matching requests. */
 async function invokeWithStalls(
   event: SQSEvent,
@@ -86,15 +100,7 @@ describe("a collected part's last receive fails while its round holds it", () =>
 
   it("the set's submitter, whose own event named it, is acknowledged too, not dead-lettered", async () => {
     // Prepare: the completing part submits the set and publishes its event (naming both), and that answer to SQS is lost.
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const full = answerFor(run);
-    const other = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    const id = await h.send(part(full, [c1]));
-    const first = await h.receive(1);
-    expect(first.Records[0]!.messageId).toBe(id);
-    expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+    const { id, other, first } = await submittedBy();
     expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
     const last = await receiveUntil(first, 5);
     // Act: its last receive, while the state table does not answer its first read.
@@ -108,14 +114,7 @@ describe("a collected part's last receive fails while its round holds it", () =>
 
   it("the submitter whose event went out but was never recorded as named: its last receive tries the table again, and reports", async () => {
     // Prepare: as above, then the table as a crash right after the publish leaves it (the round not marked named).
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const full = answerFor(run);
-    const other = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    const id = await h.send(part(full, [c1]));
-    const first = await h.receive(1);
-    expect(((await createHandler(h.env)(first, lambdaContext(10_000))) as SQSBatchResponse).batchItemFailures).toEqual([]);
+    const { id, other, first, run } = await submittedBy();
     await h.results();
     const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
     const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });

@@ -51,6 +51,14 @@ function sinks(failing: Partial<Record<keyof RelaySinks, boolean>> = {}) {
 
 const unavailable: Outcome = { kind: "hand_back", reason: "endpoint_unavailable", detail: "HTTP 502", httpStatus: 502 };
 
+/** A run that expired, its state to be published beside its DLQ record. */
+const expired: Outcome = {
+  kind: "dead_letter",
+  reason: "run_expired",
+  detail: "run run_1 expired",
+  publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
+};
+
 describe("settle on the last receive", () => {
   it("writes the real reason and sends a watch_run after a failure that may hide an acceptance", async () => {
     const { io, written } = sinks();
@@ -77,12 +85,6 @@ describe("settle on the last receive", () => {
 
   it("dead-letters with its own reason when the run state cannot be published, and says so", async () => {
     const { io, written } = sinks({ publishResult: true });
-    const expired: Outcome = {
-      kind: "dead_letter",
-      reason: "run_expired",
-      detail: "run run_1 expired",
-      publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
-    };
     const settled = await settle(expired, message(3, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: true, reason: "run_expired" });
     expect(written.dlq[0]!.detail).toContain("could not be published");
@@ -90,12 +92,6 @@ describe("settle on the last receive", () => {
 
   it("before the last receive, hands back a record whose run state could not be published, to try again", async () => {
     const { io, written } = sinks({ publishResult: true });
-    const expired: Outcome = {
-      kind: "dead_letter",
-      reason: "run_expired",
-      detail: "run run_1 expired",
-      publish: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "expired" } },
-    };
     const settled = await settle(expired, message(1, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: false, reason: "results_unavailable" });
     expect(written.dlq).toEqual([]);
