@@ -76,9 +76,14 @@ export async function bundleLambda(entry: string, outfile: string): Promise<Bund
 
 /**
  * The same, synchronously: CDK's local bundling cannot wait, and esbuild's `buildSync` takes no plugins, so the build
- * runs in a child Node (which strips this file's types itself) and this waits for it.
+ * runs in a child Node (which strips this file's types itself) and this waits for it. Bundled into the published
+ * construct, this file is no module of its own a child could import: there a custom `handlerEntry` is bundled by
+ * `buildSync`, its init spread over more files.
  */
 export function bundleLambdaSync(entry: string, outdir: string): BundleReport {
+  if (!import.meta.url.endsWith("/bundling.ts")) {
+    return report(esbuild().buildSync(lambdaBuildOptions(entry, outdir)).metafile, join(outdir, "index.mjs"));
+  }
   const script =
     "const { bundleLambda } = await import(process.argv[1]); console.log(JSON.stringify(await bundleLambda(...process.argv.slice(2))));";
   const printed = execFileSync(process.execPath, ["--input-type=module", "-e", script, import.meta.url, entry, join(outdir, "index.mjs")], {
