@@ -42,6 +42,28 @@ describe("credentials", () => {
     expect(credentials).toEqual({ PORTKEY_API_KEY: "pk", PORTKEY_VIRTUAL_KEY: "vk" });
   });
 
+  it.each([
+    ["a value that is not a string", { PORTKEY_API_KEY: 42, PORTKEY_VIRTUAL_KEY: "vk" }, /PORTKEY_API_KEY must be a non-empty string/],
+    ["an empty value", { PORTKEY_API_KEY: "", PORTKEY_VIRTUAL_KEY: "vk" }, /PORTKEY_API_KEY must be a non-empty string/],
+    ["a secret that is not an object", "pk-very-secret", /expected an object of keys, got string/],
+    ["a list", ["pk-very-secret"], /expected an object of keys, got an array/],
+    [
+      "a key of Object's prototype",
+      JSON.parse('{"__proto__":"x","PORTKEY_API_KEY":"pk","PORTKEY_VIRTUAL_KEY":"vk"}'),
+      /unknown key\(s\) __proto__/,
+    ],
+  ])("refuses %s, naming the key and never the value", (_, value, problem) => {
+    const attempt = () => parseCredentials(value, "the secret");
+    expect(attempt).toThrow(CredentialsError);
+    expect(attempt).toThrow(problem);
+    expect(attempt).not.toThrow(/very-secret/);
+  });
+
+  it("keeps only the keys it knows, as strings", () => {
+    const credentials = parseCredentials({ PORTKEY_API_KEY: "pk", PORTKEY_VIRTUAL_KEY: "vk", ENDPOINT_BEARER_TOKEN: undefined }, "test");
+    expect(credentials).toStrictEqual({ PORTKEY_API_KEY: "pk", PORTKEY_VIRTUAL_KEY: "vk" });
+  });
+
   it("names keys, never values, when the credentials are wrong", () => {
     const attempt = () => parseCredentials({ PORTKEY_VIRTUAL_KEY: "vk-very-secret", PORTKEY_APIKEY: "pk-very-secret" }, "the secret");
     expect(attempt).toThrow(CredentialsError);
