@@ -34,4 +34,7 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
     "finding the turn answered, lost its close and dead-lettered the message anyway (a refused close now follows the round)",
   58335: "the same race as 65120 (the first attempt of a twice-delivered completing message dead-lettered it beside the event)",
   92585: "the same race as 65120",
+  14910:
+    "not the relay's: a part's DLQ record, redriven twice by the operator, was reported once and moved raw by SQS once (its " +
+    "invocations died); the check read the raw move as the relay's record because the body is one (now the queue says who moved it)",
 };
