@@ -53,7 +53,14 @@ describe("two deliveries of the completing message, at once", () => {
     h.sim.inject({ on: "response_get", kind: "slow", delayMs: 1_500, responseId: t.responseId });
     const firstAnswer = createHandler(h.env)(first, lambdaContext(20_000)) as Promise<SQSBatchResponse>;
     await until(() => h.sim.counters.faultsInjected > faults, 10_000);
+    let firstSettled = false;
+    const settled = () => {
+      firstSettled = true;
+    };
+    firstAnswer.then(settled, settled);
     const secondAnswer = (await createHandler(h.env)(second, lambdaContext(20_000))) as SQSBatchResponse;
+    // The interleaving under test: the second delivery ran whole (~0.1 s) while the first was held at the endpoint.
+    expect(firstSettled).toBe(false);
     const firstDone = await firstAnswer;
     // Assess: both deliveries succeed; one continuation; no DLQ record; every event names both parts.
     expect(secondAnswer.batchItemFailures).toEqual([]);
