@@ -16,6 +16,12 @@ export interface StoredMessage {
   receiveCount: number;
   firstReceivedAt?: number;
   receiptHandle?: string;
+  /**
+   * Set on a message SQS itself moved here past maxReceiveCount: the source queue's ARN (SQS's own
+   * `DeadLetterQueueSourceArn`). Whatever the body is (a redriven DLQ record looks like the relay's own), this says
+   * who put it in the DLQ.
+   */
+  deadLetterQueueSourceArn?: string;
 }
 
 /** A message as ReceiveMessage answers it (AttributeNames and MessageAttributeNames "All"). */
@@ -92,6 +98,7 @@ export class MemoryQueue {
           receiveCount: 0,
           receiptHandle: undefined,
           firstReceivedAt: undefined,
+          deadLetterQueueSourceArn: this.arn,
         });
         continue;
       }

@@ -29,4 +29,12 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   7866: "two deliveries of the completing message: the one that lost the claim was acknowledged on the other's behalf, which died before publishing",
   14903: "a plain Responses message's last receive had its claim write throttled after an earlier receive's publish landed",
   6194: "a check whose close was refused (the set claimed meanwhile) ended the chain with the round still open",
+  65120:
+    "two deliveries of the completing message of a Responses set: the second took the set again and reported it; the first, " +
+    "finding the turn answered, lost its close and dead-lettered the message anyway (a refused close now follows the round)",
+  58335: "the same race as 65120 (the first attempt of a twice-delivered completing message dead-lettered it beside the event)",
+  92585: "the same race as 65120",
+  14910:
+    "not the relay's: a part's DLQ record, redriven twice by the operator, was reported once and moved raw by SQS once (its " +
+    "invocations died); the check read the raw move as the relay's record because the body is one (now the queue says who moved it)",
 };

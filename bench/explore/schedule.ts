@@ -321,8 +321,11 @@ function checkPromise(
     // to write its record; when SQS delivered that last receive twice, the copy left visible is moved by the next
     // ReceiveMessage, before and beside the relay's handling of the other: neither is the relay's doing (it never
     // sees the copy it could act on). Counted apart and named in the trace, never hidden.
+    // Who moved it is the queue's to say, not the body's: an operator's redrive of a DLQ record puts the relay's
+    // record on the input queue, and SQS moves that raw record as it is (it reads as the relay's own).
     const died = diedHolding.has(`${m.messageId}#${MAX_RECEIVE_COUNT}`);
-    if (letter.writtenBy === "redrive" && (died || duplicatedLast.has(m.messageId)) && reported.has(r)) {
+    const movedBySqs = m.deadLetterQueueSourceArn !== undefined;
+    if (movedBySqs && (died || duplicatedLast.has(m.messageId)) && reported.has(r)) {
       excused.push(
         `${r} reported, then moved raw by SQS after ${died ? "the invocation holding its last receive died" : "its last receive was delivered twice"}`,
       );

@@ -8,7 +8,7 @@ import { type Step, stop } from "../pipeline/result";
 import type { CollectCheck } from "./check-message";
 import type { CollectorParts } from "./collect-state";
 import { CollectedMessages } from "./collected-messages";
-import { type Collection, type EndedRound, outputHash, roundOf, untold, wasLettered } from "./collection";
+import { type Collection, type EndedRound, outputHash, roundOf, type SubmissionClaim, untold, wasLettered } from "./collection";
 import { type CheckDialects, CollectionChecks } from "./collection-checks";
 import type { Added, HashedOutput } from "./collection-store";
 import { type CollectingMessage, type Delivery, SetSubmission } from "./submitting";
@@ -131,7 +131,8 @@ export class Collector {
     });
     if (!stored.ok) return stored.outcome;
     const { added } = stored;
-    if (added.claim) return this.submission.submit(added.claim, { message, dialect, record, ctx });
+    const joining = { scope, turn, hashed, body };
+    if (added.claim) return this.submit(added.claim, { message, dialect, record, ctx }, joining);
     const collection = added.collection;
     if (collection.missing > 0) {
       const missing = collection.required.filter((id) => !collection.outputs.has(id));
@@ -142,17 +143,36 @@ export class Collector {
       collection.owner === record.messageId || (collection.leaseUntil ?? 0) < Date.now()
         ? await store.claim(collection, record.messageId, ctx.leaseUntil)
         : undefined;
-    if (retaken) return this.submission.submit(retaken, { message, dialect, record, ctx });
+    if (retaken) return this.submit(retaken, { message, dialect, record, ctx }, joining);
     if (collection.owner === record.messageId) {
       // The set's submitter is another delivery of this very message (SQS delivered it twice): its fate is its own,
       // never another message's to tell, so it is not acknowledged on that one's behalf. Submitted meanwhile, it
       // reports as the submitter does (the event names every part); else it comes back shortly.
-      const again = await this.place({ message, dialect, record, ctx }, { scope, turn, hashed, body });
-      if (!again.ok) return again.outcome;
-      const detail = "the set is complete and another delivery of this message is submitting it";
-      return { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 1_000 };
+      return this.followRound(
+        { message, dialect, record, ctx },
+        joining,
+        "the set is complete and another delivery of this message is submitting it",
+      );
     }
     return { kind: "acknowledge", result: "collected", detail: "collected; the set is complete and another invocation submits it" };
+  }
+
+  /** Submits a claimed set; when another attempt decided the round meanwhile, the round as it stands tells the message. */
+  private async submit<M>(claim: SubmissionClaim, delivery: Delivery<M>, joining: Joining): Promise<Outcome> {
+    const outcome = await this.submission.submit(claim, delivery);
+    return outcome.kind === "decided_elsewhere" ? this.followRound(delivery, joining, outcome.detail) : outcome;
+  }
+
+  /**
+   * A message whose round another attempt is deciding, or decided (rule 3: once, by a conditional write): placed
+   * against the round as it stands now. Submitted, it is told as a part of the set (the submitter's own message
+   * reports as its submitter does); closed, as the close's DLQ records say; still open (that attempt is at it), it
+   * comes back shortly, and on its last receive its round holds it (`keptByRound`).
+   */
+  private async followRound<M>(delivery: Delivery<M>, joining: Joining, detail: string): Promise<Outcome> {
+    const again = await this.place(delivery, joining);
+    if (!again.ok) return again.outcome;
+    return { kind: "hand_back", reason: "claimed_elsewhere", detail, retryAfterMs: 1_000 };
   }
 
   /**

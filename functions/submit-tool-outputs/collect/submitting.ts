@@ -25,10 +25,21 @@ export interface Delivery<M> {
 }
 
 /**
+ * A set whose close this attempt's conditional write lost: another attempt (whoever holds the round now, or another
+ * delivery of this same message that took the set again) decided the round's fate first. This attempt's own
+ * conclusion is void (rule 3: a round's fate is decided once); the round as it now stands tells the message.
+ */
+export interface DecidedElsewhere {
+  kind: "decided_elsewhere";
+  detail: string;
+}
+
+/**
  * Submitting a complete, claimed set (the half of collect/ after placing, collector.ts): every output in ONE request
  * through its API's own path, then what became of it recorded on the round — submitted (its event names every part,
  * or every part is dead-lettered when the event can never be published), refused (every part dead-lettered), or to
- * try again (the claim released; closed on the last receive).
+ * try again (the claim released; closed on the last receive). A close refused (the round decided by another
+ * attempt) gives `decided_elsewhere`, never this attempt's own DLQ record.
  * @example const outcome = await submitting.submit(claim, { message, dialect, record, ctx });
  */
 export class SetSubmission {
@@ -38,7 +49,7 @@ export class SetSubmission {
   ) {}
 
   /** A complete set, claimed: this invocation submits every output in ONE request. */
-  async submit<M>(claim: SubmissionClaim, { message, dialect, record, ctx }: Delivery<M>) {
+  async submit<M>(claim: SubmissionClaim, { message, dialect, record, ctx }: Delivery<M>): Promise<Outcome | DecidedElsewhere> {
     const store = await this.parts.state.collections();
     const firstAttempt = claim.collection.tries <= 1;
     let outcome: Outcome;
@@ -64,14 +75,28 @@ export class SetSubmission {
   }
 
   /** Records what became of the set: submitted (the event names every collected message), refused, or to try again. */
-  private async afterSubmission(outcome: Outcome, claim: SubmissionClaim, record: SQSRecord, ctx: RecordContext): Promise<Outcome> {
+  private async afterSubmission(
+    outcome: Outcome,
+    claim: SubmissionClaim,
+    record: SQSRecord,
+    ctx: RecordContext,
+  ): Promise<Outcome | DecidedElsewhere> {
     const store = await this.parts.state.collections();
     const { scope, round } = claim.collection;
+    /** Closes the round under this attempt; false when the round is no longer this attempt's to close. */
     const close = async (reason: Extract<Outcome, { kind: "dead_letter" }>["reason"], detail: string) => {
       const letters = { reason, detail, except: record.messageId };
       const ended = await store.finish({ scope, round }, { status: "closed", letters }, { attempt: claim.attempt });
       if (ended) await this.messages.deadLetterAll(ended, ctx);
+      return ended !== undefined;
     };
+    // Refused, the round was decided by another attempt: what this one concluded may rest on that attempt's own work
+    // (a first attempt that finds the turn answered by another delivery of its message, which took the set again and
+    // submitted it), so it is never this message's fate on its own (rule 3): the round tells it.
+    const elsewhere = (detail: string): DecidedElsewhere => ({
+      kind: "decided_elsewhere",
+      detail: `this attempt's close was refused (another attempt decided the round) after: ${detail}`,
+    });
     switch (outcome.kind) {
       case "report":
       case "watch": {
@@ -98,13 +123,13 @@ export class SetSubmission {
         return { ...outcome, sources, round: { scope, round } };
       }
       case "dead_letter":
-        await close(outcome.reason, `the collected set was refused: ${outcome.detail}`);
+        if (!(await close(outcome.reason, `the collected set was refused: ${outcome.detail}`))) return elsewhere(outcome.detail);
         return outcome;
       case "hand_back":
         // On the last receive the set will never be submitted from here: every collected message says so.
-        if (ctx.receiveCount >= this.parts.maxReceiveCount)
-          await close("collect_incomplete", `the collected set could not be submitted: ${outcome.detail}`);
-        else await store.release(scope, round, claim.attempt);
+        if (ctx.receiveCount < this.parts.maxReceiveCount) await store.release(scope, round, claim.attempt);
+        else if (!(await close("collect_incomplete", `the collected set could not be submitted: ${outcome.detail}`)))
+          return elsewhere(outcome.detail);
         return outcome;
       default:
         return outcome;
