@@ -29,4 +29,7 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   7866: "two deliveries of the completing message: the one that lost the claim was acknowledged on the other's behalf, which died before publishing",
   14903: "a plain Responses message's last receive had its claim write throttled after an earlier receive's publish landed",
   6194: "a check whose close was refused (the set claimed meanwhile) ended the chain with the round still open",
+  31482:
+    "the completing message delivered three times: its last receive lost a table answer while another delivery held the set's " +
+    "claim, and was acknowledged as told by its round; that delivery died before its own DLQ record (the claim's holder is now never kept)",
 };
