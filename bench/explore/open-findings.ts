@@ -32,4 +32,7 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   31482:
     "the completing message delivered three times: its last receive lost a table answer while another delivery held the set's " +
     "claim, and was acknowledged as told by its round; that delivery died before its own DLQ record (the claim's holder is now never kept)",
+  73725:
+    "a check's on-time look failed (a DLQ write's answer lost) and came back in 10 s, not overdue, so it looked again instead of " +
+    "passing the chain on; two deaths of it and three of its guard lost the chain with a closed round's DLQ records unwritten",
 };
