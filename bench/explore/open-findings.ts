@@ -37,4 +37,10 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   14910:
     "not the relay's: a part's DLQ record, redriven twice by the operator, was reported once and moved raw by SQS once (its " +
     "invocations died); the check read the raw move as the relay's record because the body is one (now the queue says who moved it)",
+  31482:
+    "the completing message delivered three times: its last receive lost a table answer while another delivery held the set's " +
+    "claim, and was acknowledged as told by its round; that delivery died before its own DLQ record (the claim's holder is now never kept)",
+  73725:
+    "a check's on-time look failed (a DLQ write's answer lost) and came back in 10 s, not overdue, so it looked again instead of " +
+    "passing the chain on; two deaths of it and three of its guard lost the chain with a closed round's DLQ records unwritten",
 };

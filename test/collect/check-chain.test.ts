@@ -92,6 +92,50 @@ describe("rule 9: the check chain survives a receive that died with its invocati
     expect(await checkDueOf(scope)).toBe(following!.check.due);
   });
 
+  it("a receive after one that failed on time passes the chain on first, though it comes back within seconds", async () => {
+    // Prepare: one of two outputs collected; its live check, due now, received on time once by a look that failed (explorer
+    // seed 73725: a DLQ write's answer lost) and handed back for a few seconds, less than the 30 s that mark a check overdue.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    await h.send(part(answerFor(run), [run.toolCallIds[0]!]));
+    await deliverAll(h);
+    const [pending] = pendingChecks(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const due = Date.now() - 1_000;
+    await checkDueOf(scope, due);
+    h.aws.server.reset();
+    const body = JSON.stringify({ ...pending!.check, due });
+    await h.aws.sqs.send(new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: body }));
+    const failed = await h.receive(1);
+    await h.aws.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: h.aws.input.url,
+        ReceiptHandle: failed.Records[0]!.receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    const again = await h.receive(1);
+    expect(again.Records[0]!.attributes.ApproximateReceiveCount).toBe("2");
+    // Act: its second receive, while the state table hangs (as a look that dies with its invocation would).
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    proxy.stallFrom(() => true);
+    const handler = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+    let answer: SQSBatchResponse;
+    let tableRequests: number;
+    try {
+      answer = (await handler(again, lambdaContext(3_000))) as SQSBatchResponse;
+      tableRequests = proxy.stalled;
+      const handedBack = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier));
+      if (!handedBack.has(again.Records[0]!.messageId)) await deleteMessages(h.aws.sqs, h.aws.input.url, [again.Records[0]!.receiptHandle]);
+    } finally {
+      await proxy.close();
+    }
+    // Assess: acknowledged without a look (no state-table request); a fresh copy of the live check is on the queue.
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(tableRequests).toBe(0);
+    expect(pendingChecks(h).map((p) => p.check)).toEqual([{ ...pending!.check, due }]);
+    expect(await checkDueOf(scope)).toBe(due);
+  });
+
   it("its last receive passes the chain on before it looks: a look that dies with the invocation leaves a live copy", async () => {
     // Prepare: one of two outputs collected; its live check, due now, received four times already (each died).
     const run = h.sim.createRun({ toolCalls: 2 });

@@ -138,6 +138,46 @@ describe("a collected part's last receive fails while its round holds it", () =>
   });
 });
 
+describe("the completing message's last receive, while another delivery of it holds the set's claim", () => {
+  it("is not acknowledged on the round's behalf: it takes its own set over and reports it", { timeout: 40_000 }, async () => {
+    // Prepare: a two-call run, its first part stored. The completing part is delivered twice (explorer seed 31482): one
+    // delivery claims the set and then hangs (its environment dies before it submits or writes anything more).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const full = answerFor(run);
+    const other = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const id = await h.send(part(full, [c1]));
+    const first = await h.receive(1);
+    expect(first.Records[0]!.messageId).toBe(id);
+    const hung = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    hung.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("attempt = :attempt"), { after: true, answered: false });
+    const claimed = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: hung.endpoint })(first, lambdaContext(30_000));
+    try {
+      for (const end = Date.now() + 10_000; hung.stalled === 0; ) {
+        if (Date.now() > end) throw new Error("the first delivery never claimed the set");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // Act: its last receive, while the state table loses the answer of its first write (the add of its output).
+      const last = await receiveUntil(first, 5);
+      let updates = 0;
+      const answer = await invokeWithStalls(last, 25_000, (r) => r.operation === "UpdateItem" && ++updates === 1, {
+        after: true,
+        answered: false,
+        only: true,
+      });
+      // Assess: the set is submitted once and its event names both parts; nothing dead-lettered.
+      expect(answer.batchItemFailures).toEqual([]);
+      expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
+      expect(await h.deadLetters()).toEqual([]);
+      expect(h.sim.counters.submits).toBe(1);
+    } finally {
+      await hung.close();
+      await claimed.catch(() => undefined);
+    }
+  });
+});
+
 describe("any message's last receive, while the state table fails once", () => {
   it("tries the decision again within the invocation: submitted and reported, not dead-lettered", { timeout: 40_000 }, async () => {
     // Prepare: a plain Responses message on its last receive (explorer seed 14903: its claim write was throttled on

@@ -10,6 +10,8 @@ import { type Collection, untold } from "./collection";
 
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
+/** A check received at most this long before its due is due (SQS counts its delays in whole seconds). */
+const EARLY_MARGIN_MS = 1_000;
 /** How long after the next check's due its guard comes (two looks' time: the chain normally moved on by then). */
 const GUARD_AFTER_MS = 2 * CHECK_EVERY_MS;
 /** A live check this long overdue never passed the chain on: a guard takes it over. */
@@ -67,7 +69,7 @@ export class CollectionChecks {
   /** One check: early, wait; due, look (collection-checks.ts header); never lost to the DLQ. */
   async check(check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
     const lastReceive = ctx.receiveCount >= this.parts.maxReceiveCount;
-    if (check.due > Date.now() + 1_000) {
+    if (check.due > Date.now() + EARLY_MARGIN_MS) {
       // Early (a FIFO queue delivers at once): handed back, it is seen again when due. A fresh copy is sent only on
       // the last receive, which a hand-back until due never reaches early (re-sending each time would loop).
       if (!lastReceive)
@@ -75,13 +77,13 @@ export class CollectionChecks {
       await this.send(check, ctx);
       return checked("not due yet; sent again for later");
     }
-    if (ctx.receiveCount >= 2 && !lastReceive && Date.now() - check.due > OVERDUE_MS) {
-      // An earlier receive of this check failed (an error, or the whole invocation: a crash, a timeout); an early
-      // copy handed back until due comes back at its due, not this late. Before it can run out of receives (and be
-      // moved raw to the DLQ), the chain passes to a fresh copy (rule 9): the same check (same due, so it is live if
-      // this one was), with its receives ahead of it. Only the queue is needed, not the table nor the endpoint;
-      // should the send fail, this copy is handed back and tries again on its next receive. Were this copy not
-      // acknowledged after all, the two would each look once, and only one of them moves the chain on (moveCheck).
+    if (!lastReceive && earlierReceiveEnded(check, ctx)) {
+      // An earlier receive of this check failed (an error, or the whole invocation: a crash, a timeout). Before it can
+      // run out of receives (and be moved raw to the DLQ), the chain passes to a fresh copy (rule 9): the same check
+      // (same due, so it is live if this one was), with its receives ahead of it. Only the queue is needed, not the
+      // table nor the endpoint; should the send fail, this copy is handed back and tries again on its next receive.
+      // Were this copy not acknowledged after all, the two would each look once, and only one of them moves the chain
+      // on (moveCheck).
       await this.send(check, ctx);
       return checked(`receive ${ctx.receiveCount}: an earlier receive failed; passed on to a fresh copy`);
     }
@@ -209,6 +211,19 @@ export class CollectionChecks {
   private async send(check: CollectCheck, ctx: RecordContext): Promise<void> {
     await this.parts.sinks.enqueueCheck(check, Math.ceil((check.due - Date.now()) / 1000), ctx.signal);
   }
+}
+
+/**
+ * Whether an earlier receive of this check ended without settling it: a receive after the first, when the first came
+ * on time (at its due, so it was not handed back as early: only a failed look, or an invocation that died, brings it
+ * back), or long past its due (an early copy handed back until due comes back at its due, not this late). A failed
+ * look is handed back for only a few seconds: by lateness alone its next receive would look again, and two deaths
+ * after one failure would lose the chain.
+ */
+function earlierReceiveEnded(check: CollectCheck, ctx: RecordContext): boolean {
+  if (ctx.receiveCount < 2) return false;
+  const cameDue = ctx.firstReceivedAt !== undefined && check.due <= ctx.firstReceivedAt + EARLY_MARGIN_MS;
+  return cameDue || Date.now() - check.due > OVERDUE_MS;
 }
 
 function checked(detail: string): Outcome {

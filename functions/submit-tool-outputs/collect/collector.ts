@@ -88,12 +88,16 @@ export class Collector {
 
   /**
    * Whether the scope's current round holds this message and tells its fate itself: an acknowledgement then. Not when
-   * its fate is its own outcome's: the submitted round's submitter (its event is its own to publish), or the one
+   * its fate is its own outcome's: the set's submitter (its event, or its DLQ record, is its own to write: while the
+   * set is being submitted by another delivery of this very message, that one may die before either), or the one
    * message of a dead-lettered round whose record its own outcome writes (`letteredExcept`).
    */
   private async keptByRound(scope: string, messageId: string): Promise<Outcome | undefined> {
     const current = await (await this.parts.state.collections()).current(scope).catch(() => undefined);
     if (!current?.messages.has(messageId) || current.letteredExcept === messageId) return undefined;
+    // Its complete set, claimed for this message (another delivery of it submits, or did, under that claim): nothing
+    // the round will write tells this message; this receive goes on (tried again, it takes its own set over: claim()).
+    if (current.status === "open" && current.missing === 0 && current.owner === messageId) return undefined;
     // The submitter's own fate: told once its own event was published (it names the submitter too), else its own.
     const ownEvent = current.namedBy.includes(messageId);
     if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined && !ownEvent) return undefined;

@@ -6,6 +6,8 @@ export interface RecordContext {
   messageId: string;
   /** `ApproximateReceiveCount`, read once from the record. */
   receiveCount: number;
+  /** Epoch ms of the record's first receive (`ApproximateFirstReceiveTimestamp`), when SQS said. */
+  firstReceivedAt?: number;
   /** Aborted when the invocation must stop taking work (its deadline). */
   signal: AbortSignal;
   /** Epoch ms of that deadline. */
@@ -51,6 +53,12 @@ export function callOptions(ctx: RecordContext, signal: AbortSignal = ctx.signal
 /** `ApproximateReceiveCount` of a record (1 when SQS did not say). */
 export function receiveCountOf(record: { attributes: { ApproximateReceiveCount?: string } }): number {
   return Number(record.attributes.ApproximateReceiveCount) || 1;
+}
+
+/** `ApproximateFirstReceiveTimestamp` of a record (undefined when SQS did not say). */
+export function firstReceivedAtOf(record: { attributes: { ApproximateFirstReceiveTimestamp?: string } }): number | undefined {
+  const at = Number(record.attributes.ApproximateFirstReceiveTimestamp);
+  return Number.isFinite(at) && at > 0 ? at : undefined;
 }
 
 /** When following must end: the follow budget from now, and never past the invocation's deadline. */

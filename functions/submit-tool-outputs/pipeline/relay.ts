@@ -9,7 +9,7 @@ import { withinRecord } from "../state/call-deadline";
 import { runBatch } from "./batch-runner";
 import { parseMessage, type RelayMessage } from "./message";
 import type { Outcome } from "./outcome";
-import { type RecordContext, receiveCountOf } from "./record-context";
+import { firstReceivedAtOf, type RecordContext, receiveCountOf } from "./record-context";
 import { pause } from "./retry-timing";
 import { settle } from "./settle";
 
@@ -80,6 +80,7 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
       const ctx: RecordContext = {
         messageId: record.messageId,
         receiveCount: receiveCountOf(record),
+        firstReceivedAt: firstReceivedAtOf(record),
         signal: stop,
         deadline,
         leaseUntil: invokedAt + remaining,
