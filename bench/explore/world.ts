@@ -1,16 +1,19 @@
 /**
  * The simulated world one schedule runs in, and the scheduler that decides, at every await on simulated I/O, which
  * execution environment proceeds and whether a fault strikes. The relay's own code runs unchanged: its AWS SDK
- * clients' `send` and the global `fetch` are re-pointed (in this process only) at a pending-operation list; the
- * scheduler settles one operation per step, chosen by the seeded PRNG, and lets the microtasks it releases run
- * before the next step. With no operation ready, the simulated clock jumps to the next timer or queue change.
+ * clients' `send`, its endpoint HTTP handler's `handle` and the global `fetch` are re-pointed (in this process only)
+ * at a pending-operation list; the scheduler settles one operation per step, chosen by the seeded PRNG, and lets the
+ * microtasks it releases run before the next step. With no operation ready, the simulated clock jumps to the next timer or queue change.
  * The method follows FoundationDB's deterministic simulation and TigerBeetle's VOPR: one seed, one schedule.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Readable } from "node:stream";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { HttpRequest } from "@smithy/core/protocols";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { MemoryEndpoint } from "./memory-endpoint";
 import { MemoryQueue, MemoryTopic, QueueError } from "./memory-queues";
 import { MemoryTable, TableError, type TableOperation } from "./memory-table";
@@ -302,6 +305,26 @@ export class World {
       init.signal ?? undefined,
     );
   }
+  /**
+   * The relay's endpoint calls, sent on the AWS SDK's Node.js handler (endpoint-transport.ts): the request as that
+   * handler gets it, answered by `fetch` above, and the answer as the handler gives it (status, lower-case headers,
+   * the body as a Node stream).
+   */
+  async handleHttp(request: HttpRequest, signal: AbortSignal | undefined) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.query ?? {}))
+      for (const one of Array.isArray(value) ? value : [value]) if (one !== null && one !== undefined) query.append(name, one);
+    const search = query.size > 0 ? `?${query}` : "";
+    const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ""}${request.path}${search}`;
+    const body = typeof request.body === "string" ? request.body : undefined;
+    const answer = await this.fetch(url, { method: request.method, headers: request.headers, body, ...(signal ? { signal } : {}) });
+    const headers: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      headers[name.toLowerCase()] = value;
+    });
+    const stream = answer.body ? Readable.fromWeb(answer.body as never) : Readable.from([]);
+    return { response: { statusCode: answer.status, reason: answer.statusText, headers, body: stream } };
+  }
 }
 
 /** What the world answers when a write is refused (nothing applied). */
@@ -331,8 +354,7 @@ function overloaded(): Response {
 
 /** What a caller sees when its write landed but the answer never came back. */
 function lostAnswer(kind: IoKind): unknown {
-  if (kind === "endpoint")
-    return new TypeError("fetch failed", { cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) });
+  if (kind === "endpoint") return Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }); // as Node's http rejects
   return Object.assign(new Error("socket hang up"), { name: "TimeoutError", code: "ECONNRESET", $metadata: {} });
 }
 
@@ -358,7 +380,7 @@ function fromWire(answer: Record<string, unknown>): Record<string, unknown> {
 
 let current: World | undefined;
 
-/** Points the AWS SDK clients' `send` and the global `fetch` at the current world (this process only). */
+/** Points the AWS SDK clients' `send`, the endpoint's HTTP handler and the global `fetch` at the current world (this process only). */
 export function installWorldBoundary(): void {
   const route = (service: "table" | "sqs" | "sns") =>
     function send(this: unknown, command: { constructor: { name: string }; input: Record<string, unknown> }, options?: unknown) {
@@ -382,6 +404,11 @@ export function installWorldBoundary(): void {
   (DynamoDBDocumentClient.prototype as { send: unknown }).send = route("table");
   (SQSClient.prototype as { send: unknown }).send = route("sqs");
   (SNSClient.prototype as { send: unknown }).send = route("sns");
+  // The endpoint's calls (endpoint-transport.ts): the handler's `handle`, which no SDK client reaches (their `send` is above).
+  (NodeHttpHandler.prototype as { handle: unknown }).handle = (request: HttpRequest, options?: { abortSignal?: AbortSignal }) => {
+    if (!current) return Promise.reject(new Error("explorer: no world"));
+    return current.handleHttp(request, options?.abortSignal);
+  };
   globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
     if (!current) return Promise.reject(new Error("explorer: no world"));
     return current.fetch(input, init);

@@ -52,9 +52,9 @@ export function errorName(thrown: unknown): string {
   return typeof name === "string" ? name : "Error";
 }
 
-/** A network error's code (`ECONNREFUSED`, `ETIMEDOUT`…), which fetch puts on its error's `cause`; else undefined. */
+/** A network error's code (`ECONNREFUSED`, `ETIMEDOUT`…): Node's http puts it on the error, fetch on its `cause`. */
 export function causeCode(thrown: unknown): unknown {
-  return fieldOf(fieldOf(thrown, "cause"), "code");
+  return fieldOf(thrown, "code") ?? fieldOf(fieldOf(thrown, "cause"), "code");
 }
 
 function fieldOf(value: unknown, key: string): unknown {

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { causeCode, errorName } from "../config/errors";
 import "../config/zod-messages";
+import type { AnswerHeaders } from "./endpoint-transport";
 
 /** The endpoint's error, from either shape it comes in: OpenAI's `{error:{…}}` or Portkey's `{status:"failure",message}`. */
 export interface EndpointError {
@@ -52,7 +53,7 @@ export function readEndpointError(body: unknown): EndpointError | undefined {
  * `x-amzn-ErrorType: InvalidSignatureException:http://…`. Only with that header: other endpoints' `{message}` bodies
  * (Azure's 401) keep their meaning.
  */
-function readAwsError(body: unknown, headers: Headers): EndpointError | undefined {
+function readAwsError(body: unknown, headers: AnswerHeaders): EndpointError | undefined {
   const code = headers.get("x-amzn-errortype")?.split(":")[0];
   const aws = AwsErrorBody.safeParse(body);
   if (!code || !aws.success) return undefined;
@@ -113,7 +114,7 @@ const GATEWAY_CONNECTION_REFUSED = /^Message: fetch failed Cause: Error: connect
  * for answers that are not JSON (a gateway's own text/plain failures).
  * @example classifyHttpFailure(429, body, headers).kind === "transient"
  */
-export function classifyHttpFailure(httpStatus: number, body: unknown, headers: Headers, text = ""): HttpFailure {
+export function classifyHttpFailure(httpStatus: number, body: unknown, headers: AnswerHeaders, text = ""): HttpFailure {
   const error = readEndpointError(body) ?? readAwsError(body, headers);
   if (httpStatus === 500 && error === undefined && GATEWAY_CONNECTION_REFUSED.test(gatewayMessage(body) ?? text)) {
     return {
@@ -180,7 +181,7 @@ function isRetryableStatus(status: number): boolean {
 }
 
 /** `retry-after-ms` (milliseconds) first, else `retry-after` (seconds or an HTTP date), as openai-node reads them. */
-export function retryAfterMs(headers: Headers): number | undefined {
+export function retryAfterMs(headers: AnswerHeaders): number | undefined {
   const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "");
   if (Number.isFinite(ms) && ms >= 0) return ms;
   const value = headers.get("retry-after");

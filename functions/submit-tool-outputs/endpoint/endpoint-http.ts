@@ -2,6 +2,7 @@ import { CredentialsError, errorName } from "../config/errors";
 import { callLimit } from "../pipeline/call-limit";
 import type { EndpointRequest, RequestAuthorizer } from "./credentials/credential-kind";
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
+import { type EndpointResponse, nodeTransport, type Transport } from "./endpoint-transport";
 
 export interface EndpointHttpOptions {
   /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
@@ -35,11 +36,15 @@ export interface CallOptions {
 }
 
 /** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
-export type Answer = { ok: true; response: Response; release: () => void } | { ok: false; failure: HttpFailure };
+export type Answer = { ok: true; response: EndpointResponse; release: () => void } | { ok: false; failure: HttpFailure };
+
+/** One transport for every API's calls, made on first use: their connections to one host are shared. */
+let shared: Transport | undefined;
+const transport = (): Transport => (shared ??= nodeTransport());
 
 /**
  * HTTP to the endpoint, shared by every API: URLs built from encoded path segments (never glued), one timeout
- * per call, error answers read and sorted by status. Plain `fetch`: Node's undici keeps connections alive.
+ * per call, error answers read and sorted by status. Sent on the AWS SDK's Node.js handler (endpoint-transport.ts).
  * @example const answer = await http.call("GET", http.url(["threads", threadId, "runs", runId]), { traceId, signal });
  */
 export class EndpointHttp {
@@ -64,7 +69,7 @@ export class EndpointHttp {
   }
 
   /** The endpoint's `openai-poll-after-ms`, when it sent one: how long to wait before looking again. */
-  pollAfter(response: Response): number | undefined {
+  pollAfter(response: EndpointResponse): number | undefined {
     const pollAfter = Number.parseInt(response.headers.get("openai-poll-after-ms") ?? "", 10);
     return Number.isFinite(pollAfter) ? pollAfter : undefined;
   }
@@ -73,11 +78,11 @@ export class EndpointHttp {
    * The body of an answer that is the event stream asked for, its timeout released (from here the caller's signal bounds
    * the stream; the call's own timeout covered the headers). Undefined: a JSON answer, to be read as such.
    */
-  eventStream(answer: { response: Response; release: () => void }, asked: boolean): ReadableStream<Uint8Array> | undefined {
+  eventStream(answer: { response: EndpointResponse; release: () => void }, asked: boolean): ReadableStream<Uint8Array> | undefined {
     const { response } = answer;
-    if (!asked || !response.headers.get("content-type")?.includes("text/event-stream") || !response.body) return undefined;
+    if (!asked || !response.headers.get("content-type")?.includes("text/event-stream")) return undefined;
     answer.release();
-    return response.body;
+    return response.stream();
   }
 
   /**
@@ -124,7 +129,7 @@ export class EndpointHttp {
     headers.accept = streaming ? "text/event-stream" : "application/json";
     if (body !== undefined) headers["content-type"] = "application/json";
     // Rule 6 (DESIGN Part 3): only a request that was dispatched and not answered can have been acted on unseen. A
-    // failure before `fetch` is called (a token fetch that failed or outlasted the timer, a stop signal first), or
+    // failure before the request is sent (a token fetch that failed or outlasted the timer, a stop signal first), or
     // after an answer came (a fresh token after a 401), is never ambiguous.
     let dispatched = false;
     try {
@@ -133,7 +138,7 @@ export class EndpointHttp {
       const send = async (auth: Record<string, string>) => {
         both.throwIfAborted();
         dispatched = true;
-        const answered = await fetch(url, { method, headers: { ...headers, ...auth }, body, signal: both });
+        const answered = await transport()({ method, url, headers: { ...headers, ...auth }, body, signal: both });
         dispatched = false;
         return answered;
       };
@@ -161,17 +166,17 @@ function notDispatched(cause: unknown): HttpFailure {
 /**
  * Sends `request` with the authorizer's headers, and once more, authorized anew, when the endpoint answers 401 and
  * the authorizer renews (a fresh token); the first answer's body is dropped then. A second 401 stands.
- * @example const response = await sendAuthorized(authorizer, request, (auth) => fetch(url, { headers: { ...headers, ...auth } }));
+ * @example const response = await sendAuthorized(authorizer, request, (auth) => transport({ ...request, headers: { ...headers, ...auth } }));
  */
 export async function sendAuthorized(
   authorizer: RequestAuthorizer,
   request: EndpointRequest,
-  send: (auth: Record<string, string>) => Promise<Response>,
-): Promise<Response> {
+  send: (auth: Record<string, string>) => Promise<EndpointResponse>,
+): Promise<EndpointResponse> {
   const first = await authorizer.authorize(request);
   const response = await send(first);
   if (response.status !== 401 || authorizer.renew === undefined || !(await authorizer.renew(first, request.signal))) return response;
-  await response.body?.cancel();
+  await response.discard();
   return send(await authorizer.authorize(request));
 }
 
@@ -210,7 +215,7 @@ function credentialsFailure(error: CredentialsError): HttpFailure {
  * call may have been acted on), and so is a body cut short.
  */
 export async function readJson<T>(
-  answer: { response: Response; release: () => void },
+  answer: { response: EndpointResponse; release: () => void },
   parse: (value: unknown) => { success: true; data: T } | { success: false },
   what: string,
 ): Promise<{ ok: true; value: T } | { ok: false; failure: HttpFailure }> {

@@ -13,6 +13,7 @@ import {
   type TokenSource,
 } from "../../../functions/submit-tool-outputs/endpoint/credentials/entra-token";
 import { sendAuthorized } from "../../../functions/submit-tool-outputs/endpoint/endpoint-http";
+import { type EndpointResponse, nodeTransport } from "../../../functions/submit-tool-outputs/endpoint/endpoint-transport";
 import { type EndpointSimulator, type EndpointSimulatorOptions, startEndpointSimulator } from "../../../local/endpoint-simulator";
 
 const AZURE = { tenantId: "tenant-1", clientId: "app-1", clientSecret: "s3cret-value-never-shown" };
@@ -28,6 +29,9 @@ async function azureSimulator(opts: Omit<EndpointSimulatorOptions, "azure"> & { 
   return sim;
 }
 
+/** The transport the endpoint client sends with. */
+const transport = nodeTransport();
+
 function tokenSourceFor(sim: EndpointSimulator, extra: Partial<EntraTokenSourceOptions> = {}) {
   return createEntraTokenSource({ ...AZURE, authorityHost: sim.azure!.authorityHost, ...extra });
 }
@@ -35,11 +39,12 @@ function tokenSourceFor(sim: EndpointSimulator, extra: Partial<EntraTokenSourceO
 /** GET run on the simulated project endpoint with whatever Authorization the helper is given. */
 function getRun(sim: EndpointSimulator, threadId: string, runId: string) {
   const url = new URL(`${sim.baseUrl}/threads/${threadId}/runs/${runId}?api-version=v1`);
-  return { url, send: (auth: Record<string, string>) => fetch(url, { headers: { ...auth } }) };
+  const signal = new AbortController().signal;
+  return { url, send: (auth: Record<string, string>) => transport({ method: "GET", url, headers: { ...auth }, signal }) };
 }
 
 /** One request sent as the endpoint client sends it: authorized by the Entra ID kind, sent once more after a 401 if it renews. */
-function sendWithToken(tokens: TokenSource, { url, send }: ReturnType<typeof getRun>): Promise<Response> {
+function sendWithToken(tokens: TokenSource, { url, send }: ReturnType<typeof getRun>): Promise<EndpointResponse> {
   const request = { method: "GET" as const, url, headers: {}, body: undefined, signal: new AbortController().signal };
   return sendAuthorized(entraAuthorizer(tokens), request, send);
 }

@@ -58,7 +58,7 @@ export class AgentsClient {
     );
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
     // The body is empty; reading it frees the connection.
-    await answer.response.arrayBuffer().catch(() => undefined);
+    await answer.response.discard().catch(() => undefined);
     answer.release();
     return { ok: true };
   }
@@ -112,13 +112,13 @@ export class AgentsClient {
   async openStream(sessionId: string, call: CallOptions): Promise<AgentsResult<{ items: AsyncGenerator<SessionStreamItem> }>> {
     const answer = await this.http.call("GET", this.url(sessionId, ["events"]), call, { streaming: true });
     if (!answer.ok) return { ok: false, failure: classifyAgentsFailure(answer.failure) };
-    const body = answer.response.body;
-    if (body === null || !answer.response.headers.get("content-type")?.includes("text/event-stream")) {
+    // From here the caller's signal bounds the stream; the call's own timeout covered the headers.
+    const body = this.http.eventStream(answer, true);
+    if (body === undefined) {
+      await answer.response.discard().catch(() => undefined);
       answer.release();
       return { ok: false, failure: { kind: "transient", ambiguous: false, detail: "the events answer is not an event stream" } };
     }
-    // From here the caller's signal bounds the stream; the call's own timeout covered the headers.
-    answer.release();
     return { ok: true, items: sessionStreamItems(body) };
   }
 

@@ -1,4 +1,5 @@
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
+import type { EndpointResponse } from "../../endpoint/endpoint-transport";
 import type { Result } from "../../pipeline/result";
 import { type RunStreamItem, runStreamItems } from "./event-stream";
 import { type AssistantsFailure, classifyAssistantsFailure } from "./failure";
@@ -21,7 +22,7 @@ export type ListStepsResult = Result<{ steps: RunStep[] }, Refused>;
 /** 500 steps cover far more rounds than a run keeps open before it expires. */
 const MAX_STEP_PAGES = 5;
 
-const readRun = (answer: { response: Response; release: () => void }) => readJson(answer, parseRun, "a Run object");
+const readRun = (answer: { response: EndpointResponse; release: () => void }) => readJson(answer, parseRun, "a Run object");
 
 /**
  * The Assistants API's run calls (`{base}/threads/{thread_id}/runs/{run_id}…`). One call per method: retries

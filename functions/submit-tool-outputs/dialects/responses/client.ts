@@ -1,4 +1,5 @@
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson, refusal } from "../../endpoint/endpoint-http";
+import type { EndpointResponse } from "../../endpoint/endpoint-transport";
 import type { Result } from "../../pipeline/result";
 import { type ResponseStreamItem, responseStreamItems } from "./event-stream";
 import { classifyResponsesFailure, type ResponsesFailure } from "./failure";
@@ -17,7 +18,7 @@ export type ListItemsResult = Result<{ items: ConversationItem[] }, Refused>;
 /** 500 items reach far further back than one turn's function calls and their outputs. */
 const MAX_ITEM_PAGES = 5;
 
-const readResponse = (answer: { response: Response; release: () => void }) => readJson(answer, parseResponse, "a Response object");
+const readResponse = (answer: { response: EndpointResponse; release: () => void }) => readJson(answer, parseResponse, "a Response object");
 
 /**
  * The Responses and Conversations API calls the relay makes (`{base}/responses…`, `{base}/conversations/{id}/items`).
