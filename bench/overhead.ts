@@ -8,7 +8,8 @@
  * relay's (a baseline doing less would flatter nobody). The bare loop makes one PublishBatch per batch of ten; a
  * relay that makes more shows it in the counts. Target: relay ≤ 1.15 × bare for each API. Medians of BENCH_RUNS
  * rounds of BENCH_BATCHES batches of 10 per API (BENCH_APIS: a comma list to measure fewer), relay and bare rounds
- * alternating. The label says whether Powertools logs and metrics were on (as deployed) or off; `npm run bench`
+ * alternating, with a third loop, the bare one on the relay's own HTTP transport (Node's http through the AWS SDK's
+ * handler, where the bare loop uses fetch), to tell what of the ratio is the relay's code. The label says whether Powertools logs and metrics were on (as deployed) or off; `npm run bench`
  * runs both.
  */
 import type { SQSEvent } from "aws-lambda";
@@ -31,7 +32,7 @@ const APIS = (process.env.BENCH_APIS?.split(",") ?? ALL_APIS).map((name) => {
   if (!(ALL_APIS as readonly string[]).includes(name)) throw new Error(`BENCH_APIS: unknown API ${name} (${ALL_APIS.join(", ")})`);
   return name as Api;
 });
-type Impl = "relay" | "bare";
+type Impl = "relay" | "bare" | "bare-node";
 const telemetry =
   process.env.POWERTOOLS_METRICS_DISABLED === "true"
     ? "logs ERROR, metrics off"
@@ -46,7 +47,9 @@ const relay = rig.handler({
   INPUT_QUEUE_URL: rig.info.followUpsUrl,
 });
 const bare = bareRelay({ ...rig.info, ...metered });
-const handlers: Record<Impl, (event: SQSEvent) => Promise<unknown>> = { relay, bare: bare.handle };
+// The same loop on the relay's own HTTP transport: what of the relay's ratio its client (not its code) makes.
+const bareNode = bareRelay({ ...rig.info, ...metered }, { http: "node" });
+const handlers: Record<Impl, (event: SQSEvent) => Promise<unknown>> = { relay, bare: bare.handle, "bare-node": bareNode.handle };
 
 /** Outputs of a realistic few hundred bytes. */
 const output = (_: string, i: number) => JSON.stringify({ answer: i, text: "bench output ".repeat(8) });
@@ -99,11 +102,13 @@ for (const api of APIS) {
   // A warm-up round each (JIT, connection pools), not counted.
   await round(api, "relay", false);
   await round(api, "bare", false);
+  await round(api, "bare-node", false);
 }
 for (let i = 0; i < RUNS; i++) {
   for (const api of APIS) {
     // Alternate which goes first, so neither always meets the other's leftovers (GC, sockets).
-    const order: Impl[] = i % 2 === 0 ? ["relay", "bare"] : ["bare", "relay"];
+    const impls: Impl[] = ["relay", "bare", "bare-node"];
+    const order = [...impls.slice(i % 3), ...impls.slice(0, i % 3)];
     for (const impl of order) {
       const name = `${api} ${impl}`;
       samples.set(name, [...(samples.get(name) ?? []), await round(api, impl, true)]);
@@ -112,6 +117,7 @@ for (let i = 0; i < RUNS; i++) {
 }
 const counters = await rig.counters();
 bare.close();
+bareNode.close();
 await rig.close();
 if (counters.doubleAcceptances !== 0 || counters.forks !== 0 || counters.agentResultsForAnsweredCalls !== 0)
   throw new Error("overhead: outputs taken twice");
@@ -130,20 +136,26 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 const lines: string[] = [];
 const rows: BenchRow[] = [];
 for (const api of APIS) {
-  const [r, b] = [perMessage(`${api} relay`), perMessage(`${api} bare`)];
-  // The bare loop must do the relay's endpoint and DynamoDB requests, no fewer, no more (PublishBatch may differ: see above).
-  const routes = [...new Set([...Object.keys(r), ...Object.keys(b)])].sort();
-  const differing = routes.filter((route) => !route.startsWith("sns.") && Math.abs((r[route] ?? 0) - (b[route] ?? 0)) > 1e-9);
-  if (differing.length > 0)
-    throw new Error(
-      `overhead: the bare ${api} loop's requests differ from the relay's: ${differing.map((x) => `${x} ${r[x] ?? 0} vs ${b[x] ?? 0}`)}`,
-    );
+  const [r, b, n] = [perMessage(`${api} relay`), perMessage(`${api} bare`), perMessage(`${api} bare-node`)];
+  // Each bare loop must do the relay's endpoint and DynamoDB requests, no fewer, no more (PublishBatch may differ: see above).
+  const routes = [...new Set([...Object.keys(r), ...Object.keys(b), ...Object.keys(n)])].sort();
+  for (const [loop, counts] of [
+    ["bare", b],
+    ["bare-node", n],
+  ] as const) {
+    const differing = routes.filter((route) => !route.startsWith("sns.") && Math.abs((r[route] ?? 0) - (counts[route] ?? 0)) > 1e-9);
+    if (differing.length > 0)
+      throw new Error(
+        `overhead: the ${loop} ${api} loop's requests differ from the relay's: ${differing.map((x) => `${x} ${r[x] ?? 0} vs ${counts[x] ?? 0}`)}`,
+      );
+  }
   lines.push(
     `${api}:`,
     ...routes.map((route) => `  ${route.padEnd(48)} relay ${(r[route] ?? 0).toFixed(2)}  bare ${(b[route] ?? 0).toFixed(2)}`),
   );
   const relayUs = median(samples.get(`${api} relay`)!);
   const bareUs = median(samples.get(`${api} bare`)!);
+  const bareNodeUs = median(samples.get(`${api} bare-node`)!);
   rows.push({
     bench: "overhead",
     measure: `CPU per message, ${api}, relay (${telemetry}; ${total(r).toFixed(2)} requests/msg, bare ${total(b).toFixed(2)}; median of ${RUNS} × ${BATCHES_PER_ROUND * BATCH} msgs)`,
@@ -152,6 +164,13 @@ for (const api of APIS) {
     ratio: ratio(relayUs / bareUs),
     target: `≤ ${TARGET.toFixed(2)}×`,
     verdict: relayUs / bareUs <= TARGET ? "met" : "missed",
+  });
+  rows.push({
+    bench: "overhead",
+    measure: `same, against the bare loop on the relay's HTTP transport (Node's http, not fetch)`,
+    value: `${(relayUs / 1000).toFixed(2)} ms`,
+    baseline: `${(bareNodeUs / 1000).toFixed(2)} ms bare on Node's http`,
+    ratio: ratio(relayUs / bareNodeUs),
   });
 }
 report(rows);

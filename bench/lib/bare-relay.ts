@@ -17,6 +17,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSEvent } from "aws-lambda";
+import { nodeTransport } from "../../functions/submit-tool-outputs/endpoint/endpoint-transport";
 import { BENCH_API_KEY, BENCH_VIRTUAL_KEY } from "./loopback-servers";
 
 /** Where the bare loop sends: the endpoint, SNS, the topic (and, for the Responses API, the state table). */
@@ -39,9 +40,11 @@ const FINAL_RESPONSE = new Set(["completed", "failed", "incomplete", "cancelled"
 const SETTINGS = ["model", "instructions", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "text", "truncation", "metadata"];
 
 /**
+ * `http`: what the endpoint calls go on: `fetch` (the baseline the targets name), or `node`, the relay's own transport
+ * (Node's http on the AWS SDK's handler, endpoint-transport.ts), to tell the relay's overhead from its HTTP client's.
  * @example const bare = bareRelay(rig.info); await bare.handle(event); bare.close();
  */
-export function bareRelay(target: BareRelayTarget) {
+export function bareRelay(target: BareRelayTarget, { http = "fetch" }: { http?: "fetch" | "node" } = {}) {
   const credentials = { accessKeyId: "local", secretAccessKey: "local" };
   const sns = new SNSClient({ region: target.region, endpoint: target.awsEndpoint, credentials });
   const dynamodb =
@@ -55,8 +58,20 @@ export function bareRelay(target: BareRelayTarget) {
   const agentsHeaders = { ...keys, "openai-beta": "agents=v1", "content-type": "application/json" };
   const base = target.simBaseUrl;
 
-  const read = async (url: string, headers: Record<string, string>, init: RequestInit = {}) => {
-    const answer = await fetch(url, { headers, ...init });
+  const transport = http === "node" ? nodeTransport() : undefined;
+  const never = new AbortController().signal;
+  const send = async (url: string, headers: Record<string, string>, init: { method?: "GET" | "POST"; body?: string }) =>
+    transport
+      ? transport({
+          method: init.method ?? "GET",
+          url: new URL(url),
+          headers,
+          ...(init.body === undefined ? {} : { body: init.body }),
+          signal: never,
+        })
+      : fetch(url, { headers, ...init });
+  const read = async (url: string, headers: Record<string, string>, init: { method?: "GET" | "POST"; body?: string } = {}) => {
+    const answer = await send(url, headers, init);
     if (!answer.ok) throw new Error(`bare relay: HTTP ${answer.status} from ${init.method ?? "GET"} ${new URL(url).pathname}`);
     return answer;
   };
@@ -126,9 +141,7 @@ export function bareRelay(target: BareRelayTarget) {
   async function agents(message: { session_id: string; turn_id: string; tool_outputs: Outputs }, messageId: string) {
     const sessionUrl = `${base}/agents/sessions/${message.session_id}`;
     const { body, idempotencyKey } = agentsEventsPost(message);
-    await (
-      await read(`${sessionUrl}/events`, { ...agentsHeaders, "idempotency-key": idempotencyKey }, { method: "POST", body })
-    ).arrayBuffer();
+    await (await read(`${sessionUrl}/events`, { ...agentsHeaders, "idempotency-key": idempotencyKey }, { method: "POST", body })).text();
     const session = (await (await read(sessionUrl, agentsHeaders)).json()) as Json;
     const turn = (await (await read(`${sessionUrl}/turns/${message.turn_id}`, agentsHeaders)).json()) as Json;
     return entry("agents", `session.turn_${String(turn.status)}`, String(turn.status), ["session_id", message.session_id], {
