@@ -8,13 +8,16 @@
  * as its submitter), never a DLQ record beside the event. Found by the explorer (seeds 58335, 65120, 92585). Through
  * the real handler, fauxqs, the local DynamoDB and the endpoint simulator (its `slow` fault holds the first delivery).
  */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
+import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { deliverAll, part } from "../helpers/collect-rig";
+import { checkNow, deliverAll, part, pendingChecks } from "../helpers/collect-rig";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
@@ -23,8 +26,37 @@ useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 async function until(done: () => boolean, withinMs: number): Promise<void> {
   const by = Date.now() + withinMs;
   while (!done()) {
-    if (Date.now() > by) throw new Error("the first delivery never reached the endpoint");
+    if (Date.now() > by) throw new Error("the condition never held");
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The same message received twice (two receipt handles): SQS delivered it again while the first was in flight. */
+async function receivedTwice(id: string): Promise<[SQSEvent, SQSEvent]> {
+  const first = await h.receive(1);
+  expect(first.Records[0]!.messageId).toBe(id);
+  await h.aws.sqs.send(
+    new ChangeMessageVisibilityCommand({ QueueUrl: h.aws.input.url, ReceiptHandle: first.Records[0]!.receiptHandle, VisibilityTimeout: 0 }),
+  );
+  const second = await h.receive(1);
+  expect(second.Records[0]!.messageId).toBe(id);
+  return [first, second];
+}
+
+/** Moves the collection's first output `ms` into the past (what hours of waiting would leave in the table). */
+async function backdate(scope: string, ms: number): Promise<void> {
+  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: h.aws.stateTableName,
+        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
+        UpdateExpression: "SET first_at = first_at - :ms",
+        ExpressionAttributeValues: { ":ms": { N: String(ms) } },
+      }),
+    );
+  } finally {
+    dynamodb.destroy();
   }
 }
 
@@ -70,5 +102,48 @@ describe("two deliveries of the completing message, at once", () => {
     const events = (await h.results<ResponsesResultsEvent>()).map((r) => r.event);
     expect(events.length).toBeGreaterThan(0);
     for (const event of events) expect(event.source_message_ids).toEqual([id, other].sort());
+  });
+});
+
+describe("two deliveries of the completing message on its last receive, the other one dying after its POST", () => {
+  it("the set the endpoint took is reported by its round, never dead-lettered as collect_incomplete", { timeout: 40_000 }, async () => {
+    // Prepare: a two-call turn whose first part is collected; the completing part received twice, both copies on the
+    // message's last receive (a duplicate delivery of a standard queue).
+    const t = h.sim.createResponse({ toolCalls: 2 });
+    const full = responseAnswerFor(t);
+    const other = await h.send(part(full, [t.callIds[0]!]));
+    await deliverAll(h);
+    const id = await h.send(part(full, [t.callIds[1]!]));
+    const [first, second] = await receivedTwice(id);
+    for (const event of [first, second]) event.Records[0]!.attributes.ApproximateReceiveCount = "5";
+    // Act 1: the first delivery completes the set and is held on its first read of the response. The second takes the
+    // set again, submits it (the endpoint takes it, its claim records the continuation) and dies before it marks the
+    // round submitted: its execution environment's table goes silent at that write, and its lease lapses (3 s).
+    const faults = h.sim.counters.faultsInjected;
+    h.sim.inject({ on: "response_get", kind: "slow", delayMs: 1_500, responseId: t.responseId });
+    const firstAnswer = createHandler(h.env)(first, lambdaContext(20_000)) as Promise<SQSBatchResponse>;
+    await until(() => h.sim.counters.faultsInjected > faults, 10_000);
+    const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
+    proxy.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("SET #status = :status"));
+    const cutAt = Date.now();
+    const cut = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(second, lambdaContext(3_000)) as Promise<unknown>;
+    await until(() => proxy.stalled > 0, 10_000);
+    await proxy.close();
+    await cut.catch(() => undefined);
+    // The first goes on: its close (for a first attempt that finds the turn answered) is refused, the round is still
+    // open, and on its last receive the round holds it: acknowledged.
+    expect((await firstAnswer).batchItemFailures).toEqual([]);
+    expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutAt + 3_200 - Date.now())));
+    // Act 2: hours later (past COLLECT_TIMEOUT_SECONDS and the window a submitter's receives can take), the round's
+    // check finds the complete set still open, its claim lapsed, and nobody coming to settle it.
+    await backdate(scopeOf("responses", { response_id: t.responseId }), 13_000_000);
+    await checkNow(h, pendingChecks(h)[0]!.check);
+    // Assess: the endpoint took the set: no part is dead-lettered, and an event names both (the message the dying
+    // delivery submitted included: its first delivery was acknowledged because its round holds it).
+    expect(await h.deadLetters()).toEqual([]);
+    const named = (await h.results<ResponsesResultsEvent>()).flatMap((r) => r.event.source_message_ids ?? []);
+    expect([...new Set(named)].sort()).toEqual([id, other].sort());
+    expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
   });
 });
