@@ -12,6 +12,7 @@ import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
@@ -20,6 +21,7 @@ import { lambdaContext } from "../../local/lambda-shapes";
 import { checkNow, deliverAll, part, pendingChecks } from "../helpers/collect-rig";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 
+process.env.POWERTOOLS_LOG_LEVEL = "INFO";
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
@@ -107,18 +109,20 @@ describe("two deliveries of the completing message, at once", () => {
 
 describe("two deliveries of the completing message on its last receive, the other one dying after its POST", () => {
   it("the set the endpoint took is reported by its round, never dead-lettered as collect_incomplete", { timeout: 40_000 }, async () => {
-    // Prepare: a two-call turn whose first part is collected; the completing part received twice, both copies on the
-    // message's last receive (a duplicate delivery of a standard queue).
+    // Prepare: a two-call turn whose first part is collected; the completing part received twice: its fourth receive
+    // (held up before it stored anything) is still in flight when SQS hands out its fifth, the last.
     const t = h.sim.createResponse({ toolCalls: 2 });
     const full = responseAnswerFor(t);
     const other = await h.send(part(full, [t.callIds[0]!]));
     await deliverAll(h);
     const id = await h.send(part(full, [t.callIds[1]!]));
     const [first, second] = await receivedTwice(id);
-    for (const event of [first, second]) event.Records[0]!.attributes.ApproximateReceiveCount = "5";
+    first.Records[0]!.attributes.ApproximateReceiveCount = "5";
+    second.Records[0]!.attributes.ApproximateReceiveCount = "4";
     // Act 1: the first delivery completes the set and is held on its first read of the response. The second takes the
     // set again, submits it (the endpoint takes it, its claim records the continuation) and dies before it marks the
-    // round submitted: its execution environment's table goes silent at that write, and its lease lapses (3 s).
+    // round submitted: its execution environment goes silent at that write (the table, and SQS and SNS from then on:
+    // a dead function hands nothing back), and its lease lapses (3 s).
     const faults = h.sim.counters.faultsInjected;
     h.sim.inject({ on: "response_get", kind: "slow", delayMs: 1_500, responseId: t.responseId });
     const firstAnswer = createHandler(h.env)(first, lambdaContext(20_000)) as Promise<SQSBatchResponse>;
@@ -126,7 +130,9 @@ describe("two deliveries of the completing message on its last receive, the othe
     const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
     proxy.stallFrom((r) => r.operation === "UpdateItem" && r.body.includes("SET #status = :status"));
     const cutAt = Date.now();
-    const cut = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint })(second, lambdaContext(3_000)) as Promise<unknown>;
+    // (Its SQS and SNS calls go to the same proxy: none before the cut, each one stalled after it.)
+    const cutEnv = { ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint, AWS_ENDPOINT_URL: proxy.endpoint };
+    const cut = createHandler(cutEnv)(second, lambdaContext(3_000)) as Promise<unknown>;
     await until(() => proxy.stalled > 0, 10_000);
     await proxy.close();
     await cut.catch(() => undefined);
@@ -134,13 +140,38 @@ describe("two deliveries of the completing message on its last receive, the othe
     // open, and on its last receive the round holds it: acknowledged.
     expect((await firstAnswer).batchItemFailures).toEqual([]);
     expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
+    // As the event source mapping does for a record its invocation succeeded for: the message is gone from the queue.
+    const deleted = await deleteMessages(h.aws.sqs, h.aws.input.url, [first.Records[0]!.receiptHandle, second.Records[0]!.receiptHandle]);
+    expect(deleted.failed.length).toBeLessThan(2);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutAt + 3_200 - Date.now())));
     // Act 2: hours later (past COLLECT_TIMEOUT_SECONDS and the window a submitter's receives can take), the round's
     // check finds the complete set still open, its claim lapsed, and nobody coming to settle it.
     await backdate(scopeOf("responses", { response_id: t.responseId }), 13_000_000);
-    await checkNow(h, pendingChecks(h)[0]!.check);
+    {
+      const { DynamoDBClient: C, GetItemCommand } = await import("@aws-sdk/client-dynamodb");
+      const c = new C({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+      const it = await c.send(
+        new GetItemCommand({
+          TableName: h.aws.stateTableName,
+          Key: { pk: { S: `collect#${scopeOf("responses", { response_id: t.responseId })}` }, sk: { S: "collection" } },
+        }),
+      );
+      const { m_: _x, ...rest } = it.Item ?? {};
+      console.log(
+        "DBG item",
+        JSON.stringify(
+          Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith("m_") && !k.startsWith("o_") && k !== "history")),
+          null,
+          0,
+        ),
+        "now",
+        Date.now(),
+      );
+    }
+    console.log("DBG check", JSON.stringify(await checkNow(h, pendingChecks(h)[0]!.check)));
     // Assess: the endpoint took the set: no part is dead-lettered, and an event names both (the message the dying
     // delivery submitted included: its first delivery was acknowledged because its round holds it).
+    console.log("DBG first", JSON.stringify(await firstAnswer), "checks", JSON.stringify(pendingChecks(h, { guards: true })));
     expect(await h.deadLetters()).toEqual([]);
     const named = (await h.results<ResponsesResultsEvent>()).flatMap((r) => r.event.source_message_ids ?? []);
     expect([...new Set(named)].sort()).toEqual([id, other].sort());
