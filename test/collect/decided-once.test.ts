@@ -8,7 +8,6 @@
  * as its submitter), never a DLQ record beside the event. Found by the explorer (seeds 58335, 65120, 92585). Through
  * the real handler, fauxqs, the local DynamoDB and the endpoint simulator (its `slow` fault holds the first delivery).
  */
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
@@ -18,7 +17,7 @@ import { createHandler } from "../../functions/submit-tool-outputs/create-handle
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { checkNow, deliverAll, part, pendingChecks } from "../helpers/collect-rig";
+import { backdateCollection, checkNow, deliverAll, part, pendingChecks } from "../helpers/collect-rig";
 import { type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 
 process.env.POWERTOOLS_LOG_LEVEL = "INFO";
@@ -43,23 +42,6 @@ async function receivedTwice(id: string): Promise<[SQSEvent, SQSEvent]> {
   const second = await h.receive(1);
   expect(second.Records[0]!.messageId).toBe(id);
   return [first, second];
-}
-
-/** Moves the collection's first output `ms` into the past (what hours of waiting would leave in the table). */
-async function backdate(scope: string, ms: number): Promise<void> {
-  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
-  try {
-    await dynamodb.send(
-      new UpdateItemCommand({
-        TableName: h.aws.stateTableName,
-        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
-        UpdateExpression: "SET first_at = first_at - :ms",
-        ExpressionAttributeValues: { ":ms": { N: String(ms) } },
-      }),
-    );
-  } finally {
-    dynamodb.destroy();
-  }
 }
 
 describe("two deliveries of the completing message, at once", () => {
@@ -146,7 +128,7 @@ describe("two deliveries of the completing message on its last receive, the othe
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, cutAt + 3_200 - Date.now())));
     // Act 2: hours later (past COLLECT_TIMEOUT_SECONDS and the window a submitter's receives can take), the round's
     // check finds the complete set still open, its claim lapsed, and nobody coming to settle it.
-    await backdate(scopeOf("responses", { response_id: t.responseId }), 13_000_000);
+    await backdateCollection(h, scopeOf("responses", { response_id: t.responseId }), 13_000_000);
     {
       const { DynamoDBClient: C, GetItemCommand } = await import("@aws-sdk/client-dynamodb");
       const c = new C({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
