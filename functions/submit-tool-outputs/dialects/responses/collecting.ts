@@ -125,8 +125,11 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
       let conversationId = turn.conversation_id;
       if (turn.response_id !== undefined) {
         const seen = await deps.endpoint.getResponse(turn.response_id, callOptions(ctx));
-        if (!seen.ok) return { kind: "unknown", detail: `response ${turn.response_id} could not be read` };
-        conversationId = conversationOf(seen.response) ?? undefined;
+        // A response the endpoint no longer has is on no conversation it can show: its claim tells. Any other failure
+        // passes: looked at again later.
+        if (!seen.ok && seen.failure.kind !== "not_found")
+          return { kind: "unknown", detail: `response ${turn.response_id} could not be read` };
+        conversationId = seen.ok ? (conversationOf(seen.response) ?? undefined) : undefined;
       }
       const claim = await state.claims.peek(turnKey({ previousResponseId: turn.response_id, conversationId }, ids));
       // No claim (or one released: nothing taken), or one for other outputs (answered without this set): not this set.
