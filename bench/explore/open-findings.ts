@@ -34,6 +34,13 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
     "finding the turn answered, lost its close and dead-lettered the message anyway (a refused close now follows the round)",
   58335: "the same race as 65120 (the first attempt of a twice-delivered completing message dead-lettered it beside the event)",
   92585: "the same race as 65120",
+  1058:
+    "two deliveries of a set's completing message: the one on its last receive, its close refused, was acknowledged because " +
+    "its round held it; the other submitted the set and died before marking the round; the round's timeout check closed " +
+    "the complete set as collect_incomplete (the check now asks the turn first; the round tells the kept message's fate)",
+  236: "a complete set's submitter died after the endpoint took the set: its round's timeout check closed it collect_incomplete",
+  1069: "as 1058, but the dying delivery's POST went unrecorded: now every part submission_unconfirmed, not collect_incomplete",
+  1873: "a complete Responses set whose submitter's POST landed unrecorded was closed collect_incomplete by its timeout check",
   14910:
     "not the relay's: a part's DLQ record, redriven twice by the operator, was reported once and moved raw by SQS once (its " +
     "invocations died); the check read the raw move as the relay's record because the body is one (now the queue says who moved it)",

@@ -337,6 +337,7 @@ function checkPromise(
     if (originalOf(letter.original) !== bodyOf.get(r))
       violations.push(`DLQ record for ${r} (${letter.reason}) does not keep the original body`);
   }
+  violations.push(...closedThoughTaken(world));
   for (const m of world.input.expired) {
     const r = root.get(m.messageId);
     if (r) violations.push(`${r} outlived the queue's retention: deleted with no record`);
@@ -363,6 +364,34 @@ function checkPromise(
       if (taken !== undefined && taken !== outputFor(tool_call_id))
         violations.push(`${id} reported (${types.join(",")}) though the endpoint took another party's output for ${tool_call_id}`);
     }
+  }
+  return violations;
+}
+
+/**
+ * Rule 3: a complete set whose submission the endpoint took from the relay is never closed as one the turn could not
+ * take (`collect_incomplete`, `run_expired`): its parts would be dead-lettered with a false reason (and a redrive of
+ * them could submit again). Read from the collection items as the schedule left them (the current round of each
+ * turn: an ended round kept in `history` no longer holds its outputs).
+ */
+function closedThoughTaken(world: World): string[] {
+  const text = (attribute: unknown) => (attribute as { S?: string } | undefined)?.S;
+  const violations: string[] = [];
+  for (const item of world.table.items.values()) {
+    const reason = text(item.lettered_as);
+    if (text(item.sk) !== "collection" || text(item.status) !== "closed" || (item.missing as { N?: string })?.N !== "0") continue;
+    if (reason !== "collect_incomplete" && reason !== "run_expired") continue;
+    // Each stored output, read from the body of the message that gave it (inline in the item).
+    const outputs = new Map<string, string | undefined>();
+    for (const [name, value] of Object.entries(item)) {
+      if (!name.startsWith("o_")) continue;
+      const from = text((value as { M: Record<string, unknown> }).M.m);
+      const body = text((item[`m_${from}`] as { M?: Record<string, unknown> } | undefined)?.M?.b);
+      const parsed = body ? (JSON.parse(body) as { tool_outputs: Array<{ tool_call_id: string; output: string }> }) : undefined;
+      outputs.set(name.slice(2), parsed?.tool_outputs.find((o) => o.tool_call_id === name.slice(2))?.output);
+    }
+    const taken = world.endpoint.taken.some((t) => t.by === "relay" && [...outputs].every(([id, output]) => t.outputs[id] === output));
+    if (outputs.size > 0 && taken) violations.push(`a complete set the endpoint took from the relay was closed as ${reason}`);
   }
   return violations;
 }

@@ -8,11 +8,13 @@
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
+import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import type { ResponsesResultsEvent } from "../../functions/submit-tool-outputs/dialects/index";
 import { type ProxiedRequest, startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { deliverAll, invokeAndDelete, part } from "../helpers/collect-rig";
+import { backdateCollection, checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, responseAnswerFor, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
@@ -32,15 +34,21 @@ const CUT_TIMEOUT_MS = 3_000;
 /**
  * Invokes `event` in an execution environment of its own whose table goes silent at `at` (`after`: that write
  * still lands); waits until the invocation is stuck there, then cuts it. Returns once its leases have lapsed.
+ * `silent`: its SQS and SNS calls go to the same proxy (none before the cut, each stalled after it), so that a cut
+ * last receive writes no DLQ record of its own, as a function that died would not.
  */
 async function invokeCut(
   event: SQSEvent,
   at: (r: ProxiedRequest) => boolean,
-  o: { after?: boolean; answered?: boolean } = {},
+  o: { after?: boolean; answered?: boolean; silent?: boolean } = {},
 ): Promise<void> {
   const proxy = await startDynamodbProxy(h.aws.dynamodb.endpoint);
   proxy.stallFrom(at, o);
-  const handler = createHandler({ ...h.env, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+  const handler = createHandler({
+    ...h.env,
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
+    ...(o.silent ? { AWS_ENDPOINT_URL: proxy.endpoint } : {}),
+  });
   const startedAt = Date.now();
   const answer = handler(event, lambdaContext(CUT_TIMEOUT_MS)) as Promise<SQSBatchResponse>;
   await until(() => proxy.stalled > 0, 20_000);
@@ -232,6 +240,61 @@ describe("a crash between submitting the set and recording it", () => {
     const [published, ...more] = (await h.results<ResponsesResultsEvent>()).map((r) => r.event);
     expect(more).toEqual([]);
     expect(published).toMatchObject({ conversation_id: t.conversationId, source_message_id: ids[1], source_message_ids: [...ids].sort() });
+  });
+});
+
+describe("a crash between submitting the set and recording it, on the completing message's last receive", () => {
+  /**
+   * The completing message's last receive (of 5) is cut where `at` says; SQS then moves the message raw to the DLQ
+   * (received and deleted here), so no copy of it comes back to settle the set. Hours later (past the timeout and the
+   * window its receives could take) the round's check ends the complete set, its claim lapsed.
+   */
+  async function lastReceiveCut(event: SQSEvent, at: (r: ProxiedRequest) => boolean, scope: string): Promise<void> {
+    event.Records[0]!.attributes.ApproximateReceiveCount = "5";
+    await invokeCut(event, at, { silent: true });
+    const raw = await receiveAll(1);
+    expect(raw.Records[0]!.messageId).toBe(event.Records[0]!.messageId);
+    await deleteMessages(h.aws.sqs, h.aws.input.url, [raw.Records[0]!.receiptHandle]);
+    await backdateCollection(h, scope, 13_000_000);
+    await checkNow(h, pendingChecks(h)[0]!.check);
+  }
+
+  it("Assistants, the run took the set: the check asks the run's steps, marks the round submitted and reports the other parts", async () => {
+    // Prepare
+    const { run, ids, event } = await runWithCompletingMessage();
+    // Act
+    await lastReceiveCut(event, AT.collectionFinish, scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId }));
+    // Assess: not collect_incomplete; the other part is named by an event (the completing message's fate is its own:
+    // SQS moved it raw); one submission.
+    expect(await h.deadLetters()).toEqual([]);
+    const events = await eventsOfRun(run.runId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ status: "completed", source_message_ids: [ids[0]] });
+    expect(h.sim.counters).toMatchObject({ submits: 1, accepted: 1, doubleAcceptances: 0 });
+  });
+
+  it("Responses, previous_response_id mode, the POST unrecorded: every part submission_unconfirmed, not collect_incomplete", async () => {
+    // Prepare
+    const t = h.sim.createResponse({ toolCalls: 2 });
+    const full = responseAnswerFor(t);
+    const bodies = [part(full, [t.callIds[0]!]), part(full, [t.callIds[1]!])];
+    const ids = [await h.send(bodies[0])];
+    await deliverAll(h);
+    ids.push(await h.send(bodies[1]));
+    const event = await h.receive(1);
+    // Act
+    await lastReceiveCut(event, AT.responsesRecord, scopeOf("responses", { response_id: t.responseId }));
+    // Assess: the response cannot show whether it took the set; nothing is sent again, nothing reported.
+    expect(h.sim.counters).toMatchObject({ continuations: 1, forks: 0 });
+    expect(await h.results()).toEqual([]);
+    const dead = await h.deadLetters();
+    expect(dead.map((d) => [d.sourceMessageId, d.reason]).sort()).toEqual(
+      [
+        [ids[0], "submission_unconfirmed"],
+        [ids[1], "submission_unconfirmed"],
+      ].sort(),
+    );
+    for (const d of dead) expect(d.original).toBe(JSON.stringify(bodies[ids.indexOf(d.sourceMessageId)]));
   });
 });
 

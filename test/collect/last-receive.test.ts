@@ -6,7 +6,7 @@
  * was dead-lettered `retries_exhausted` while another environment's event named it). Through the real handler,
  * fauxqs and the local DynamoDB, with the table behind the test proxy for the one lost answer.
  */
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
@@ -139,13 +139,13 @@ describe("a collected part's last receive fails while its round holds it", () =>
 });
 
 describe("the completing message's last receive, while another delivery of it holds the set's claim", () => {
-  it("is not acknowledged on the round's behalf: it takes its own set over and reports it", { timeout: 40_000 }, async () => {
+  it("is acknowledged as the round's kept owner: told by the round, never twice", { timeout: 40_000 }, async () => {
     // Prepare: a two-call run, its first part stored. The completing part is delivered twice (explorer seed 31482): one
     // delivery claims the set and then hangs (its environment dies before it submits or writes anything more).
     const run = h.sim.createRun({ toolCalls: 2 });
     const [c0, c1] = run.toolCallIds as [string, string];
     const full = answerFor(run);
-    const other = await h.send(part(full, [c0]));
+    await h.send(part(full, [c0]));
     await deliverAll(h);
     const id = await h.send(part(full, [c1]));
     const first = await h.receive(1);
@@ -158,7 +158,7 @@ describe("the completing message's last receive, while another delivery of it ho
         if (Date.now() > end) throw new Error("the first delivery never claimed the set");
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      // Act: its last receive, while the state table loses the answer of its first write (the add of its output).
+      // Act 1: its last receive, while the state table loses the answer of its first write (the add of its output).
       const last = await receiveUntil(first, 5);
       let updates = 0;
       const answer = await invokeWithStalls(last, 25_000, (r) => r.operation === "UpdateItem" && ++updates === 1, {
@@ -166,11 +166,18 @@ describe("the completing message's last receive, while another delivery of it ho
         answered: false,
         only: true,
       });
-      // Assess: the set is submitted once and its event names both parts; nothing dead-lettered.
+      // Assess 1: acknowledged, its fate now the round's (the other delivery may yet submit: it must not be told twice).
       expect(answer.batchItemFailures).toEqual([]);
-      expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[id, other].sort()]);
+      expect(await h.results()).toEqual([]);
       expect(await h.deadLetters()).toEqual([]);
-      expect(h.sim.counters.submits).toBe(1);
+      // The round took on telling it (its `kept_owner`): should the claimed delivery never come back, the round's check
+      // looks at the run and tells every part's fate, this message's with the rest (decided-once.test.ts, second case).
+      const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+      const item = await new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region }).send(
+        new GetItemCommand({ TableName: h.aws.stateTableName, Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } } }),
+      );
+      expect(item.Item?.kept_owner?.S).toBe(id);
+      expect(h.sim.counters.submits).toBe(0);
     } finally {
       await hung.close();
       await claimed.catch(() => undefined);

@@ -4,6 +4,7 @@
  * messages, and a look at those checks (fauxqs's non-destructive `inspectQueue`, so a delayed check is seen
  * without waiting for its delay).
  */
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { deleteMessages } from "../../cli/queue-io";
@@ -159,5 +160,26 @@ export async function deliverUntil(h: Harness, done: () => boolean | Promise<boo
     if (Date.now() > until) throw new Error(`not done within ${withinMs} ms`);
     const event = await h.receive(10);
     if (event.Records.length > 0) await invokeAndDelete(h, event);
+  }
+}
+
+/**
+ * Moves a collection's first stored output `ms` into the past: what hours of waiting would leave in the table (past
+ * COLLECT_TIMEOUT_SECONDS, and past the window a complete set's submitter's receives can take).
+ * @example await backdateCollection(h, scopeOf("responses", { response_id }), 13_000_000);
+ */
+export async function backdateCollection(h: Harness, scope: string, ms: number): Promise<void> {
+  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: h.aws.stateTableName,
+        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
+        UpdateExpression: "SET first_at = first_at - :ms",
+        ExpressionAttributeValues: { ":ms": { N: String(ms) } },
+      }),
+    );
+  } finally {
+    dynamodb.destroy();
   }
 }

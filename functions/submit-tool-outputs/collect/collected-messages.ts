@@ -100,7 +100,9 @@ export class CollectedMessages {
     const letters = collection.letters;
     if (!letters) return;
     for (const [messageId, stored] of collection.messages) {
-      if (messageId === letters.except) continue;
+      // The excepted message's own outcome writes its record, unless a delivery of it was acknowledged on the round's
+      // word (`keptOwner`): then it gets one here too (twice, at worst; never none).
+      if (messageId === letters.except && collection.keptOwner !== messageId) continue;
       const body = await this.bodyOf(collection.scope, messageId, stored, ctx);
       const parsed = parseMessage(body);
       const given = parsed.ok && "tool_outputs" in parsed.message ? parsed.message.tool_outputs.map((o) => o.tool_call_id) : [];

@@ -1,4 +1,4 @@
-import { CHECK_EVERY_MS, type Collecting } from "../dialects/dialect";
+import { CHECK_EVERY_MS, type Collecting, type SetFate } from "../dialects/dialect";
 import type { Api } from "../dialects/index";
 import type { RelaySinks } from "../out/aws-sinks";
 import type { DlqReason, Outcome } from "../pipeline/outcome";
@@ -6,7 +6,7 @@ import type { RecordContext } from "../pipeline/record-context";
 import type { CollectCheck } from "./check-message";
 import type { CollectState } from "./collect-state";
 import type { CollectedMessages } from "./collected-messages";
-import { type Collection, untold } from "./collection";
+import { type Collection, toldByRound, untold } from "./collection";
 
 /** A check received again this long after its due was not handed back as early: an earlier receive of it failed. */
 const OVERDUE_MS = 30_000;
@@ -44,7 +44,7 @@ export type CheckDialects = Partial<
   Record<
     Api,
     {
-      collecting: Pick<Collecting<unknown>, "standing"> & Partial<Pick<Collecting<unknown>, "reportAfterSubmission">>;
+      collecting: Pick<Collecting<unknown>, "standing"> & Partial<Pick<Collecting<unknown>, "reportAfterSubmission" | "fateOfSet">>;
       decide?: (message: unknown, ctx: RecordContext) => Promise<Outcome>;
     }
   >
@@ -124,8 +124,8 @@ export class CollectionChecks {
     // A close is conditional on the collection as read (rule 3): refused, it changed meanwhile (a part stored, the set
     // claimed, the round ended), and the chain goes on to look again (rule 9), never ends with the round still open.
     if (timedOut && !this.submitterMayCome(collection, timeoutAt)) {
-      const why = `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s) of its first output`;
-      if (await this.close(collection, "collect_incomplete", why, ctx)) return checked("timed out");
+      const ended = await this.endTimedOut(collection, check, dialects, ctx);
+      if (ended) return ended;
     }
     // A complete set is its submitter's to settle; only one still collecting is looked at.
     const standing =
@@ -148,6 +148,49 @@ export class CollectionChecks {
     await this.send({ ...plain, due: due + GUARD_AFTER_MS, guard: true }, ctx);
     await store.moveCheck(check.scope, check.round, live, due);
     return checked(adopting ? `still open; its live check (due ${live}) never passed the chain on: taken over` : "still open");
+  }
+
+  /**
+   * Ends a round past its timeout that nothing else will end; undefined when it changed meanwhile (or cannot be told
+   * yet): the chain goes on and looks again. A set still incomplete is closed (`collect_incomplete`). A complete one
+   * was claimed, and its submitter is gone, maybe after its POST: the turn is looked at first (rule 3: a set the
+   * endpoint took is never declared `collect_incomplete`). Taken, the round is marked submitted (conditional on the
+   * collection as read) and told like any whose submitter died before telling its parts; maybe taken (the API cannot
+   * tell), every part goes to the DLQ as `submission_unconfirmed`; not taken, it is closed as an incomplete one is.
+   */
+  private async endTimedOut(
+    collection: Collection,
+    check: CollectCheck,
+    dialects: CheckDialects,
+    ctx: RecordContext,
+  ): Promise<Outcome | undefined> {
+    const why = `no complete set within COLLECT_TIMEOUT_SECONDS (${this.parts.collectTimeoutSeconds} s) of its first output`;
+    const fate = collection.missing === 0 ? await this.fateOf(collection, dialects, ctx) : { kind: "not_taken" as const };
+    switch (fate.kind) {
+      case "taken": {
+        const store = await this.parts.state.collections();
+        const continuation = fate.continuation !== undefined ? { continuation: fate.continuation } : {};
+        const ended = await store.finish(collection, { status: "submitted", ...continuation }, { seen: collection });
+        if (!ended) return undefined;
+        if (untold(ended)) return this.tell(ended, check, dialects, ctx);
+        return checked("its complete set was taken by the turn; marked submitted");
+      }
+      case "unconfirmed": {
+        const detail = `the collected set was complete, but ${fate.detail}`;
+        return (await this.close(collection, "submission_unconfirmed", detail, ctx)) ? checked("submission_unconfirmed") : undefined;
+      }
+      case "not_taken":
+        return (await this.close(collection, "collect_incomplete", why, ctx)) ? checked("timed out") : undefined;
+      case "unknown":
+        return undefined;
+    }
+  }
+
+  /** What the turn did with the round's complete set, as its API shows it (not taken, for an API that cannot say). */
+  private async fateOf(collection: Collection, dialects: CheckDialects, ctx: RecordContext): Promise<SetFate> {
+    const fateOfSet = dialects[collection.api]?.collecting.fateOfSet;
+    if (!fateOfSet) return { kind: "not_taken" };
+    return fateOfSet(collection.turn, await this.messages.outputsOf(collection, ctx), ctx);
   }
 
   /**
@@ -174,7 +217,7 @@ export class CollectionChecks {
       await this.send({ ...check, due }, ctx);
       return checked("submitted; its submitter is still at it");
     }
-    const others = [...collection.messages.keys()].filter((id) => id !== collection.owner).sort();
+    const others = toldByRound(collection).sort();
     const at = { scope: collection.scope, round: collection.round };
     const dialect = dialects[collection.api];
     const follow = dialect?.collecting.reportAfterSubmission?.(collection.turn, collection.continuation);
@@ -189,7 +232,8 @@ export class CollectionChecks {
       "the collected set was submitted, but no results event naming this message could be published (SNS refused it, " +
       "or the message that completed the set never published it)";
     const store = await this.parts.state.collections();
-    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, except: collection.owner });
+    const except = collection.owner !== undefined && !others.includes(collection.owner) ? { except: collection.owner } : {};
+    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, ...except });
     if (told) await this.messages.deadLetterAll(told, ctx);
     return checked("submitted; its other parts told in the DLQ");
   }

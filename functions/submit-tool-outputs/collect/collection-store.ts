@@ -203,6 +203,24 @@ export class CollectionStore {
     return updated ? { attempt, collection: collectionOf(seen.scope, updated) } : undefined;
   }
 
+  /**
+   * Marks that a delivery of the set's own message was acknowledged because this open round holds it (another
+   * delivery of it holds the claim): the round then tells that message's fate as any part's. False when the round is
+   * no longer open under that claim's message (it ended, or another message claimed it).
+   */
+  async keepOwner(scope: string, round: string, messageId: string): Promise<boolean> {
+    const updated = await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "SET kept_owner = :me", values: { ":me": messageId } },
+      {
+        expression: "round = :round AND #status = :open AND #owner = :me",
+        names: { "#status": "status", "#owner": "owner" },
+        values: { ":round": round, ":open": "open", ":me": messageId },
+      },
+    );
+    return updated !== undefined;
+  }
+
   /** Gives a claim back after an attempt that handed its message back: anyone may claim the set at once (and looks first). */
   async release(scope: string, round: string, attempt: string): Promise<void> {
     await this.table.update(

@@ -74,6 +74,12 @@ export interface Collection {
   letteredOwn: string[];
   /** A submitted round: an event naming its parts was published (by its submitter, or by its check). */
   named?: true;
+  /**
+   * The set's own message (`owner`), when one of its deliveries was acknowledged because this round holds it (its last
+   * receive, while another delivery of it was submitting the set): its fate is then the round's to tell, as any
+   * part's, should that other delivery die before telling it (`toldByRound`).
+   */
+  keptOwner?: string;
   /** The messages whose published event named the round's parts (the submitter's names the submitter too). */
   namedBy: string[];
   /**
@@ -122,7 +128,16 @@ export function wasLettered(collection: Collection, messageId: string): boolean 
  */
 export function untold(collection: Collection): boolean {
   if (collection.status !== "submitted" || collection.named || collection.letteredAs !== undefined) return false;
-  return [...collection.messages.keys()].some((id) => id !== collection.owner);
+  return toldByRound(collection).length > 0;
+}
+
+/**
+ * The messages whose fate the round tells (in an event naming them, or in DLQ records): every part but the set's own
+ * message, whose fate is its own outcome's (it comes back, or ends in the DLQ) — unless a delivery of it was
+ * acknowledged because the round holds it (`keptOwner`).
+ */
+export function toldByRound(collection: Collection): string[] {
+  return [...collection.messages.keys()].filter((id) => id !== collection.owner || collection.keptOwner === id);
 }
 
 /** A round is the set of ids a turn asks for. */
@@ -179,6 +194,7 @@ export function collectionOf(scope: string, item: StateItem): Collection {
       letters: item.letters && typeof item.letters === "object" ? (item.letters as Letters) : undefined,
       letteredAs: text("lettered_as") as DlqReason | undefined,
       letteredExcept: text("lettered_except"),
+      keptOwner: text("kept_owner"),
       named: item.named === true ? (true as const) : undefined,
     }),
   };

@@ -88,21 +88,26 @@ export class Collector {
 
   /**
    * Whether the scope's current round holds this message and tells its fate itself: an acknowledgement then. Not when
-   * its fate is its own outcome's: the set's submitter (its event, or its DLQ record, is its own to write: while the
-   * set is being submitted by another delivery of this very message, that one may die before either), or the one
+   * its fate is its own outcome's: the submitted round's submitter (its event is its own to publish), or the one
    * message of a dead-lettered round whose record its own outcome writes (`letteredExcept`).
    */
   private async keptByRound(scope: string, messageId: string): Promise<Outcome | undefined> {
-    const current = await (await this.parts.state.collections()).current(scope).catch(() => undefined);
-    if (!current?.messages.has(messageId) || current.letteredExcept === messageId) return undefined;
-    // Its complete set, claimed for this message (another delivery of it submits, or did, under that claim): nothing
-    // the round will write tells this message; this receive goes on (tried again, it takes its own set over: claim()).
-    if (current.status === "open" && current.missing === 0 && current.owner === messageId) return undefined;
-    // The submitter's own fate: told once its own event was published (it names the submitter too), else its own.
-    const ownEvent = current.namedBy.includes(messageId);
-    if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined && !ownEvent) return undefined;
-    const detail = `collected; its round (${current.status}) tells its fate, and this last receive failed`;
-    return { kind: "acknowledge", result: "collected", detail };
+    const store = await this.parts.state.collections();
+    for (let reads = 0; reads < 2; reads++) {
+      const current = await store.current(scope).catch(() => undefined);
+      if (!current?.messages.has(messageId) || current.letteredExcept === messageId) return undefined;
+      // The submitter's own fate: told once its own event was published (it names the submitter too), else its own.
+      const ownEvent = current.namedBy.includes(messageId);
+      if (current.status === "submitted" && current.owner === messageId && current.letteredAs === undefined && !ownEvent) return undefined;
+      // Its set is being submitted by another delivery of this very message: the round takes on telling this message's
+      // fate (`keptOwner`), so that, should that delivery die before it does, the round's check tells it as any part's
+      // (rules 2 and 3). Refused, the round changed meanwhile: read it again.
+      const keeping = current.status === "open" && current.owner === messageId && current.keptOwner !== messageId;
+      if (keeping && !(await store.keepOwner(scope, current.round, messageId).catch(() => false))) continue;
+      const detail = `collected; its round (${current.status}) tells its fate, and this last receive failed`;
+      return { kind: "acknowledge", result: "collected", detail };
+    }
+    return undefined;
   }
 
   private async collectOnce<M>(

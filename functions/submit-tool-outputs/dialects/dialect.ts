@@ -25,6 +25,20 @@ export type TurnStanding = Result<
 >;
 
 /**
+ * What became of a complete set whose submitter is gone (it died after claiming it, maybe after its POST), as the
+ * turn shows it: the check looks before it closes such a set (rule 3: never declare `collect_incomplete` for a set
+ * the endpoint took). `taken`: the turn took exactly these outputs (`continuation`: what they created, when known);
+ * `not_taken`: it did not (nothing went through, or it took other outputs); `unconfirmed`: a submission of these
+ * outputs may have gone through and the API cannot tell; `unknown`: cannot tell now (a read failed, a submission of
+ * it is still under way), look again later.
+ */
+export type SetFate =
+  | { kind: "taken"; continuation?: string }
+  | { kind: "not_taken" }
+  | { kind: "unconfirmed"; detail: string }
+  | { kind: "unknown"; detail: string };
+
+/**
  * What collecting outputs from many messages into one submission needs from an API (docs/collecting.md,
  * "What happens to a collected message"). The collection itself (storing, completing, checking) is the pipeline's.
  */
@@ -45,6 +59,8 @@ export interface Collecting<Message, Turn extends TurnIds = TurnIds> {
    * ours, or the same outputs). `firstAttempt`: no earlier attempt of this collection submitted anything.
    */
   answeredElsewhere(turn: Turn, outputs: ToolOutput[], firstAttempt: boolean, ctx: RecordContext): Promise<string | undefined>;
+  /** Whether the turn took this complete set (`outputs`, in any order), looked at without submitting anything. */
+  fateOfSet(turn: Turn, outputs: ToolOutput[], ctx: RecordContext): Promise<SetFate>;
 }
 
 /** A valid message of one API, as the pipeline hands it to the dialect: its tool outputs, or its follow-up. */

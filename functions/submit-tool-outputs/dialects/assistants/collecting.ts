@@ -71,15 +71,11 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
     async answeredElsewhere(turn, outputs, firstAttempt, ctx) {
       // The run's steps keep the outputs it took: the same as the set's, ours (or an identical copy); others, not.
       // Without them the relay cannot say the run took this set, so it never reports it as taken (rule 12).
-      const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id, turn.run_id, callOptions(ctx)), ctx, deps);
-      if (!listed.ok)
+      const taken = await takenOutputs(turn, ctx);
+      if (taken === undefined || taken === "not_found")
         return firstAttempt
           ? `run ${turn.run_id} moved on before this collection was submitted, and its steps could not be read to show what it took`
           : `run ${turn.run_id} moved on; its steps could not be read to show whether it took this collection (an earlier attempt may have submitted it)`;
-      const taken = new Map<string, string>();
-      for (const step of listed.steps)
-        for (const call of step.step_details?.tool_calls ?? [])
-          if (call.id && typeof call.function?.output === "string") taken.set(call.id, call.function.output);
       const differing = outputs.filter((o) => taken.has(o.tool_call_id) && taken.get(o.tool_call_id) !== String(o.output));
       // A first attempt submitted nothing: only steps showing every output of the set, equal, make it this set.
       const unshown = firstAttempt ? outputs.filter((o) => !taken.has(o.tool_call_id)) : [];
@@ -89,5 +85,25 @@ export function assistantsCollecting(deps: AssistantsDeps): Collecting<Assistant
       const ids = differing.map((o) => o.tool_call_id).join(", ");
       return `run ${turn.run_id} took other outputs for [${ids}] without this collection`;
     },
+    async fateOfSet(turn, outputs, ctx) {
+      // The run's steps show the outputs it took: every one of the set, equal, is this set taken; anything else is not
+      // (a run's submission is one request: it took all of them or none).
+      const taken = await takenOutputs(turn, ctx);
+      // A run the endpoint no longer has took nothing it can show; any other failure passes: looked at again later.
+      if (taken === "not_found") return { kind: "not_taken" };
+      if (!taken) return { kind: "unknown", detail: `the steps of run ${turn.run_id} could not be read` };
+      return outputs.every((o) => taken.get(o.tool_call_id) === String(o.output)) ? { kind: "taken" } : { kind: "not_taken" };
+    },
   };
+
+  /** Call id → the output the run took for it, from the run's tool-call steps; undefined when they could not be read. */
+  async function takenOutputs(turn: RunTurn, ctx: RecordContext): Promise<Map<string, string> | "not_found" | undefined> {
+    const listed = await patiently(() => deps.endpoint.listToolCallSteps(turn.thread_id, turn.run_id, callOptions(ctx)), ctx, deps);
+    if (!listed.ok) return listed.failure.kind === "not_found" ? "not_found" : undefined;
+    const taken = new Map<string, string>();
+    for (const step of listed.steps)
+      for (const call of step.step_details?.tool_calls ?? [])
+        if (call.id && typeof call.function?.output === "string") taken.set(call.id, call.function.output);
+    return taken;
+  }
 }

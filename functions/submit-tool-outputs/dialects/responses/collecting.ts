@@ -4,8 +4,8 @@ import { CHECK_EVERY_MS, type Collecting } from "../dialect";
 import type { ResponsesDeps } from "./decide";
 import type { ResponsesMessage, ResponsesToolOutputMessage } from "./message-schema";
 import { conversationOf, functionCalls, isFinal, sameIds } from "./response-state";
-import { turnKey } from "./submission-claims";
-import { itemsAfterOutputs, listTail, waitingCalls } from "./turn";
+import { outputsHashOf, turnKey } from "./submission-claims";
+import { itemsAfterOutputs, listTail, outputsFor, waitingCalls } from "./turn";
 
 /** A Responses turn: the function calls of one response, or those waiting at a conversation's tail. */
 type ResponsesTurn = { response_id: string; conversation_id?: undefined } | { conversation_id: string; response_id?: undefined };
@@ -116,5 +116,41 @@ export function responsesCollecting(deps: ResponsesDeps): Collecting<ResponsesMe
       firstAttempt
         ? `${turn.conversation_id ? `conversation ${turn.conversation_id}` : `response ${turn.response_id}`} was answered without this collection`
         : undefined,
+    async fateOfSet(turn, outputs, ctx) {
+      // The set's submission claimed the turn under the same key the submission path uses (its conversation's, for a
+      // response on one); the claim shows what was submitted, and its outputs' hash whether it was this set.
+      const state = await deps.state?.();
+      if (!state) return { kind: "unknown", detail: "RELAY_STATE_TABLE is not set" };
+      const ids = outputs.map((o) => o.tool_call_id);
+      let conversationId = turn.conversation_id;
+      if (turn.response_id !== undefined) {
+        const seen = await deps.endpoint.getResponse(turn.response_id, callOptions(ctx));
+        // A response the endpoint no longer has is on no conversation it can show: its claim tells. Any other failure
+        // passes: looked at again later.
+        if (!seen.ok && seen.failure.kind !== "not_found")
+          return { kind: "unknown", detail: `response ${turn.response_id} could not be read` };
+        conversationId = seen.ok ? (conversationOf(seen.response) ?? undefined) : undefined;
+      }
+      const claim = await state.claims.peek(turnKey({ previousResponseId: turn.response_id, conversationId }, ids));
+      // No claim (or one released: nothing taken), or one for other outputs (answered without this set): not this set.
+      if (!claim || claim.kind === "claimed" || (claim.outputsHash !== undefined && claim.outputsHash !== outputsHashOf(outputs)))
+        return { kind: "not_taken" };
+      if (claim.kind === "submitted") return { kind: "taken", ...(claim.responseId ? { continuation: claim.responseId } : {}) };
+      if (claim.kind !== "unconfirmed") return { kind: "unknown", detail: "a submission of this set is under way" };
+      // Its submitter ended without recording what became of its POST. A conversation shows the outputs it took once
+      // the response they started completes (hours ago by now); a previous response cannot tell.
+      const at = conversationId !== undefined ? await listTail(deps, conversationId, ids, ctx) : undefined;
+      if (at && !at.ok) return { kind: "unknown", detail: `conversation ${conversationId} could not be listed` };
+      if (at?.ok) {
+        if (!itemsAfterOutputs(at.items, ids)) return { kind: "not_taken" };
+        const taken = outputsFor(at.items, ids);
+        const same = outputs.every((o) => JSON.stringify(taken.get(o.tool_call_id)) === JSON.stringify(o.output));
+        return same ? { kind: "taken" } : { kind: "not_taken" };
+      }
+      const detail =
+        `the attempt that submitted this set (message ${claim.owner}, claimed at ${claim.claimedAt}) ended without ` +
+        `recording what became of its POST; response ${turn.response_id} cannot show whether it was taken`;
+      return { kind: "unconfirmed", detail };
+    },
   };
 }

@@ -79,10 +79,11 @@ export class SubmissionClaims {
     this.unwritten.set(`${key.pk}\u0000${key.sk}`, { attempt, responseId });
   }
 
-  /** What the table holds for a turn now, without claiming it. */
+  /** What the table holds for a turn now, without claiming it: undefined when it is free (none, or one released). */
   async peek(key: TurnKey): Promise<ClaimVerdict | undefined> {
     const found = await this.table.get(key);
-    return found ? verdictOf(found, this.now()) : undefined;
+    // A claim released after a definite refusal took nothing: free, as `claim` treats it.
+    return found && found.phase !== "released" ? verdictOf(found, this.now()) : undefined;
   }
 
   /** Claims the turn, or says who has it: a conditional put, then (only when it failed) a consistent read. */
