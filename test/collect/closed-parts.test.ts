@@ -7,6 +7,10 @@
  * Rule 2: a submitted set whose event was never published (its completing message's invocation died after the
  * submission, or SNS refused it on that message's last receive) has its other parts told by the round's check: an
  * event naming them (the explorer's seeds 136, 561, 624, 730, 859 found them neither reported nor dead-lettered).
+ * Rule 2 again: a part goes to the DLQ as `results_unpublished` only when no event may have named it. A publish the
+ * round never learnt the fate of (its `named` write refused, its answer lost) is never taken for one SNS refused, so
+ * the check keeps naming the parts (the explorer's seeds 49966 and 34287 found them both reported and dead-lettered);
+ * only after 12 h without a confirmed event do they go to the DLQ, their record saying an event may have named them.
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -228,4 +232,33 @@ describe("rule 2: an event that may have named the parts is never followed by th
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters.submits).toBe(1);
   }, 30_000);
+});
+
+describe("rule 2: the one case the relay cannot decide", () => {
+  it("a publish of unknown fate never confirmed for 12 h: the parts go to the DLQ, their record saying so", async () => {
+    // Prepare: as above, the submitter's publish begun and never confirmed (no named mark), and 12 h and more since the
+    // submission (SNS refusing every publish meanwhile: what the check would have met).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const completing = await h.send(part(full, [c1]));
+    await deliverAll(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const ms = { N: String(13 * 3_600_000) };
+    await setInCollection(scope, "REMOVE named, named_by SET lease_until = :zero, submitted_at = submitted_at - :ms", {
+      ":zero": { N: "0" },
+      ":ms": ms,
+    });
+    await h.results();
+    // Act
+    await checkNow(h, pendingChecks(h)[0]!.check);
+    // Assess: the other part in the DLQ (the completing message's fate is its own), the record saying what is unknown.
+    expect(await h.results()).toEqual([]);
+    const dead = await h.deadLetters();
+    expect(dead.map((d) => [d.sourceMessageId, d.reason])).toEqual([[first, "results_unpublished"]]);
+    expect(dead[0]!.record.detail).toContain("may have named it");
+    expect(dead.map((d) => d.sourceMessageId)).not.toContain(completing);
+  });
 });
