@@ -50,4 +50,10 @@ export const FIXED_SEEDS: Readonly<Record<number, string>> = {
   73725:
     "a check's on-time look failed (a DLQ write's answer lost) and came back in 10 s, not overdue, so it looked again instead of " +
     "passing the chain on; two deaths of it and three of its guard lost the chain with a closed round's DLQ records unwritten",
+  49966:
+    "the submitter's event named the set, its `named` write was refused; the check's publishes refused as often as a message " +
+    "has receives, it dead-lettered a part results_unpublished beside that event (a publish is now counted begun first)",
+  34287:
+    "the submitter's event landed and it died; its redelivery's and a check's publishes landed with their answers lost, counted " +
+    "as failed: every part dead-lettered results_unpublished beside three events (a publish of unknown fate is never a refusal)",
 };

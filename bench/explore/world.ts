@@ -335,6 +335,14 @@ function refusal(kind: IoKind): unknown {
         "ProvisionedThroughputExceededException",
         "The level of configured provisioned throughput for the table was exceeded.",
       );
+    case "sns":
+      // SNS's own refusal, answered with a status on the call's one attempt (the world answers the client's `send`, so
+      // the SDK's retries are not played): what the relay can know published nothing (out/aws-sinks.ts mayHaveLanded).
+      return Object.assign(new Error("Throttled request."), {
+        name: "ThrottledException",
+        $fault: "client",
+        $metadata: { httpStatusCode: 429, attempts: 1 },
+      });
     default:
       return Object.assign(new Error("We encountered an internal error. Please try again."), { name: "InternalError", $fault: "server" });
   }

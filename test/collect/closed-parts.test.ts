@@ -7,11 +7,21 @@
  * Rule 2: a submitted set whose event was never published (its completing message's invocation died after the
  * submission, or SNS refused it on that message's last receive) has its other parts told by the round's check: an
  * event naming them (the explorer's seeds 136, 561, 624, 730, 859 found them neither reported nor dead-lettered).
+ * Rule 2 again: a part goes to the DLQ as `results_unpublished` only when no event may have named it. A publish the
+ * round never learnt the fate of (its `named` write refused, its answer lost) is never taken for one SNS refused, so
+ * the check keeps naming the parts (the explorer's seeds 49966 and 34287 found them both reported and dead-lettered);
+ * only after 12 h without a confirmed event do they go to the DLQ, their record saying an event may have named them.
  */
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { deleteMessages } from "../../cli/queue-io";
+import type { CollectCheck } from "../../functions/submit-tool-outputs/collect/check-message";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
+import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
+import { startDynamodbProxy } from "../../local/dynamodb-proxy";
+import { lambdaContext } from "../../local/lambda-shapes";
 import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "../helpers/collect-rig";
 import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
 
@@ -127,5 +137,128 @@ describe("rule 2: a submitted set whose event was never published", () => {
     expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
     expect(await h.deadLetters()).toEqual([]);
     expect(h.sim.counters.submits).toBe(1);
+  });
+});
+
+/** What SNS answers every publish with while a check runs: no such topic (a 404, on the call's one attempt). */
+const refusingTopic = "arn:aws:sns:us-east-1:000000000000:no-such-topic";
+
+/** Runs the round's check `times` times with SNS refusing its publish: each is handed back, then taken off the queue. */
+async function checksRefusedBySns(check: CollectCheck, times: number) {
+  const refusing = createHandler({ ...h.env, RESULTS_TOPIC_ARN: refusingTopic });
+  for (let refused = 0; refused < times; refused++) {
+    const body = JSON.stringify({ ...check, due: Date.now() });
+    await h.aws.sqs.send(new SendMessageCommand({ QueueUrl: h.aws.input.url, MessageBody: body }));
+    const event = await h.receive(1);
+    expect(event.Records.map((r) => r.body)).toEqual([body]);
+    const answered = (await refusing(event, lambdaContext(10_000))) as SQSBatchResponse;
+    expect(answered.batchItemFailures).toHaveLength(1); // handed back: its publish was refused
+    // Handed back for a moment (the harness's hand-back delay is 0): taken off the queue, as if its receives ran out.
+    const back = await h.receive(1);
+    expect(back.Records.map((r) => r.body)).toEqual([body]);
+    await deleteMessages(
+      h.aws.sqs,
+      h.aws.input.url,
+      back.Records.map((r) => r.receiptHandle),
+    );
+  }
+}
+
+/** The set's event, the only one published so far: it names both parts. */
+async function expectSetEventNaming(first: string) {
+  const [setEvent, ...more] = (await h.results()).map((r) => r.event.source_message_ids ?? []);
+  expect(more).toEqual([]);
+  expect(setEvent).toHaveLength(2);
+  expect(setEvent).toContain(first);
+}
+
+describe("rule 2: an event that may have named the parts is never followed by their DLQ records", () => {
+  it("the submitter's event went out but its mark did not: refused publishes of the check never dead-letter the parts", async () => {
+    // Prepare: a set submitted and reported; the write marking the round named failed (what the explorer's seed 49966
+    // played: throttled), so the round knows only that its submitter's publish was begun. Then SNS refuses the check's
+    // publishes as many times as a message has receives.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    await h.send(part(full, [c1]));
+    await deliverAll(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await setInCollection(scope, "REMOVE named, named_by SET lease_until = :zero", { ":zero": { N: "0" } });
+    await expectSetEventNaming(first);
+    const [pending] = pendingChecks(h);
+    await checksRefusedBySns(pending!.check, 5);
+    expect(await h.deadLetters()).toEqual([]);
+    // Act: the check again, SNS taking publishes now.
+    await checkNow(h, pending!.check);
+    // Assess: an event names the other part again; nothing dead-lettered beside the submitter's event.
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  });
+
+  it("the submitter's publish landed but its answer was lost: not counted as refused, the parts never dead-lettered", async () => {
+    // Prepare: the completing message's invocation submits the set; its PublishBatch reaches SNS, whose answer never
+    // comes back before the invocation's cutoff (the explorer's seed 34287 lost such answers and counted them as
+    // failed publishes). Its lease then passes; SNS refuses the check's publishes as many times as a message has receives.
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const completing = await h.send(part(full, [c1]));
+    const event = await h.receive(1);
+    expect(event.Records.map((r) => r.messageId)).toEqual([completing]);
+    const proxy = await startDynamodbProxy(h.aws.endpoint);
+    proxy.stallFrom((request) => request.body.includes("Action=PublishBatch"), { after: true, answered: false, only: true });
+    try {
+      const lostAnswer = createHandler({ ...h.env, AWS_ENDPOINT_URL: proxy.endpoint });
+      const answered = (await lostAnswer(event, lambdaContext(6_000))) as SQSBatchResponse;
+      expect(answered.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([completing]);
+    } finally {
+      await proxy.close();
+    }
+    await expectSetEventNaming(first);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    await setInCollection(scope, "SET lease_until = :zero", { ":zero": { N: "0" } });
+    const [pending] = pendingChecks(h);
+    await checksRefusedBySns(pending!.check, 5);
+    expect(await h.deadLetters()).toEqual([]);
+    // Act: the check again, SNS taking publishes now.
+    await checkNow(h, pending!.check);
+    // Assess: an event names the other part again; nothing dead-lettered beside the event that went out.
+    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.sim.counters.submits).toBe(1);
+  }, 30_000);
+});
+
+describe("rule 2: the one case the relay cannot decide", () => {
+  it("a publish of unknown fate never confirmed for 12 h: the parts go to the DLQ, their record saying so", async () => {
+    // Prepare: as above, the submitter's publish begun and never confirmed (no named mark), and 12 h and more since the
+    // submission (SNS refusing every publish meanwhile: what the check would have met).
+    const run = h.sim.createRun({ toolCalls: 2 });
+    const full = answerFor(run);
+    const [c0, c1] = run.toolCallIds as [string, string];
+    const first = await h.send(part(full, [c0]));
+    await deliverAll(h);
+    const completing = await h.send(part(full, [c1]));
+    await deliverAll(h);
+    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const ms = { N: String(13 * 3_600_000) };
+    await setInCollection(scope, "REMOVE named, named_by SET lease_until = :zero, submitted_at = submitted_at - :ms", {
+      ":zero": { N: "0" },
+      ":ms": ms,
+    });
+    await h.results();
+    // Act
+    await checkNow(h, pendingChecks(h)[0]!.check);
+    // Assess: the other part in the DLQ (the completing message's fate is its own), the record saying what is unknown.
+    expect(await h.results()).toEqual([]);
+    const dead = await h.deadLetters();
+    expect(dead.map((d) => [d.sourceMessageId, d.reason])).toEqual([[first, "results_unpublished"]]);
+    expect(dead[0]!.record.detail).toContain("may have named it");
+    expect(dead.map((d) => d.sourceMessageId)).not.toContain(completing);
   });
 });

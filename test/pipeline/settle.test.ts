@@ -3,7 +3,7 @@
  * what was written and can be made to fail.
  */
 import { describe, expect, it } from "vitest";
-import type { RelaySinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
+import { mayHaveLanded, type RelaySinks } from "../../functions/submit-tool-outputs/out/aws-sinks";
 import type { DlqRecord } from "../../functions/submit-tool-outputs/out/dlq-record";
 import type { Outcome } from "../../functions/submit-tool-outputs/pipeline/outcome";
 import { settle } from "../../functions/submit-tool-outputs/pipeline/settle";
@@ -130,5 +130,59 @@ describe("settle on the last receive", () => {
     const settled = await settle(completed, message(3, true), { sinks: io, limits });
     expect(settled).toMatchObject({ done: true, result: "dead_lettered", reason: "results_unpublished" });
     expect(written.dlq).toHaveLength(1);
+  });
+});
+
+describe("a failed publish's fate, for a collected set's round (rule 2)", () => {
+  const completed: Outcome = {
+    kind: "report",
+    via: "submitted",
+    state: { api: "assistants", threadId: "thread_1", run: { id: "run_1", status: "completed" } },
+  };
+  const failingWith = (error: unknown) => {
+    const { io } = sinks();
+    io.publishResult = async () => {
+      throw error;
+    };
+    return io;
+  };
+  const answered = (status: number, attempts = 1) =>
+    Object.assign(new Error("refused"), { name: "Refused", $metadata: { httpStatusCode: status, attempts } });
+
+  it("SNS's own refusal (a 4xx on the call's one attempt, or a failed batch entry) is known to have published nothing", async () => {
+    for (const error of [
+      answered(404),
+      answered(429),
+      Object.assign(new Error("the entry was refused"), { refusedEntry: { attempts: 1 } }),
+    ]) {
+      expect(mayHaveLanded(error)).toBe(false);
+      const settled = await settle(completed, message(1, true), { sinks: failingWith(error), limits });
+      expect(settled).toMatchObject({ done: false, result: "handed_back" });
+      expect(settled.publishMayHaveLanded).toBeUndefined();
+    }
+  });
+
+  it("a lost answer, a 5xx, a call the SDK tried again, or an abort may have published it", async () => {
+    const lost = Object.assign(new Error("socket hang up"), { name: "TimeoutError", $metadata: {} });
+    const cases = [
+      lost,
+      answered(500),
+      answered(429, 3),
+      Object.assign(new Error("x"), { refusedEntry: { attempts: 2 } }),
+      new DOMException("stop", "AbortError"),
+    ];
+    for (const error of cases) {
+      expect(mayHaveLanded(error)).toBe(true);
+      const settled = await settle(completed, message(1, true), { sinks: failingWith(error), limits });
+      expect(settled).toMatchObject({ done: false, result: "handed_back", publishMayHaveLanded: true });
+    }
+    // On the last receive too (tried three times, one of them of unknown fate): its own DLQ record, the flag kept.
+    let calls = 0;
+    const { io } = sinks();
+    io.publishResult = async () => {
+      throw ++calls === 2 ? lost : answered(429);
+    };
+    const settled = await settle(completed, message(3, true), { sinks: io, limits });
+    expect(settled).toMatchObject({ result: "dead_lettered", reason: "results_unpublished", publishMayHaveLanded: true });
   });
 });

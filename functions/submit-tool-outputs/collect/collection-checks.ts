@@ -16,6 +16,12 @@ const EARLY_MARGIN_MS = 1_000;
 const GUARD_AFTER_MS = 2 * CHECK_EVERY_MS;
 /** A live check this long overdue never passed the chain on: a guard takes it over. */
 const ADOPT_AFTER_MS = CHECK_EVERY_MS;
+/**
+ * How long after its submission a round whose parts an event may have named (a publish of unknown fate) waits for one
+ * to be confirmed before its check dead-letters them anyway (rule 2's one undecidable case: SNS refusing every publish
+ * after one whose answer was lost). Well within the two days a submitted round's item lives.
+ */
+const MAYBE_NAMED_GIVE_UP_MS = 12 * 3_600_000;
 
 export interface CollectionChecksParts {
   /** The collections, opened on first use. */
@@ -204,11 +210,14 @@ export class CollectionChecks {
   }
 
   /**
-   * A submitted round whose other parts are not told yet (rule 2): its submitter's event was not published (SNS refused
-   * it, the answer was lost, the invocation died). While the submitter's claim is live, look again later; then the
-   * check publishes an event of the round naming them (its submitter's own message keeps its own fate: it comes back,
-   * or ends in the DLQ), and once as many publishes as a message has receives failed, they go to the DLQ as
-   * `results_unpublished`. Naming twice is harmless; the DLQ write is refused once any event named them.
+   * A submitted round whose other parts are not told yet (rule 2): its submitter's event was not published, or not
+   * known to be (SNS refused it, its answer was lost, the invocation died). While the submitter's claim is live, look
+   * again later; then the check publishes an event of the round naming them (its submitter's own message keeps its own
+   * fate: it comes back, or ends in the DLQ), each publish counted begun before it goes out. They go to the DLQ as
+   * `results_unpublished` only when no event may have named them: as many publishes as a message has receives refused
+   * by SNS, and none begun whose fate is unknown (`publishing`). A publish that may have landed is never taken for a
+   * refused one; should none be confirmed for `MAYBE_NAMED_GIVE_UP_MS` (SNS refusing every publish since), the parts
+   * go to the DLQ all the same, their record saying an event may have named them. Naming twice is harmless.
    */
   private async tell(collection: Collection, check: CollectCheck, dialects: CheckDialects, ctx: RecordContext): Promise<Outcome> {
     const leaseUntil = collection.leaseUntil ?? 0;
@@ -221,20 +230,39 @@ export class CollectionChecks {
     const at = { scope: collection.scope, round: collection.round };
     const dialect = dialects[collection.api];
     const follow = dialect?.collecting.reportAfterSubmission?.(collection.turn, collection.continuation);
-    // Dead-lettering them is the last resort, after publishes that failed (counted on the round), never for want of
-    // a try: a submitter that published and died before marking the round named left an event that names them.
-    if (collection.unpublishedTries < this.parts.maxReceiveCount && follow !== undefined && dialect?.decide) {
+    const store = await this.parts.state.collections();
+    // Dead-lettering them is the last resort, after publishes SNS refused (counted on the round), never for want of a
+    // try, nor while one may have landed: a submitter that published and died before marking the round named (or whose
+    // answer was lost) left an event that may name them.
+    const maybeNamed = collection.publishing > 0;
+    const givenUp = maybeNamed && Date.now() >= (collection.submittedAt ?? collection.firstAt) + MAYBE_NAMED_GIVE_UP_MS;
+    const publishAgain = maybeNamed ? !givenUp : collection.unpublishedTries < this.parts.maxReceiveCount;
+    if (publishAgain && follow !== undefined && dialect?.decide) {
       const outcome = await dialect.decide(follow, ctx);
-      if (outcome.kind === "report") return { ...outcome, sources: others, round: at };
+      if (outcome.kind === "report") {
+        if (await store.publishing(at.scope, at.round)) return { ...outcome, sources: others, round: at };
+        return checked("submitted; its other parts were told in the DLQ meanwhile");
+      }
       if (outcome.kind === "hand_back") return outcome;
     }
+    const lookAgain = async (detail: string) => {
+      await this.send({ ...check, due: Date.now() + CHECK_EVERY_MS }, ctx);
+      return checked(detail);
+    };
+    // No event of its own to publish, while one may have named them: the submitter's message may still confirm it.
+    if (maybeNamed && !givenUp) return lookAgain("submitted; an event of unknown fate may have named its parts");
     const detail =
       "the collected set was submitted, but no results event naming this message could be published (SNS refused it, " +
-      "or the message that completed the set never published it)";
-    const store = await this.parts.state.collections();
+      "or the message that completed the set never published it)" +
+      (maybeNamed
+        ? `; a publish whose fate is unknown (its answer was lost, or its publisher died) may have named it, and none was confirmed within ${MAYBE_NAMED_GIVE_UP_MS / 3_600_000} h`
+        : "");
+    // The owner's fate is its own outcome's, unless the round kept it (a last receive acknowledged on its behalf).
     const except = collection.owner !== undefined && !others.includes(collection.owner) ? { except: collection.owner } : {};
-    const told = await store.unpublished(at.scope, at.round, { reason: "results_unpublished", detail, ...except });
-    if (told) await this.messages.deadLetterAll(told, ctx);
+    const letters = { reason: "results_unpublished" as const, detail, ...except };
+    const told = await store.unpublished(at.scope, at.round, letters, collection.publishing);
+    if (!told) return lookAgain("submitted; an event naming its parts was begun meanwhile, or named them");
+    await this.messages.deadLetterAll(told, ctx);
     return checked("submitted; its other parts told in the DLQ");
   }
 

@@ -241,7 +241,14 @@ export class CollectionStore {
    */
   async finish(
     { scope, round }: { scope: string; round: string },
-    end: { status: "submitted"; continuation?: string } | { status: "closed"; letters: Letters },
+    end:
+      | {
+          status: "submitted";
+          continuation?: string;
+          /** Its submitter publishes an event naming the parts next: counted begun in the same write (`publishing`). */
+          publishing?: boolean;
+        }
+      | { status: "closed"; letters: Letters },
     only: {
       /** The claim's attempt that must still hold the round. */
       attempt?: string;
@@ -256,6 +263,18 @@ export class CollectionStore {
     const { attempt, seen } = only;
     const values: Record<string, unknown> = { ":status": end.status, ":round": round, ":open": "open" };
     const set = ["#status = :status"];
+    const add: string[] = [];
+    const updateNames: Record<string, string> = { "#status": "status" };
+    if (end.status === "submitted") {
+      // A submitted round lives two days past its submission: its check may tell its parts that long after.
+      Object.assign(values, { ":at": this.now(), ":ttl": this.ttl() });
+      updateNames["#ttl"] = "ttl";
+      set.push("submitted_at = :at", "#ttl = :ttl");
+      if (end.publishing) {
+        values[":one"] = 1;
+        add.push("publishing :one");
+      }
+    }
     if (end.status === "submitted" && end.continuation) {
       values[":continuation"] = end.continuation;
       set.push("continuation = :continuation");
@@ -283,7 +302,7 @@ export class CollectionStore {
     }
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: `SET ${set.join(", ")}`, names: { "#status": "status" }, values },
+      { expression: `SET ${set.join(", ")}${add.length > 0 ? ` ADD ${add.join(", ")}` : ""}`, names: updateNames, values },
       { expression: checks.join(" AND "), names, values },
     );
     return updated ? collectionOf(scope, updated) : undefined;
@@ -291,9 +310,11 @@ export class CollectionStore {
 
   /**
    * A submitted round whose event can never be published (rule 2): its messages are to be dead-lettered
-   * (`letters`, as for a closed round). The collection as it is then, or undefined when the round is not this one.
+   * (`letters`, as for a closed round). `publishing`: the round's count of begun publishes as the caller read it
+   * (0 unless it gives up on ones that may have landed, or counts its own that never went out): a publish begun since
+   * refuses the write. The collection as it is then, or undefined when the round is not this one.
    */
-  async unpublished(scope: string, round: string, letters: Letters): Promise<Collection | undefined> {
+  async unpublished(scope: string, round: string, letters: Letters, publishing = 0): Promise<Collection | undefined> {
     const updated = await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       {
@@ -301,13 +322,33 @@ export class CollectionStore {
         values: { ":letters": letters, ":reason": letters.reason, ...(letters.except ? { ":except": letters.except } : {}) },
       },
       {
-        // Never after an event named them (rule 2: a part is named or dead-lettered, never both).
-        expression: "round = :round AND #status = :submitted AND attribute_not_exists(named)",
+        // Never after an event named them, nor beside a publish begun meanwhile (rule 2: named or dead-lettered, never both).
+        expression:
+          "round = :round AND #status = :submitted AND attribute_not_exists(named) AND " +
+          (publishing === 0 ? "(attribute_not_exists(publishing) OR publishing = :seen)" : "publishing = :seen"),
+        names: { "#status": "status" },
+        values: { ":round": round, ":submitted": "submitted", ":seen": publishing },
+      },
+    );
+    return updated ? collectionOf(scope, updated) : undefined;
+  }
+
+  /**
+   * A publish of an event naming the submitted round's parts is about to go out (rule 2): counted begun first, so that
+   * no check dead-letters them while it may land. False when the round already dead-lettered them (or is not this one):
+   * then no event may name them.
+   */
+  async publishing(scope: string, round: string): Promise<boolean> {
+    const updated = await this.table.update(
+      { pk: pkOf(scope), sk: COLLECTION_SK },
+      { expression: "ADD publishing :one", values: { ":one": 1 } },
+      {
+        expression: "round = :round AND #status = :submitted AND attribute_not_exists(lettered_as)",
         names: { "#status": "status" },
         values: { ":round": round, ":submitted": "submitted" },
       },
     );
-    return updated ? collectionOf(scope, updated) : undefined;
+    return updated !== undefined;
   }
 
   /**
@@ -327,21 +368,23 @@ export class CollectionStore {
   }
 
   /**
-   * An event naming the submitted round's parts was not published on this receive (rule 2): counted on the round
-   * (its check gives up telling them in an event after as many failures as a message has receives), and when it was
-   * the submitter's own, its claim is given up at once, so that the check tells the other parts without waiting for
-   * the lease to pass.
+   * An event naming the submitted round's parts was not published on this receive (rule 2). Refused by SNS: counted on
+   * the round (its check gives up telling them in an event after as many refusals as a message has receives) and its
+   * begun publish taken off `publishing`. Whose fate is unknown (`maybeLanded`: its answer was lost): it stays begun,
+   * as it may have named them. When it was the submitter's own, its claim is given up at once, so that the check tells
+   * the other parts without waiting for the lease to pass.
    */
-  async unnamed(scope: string, round: string, publisher: string): Promise<void> {
-    await this.table.update(
-      { pk: pkOf(scope), sk: COLLECTION_SK },
-      { expression: "ADD unpublished_tries :one", values: { ":one": 1 } },
-      {
-        expression: "round = :round AND #status = :submitted AND attribute_not_exists(named)",
-        names: { "#status": "status" },
-        values: { ":round": round, ":submitted": "submitted" },
-      },
-    );
+  async unnamed(scope: string, round: string, publisher: string, maybeLanded = false): Promise<void> {
+    if (!maybeLanded)
+      await this.table.update(
+        { pk: pkOf(scope), sk: COLLECTION_SK },
+        { expression: "ADD unpublished_tries :one, publishing :less", values: { ":one": 1, ":less": -1 } },
+        {
+          expression: "round = :round AND #status = :submitted AND attribute_not_exists(named)",
+          names: { "#status": "status" },
+          values: { ":round": round, ":submitted": "submitted" },
+        },
+      );
     await this.table.update(
       { pk: pkOf(scope), sk: COLLECTION_SK },
       { expression: "SET lease_until = :zero", values: { ":zero": 0 } },

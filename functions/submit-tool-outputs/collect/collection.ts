@@ -83,10 +83,19 @@ export interface Collection {
   /** The messages whose published event named the round's parts (the submitter's names the submitter too). */
   namedBy: string[];
   /**
-   * A submitted round: publishes of an event naming its parts that failed (SNS refused, or the answer was lost). Its
-   * check dead-letters the untold parts (`results_unpublished`) only after as many failures as a message has receives.
+   * A submitted round: publishes of an event naming its parts that SNS refused. Its check dead-letters the untold parts
+   * (`results_unpublished`) only after as many refusals as a message has receives, and only when `publishing` is 0.
    */
   unpublishedTries: number;
+  /**
+   * A submitted round: publishes of an event naming its parts that were begun (marked before they go out, the
+   * submitter's by the write that marks the round submitted) and not known refused: each may have named them (it
+   * landed, or its answer was lost, or its publisher died before it could say). Until it is 0, or an event is known to
+   * have named them, the parts are never dead-lettered as unpublished (rule 2), short of `MAYBE_NAMED_GIVE_UP_MS`.
+   */
+  publishing: number;
+  /** Epoch ms the round was marked submitted. */
+  submittedAt?: number;
 }
 
 /** A round that ended, as kept in its successor's `history`. */
@@ -180,6 +189,7 @@ export function collectionOf(scope: string, item: StateItem): Collection {
     messages,
     tries: Number(item.tries ?? 0),
     unpublishedTries: Number(item.unpublished_tries ?? 0),
+    publishing: Number(item.publishing ?? 0),
     namedBy: item.named_by instanceof Set ? [...(item.named_by as Set<string>)] : [],
     history: Array.isArray(item.history) ? (item.history as EndedRound[]) : [],
     lettered: Array.isArray(item.lettered) ? (item.lettered as string[]) : [],
@@ -190,6 +200,7 @@ export function collectionOf(scope: string, item: StateItem): Collection {
       attempt: text("attempt"),
       leaseUntil: number("lease_until"),
       continuation: text("continuation"),
+      submittedAt: number("submitted_at"),
       checkDue: number("check_due"),
       letters: item.letters && typeof item.letters === "object" ? (item.letters as Letters) : undefined,
       letteredAs: text("lettered_as") as DlqReason | undefined,

@@ -21,6 +21,6 @@ export function collectorOnFirstUse(build: () => Promise<Collector>): RelayColle
   return {
     collect: async (message, dialect, record, ctx) => (await collector()).collect(message, dialect, record, ctx),
     check: async (check, dialects, ctx) => (await collector()).check(check, dialects, ctx),
-    told: async (at, published, messageId) => (await collector()).told(at, published, messageId),
+    told: async (at, fate, messageId) => (await collector()).told(at, fate, messageId),
   };
 }

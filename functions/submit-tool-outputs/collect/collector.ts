@@ -216,9 +216,11 @@ export class Collector {
     if (current.status === "submitted") {
       const outcome = await this.late(current, current.turn, dialect, ctx);
       // The set's own message, come again (its event was not published): the event names every part again (rule 2),
-      // unless they were dead-lettered meanwhile (then it names only itself).
-      if (current.owner === record.messageId && outcome.kind === "report" && current.letteredAs === undefined)
-        return stop({ ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } });
+      // its publish counted begun first, unless they were dead-lettered meanwhile (then it names only itself).
+      if (current.owner === record.messageId && outcome.kind === "report" && current.letteredAs === undefined) {
+        if (await store.publishing(scope, current.round))
+          return stop({ ...outcome, sources: [...current.messages.keys()].sort(), round: { scope, round: current.round } });
+      }
       return stop(outcome);
     }
     const conflict = hashed.find(({ callId, hash }) => (current.outputs.get(callId)?.h ?? hash) !== hash);
@@ -239,12 +241,13 @@ export class Collector {
 
   /**
    * What became of a submitted set's event (rule 2): published, its parts are told (the round's check stops looking);
-   * not, the submitter's claim is given up so that the round's check tells the other parts at once.
+   * refused by SNS, or of unknown fate (its answer lost: it may have named them), the submitter's claim is given up so
+   * that the round's check tells the other parts at once; only a refusal counts towards giving up on an event.
    */
-  async told(at: { scope: string; round: string }, published: boolean, messageId: string): Promise<void> {
+  async told(at: { scope: string; round: string }, fate: "published" | "refused" | "unknown", messageId: string): Promise<void> {
     const store = await this.parts.state.collections();
-    if (published) await store.named(at.scope, at.round, messageId);
-    else await store.unnamed(at.scope, at.round, messageId);
+    if (fate === "published") await store.named(at.scope, at.round, messageId);
+    else await store.unnamed(at.scope, at.round, messageId, fate === "unknown");
   }
 
   /**

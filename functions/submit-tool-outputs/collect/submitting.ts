@@ -104,9 +104,13 @@ export class SetSubmission {
         // The endpoint took the set: the round is submitted whoever holds the claim now (another delivery of this same
         // message may have claimed it meanwhile: the claim lets a message take its own set again). Conditional on the
         // attempt, the round would stay open behind an event that names its parts, and its timeout dead-letter them.
-        const ended = await store.finish({ scope, round }, { status: "submitted", continuation });
+        // A report's event goes out next: its publish is counted begun by the same write (rule 2: no check dead-letters
+        // the parts while it may land).
+        const report = outcome.kind === "report";
+        const ended = await store.finish({ scope, round }, { status: "submitted", continuation, publishing: report });
         // Messages stored while the set was being submitted count too: the round as it ended names them all.
-        const collected = [...(ended ?? (await store.current(scope)) ?? claim.collection).messages.keys()];
+        const now = ended ?? (await store.current(scope)) ?? claim.collection;
+        const collected = [...now.messages.keys()];
         const sources = [...new Set([...collected, record.messageId])].sort();
         if (outcome.kind !== "report") return outcome;
         // Rule 2: an event that cannot be made to fit SNS's 256 KB is never published; every part is told in the DLQ.
@@ -116,10 +120,15 @@ export class SetSubmission {
           const detail =
             `the collected set was submitted, but its results event (${Buffer.byteLength(JSON.stringify(event))} bytes, function ` +
             "call arguments included) cannot be made to fit SNS's 256 KB; it was not published";
-          const told = await store.unpublished(scope, round, { reason: "results_unpublished", detail, except: record.messageId });
+          // Conditional on the begun publishes as read: this attempt's own (counted by its finish) never goes out.
+          const letters = { reason: "results_unpublished" as const, detail, except: record.messageId };
+          const told = await store.unpublished(scope, round, letters, now.publishing);
           if (told) await this.messages.deadLetterAll(told, ctx);
           return { kind: "dead_letter", reason: "results_unpublished", detail };
         }
+        // Submitted by another attempt meanwhile: this publish is counted begun on its own; refused, the parts were
+        // dead-lettered meanwhile, and the event names only this message.
+        if (!ended && !(await store.publishing(scope, round))) return outcome;
         return { ...outcome, sources, round: { scope, round } };
       }
       case "dead_letter":

@@ -71,7 +71,7 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
   /** Ten entries a call at most (SNS's and SQS's limit), each numbered by its place; a failed entry is named by it. */
   const batcher = <Entry extends object>(
     maxBytes: number,
-    send: (entries: Array<Entry & { Id: string }>, signal?: AbortSignal) => Promise<{ Failed?: FailedEntry[] }>,
+    send: (entries: Array<Entry & { Id: string }>, signal?: AbortSignal) => Promise<BatchAnswer>,
   ) =>
     new SendBatcher<Entry>({
       maxEntries: 10,
@@ -80,12 +80,10 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
       moreMayCome: o.moreMayCome,
       send: async (entries, signal) =>
         failuresOf(
-          (
-            await send(
-              entries.map((entry, i) => ({ ...entry, Id: String(i) })),
-              signal,
-            )
-          ).Failed,
+          await send(
+            entries.map((entry, i) => ({ ...entry, Id: String(i) })),
+            signal,
+          ),
         ),
     });
   const results = batcher<Omit<PublishBatchRequestEntry, "Id">>(SNS_BATCH_BYTES, (entries, signal) =>
@@ -163,17 +161,39 @@ export function awsSinks(o: AwsSinksOptions): RelaySinks {
   };
 }
 
-/** A batch call's failed entries, by index, as errors naming their code (never their content). */
 /** A batch call's refused entry, as SNS and SQS answer it. */
 type FailedEntry = { Id?: string; Code?: string; SenderFault?: boolean };
+type BatchAnswer = { Failed?: FailedEntry[]; $metadata?: { attempts?: number } };
 
-function failuresOf(failed: FailedEntry[] | undefined): Map<number, Error> {
+/** A batch call's failed entries, by index, as errors naming their code (never their content). */
+function failuresOf(answer: BatchAnswer): Map<number, Error> {
+  const attempts = answer.$metadata?.attempts ?? 1;
   return new Map(
-    (failed ?? []).map((entry) => {
+    (answer.Failed ?? []).map((entry) => {
       const error = Object.assign(new Error(`the entry was refused: ${entry.Code ?? "unknown"}`), {
         name: entry.Code ?? "BatchEntryFailed",
+        refusedEntry: { attempts },
       });
       return [Number(entry.Id), error] as const;
     }),
   );
+}
+
+/**
+ * Whether a publish that failed may still have reached SNS (rule 2: a part is never dead-lettered beside an event
+ * that names it). Only SNS's own refusal on the call's one attempt says it did not: an entry its PublishBatch answer
+ * lists as failed, or an error answered with a 4xx status (throttled, no such topic, not authorized, too large). A
+ * timeout, a reset, an abort, a 5xx, or any answer after the SDK tried the call again (an earlier attempt's fate is
+ * unknown) may have published it.
+ * @example mayHaveLanded(Object.assign(new Error(), { $metadata: { httpStatusCode: 404, attempts: 1 } })) // false
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return true;
+  const { refusedEntry, $metadata } = error as {
+    refusedEntry?: { attempts: number };
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+  };
+  if (refusedEntry) return refusedEntry.attempts > 1;
+  const status = $metadata?.httpStatusCode;
+  return status === undefined || status < 400 || status >= 500 || ($metadata?.attempts ?? 1) > 1;
 }

@@ -123,11 +123,12 @@ export function createRelay({ config, dialects, collector, sinks, telemetry, dec
         functionTimeoutMs: remaining,
       };
       const settled = await settle(outcome, message, { sinks, limits: config, signal: cutoff });
-      // Rule 2: whether a collected set's event named its parts (else the round's check tells them).
+      // Rule 2: whether a collected set's event named its parts (else the round's check tells them), or was refused by
+      // SNS, or may have gone out all the same (its answer lost): then its parts are never dead-lettered as unpublished.
       const round = outcome.kind === "report" ? outcome.round : undefined;
       if (round && collector) {
-        const published = settled.result === "reported";
-        await withinRecord(cutoff, () => collector.told(round, published, record.messageId)).catch(() => undefined);
+        const fate = settled.result === "reported" ? "published" : settled.publishMayHaveLanded ? "unknown" : "refused";
+        await withinRecord(cutoff, () => collector.told(round, fate, record.messageId)).catch(() => undefined);
       }
       try {
         const { metadata: _metadata, ...ids } = parsed.context;

@@ -1,7 +1,7 @@
 import type { SQSRecord } from "aws-lambda";
 import { errorName } from "../config/errors";
 import { buildResultsEvent, statusOf } from "../dialects/index";
-import type { RelaySinks } from "../out/aws-sinks";
+import { mayHaveLanded, type RelaySinks } from "../out/aws-sinks";
 import { buildDlqRecord, type DlqRecordInput } from "../out/dlq-record";
 import type { MessageContext } from "./message";
 import { type DlqReason, type FollowUp, type HandBackReason, lastReceiveReason, type Outcome, type RestingState } from "./outcome";
@@ -38,6 +38,8 @@ export interface Settled {
   reason?: DlqReason | HandBackReason | "dead_letter_unavailable";
   via?: string;
   status?: string;
+  /** A publish failed that may still have reached SNS (its answer lost, a 5xx, a retried call): see `mayHaveLanded`. */
+  publishMayHaveLanded?: true;
 }
 
 /** Publishes tried on the last receive before its DLQ record says the state was not published. */
@@ -64,6 +66,8 @@ class Settling {
   private readonly lastTry: string;
   /** Rule 1: the longest hand-back delay the input queue's retention leaves room for; undefined when none does. */
   private readonly retentionAllows: number | undefined;
+  /** A failed publish of this settling may have reached SNS all the same (rule 2: never counted as refused). */
+  publishMayHaveLanded = false;
 
   constructor(
     private readonly message: SettledMessage,
@@ -154,6 +158,7 @@ class Settling {
       try {
         return await sinks.publishResult(event, signal);
       } catch (error) {
+        if (mayHaveLanded(error)) this.publishMayHaveLanded = true;
         if (!this.lastReceive || attempt >= LAST_RECEIVE_PUBLISHES || signal?.aborted) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       }
@@ -206,11 +211,13 @@ const bestEffort = (write: () => Promise<void>) =>
  */
 export async function settle(outcome: Outcome, message: SettledMessage, parts: SettleParts): Promise<Settled> {
   const settling = new Settling(message, parts);
+  let settled: Settled;
   try {
-    return await carryOut(settling, outcome);
+    settled = await carryOut(settling, outcome);
   } catch (error) {
-    return settling.unwritten(error);
+    settled = await settling.unwritten(error);
   }
+  return settling.publishMayHaveLanded ? { ...settled, publishMayHaveLanded: true } : settled;
 }
 
 /** Each outcome kind's method (the switch is exhaustive: a new kind does not compile until it has one). */
