@@ -2,7 +2,7 @@
  * Collecting outputs (fan-in): what collecting costs the message that completes a set.
  *
  * Latency: from the moment the relay is handed the last output's message (the handler invoked with the received
- * SQS event) to the moment the submission reaches the endpoint (undici's `bodySent` for the POST; on loopback the
+ * SQS event) to the moment the submission leaves for the endpoint (Node's `http.client.request.start` for the POST; on loopback the
  * instant the simulator has it). Collecting: a turn asking for three calls, two messages of one output each stored
  * first, the third completing the set. Baseline: the same turn's three outputs in a single message. Median and p95
  * over BENCH_COLLECT_TURNS turns of each, interleaved, after a warm-up, for an Assistants run (target: ≤ 1.2 × the
@@ -37,7 +37,9 @@ type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 // The moment a submission's body is on its way: the endpoint has it (loopback).
 let onSubmission: ((at: number) => void) | undefined;
-subscribe("undici:request:bodySent", (message) => {
+// The relay's endpoint calls go on Node's http (endpoint-transport.ts): its request's body is written once the request
+// has started, in the same tick.
+subscribe("http.client.request.start", (message) => {
   const { request } = message as { request: { method: string; path: string } };
   const submission = request.path.includes("/submit_tool_outputs") || /\/responses(\?|$)/.test(request.path);
   if (request.method === "POST" && submission) onSubmission?.(performance.now());

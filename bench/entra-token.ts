@@ -114,8 +114,9 @@ const t1 = performance.now();
 let source;
 try { source = await bundle.createTokenSource(JSON.parse(optionsJson)); } catch (error) { out({ importMs, refused: error.message }); }
 const initMs = performance.now() - t1;
-// Node loads fetch (undici, its HTTP parser) on first use; the relay's endpoint calls load it anyway, so that is
-// not the token's cost. Warmed against another (plain-http) server: no TLS session or connection is reused.
+// Node loads fetch (undici, its HTTP parser) on first use, once per environment: only the token requests use it (the
+// endpoint's calls go on Node's http), and that load is left out here. Warmed against another (plain-http) server:
+// no TLS session or connection is reused.
 if (warmUrl) await fetch(warmUrl).then((r) => r.text());
 const t2 = performance.now();
 try {

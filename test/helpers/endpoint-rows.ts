@@ -10,7 +10,7 @@ import { answerFor, type Harness, type HarnessOptions, responseAnswerFor } from 
 export type Api = "assistants" | "responses";
 export const APIS: readonly Api[] = ["assistants", "responses"];
 
-/** Headers fetch (undici) adds by itself: not the relay's choice, so not part of what a row promises. */
+/** Headers the HTTP client (Node's http; fetch, for a token) adds by itself: not the relay's choice, so not part of what a row promises. */
 const TRANSPORT_HEADERS = new Set([
   "host",
   "connection",
