@@ -78,7 +78,7 @@ export class EndpointHttp {
    * The body of an answer that is the event stream asked for, its timeout released (from here the caller's signal bounds
    * the stream; the call's own timeout covered the headers). Undefined: a JSON answer, to be read as such.
    */
-  eventStream(answer: { response: EndpointResponse; release: () => void }, asked: boolean): ReadableStream<Uint8Array> | undefined {
+  eventStream(answer: { response: EndpointResponse; release: () => void }, asked: boolean): AsyncIterable<Uint8Array> | undefined {
     const { response } = answer;
     if (!asked || !response.headers.get("content-type")?.includes("text/event-stream")) return undefined;
     answer.release();

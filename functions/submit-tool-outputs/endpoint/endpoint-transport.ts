@@ -1,6 +1,5 @@
-import { Agent as HttpAgent, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
-import { Readable } from "node:stream";
+import type { IncomingMessage } from "node:http";
+import type { Readable } from "node:stream";
 import { HttpRequest } from "@smithy/core/protocols";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 
@@ -52,9 +51,9 @@ export class EndpointResponse {
     for await (const _ of this.message);
   }
 
-  /** The body as a web stream, for a reader that takes one (an event stream). */
-  stream(): ReadableStream<Uint8Array> {
-    return Readable.toWeb(this.message) as ReadableStream<Uint8Array>;
+  /** The body as it comes, chunk by chunk (an event stream's); ending the iteration early drops the connection. */
+  stream(): AsyncIterable<Uint8Array> {
+    return this.message;
   }
 }
 
@@ -69,8 +68,10 @@ export type Transport = (request: TransportRequest) => Promise<EndpointResponse>
  * given no timeouts of its own: the caller's signal bounds each call (`pipeline/call-limit.ts`).
  */
 export function nodeTransport(): Transport {
-  const agent = { keepAlive: true, maxSockets: 50 };
-  const handler = new NodeHttpHandler({ httpAgent: new HttpAgent(agent), httpsAgent: new HttpsAgent(agent) });
+  // Its own keep-alive agents (50 sockets each). Not made here: importing `node:http` as an ES module makes Node read
+  // every export of it, the WebSocket ones too, which loads undici (about 14 ms of the first message); the handler
+  // loads `node:http` only for a plain-http endpoint (local), and `node:https` is in the init already.
+  const handler = new NodeHttpHandler();
   return async ({ method, url, headers, body, signal }) => {
     try {
       const { response } = await handler.handle(

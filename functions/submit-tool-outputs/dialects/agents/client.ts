@@ -129,7 +129,7 @@ export class AgentsClient {
 }
 
 /** Reads a session's SSE stream: session snapshots, turn endings, `error`; every other event is skipped. */
-export async function* sessionStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<SessionStreamItem> {
+export async function* sessionStreamItems(body: AsyncIterable<Uint8Array>): AsyncGenerator<SessionStreamItem> {
   for await (const event of serverSentEvents(body)) {
     const data = eventFields(event.data);
     const type = data?.type ?? event.event;

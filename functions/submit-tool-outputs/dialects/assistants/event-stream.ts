@@ -13,7 +13,7 @@ const RUN_EVENT = /^thread\.run\.(?!step\.)[a-z_]+$/;
  * in the order they come.
  * @example for await (const item of runStreamItems(response.body)) if (item.kind === "run") latest = item.run;
  */
-export async function* runStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<RunStreamItem> {
+export async function* runStreamItems(body: AsyncIterable<Uint8Array>): AsyncGenerator<RunStreamItem> {
   for await (const event of serverSentEvents(body)) {
     if (event.event === "done") {
       yield { kind: "done" };

@@ -17,7 +17,7 @@ const RESPONSE_EVENT = /^response\.(created|queued|in_progress|completed|failed|
  * (`{type, error: {…}}`); both are read.
  * @example for await (const item of responseStreamItems(body)) if (item.kind === "response") latest = item.response;
  */
-export async function* responseStreamItems(body: ReadableStream<Uint8Array>): AsyncGenerator<ResponseStreamItem> {
+export async function* responseStreamItems(body: AsyncIterable<Uint8Array>): AsyncGenerator<ResponseStreamItem> {
   for await (const event of serverSentEvents(body)) {
     const data = eventFields(event.data);
     const type = event.event ?? data?.type;
