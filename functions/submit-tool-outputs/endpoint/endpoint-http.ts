@@ -2,7 +2,7 @@ import { CredentialsError, errorName } from "../config/errors";
 import { callLimit } from "../pipeline/call-limit";
 import type { EndpointRequest, RequestAuthorizer } from "./credentials/credential-kind";
 import { classifyHttpFailure, type HttpFailure, networkFailure } from "./endpoint-failure";
-import { type EndpointResponse, nodeTransport, type Transport } from "./endpoint-transport";
+import { type EndpointResponse, fetchTransport, nodeTransport, type Transport } from "./endpoint-transport";
 
 export interface EndpointHttpOptions {
   /** Where the API lives, e.g. `https://api.portkey.ai/v1`; paths are added to it segment by segment. */
@@ -38,9 +38,9 @@ export interface CallOptions {
 /** A 2xx answer (read its body, then `release` the timeout), or why there is none. */
 export type Answer = { ok: true; response: EndpointResponse; release: () => void } | { ok: false; failure: HttpFailure };
 
-/** One transport for every API's calls, made on first use: their connections to one host are shared. */
-let shared: Transport | undefined;
-const transport = (): Transport => (shared ??= nodeTransport());
+/** One transport for every API's calls (made on first use: their connections to one host are shared), and `fetch` for event streams. */
+const shared: { node?: Transport; fetch?: Transport } = {};
+const transport = (streaming: boolean): Transport => (streaming ? (shared.fetch ??= fetchTransport()) : (shared.node ??= nodeTransport()));
 
 /**
  * HTTP to the endpoint, shared by every API: URLs built from encoded path segments (never glued), one timeout
@@ -138,7 +138,7 @@ export class EndpointHttp {
       const send = async (auth: Record<string, string>) => {
         both.throwIfAborted();
         dispatched = true;
-        const answered = await transport()({ method, url, headers: { ...headers, ...auth }, body, signal: both });
+        const answered = await transport(streaming)({ method, url, headers: { ...headers, ...auth }, body, signal: both });
         dispatched = false;
         return answered;
       };
