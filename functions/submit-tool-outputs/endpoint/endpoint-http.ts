@@ -40,7 +40,14 @@ export type Answer = { ok: true; response: EndpointResponse; release: () => void
 
 /** One transport for every API's calls (made on first use: their connections to one host are shared), and `fetch` for event streams. */
 const shared: { node?: Transport; fetch?: Transport } = {};
-const transport = (streaming: boolean): Transport => (streaming ? (shared.fetch ??= fetchTransport()) : (shared.node ??= nodeTransport()));
+function transport(streaming: boolean): Transport {
+  if (streaming) {
+    shared.fetch ??= fetchTransport();
+    return shared.fetch;
+  }
+  shared.node ??= nodeTransport();
+  return shared.node;
+}
 
 /**
  * HTTP to the endpoint, shared by every API: URLs built from encoded path segments (never glued), one timeout
