@@ -78,8 +78,9 @@ console.log(
   formatGrid(
     ["bench", "measure", "latest", "target", "verdict", ...(REPEAT > 1 ? ["range over runs", "met in"] : [])],
     targets.map((row) => {
-      // The same row in every run: measures name counts that vary a little between runs (requests per message).
-      const key = (r: BenchRow) => `${r.bench} ${r.measure.replace(/\d+(\.\d+)?/g, "#")}`;
+      // The same row in every run: measures name counts that vary a little between runs (requests per message), but
+      // a number glued to a letter names the row (p50, p95).
+      const key = (r: BenchRow) => `${r.bench} ${r.measure.replace(/(?<![A-Za-z])\d+(\.\d+)?/g, "#")}`;
       const same = runs.map((r) => r.find((other) => key(other) === key(row))).filter((r) => r !== undefined);
       const figures = same.map(figureOf).filter((f) => f !== undefined);
       const range = figures.length > 0 ? `${Math.min(...figures).toFixed(2)}–${Math.max(...figures).toFixed(2)}` : "";
