@@ -1,18 +1,3 @@
-/**
- * DESIGN Part 3, rules 2 and 3: a part is never both accepted and dead-lettered. A collection that times out is
- * closed and every part it holds goes to the DLQ (`collect_incomplete`), even a part whose message is still in
- * flight (its execution environment stored the output, then died before answering). That message comes back; it
- * must not be taken by a new round of the same turn and reported: it is in the DLQ already. Played in order, by hand,
- * on the real handler (the explorer's seeds 28, 84 and 682 found it).
- * Rule 2: a submitted set whose event was never published (its completing message's invocation died after the
- * submission, or SNS refused it on that message's last receive) has its other parts told by the round's check: an
- * event naming them (the explorer's seeds 136, 561, 624, 730, 859 found them neither reported nor dead-lettered).
- * Rule 2 again: a part goes to the DLQ as `results_unpublished` only when no event may have named it. A publish the
- * round never learnt the fate of (its `named` write refused, its answer lost) is never taken for one SNS refused, so
- * the check keeps naming the parts (the explorer's seeds 49966 and 34287 found them both reported and dead-lettered);
- * only after 12 h without a confirmed event do they go to the DLQ, their record saying an event may have named them.
- */
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
 import { describe, expect, it } from "vitest";
@@ -22,31 +7,14 @@ import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
 import { createHandler } from "../../functions/submit-tool-outputs/create-handler";
 import { startDynamodbProxy } from "../../local/dynamodb-proxy";
 import { lambdaContext } from "../../local/lambda-shapes";
-import { checkNow, deliverAll, invokeAndDelete, part, pendingChecks } from "../helpers/collect-rig";
+import { backdateCollection, checkNow, deliverAll, invokeAndDelete, part, pendingChecks, setInCollection } from "../helpers/collect-rig";
 import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
-/** Changes a scope's collection item directly (what time passing, or a crash, would leave in the table). */
-async function setInCollection(scope: string, update: string, values: Record<string, { N: string }> = {}) {
-  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
-  try {
-    await dynamodb.send(
-      new UpdateItemCommand({
-        TableName: h.aws.stateTableName,
-        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
-        UpdateExpression: update,
-        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-      }),
-    );
-  } finally {
-    dynamodb.destroy();
-  }
-}
-
 /** Moves the collection's first output `ms` into the past (what the collect timeout's wait would leave in the table). */
-const backdate = (scope: string, ms: number) => setInCollection(scope, "SET first_at = first_at - :ms", { ":ms": { N: String(ms) } });
+const backdate = (scope: string, ms: number) => backdateCollection(h, scope, ms);
 
 describe("rule 3: a part closed into the DLQ while its message is in flight", () => {
   it("when it comes back is acknowledged as already dead-lettered, never taken by a new round of the turn nor reported", async () => {
@@ -90,7 +58,7 @@ describe("rule 2: a submitted set whose event was never published", () => {
     await deliverAll(h);
     expect(h.sim.counters.submits).toBe(1);
     const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
-    await setInCollection(scope, "REMOVE named SET lease_until = :zero", { ":zero": { N: "0" } });
+    await setInCollection(h, scope, "REMOVE named SET lease_until = :zero", { ":zero": 0 });
     await h.results();
     // Act: the round's check comes.
     const [pending] = pendingChecks(h);
@@ -117,7 +85,7 @@ describe("rule 2: a submitted set whose event was never published", () => {
     await h.send(part(full, [c1]));
     await deliverAll(h);
     const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
-    await setInCollection(scope, "REMOVE named SET lease_until = :zero", { ":zero": { N: "0" } });
+    await setInCollection(h, scope, "REMOVE named SET lease_until = :zero", { ":zero": 0 });
     await h.results();
     const [pending] = pendingChecks(h);
     await h.aws.sqs.send(
@@ -185,7 +153,7 @@ describe("rule 2: an event that may have named the parts is never followed by th
     await h.send(part(full, [c1]));
     await deliverAll(h);
     const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
-    await setInCollection(scope, "REMOVE named, named_by SET lease_until = :zero", { ":zero": { N: "0" } });
+    await setInCollection(h, scope, "REMOVE named, named_by SET lease_until = :zero", { ":zero": 0 });
     await expectSetEventNaming(first);
     const [pending] = pendingChecks(h);
     await checksRefusedBySns(pending!.check, 5);
@@ -221,7 +189,7 @@ describe("rule 2: an event that may have named the parts is never followed by th
     }
     await expectSetEventNaming(first);
     const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
-    await setInCollection(scope, "SET lease_until = :zero", { ":zero": { N: "0" } });
+    await setInCollection(h, scope, "SET lease_until = :zero", { ":zero": 0 });
     const [pending] = pendingChecks(h);
     await checksRefusedBySns(pending!.check, 5);
     expect(await h.deadLetters()).toEqual([]);
@@ -246,9 +214,9 @@ describe("rule 2: the one case the relay cannot decide", () => {
     const completing = await h.send(part(full, [c1]));
     await deliverAll(h);
     const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
-    const ms = { N: String(13 * 3_600_000) };
-    await setInCollection(scope, "REMOVE named, named_by SET lease_until = :zero, submitted_at = submitted_at - :ms", {
-      ":zero": { N: "0" },
+    const ms = 13 * 3_600_000;
+    await setInCollection(h, scope, "REMOVE named, named_by SET lease_until = :zero, submitted_at = submitted_at - :ms", {
+      ":zero": 0,
       ":ms": ms,
     });
     await h.results();

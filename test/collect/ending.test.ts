@@ -1,19 +1,7 @@
-/**
- * Collecting outputs when the set will never be complete: the run expires, the turn is answered without this
- * collection, or COLLECT_TIMEOUT_SECONDS passes. The collection's `collect_check` message finds out and sends every
- * collected message to the DLQ, each with its own original body byte for byte, the reason, and the missing ids.
- *
- * The check is sent with a delay (on a standard queue): at most a minute, or just past the run's `expires_at`. The
- * first test lets a real check arrive on its own (a run that expires 3 s after it was created); the others read the
- * pending check off the queue (fauxqs's inspectQueue) and send a copy that is due now (checkNow: a check only looks,
- * so any copy may), instead of waiting a minute. The timeout test moves the collection's first output an hour and
- * more into the past in the state table, as a clock would.
- */
-import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteMessages } from "../../cli/queue-io";
 import { scopeOf } from "../../functions/submit-tool-outputs/collect/collector";
-import { checkNow, deliverAll, deliverUntil, part, pendingChecks } from "../helpers/collect-rig";
+import { backdateCollection, checkNow, deliverAll, deliverUntil, part, pendingChecks, setInCollection } from "../helpers/collect-rig";
 import { answerFor, type DeadLetter, type Harness, responseAnswerFor, startHarness, useHarness } from "../helpers/relay-harness";
 
 let h: Harness;
@@ -39,25 +27,8 @@ function expectEachDeadLettered(dead: DeadLetter[], sent: Array<{ id: string; ra
   }
 }
 
-/** Sets attributes of a scope's collection item directly (what time passing would leave in the table). */
-async function setInCollection(scope: string, update: string, values: Record<string, number>) {
-  const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
-  try {
-    await dynamodb.send(
-      new UpdateItemCommand({
-        TableName: h.aws.stateTableName,
-        Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
-        UpdateExpression: update,
-        ExpressionAttributeValues: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { N: String(v) }])),
-      }),
-    );
-  } finally {
-    dynamodb.destroy();
-  }
-}
-
 /** Moves the collection's first output `ms` into the past (what an hour of waiting would leave in the table). */
-const backdate = (scope: string, ms: number) => setInCollection(scope, "SET first_at = first_at - :ms", { ":ms": ms });
+const backdate = (scope: string, ms: number) => backdateCollection(h, scope, ms);
 
 describe("the run expires before the set is complete", () => {
   let short: Harness;
@@ -285,7 +256,7 @@ describe("a complete set past the timeout, its submission handed back", () => {
     const { run, ids, check, scope } = await completeSetHandedBack();
     // Act: the live check finds the set complete and past COLLECT_TIMEOUT_SECONDS, then the message returns.
     const due = Date.now();
-    await setInCollection(scope, "SET check_due = :due", { ":due": due });
+    await setInCollection(h, scope, "SET check_due = :due", { ":due": due });
     await checkNow(h, check, { due });
     const passedOn = pendingChecks(h).filter((p) => p.check.due !== check.due);
     await deliverAll(h);
@@ -302,7 +273,7 @@ describe("a complete set past the timeout, its submission handed back", () => {
     // Prepare: what a submitter that crashed on each of its five receives leaves: its claim lapsed after five tries,
     // its message gone from the queue (SQS moved it to the DLQ itself).
     const { ids, check, scope, handedBack } = await completeSetHandedBack();
-    await setInCollection(scope, "SET tries = :tries, lease_until = :zero", { ":tries": 5, ":zero": 0 });
+    await setInCollection(h, scope, "SET tries = :tries, lease_until = :zero", { ":tries": 5, ":zero": 0 });
     await deleteMessages(h.aws.sqs, h.aws.input.url, [handedBack]);
     // Act
     await checkNow(h, check);
@@ -330,7 +301,7 @@ describe("the check itself", () => {
     expect(pendingChecks(h).map((p) => p.check.due)).toEqual([live!.check.due]);
     // Act 2: time passes for the live check (its due moved to now in the table, and a copy with that due).
     const due = Date.now();
-    await setInCollection(scopeOf("responses", { response_id: t.responseId }), "SET check_due = :due", { ":due": due });
+    await setInCollection(h, scopeOf("responses", { response_id: t.responseId }), "SET check_due = :due", { ":due": due });
     await checkNow(h, live!.check, { due });
     // Assess 2: the next check is on its way, a minute out, with its guard two minutes after it (which takes the chain
     // over only should every receive of the next one die: rule 9); nothing was dead-lettered or submitted.

@@ -164,22 +164,31 @@ export async function deliverUntil(h: Harness, done: () => boolean | Promise<boo
 }
 
 /**
- * Moves a collection's first stored output `ms` into the past: what hours of waiting would leave in the table (past
- * COLLECT_TIMEOUT_SECONDS, and past the window a complete set's submitter's receives can take).
- * @example await backdateCollection(h, scopeOf("responses", { response_id }), 13_000_000);
+ * Changes a scope's collection item directly: what time passing, or a crash, would leave in the table.
+ * @example await setInCollection(h, scope, "SET lease_until = :zero", { ":zero": 0 });
  */
-export async function backdateCollection(h: Harness, scope: string, ms: number): Promise<void> {
+export async function setInCollection(h: Harness, scope: string, update: string, values: Record<string, number> = {}): Promise<void> {
   const dynamodb = new DynamoDBClient({ endpoint: h.aws.dynamodb.endpoint, region: h.aws.region });
   try {
+    const numbers = Object.entries(values).map(([name, value]) => [name, { N: String(value) }]);
     await dynamodb.send(
       new UpdateItemCommand({
         TableName: h.aws.stateTableName,
         Key: { pk: { S: `collect#${scope}` }, sk: { S: "collection" } },
-        UpdateExpression: "SET first_at = first_at - :ms",
-        ExpressionAttributeValues: { ":ms": { N: String(ms) } },
+        UpdateExpression: update,
+        ...(numbers.length > 0 ? { ExpressionAttributeValues: Object.fromEntries(numbers) } : {}),
       }),
     );
   } finally {
     dynamodb.destroy();
   }
+}
+
+/**
+ * Moves a collection's first stored output `ms` into the past: what hours of waiting would leave in the table (past
+ * COLLECT_TIMEOUT_SECONDS, and past the window a complete set's submitter's receives can take).
+ * @example await backdateCollection(h, scopeOf("responses", { response_id }), 13_000_000);
+ */
+export function backdateCollection(h: Harness, scope: string, ms: number): Promise<void> {
+  return setInCollection(h, scope, "SET first_at = first_at - :ms", { ":ms": ms });
 }
