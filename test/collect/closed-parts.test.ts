@@ -13,6 +13,18 @@ import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
+/** A two-call run whose parts were collected, one message each, and whose set was submitted and reported. */
+async function submittedSet() {
+  const run = h.sim.createRun({ toolCalls: 2 });
+  const full = answerFor(run);
+  const [c0, c1] = run.toolCallIds as [string, string];
+  const first = await h.send(part(full, [c0]));
+  await deliverAll(h);
+  const completing = await h.send(part(full, [c1]));
+  await deliverAll(h);
+  return { run, first, completing, scope: scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId }) };
+}
+
 /** Moves the collection's first output `ms` into the past (what the collect timeout's wait would leave in the table). */
 const backdate = (scope: string, ms: number) => backdateCollection(h, scope, ms);
 
@@ -77,14 +89,7 @@ describe("rule 2: a submitted set whose event was never published", () => {
   it("on the check's last receive too: it names them again, never dead-letters them for want of a publish that failed", async () => {
     // Prepare: as above (the completing invocation published, then died before the round recorded it), and the check
     // comes on its last receive (its earlier receives died).
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const full = answerFor(run);
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const first = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    await h.send(part(full, [c1]));
-    await deliverAll(h);
-    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const { first, scope } = await submittedSet();
     await setInCollection(h, scope, "REMOVE named SET lease_until = :zero", { ":zero": 0 });
     await h.results();
     const [pending] = pendingChecks(h);
@@ -145,14 +150,7 @@ describe("rule 2: an event that may have named the parts is never followed by th
     // Prepare: a set submitted and reported; the write marking the round named failed (what the explorer's seed 49966
     // played: throttled), so the round knows only that its submitter's publish was begun. Then SNS refuses the check's
     // publishes as many times as a message has receives.
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const full = answerFor(run);
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const first = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    await h.send(part(full, [c1]));
-    await deliverAll(h);
-    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const { first, scope } = await submittedSet();
     await setInCollection(h, scope, "REMOVE named, named_by SET lease_until = :zero", { ":zero": 0 });
     await expectSetEventNaming(first);
     const [pending] = pendingChecks(h);
@@ -206,14 +204,7 @@ describe("rule 2: the one case the relay cannot decide", () => {
   it("a publish of unknown fate never confirmed for 12 h: the parts go to the DLQ, their record saying so", async () => {
     // Prepare: as above, the submitter's publish begun and never confirmed (no named mark), and 12 h and more since the
     // submission (SNS refusing every publish meanwhile: what the check would have met).
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const full = answerFor(run);
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const first = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    const completing = await h.send(part(full, [c1]));
-    await deliverAll(h);
-    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+    const { completing, first, scope } = await submittedSet();
     const ms = 13 * 3_600_000;
     await setInCollection(h, scope, "REMOVE named, named_by SET lease_until = :zero, submitted_at = submitted_at - :ms", {
       ":zero": 0,
