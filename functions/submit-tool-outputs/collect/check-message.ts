@@ -1,12 +1,13 @@
 import * as z from "zod/mini";
 import "../config/zod-messages";
+import { lazySchema } from "../config/lazy-schema";
 
 /**
  * The relay's own follow-up for an open collection: it looks again whether the turn can still take the set
  * (the run expired, the turn was answered elsewhere, the collection timed out) and, if it cannot, dead-letters
  * every collected message; else it schedules the next look. Anyone may send one: it only looks.
  */
-export const CollectCheckSchema = z.lazy(() =>
+export const CollectCheckSchema = lazySchema(() =>
   z.strictObject({
     type: z.literal("collect_check"),
     scope: z.string().check(z.regex(/^[A-Za-z0-9_#-]{1,300}$/)),

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { causeCode, errorName } from "../config/errors";
 import "../config/zod-messages";
+import { lazySchema } from "../config/lazy-schema";
 import type { AnswerHeaders } from "./endpoint-transport";
 
 /** The endpoint's error, from either shape it comes in: OpenAI's `{error:{…}}` or Portkey's `{status:"failure",message}`. */
@@ -11,7 +12,7 @@ export interface EndpointError {
   param: string | null;
 }
 
-const OpenAiErrorBody = z.lazy(() =>
+const OpenAiErrorBody = lazySchema(() =>
   z.object({
     error: z.looseObject({
       message: z.nullish(z.string()),
@@ -21,10 +22,10 @@ const OpenAiErrorBody = z.lazy(() =>
     }),
   }),
 );
-const PortkeyFailureBody = z.lazy(() => z.looseObject({ status: z.literal("failure"), message: z.string() }));
+const PortkeyFailureBody = lazySchema(() => z.looseObject({ status: z.literal("failure"), message: z.string() }));
 /** AWS's JSON protocols answer `{"message": …}` (or `Message`), the error code in the `x-amzn-ErrorType` header. */
 /** An AWS front door's error body, read as its message (`message`, or `Message` in some services). */
-const AwsErrorBody = z.lazy(() =>
+const AwsErrorBody = lazySchema(() =>
   z.union([
     z.pipe(
       z.looseObject({ message: z.string() }),

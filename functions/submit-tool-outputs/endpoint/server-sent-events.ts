@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage, type ParseError } from "eventsource-parser";
 import * as z from "zod/mini";
+import { lazySchema } from "../config/lazy-schema";
 
 /** One event's data larger than this is not an object anyone would send; stop rather than buffer without end. */
 const MAX_EVENT_CHARS = 4 * 1024 * 1024;
@@ -40,7 +41,7 @@ export function eventData(text: string): unknown {
 }
 
 /** An event's data when it is a JSON object: its `type` (when a string) beside its other fields, left unread. */
-const EventFields = z.lazy(() => z.looseObject({ type: z.catch(z.optional(z.string()), undefined) }));
+const EventFields = lazySchema(() => z.looseObject({ type: z.catch(z.optional(z.string()), undefined) }));
 
 /**
  * An event's data as the fields of a JSON object, or undefined when it is not one.

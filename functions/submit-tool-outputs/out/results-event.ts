@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import type { Message } from "@aws-sdk/client-sqs";
 import * as z from "zod/mini";
+import { lazySchema } from "../config/lazy-schema";
 
 /**
  * The results event's envelope: what every API's event carries (docs/contract.md, "Results event"), and how a
@@ -79,7 +80,7 @@ export interface PublishedResult<Event extends EventEnvelope = EventEnvelope> {
 }
 
 /** An SNS notification as SQS receives it without raw delivery: the event in `Message`, the attributes beside it. */
-const SnsNotification = z.lazy(() =>
+const SnsNotification = lazySchema(() =>
   z.object({
     Type: z.literal("Notification"),
     Message: z.string(),

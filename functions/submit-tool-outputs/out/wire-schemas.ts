@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../config/lazy-schema";
 
 /**
  * What the relay writes, as zod schemas for its consumers: the results event's envelope (each API's event adds its
@@ -8,7 +9,7 @@ import * as z from "zod/mini";
  * nothing here ships in the function's bundle.
  */
 
-export const ToolCallSchema = z.lazy(() =>
+export const ToolCallSchema = lazySchema(() =>
   z.object({
     id: z.string(),
     type: z.literal("function"),
@@ -16,7 +17,7 @@ export const ToolCallSchema = z.lazy(() =>
   }),
 );
 
-const Metadata = z.lazy(() => z.record(z.string(), z.string()));
+const Metadata = lazySchema(() => z.record(z.string(), z.string()));
 
 /** What every API's event carries. */
 export const EVENT_ENVELOPE_FIELDS = {

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import "../config/zod-messages";
+import { lazySchema } from "../config/lazy-schema";
 
 /**
  * Fields every API's messages share (docs/contract.md, "The message"). Ids go into a URL path, so they are
@@ -9,7 +10,7 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** The endpoint sets no limit; this one keeps a message well inside SQS's 1 MiB and one submit sane. */
 export const MAX_TOOL_OUTPUTS = 128;
 
-export const Id = z.lazy(() => z.string().check(z.regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" })));
+export const Id = lazySchema(() => z.string().check(z.regex(ID_PATTERN, { error: "must be 1–128 characters of A–Z, a–z, 0–9, _ or -" })));
 
 const RECORD_PROTOTYPE_KEY = "__proto__";
 
@@ -17,7 +18,7 @@ const RECORD_PROTOTYPE_KEY = "__proto__";
  * The relay's own metadata, echoed into events and DLQ records. zod's record skips a `__proto__` key (JSON.parse
  * makes it an own property), so it is refused here first rather than silently dropped.
  */
-export const Metadata = z.lazy(() =>
+export const Metadata = lazySchema(() =>
   z.pipe(
     z.unknown().check(
       z.refine((value) => !(typeof value === "object" && value !== null && Object.hasOwn(value, RECORD_PROTOTYPE_KEY)), {
@@ -38,7 +39,7 @@ export const Metadata = z.lazy(() =>
  * A message's `metadata`: absent, `null` (read as absent, as `stream` takes null: a worker that copies
  * `event.get("metadata")` from an event without metadata sends null), or the relay's metadata.
  */
-export const OptionalMetadata = z.lazy(() =>
+export const OptionalMetadata = lazySchema(() =>
   z.optional(
     z.pipe(
       z.nullable(Metadata),
@@ -84,4 +85,4 @@ export function watchMessage<Type extends string, Ids extends Record<string, typ
 }
 
 /** `stream`: optional boolean or null, as in the endpoint. */
-export const Stream = z.lazy(() => z.optional(z.nullable(z.boolean())));
+export const Stream = lazySchema(() => z.optional(z.nullable(z.boolean())));

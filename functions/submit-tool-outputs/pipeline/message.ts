@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import "../config/zod-messages";
 import { type CollectCheck, CollectCheckSchema } from "../collect/check-message";
+import { lazySchema } from "../config/lazy-schema";
 import type { ApiMessages } from "../dialects/dialect";
 import { type ApiMessage, DEFAULT_API, DIALECTS, ID_FIELDS, type MessageIds } from "../dialects/index";
 import { Id, Metadata } from "./message-fields";
@@ -24,7 +25,7 @@ export type ParsedMessage =
   | { ok: true; message: RelayMessage; context: MessageContext; original: string; redrivenAfter?: string }
   | { ok: false; problems: string[]; context: MessageContext; original: string };
 
-const SnsEnvelope = z.lazy(() =>
+const SnsEnvelope = lazySchema(() =>
   z.looseObject({
     Type: z.literal("Notification"),
     TopicArn: z.string(),
@@ -33,7 +34,7 @@ const SnsEnvelope = z.lazy(() =>
 );
 
 /** A DLQ record the relay wrote, sent back whole (as SQS's own message-move task does): its `original` is the message. */
-const RedrivenDlqRecord = z.lazy(() =>
+const RedrivenDlqRecord = lazySchema(() =>
   z.looseObject({
     reason: z.string(),
     original: z.string(),

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../../config/lazy-schema";
 import { type EndpointError, readEndpointError } from "../../endpoint/endpoint-failure";
 import { type CallOptions, EndpointHttp, type EndpointHttpOptions, readJson } from "../../endpoint/endpoint-http";
 import { eventFields, serverSentEvents } from "../../endpoint/server-sent-events";
@@ -22,7 +23,7 @@ const TURN_ENDED = /^agent\.session\.turn\.(completed|failed|cancelled)$/;
 const parseSession = (value: unknown) => AgentSessionSchema.safeParse(value);
 const parseTurn = (value: unknown) => TurnSchema.safeParse(value);
 /** A page of turns or items, read loosely: a field of another type reads as absent, a body that is no object as null. */
-const ListPage = z.lazy(() =>
+const ListPage = lazySchema(() =>
   z.catch(
     z.nullable(
       z.object({

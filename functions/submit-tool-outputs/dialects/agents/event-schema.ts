@@ -1,8 +1,9 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../../config/lazy-schema";
 import { EVENT_ENVELOPE_FIELDS } from "../../out/wire-schemas";
 
 /** The Agents API's results event, for the published schema (scripts/schemas.ts); results-event.ts builds it. */
-export const AgentsResultsEventSchema = z.lazy(() =>
+export const AgentsResultsEventSchema = lazySchema(() =>
   z.object({
     ...EVENT_ENVELOPE_FIELDS,
     api: z.literal("agents"),

@@ -1,28 +1,29 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../../config/lazy-schema";
 import { Id, Metadata, Stream, toolOutputItems } from "../../pipeline/message-fields";
 import type { ApiMessages } from "../dialect";
 import { eventsBody, MAX_AGENTS_BODY_BYTES } from "./submission";
 
 /** The API's content parts of a tool result (`InputContentParam`): text or an image URL. */
-const OutputPart = z.lazy(() =>
+const OutputPart = lazySchema(() =>
   z.discriminatedUnion("type", [
     z.strictObject({ type: z.literal("input_text"), text: z.string() }),
     z.strictObject({ type: z.literal("input_image"), image_url: z.string() }),
   ]),
 );
 
-const Output = z.lazy(() =>
+const Output = lazySchema(() =>
   z.union([z.string(), z.array(OutputPart).check(z.minLength(1, { error: "must hold at least one content part" }))]),
 );
 
 /** A tool's failure, told to the agent: first-class here, not an output string. */
-const ErrorText = z.lazy(() =>
+const ErrorText = lazySchema(() =>
   z
     .string()
     .check(z.minLength(1, { error: "must be a non-empty string" }), z.maxLength(4096, { error: "must be at most 4096 characters" })),
 );
 
-const ToolResult = z.lazy(() =>
+const ToolResult = lazySchema(() =>
   z.strictObject({ tool_call_id: Id, output: z.optional(Output), error: z.optional(ErrorText) }).check(
     z.refine((item) => (item.output === undefined) !== (item.error === undefined), {
       error: "send exactly one of output and error",
@@ -31,7 +32,7 @@ const ToolResult = z.lazy(() =>
   ),
 );
 
-const Fields = z.lazy(() =>
+const Fields = lazySchema(() =>
   z
     .strictObject({
       session_id: Id,
@@ -57,7 +58,7 @@ const Fields = z.lazy(() =>
 );
 
 /** A tool-output message for the Agents API (docs/agents.md, "The message"); `collect` is dropped: it has no effect here. */
-export const AgentsToolOutputMessageSchema = z.lazy(() =>
+export const AgentsToolOutputMessageSchema = lazySchema(() =>
   z.pipe(
     Fields,
     z.transform(({ collect: _, ...message }) => message),
@@ -68,7 +69,7 @@ export const AgentsToolOutputMessageSchema = z.lazy(() =>
  * A follow-up asking the relay to report a session's state: sent by the relay past its follow budget, or by anyone
  * (a backend that created a session hands its first `requires_action` to the tool workers this way).
  */
-export const WatchSessionMessageSchema = z.lazy(() =>
+export const WatchSessionMessageSchema = lazySchema(() =>
   z.strictObject({
     type: z.literal("watch_session"),
     session_id: Id,

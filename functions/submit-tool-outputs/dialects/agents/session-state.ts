@@ -1,11 +1,12 @@
 import * as z from "zod/mini";
 import "../../config/zod-messages";
+import { lazySchema } from "../../config/lazy-schema";
 
 /**
  * What the relay reads of the Agents API's objects (openai 7.60.0 `AgentSession`, `Turn`, `AgentSessionItem`):
  * loose, so fields the beta adds do not break it; the event keeps only what a consumer needs.
  */
-export const RequiredActionSchema = z.lazy(() =>
+export const RequiredActionSchema = lazySchema(() =>
   z.looseObject({
     type: z.string(),
     turn_id: z.optional(z.string()),
@@ -16,7 +17,7 @@ export const RequiredActionSchema = z.lazy(() =>
   }),
 );
 
-export const AgentSessionSchema = z.lazy(() =>
+export const AgentSessionSchema = lazySchema(() =>
   z.looseObject({
     id: z.string(),
     status: z.string(),
@@ -28,7 +29,7 @@ export const AgentSessionSchema = z.lazy(() =>
   }),
 );
 
-export const TurnSchema = z.lazy(() =>
+export const TurnSchema = lazySchema(() =>
   z.looseObject({
     id: z.string(),
     status: z.string(),
@@ -37,7 +38,7 @@ export const TurnSchema = z.lazy(() =>
   }),
 );
 
-export const SessionItemSchema = z.lazy(() =>
+export const SessionItemSchema = lazySchema(() =>
   z.looseObject({
     id: z.nullish(z.string()),
     type: z.string(),

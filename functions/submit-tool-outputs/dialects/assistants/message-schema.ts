@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../../config/lazy-schema";
 import { Id, OptionalMetadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
 import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** A tool-output message for the Assistants API (docs/contract.md, "The message"). */
-export const ToolOutputMessageSchema = z.lazy(() =>
+export const ToolOutputMessageSchema = lazySchema(() =>
   z.strictObject({
     thread_id: Id,
     run_id: Id,
@@ -15,7 +16,7 @@ export const ToolOutputMessageSchema = z.lazy(() =>
 );
 
 /** A follow-up asking the relay to report a run's next resting state. */
-export const WatchRunMessageSchema = z.lazy(() => watchMessage("watch_run", { thread_id: Id, run_id: Id }));
+export const WatchRunMessageSchema = lazySchema(() => watchMessage("watch_run", { thread_id: Id, run_id: Id }));
 
 export type ToolOutputMessage = z.infer<typeof ToolOutputMessageSchema>;
 export type WatchRunMessage = z.infer<typeof WatchRunMessageSchema>;

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../../config/lazy-schema";
 import { type EnvelopeSource, type EventEnvelope, eventDigest, kept, toolCall } from "../../out/results-event";
 import type { DialectResults } from "../dialect";
 import { type Run, requiredToolCallIds, TERMINAL_RUN_STATUSES } from "./run-state";
@@ -54,7 +55,7 @@ export function eventIdOf(threadId: string, run: Run): string {
 }
 
 /** A tool call's `function` as the event names it; a field of another type reads as absent. */
-const CallFunction = z.lazy(() =>
+const CallFunction = lazySchema(() =>
   z.catch(
     z.optional(z.object({ name: z.catch(z.optional(z.string()), undefined), arguments: z.catch(z.optional(z.string()), undefined) })),
     undefined,

@@ -1,12 +1,13 @@
 import * as z from "zod/mini";
 import "../../config/zod-messages";
+import { lazySchema } from "../../config/lazy-schema";
 import { type EndpointObject, readFields } from "../../endpoint/read-fields";
 
 /**
  * The fields of the endpoint's Run object the relay reads. A run is read leniently (endpoint/read-fields.ts): only
  * these are checked, and the relay must not break when the endpoint adds more (they pass through untouched).
  */
-export const RunSchema = z.lazy(() =>
+export const RunSchema = lazySchema(() =>
   z.object({
     id: z.string(),
     status: z.string(),

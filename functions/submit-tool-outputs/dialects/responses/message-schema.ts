@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
+import { lazySchema } from "../../config/lazy-schema";
 import { Id, OptionalMetadata, Stream, toolOutputList, watchMessage } from "../../pipeline/message-fields";
 import type { ApiMessageOf, ApiMessages } from "../dialect";
 
 /** Content parts a function call's output may be, instead of a string (`input_text`, `input_image`, `input_file`). */
-const OutputPart = z.lazy(() =>
+const OutputPart = lazySchema(() =>
   z.discriminatedUnion("type", [
     z.strictObject({ type: z.literal("input_text"), text: z.string(), prompt_cache_breakpoint: z.optional(z.unknown()) }),
     z.strictObject({
@@ -28,7 +29,7 @@ const OutputPart = z.lazy(() =>
 /** The API's own limit on a string output. */
 const MAX_OUTPUT_CHARS = 10_485_760;
 
-const Output = z.lazy(() =>
+const Output = lazySchema(() =>
   z.union([
     z.string().check(z.maxLength(MAX_OUTPUT_CHARS, { error: `must be at most ${MAX_OUTPUT_CHARS} characters` })),
     z.array(OutputPart).check(z.minLength(1, { error: "must hold at least one content part" })),
@@ -60,7 +61,7 @@ export const REQUEST_FIELDS = [
   "metadata",
 ] as const;
 
-const Request = z.lazy(() =>
+const Request = lazySchema(() =>
   z.strictObject(
     Object.fromEntries(REQUEST_FIELDS.map((field) => [field, z.optional(z.unknown())])) as Record<
       (typeof REQUEST_FIELDS)[number],
@@ -80,7 +81,7 @@ const oneOfTheIds = () =>
   });
 
 /** A tool-output message for the Responses API (docs/responses.md, "The Responses message"). */
-export const ResponsesToolOutputMessageSchema = z.lazy(() =>
+export const ResponsesToolOutputMessageSchema = lazySchema(() =>
   z
     .strictObject({
       ...ids,
@@ -94,7 +95,7 @@ export const ResponsesToolOutputMessageSchema = z.lazy(() =>
 );
 
 /** A follow-up asking the relay to report a response's resting state. */
-export const WatchResponseMessageSchema = z.lazy(() => watchMessage("watch_response", { response_id: Id }));
+export const WatchResponseMessageSchema = lazySchema(() => watchMessage("watch_response", { response_id: Id }));
 
 export type ResponsesToolOutputMessage = z.infer<typeof ResponsesToolOutputMessageSchema>;
 export type WatchResponseMessage = z.infer<typeof WatchResponseMessageSchema>;

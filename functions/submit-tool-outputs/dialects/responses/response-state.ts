@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import "../../config/zod-messages";
+import { lazySchema } from "../../config/lazy-schema";
 import { type EndpointObject, readFields } from "../../endpoint/read-fields";
 
 /**
@@ -7,7 +8,7 @@ import { type EndpointObject, readFields } from "../../endpoint/read-fields";
  * (endpoint/read-fields.ts): only these are checked, and the relay must not break when the endpoint adds more (they
  * pass through untouched).
  */
-export const ResponseSchema = z.lazy(() =>
+export const ResponseSchema = lazySchema(() =>
   z.object({
     id: z.string(),
     status: z.optional(z.string()),

@@ -4,6 +4,7 @@
  */
 import * as z from "zod/mini";
 import { CredentialsError } from "../../config/errors";
+import { lazySchema } from "../../config/lazy-schema";
 
 /**
  * No token could be had. A CredentialsError, so the relay treats it as configuration (the batch goes back
@@ -43,7 +44,7 @@ const VARIABLE_BY_AAD_CODE: Record<number, string> = {
 export const ALL_ENTRA_KEYS = "AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET";
 
 /** The fields of Entra's error body the relay reads; another shape, or a field of another type, reads as absent. */
-const EntraErrorBody = z.lazy(() =>
+const EntraErrorBody = lazySchema(() =>
   z.catch(
     z.object({ error: z.catch(z.optional(z.unknown()), undefined), error_codes: z.catch(z.optional(z.array(z.unknown())), undefined) }),
     {},

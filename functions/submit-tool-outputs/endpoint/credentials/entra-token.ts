@@ -17,6 +17,7 @@
 import * as z from "zod/mini";
 import { isLoopbackHost } from "../../config/config";
 import { causeCode, errorName } from "../../config/errors";
+import { lazySchema } from "../../config/lazy-schema";
 import type { RequestAuthorizer } from "./credential-kind";
 import { ALL_ENTRA_KEYS, EntraTokenError, refusal } from "./entra-token-error";
 
@@ -35,7 +36,7 @@ const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** The token answer's fields the relay reads; another shape, or a field of another type, reads as absent (and is refused). */
-const TokenAnswer = z.lazy(() =>
+const TokenAnswer = lazySchema(() =>
   z.catch(
     z.object({
       access_token: z.catch(z.optional(z.string()), undefined),
