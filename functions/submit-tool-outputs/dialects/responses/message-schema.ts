@@ -70,10 +70,10 @@ const Request = lazySchema(() =>
   ),
 );
 
-const ids = {
+const ids = () => ({
   response_id: z.optional(Id),
   conversation_id: z.optional(Id),
-};
+});
 const oneOfTheIds = () =>
   z.refine<{ response_id?: string; conversation_id?: string }>((m) => (m.response_id === undefined) !== (m.conversation_id === undefined), {
     error: "send exactly one of response_id and conversation_id",
@@ -84,7 +84,7 @@ const oneOfTheIds = () =>
 export const ResponsesToolOutputMessageSchema = lazySchema(() =>
   z
     .strictObject({
-      ...ids,
+      ...ids(),
       tool_outputs: toolOutputList(Output),
       stream: Stream,
       metadata: OptionalMetadata,
