@@ -32,7 +32,9 @@ describe("schemas at cold start", () => {
     expect(built).toEqual([]);
 
     const { parseMessage } = await import("../../functions/submit-tool-outputs/pipeline/message");
-    const parsed = parseMessage(JSON.stringify({ thread_id: "thread_1", run_id: "run_1", tool_outputs: [{ tool_call_id: "call_1", output: "4" }] }));
+    const parsed = parseMessage(
+      JSON.stringify({ thread_id: "thread_1", run_id: "run_1", tool_outputs: [{ tool_call_id: "call_1", output: "4" }] }),
+    );
     expect(parsed.ok).toBe(true);
     expect(built).toContain("object");
   });
