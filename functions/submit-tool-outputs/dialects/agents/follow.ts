@@ -114,8 +114,10 @@ async function followStream(
   } catch {
     // Cut, reset, or the follow budget ended: what is known stands, and the poll goes on from there.
   } finally {
+    // Closed without waiting (as endpoint/server-sent-events.ts's closedInBackground does): a pending read would hold
+    // the return until it settles, and the resting state found is published meanwhile.
     done.abort();
-    await items?.return(undefined).catch(() => undefined);
+    items?.return(undefined).catch(() => undefined);
     opening.catch(() => undefined);
     next?.catch(() => undefined);
   }

@@ -1,4 +1,5 @@
 import { type Polled, pollUntilRest } from "../../endpoint/poll";
+import { closedInBackground } from "../../endpoint/server-sent-events";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
 import type { AssistantsClient } from "./client";
@@ -53,7 +54,7 @@ export async function followStream(
   const broke: NextStep = { kind: "again", failure: STREAM_BROKE, backoff: true, look: true };
   let latest: Run | undefined;
   try {
-    for await (const item of stream) {
+    for await (const item of closedInBackground(stream)) {
       if (item.kind === "error") return broke;
       if (item.kind === "done") break;
       latest = item.run;
@@ -61,8 +62,6 @@ export async function followStream(
     }
   } catch {
     // The stream broke (reset, timeout, deadline): fall through to what we know.
-  } finally {
-    await stream.return(undefined).catch(() => undefined);
   }
   return latest ? settleWith(await followRun({ run: latest, ids, via: "submitted", until }, ctx, deps)) : broke;
 }

@@ -1,4 +1,5 @@
 import { type Polled, pollUntilRest } from "../../endpoint/poll";
+import { closedInBackground } from "../../endpoint/server-sent-events";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, type RecordContext } from "../../pipeline/record-context";
 import type { Result } from "../../pipeline/result";
@@ -50,7 +51,7 @@ export async function readResponseStream(
 ): Promise<StreamEnd> {
   let latest: ResponseObject | undefined;
   try {
-    for await (const item of stream) {
+    for await (const item of closedInBackground(stream)) {
       if (item.kind === "error") break;
       if (latest === undefined) await onCreated(item.response);
       latest = item.response;
@@ -58,8 +59,6 @@ export async function readResponseStream(
     }
   } catch {
     // The stream broke (reset, timeout, the follow budget): what we know is below.
-  } finally {
-    await stream.return(undefined).catch(() => undefined);
   }
   return latest ? { ok: false, response: latest } : { ok: false };
 }
