@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { serverSentEvents } from "../../functions/submit-tool-outputs/endpoint/server-sent-events";
+import { closedInBackground, serverSentEvents } from "../../functions/submit-tool-outputs/endpoint/server-sent-events";
 
 /** A body that comes in these chunks, as a Node stream does. */
 const body = (...chunks: Array<string | Uint8Array>) =>
@@ -48,5 +48,67 @@ describe("server-sent events read chunk by chunk", () => {
 
     // Assess
     expect(source.destroyed).toBe(true);
+  });
+});
+
+describe("a stream read until done is closed in the background", () => {
+  /** Items 1, 2, 3; its close (the finally an early return runs) waits for `release` before it ends. */
+  function slowToClose() {
+    const log: string[] = [];
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* items() {
+      try {
+        yield* [1, 2, 3];
+      } finally {
+        log.push("closing");
+        await released;
+        log.push("closed");
+      }
+    }
+    return { stream: items(), log, release };
+  }
+
+  it("hands on what it found before the stream closes, and closes it on the next turn of the event loop", async () => {
+    // Prepare
+    const { stream, log, release } = slowToClose();
+
+    // Act: read until the second item, as a follower reads until a resting state.
+    let found: number | undefined;
+    for await (const item of closedInBackground(stream)) {
+      if (item === 2) {
+        found = item;
+        break;
+      }
+    }
+
+    // Assess: the loop ended before the close began (a plain for await would still be waiting for "closed").
+    expect(found).toBe(2);
+    expect(log).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(["closing"]);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(["closing", "closed"]);
+  });
+
+  it("passes a broken stream's error to the reader", async () => {
+    // Prepare
+    async function* broken() {
+      yield 1;
+      throw new Error("socket reset");
+    }
+
+    // Act
+    const read = async () => {
+      for await (const _ of closedInBackground(broken())) {
+        // reads on
+      }
+    };
+
+    // Assess
+    await expect(read()).rejects.toThrow("socket reset");
   });
 });

@@ -1,3 +1,4 @@
+import { closeInBackground } from "../../endpoint/server-sent-events";
 import type { Outcome } from "../../pipeline/outcome";
 import { callOptions, type DecisionLimits, followUntil, type RecordContext } from "../../pipeline/record-context";
 import type { Result } from "../../pipeline/result";
@@ -114,10 +115,10 @@ async function followStream(
   } catch {
     // Cut, reset, or the follow budget ended: what is known stands, and the poll goes on from there.
   } finally {
-    // Closed without waiting (as endpoint/server-sent-events.ts's closedInBackground does): a pending read would hold
-    // the return until it settles, and the resting state found is published meanwhile.
+    // Closed without waiting: a pending read would hold the return until it settles, and the state found is
+    // published meanwhile.
     done.abort();
-    items?.return(undefined).catch(() => undefined);
+    closeInBackground(items);
     opening.catch(() => undefined);
     next?.catch(() => undefined);
   }
