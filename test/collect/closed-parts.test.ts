@@ -13,16 +13,23 @@ import { answerFor, type Harness, useHarness } from "../helpers/relay-harness";
 let h: Harness;
 useHarness({ maxReceiveCount: 5 }, (started) => (h = started));
 
-/** A two-call run whose parts were collected, one message each, and whose set was submitted and reported. */
-async function submittedSet() {
+/** A two-call run whose first part was collected (its message delivered); `sendSecond` sends the other part. */
+async function firstPartCollected() {
   const run = h.sim.createRun({ toolCalls: 2 });
   const full = answerFor(run);
   const [c0, c1] = run.toolCallIds as [string, string];
   const first = await h.send(part(full, [c0]));
   await deliverAll(h);
-  const completing = await h.send(part(full, [c1]));
+  const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
+  return { run, first, scope, sendSecond: () => h.send(part(full, [c1])) };
+}
+
+/** A two-call run whose parts were collected, one message each, and whose set was submitted and reported. */
+async function submittedSet() {
+  const { sendSecond, ...set } = await firstPartCollected();
+  const completing = await sendSecond();
   await deliverAll(h);
-  return { run, first, completing, scope: scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId }) };
+  return { ...set, completing };
 }
 
 /** Moves the collection's first output `ms` into the past (what the collect timeout's wait would leave in the table). */
@@ -61,15 +68,8 @@ describe("rule 2: a submitted set whose event was never published", () => {
   it("the round's check publishes an event naming the other parts (the completing message keeps its own fate)", async () => {
     // Prepare: a set submitted and reported, then the table as a crash between the submission and the event leaves it
     // (no event recorded as published, the completing invocation's claim lapsed); its event is not counted.
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const full = answerFor(run);
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const first = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    const completing = await h.send(part(full, [c1]));
-    await deliverAll(h);
+    const { first, completing, scope } = await submittedSet();
     expect(h.sim.counters.submits).toBe(1);
-    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
     await setInCollection(h, scope, "REMOVE named SET lease_until = :zero", { ":zero": 0 });
     await h.results();
     // Act: the round's check comes.
@@ -168,12 +168,8 @@ describe("rule 2: an event that may have named the parts is never followed by th
     // Prepare: the completing message's invocation submits the set; its PublishBatch reaches SNS, whose answer never
     // comes back before the invocation's cutoff (the explorer's seed 34287 lost such answers and counted them as
     // failed publishes). Its lease then passes; SNS refuses the check's publishes as many times as a message has receives.
-    const run = h.sim.createRun({ toolCalls: 2 });
-    const full = answerFor(run);
-    const [c0, c1] = run.toolCallIds as [string, string];
-    const first = await h.send(part(full, [c0]));
-    await deliverAll(h);
-    const completing = await h.send(part(full, [c1]));
+    const { first, scope, sendSecond } = await firstPartCollected();
+    const completing = await sendSecond();
     const event = await h.receive(1);
     expect(event.Records.map((r) => r.messageId)).toEqual([completing]);
     const proxy = await startDynamodbProxy(h.aws.endpoint);
@@ -186,7 +182,6 @@ describe("rule 2: an event that may have named the parts is never followed by th
       await proxy.close();
     }
     await expectSetEventNaming(first);
-    const scope = scopeOf("assistants", { thread_id: run.threadId, run_id: run.runId });
     await setInCollection(h, scope, "SET lease_until = :zero", { ":zero": 0 });
     const [pending] = pendingChecks(h);
     await checksRefusedBySns(pending!.check, 5);
