@@ -145,6 +145,21 @@ async function expectSetEventNaming(first: string) {
   expect(setEvent).toContain(first);
 }
 
+/**
+ * SNS refuses the round's check as many times as a message has receives: nothing is dead-lettered. Then the check
+ * again, SNS taking publishes: an event names the other part again, nothing dead-lettered beside the set's event, and
+ * the set was submitted once.
+ */
+async function expectRefusedChecksThenNaming(first: string) {
+  const [pending] = pendingChecks(h);
+  await checksRefusedBySns(pending!.check, 5);
+  expect(await h.deadLetters()).toEqual([]);
+  await checkNow(h, pending!.check);
+  expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
+  expect(await h.deadLetters()).toEqual([]);
+  expect(h.sim.counters.submits).toBe(1);
+}
+
 describe("rule 2: an event that may have named the parts is never followed by their DLQ records", () => {
   it("the submitter's event went out but its mark did not: refused publishes of the check never dead-letter the parts", async () => {
     // Prepare: a set submitted and reported; the write marking the round named failed (what the explorer's seed 49966
@@ -153,15 +168,8 @@ describe("rule 2: an event that may have named the parts is never followed by th
     const { first, scope } = await submittedSet();
     await setInCollection(h, scope, "REMOVE named, named_by SET lease_until = :zero", { ":zero": 0 });
     await expectSetEventNaming(first);
-    const [pending] = pendingChecks(h);
-    await checksRefusedBySns(pending!.check, 5);
-    expect(await h.deadLetters()).toEqual([]);
-    // Act: the check again, SNS taking publishes now.
-    await checkNow(h, pending!.check);
-    // Assess: an event names the other part again; nothing dead-lettered beside the submitter's event.
-    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
-    expect(await h.deadLetters()).toEqual([]);
-    expect(h.sim.counters.submits).toBe(1);
+    // Act and assess
+    await expectRefusedChecksThenNaming(first);
   });
 
   it("the submitter's publish landed but its answer was lost: not counted as refused, the parts never dead-lettered", async () => {
@@ -183,15 +191,8 @@ describe("rule 2: an event that may have named the parts is never followed by th
     }
     await expectSetEventNaming(first);
     await setInCollection(h, scope, "SET lease_until = :zero", { ":zero": 0 });
-    const [pending] = pendingChecks(h);
-    await checksRefusedBySns(pending!.check, 5);
-    expect(await h.deadLetters()).toEqual([]);
-    // Act: the check again, SNS taking publishes now.
-    await checkNow(h, pending!.check);
-    // Assess: an event names the other part again; nothing dead-lettered beside the event that went out.
-    expect((await h.results()).map((r) => r.event.source_message_ids)).toEqual([[first]]);
-    expect(await h.deadLetters()).toEqual([]);
-    expect(h.sim.counters.submits).toBe(1);
+    // Act and assess
+    await expectRefusedChecksThenNaming(first);
   }, 30_000);
 });
 
